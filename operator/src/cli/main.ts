@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { pino } from 'pino';
+import { formatProviderError, loadDirectory } from '../provider/file/load-directory.ts';
+import { runStandalone } from '../standalone/run-standalone.ts';
+import { translateDirectory } from '../standalone/snapshot-to-config.ts';
+import { type Flags, intFlag, parseCli, USAGE } from './options.ts';
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(process.argv.slice(2), process.env);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { command, flags, help } = parsed;
+  if (help || command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return help ? 0 : 2;
+  }
+  switch (command) {
+    case 'standalone':
+      return standalone(flags);
+    case 'translate':
+      return translateCommand(flags);
+    case 'validate':
+      return validate(flags);
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+function requireDir(flags: Flags): string {
+  if (!flags.file) throw new Error('-f/--file DIR is required');
+  return flags.file;
+}
+
+async function standalone(flags: Flags): Promise<number> {
+  const logger = pino({ level: flags['log-level'] ?? 'info', base: { component: 'sluice' } });
+  const instance = await runStandalone({
+    dir: requireDir(flags),
+    gateway: flags.gateway,
+    controllerName: flags['controller-name']!,
+    bindAddress: flags['bind-address']!,
+    adminPort: intFlag(flags, 'admin-port'),
+    maxHeaderBytes: intFlag(flags, 'max-header-bytes'),
+    logger,
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'draining and shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await instance.close();
+  return 0;
+}
+
+async function translateCommand(flags: Flags): Promise<number> {
+  const { result } = await translateDirectory(requireDir(flags), flags['controller-name']!);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return 0;
+}
+
+async function validate(flags: Flags): Promise<number> {
+  const { errors, objectCount } = await loadDirectory(requireDir(flags));
+  for (const e of errors) process.stderr.write(`${formatProviderError(e)}\n`);
+  if (errors.length > 0) return 1;
+  process.stdout.write(`valid: ${objectCount} objects\n`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`sluice: ${err.message}\n`);
+    process.exitCode = 1;
+  },
+);

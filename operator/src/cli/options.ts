@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+
+/** Every flag, its environment-variable equivalent and default: one table feeds parsing and --help. */
+export const FLAGS = {
+  file: {
+    short: 'f',
+    env: 'SLUICE_FILE',
+    default: undefined,
+    help: 'directory of Gateway API YAML (file provider)',
+  },
+  gateway: {
+    env: 'SLUICE_GATEWAY',
+    default: undefined,
+    help: 'namespace/name of the Gateway to serve when several exist',
+  },
+  'controller-name': {
+    env: 'SLUICE_CONTROLLER_NAME',
+    default: 'sluice.dev/gateway-controller',
+    help: 'GatewayClass spec.controllerName handled by Sluice',
+  },
+  'bind-address': {
+    env: 'SLUICE_BIND_ADDRESS',
+    default: '0.0.0.0',
+    help: 'address listeners and the admin port bind to',
+  },
+  'admin-port': { env: 'SLUICE_ADMIN_PORT', default: '9901', help: 'port of /healthz, /readyz and /metrics' },
+  'max-header-bytes': {
+    env: 'SLUICE_MAX_HEADER_BYTES',
+    default: '16384',
+    help: 'largest request head accepted (larger: 431)',
+  },
+  'log-level': { env: 'SLUICE_LOG_LEVEL', default: 'info', help: 'trace, debug, info, warn or error' },
+} as const;
+
+export type FlagName = keyof typeof FLAGS;
+export type Flags = Record<FlagName, string | undefined>;
+
+export const USAGE = `Usage: sluice <command> [flags]
+
+Commands:
+  standalone -f DIR   serve the Gateway defined in DIR, reloading when files change
+  translate -f DIR    print the proxy config(s) and statuses DIR translates to (JSON)
+  validate -f DIR     check DIR's objects against their schemas; exit 1 on errors
+
+Flags (each also read from the environment variable shown):
+${Object.entries(FLAGS)
+  .map(([name, f]) => {
+    const short = 'short' in f ? `-${f.short}, ` : '    ';
+    const def = f.default !== undefined ? ` (default ${f.default})` : '';
+    return `  ${short}--${name.padEnd(18)} ${f.env.padEnd(24)} ${f.help}${def}`;
+  })
+  .join('\n')}
+  -h, --help                                           show this help`;
+
+export function parseCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { command: string | undefined; flags: Flags; help: boolean } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      ...Object.fromEntries(
+        Object.entries(FLAGS).map(([name, f]) => [
+          name,
+          { type: 'string' as const, ...('short' in f ? { short: f.short } : {}) },
+        ]),
+      ),
+    },
+  });
+  const flags = {} as Flags;
+  for (const [name, f] of Object.entries(FLAGS) as [FlagName, (typeof FLAGS)[FlagName]][]) {
+    const v = (values as Record<string, unknown>)[name];
+    flags[name] = (typeof v === 'string' ? v : undefined) ?? env[f.env] ?? f.default;
+  }
+  return { command: positionals[0], flags, help: values.help === true };
+}
+
+export function intFlag(flags: Flags, name: FlagName): number {
+  const raw = flags[name];
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`--${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}

@@ -1,0 +1,60 @@
+/** The parts of core Kubernetes objects the translator reads to find backends. */
+import { type Static, Type as T } from '@sinclair/typebox';
+import { ObjectMetaSchema } from './meta.ts';
+
+const Port = T.Integer({ minimum: 1, maximum: 65535 });
+
+export const ServiceSchema = T.Object({
+  apiVersion: T.Literal('v1'),
+  kind: T.Literal('Service'),
+  metadata: ObjectMetaSchema,
+  spec: T.Object({
+    type: T.Optional(
+      T.Union([
+        T.Literal('ClusterIP'),
+        T.Literal('NodePort'),
+        T.Literal('LoadBalancer'),
+        T.Literal('ExternalName'),
+      ]),
+    ),
+    externalName: T.Optional(T.String({ minLength: 1 })),
+    ports: T.Optional(
+      T.Array(
+        T.Object({
+          name: T.Optional(T.String()),
+          port: Port,
+          targetPort: T.Optional(T.Union([Port, T.String()])),
+          protocol: T.Optional(T.String()),
+          appProtocol: T.Optional(T.String()),
+        }),
+      ),
+    ),
+  }),
+});
+
+export const EndpointSliceSchema = T.Object({
+  apiVersion: T.Literal('discovery.k8s.io/v1'),
+  kind: T.Literal('EndpointSlice'),
+  metadata: ObjectMetaSchema,
+  addressType: T.Union([T.Literal('IPv4'), T.Literal('IPv6'), T.Literal('FQDN')]),
+  endpoints: T.Array(
+    T.Object({
+      addresses: T.Array(T.String({ minLength: 1 }), { minItems: 1 }),
+      conditions: T.Optional(T.Object({ ready: T.Optional(T.Boolean()) })),
+    }),
+  ),
+  ports: T.Optional(T.Array(T.Object({ name: T.Optional(T.String()), port: T.Optional(Port) }))),
+});
+
+export const NamespaceSchema = T.Object({
+  apiVersion: T.Literal('v1'),
+  kind: T.Literal('Namespace'),
+  metadata: ObjectMetaSchema,
+});
+
+export type Service = Static<typeof ServiceSchema>;
+export type EndpointSlice = Static<typeof EndpointSliceSchema>;
+export type Namespace = Static<typeof NamespaceSchema>;
+
+/** Label that ties an EndpointSlice to its Service. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

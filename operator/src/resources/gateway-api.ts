@@ -1,0 +1,209 @@
+/**
+ * The parts of Gateway API v1 objects Sluice reads, as TypeBox schemas: the standalone file provider
+ * validates input with them and the translator is typed by them. Enumerations and limits follow the
+ * upstream CRDs so a file rejected here would also be rejected by `kubectl apply`.
+ */
+import { type Static, Type as T } from '@sinclair/typebox';
+import { LabelSelectorSchema, ObjectMetaSchema, ObjectName } from './meta.ts';
+
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
+const Hostname = T.String({
+  minLength: 1,
+  maxLength: 253,
+  pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+});
+const Port = T.Integer({ minimum: 1, maximum: 65535 });
+const SectionName = T.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
+const Group = T.String({ maxLength: 253 });
+const Kind = T.String({ minLength: 1, maxLength: 63 });
+const Duration = T.String({ pattern: '^([0-9]{1,5}(h|m|s|ms)){1,4}$' });
+const HeaderName = T.String({ minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9!#$%&'*+\\-.^_`|~]+$" });
+
+export const GatewayClassSchema = T.Object({
+  apiVersion: T.String(),
+  kind: T.Literal('GatewayClass'),
+  metadata: ObjectMetaSchema,
+  spec: T.Object({
+    controllerName: T.String({ minLength: 1, maxLength: 253 }),
+    description: T.Optional(T.String()),
+  }),
+});
+
+const RouteGroupKind = T.Object({ group: T.Optional(Group), kind: Kind });
+
+export const ListenerSchema = T.Object({
+  name: SectionName,
+  hostname: T.Optional(Hostname),
+  port: Port,
+  protocol: T.String({ minLength: 1, maxLength: 255 }),
+  allowedRoutes: T.Optional(
+    T.Object({
+      namespaces: T.Optional(
+        T.Object({
+          from: T.Optional(T.Union([T.Literal('All'), T.Literal('Same'), T.Literal('Selector')])),
+          selector: T.Optional(LabelSelectorSchema),
+        }),
+      ),
+      kinds: T.Optional(T.Array(RouteGroupKind, { maxItems: 8 })),
+    }),
+  ),
+});
+
+export const GatewaySchema = T.Object({
+  apiVersion: T.String(),
+  kind: T.Literal('Gateway'),
+  metadata: ObjectMetaSchema,
+  spec: T.Object({
+    gatewayClassName: ObjectName,
+    listeners: T.Array(ListenerSchema, { minItems: 1, maxItems: 64 }),
+    addresses: T.Optional(T.Array(T.Object({ type: T.Optional(T.String()), value: T.String() }))),
+  }),
+});
+
+const ParentRef = T.Object({
+  group: T.Optional(Group),
+  kind: T.Optional(Kind),
+  namespace: T.Optional(ObjectName),
+  name: ObjectName,
+  sectionName: T.Optional(SectionName),
+  port: T.Optional(Port),
+});
+
+const BackendObjectRef = T.Object({
+  group: T.Optional(Group),
+  kind: T.Optional(Kind),
+  name: ObjectName,
+  namespace: T.Optional(ObjectName),
+  port: T.Optional(Port),
+});
+
+const HeaderMatch = T.Object({
+  type: T.Optional(T.Union([T.Literal('Exact'), T.Literal('RegularExpression')])),
+  name: HeaderName,
+  value: T.String({ maxLength: 4096 }),
+});
+
+const RouteMatch = T.Object({
+  path: T.Optional(
+    T.Object({
+      type: T.Optional(
+        T.Union([T.Literal('Exact'), T.Literal('PathPrefix'), T.Literal('RegularExpression')]),
+      ),
+      value: T.Optional(T.String({ maxLength: 1024 })),
+    }),
+  ),
+  headers: T.Optional(T.Array(HeaderMatch, { maxItems: 16 })),
+  queryParams: T.Optional(T.Array(HeaderMatch, { maxItems: 16 })),
+  method: T.Optional(
+    T.Union(
+      ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'].map((m) =>
+        T.Literal(m),
+      ),
+    ),
+  ),
+});
+
+const HeaderModifier = T.Object({
+  set: T.Optional(T.Array(T.Object({ name: HeaderName, value: T.String() }), { maxItems: 16 })),
+  add: T.Optional(T.Array(T.Object({ name: HeaderName, value: T.String() }), { maxItems: 16 })),
+  remove: T.Optional(T.Array(HeaderName, { maxItems: 16 })),
+});
+
+const PathModifier = T.Object({
+  type: T.Union([T.Literal('ReplaceFullPath'), T.Literal('ReplacePrefixMatch')]),
+  replaceFullPath: T.Optional(T.String({ maxLength: 1024 })),
+  replacePrefixMatch: T.Optional(T.String({ maxLength: 1024 })),
+});
+
+export const RouteFilterSchema = T.Object({
+  type: T.Union(
+    [
+      'RequestHeaderModifier',
+      'ResponseHeaderModifier',
+      'RequestMirror',
+      'RequestRedirect',
+      'URLRewrite',
+      'ExtensionRef',
+      'CORS',
+      'ExternalAuth',
+    ].map((t) => T.Literal(t)),
+  ),
+  requestHeaderModifier: T.Optional(HeaderModifier),
+  responseHeaderModifier: T.Optional(HeaderModifier),
+  requestMirror: T.Optional(
+    T.Object({
+      backendRef: BackendObjectRef,
+      percent: T.Optional(T.Integer({ minimum: 0, maximum: 100 })),
+      fraction: T.Optional(
+        T.Object({
+          numerator: T.Integer({ minimum: 0 }),
+          denominator: T.Optional(T.Integer({ minimum: 1 })),
+        }),
+      ),
+    }),
+  ),
+  requestRedirect: T.Optional(
+    T.Object({
+      scheme: T.Optional(T.Union([T.Literal('http'), T.Literal('https')])),
+      hostname: T.Optional(Hostname),
+      path: T.Optional(PathModifier),
+      port: T.Optional(Port),
+      statusCode: T.Optional(
+        T.Union([T.Literal(301), T.Literal(302), T.Literal(303), T.Literal(307), T.Literal(308)]),
+      ),
+    }),
+  ),
+  urlRewrite: T.Optional(T.Object({ hostname: T.Optional(Hostname), path: T.Optional(PathModifier) })),
+  extensionRef: T.Optional(T.Object({ group: Group, kind: Kind, name: ObjectName })),
+});
+
+const BackendRef = T.Composite([
+  BackendObjectRef,
+  T.Object({ weight: T.Optional(T.Integer({ minimum: 0, maximum: 1_000_000 })) }),
+]);
+
+export const RouteRuleSchema = T.Object({
+  name: T.Optional(SectionName),
+  matches: T.Optional(T.Array(RouteMatch, { maxItems: 64 })),
+  filters: T.Optional(T.Array(RouteFilterSchema, { maxItems: 16 })),
+  backendRefs: T.Optional(T.Array(BackendRef, { maxItems: 16 })),
+  timeouts: T.Optional(T.Object({ request: T.Optional(Duration), backendRequest: T.Optional(Duration) })),
+});
+
+export const HTTPRouteSchema = T.Object({
+  apiVersion: T.String(),
+  kind: T.Literal('HTTPRoute'),
+  metadata: ObjectMetaSchema,
+  spec: T.Object({
+    parentRefs: T.Optional(T.Array(ParentRef, { maxItems: 32 })),
+    hostnames: T.Optional(T.Array(Hostname, { maxItems: 16 })),
+    rules: T.Optional(T.Array(RouteRuleSchema, { maxItems: 16 })),
+  }),
+});
+
+export const ReferenceGrantSchema = T.Object({
+  apiVersion: T.String(),
+  kind: T.Literal('ReferenceGrant'),
+  metadata: ObjectMetaSchema,
+  spec: T.Object({
+    from: T.Array(T.Object({ group: Group, kind: Kind, namespace: ObjectName }), {
+      minItems: 1,
+      maxItems: 16,
+    }),
+    to: T.Array(T.Object({ group: Group, kind: Kind, name: T.Optional(ObjectName) }), {
+      minItems: 1,
+      maxItems: 16,
+    }),
+  }),
+});
+
+export type GatewayClass = Static<typeof GatewayClassSchema>;
+export type Gateway = Static<typeof GatewaySchema>;
+export type GatewayListener = Static<typeof ListenerSchema>;
+export type HTTPRoute = Static<typeof HTTPRouteSchema>;
+export type HTTPRouteRule = Static<typeof RouteRuleSchema>;
+export type HTTPRouteFilter = Static<typeof RouteFilterSchema>;
+export type ReferenceGrant = Static<typeof ReferenceGrantSchema>;
+export type ParentReference = Static<typeof ParentRef>;
+export type BackendObjectReference = Static<typeof BackendObjectRef>;

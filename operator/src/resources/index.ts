@@ -1,0 +1,5 @@
+export * from './core.ts';
+export * from './gateway-api.ts';
+export * from './kinds.ts';
+export * from './meta.ts';
+export * from './snapshot.ts';

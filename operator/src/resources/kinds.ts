@@ -1,0 +1,55 @@
+import type { TSchema } from '@sinclair/typebox';
+import { EndpointSliceSchema, NamespaceSchema, ServiceSchema } from './core.ts';
+import {
+  GATEWAY_GROUP,
+  GatewayClassSchema,
+  GatewaySchema,
+  HTTPRouteSchema,
+  ReferenceGrantSchema,
+} from './gateway-api.ts';
+import type { Resources } from './snapshot.ts';
+
+export interface KindInfo {
+  /** API versions accepted for this kind. */
+  apiVersions: readonly string[];
+  schema: TSchema;
+  namespaced: boolean;
+  /** Where objects of this kind go in a Resources snapshot. */
+  bucket: keyof Resources;
+}
+
+/** Every kind a provider accepts; anything else is reported as an unknown kind. */
+export const KINDS: Readonly<Record<string, KindInfo>> = {
+  GatewayClass: {
+    apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1beta1`],
+    schema: GatewayClassSchema,
+    namespaced: false,
+    bucket: 'gatewayClasses',
+  },
+  Gateway: {
+    apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1beta1`],
+    schema: GatewaySchema,
+    namespaced: true,
+    bucket: 'gateways',
+  },
+  HTTPRoute: {
+    apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1beta1`],
+    schema: HTTPRouteSchema,
+    namespaced: true,
+    bucket: 'httpRoutes',
+  },
+  ReferenceGrant: {
+    apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1beta1`],
+    schema: ReferenceGrantSchema,
+    namespaced: true,
+    bucket: 'referenceGrants',
+  },
+  Service: { apiVersions: ['v1'], schema: ServiceSchema, namespaced: true, bucket: 'services' },
+  EndpointSlice: {
+    apiVersions: ['discovery.k8s.io/v1'],
+    schema: EndpointSliceSchema,
+    namespaced: true,
+    bucket: 'endpointSlices',
+  },
+  Namespace: { apiVersions: ['v1'], schema: NamespaceSchema, namespaced: false, bucket: 'namespaces' },
+};

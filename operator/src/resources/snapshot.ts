@@ -1,0 +1,25 @@
+import type { EndpointSlice, Namespace, Service } from './core.ts';
+import type { Gateway, GatewayClass, HTTPRoute, ReferenceGrant } from './gateway-api.ts';
+
+/** Everything the translator reads: one consistent snapshot from a provider (Kubernetes or files). */
+export interface Resources {
+  gatewayClasses: GatewayClass[];
+  gateways: Gateway[];
+  httpRoutes: HTTPRoute[];
+  referenceGrants: ReferenceGrant[];
+  services: Service[];
+  endpointSlices: EndpointSlice[];
+  namespaces: Namespace[];
+}
+
+export function emptyResources(): Resources {
+  return {
+    gatewayClasses: [],
+    gateways: [],
+    httpRoutes: [],
+    referenceGrants: [],
+    services: [],
+    endpointSlices: [],
+    namespaces: [],
+  };
+}

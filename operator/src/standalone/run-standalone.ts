@@ -1,0 +1,86 @@
+import { watch } from 'node:fs';
+import type { Logger } from 'pino';
+import { buildAdminServer } from '../../../proxy/src/admin/build-admin-server.ts';
+import { ProxyMetrics } from '../../../proxy/src/metrics/proxy-metrics.ts';
+import { ProxyRuntime } from '../../../proxy/src/runtime/proxy-runtime.ts';
+import { logStatuses } from '../status/log-sink.ts';
+import { pickGatewayConfig, translateDirectory } from './snapshot-to-config.ts';
+
+export interface StandaloneOptions {
+  dir: string;
+  gateway: string | undefined;
+  controllerName: string;
+  bindAddress: string;
+  adminPort: number;
+  maxHeaderBytes: number;
+  logger: Logger;
+}
+
+export interface Standalone {
+  /** Re-reads the directory now (the watcher calls this on changes). */
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Standalone mode: the operator's pipeline with the file provider, an in-process config publisher and
+ * a status sink that logs. A directory change re-runs it; a bad directory keeps the last good config.
+ */
+export async function runStandalone(options: StandaloneOptions): Promise<Standalone> {
+  const { logger } = options;
+  const metrics = new ProxyMetrics();
+  const runtime = new ProxyRuntime({
+    logger,
+    metrics,
+    bindAddress: options.bindAddress,
+    maxHeaderBytes: options.maxHeaderBytes,
+  });
+  const admin = buildAdminServer(
+    metrics,
+    () => ({ ready: runtime.ready, detail: runtime.readinessDetail() }),
+    logger,
+  );
+  await admin.listen({ port: options.adminPort, host: options.bindAddress });
+
+  const reload = async (): Promise<void> => {
+    let config: unknown;
+    try {
+      const { result } = await translateDirectory(options.dir, options.controllerName);
+      logStatuses(logger, result.statuses);
+      config = pickGatewayConfig(result.configs, options.gateway);
+    } catch (err) {
+      metrics.configReloads.labels('failure').inc();
+      logger.error(
+        { dir: options.dir, err: (err as Error).message },
+        'configuration rejected, keeping last good config',
+      );
+      return;
+    }
+    await runtime.apply(config);
+  };
+  await reload();
+
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve();
+  const watcher = watch(options.dir, { recursive: true }, () => {
+    // Editors write files in several steps; settle before re-reading.
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = running.then(reload);
+    }, 100);
+  });
+
+  return {
+    reload: () => {
+      running = running.then(reload);
+      return running;
+    },
+    close: async () => {
+      watcher.close();
+      clearTimeout(timer);
+      await running;
+      await runtime.close();
+      await admin.close();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { StatusUpdate } from '../translator/status.ts';
+
+/** Standalone mode's status writer: one log line per object, with its failing conditions spelled out. */
+export function logStatuses(logger: Logger, statuses: readonly StatusUpdate[]): void {
+  for (const s of statuses) {
+    const object = `${s.kind} ${'namespace' in s ? `${s.namespace}/` : ''}${s.name}`;
+    const conditions =
+      s.kind === 'HTTPRoute'
+        ? s.status.parents.flatMap((p) => p.conditions.map((c) => ({ parent: p.parentRef.name, ...c })))
+        : s.kind === 'Gateway'
+          ? [
+              ...s.status.conditions,
+              ...s.status.listeners.flatMap((l) => l.conditions.map((c) => ({ listener: l.name, ...c }))),
+            ]
+          : s.status.conditions;
+    const problems = conditions.filter((c) =>
+      c.type === 'Conflicted' || c.type === 'PartiallyInvalid' ? c.status === 'True' : c.status !== 'True',
+    );
+    if (problems.length === 0) logger.info({ object }, 'status: ok');
+    else logger.warn({ object, problems }, 'status: not fully accepted');
+  }
+}

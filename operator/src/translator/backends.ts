@@ -1,0 +1,118 @@
+import type { Cluster, Endpoint } from '../../../proxy/src/config/schema.ts';
+import { type EndpointSlice, SERVICE_NAME_LABEL, type Service } from '../resources/core.ts';
+import { type BackendObjectReference, GATEWAY_GROUP, type ReferenceGrant } from '../resources/gateway-api.ts';
+import type { Resources } from '../resources/snapshot.ts';
+
+export type BackendResolution =
+  | { ok: true; cluster: string }
+  | { ok: false; reason: 'InvalidKind' | 'RefNotPermitted' | 'BackendNotFound'; message: string };
+
+/**
+ * Resolves route backendRefs to upstream clusters: only core Services, cross-namespace only with a
+ * ReferenceGrant, endpoints from ready EndpointSlice addresses (or an ExternalName's host).
+ */
+export class BackendResolver {
+  readonly #services = new Map<string, Service>();
+  readonly #slices = new Map<string, EndpointSlice[]>();
+  readonly #grants: ReferenceGrant[];
+  readonly #clusters = new Map<string, Cluster>();
+
+  constructor(resources: Resources) {
+    for (const s of resources.services) this.#services.set(key(ns(s.metadata), s.metadata.name), s);
+    for (const slice of resources.endpointSlices) {
+      const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+      if (!service) continue;
+      const k = key(ns(slice.metadata), service);
+      this.#slices.set(k, [...(this.#slices.get(k) ?? []), slice]);
+    }
+    this.#grants = resources.referenceGrants;
+  }
+
+  resolve(ref: BackendObjectReference, fromNamespace: string, fromKind: string): BackendResolution {
+    const group = ref.group ?? '';
+    const kind = ref.kind ?? 'Service';
+    if (group !== '' || kind !== 'Service')
+      return {
+        ok: false,
+        reason: 'InvalidKind',
+        message: `backend kind ${group ? `${group}/` : ''}${kind} is not supported`,
+      };
+    const namespace = ref.namespace ?? fromNamespace;
+    if (namespace !== fromNamespace && !this.#granted(fromKind, fromNamespace, namespace, ref.name))
+      return {
+        ok: false,
+        reason: 'RefNotPermitted',
+        message: `no ReferenceGrant in namespace ${namespace} allows ${fromKind} from ${fromNamespace} to Service ${ref.name}`,
+      };
+    const service = this.#services.get(key(namespace, ref.name));
+    if (!service)
+      return { ok: false, reason: 'BackendNotFound', message: `Service ${namespace}/${ref.name} not found` };
+    if (ref.port === undefined)
+      return {
+        ok: false,
+        reason: 'BackendNotFound',
+        message: `backendRef to Service ${namespace}/${ref.name} needs a port`,
+      };
+    const servicePort = service.spec.ports?.find((p) => p.port === ref.port);
+    if (!servicePort && service.spec.type !== 'ExternalName')
+      return {
+        ok: false,
+        reason: 'BackendNotFound',
+        message: `Service ${namespace}/${ref.name} has no port ${ref.port}`,
+      };
+    const name = `service/${namespace}/${ref.name}/${ref.port}`;
+    if (!this.#clusters.has(name)) {
+      this.#clusters.set(name, {
+        name,
+        endpoints: this.#endpoints(service, namespace, ref.port, servicePort?.name),
+      });
+    }
+    return { ok: true, cluster: name };
+  }
+
+  /** The clusters resolved so far, sorted by name. */
+  clusters(): Cluster[] {
+    return [...this.#clusters.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  #endpoints(service: Service, namespace: string, port: number, portName: string | undefined): Endpoint[] {
+    if (service.spec.type === 'ExternalName' && service.spec.externalName)
+      return [{ host: service.spec.externalName, port }];
+    const seen = new Set<string>();
+    const out: Endpoint[] = [];
+    for (const slice of this.#slices.get(key(namespace, service.metadata.name)) ?? []) {
+      const slicePort = slice.ports?.find((p) => (p.name ?? '') === (portName ?? ''));
+      if (slicePort?.port === undefined) continue;
+      for (const e of slice.endpoints) {
+        if (e.conditions?.ready === false) continue;
+        const host = e.addresses[0]!;
+        const id = `${host}:${slicePort.port}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        out.push({ host, port: slicePort.port });
+      }
+    }
+    return out.sort((a, b) => (a.host === b.host ? a.port - b.port : a.host < b.host ? -1 : 1));
+  }
+
+  #granted(fromKind: string, fromNamespace: string, toNamespace: string, toName: string): boolean {
+    return this.#grants.some(
+      (g) =>
+        ns(g.metadata) === toNamespace &&
+        g.spec.from.some(
+          (f) => f.group === GATEWAY_GROUP && f.kind === fromKind && f.namespace === fromNamespace,
+        ) &&
+        g.spec.to.some(
+          (t) => t.group === '' && t.kind === 'Service' && (t.name === undefined || t.name === toName),
+        ),
+    );
+  }
+}
+
+function key(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+function ns(meta: { namespace?: string }): string {
+  return meta.namespace ?? 'default';
+}

@@ -1,0 +1,3 @@
+export * from './conditions.ts';
+export * from './status.ts';
+export * from './translate.ts';

@@ -1,0 +1,200 @@
+import type {
+  HeaderModifier,
+  Mirror,
+  PathModifier,
+  Redirect,
+  Rewrite,
+  Route,
+  RouteMatch,
+  Timeouts,
+  WeightedBackend,
+} from '../../../proxy/src/config/schema.ts';
+import type { HTTPRoute, HTTPRouteFilter, HTTPRouteRule } from '../resources/gateway-api.ts';
+import type { BackendResolver } from './backends.ts';
+import { durationMs } from './durations.ts';
+
+export interface RuleProblem {
+  reason: string;
+  message: string;
+}
+
+export interface RuleTranslation {
+  /** One IR route per match of the rule (empty when the rule is invalid). */
+  routes: Route[];
+  /** Set when the rule cannot be programmed; the route is then (partially) not accepted. */
+  invalid?: RuleProblem;
+  /** Backend references that did not resolve (ResolvedRefs=False); their share of traffic gets 500. */
+  refProblems: RuleProblem[];
+}
+
+type SpecMatch = NonNullable<HTTPRouteRule['matches']>[number];
+const DEFAULT_MATCH: SpecMatch = { path: { type: 'PathPrefix', value: '/' } };
+
+/** Turns one HTTPRoute rule into IR routes, or says why it cannot be programmed. */
+export function translateRule(
+  route: HTTPRoute,
+  ruleIndex: number,
+  rule: HTTPRouteRule,
+  resolver: BackendResolver,
+): RuleTranslation {
+  const namespace = route.metadata.namespace ?? 'default';
+  const refProblems: RuleProblem[] = [];
+  const fail = (reason: string, message: string): RuleTranslation => ({
+    routes: [],
+    invalid: { reason, message: `rule ${ruleIndex}: ${message}` },
+    refProblems,
+  });
+
+  const matches: RouteMatch[] = [];
+  for (const m of rule.matches?.length ? rule.matches : [DEFAULT_MATCH]) {
+    const path = { type: m.path?.type ?? 'PathPrefix', value: m.path?.value ?? '/' };
+    if (path.type !== 'RegularExpression' && !path.value.startsWith('/'))
+      return fail('UnsupportedValue', `path "${path.value}" must start with /`);
+    const regexes = [
+      ...(path.type === 'RegularExpression' ? [path.value] : []),
+      ...[...(m.headers ?? []), ...(m.queryParams ?? [])]
+        .filter((h) => h.type === 'RegularExpression')
+        .map((h) => h.value),
+    ];
+    const badRegex = regexes.find((r) => !compiles(r));
+    if (badRegex !== undefined) return fail('UnsupportedValue', `invalid regular expression "${badRegex}"`);
+    matches.push({
+      path,
+      headers: dedupeByName(m.headers ?? [], true).map((h) => ({
+        type: h.type ?? 'Exact',
+        name: h.name,
+        value: h.value,
+      })),
+      queryParams: dedupeByName(m.queryParams ?? [], false).map((q) => ({
+        type: q.type ?? 'Exact',
+        name: q.name,
+        value: q.value,
+      })),
+      ...(m.method ? { method: m.method } : {}),
+    });
+  }
+
+  let requestHeaders: HeaderModifier | undefined;
+  let responseHeaders: HeaderModifier | undefined;
+  let redirect: Redirect | undefined;
+  let rewrite: Rewrite | undefined;
+  const mirrors: Mirror[] = [];
+  for (const f of rule.filters ?? []) {
+    switch (f.type) {
+      case 'RequestHeaderModifier':
+        requestHeaders = headerModifier(f.requestHeaderModifier);
+        break;
+      case 'ResponseHeaderModifier':
+        responseHeaders = headerModifier(f.responseHeaderModifier);
+        break;
+      case 'RequestRedirect': {
+        const r = f.requestRedirect ?? {};
+        redirect = {
+          statusCode: r.statusCode ?? 302,
+          ...(r.scheme ? { scheme: r.scheme } : {}),
+          ...(r.hostname ? { hostname: r.hostname } : {}),
+          ...(r.port ? { port: r.port } : {}),
+          ...(r.path ? { path: pathModifier(r.path) } : {}),
+        };
+        break;
+      }
+      case 'URLRewrite': {
+        const r = f.urlRewrite ?? {};
+        rewrite = {
+          ...(r.hostname ? { hostname: r.hostname } : {}),
+          ...(r.path ? { path: pathModifier(r.path) } : {}),
+        };
+        break;
+      }
+      case 'RequestMirror': {
+        const m = f.requestMirror;
+        if (!m) return fail('UnsupportedValue', 'RequestMirror filter without requestMirror');
+        const resolved = resolver.resolve(m.backendRef, namespace, 'HTTPRoute');
+        if (!resolved.ok)
+          refProblems.push({ reason: resolved.reason, message: `mirror: ${resolved.message}` });
+        else mirrors.push({ cluster: resolved.cluster, percent: mirrorPercent(m) });
+        break;
+      }
+      default:
+        return fail('UnsupportedValue', `filter type ${f.type} is not supported`);
+    }
+  }
+  if (redirect && rewrite)
+    return fail('IncompatibleFilters', 'RequestRedirect and URLRewrite cannot be combined');
+  const prefixModifier =
+    redirect?.path?.type === 'ReplacePrefixMatch' || rewrite?.path?.type === 'ReplacePrefixMatch';
+  if (prefixModifier && matches.some((m) => m.path.type !== 'PathPrefix'))
+    return fail('UnsupportedValue', 'ReplacePrefixMatch requires every match to be a PathPrefix');
+
+  const timeouts: Timeouts = {};
+  const requestMs = rule.timeouts?.request ? durationMs(rule.timeouts.request) : 0;
+  const backendMs = rule.timeouts?.backendRequest ? durationMs(rule.timeouts.backendRequest) : 0;
+  if (requestMs > 0) timeouts.requestMs = requestMs;
+  if (backendMs > 0) timeouts.backendRequestMs = backendMs;
+  if (requestMs > 0 && backendMs > requestMs)
+    return fail('UnsupportedValue', 'timeouts.backendRequest must not exceed timeouts.request');
+
+  const backends: WeightedBackend[] = [];
+  if (!redirect) {
+    for (const ref of rule.backendRefs ?? []) {
+      const weight = ref.weight ?? 1;
+      const resolved = resolver.resolve(ref, namespace, 'HTTPRoute');
+      if (resolved.ok) backends.push({ cluster: resolved.cluster, weight });
+      else {
+        refProblems.push({ reason: resolved.reason, message: resolved.message });
+        backends.push({ weight });
+      }
+    }
+  }
+
+  const routes = matches.map(
+    (match, matchIndex): Route => ({
+      name: `httproute/${namespace}/${route.metadata.name}/rule/${ruleIndex}/match/${matchIndex}`,
+      match,
+      ...(requestHeaders ? { requestHeaders } : {}),
+      ...(responseHeaders ? { responseHeaders } : {}),
+      ...(redirect ? { redirect } : {}),
+      ...(rewrite ? { rewrite } : {}),
+      mirrors,
+      backends,
+      ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
+    }),
+  );
+  return { routes, refProblems };
+}
+
+function headerModifier(m: HTTPRouteFilter['requestHeaderModifier']): HeaderModifier {
+  return { set: m?.set ?? [], add: m?.add ?? [], remove: m?.remove ?? [] };
+}
+
+function pathModifier(p: NonNullable<NonNullable<HTTPRouteFilter['urlRewrite']>['path']>): PathModifier {
+  return p.type === 'ReplaceFullPath'
+    ? { type: 'ReplaceFullPath', value: p.replaceFullPath ?? '/' }
+    : { type: 'ReplacePrefixMatch', value: p.replacePrefixMatch ?? '/' };
+}
+
+function mirrorPercent(m: NonNullable<HTTPRouteFilter['requestMirror']>): number {
+  if (m.percent !== undefined) return m.percent;
+  if (m.fraction) return Math.min(100, (m.fraction.numerator / (m.fraction.denominator ?? 100)) * 100);
+  return 100;
+}
+
+/** The spec says the first of several matches on the same name wins (header names case-insensitively). */
+function dedupeByName<T extends { name: string }>(items: readonly T[], caseInsensitive: boolean): T[] {
+  const seen = new Set<string>();
+  return items.filter((i) => {
+    const k = caseInsensitive ? i.name.toLowerCase() : i.name;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}

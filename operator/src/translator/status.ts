@@ -1,0 +1,36 @@
+import type { Condition } from './conditions.ts';
+
+export interface RouteGroupKind {
+  group: string;
+  kind: string;
+}
+
+export interface ListenerStatus {
+  name: string;
+  supportedKinds: RouteGroupKind[];
+  attachedRoutes: number;
+  conditions: Condition[];
+}
+
+export interface RouteParentStatus {
+  parentRef: {
+    group: string;
+    kind: string;
+    namespace: string;
+    name: string;
+    sectionName?: string;
+    port?: number;
+  };
+  controllerName: string;
+  conditions: Condition[];
+}
+
+export type StatusUpdate =
+  | { kind: 'GatewayClass'; name: string; status: { conditions: Condition[] } }
+  | {
+      kind: 'Gateway';
+      namespace: string;
+      name: string;
+      status: { conditions: Condition[]; listeners: ListenerStatus[] };
+    }
+  | { kind: 'HTTPRoute'; namespace: string; name: string; status: { parents: RouteParentStatus[] } };

@@ -1,0 +1,368 @@
+import {
+  type Cluster,
+  type Listener,
+  PROXY_CONFIG_VERSION,
+  type ProxyConfig,
+  type VirtualHost,
+} from '../../../proxy/src/config/schema.ts';
+import {
+  GATEWAY_GROUP,
+  type Gateway,
+  type HTTPRoute,
+  type ParentReference,
+} from '../resources/gateway-api.ts';
+import type { Resources } from '../resources/snapshot.ts';
+import { BackendResolver } from './backends.ts';
+import { type Condition, condition } from './conditions.ts';
+import { compareHostnameSpecificity, hostnameCovers } from './hostname-order.ts';
+import { intersectHostnames } from './hostnames.ts';
+import { selectorMatches } from './labels.ts';
+import { analyzeListeners, type ListenerInfo } from './listeners.ts';
+import { comparePrecedence, compareStrings, type RankedRoute } from './precedence.ts';
+import { type RuleProblem, type RuleTranslation, translateRule } from './rules.ts';
+import type { RouteParentStatus, StatusUpdate } from './status.ts';
+
+export interface TranslateOptions {
+  /** GatewayClasses with this spec.controllerName are Sluice's. */
+  controllerName: string;
+}
+
+export interface TranslationResult {
+  /** One config per managed Gateway, sorted by namespace/name. */
+  configs: ProxyConfig[];
+  /** Status for every managed object, sorted by kind, namespace and name. */
+  statuses: StatusUpdate[];
+}
+
+interface RouteInfo {
+  route: HTTPRoute;
+  namespace: string;
+  rules: RuleTranslation[];
+  routeInvalid: RuleProblem | undefined;
+  partiallyInvalid: RuleProblem | undefined;
+  refProblem: RuleProblem | undefined;
+  ranked: RankedRoute[];
+}
+
+interface Attachment {
+  listener: ListenerInfo;
+  info: RouteInfo;
+  hostnames: string[];
+}
+
+/** Pure and deterministic: Gateway API objects in, proxy configs and statuses out. */
+export function translate(resources: Resources, options: TranslateOptions): TranslationResult {
+  const statuses: StatusUpdate[] = [];
+  const classes = resources.gatewayClasses
+    .filter((c) => c.spec.controllerName === options.controllerName)
+    .sort((a, b) => compareStrings(a.metadata.name, b.metadata.name));
+  for (const c of classes) {
+    statuses.push({
+      kind: 'GatewayClass',
+      name: c.metadata.name,
+      status: {
+        conditions: [condition('Accepted', true, 'Accepted', 'Handled by Sluice', c.metadata.generation)],
+      },
+    });
+  }
+  const classNames = new Set(classes.map((c) => c.metadata.name));
+  const gateways = resources.gateways
+    .filter((g) => classNames.has(g.spec.gatewayClassName))
+    .sort((a, b) => compareStrings(nsName(a), nsName(b)));
+  const gatewayByKey = new Map(gateways.map((g) => [nsName(g), g]));
+  const namespaceLabels = new Map(
+    resources.namespaces.map((n) => [n.metadata.name, n.metadata.labels ?? {}]),
+  );
+
+  const resolver = new BackendResolver(resources);
+  const routes = [...resources.httpRoutes]
+    .sort((a, b) => compareStrings(nsName(a), nsName(b)))
+    .map((r) => analyzeRoute(r, resolver));
+
+  const listenersByGateway = new Map(gateways.map((g) => [nsName(g), analyzeListeners(g)]));
+  const attachments = new Map<string, Attachment[]>();
+  const routeParents = new Map<string, RouteParentStatus[]>();
+
+  for (const info of routes) {
+    for (const ref of info.route.spec.parentRefs ?? []) {
+      const group = ref.group ?? GATEWAY_GROUP;
+      const kind = ref.kind ?? 'Gateway';
+      if (group !== GATEWAY_GROUP || kind !== 'Gateway') continue;
+      const gatewayKey = `${ref.namespace ?? info.namespace}/${ref.name}`;
+      const gateway = gatewayByKey.get(gatewayKey);
+      if (!gateway) continue;
+      const listeners = listenersByGateway.get(gatewayKey)!;
+      const { accepted, attached } = attach(info, ref, listeners, namespaceLabels, gateway);
+      for (const a of attached) {
+        a.listener.attachedRoutes++;
+        attachments.set(gatewayKey, [...(attachments.get(gatewayKey) ?? []), a]);
+      }
+      const generation = info.route.metadata.generation;
+      const conditions: Condition[] = [accepted];
+      conditions.push(
+        info.refProblem
+          ? condition('ResolvedRefs', false, info.refProblem.reason, info.refProblem.message, generation)
+          : condition('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved', generation),
+      );
+      if (info.partiallyInvalid && accepted.status === 'True')
+        conditions.push(
+          condition(
+            'PartiallyInvalid',
+            true,
+            info.partiallyInvalid.reason,
+            info.partiallyInvalid.message,
+            generation,
+          ),
+        );
+      const key = nsName(info.route);
+      routeParents.set(key, [
+        ...(routeParents.get(key) ?? []),
+        {
+          parentRef: {
+            group,
+            kind,
+            namespace: ref.namespace ?? info.namespace,
+            name: ref.name,
+            ...(ref.sectionName !== undefined ? { sectionName: ref.sectionName } : {}),
+            ...(ref.port !== undefined ? { port: ref.port } : {}),
+          },
+          controllerName: options.controllerName,
+          conditions,
+        },
+      ]);
+    }
+  }
+
+  const configs: ProxyConfig[] = [];
+  for (const gateway of gateways) {
+    const key = nsName(gateway);
+    const listeners = listenersByGateway.get(key)!;
+    const config = buildConfig(gateway, listeners, attachments.get(key) ?? [], resolver.clusters());
+    configs.push(config);
+    statuses.push({
+      kind: 'Gateway',
+      namespace: gateway.metadata.namespace ?? 'default',
+      name: gateway.metadata.name,
+      status: {
+        conditions: gatewayConditions(gateway, listeners),
+        listeners: listeners.map((l) => ({
+          name: l.spec.name,
+          supportedKinds: l.supportedKinds,
+          attachedRoutes: l.attachedRoutes,
+          conditions: l.conditions,
+        })),
+      },
+    });
+  }
+  for (const info of routes) {
+    const parents = routeParents.get(nsName(info.route));
+    if (parents)
+      statuses.push({
+        kind: 'HTTPRoute',
+        namespace: info.namespace,
+        name: info.route.metadata.name,
+        status: { parents },
+      });
+  }
+  statuses.sort(
+    (a, b) =>
+      compareStrings(a.kind, b.kind) ||
+      compareStrings('namespace' in a ? a.namespace : '', 'namespace' in b ? b.namespace : '') ||
+      compareStrings(a.name, b.name),
+  );
+  return { configs, statuses };
+}
+
+function analyzeRoute(route: HTTPRoute, resolver: BackendResolver): RouteInfo {
+  const namespace = route.metadata.namespace ?? 'default';
+  const specRules = route.spec.rules?.length ? route.spec.rules : [{}];
+  const rules = specRules.map((rule, i) => translateRule(route, i, rule, resolver));
+  const invalid = rules.flatMap((r) => (r.invalid ? [r.invalid] : []));
+  const ranked: RankedRoute[] = [];
+  rules.forEach((r, ruleIndex) => {
+    r.routes.forEach((ir, matchIndex) => {
+      ranked.push({
+        route: ir,
+        creationTimestamp: route.metadata.creationTimestamp ?? '',
+        namespacedName: `${namespace}/${route.metadata.name}`,
+        ruleIndex,
+        matchIndex,
+      });
+    });
+  });
+  return {
+    route,
+    namespace,
+    rules,
+    routeInvalid: invalid.length === rules.length ? invalid[0] : undefined,
+    partiallyInvalid: invalid.length > 0 && invalid.length < rules.length ? invalid[0] : undefined,
+    refProblem: rules.flatMap((r) => r.refProblems)[0],
+    ranked,
+  };
+}
+
+/** Decides whether a route attaches to a Gateway through one parentRef, and to which listeners. */
+function attach(
+  info: RouteInfo,
+  ref: ParentReference,
+  listeners: ListenerInfo[],
+  namespaceLabels: ReadonlyMap<string, Record<string, string>>,
+  gateway: Gateway,
+): { accepted: Condition; attached: Attachment[] } {
+  const generation = info.route.metadata.generation;
+  const reject = (reason: string, message: string) => ({
+    accepted: condition('Accepted', false, reason, message, generation),
+    attached: [],
+  });
+  if (info.routeInvalid) return reject(info.routeInvalid.reason, info.routeInvalid.message);
+  const candidates = listeners.filter(
+    (l) =>
+      (ref.sectionName === undefined || l.spec.name === ref.sectionName) &&
+      (ref.port === undefined || l.spec.port === ref.port),
+  );
+  if (candidates.length === 0)
+    return reject('NoMatchingParent', `no listener of Gateway ${nsName(gateway)} matches sectionName/port`);
+  const gatewayNamespace = gateway.metadata.namespace ?? 'default';
+  const allowed = candidates.filter(
+    (l) =>
+      l.valid &&
+      l.supportedKinds.some((k) => k.kind === 'HTTPRoute') &&
+      namespaceAllowed(l, info.namespace, gatewayNamespace, namespaceLabels),
+  );
+  if (allowed.length === 0)
+    return reject(
+      'NotAllowedByListeners',
+      `no valid listener of Gateway ${nsName(gateway)} allows this route`,
+    );
+  const routeHostnames = info.route.spec.hostnames ?? [];
+  const attached: Attachment[] = [];
+  for (const l of allowed) {
+    const hostnames = intersectHostnames(l.spec.hostname, routeHostnames);
+    if (hostnames.length > 0) attached.push({ listener: l, info, hostnames });
+  }
+  if (attached.length === 0)
+    return reject('NoMatchingListenerHostname', 'route hostnames do not intersect any listener hostname');
+  return { accepted: condition('Accepted', true, 'Accepted', 'Route is accepted', generation), attached };
+}
+
+function namespaceAllowed(
+  l: ListenerInfo,
+  routeNamespace: string,
+  gatewayNamespace: string,
+  namespaceLabels: ReadonlyMap<string, Record<string, string>>,
+): boolean {
+  const ns = l.spec.allowedRoutes?.namespaces;
+  switch (ns?.from ?? 'Same') {
+    case 'All':
+      return true;
+    case 'Same':
+      return routeNamespace === gatewayNamespace;
+    case 'Selector': {
+      const labels = {
+        ...namespaceLabels.get(routeNamespace),
+        'kubernetes.io/metadata.name': routeNamespace,
+      };
+      return ns?.selector !== undefined && selectorMatches(ns.selector, labels);
+    }
+  }
+}
+
+function gatewayConditions(gateway: Gateway, listeners: ListenerInfo[]): Condition[] {
+  const generation = gateway.metadata.generation;
+  if (gateway.spec.addresses?.length)
+    return [
+      condition('Accepted', false, 'UnsupportedAddress', 'spec.addresses is not supported', generation),
+      condition('Programmed', false, 'AddressNotUsable', 'spec.addresses is not supported', generation),
+    ];
+  const valid = listeners.filter((l) => l.valid).length;
+  const accepted =
+    valid === listeners.length
+      ? condition('Accepted', true, 'Accepted', 'Gateway is accepted', generation)
+      : condition(
+          'Accepted',
+          valid > 0,
+          'ListenersNotValid',
+          `${listeners.length - valid} of ${listeners.length} listeners are not valid`,
+          generation,
+        );
+  const programmed =
+    valid > 0
+      ? condition('Programmed', true, 'Programmed', 'Gateway is programmed', generation)
+      : condition('Programmed', false, 'Invalid', 'Gateway has no valid listener', generation);
+  return [accepted, programmed];
+}
+
+/** Assembles one Gateway's proxy config: a listener per port, a virtual host per hostname. */
+function buildConfig(
+  gateway: Gateway,
+  listeners: ListenerInfo[],
+  attachments: Attachment[],
+  allClusters: Cluster[],
+): ProxyConfig {
+  const usable = gateway.spec.addresses?.length ? [] : listeners.filter((l) => l.valid);
+  const ports = [...new Set(usable.map((l) => l.spec.port))].sort((a, b) => a - b);
+  const irListeners: Listener[] = ports.map((port) => ({
+    name: `${gateway.metadata.namespace ?? 'default'}/${gateway.metadata.name}/${port}`,
+    port,
+    protocol: 'HTTP',
+    virtualHosts: virtualHostsForPort(
+      usable.filter((l) => l.spec.port === port),
+      attachments,
+    ),
+  }));
+  const used = new Set<string>();
+  for (const l of irListeners)
+    for (const vh of l.virtualHosts)
+      for (const r of vh.routes) {
+        for (const b of r.backends) if (b.cluster) used.add(b.cluster);
+        for (const m of r.mirrors) used.add(m.cluster);
+      }
+  return {
+    version: PROXY_CONFIG_VERSION,
+    gateway: { namespace: gateway.metadata.namespace ?? 'default', name: gateway.metadata.name },
+    listeners: irListeners,
+    clusters: allClusters.filter((c) => used.has(c.name)),
+  };
+}
+
+/**
+ * Virtual hosts of the listeners sharing one port. A request goes to the listener with the most
+ * specific matching hostname; inside it, a host's routes are those of its own hostname followed by
+ * those of every less specific hostname that also covers it (hostname is the first precedence rule).
+ */
+function virtualHostsForPort(listeners: ListenerInfo[], attachments: Attachment[]): VirtualHost[] {
+  const owner = new Map<string, { listenerHost: string; routes: RankedRoute[] }>();
+  for (const l of listeners) {
+    const listenerHost = l.spec.hostname ?? '*';
+    const own = new Map<string, Map<string, RankedRoute>>([[listenerHost, new Map()]]);
+    for (const a of attachments) {
+      if (a.listener !== l) continue;
+      for (const h of a.hostnames) {
+        const bucket = own.get(h) ?? new Map<string, RankedRoute>();
+        for (const r of a.info.ranked) bucket.set(r.route.name, r);
+        own.set(h, bucket);
+      }
+    }
+    const hosts = [...own.keys()].sort(compareHostnameSpecificity);
+    for (const host of hosts) {
+      const current = owner.get(host);
+      if (current && compareHostnameSpecificity(current.listenerHost, listenerHost) <= 0) continue;
+      const routes = hosts
+        .filter((general) => hostnameCovers(general, host))
+        .flatMap((general) => [...own.get(general)!.values()].sort(comparePrecedence));
+      owner.set(host, { listenerHost, routes: dedupe(routes) });
+    }
+  }
+  return [...owner.entries()]
+    .sort(([a], [b]) => compareHostnameSpecificity(a, b))
+    .map(([hostname, v]) => ({ hostname, routes: v.routes.map((r) => r.route) }));
+}
+
+function dedupe(routes: RankedRoute[]): RankedRoute[] {
+  const seen = new Set<string>();
+  return routes.filter((r) => !seen.has(r.route.name) && seen.add(r.route.name));
+}
+
+function nsName(o: { metadata: { namespace?: string; name: string } }): string {
+  return `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+}

@@ -1,0 +1,154 @@
+/**
+ * The proxy configuration contract (the IR): produced by the operator's translator, consumed by the
+ * proxy. It holds no Kubernetes types and no secrets; one TypeBox definition yields both the
+ * TypeScript types and the JSON Schema that validates what arrives over the wire.
+ */
+import { type Static, Type as T } from '@sinclair/typebox';
+
+export const PROXY_CONFIG_VERSION = 'sluice.dev/proxy-config/v1alpha1';
+
+const Name = T.String({ minLength: 1, maxLength: 512 });
+const Port = T.Integer({ minimum: 1, maximum: 65535 });
+
+export const PathMatchSchema = T.Object(
+  {
+    type: T.Union([T.Literal('Exact'), T.Literal('PathPrefix'), T.Literal('RegularExpression')]),
+    value: T.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+
+export const ValueMatchSchema = T.Object(
+  {
+    type: T.Union([T.Literal('Exact'), T.Literal('RegularExpression')]),
+    name: Name,
+    value: T.String({ maxLength: 4096 }),
+  },
+  { additionalProperties: false },
+);
+
+export const RouteMatchSchema = T.Object(
+  {
+    path: PathMatchSchema,
+    headers: T.Array(ValueMatchSchema),
+    queryParams: T.Array(ValueMatchSchema),
+    method: T.Optional(T.String({ minLength: 1, maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+
+const HeaderValue = T.Object({ name: Name, value: T.String() }, { additionalProperties: false });
+
+export const HeaderModifierSchema = T.Object(
+  { set: T.Array(HeaderValue), add: T.Array(HeaderValue), remove: T.Array(Name) },
+  { additionalProperties: false },
+);
+
+export const PathModifierSchema = T.Object(
+  {
+    type: T.Union([T.Literal('ReplaceFullPath'), T.Literal('ReplacePrefixMatch')]),
+    value: T.String({ maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+
+export const RedirectSchema = T.Object(
+  {
+    scheme: T.Optional(T.Union([T.Literal('http'), T.Literal('https')])),
+    hostname: T.Optional(Name),
+    path: T.Optional(PathModifierSchema),
+    port: T.Optional(Port),
+    statusCode: T.Union([T.Literal(301), T.Literal(302), T.Literal(303), T.Literal(307), T.Literal(308)]),
+  },
+  { additionalProperties: false },
+);
+
+export const RewriteSchema = T.Object(
+  { hostname: T.Optional(Name), path: T.Optional(PathModifierSchema) },
+  { additionalProperties: false },
+);
+
+export const MirrorSchema = T.Object(
+  { cluster: Name, percent: T.Number({ minimum: 0, maximum: 100 }) },
+  { additionalProperties: false },
+);
+
+/** A weighted destination; without `cluster` the reference was invalid and picks answer 500. */
+export const WeightedBackendSchema = T.Object(
+  { cluster: T.Optional(Name), weight: T.Integer({ minimum: 0, maximum: 1_000_000 }) },
+  { additionalProperties: false },
+);
+
+export const TimeoutsSchema = T.Object(
+  {
+    requestMs: T.Optional(T.Integer({ minimum: 1 })),
+    backendRequestMs: T.Optional(T.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const RouteSchema = T.Object(
+  {
+    /** Stable identity used in metrics and logs, e.g. `httproute/default/web/rule/0/match/0`. */
+    name: Name,
+    match: RouteMatchSchema,
+    requestHeaders: T.Optional(HeaderModifierSchema),
+    responseHeaders: T.Optional(HeaderModifierSchema),
+    redirect: T.Optional(RedirectSchema),
+    rewrite: T.Optional(RewriteSchema),
+    mirrors: T.Array(MirrorSchema),
+    backends: T.Array(WeightedBackendSchema),
+    timeouts: T.Optional(TimeoutsSchema),
+  },
+  { additionalProperties: false },
+);
+
+/** `hostname` is an exact name, a `*.suffix` wildcard, or `*` for any host. */
+export const VirtualHostSchema = T.Object(
+  { hostname: Name, routes: T.Array(RouteSchema) },
+  { additionalProperties: false },
+);
+
+export const ListenerSchema = T.Object(
+  {
+    name: Name,
+    port: Port,
+    protocol: T.Literal('HTTP'),
+    virtualHosts: T.Array(VirtualHostSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const EndpointSchema = T.Object({ host: Name, port: Port }, { additionalProperties: false });
+
+export const ClusterSchema = T.Object(
+  { name: Name, endpoints: T.Array(EndpointSchema) },
+  { additionalProperties: false },
+);
+
+export const ProxyConfigSchema = T.Object(
+  {
+    version: T.Literal(PROXY_CONFIG_VERSION),
+    gateway: T.Object({ namespace: Name, name: Name }, { additionalProperties: false }),
+    listeners: T.Array(ListenerSchema),
+    clusters: T.Array(ClusterSchema),
+  },
+  { additionalProperties: false, $id: 'https://sluice.dev/schemas/proxy-config.json' },
+);
+
+export type PathMatch = Static<typeof PathMatchSchema>;
+export type ValueMatch = Static<typeof ValueMatchSchema>;
+export type RouteMatch = Static<typeof RouteMatchSchema>;
+export type HeaderModifier = Static<typeof HeaderModifierSchema>;
+export type PathModifier = Static<typeof PathModifierSchema>;
+export type Redirect = Static<typeof RedirectSchema>;
+export type Rewrite = Static<typeof RewriteSchema>;
+export type Mirror = Static<typeof MirrorSchema>;
+export type WeightedBackend = Static<typeof WeightedBackendSchema>;
+export type Timeouts = Static<typeof TimeoutsSchema>;
+export type Route = Static<typeof RouteSchema>;
+export type VirtualHost = Static<typeof VirtualHostSchema>;
+export type Listener = Static<typeof ListenerSchema>;
+export type Endpoint = Static<typeof EndpointSchema>;
+export type Cluster = Static<typeof ClusterSchema>;
+export type ProxyConfig = Static<typeof ProxyConfigSchema>;

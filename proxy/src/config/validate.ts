@@ -1,0 +1,98 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { type ProxyConfig, ProxyConfigSchema } from './schema.ts';
+
+export interface ConfigIssue {
+  /** JSON-pointer-like path into the document, e.g. `/listeners/0/virtualHosts/1/routes/3/match`. */
+  path: string;
+  reason: string;
+}
+
+export class ConfigValidationError extends Error {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(`invalid proxy config: ${issues.map((i) => `${i.path || '/'}: ${i.reason}`).join('; ')}`);
+    this.name = 'ConfigValidationError';
+    this.issues = issues;
+  }
+}
+
+const schemaCheck = TypeCompiler.Compile(ProxyConfigSchema);
+const MAX_REPORTED_ISSUES = 20;
+
+/** Checks shape and cross-references; returns the typed config or throws ConfigValidationError. */
+export function validateProxyConfig(doc: unknown): ProxyConfig {
+  if (!schemaCheck.Check(doc)) {
+    const issues: ConfigIssue[] = [];
+    for (const e of schemaCheck.Errors(doc)) {
+      issues.push({ path: e.path, reason: e.message });
+      if (issues.length >= MAX_REPORTED_ISSUES) break;
+    }
+    throw new ConfigValidationError(issues);
+  }
+  const issues = semanticIssues(doc);
+  if (issues.length > 0) throw new ConfigValidationError(issues);
+  return doc;
+}
+
+function semanticIssues(config: ProxyConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const clusters = new Set<string>();
+  config.clusters.forEach((c, i) => {
+    if (clusters.has(c.name))
+      issues.push({ path: `/clusters/${i}/name`, reason: `duplicate cluster ${c.name}` });
+    clusters.add(c.name);
+  });
+  const ports = new Set<number>();
+  config.listeners.forEach((l, li) => {
+    if (ports.has(l.port)) issues.push({ path: `/listeners/${li}/port`, reason: `duplicate port ${l.port}` });
+    ports.add(l.port);
+    l.virtualHosts.forEach((vh, vi) => {
+      vh.routes.forEach((r, ri) => {
+        const at = `/listeners/${li}/virtualHosts/${vi}/routes/${ri}`;
+        for (const [bi, b] of r.backends.entries()) {
+          if (b.cluster !== undefined && !clusters.has(b.cluster))
+            issues.push({ path: `${at}/backends/${bi}/cluster`, reason: `unknown cluster ${b.cluster}` });
+        }
+        for (const [mi, m] of r.mirrors.entries()) {
+          if (!clusters.has(m.cluster))
+            issues.push({ path: `${at}/mirrors/${mi}/cluster`, reason: `unknown cluster ${m.cluster}` });
+        }
+        checkRegex(
+          r.match.path.type === 'RegularExpression' ? r.match.path.value : undefined,
+          `${at}/match/path`,
+          issues,
+        );
+        r.match.headers.forEach((h, hi) => {
+          checkRegex(
+            h.type === 'RegularExpression' ? h.value : undefined,
+            `${at}/match/headers/${hi}`,
+            issues,
+          );
+        });
+        r.match.queryParams.forEach((q, qi) => {
+          checkRegex(
+            q.type === 'RegularExpression' ? q.value : undefined,
+            `${at}/match/queryParams/${qi}`,
+            issues,
+          );
+        });
+        const prefixRewrite =
+          r.rewrite?.path?.type === 'ReplacePrefixMatch' || r.redirect?.path?.type === 'ReplacePrefixMatch';
+        if (prefixRewrite && r.match.path.type !== 'PathPrefix')
+          issues.push({ path: `${at}/match/path`, reason: 'ReplacePrefixMatch needs a PathPrefix match' });
+        if (r.redirect && r.rewrite)
+          issues.push({ path: at, reason: 'redirect and rewrite cannot be combined' });
+      });
+    });
+  });
+  return issues;
+}
+
+function checkRegex(pattern: string | undefined, path: string, issues: ConfigIssue[]): void {
+  if (pattern === undefined) return;
+  try {
+    new RegExp(pattern);
+  } catch (err) {
+    issues.push({ path, reason: `invalid regular expression: ${(err as Error).message}` });
+  }
+}

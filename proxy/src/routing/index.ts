@@ -1,0 +1,3 @@
+export * from './matchers.ts';
+export * from './request-view.ts';
+export * from './router.ts';

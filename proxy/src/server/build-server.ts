@@ -1,0 +1,34 @@
+import { createServer } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { handleClientError } from './client-errors.ts';
+import { forwardHandler } from './forward.ts';
+import type { ListenerState } from './listener-state.ts';
+import { upgradeHandler } from './upgrade.ts';
+
+export interface ServerOptions {
+  logger: FastifyBaseLogger;
+  /** Largest request head accepted; larger ones get 431. */
+  maxHeaderBytes: number;
+}
+
+/** Builds (never listens) the data-plane server of one listener. */
+export function buildServer(state: ListenerState, options: ServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    serverFactory: (handler) => {
+      const server = createServer({ maxHeaderSize: options.maxHeaderBytes }, handler);
+      server.on('upgrade', upgradeHandler(state));
+      return server;
+    },
+  });
+  app.server.removeAllListeners('clientError');
+  app.server.on('clientError', handleClientError);
+  // Bodies are streamed to the upstream untouched: no parsing, no buffering, any content type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  app.all('/*', forwardHandler(state));
+  return app;
+}

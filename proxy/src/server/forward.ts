@@ -1,0 +1,156 @@
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Dispatcher } from 'undici';
+import { type ErrorCode, errorCatalog, renderedErrors } from '../errors/catalog.ts';
+import type { HeaderBag } from '../filters/header-modifier.ts';
+import { rewritePath } from '../filters/path-rewrite.ts';
+import { redirectLocation } from '../filters/redirect.ts';
+import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
+import { requestView } from '../routing/request-view.ts';
+import type { CompiledRoute } from '../routing/router.ts';
+import { forwardableHeaders } from '../upstream/hop-by-hop.ts';
+import type { ListenerState } from './listener-state.ts';
+
+/** The catch-all handler: route, apply filters, forward to the chosen upstream, stream the answer back. */
+export function forwardHandler(state: ListenerState) {
+  return async function forward(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const started = performance.now();
+    const router = state.router;
+    const raw = request.raw;
+    const view = requestView(raw.method ?? 'GET', raw.url ?? '/', raw.headers);
+    const route = router.select(raw.headers.host, view);
+    if (!route) return sendError(reply, 'route_not_found', router.unmatchedMetrics, started);
+    const src = route.source;
+    const matchedPrefix = src.match.path.value;
+
+    if (src.redirect) {
+      const location = redirectLocation(src.redirect, {
+        scheme: 'http',
+        host: raw.headers.host ?? '',
+        listenerPort: router.listener.port,
+        path: view.path,
+        rawQuery: view.rawQuery,
+        matchedPrefix,
+      });
+      reply.code(src.redirect.statusCode).header('location', location);
+      applyResponseEdits(reply, route);
+      route.metrics.observe(src.redirect.statusCode, (performance.now() - started) / 1000);
+      return reply.send();
+    }
+
+    const cluster = route.pick();
+    if (!cluster) return sendError(reply, 'backend_invalid', route.metrics, started);
+    const endpoint = cluster.pick();
+    if (!endpoint) return sendError(reply, 'no_healthy_upstream', route.metrics, started);
+
+    const headers = forwardableHeaders(raw.headers);
+    const clientIp = raw.socket.remoteAddress ?? '';
+    const priorXff = raw.headers['x-forwarded-for'];
+    headers['x-forwarded-for'] = priorXff ? `${priorXff}, ${clientIp}` : clientIp;
+    headers['x-forwarded-proto'] ??= 'http';
+    route.editRequestHeaders?.(headers);
+    let path = view.path;
+    if (src.rewrite) {
+      if (src.rewrite.path) path = rewritePath(path, src.rewrite.path, matchedPrefix);
+      if (src.rewrite.hostname) headers.host = src.rewrite.hostname;
+    }
+    const upstreamPath = view.rawQuery ? `${path}?${view.rawQuery}` : path;
+    const method = view.method;
+
+    let body: IncomingMessage | Buffer | undefined = hasBody(raw) ? raw : undefined;
+    if (route.mirrors.length > 0) {
+      if (body) body = await readAll(raw);
+      mirror(route, { path: upstreamPath, method, headers, body });
+    }
+
+    const timeoutMs = minDefined(src.timeouts?.requestMs, src.timeouts?.backendRequestMs);
+    const signal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await endpoint.pool.request({
+        path: upstreamPath,
+        method: method as Dispatcher.HttpMethod,
+        headers: headers as Record<string, string | string[]>,
+        body: body ?? null,
+        signal,
+      });
+    } catch (err) {
+      const code: ErrorCode = signal?.aborted ? 'upstream_timeout' : 'upstream_unreachable';
+      request.log.warn(
+        { route: route.name, upstream: endpoint.origin, err: (err as Error).message },
+        'upstream request failed',
+      );
+      return sendError(reply, code, route.metrics, started);
+    }
+    const responseHeaders = forwardableHeaders(res.headers);
+    route.editResponseHeaders?.(responseHeaders);
+    reply.code(res.statusCode).headers(responseHeaders);
+    route.metrics.observe(res.statusCode, (performance.now() - started) / 1000);
+    res.body.on('error', () => raw.socket.destroy());
+    return reply.send(res.body);
+  };
+}
+
+function applyResponseEdits(reply: FastifyReply, route: CompiledRoute): void {
+  if (!route.editResponseHeaders) return;
+  const headers = reply.getHeaders() as HeaderBag;
+  route.editResponseHeaders(headers);
+  reply.headers(headers);
+}
+
+function sendError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  metrics: RouteMetrics,
+  started: number,
+): FastifyReply {
+  const status = errorCatalog[code].status;
+  metrics.observe(status, (performance.now() - started) / 1000);
+  return reply.code(status).header('content-type', 'application/json').send(renderedErrors[code]);
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+async function readAll(stream: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+interface MirrorRequest {
+  path: string;
+  method: string;
+  headers: HeaderBag;
+  body: Buffer | IncomingMessage | undefined;
+}
+
+/** Fire-and-forget copies: a mirror's answer is discarded and its failure never touches the client. */
+function mirror(route: CompiledRoute, req: MirrorRequest): void {
+  for (const m of route.mirrors) {
+    if (m.percent < 100 && Math.random() * 100 >= m.percent) continue;
+    const endpoint = m.cluster.pick();
+    if (!endpoint) {
+      route.metrics.mirrorFailed();
+      continue;
+    }
+    endpoint.pool
+      .request({
+        path: req.path,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: req.headers as Record<string, string | string[]>,
+        body: req.body as Buffer | undefined,
+        signal: AbortSignal.timeout(30_000),
+      })
+      .then((res) => res.body.dump())
+      .catch(() => route.metrics.mirrorFailed());
+  }
+}

@@ -1,0 +1,9 @@
+import type { ListenerRouter } from '../routing/router.ts';
+
+/**
+ * The live routing table of one listener. A config swap replaces `router` in one assignment; a
+ * request reads it once on arrival and keeps that table to the end, so swaps never fail in-flight work.
+ */
+export interface ListenerState {
+  router: ListenerRouter;
+}

@@ -1,0 +1,22 @@
+import type { Cluster } from '../config/schema.ts';
+import type { PoolRegistry, UpstreamEndpoint } from './pool-registry.ts';
+
+/** A cluster ready for the hot path: endpoints resolved to pools, picked round-robin. */
+export class UpstreamCluster {
+  readonly name: string;
+  readonly endpoints: readonly UpstreamEndpoint[];
+  #next = 0;
+
+  constructor(cluster: Cluster, pools: PoolRegistry) {
+    this.name = cluster.name;
+    this.endpoints = cluster.endpoints.map((e) => pools.endpoint(e.host, e.port));
+  }
+
+  pick(): UpstreamEndpoint | undefined {
+    const n = this.endpoints.length;
+    if (n === 0) return undefined;
+    const ep = this.endpoints[this.#next % n];
+    this.#next = (this.#next + 1) % n;
+    return ep;
+  }
+}

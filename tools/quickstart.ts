@@ -1,0 +1,31 @@
+/**
+ * `npm start`: the quickstart with no cluster. Starts the demo backend the sample routes to, then Sluice
+ * in standalone mode on samples/quickstart/ (watching it for edits).
+ */
+import { pino } from 'pino';
+import { runStandalone } from '../operator/src/standalone/run-standalone.ts';
+import { createEchoServer } from './echo-server/echo-server.ts';
+
+const logger = pino({ level: process.env.SLUICE_LOG_LEVEL ?? 'info', base: { component: 'sluice' } });
+const demoPort = Number(process.env.DEMO_BACKEND_PORT ?? 3000);
+const demo = createEchoServer({ name: 'demo' });
+await new Promise<void>((resolve) => demo.listen(demoPort, '127.0.0.1', resolve));
+logger.info({ url: `http://127.0.0.1:${demoPort}` }, 'demo backend listening');
+
+const gateway = await runStandalone({
+  dir: new URL('../samples/quickstart/', import.meta.url).pathname,
+  gateway: undefined,
+  controllerName: process.env.SLUICE_CONTROLLER_NAME ?? 'sluice.dev/gateway-controller',
+  bindAddress: process.env.SLUICE_BIND_ADDRESS ?? '127.0.0.1',
+  adminPort: Number(process.env.SLUICE_ADMIN_PORT ?? 9901),
+  maxHeaderBytes: 16384,
+  logger,
+});
+logger.info('try: curl -H "Host: demo.example.com" http://127.0.0.1:8080/hello');
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    await gateway.close();
+    demo.close();
+  });
+}
