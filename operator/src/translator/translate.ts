@@ -79,7 +79,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
     .sort((a, b) => compareStrings(nsName(a), nsName(b)))
     .map((r) => analyzeRoute(r, resolver));
 
-  const listenersByGateway = new Map(gateways.map((g) => [nsName(g), analyzeListeners(g)]));
+  const listenersByGateway = new Map(gateways.map((g) => [nsName(g), gatewayListeners(g)]));
   const attachments = new Map<string, Attachment[]>();
   const routeParents = new Map<string, RouteParentStatus[]>();
 
@@ -267,6 +267,21 @@ function namespaceAllowed(
   }
 }
 
+/** A Gateway that cannot be accepted programs none of its listeners, so no route attaches to it. */
+function gatewayListeners(gateway: Gateway): ListenerInfo[] {
+  const listeners = analyzeListeners(gateway);
+  if (!gateway.spec.addresses?.length) return listeners;
+  return listeners.map((l) => ({
+    ...l,
+    valid: false,
+    conditions: l.conditions.map((c) =>
+      c.type === 'Programmed'
+        ? condition('Programmed', false, 'Invalid', 'Gateway is not accepted', c.observedGeneration)
+        : c,
+    ),
+  }));
+}
+
 function gatewayConditions(gateway: Gateway, listeners: ListenerInfo[]): Condition[] {
   const generation = gateway.metadata.generation;
   if (gateway.spec.addresses?.length)
@@ -299,7 +314,7 @@ function buildConfig(
   attachments: Attachment[],
   allClusters: Cluster[],
 ): ProxyConfig {
-  const usable = gateway.spec.addresses?.length ? [] : listeners.filter((l) => l.valid);
+  const usable = listeners.filter((l) => l.valid);
   const ports = [...new Set(usable.map((l) => l.spec.port))].sort((a, b) => a - b);
   const irListeners: Listener[] = ports.map((port) => ({
     name: `${gateway.metadata.namespace ?? 'default'}/${gateway.metadata.name}/${port}`,
