@@ -1,8 +1,8 @@
-import { watch } from 'node:fs';
 import type { Logger } from 'pino';
 import { buildAdminServer } from '../../../proxy/src/admin/build-admin-server.ts';
 import { ProxyMetrics } from '../../../proxy/src/metrics/proxy-metrics.ts';
 import { ProxyRuntime } from '../../../proxy/src/runtime/proxy-runtime.ts';
+import { watchDirectory } from '../provider/file/watch-directory.ts';
 import { logStatuses } from '../status/log-sink.ts';
 import { pickGatewayConfig, translateDirectory } from './snapshot-to-config.ts';
 
@@ -35,9 +35,11 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
     bindAddress: options.bindAddress,
     maxHeaderBytes: options.maxHeaderBytes,
   });
+  // The last error reading or translating the directory, shown by /readyz next to the proxy's own.
+  let sourceError: string | null = null;
   const admin = buildAdminServer(
     metrics,
-    () => ({ ready: runtime.ready, detail: runtime.readinessDetail() }),
+    () => ({ ready: runtime.ready, detail: { ...runtime.readinessDetail(), sourceError } }),
     logger,
   );
   await admin.listen({ port: options.adminPort, host: options.bindAddress });
@@ -48,7 +50,9 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
       const { result } = await translateDirectory(options.dir, options.controllerName);
       logStatuses(logger, result.statuses);
       config = pickGatewayConfig(result.configs, options.gateway);
+      sourceError = null;
     } catch (err) {
+      sourceError = (err as Error).message;
       metrics.configReloads.labels('failure').inc();
       logger.error(
         { dir: options.dir, err: (err as Error).message },
@@ -60,14 +64,9 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
   };
   await reload();
 
-  let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
-  const watcher = watch(options.dir, { recursive: true }, () => {
-    // Editors write files in several steps; settle before re-reading.
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      running = running.then(reload);
-    }, 100);
+  const watcher = watchDirectory(options.dir, () => {
+    running = running.then(reload);
   });
 
   return {
@@ -77,7 +76,6 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
     },
     close: async () => {
       watcher.close();
-      clearTimeout(timer);
       await running;
       await runtime.close();
       await admin.close();

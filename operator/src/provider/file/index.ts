@@ -1,1 +1,2 @@
 export * from './load-directory.ts';
+export * from './watch-directory.ts';

@@ -41,17 +41,20 @@ function checkerFor(schema: TSchema): TypeCheck<TSchema> {
  * error is reported with file, object and field; callers keep their last good snapshot on errors.
  */
 export async function loadDirectory(dir: string): Promise<LoadResult> {
-  return loadFiles(await listFiles(dir));
+  return loadFiles(await listFiles(dir), dir);
 }
 
-/** Loads the given files into one snapshot (the golden tests load single files this way). */
-export async function loadFiles(paths: readonly string[]): Promise<LoadResult> {
+/**
+ * Loads the given files into one snapshot (the golden tests load single files this way). Errors name
+ * files relative to `baseDir`.
+ */
+export async function loadFiles(paths: readonly string[], baseDir = process.cwd()): Promise<LoadResult> {
   const resources = emptyResources();
   const errors: ProviderError[] = [];
   const seen = new Map<string, string>();
   let objectCount = 0;
   for (const path of paths) {
-    const file = relative(process.cwd(), path) || path;
+    const file = relative(baseDir, path) || path;
     const text = await readFile(path, 'utf8');
     for (const doc of parseAllDocuments(text, { prettyErrors: true })) {
       if (doc.errors.length > 0) {

@@ -1,0 +1,101 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { send } from './support/http.ts';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..');
+const cli = join(root, 'operator/src/cli/main.ts');
+
+async function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: root });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('sluice CLI', () => {
+  let badDir: string;
+  beforeAll(async () => {
+    badDir = await mkdtemp(join(tmpdir(), 'sluice-cli-'));
+    await writeFile(
+      join(badDir, 'route.yaml'),
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n    - backendRefs: [{name: web, port: 0}]\n',
+    );
+  });
+  afterAll(() => rm(badDir, { recursive: true, force: true }));
+
+  it('validate accepts the quickstart sample', async () => {
+    const r = await sluice(['validate', '-f', 'samples/quickstart']);
+    expect(r).toMatchObject({ code: 0, stdout: 'valid: 5 objects\n' });
+  });
+
+  it('validate exits 1 naming file, object and field', async () => {
+    const r = await sluice(['validate', '-f', badDir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^route\.yaml: HTTPRoute default\/r: \/spec\/rules\/0\/backendRefs\/0\/port: /);
+  });
+
+  it('translate prints the proxy config and statuses as JSON', async () => {
+    const r = await sluice(['translate', '-f', 'samples/quickstart']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.configs[0].gateway).toEqual({ namespace: 'default', name: 'quickstart' });
+    expect(out.configs[0].listeners[0].virtualHosts[0].hostname).toBe('demo.example.com');
+    expect(out.statuses.map((s: { kind: string }) => s.kind)).toEqual([
+      'Gateway',
+      'GatewayClass',
+      'HTTPRoute',
+    ]);
+  });
+
+  it('--help lists every flag with its environment variable', async () => {
+    const r = await sluice(['--help']);
+    expect(r.code).toBe(0);
+    for (const env of ['SLUICE_FILE', 'SLUICE_ADMIN_PORT', 'SLUICE_BIND_ADDRESS', 'SLUICE_LOG_LEVEL'])
+      expect(r.stdout).toContain(env);
+  });
+
+  it('rejects an unknown command with usage and exit code 2', async () => {
+    const r = await sluice(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+  });
+});
+
+describe('npm start (the quickstart)', () => {
+  it('serves the quickstart route to a plain HTTP client and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [join(root, 'tools/quickstart.ts')], {
+      cwd: root,
+      env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    try {
+      await expect
+        .poll(async () => (await send('http://127.0.0.1:9901/readyz').catch(() => ({ status: 0 }))).status, {
+          timeout: 15_000,
+          interval: 100,
+        })
+        .toBe(200);
+      const r = await send('http://127.0.0.1:8080/hello', { headers: { host: 'demo.example.com' } });
+      expect(r.status).toBe(200);
+      expect(r.headers['x-served-by']).toBe('sluice');
+      expect(r.json().path).toBe('/hello');
+    } finally {
+      child.kill('SIGTERM');
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+    }
+  });
+});

@@ -1,0 +1,103 @@
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { runStandalone, type Standalone } from '../../operator/src/standalone/run-standalone.ts';
+import { freePort } from './ports.ts';
+
+export const CONTROLLER = 'sluice.dev/gateway-controller';
+
+export interface TestGateway {
+  dir: string;
+  port: number;
+  adminPort: number;
+  url: string;
+  standalone: Standalone;
+  /** Replaces a file in the watched directory and reloads synchronously. */
+  write(file: string, yaml: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Standard head of a test directory: the Sluice GatewayClass and a Gateway on `port`. */
+export function gatewayYaml(port: number, listenerExtra = ''): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: sluice}
+spec: {controllerName: ${CONTROLLER}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  gatewayClassName: sluice
+  listeners:
+    - name: http
+      port: ${port}
+      protocol: HTTP
+${listenerExtra}`;
+}
+
+/** A Service named `name` whose EndpointSlice points at loopback ports (no ports: no endpoints). */
+export function serviceYaml(name: string, ports: number[], namespace = 'default'): string {
+  const endpoints = ports.length === 0 ? '[]' : `\n  - addresses: ["127.0.0.1"]`;
+  // One slice per port keeps several local backends behind one Service, as several pods would be.
+  const slices = (ports.length === 0 ? [0] : ports)
+    .map(
+      (p, i) => `---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${name}-${i}
+  namespace: ${namespace}
+  labels: {kubernetes.io/service-name: ${name}}
+addressType: IPv4
+endpoints: ${endpoints}
+ports: [{name: http, port: ${p || 1}}]
+`,
+    )
+    .join('');
+  return `---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: ${namespace}}
+spec:
+  ports: [{name: http, port: 80}]
+${slices}`;
+}
+
+/** Runs standalone mode on a temp directory holding `files`; listeners bind 127.0.0.1. */
+export async function startGateway(
+  listenerPort: number,
+  files: Record<string, string>,
+): Promise<TestGateway> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-test-'));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  const adminPort = await freePort();
+  const standalone = await runStandalone({
+    dir,
+    gateway: undefined,
+    controllerName: CONTROLLER,
+    bindAddress: '127.0.0.1',
+    adminPort,
+    maxHeaderBytes: 16384,
+    logger: pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' }),
+  });
+  return {
+    dir,
+    port: listenerPort,
+    adminPort,
+    url: `http://127.0.0.1:${listenerPort}`,
+    standalone,
+    write: async (file, yaml) => {
+      // Write-then-rename, as editors and config tools do, so the watcher never reads half a file.
+      const staging = join(tmpdir(), `sluice-staging-${process.pid}-${Date.now()}-${Math.random()}`);
+      await writeFile(staging, yaml);
+      await rename(staging, join(dir, file));
+      await standalone.reload();
+    },
+    close: async () => {
+      await standalone.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
