@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { type ErrorCode, errorCatalog, renderedErrors } from '../errors/catalog.ts';
@@ -9,6 +9,7 @@ import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import { requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
 import { forwardableHeaders } from '../upstream/hop-by-hop.ts';
+import { relay, type UpstreamFailure } from '../upstream/relay.ts';
 import type { ListenerState } from './listener-state.ts';
 
 /** The catch-all handler: route, apply filters, forward to the chosen upstream, stream the answer back. */
@@ -64,30 +65,26 @@ export function forwardHandler(state: ListenerState) {
     }
 
     const timeoutMs = minDefined(src.timeouts?.requestMs, src.timeouts?.backendRequestMs);
-    const signal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
-    let res: Dispatcher.ResponseData;
+    reply.hijack();
     try {
-      res = await endpoint.pool.request({
-        path: upstreamPath,
-        method: method as Dispatcher.HttpMethod,
-        headers: headers as Record<string, string | string[]>,
-        body: body ?? null,
-        signal,
+      await relay({
+        dispatcher: endpoint.pool,
+        request: { origin: endpoint.origin, path: upstreamPath, method, headers, body: body ?? null },
+        response: reply.raw,
+        editHeaders: route.editResponseHeaders,
+        timeoutMs,
+        onStatus: (status) => route.metrics.observe(status, (performance.now() - started) / 1000),
       });
     } catch (err) {
-      const code: ErrorCode = signal?.aborted ? 'upstream_timeout' : 'upstream_unreachable';
+      const failure = err as UpstreamFailure;
+      const code: ErrorCode = failure.timedOut ? 'upstream_timeout' : 'upstream_unreachable';
       request.log.warn(
-        { route: route.name, upstream: endpoint.origin, err: (err as Error).message },
+        { route: route.name, upstream: endpoint.origin, err: failure.message },
         'upstream request failed',
       );
-      return sendError(reply, code, route.metrics, started);
+      route.metrics.observe(errorCatalog[code].status, (performance.now() - started) / 1000);
+      writeRawError(reply.raw, code);
     }
-    const responseHeaders = forwardableHeaders(res.headers);
-    route.editResponseHeaders?.(responseHeaders);
-    reply.code(res.statusCode).headers(responseHeaders);
-    route.metrics.observe(res.statusCode, (performance.now() - started) / 1000);
-    res.body.on('error', () => raw.socket.destroy());
-    return reply.send(res.body);
   };
 }
 
@@ -96,6 +93,11 @@ function applyResponseEdits(reply: FastifyReply, route: CompiledRoute): void {
   const headers = reply.getHeaders() as HeaderBag;
   route.editResponseHeaders(headers);
   reply.headers(headers);
+}
+
+function writeRawError(res: ServerResponse, code: ErrorCode): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(errorCatalog[code].status, { 'content-type': 'application/json' }).end(renderedErrors[code]);
 }
 
 function sendError(

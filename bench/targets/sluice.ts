@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitForPort } from '../load/wait-for-port.ts';
+
+export interface SluiceProcess {
+  port: number;
+  adminPort: number;
+  /** Resident set size of the gateway process, in MiB. */
+  rssMiB(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** Sluice standalone as its own process (as deployed), routing every request to 127.0.0.1:upstreamPort. */
+export async function startSluice(
+  port: number,
+  adminPort: number,
+  upstreamPort: number,
+): Promise<SluiceProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
+  await writeFile(
+    join(dir, 'bench.yaml'),
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: sluice}
+spec: {controllerName: sluice.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: bench, namespace: default}
+spec:
+  gatewayClassName: sluice
+  listeners: [{name: http, port: ${port}, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: plain, namespace: default}
+spec:
+  parentRefs: [{name: bench}]
+  rules: [{backendRefs: [{name: upstream, port: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: upstream, namespace: default}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: upstream-1, namespace: default, labels: {kubernetes.io/service-name: upstream}}
+addressType: IPv4
+endpoints: [{addresses: ["127.0.0.1"]}]
+ports: [{name: http, port: ${upstreamPort}}]
+`,
+  );
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(root, 'operator/src/cli/main.ts'),
+      'standalone',
+      '-f',
+      dir,
+      '--bind-address',
+      '127.0.0.1',
+      '--admin-port',
+      String(adminPort),
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  await waitForPort(port);
+  return {
+    port,
+    adminPort,
+    rssMiB: async () => {
+      const { readFile } = await import('node:fs/promises');
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

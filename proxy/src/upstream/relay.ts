@@ -1,0 +1,85 @@
+import type { ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { HeaderBag, HeaderEdit } from '../filters/header-modifier.ts';
+import { forwardableHeaders } from './hop-by-hop.ts';
+
+/** Why a relay failed before any byte reached the client (so the caller can still answer). */
+export class UpstreamFailure extends Error {
+  readonly timedOut: boolean;
+  constructor(cause: Error, timedOut: boolean) {
+    super(cause.message, { cause });
+    this.name = 'UpstreamFailure';
+    this.timedOut = timedOut;
+  }
+}
+
+export interface RelayOptions {
+  dispatcher: Dispatcher;
+  request: Dispatcher.DispatchOptions;
+  response: ServerResponse;
+  editHeaders: HeaderEdit | undefined;
+  /** Whole-exchange deadline; past it the upstream request is aborted. */
+  timeoutMs: number | undefined;
+  /** Called once the upstream status is known, just before headers go to the client. */
+  onStatus: (status: number) => void;
+}
+
+/**
+ * Streams one upstream exchange straight into the client response through undici's dispatch API:
+ * no intermediate stream objects, backpressure by pausing the upstream socket, headers and first body
+ * chunk leaving in one write. Rejects with UpstreamFailure only while the client has seen nothing;
+ * after that, a failure cuts the client connection (an HTTP proxy cannot signal it otherwise).
+ */
+export function relay(options: RelayOptions): Promise<void> {
+  const { response } = options;
+  return new Promise<void>((resolve, reject) => {
+    let started = false;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    let controller: Dispatcher.DispatchController | undefined;
+    const finish = () => clearTimeout(timer);
+    const onClientClose = () => {
+      if (!response.writableFinished) controller?.abort(new Error('client closed the connection'));
+    };
+    response.once('close', onClientClose);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (options.timeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            timedOut = true;
+            c.abort(new Error(`upstream did not answer within ${options.timeoutMs} ms`));
+          }, options.timeoutMs);
+        }
+      },
+      onResponseStart(_c, statusCode, headers) {
+        if (statusCode < 200) return; // 1xx informational answers are not relayed
+        started = true;
+        const out: HeaderBag = forwardableHeaders(headers);
+        options.editHeaders?.(out);
+        options.onStatus(statusCode);
+        response.writeHead(statusCode, out as Record<string, string | string[]>);
+      },
+      onResponseData(c, chunk) {
+        if (!response.write(chunk)) {
+          c.pause();
+          response.once('drain', () => c.resume());
+        }
+      },
+      onResponseEnd() {
+        finish();
+        response.off('close', onClientClose);
+        response.end();
+        resolve();
+      },
+      onResponseError(_c, err) {
+        finish();
+        response.off('close', onClientClose);
+        if (!started) return reject(new UpstreamFailure(err, timedOut));
+        response.destroy(err);
+        resolve();
+      },
+    };
+    options.dispatcher.dispatch(options.request, handler);
+  });
+}
