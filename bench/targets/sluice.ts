@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gatewayYaml, serviceYaml } from '../../test/support/gateway.ts';
 import { waitForPort } from '../load/wait-for-port.ts';
 
 export interface SluiceProcess {
@@ -23,37 +24,14 @@ export async function startSluice(
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   await writeFile(
     join(dir, 'bench.yaml'),
-    `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: sluice}
-spec: {controllerName: sluice.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: bench, namespace: default}
-spec:
-  gatewayClassName: sluice
-  listeners: [{name: http, port: ${port}, protocol: HTTP}]
----
+    `${gatewayYaml(port)}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: plain, namespace: default}
 spec:
-  parentRefs: [{name: bench}]
+  parentRefs: [{name: gw}]
   rules: [{backendRefs: [{name: upstream, port: 80}]}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: upstream, namespace: default}
-spec: {ports: [{name: http, port: 80}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: upstream-1, namespace: default, labels: {kubernetes.io/service-name: upstream}}
-addressType: IPv4
-endpoints: [{addresses: ["127.0.0.1"]}]
-ports: [{name: http, port: ${upstreamPort}}]
-`,
+${serviceYaml('upstream', [upstreamPort])}`,
   );
   const child: ChildProcess = spawn(
     process.execPath,
