@@ -19,6 +19,7 @@ const gateway = await runStandalone({
   bindAddress: process.env.SLUICE_BIND_ADDRESS ?? '127.0.0.1',
   adminPort: Number(process.env.SLUICE_ADMIN_PORT ?? 9901),
   maxHeaderBytes: 16384,
+  maxBodyBytes: 20_971_520,
   logger,
 });
 logger.info('try: curl -H "Host: demo.example.com" http://127.0.0.1:8080/hello');

@@ -80,6 +80,7 @@ export async function startGateway(
     bindAddress: '127.0.0.1',
     adminPort,
     maxHeaderBytes: 16384,
+    maxBodyBytes: 1_048_576,
     logger: pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' }),
   });
   return {

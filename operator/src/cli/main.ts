@@ -45,6 +45,7 @@ async function standalone(flags: Flags): Promise<number> {
     bindAddress: flags['bind-address']!,
     adminPort: intFlag(flags, 'admin-port'),
     maxHeaderBytes: intFlag(flags, 'max-header-bytes'),
+    maxBodyBytes: intFlag(flags, 'max-body-bytes'),
     logger,
   });
   await new Promise<void>((resolve) => {

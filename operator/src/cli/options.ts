@@ -29,6 +29,11 @@ export const FLAGS = {
     default: '16384',
     help: 'largest request head accepted (larger: 431)',
   },
+  'max-body-bytes': {
+    env: 'SLUICE_MAX_BODY_BYTES',
+    default: '20971520',
+    help: 'largest OpenAI-API request body read (larger: 413)',
+  },
   'log-level': { env: 'SLUICE_LOG_LEVEL', default: 'info', help: 'trace, debug, info, warn or error' },
 } as const;
 

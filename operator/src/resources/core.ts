@@ -58,3 +58,23 @@ export type Namespace = Static<typeof NamespaceSchema>;
 
 /** Label that ties an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export const SecretSchema = T.Object({
+  apiVersion: T.Literal('v1'),
+  kind: T.Literal('Secret'),
+  metadata: ObjectMetaSchema,
+  type: T.Optional(T.String()),
+  /** Base64-encoded values, as the API server stores them. */
+  data: T.Optional(T.Record(T.String(), T.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$' }))),
+  /** Plain values, merged over `data` (convenient in hand-written files). */
+  stringData: T.Optional(T.Record(T.String(), T.String())),
+});
+
+export type Secret = Static<typeof SecretSchema>;
+
+/** A Secret's values, decoded. */
+export function secretValues(secret: Secret): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  return Object.assign(out, secret.stringData);
+}

@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { EndpointSliceSchema, NamespaceSchema, ServiceSchema } from './core.ts';
+import { EndpointSliceSchema, NamespaceSchema, SecretSchema, ServiceSchema } from './core.ts';
 import {
   GATEWAY_GROUP,
   GatewayClassSchema,
@@ -7,6 +7,7 @@ import {
   HTTPRouteSchema,
   ReferenceGrantSchema,
 } from './gateway-api.ts';
+import { AIBackendSchema, SLUICE_API_VERSION } from './sluice-api.ts';
 import type { Resources } from './snapshot.ts';
 
 export interface KindInfo {
@@ -52,4 +53,11 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
     bucket: 'endpointSlices',
   },
   Namespace: { apiVersions: ['v1'], schema: NamespaceSchema, namespaced: false, bucket: 'namespaces' },
+  Secret: { apiVersions: ['v1'], schema: SecretSchema, namespaced: true, bucket: 'secrets' },
+  AIBackend: {
+    apiVersions: [SLUICE_API_VERSION],
+    schema: AIBackendSchema,
+    namespaced: true,
+    bucket: 'aiBackends',
+  },
 };

@@ -1,5 +1,6 @@
-import type { EndpointSlice, Namespace, Service } from './core.ts';
+import type { EndpointSlice, Namespace, Secret, Service } from './core.ts';
 import type { Gateway, GatewayClass, HTTPRoute, ReferenceGrant } from './gateway-api.ts';
+import type { AIBackend } from './sluice-api.ts';
 
 /** Everything the translator reads: one consistent snapshot from a provider (Kubernetes or files). */
 export interface Resources {
@@ -10,6 +11,8 @@ export interface Resources {
   services: Service[];
   endpointSlices: EndpointSlice[];
   namespaces: Namespace[];
+  secrets: Secret[];
+  aiBackends: AIBackend[];
 }
 
 export function emptyResources(): Resources {
@@ -21,5 +24,7 @@ export function emptyResources(): Resources {
     services: [],
     endpointSlices: [],
     namespaces: [],
+    secrets: [],
+    aiBackends: [],
   };
 }

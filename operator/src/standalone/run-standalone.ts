@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import { buildAdminServer } from '../../../proxy/src/admin/build-admin-server.ts';
+import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
 import { ProxyMetrics } from '../../../proxy/src/metrics/proxy-metrics.ts';
 import { ProxyRuntime } from '../../../proxy/src/runtime/proxy-runtime.ts';
+import type { SecretData } from '../../../proxy/src/secrets/secret-store.ts';
 import { watchDirectory } from '../provider/file/watch-directory.ts';
 import { logStatuses } from '../status/log-sink.ts';
+import { secretDataFor } from './secret-data.ts';
 import { pickGatewayConfig, translateDirectory } from './snapshot-to-config.ts';
 
 export interface StandaloneOptions {
@@ -13,6 +16,7 @@ export interface StandaloneOptions {
   bindAddress: string;
   adminPort: number;
   maxHeaderBytes: number;
+  maxBodyBytes: number;
   logger: Logger;
 }
 
@@ -34,6 +38,7 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
     metrics,
     bindAddress: options.bindAddress,
     maxHeaderBytes: options.maxHeaderBytes,
+    maxBodyBytes: options.maxBodyBytes,
   });
   // The last error reading or translating the directory, shown by /readyz next to the proxy's own.
   let sourceError: string | null = null;
@@ -45,11 +50,13 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
   await admin.listen({ port: options.adminPort, host: options.bindAddress });
 
   const reload = async (): Promise<void> => {
-    let config: unknown;
+    let config: ProxyConfig;
+    let secrets: SecretData;
     try {
-      const { result } = await translateDirectory(options.dir, options.controllerName);
+      const { resources, result } = await translateDirectory(options.dir, options.controllerName);
       logStatuses(logger, result.statuses);
       config = pickGatewayConfig(result.configs, options.gateway);
+      secrets = secretDataFor(config, resources);
       sourceError = null;
     } catch (err) {
       sourceError = (err as Error).message;
@@ -60,7 +67,7 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
       );
       return;
     }
-    await runtime.apply(config);
+    await runtime.apply(config, secrets);
   };
   await reload();
 

@@ -1,8 +1,10 @@
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
 import { formatProviderError, loadDirectory } from '../provider/file/load-directory.ts';
+import type { Resources } from '../resources/snapshot.ts';
 import { type TranslationResult, translate } from '../translator/translate.ts';
 
 export interface DirectoryTranslation {
+  resources: Resources;
   result: TranslationResult;
   objectCount: number;
 }
@@ -11,7 +13,7 @@ export interface DirectoryTranslation {
 export async function translateDirectory(dir: string, controllerName: string): Promise<DirectoryTranslation> {
   const { resources, errors, objectCount } = await loadDirectory(dir);
   if (errors.length > 0) throw new Error(errors.map(formatProviderError).join('\n'));
-  return { result: translate(resources, { controllerName }), objectCount };
+  return { resources, result: translate(resources, { controllerName }), objectCount };
 }
 
 /** The one Gateway standalone mode serves: the one named, or the only one there is. */

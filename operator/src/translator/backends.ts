@@ -1,6 +1,7 @@
 import type { Cluster, Endpoint } from '../../../proxy/src/config/schema.ts';
 import { type EndpointSlice, SERVICE_NAME_LABEL, type Service } from '../resources/core.ts';
 import { type BackendObjectReference, GATEWAY_GROUP, type ReferenceGrant } from '../resources/gateway-api.ts';
+import { SLUICE_GROUP } from '../resources/sluice-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
 
 export type BackendResolution =
@@ -17,7 +18,10 @@ export class BackendResolver {
   readonly #grants: ReferenceGrant[];
   readonly #clusters = new Map<string, Cluster>();
 
-  constructor(resources: Resources) {
+  readonly #aiBackends: ReadonlySet<string>;
+
+  constructor(resources: Resources, usableAIBackends: ReadonlySet<string>) {
+    this.#aiBackends = usableAIBackends;
     for (const s of resources.services) this.#services.set(key(ns(s.metadata), s.metadata.name), s);
     for (const slice of resources.endpointSlices) {
       const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
@@ -70,6 +74,24 @@ export class BackendResolver {
     return { ok: true, cluster: name };
   }
 
+  /** Resolves a backendRef of kind sluice.dev/AIBackend to the AI backend's `namespace/name`. */
+  resolveAIBackend(ref: BackendObjectReference, fromNamespace: string, fromKind: string): BackendResolution {
+    const namespace = ref.namespace ?? fromNamespace;
+    if (
+      namespace !== fromNamespace &&
+      !this.#granted(fromKind, fromNamespace, namespace, ref.name, SLUICE_GROUP, 'AIBackend')
+    )
+      return {
+        ok: false,
+        reason: 'RefNotPermitted',
+        message: `no ReferenceGrant in namespace ${namespace} allows ${fromKind} from ${fromNamespace} to AIBackend ${ref.name}`,
+      };
+    const name = `${namespace}/${ref.name}`;
+    if (!this.#aiBackends.has(name))
+      return { ok: false, reason: 'BackendNotFound', message: `AIBackend ${name} not found or not accepted` };
+    return { ok: true, cluster: name };
+  }
+
   /** The clusters resolved so far, sorted by name. */
   clusters(): Cluster[] {
     return [...this.#clusters.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -95,7 +117,14 @@ export class BackendResolver {
     return out.sort((a, b) => (a.host === b.host ? a.port - b.port : a.host < b.host ? -1 : 1));
   }
 
-  #granted(fromKind: string, fromNamespace: string, toNamespace: string, toName: string): boolean {
+  #granted(
+    fromKind: string,
+    fromNamespace: string,
+    toNamespace: string,
+    toName: string,
+    toGroup = '',
+    toKind = 'Service',
+  ): boolean {
     return this.#grants.some(
       (g) =>
         ns(g.metadata) === toNamespace &&
@@ -103,7 +132,7 @@ export class BackendResolver {
           (f) => f.group === GATEWAY_GROUP && f.kind === fromKind && f.namespace === fromNamespace,
         ) &&
         g.spec.to.some(
-          (t) => t.group === '' && t.kind === 'Service' && (t.name === undefined || t.name === toName),
+          (t) => t.group === toGroup && t.kind === toKind && (t.name === undefined || t.name === toName),
         ),
     );
   }

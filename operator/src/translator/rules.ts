@@ -7,9 +7,11 @@ import type {
   Route,
   RouteMatch,
   Timeouts,
+  WeightedAIBackend,
   WeightedBackend,
 } from '../../../proxy/src/config/schema.ts';
 import type { HTTPRoute, HTTPRouteFilter, HTTPRouteRule } from '../resources/gateway-api.ts';
+import { SLUICE_GROUP } from '../resources/sluice-api.ts';
 import type { BackendResolver } from './backends.ts';
 import { durationMs } from './durations.ts';
 
@@ -135,16 +137,23 @@ export function translateRule(
     return fail('UnsupportedValue', 'timeouts.backendRequest must not exceed timeouts.request');
 
   const backends: WeightedBackend[] = [];
-  if (!redirect) {
-    for (const ref of rule.backendRefs ?? []) {
-      const weight = ref.weight ?? 1;
-      const resolved = resolver.resolve(ref, namespace, 'HTTPRoute');
-      if (resolved.ok) backends.push({ cluster: resolved.cluster, weight });
-      else {
-        refProblems.push({ reason: resolved.reason, message: resolved.message });
-        backends.push({ weight });
-      }
-    }
+  const refs = redirect ? [] : (rule.backendRefs ?? []);
+  const isAI = (r: (typeof refs)[number]) => r.group === SLUICE_GROUP && r.kind === 'AIBackend';
+  const aiRefs = refs.filter(isAI);
+  if (aiRefs.length > 0 && aiRefs.length < refs.length)
+    return fail('UnsupportedValue', 'a rule cannot mix AIBackend and Service backendRefs');
+  if (aiRefs.length > 0 && (rewrite || mirrors.length > 0))
+    return fail('UnsupportedValue', 'URLRewrite and RequestMirror do not apply to AIBackend rules');
+  const aiBackends: WeightedAIBackend[] = [];
+  for (const ref of refs) {
+    const weight = ref.weight ?? 1;
+    const resolved = isAI(ref)
+      ? resolver.resolveAIBackend(ref, namespace, 'HTTPRoute')
+      : resolver.resolve(ref, namespace, 'HTTPRoute');
+    if (!resolved.ok) refProblems.push({ reason: resolved.reason, message: resolved.message });
+    const entry = resolved.ok ? { weight, target: resolved.cluster } : { weight };
+    if (isAI(ref)) aiBackends.push(entry.target ? { aiBackend: entry.target, weight } : { weight });
+    else backends.push(entry.target ? { cluster: entry.target, weight } : { weight });
   }
 
   const routes = matches.map(
@@ -157,6 +166,7 @@ export function translateRule(
       ...(rewrite ? { rewrite } : {}),
       mirrors,
       backends,
+      ...(aiRefs.length > 0 ? { aiBackends } : {}),
       ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
     }),
   );

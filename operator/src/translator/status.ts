@@ -33,4 +33,5 @@ export type StatusUpdate =
       name: string;
       status: { conditions: Condition[]; listeners: ListenerStatus[] };
     }
-  | { kind: 'HTTPRoute'; namespace: string; name: string; status: { parents: RouteParentStatus[] } };
+  | { kind: 'HTTPRoute'; namespace: string; name: string; status: { parents: RouteParentStatus[] } }
+  | { kind: 'AIBackend'; namespace: string; name: string; status: { conditions: Condition[] } };

@@ -1,3 +1,4 @@
+import type { AIBackendConfig } from '../../../proxy/src/config/ai-backend.ts';
 import {
   type Cluster,
   type Listener,
@@ -12,6 +13,7 @@ import {
   type ParentReference,
 } from '../resources/gateway-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
+import { translateAIBackends } from './ai-backends.ts';
 import { BackendResolver } from './backends.ts';
 import { type Condition, condition } from './conditions.ts';
 import { compareHostnameSpecificity, hostnameCovers } from './hostname-order.ts';
@@ -74,7 +76,9 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
     resources.namespaces.map((n) => [n.metadata.name, n.metadata.labels ?? {}]),
   );
 
-  const resolver = new BackendResolver(resources);
+  const ai = translateAIBackends(resources);
+  statuses.push(...ai.statuses);
+  const resolver = new BackendResolver(resources, new Set(ai.configs.keys()));
   const routes = [...resources.httpRoutes]
     .sort((a, b) => compareStrings(nsName(a), nsName(b)))
     .map((r) => analyzeRoute(r, resolver));
@@ -137,7 +141,13 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
   for (const gateway of gateways) {
     const key = nsName(gateway);
     const listeners = listenersByGateway.get(key)!;
-    const config = buildConfig(gateway, listeners, attachments.get(key) ?? [], resolver.clusters());
+    const config = buildConfig(
+      gateway,
+      listeners,
+      attachments.get(key) ?? [],
+      resolver.clusters(),
+      ai.configs,
+    );
     configs.push(config);
     statuses.push({
       kind: 'Gateway',
@@ -313,6 +323,7 @@ function buildConfig(
   listeners: ListenerInfo[],
   attachments: Attachment[],
   allClusters: Cluster[],
+  allAIBackends: ReadonlyMap<string, AIBackendConfig>,
 ): ProxyConfig {
   const usable = listeners.filter((l) => l.valid);
   const ports = [...new Set(usable.map((l) => l.spec.port))].sort((a, b) => a - b);
@@ -326,17 +337,20 @@ function buildConfig(
     ),
   }));
   const used = new Set<string>();
+  const usedAI = new Set<string>();
   for (const l of irListeners)
     for (const vh of l.virtualHosts)
       for (const r of vh.routes) {
         for (const b of r.backends) if (b.cluster) used.add(b.cluster);
         for (const m of r.mirrors) used.add(m.cluster);
+        for (const b of r.aiBackends ?? []) if (b.aiBackend) usedAI.add(b.aiBackend);
       }
   return {
     version: PROXY_CONFIG_VERSION,
     gateway: { namespace: gateway.metadata.namespace ?? 'default', name: gateway.metadata.name },
     listeners: irListeners,
     clusters: allClusters.filter((c) => used.has(c.name)),
+    aiBackends: [...allAIBackends.values()].filter((b) => usedAI.has(b.name)),
   };
 }
 

@@ -1,2 +1,3 @@
+export * from './ai-backend.ts';
 export * from './schema.ts';
 export * from './validate.ts';

@@ -4,6 +4,7 @@
  * TypeScript types and the JSON Schema that validates what arrives over the wire.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
+import { AIBackendSchema } from './ai-backend.ts';
 
 export const PROXY_CONFIG_VERSION = 'sluice.dev/proxy-config/v1alpha1';
 
@@ -87,6 +88,15 @@ export const TimeoutsSchema = T.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A weighted AI backend of a route; the AI backend itself lives in `ProxyConfig.aiBackends`. Without
+ * `aiBackend` the reference was invalid and picks answer 500.
+ */
+export const WeightedAIBackendSchema = T.Object(
+  { aiBackend: T.Optional(Name), weight: T.Integer({ minimum: 0, maximum: 1_000_000 }) },
+  { additionalProperties: false },
+);
+
 export const RouteSchema = T.Object(
   {
     /** Stable identity used in metrics and logs, e.g. `httproute/default/web/rule/0/match/0`. */
@@ -98,6 +108,8 @@ export const RouteSchema = T.Object(
     rewrite: T.Optional(RewriteSchema),
     mirrors: T.Array(MirrorSchema),
     backends: T.Array(WeightedBackendSchema),
+    /** When present the route serves the OpenAI-compatible API from these AI backends. */
+    aiBackends: T.Optional(T.Array(WeightedAIBackendSchema)),
     timeouts: T.Optional(TimeoutsSchema),
   },
   { additionalProperties: false },
@@ -132,6 +144,7 @@ export const ProxyConfigSchema = T.Object(
     gateway: T.Object({ namespace: Name, name: Name }, { additionalProperties: false }),
     listeners: T.Array(ListenerSchema),
     clusters: T.Array(ClusterSchema),
+    aiBackends: T.Array(AIBackendSchema),
   },
   { additionalProperties: false, $id: 'https://sluice.dev/schemas/proxy-config.json' },
 );
@@ -152,3 +165,4 @@ export type Listener = Static<typeof ListenerSchema>;
 export type Endpoint = Static<typeof EndpointSchema>;
 export type Cluster = Static<typeof ClusterSchema>;
 export type ProxyConfig = Static<typeof ProxyConfigSchema>;
+export type WeightedAIBackend = Static<typeof WeightedAIBackendSchema>;

@@ -42,6 +42,18 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
       issues.push({ path: `/clusters/${i}/name`, reason: `duplicate cluster ${c.name}` });
     clusters.add(c.name);
   });
+  const aiBackends = new Set<string>();
+  config.aiBackends.forEach((b, i) => {
+    if (aiBackends.has(b.name))
+      issues.push({ path: `/aiBackends/${i}/name`, reason: `duplicate AI backend ${b.name}` });
+    aiBackends.add(b.name);
+    const targets = new Set<string>();
+    b.targets.forEach((t, ti) => {
+      if (targets.has(t.name))
+        issues.push({ path: `/aiBackends/${i}/targets/${ti}/name`, reason: `duplicate target ${t.name}` });
+      targets.add(t.name);
+    });
+  });
   const ports = new Set<number>();
   config.listeners.forEach((l, li) => {
     if (ports.has(l.port)) issues.push({ path: `/listeners/${li}/port`, reason: `duplicate port ${l.port}` });
@@ -52,6 +64,13 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
         for (const [bi, b] of r.backends.entries()) {
           if (b.cluster !== undefined && !clusters.has(b.cluster))
             issues.push({ path: `${at}/backends/${bi}/cluster`, reason: `unknown cluster ${b.cluster}` });
+        }
+        for (const [ai, b] of (r.aiBackends ?? []).entries()) {
+          if (b.aiBackend !== undefined && !aiBackends.has(b.aiBackend))
+            issues.push({
+              path: `${at}/aiBackends/${ai}/aiBackend`,
+              reason: `unknown AI backend ${b.aiBackend}`,
+            });
         }
         for (const [mi, m] of r.mirrors.entries()) {
           if (!clusters.has(m.cluster))

@@ -10,7 +10,38 @@ export interface CatalogEntry {
 
 export const errorCatalog = {
   bad_request: { status: 400, type: 'invalid_request_error', message: 'Malformed HTTP request.' },
+  invalid_json: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'The request body is not valid JSON.',
+  },
+  invalid_content_type: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'The request body must be JSON (Content-Type: application/json).',
+  },
+  missing_model: { status: 400, type: 'invalid_request_error', message: 'The request must name a model.' },
+  unsupported_parameter: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'A parameter is not supported by the provider serving this model.',
+  },
   route_not_found: { status: 404, type: 'invalid_request_error', message: 'No route matches this request.' },
+  model_not_found: {
+    status: 404,
+    type: 'invalid_request_error',
+    message: 'The model does not exist on this gateway or is not routed here.',
+  },
+  request_too_large: {
+    status: 413,
+    type: 'invalid_request_error',
+    message: 'The request body is too large.',
+  },
+  rate_limited_upstream: {
+    status: 429,
+    type: 'rate_limit_error',
+    message: 'Every provider for this model is rate limiting; retry after the indicated time.',
+  },
   request_header_fields_too_large: {
     status: 431,
     type: 'invalid_request_error',
@@ -28,13 +59,25 @@ export const errorCatalog = {
     message: 'The backend has no available endpoints.',
   },
   upstream_timeout: { status: 504, type: 'server_error', message: 'The upstream did not answer in time.' },
+  providers_unavailable: {
+    status: 503,
+    type: 'server_error',
+    message: 'Every provider for this model failed or is cooling down.',
+  },
+  upstream_stream_interrupted: {
+    status: 502,
+    type: 'server_error',
+    message: 'The provider ended the stream before it was complete.',
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof errorCatalog;
 
-export function errorBody(code: ErrorCode, message?: string): string {
+export function errorBody(code: ErrorCode, message?: string, param?: string): string {
   const entry = errorCatalog[code];
-  return JSON.stringify({ error: { message: message ?? entry.message, type: entry.type, code } });
+  return JSON.stringify({
+    error: { message: message ?? entry.message, type: entry.type, code, ...(param ? { param } : {}) },
+  });
 }
 
 /** Pre-rendered bodies: the hot path sends a constant string instead of serializing per request. */

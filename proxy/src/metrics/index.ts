@@ -1,1 +1,2 @@
+export * from './genai-metrics.ts';
 export * from './proxy-metrics.ts';

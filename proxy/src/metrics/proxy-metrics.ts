@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { GenAIMetrics } from './genai-metrics.ts';
 
 /** The proxy's metric families. Names are a public contract (dashboards and alerts use them). */
 export class ProxyMetrics {
@@ -39,6 +40,8 @@ export class ProxyMetrics {
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
+
+  readonly genai = new GenAIMetrics(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_proxy_' });

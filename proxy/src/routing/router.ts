@@ -1,3 +1,4 @@
+import type { CompiledAIBackend } from '../ai/compiled-backend.ts';
 import type { Listener, Route } from '../config/schema.ts';
 import { compileHeaderModifier, type HeaderEdit } from '../filters/header-modifier.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
@@ -19,11 +20,15 @@ export interface CompiledRoute {
   editRequestHeaders: HeaderEdit | undefined;
   editResponseHeaders: HeaderEdit | undefined;
   metrics: RouteMetrics;
+  /** Present on AI routes: picks an AI backend by weight (`undefined` when none has weight). */
+  pickAIBackend: (() => CompiledAIBackend | undefined) | undefined;
 }
 
 interface CompiledVirtualHost {
   hostname: string;
   routes: CompiledRoute[];
+  /** Client-facing model names the host's AI routes serve, for GET /v1/models. */
+  models: string[];
 }
 
 /**
@@ -38,22 +43,41 @@ export class ListenerRouter {
   /** Route metrics for requests that match nothing, so 404s are counted too. */
   readonly unmatchedMetrics: RouteMetrics;
 
-  constructor(listener: Listener, clusters: ReadonlyMap<string, UpstreamCluster>, metrics: ProxyMetrics) {
+  /** Whether any route serves the OpenAI-compatible API (then AI request bodies are read before matching). */
+  readonly servesAI: boolean;
+
+  constructor(
+    listener: Listener,
+    clusters: ReadonlyMap<string, UpstreamCluster>,
+    aiBackends: ReadonlyMap<string, CompiledAIBackend>,
+    metrics: ProxyMetrics,
+  ) {
     this.listener = listener;
     let any: CompiledVirtualHost | undefined;
+    let servesAI = false;
     for (const vh of listener.virtualHosts) {
-      const compiled = {
-        hostname: vh.hostname,
-        routes: vh.routes.map((r) =>
-          compileRoute(r, clusters, new RouteMetrics(metrics, listener.name, r.name)),
-        ),
-      };
+      const routes = vh.routes.map((r) =>
+        compileRoute(r, clusters, aiBackends, new RouteMetrics(metrics, listener.name, r.name)),
+      );
+      const models = new Set<string>();
+      for (const r of vh.routes)
+        for (const b of r.aiBackends ?? [])
+          for (const m of (b.aiBackend ? aiBackends.get(b.aiBackend)?.config.models : undefined) ?? [])
+            models.add(m);
+      servesAI ||= routes.some((r) => r.pickAIBackend !== undefined);
+      const compiled: CompiledVirtualHost = { hostname: vh.hostname, routes, models: [...models].sort() };
       if (vh.hostname === '*') any = compiled;
       else if (vh.hostname.startsWith('*.')) this.#wildcard.set(vh.hostname.slice(2), compiled);
       else this.#exact.set(vh.hostname.toLowerCase(), compiled);
     }
     this.#any = any;
+    this.servesAI = servesAI;
     this.unmatchedMetrics = new RouteMetrics(metrics, listener.name, '');
+  }
+
+  /** Models served on the host a request names (GET /v1/models). */
+  models(hostHeader: string | undefined): string[] {
+    return this.#virtualHost(hostHeader)?.models ?? [];
   }
 
   select(hostHeader: string | undefined, req: RequestView): CompiledRoute | undefined {
@@ -91,33 +115,27 @@ function hostOnly(hostHeader: string): string {
 function compileRoute(
   route: Route,
   clusters: ReadonlyMap<string, UpstreamCluster>,
+  aiBackends: ReadonlyMap<string, CompiledAIBackend>,
   metrics: RouteMetrics,
 ): CompiledRoute {
-  const weighted = route.backends.filter((b) => b.weight > 0);
-  const targets = weighted.map((b) => (b.cluster === undefined ? undefined : clusters.get(b.cluster)));
-  const cumulative: number[] = [];
-  let total = 0;
-  for (const b of weighted) {
-    total += b.weight;
-    cumulative.push(total);
-  }
-  let pick: () => BackendPick | null;
-  if (total === 0) pick = () => null;
-  else if (targets.length === 1) {
-    const only = targets[0];
-    pick = () => only;
-  } else {
-    pick = () => {
-      const r = Math.random() * total;
-      for (let i = 0; i < cumulative.length; i++) if (r < cumulative[i]!) return targets[i];
-      return targets[targets.length - 1];
-    };
-  }
+  const pick = weightedPicker(
+    route.backends.map((b) => ({
+      weight: b.weight,
+      item: b.cluster === undefined ? undefined : clusters.get(b.cluster),
+    })),
+  );
+  const ai = route.aiBackends;
+  const pickAI = ai
+    ? weightedPicker(
+        ai.map((b) => ({ weight: b.weight, item: b.aiBackend ? aiBackends.get(b.aiBackend) : undefined })),
+      )
+    : undefined;
   return {
     name: route.name,
     source: route,
     matches: compileMatch(route.match),
     pick,
+    pickAIBackend: pickAI ? () => pickAI() ?? undefined : undefined,
     mirrors: route.mirrors.flatMap((m) => {
       const cluster = clusters.get(m.cluster);
       return cluster ? [{ cluster, percent: m.percent }] : [];
@@ -125,5 +143,26 @@ function compileRoute(
     editRequestHeaders: compileHeaderModifier(route.requestHeaders),
     editResponseHeaders: compileHeaderModifier(route.responseHeaders),
     metrics,
+  };
+}
+
+/** A weighted random choice, precomputed; `null` when no entry has weight. */
+function weightedPicker<T>(entries: { weight: number; item: T }[]): () => T | null {
+  const weighted = entries.filter((e) => e.weight > 0);
+  if (weighted.length === 0) return () => null;
+  if (weighted.length === 1) {
+    const only = weighted[0]!.item;
+    return () => only;
+  }
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const e of weighted) {
+    total += e.weight;
+    cumulative.push(total);
+  }
+  return () => {
+    const r = Math.random() * total;
+    for (let i = 0; i < cumulative.length; i++) if (r < cumulative[i]!) return weighted[i]!.item;
+    return weighted[weighted.length - 1]!.item;
   };
 }

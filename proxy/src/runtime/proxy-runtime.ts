@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { compileAIBackend } from '../ai/compiled-backend.ts';
+import type { TargetHealth } from '../ai/target-health.ts';
 import type { ProxyConfig } from '../config/schema.ts';
 import { ConfigValidationError, validateProxyConfig } from '../config/validate.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import { ListenerRouter } from '../routing/router.ts';
+import { type SecretData, SecretStore } from '../secrets/secret-store.ts';
 import { buildServer } from '../server/build-server.ts';
 import type { ListenerState } from '../server/listener-state.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
@@ -15,11 +18,24 @@ export interface ProxyRuntimeOptions {
   /** Address every listener binds to (e.g. 0.0.0.0 in a pod, 127.0.0.1 in tests). */
   bindAddress: string;
   maxHeaderBytes: number;
+  /** Largest OpenAI-API request body read (larger: 413). */
+  maxBodyBytes: number;
 }
 
 interface RunningListener {
   state: ListenerState;
   server: FastifyInstance;
+}
+
+function missingSecrets(config: ProxyConfig, secrets: SecretData): string[] {
+  const store = new SecretStore(secrets);
+  return config.aiBackends.flatMap((b) =>
+    b.targets.flatMap((t) =>
+      t.credentials && !store.has(t.credentials)
+        ? [`${b.name}/${t.name} needs ${t.credentials.secret}[${t.credentials.key}]`]
+        : [],
+    ),
+  );
 }
 
 export type ApplyResult = { ok: true; hash: string } | { ok: false; error: string };
@@ -32,6 +48,9 @@ export type ApplyResult = { ok: true; hash: string } | { ok: false; error: strin
 export class ProxyRuntime {
   readonly #options: ProxyRuntimeOptions;
   readonly #pools = new PoolRegistry();
+  /** Target health outlives config swaps (keyed by backend, target and breaker settings). */
+  readonly #health = new Map<string, TargetHealth>();
+  #secrets = new SecretStore();
   readonly #listeners = new Map<number, RunningListener>();
   #hash: string | undefined;
   #lastError: string | undefined;
@@ -49,14 +68,19 @@ export class ProxyRuntime {
     return { configHash: this.#hash ?? null, lastError: this.#lastError ?? null };
   }
 
-  /** Applies configs one at a time, in the order they were handed over. */
-  apply(doc: unknown): Promise<ApplyResult> {
-    const run = this.#applying.then(() => this.#apply(doc));
+  /** The provider credentials delivered with the config being served. */
+  get secrets(): SecretStore {
+    return this.#secrets;
+  }
+
+  /** Applies configs one at a time, in the order they were handed over, with the secrets they name. */
+  apply(doc: unknown, secrets: SecretData = {}): Promise<ApplyResult> {
+    const run = this.#applying.then(() => this.#apply(doc, secrets));
     this.#applying = run;
     return run;
   }
 
-  async #apply(doc: unknown): Promise<ApplyResult> {
+  async #apply(doc: unknown, secrets: SecretData): Promise<ApplyResult> {
     const { logger, metrics } = this.#options;
     let config: ProxyConfig;
     try {
@@ -64,14 +88,24 @@ export class ProxyRuntime {
     } catch (err) {
       return this.#reject(err instanceof ConfigValidationError ? err.message : String(err));
     }
+    const missing = missingSecrets(config, secrets);
+    if (missing.length > 0) return this.#reject(`missing credentials: ${missing.join(', ')}`);
     const hash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+    // Secrets are not part of the hash (it is shown in metrics and status), so always take the new ones.
+    this.#secrets = new SecretStore(secrets);
     if (hash === this.#hash) return { ok: true, hash };
     let routers: ListenerRouter[];
     try {
       const clusters = new Map(config.clusters.map((c) => [c.name, new UpstreamCluster(c, this.#pools)]));
-      routers = config.listeners.map((l) => new ListenerRouter(l, clusters, metrics));
+      const aiBackends = new Map(
+        config.aiBackends.map((b) => [b.name, compileAIBackend(b, this.#pools, this.#health)]),
+      );
+      routers = config.listeners.map((l) => new ListenerRouter(l, clusters, aiBackends, metrics));
       this.#pools.retainOnly(
-        new Set([...clusters.values()].flatMap((c) => c.endpoints.map((e) => e.origin))),
+        new Set([
+          ...[...clusters.values()].flatMap((c) => c.endpoints.map((e) => e.origin)),
+          ...[...aiBackends.values()].flatMap((b) => b.groups.flat().map((t) => t.endpoint.origin)),
+        ]),
       );
     } catch (err) {
       return this.#reject(`config did not compile: ${(err as Error).message}`);
@@ -119,6 +153,9 @@ export class ProxyRuntime {
       const server = buildServer(state, {
         logger: this.#options.logger,
         maxHeaderBytes: this.#options.maxHeaderBytes,
+        maxBodyBytes: this.#options.maxBodyBytes,
+        secrets: () => this.#secrets,
+        genai: this.#options.metrics.genai,
       });
       await server.listen({ port, host: this.#options.bindAddress });
       this.#listeners.set(port, { state, server });

@@ -1,5 +1,7 @@
 import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
 import { handleClientError } from './client-errors.ts';
 import { forwardHandler } from './forward.ts';
 import type { ListenerState } from './listener-state.ts';
@@ -9,6 +11,11 @@ export interface ServerOptions {
   logger: FastifyBaseLogger;
   /** Largest request head accepted; larger ones get 431. */
   maxHeaderBytes: number;
+  /** Largest OpenAI-API JSON body read; larger ones get 413. */
+  maxBodyBytes: number;
+  /** The credentials of the config being served (read per request: they swap with the config). */
+  secrets: () => SecretStore;
+  genai: GenAIMetrics;
 }
 
 /** Builds (never listens) the data-plane server of one listener. */
@@ -29,6 +36,6 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
   // Bodies are streamed to the upstream untouched: no parsing, no buffering, any content type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
-  app.all('/*', forwardHandler(state));
+  app.all('/*', forwardHandler(state, options));
   return app;
 }

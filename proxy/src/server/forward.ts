@@ -1,27 +1,71 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
+import { handleAIRequest } from '../ai/handle-ai-request.ts';
+import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../ai/operations.ts';
+import { readJsonBody } from '../ai/read-json-body.ts';
 import { type ErrorCode, errorCatalog, renderedErrors } from '../errors/catalog.ts';
 import type { HeaderBag } from '../filters/header-modifier.ts';
 import { rewritePath } from '../filters/path-rewrite.ts';
 import { redirectLocation } from '../filters/redirect.ts';
+import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import { requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
 import { forwardableHeaders } from '../upstream/hop-by-hop.ts';
 import { relay, type UpstreamFailure } from '../upstream/relay.ts';
 import type { ListenerState } from './listener-state.ts';
 
+export interface ForwardOptions {
+  maxBodyBytes: number;
+  secrets: () => SecretStore;
+  genai: GenAIMetrics;
+}
+
 /** The catch-all handler: route, apply filters, forward to the chosen upstream, stream the answer back. */
-export function forwardHandler(state: ListenerState) {
+export function forwardHandler(state: ListenerState, options: ForwardOptions) {
   return async function forward(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
     const router = state.router;
     const raw = request.raw;
     const view = requestView(raw.method ?? 'GET', raw.url ?? '/', raw.headers);
+    let aiBody: { raw: Buffer; value: Record<string, unknown> } | undefined;
+    const op = router.servesAI && view.method === 'POST' ? OPERATION_BY_PATH[view.path] : undefined;
+    if (router.servesAI) {
+      // The model header is Sluice's to set, from the body: a client cannot pick a route by sending it.
+      delete raw.headers[MODEL_HEADER];
+      if (view.method === 'GET' && view.path === MODELS_PATH)
+        return sendModels(reply, router.models(raw.headers.host));
+    }
+    if (op) {
+      const parsed = await readJsonBody(raw, options.maxBodyBytes);
+      if (!parsed.ok) return sendError(reply, parsed.error, router.unmatchedMetrics, started);
+      aiBody = parsed;
+      if (typeof parsed.value.model === 'string') raw.headers[MODEL_HEADER] = parsed.value.model;
+    }
     const route = router.select(raw.headers.host, view);
-    if (!route) return sendError(reply, 'route_not_found', router.unmatchedMetrics, started);
+    if (!route)
+      return sendError(reply, op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics, started);
     const src = route.source;
+    if (route.pickAIBackend) {
+      if (!op || !aiBody) return sendError(reply, 'route_not_found', route.metrics, started);
+      const backend = route.pickAIBackend();
+      if (!backend) return sendError(reply, 'backend_invalid', route.metrics, started);
+      reply.hijack();
+      await handleAIRequest({
+        op,
+        body: aiBody.value,
+        backend,
+        response: reply.raw,
+        started,
+        secrets: options.secrets(),
+        metrics: options.genai,
+        log: request.log,
+      });
+      route.metrics.observe(reply.raw.statusCode, (performance.now() - started) / 1000);
+      return;
+    }
     const matchedPrefix = src.match.path.value;
 
     if (src.redirect) {
@@ -58,7 +102,7 @@ export function forwardHandler(state: ListenerState) {
     const upstreamPath = view.rawQuery ? `${path}?${view.rawQuery}` : path;
     const method = view.method;
 
-    let body: IncomingMessage | Buffer | undefined = hasBody(raw) ? raw : undefined;
+    let body: IncomingMessage | Buffer | undefined = aiBody ? aiBody.raw : hasBody(raw) ? raw : undefined;
     if (route.mirrors.length > 0) {
       if (body) body = await readAll(raw);
       mirror(route, { path: upstreamPath, method, headers, body });
@@ -86,6 +130,13 @@ export function forwardHandler(state: ListenerState) {
       writeRawError(reply.raw, code);
     }
   };
+}
+
+function sendModels(reply: FastifyReply, models: string[]): FastifyReply {
+  return reply.send({
+    object: 'list',
+    data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'sluice' })),
+  });
 }
 
 function applyResponseEdits(reply: FastifyReply, route: CompiledRoute): void {

@@ -20,9 +20,16 @@ export class PoolRegistry {
   }
 
   endpoint(host: string, port: number): UpstreamEndpoint {
-    const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return this.forOrigin(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  }
+
+  /** A pool for any origin; `https:` origins verify the server certificate against the system roots. */
+  forOrigin(origin: string): UpstreamEndpoint {
     let ep = this.#pools.get(origin);
     if (!ep) {
+      const url = new URL(origin);
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
       const pool = new Pool(origin, {
         connections: this.#connections,
         pipelining: 1,

@@ -1,0 +1,180 @@
+import type { ServerResponse } from 'node:http';
+import { errors as undiciErrors } from 'undici';
+import type { CompiledTarget } from './compiled-backend.ts';
+import type { ConvertedResponse, ProviderContext, StreamConverter } from './providers/adapter.ts';
+import { SseParser, sseData } from './sse.ts';
+
+export type AttemptOutcome =
+  /** Complete non-streamed answer, not yet sent: the caller decides what to do with it. */
+  | { kind: 'json'; converted: ConvertedResponse }
+  /** A stream was sent to the client; `converter` holds usage, or nothing if the stream was cut. */
+  | { kind: 'streamed'; converter: StreamConverter; interrupted: boolean; firstTokenAt: number }
+  /** Worth another target: connect error, timeout before any byte, 429 or 5xx. */
+  | { kind: 'retryable'; error: string; status?: number; retryAfterMs?: number; timedOut: boolean }
+  /** The provider refused the request itself (4xx): relayed to the client in OpenAI's shape. */
+  | { kind: 'client_error'; status: number; body: Record<string, unknown> };
+
+export interface AttemptInput {
+  target: CompiledTarget;
+  ctx: ProviderContext;
+  body: Record<string, unknown>;
+  response: ServerResponse;
+  /** Absolute time (performance.now()) by which the whole exchange must finish. */
+  deadline: number;
+  firstTokenMs: number | undefined;
+  streamIdleMs: number | undefined;
+  /** Writes the client's response headers; called once, when the stream is committed. */
+  commitStream: () => void;
+}
+
+const RETRYABLE_STATUS = (s: number) => s === 408 || s === 429 || s >= 500;
+
+/**
+ * One try against one target. Nothing reaches the client until the attempt has succeeded far enough
+ * (a non-streamed body, or the first streamed event): until then a failure is retryable elsewhere.
+ */
+export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
+  const { target, ctx, response } = input;
+  const upstream = target.adapter.request(input.body, ctx);
+  const abort = new AbortController();
+  let timedOut = false;
+  const arm = (ms: number) => {
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        abort.abort(new Error(`no answer within ${Math.round(ms)} ms`));
+      },
+      Math.max(0, ms),
+    );
+    return () => clearTimeout(timer);
+  };
+  const remaining = () => input.deadline - performance.now();
+  const firstByteBudget =
+    ctx.stream && input.firstTokenMs !== undefined ? Math.min(input.firstTokenMs, remaining()) : remaining();
+  let disarm = arm(firstByteBudget);
+  const onClientGone = () => abort.abort(new Error('client closed the connection'));
+  response.once('close', onClientGone);
+  try {
+    const res = await target.endpoint.pool.request({
+      path: upstream.path,
+      method: 'POST',
+      headers: upstream.headers,
+      body: upstream.body,
+      signal: abort.signal,
+    });
+    if (res.statusCode >= 400) {
+      const text = await res.body.text();
+      disarm();
+      const json = parseJson(text);
+      if (RETRYABLE_STATUS(res.statusCode))
+        return {
+          kind: 'retryable',
+          error: `status ${res.statusCode}`,
+          status: res.statusCode,
+          retryAfterMs: retryAfterMs(res.headers['retry-after']),
+          timedOut: false,
+        };
+      return {
+        kind: 'client_error',
+        status: res.statusCode,
+        body: target.adapter.error(json, res.statusCode),
+      };
+    }
+    if (!ctx.stream) {
+      const json = parseJson(await res.body.text());
+      disarm();
+      if (json === undefined)
+        return { kind: 'retryable', error: 'provider answered invalid JSON', timedOut: false };
+      return { kind: 'json', converted: target.adapter.response(json, ctx) };
+    }
+    return await relayStream(
+      input,
+      res.body,
+      () => disarm(),
+      (ms) => {
+        disarm = arm(ms);
+      },
+    );
+  } catch (err) {
+    disarm();
+    if (response.headersSent) throw err;
+    return { kind: 'retryable', error: describe(err, timedOut), timedOut };
+  } finally {
+    response.off('close', onClientGone);
+  }
+}
+
+async function relayStream(
+  input: AttemptInput,
+  body: AsyncIterable<Buffer>,
+  disarm: () => void,
+  rearm: (ms: number) => void,
+): Promise<AttemptOutcome> {
+  const { response } = input;
+  const parser = new SseParser();
+  const converter = input.target.adapter.streamConverter(input.ctx);
+  let committed = false;
+  let firstTokenAt = 0;
+  try {
+    for await (const chunk of body) {
+      const payloads = parser.push(chunk).flatMap((e) => converter.convert(e));
+      if (payloads.length === 0) continue;
+      if (!committed) {
+        // The first event arrived in time: from here on the client has this target's answer.
+        committed = true;
+        firstTokenAt = performance.now();
+        input.commitStream();
+      }
+      disarm();
+      const out = payloads.map(sseData).join('');
+      if (!response.write(out)) await new Promise((r) => response.once('drain', r));
+      const idle = input.streamIdleMs;
+      rearm(Math.min(idle ?? Number.POSITIVE_INFINITY, input.deadline - performance.now()));
+    }
+    disarm();
+  } catch (err) {
+    disarm();
+    if (!committed) throw err;
+  }
+  if (!committed) return { kind: 'retryable', error: 'stream ended before any event', timedOut: false };
+  const interrupted = !converter.complete();
+  if (interrupted && !response.destroyed) {
+    response.write(
+      sseData(
+        JSON.stringify({
+          error: {
+            message: 'The provider ended the stream before it was complete.',
+            type: 'server_error',
+            code: 'upstream_stream_interrupted',
+          },
+        }),
+      ),
+    );
+  }
+  response.end();
+  return { kind: 'streamed', converter, interrupted, firstTokenAt };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date. */
+export function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  if (typeof header !== 'string') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function describe(err: unknown, timedOut: boolean): string {
+  if (timedOut) return 'timed out before the first byte';
+  if (err instanceof undiciErrors.UndiciError) return `${err.code}: ${err.message}`;
+  const e = err as NodeJS.ErrnoException;
+  return e.code ? `${e.code}: ${e.message}` : String(e.message ?? err);
+}

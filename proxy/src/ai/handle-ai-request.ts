@@ -1,0 +1,203 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ErrorCode } from '../errors/catalog.ts';
+import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import { type AttemptOutcome, attempt } from './attempt.ts';
+import { type CompiledAIBackend, type CompiledTarget, upstreamModel } from './compiled-backend.ts';
+import type { AIOperation } from './operations.ts';
+import { type ProviderContext, UnsupportedParameterError } from './providers/adapter.ts';
+import { recordExchange } from './record-exchange.ts';
+import { type HeaderRecord, sendCatalogError, sendJson } from './respond.ts';
+
+export interface AIRequest {
+  op: AIOperation;
+  body: Record<string, unknown>;
+  backend: CompiledAIBackend;
+  response: ServerResponse;
+  /** performance.now() when the request arrived. */
+  started: number;
+  secrets: SecretStore;
+  metrics: GenAIMetrics;
+  log: FastifyBaseLogger;
+}
+
+/**
+ * Serves one OpenAI-compatible request from an AI backend: priority groups in order, weighted picks
+ * inside a group, failover on connect errors, timeouts before the first byte, 429 and 5xx; never once a
+ * byte has reached the client. Answers say which backend and target served and after how many attempts.
+ */
+export async function handleAIRequest(req: AIRequest): Promise<void> {
+  const { backend, body, response } = req;
+  const model = body.model;
+  if (typeof model !== 'string' || model === '')
+    return sendCatalogError(response, 'missing_model', { param: 'model' });
+  if (backend.models.size > 0 && !backend.models.has(model))
+    return sendCatalogError(response, 'model_not_found', {
+      message: `The model '${model}' is not served by this route.`,
+      param: 'model',
+    });
+  const stream = body.stream === true && req.op !== 'embeddings';
+  const clientWantsUsage =
+    (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+  const deadline = req.started + backend.config.timeouts.requestMs;
+  const maxAttempts = backend.config.retry.attempts;
+  const failures: Extract<AttemptOutcome, { kind: 'retryable' }>[] = [];
+  const round = new Set<string>();
+  let attempts = 0;
+
+  const headers = (target: CompiledTarget): HeaderRecord => ({
+    'x-sluice-ai-backend': backend.config.name,
+    'x-sluice-ai-target': target.config.name,
+    'x-sluice-attempts': String(attempts),
+  });
+
+  while (attempts < maxAttempts && performance.now() < deadline) {
+    let target = pickTarget(backend, req.op, round);
+    if (!target && round.size > 0) {
+      // Every available target had its turn: start another round while the retry budget lasts.
+      round.clear();
+      target = pickTarget(backend, req.op, round);
+    }
+    if (!target) {
+      // Every target is cooling down: wait for the first to come back if that fits the deadline.
+      const waitMs = (earliestReturn(backend, req.op) ?? Number.POSITIVE_INFINITY) - Date.now();
+      if (waitMs > deadline - performance.now()) break;
+      await new Promise((r) => setTimeout(r, Math.max(1, waitMs)));
+      continue;
+    }
+    round.add(target.config.name);
+    attempts++;
+    const ctx: ProviderContext = {
+      op: req.op,
+      target: target.config,
+      basePath: target.basePath,
+      upstreamModel: upstreamModel(target.config, model),
+      apiKey: req.secrets.get(target.config.credentials),
+      stream,
+      clientWantsUsage,
+    };
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await attempt({
+        target,
+        ctx,
+        body,
+        response,
+        deadline,
+        firstTokenMs: backend.config.timeouts.firstTokenMs,
+        streamIdleMs: backend.config.timeouts.streamIdleMs,
+        commitStream: () =>
+          response.writeHead(200, {
+            ...headers(target),
+            'content-type': 'text/event-stream',
+            'cache-control': 'no-cache',
+          }),
+      });
+    } catch (err) {
+      if (err instanceof UnsupportedParameterError)
+        return sendCatalogError(response, 'unsupported_parameter', {
+          message: err.message,
+          param: err.param,
+          headers: headers(target),
+        });
+      throw err;
+    }
+    const labels = { sluice_ai_backend: backend.config.name, sluice_ai_target: target.config.name };
+    switch (outcome.kind) {
+      case 'retryable':
+        target.health.failed(Date.now(), outcome.status === 429 ? outcome.retryAfterMs : undefined);
+        req.metrics.attempts.inc({ ...labels, outcome: 'retryable' });
+        req.log.warn(
+          { backend: backend.config.name, target: target.config.name, err: outcome.error },
+          'AI target failed, failing over',
+        );
+        failures.push(outcome);
+        continue;
+      case 'client_error':
+        req.metrics.attempts.inc({ ...labels, outcome: 'client_error' });
+        return sendJson(response, outcome.status, outcome.body, headers(target));
+      case 'json':
+        target.health.succeeded();
+        req.metrics.attempts.inc({ ...labels, outcome: 'success' });
+        sendJson(response, 200, outcome.converted.body, headers(target));
+        break;
+      case 'streamed':
+        if (outcome.interrupted) target.health.failed(Date.now());
+        else target.health.succeeded();
+        req.metrics.attempts.inc({ ...labels, outcome: outcome.interrupted ? 'interrupted' : 'success' });
+        break;
+    }
+    if (attempts > 1) req.metrics.failovers.inc({ sluice_ai_backend: backend.config.name });
+    await recordExchange({ req, target, ctx, outcome, model });
+    return;
+  }
+  return sendFailure(response, failures, backend, req.op);
+}
+
+/** Weighted pick among available, not-yet-tried targets of the first priority group that has one. */
+function pickTarget(
+  backend: CompiledAIBackend,
+  op: AIOperation,
+  tried: ReadonlySet<string>,
+): CompiledTarget | undefined {
+  const now = Date.now();
+  for (const group of backend.groups) {
+    const candidates = group.filter(
+      (t) => t.adapter.supports(op) && t.health.available(now) && !tried.has(t.config.name),
+    );
+    if (candidates.length === 0) continue;
+    const total = candidates.reduce((n, t) => n + t.config.weight, 0);
+    if (total === 0) return candidates[0];
+    let r = Math.random() * total;
+    for (const t of candidates) {
+      r -= t.config.weight;
+      if (r < 0) return t;
+    }
+    return candidates[candidates.length - 1];
+  }
+  return undefined;
+}
+
+/** When the first cooling target of this operation comes back (epoch ms), if any is cooling. */
+function earliestReturn(backend: CompiledAIBackend, op: AIOperation): number | undefined {
+  const now = Date.now();
+  const times = backend.groups
+    .flat()
+    .filter((t) => t.adapter.supports(op) && t.health.openUntil > now)
+    .map((t) => t.health.openUntil);
+  return times.length > 0 ? Math.min(...times) : undefined;
+}
+
+function sendFailure(
+  response: ServerResponse,
+  failures: Extract<AttemptOutcome, { kind: 'retryable' }>[],
+  backend: CompiledAIBackend,
+  op: AIOperation,
+): void {
+  const headers: HeaderRecord = {
+    'x-sluice-ai-backend': backend.config.name,
+    'x-sluice-attempts': String(failures.length),
+  };
+  if (failures.length > 0 && failures.every((f) => f.status === 429)) {
+    const wait = Math.min(...failures.map((f) => f.retryAfterMs ?? 1000));
+    sendCatalogError(response, 'rate_limited_upstream', {
+      headers: { ...headers, 'retry-after': String(Math.ceil(wait / 1000)) },
+    });
+    return;
+  }
+  const last = failures[failures.length - 1];
+  let code: ErrorCode = 'providers_unavailable';
+  if (last?.timedOut) code = 'upstream_timeout';
+  else if (last) code = 'upstream_unreachable';
+  if (code === 'providers_unavailable') {
+    const back = earliestReturn(backend, op);
+    if (back !== undefined && back > Date.now())
+      headers['retry-after'] = String(Math.ceil((back - Date.now()) / 1000));
+  }
+  sendCatalogError(
+    response,
+    code,
+    last ? { message: `Every attempt failed; last: ${last.error}.`, headers } : { headers },
+  );
+}

@@ -1,0 +1,20 @@
+/** The OpenAI-compatible operations Sluice serves, by request path. */
+export type AIOperation = 'chat' | 'completions' | 'embeddings';
+
+export const OPERATION_BY_PATH: Readonly<Record<string, AIOperation>> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/completions': 'completions',
+  '/v1/embeddings': 'embeddings',
+};
+
+export const MODELS_PATH = '/v1/models';
+
+/** `gen_ai.operation.name` values from the OpenTelemetry GenAI conventions. */
+export const GENAI_OPERATION: Readonly<Record<AIOperation, string>> = {
+  chat: 'chat',
+  completions: 'text_completion',
+  embeddings: 'embeddings',
+};
+
+/** Request header carrying the model from the body, set before route matching. */
+export const MODEL_HEADER = 'x-sluice-model';

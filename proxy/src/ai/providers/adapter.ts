@@ -1,0 +1,62 @@
+import type { AITarget } from '../../config/ai-backend.ts';
+import type { AIOperation } from '../operations.ts';
+import type { SseEvent } from '../sse.ts';
+import type { TokenUsage } from '../usage.ts';
+
+export interface UpstreamRequest {
+  /** Path and query on the target's origin. */
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface ProviderContext {
+  op: AIOperation;
+  target: AITarget;
+  /** Path prefix of the target's baseUrl, e.g. `/v1`. */
+  basePath: string;
+  upstreamModel: string;
+  apiKey: string | undefined;
+  stream: boolean;
+  /** The client asked for `stream_options.include_usage`. */
+  clientWantsUsage: boolean;
+}
+
+/** An OpenAI-shaped answer converted from the provider's. */
+export interface ConvertedResponse {
+  body: Record<string, unknown>;
+  usage: TokenUsage | undefined;
+  model: string | undefined;
+}
+
+/** Turns upstream SSE events into OpenAI `data:` payloads (without the `data: ` framing). */
+export interface StreamConverter {
+  convert(event: SseEvent): string[];
+  usage(): TokenUsage | undefined;
+  model(): string | undefined;
+  /** The provider signalled a complete stream (OpenAI `[DONE]`, Anthropic `message_stop`). */
+  complete(): boolean;
+  /** Text the client has received so far, for counting tokens when a stream is cut short. */
+  text(): string;
+}
+
+/** A provider: data (paths, headers) plus small transforms between its wire format and OpenAI's. */
+export interface ProviderAdapter {
+  /** `gen_ai.provider.name` for metrics. */
+  genAiName: string;
+  supports(op: AIOperation): boolean;
+  /** Builds the upstream request; throws UnsupportedParameterError for what the provider cannot do. */
+  request(body: Record<string, unknown>, ctx: ProviderContext): UpstreamRequest;
+  response(json: unknown, ctx: ProviderContext): ConvertedResponse;
+  streamConverter(ctx: ProviderContext): StreamConverter;
+  /** The provider's error body in OpenAI's shape. */
+  error(json: unknown, status: number): Record<string, unknown>;
+}
+
+export class UnsupportedParameterError extends Error {
+  readonly param: string;
+  constructor(param: string, provider: string) {
+    super(`parameter '${param}' is not supported by ${provider} targets`);
+    this.param = param;
+  }
+}

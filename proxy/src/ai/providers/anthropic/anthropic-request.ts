@@ -1,0 +1,167 @@
+import { type ProviderContext, UnsupportedParameterError } from '../adapter.ts';
+
+type Part = { type: string; text?: string; image_url?: { url: string } | string };
+type ChatMessage = {
+  role: string;
+  content?: string | Part[] | null;
+  tool_calls?: { id: string; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
+};
+type Block = Record<string, unknown>;
+
+/** OpenAI parameters with no Anthropic equivalent: refused with a clear 400, never dropped silently. */
+const UNSUPPORTED = [
+  'n',
+  'logprobs',
+  'top_logprobs',
+  'frequency_penalty',
+  'presence_penalty',
+  'logit_bias',
+  'seed',
+  'audio',
+  'modalities',
+  'prediction',
+];
+/** Parameters translated below or harmless to ignore (they do not change the answer). */
+const HANDLED = new Set([
+  'model',
+  'messages',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'temperature',
+  'top_p',
+  'stream',
+  'stream_options',
+  'tools',
+  'tool_choice',
+  'user',
+  'response_format',
+  'parallel_tool_calls',
+  'metadata',
+  'store',
+  'service_tier',
+]);
+
+/** OpenAI chat request → Anthropic Messages request. */
+export function toAnthropicRequest(
+  body: Record<string, unknown>,
+  ctx: ProviderContext,
+): Record<string, unknown> {
+  for (const key of Object.keys(body)) {
+    const value = body[key];
+    if (value === undefined || value === null) continue;
+    if (
+      UNSUPPORTED.includes(key) &&
+      !(key === 'n' && value === 1) &&
+      !(key === 'logprobs' && value === false)
+    )
+      throw new UnsupportedParameterError(key, 'Anthropic');
+    if (!HANDLED.has(key) && !UNSUPPORTED.includes(key))
+      throw new UnsupportedParameterError(key, 'Anthropic');
+  }
+  const format = (body.response_format as { type?: string } | undefined)?.type;
+  if (format !== undefined && format !== 'text')
+    throw new UnsupportedParameterError('response_format', 'Anthropic');
+
+  const system: string[] = [];
+  const messages: { role: 'user' | 'assistant'; content: Block[] }[] = [];
+  const push = (role: 'user' | 'assistant', blocks: Block[]) => {
+    const last = messages[messages.length - 1];
+    // Anthropic wants alternating roles: consecutive turns of one role (e.g. several tool results) merge.
+    if (last && last.role === role) last.content.push(...blocks);
+    else messages.push({ role, content: blocks });
+  };
+  for (const m of (body.messages ?? []) as ChatMessage[]) {
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        system.push(textOf(m.content));
+        break;
+      case 'user':
+        push('user', contentBlocks(m.content));
+        break;
+      case 'assistant': {
+        const blocks = m.content ? contentBlocks(m.content) : [];
+        for (const call of m.tool_calls ?? [])
+          blocks.push({
+            type: 'tool_use',
+            id: call.id,
+            name: call.function.name,
+            input: parseArguments(call.function.arguments),
+          });
+        push('assistant', blocks);
+        break;
+      }
+      case 'tool':
+        push('user', [{ type: 'tool_result', tool_use_id: m.tool_call_id, content: textOf(m.content) }]);
+        break;
+      default:
+        throw new UnsupportedParameterError(`messages[].role=${m.role}`, 'Anthropic');
+    }
+  }
+  const out: Record<string, unknown> = {
+    model: ctx.upstreamModel,
+    messages,
+    max_tokens:
+      body.max_completion_tokens ?? body.max_tokens ?? ctx.target.anthropic?.defaultMaxTokens ?? 4096,
+  };
+  if (system.length > 0) out.system = system.join('\n\n');
+  if (body.stop !== undefined && body.stop !== null)
+    out.stop_sequences = Array.isArray(body.stop) ? body.stop : [body.stop];
+  if (body.temperature !== undefined) out.temperature = body.temperature;
+  if (body.top_p !== undefined) out.top_p = body.top_p;
+  if (typeof body.user === 'string') out.metadata = { user_id: body.user };
+  if (ctx.stream) out.stream = true;
+  const tools = body.tools as
+    | { type: string; function: { name: string; description?: string; parameters?: unknown } }[]
+    | undefined;
+  if (tools?.length)
+    out.tools = tools.map((t) => ({
+      name: t.function.name,
+      ...(t.function.description ? { description: t.function.description } : {}),
+      input_schema: t.function.parameters ?? { type: 'object', properties: {} },
+    }));
+  if (body.tool_choice !== undefined)
+    out.tool_choice = toolChoice(body.tool_choice, body.parallel_tool_calls);
+  return out;
+}
+
+function toolChoice(choice: unknown, parallel: unknown): Record<string, unknown> {
+  const disable = parallel === false ? { disable_parallel_tool_use: true } : {};
+  if (choice === 'auto') return { type: 'auto', ...disable };
+  if (choice === 'required') return { type: 'any', ...disable };
+  if (choice === 'none') return { type: 'none' };
+  const named = choice as { function?: { name?: string } };
+  if (named.function?.name) return { type: 'tool', name: named.function.name, ...disable };
+  throw new UnsupportedParameterError('tool_choice', 'Anthropic');
+}
+
+function textOf(content: ChatMessage['content']): string {
+  if (typeof content === 'string') return content;
+  return (content ?? []).map((p) => p.text ?? '').join('');
+}
+
+function contentBlocks(content: ChatMessage['content']): Block[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  return (content ?? []).map((p): Block => {
+    if (p.type === 'text') return { type: 'text', text: p.text ?? '' };
+    if (p.type === 'image_url')
+      return imageBlock(typeof p.image_url === 'string' ? p.image_url : (p.image_url?.url ?? ''));
+    throw new UnsupportedParameterError(`content type ${p.type}`, 'Anthropic');
+  });
+}
+
+function imageBlock(url: string): Block {
+  const data = /^data:([^;]+);base64,(.*)$/s.exec(url);
+  if (data) return { type: 'image', source: { type: 'base64', media_type: data[1], data: data[2] } };
+  return { type: 'image', source: { type: 'url', url } };
+}
+
+function parseArguments(args: string): unknown {
+  try {
+    return JSON.parse(args || '{}');
+  } catch {
+    throw new UnsupportedParameterError('tool_calls[].function.arguments (not JSON)', 'Anthropic');
+  }
+}

@@ -1,0 +1,29 @@
+import type { AIOperation } from '../../operations.ts';
+import type { ProviderAdapter, ProviderContext, UpstreamRequest } from '../adapter.ts';
+import { openAIAdapter, openAIRequestBody } from '../openai/openai-adapter.ts';
+
+const OP_PATH: Record<AIOperation, string> = {
+  chat: 'chat/completions',
+  completions: 'completions',
+  embeddings: 'embeddings',
+};
+
+/** Azure OpenAI: the OpenAI wire format at a deployment URL, with an `api-key` header. */
+function request(body: Record<string, unknown>, ctx: ProviderContext): UpstreamRequest {
+  const azure = ctx.target.azure;
+  const deployment = encodeURIComponent(azure?.deployment ?? ctx.upstreamModel);
+  const apiVersion = encodeURIComponent(azure?.apiVersion ?? '2024-10-21');
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (ctx.apiKey) headers['api-key'] = ctx.apiKey;
+  return {
+    path: `${ctx.basePath}/openai/deployments/${deployment}/${OP_PATH[ctx.op]}?api-version=${apiVersion}`,
+    headers,
+    body: openAIRequestBody(body, ctx),
+  };
+}
+
+export const azureOpenAIAdapter: ProviderAdapter = {
+  ...openAIAdapter,
+  genAiName: 'azure.ai.openai',
+  request,
+};

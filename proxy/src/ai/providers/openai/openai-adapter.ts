@@ -1,0 +1,110 @@
+import type { AIOperation } from '../../operations.ts';
+import type { SseEvent } from '../../sse.ts';
+import { type TokenUsage, usageFromOpenAI } from '../../usage.ts';
+import type {
+  ConvertedResponse,
+  ProviderAdapter,
+  ProviderContext,
+  StreamConverter,
+  UpstreamRequest,
+} from '../adapter.ts';
+
+const OP_PATH: Record<AIOperation, string> = {
+  chat: '/chat/completions',
+  completions: '/completions',
+  embeddings: '/embeddings',
+};
+
+/**
+ * OpenAI and OpenAI-compatible servers (vLLM, Ollama, llama.cpp, TGI): the body passes through with
+ * the model replaced and, for streams, usage forced on so every token is accounted.
+ */
+export function openAIRequestBody(body: Record<string, unknown>, ctx: ProviderContext): string {
+  const out: Record<string, unknown> = { ...body, model: ctx.upstreamModel };
+  if (ctx.stream && (ctx.op === 'chat' || ctx.op === 'completions'))
+    out.stream_options = { ...(body.stream_options as object | undefined), include_usage: true };
+  return JSON.stringify(out);
+}
+
+export function openAIPath(ctx: ProviderContext): string {
+  return `${ctx.basePath}${OP_PATH[ctx.op]}`;
+}
+
+function request(body: Record<string, unknown>, ctx: ProviderContext): UpstreamRequest {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: ctx.stream ? 'text/event-stream' : 'application/json',
+  };
+  if (ctx.apiKey) headers.authorization = `Bearer ${ctx.apiKey}`;
+  return { path: openAIPath(ctx), headers, body: openAIRequestBody(body, ctx) };
+}
+
+function response(json: unknown): ConvertedResponse {
+  const body = json as Record<string, unknown>;
+  return {
+    body,
+    usage: usageFromOpenAI(body.usage as Parameters<typeof usageFromOpenAI>[0]),
+    model: typeof body.model === 'string' ? body.model : undefined,
+  };
+}
+
+/**
+ * Passes OpenAI chunks through. Only when the client did not ask for usage are chunks rewritten: the
+ * usage-only chunk Sluice forced is dropped and `usage` keys are removed, so the client sees exactly
+ * what it asked for.
+ */
+export function openAIStreamConverter(ctx: ProviderContext): StreamConverter {
+  let usage: TokenUsage | undefined;
+  let model: string | undefined;
+  let done = false;
+  let text = '';
+  return {
+    convert(event: SseEvent): string[] {
+      if (event.data === '[DONE]') {
+        done = true;
+        return ['[DONE]'];
+      }
+      let chunk: {
+        model?: string;
+        usage?: unknown;
+        choices?: { delta?: { content?: string }; text?: string }[];
+      };
+      try {
+        chunk = JSON.parse(event.data);
+      } catch {
+        return [event.data];
+      }
+      model ??= chunk.model;
+      for (const c of chunk.choices ?? []) text += c.delta?.content ?? c.text ?? '';
+      if (chunk.usage) usage = usageFromOpenAI(chunk.usage as Parameters<typeof usageFromOpenAI>[0]) ?? usage;
+      if (ctx.clientWantsUsage) return [event.data];
+      if (chunk.usage && (chunk.choices?.length ?? 0) === 0) return [];
+      if ('usage' in chunk) {
+        delete chunk.usage;
+        return [JSON.stringify(chunk)];
+      }
+      return [event.data];
+    },
+    usage: () => usage,
+    model: () => model,
+    complete: () => done,
+    text: () => text,
+  };
+}
+
+export function openAIError(json: unknown, status: number): Record<string, unknown> {
+  const body = json as { error?: unknown } | undefined;
+  if (body && typeof body.error === 'object') return body as Record<string, unknown>;
+  return { error: { message: `provider answered ${status}`, type: 'upstream_error', code: null } };
+}
+
+export const openAIAdapter: ProviderAdapter = {
+  genAiName: 'openai',
+  supports: () => true,
+  request,
+  response,
+  streamConverter: openAIStreamConverter,
+  error: openAIError,
+};
+
+export const openAICompatibleAdapter: ProviderAdapter = { ...openAIAdapter, genAiName: 'openai_compatible' };

@@ -1,0 +1,12 @@
+import type { ProviderType } from '../../config/ai-backend.ts';
+import type { ProviderAdapter } from './adapter.ts';
+import { anthropicAdapter } from './anthropic/anthropic-adapter.ts';
+import { azureOpenAIAdapter } from './azure-openai/azure-openai-adapter.ts';
+import { openAIAdapter, openAICompatibleAdapter } from './openai/openai-adapter.ts';
+
+export const ADAPTERS: Readonly<Record<ProviderType, ProviderAdapter>> = {
+  OpenAI: openAIAdapter,
+  OpenAICompatible: openAICompatibleAdapter,
+  AzureOpenAI: azureOpenAIAdapter,
+  Anthropic: anthropicAdapter,
+};

@@ -1,0 +1,48 @@
+import type { ModelPrice } from '../config/ai-backend.ts';
+
+/**
+ * Tokens of one exchange, in OpenAI's accounting: `input` includes `cachedInput`, `output` includes
+ * `reasoning`.
+ */
+export interface TokenUsage {
+  input: number;
+  cachedInput: number;
+  output: number;
+  reasoning: number;
+}
+
+interface OpenAIUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
+}
+
+export function usageFromOpenAI(u: OpenAIUsage | null | undefined): TokenUsage | undefined {
+  if (!u || typeof u.prompt_tokens !== 'number') return undefined;
+  return {
+    input: u.prompt_tokens,
+    cachedInput: u.prompt_tokens_details?.cached_tokens ?? 0,
+    output: u.completion_tokens ?? 0,
+    reasoning: u.completion_tokens_details?.reasoning_tokens ?? 0,
+  };
+}
+
+export function openAIUsageOf(u: TokenUsage) {
+  return {
+    prompt_tokens: u.input,
+    completion_tokens: u.output,
+    total_tokens: u.input + u.output,
+    prompt_tokens_details: { cached_tokens: u.cachedInput },
+    completion_tokens_details: { reasoning_tokens: u.reasoning },
+  };
+}
+
+/** Cost in USD: cached input and reasoning output at their own prices when the model has them. */
+export function costUsd(u: TokenUsage, price: ModelPrice): number {
+  const input = (u.input - u.cachedInput) * price.inputPerMillion;
+  const cached = u.cachedInput * (price.cachedInputPerMillion ?? price.inputPerMillion);
+  const output = (u.output - u.reasoning) * price.outputPerMillion;
+  const reasoning = u.reasoning * (price.reasoningPerMillion ?? price.outputPerMillion);
+  return (input + cached + output + reasoning) / 1_000_000;
+}

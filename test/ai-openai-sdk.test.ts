@@ -1,0 +1,292 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aiBackendYaml, modelRouteYaml, secretYaml } from './support/ai-yaml.ts';
+import { type RunningFake, startFake } from './support/fake-providers.ts';
+import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
+import { send } from './support/http.ts';
+import { freePort } from './support/ports.ts';
+
+const OPENAI_KEY = 'sk-test-openai-0123456789';
+const ANTHROPIC_KEY = 'sk-ant-test-0123456789';
+const AZURE_KEY = 'azure-test-0123456789';
+
+/** The OpenAI-compatible surface, driven by the official openai SDK against fake providers. */
+describe('OpenAI-compatible API through the official SDK', () => {
+  let openai: RunningFake;
+  let anthropic: RunningFake;
+  let azure: RunningFake;
+  let gw: TestGateway;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    openai = await startFake({ name: 'openai', apiKey: OPENAI_KEY });
+    anthropic = await startFake({ name: 'anthropic', apiKey: ANTHROPIC_KEY, behavior: { cachedTokens: 2 } });
+    azure = await startFake({ name: 'azure', apiKey: AZURE_KEY });
+    const port = await freePort();
+    gw = await startGateway(port, {
+      'gateway.yaml': gatewayYaml(port),
+      'keys.yaml': secretYaml('provider-keys', {
+        openai: OPENAI_KEY,
+        anthropic: ANTHROPIC_KEY,
+        azure: AZURE_KEY,
+      }),
+      'backends.yaml': [
+        aiBackendYaml(
+          'gpt',
+          ['gpt-4o-mini', 'text-embedding-3-small'],
+          [
+            {
+              name: 'openai',
+              provider: 'OpenAI',
+              url: `${openai.url}/v1`,
+              secretKey: 'openai',
+              extra: '      modelMap: {gpt-4o-mini: gpt-4o-mini-2024-07-18}\n',
+            },
+          ],
+          `  pricing:\n    - {model: gpt-4o-mini-2024-07-18, inputPerMillion: 0.15, cachedInputPerMillion: 0.075, outputPerMillion: 0.6}\n`,
+        ),
+        aiBackendYaml(
+          'claude',
+          ['claude-sonnet'],
+          [
+            {
+              name: 'anthropic',
+              provider: 'Anthropic',
+              url: `${anthropic.url}/v1`,
+              secretKey: 'anthropic',
+              extra: '      model: claude-sonnet-4-5\n',
+            },
+          ],
+        ),
+        aiBackendYaml(
+          'azure',
+          ['gpt-azure'],
+          [
+            {
+              name: 'azure',
+              provider: 'AzureOpenAI',
+              url: azure.url,
+              secretKey: 'azure',
+              extra: '      azure: {deployment: chat-prod, apiVersion: 2024-10-21}\n',
+            },
+          ],
+        ),
+      ].join(''),
+      'routes.yaml': modelRouteYaml({
+        'gpt-4o-mini': 'gpt',
+        'text-embedding-3-small': 'gpt',
+        'claude-sonnet': 'claude',
+        'gpt-azure': 'azure',
+      }),
+    });
+    client = new OpenAI({ apiKey: 'client-key', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await Promise.all([openai, anthropic, azure].map((f) => f.close()));
+  });
+
+  const ask = [{ role: 'user' as const, content: 'say hello to the gateway please' }];
+
+  it('answers a chat completion with exact usage and says who served it', async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: ask })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toMatch(/^openai: this is a/);
+    expect(data.usage).toMatchObject({ prompt_tokens: 6, completion_tokens: 8, total_tokens: 14 });
+    expect(response.headers.get('x-sluice-ai-backend')).toBe('default/gpt');
+    expect(response.headers.get('x-sluice-ai-target')).toBe('openai');
+    expect(response.headers.get('x-sluice-attempts')).toBe('1');
+    const upstream = openai.requests.at(-1)!;
+    expect(upstream.path).toBe('/v1/chat/completions');
+    expect(upstream.body?.model).toBe('gpt-4o-mini-2024-07-18');
+    expect(upstream.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
+  });
+
+  it('streams chunks, forcing usage upstream but hiding it from a client that did not ask', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: ask,
+      stream: true,
+    });
+    let text = '';
+    const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
+    for await (const c of stream) {
+      chunks.push(c);
+      text += c.choices[0]?.delta.content ?? '';
+    }
+    expect(text).toBe('openai: this is a deterministic fake reply from');
+    expect(chunks.every((c) => c.usage === undefined && c.choices.length === 1)).toBe(true);
+    expect(openai.requests.at(-1)!.body?.stream_options).toEqual({ include_usage: true });
+  });
+
+  it('passes the usage chunk through when the client asks for it', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: ask,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const usage = [];
+    for await (const c of stream) if (c.usage) usage.push(c.usage);
+    expect(usage).toEqual([expect.objectContaining({ prompt_tokens: 6, completion_tokens: 8 })]);
+  });
+
+  it('passes tools, n, response_format and logprobs through to OpenAI', async () => {
+    const data = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: ask,
+      n: 2,
+      logprobs: true,
+      response_format: { type: 'json_object' },
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'get_weather', parameters: { type: 'object', properties: {} } },
+        },
+      ],
+    });
+    expect(data.choices).toHaveLength(2);
+    expect(data.choices[0]?.message.tool_calls?.[0]).toMatchObject({ function: { name: 'get_weather' } });
+    expect(openai.requests.at(-1)!.body).toMatchObject({
+      n: 2,
+      logprobs: true,
+      response_format: { type: 'json_object' },
+    });
+  });
+
+  it('serves embeddings and legacy completions', async () => {
+    const emb = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['one two', 'three'],
+    });
+    expect(emb.data).toHaveLength(2);
+    expect(emb.usage.prompt_tokens).toBe(3);
+    const res = await send(`${gw.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', prompt: 'once upon a time' }),
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text).usage.prompt_tokens).toBe(4);
+  });
+
+  it('lists the models routed on this host', async () => {
+    const models = [];
+    for await (const m of client.models.list()) models.push(m.id);
+    expect(models.sort()).toEqual(['claude-sonnet', 'gpt-4o-mini', 'gpt-azure', 'text-embedding-3-small']);
+  });
+
+  it('translates to Anthropic Messages and back, streamed and not, with cache usage', async () => {
+    const data = await client.chat.completions.create({
+      model: 'claude-sonnet',
+      messages: [{ role: 'system', content: 'be brief' }, ...ask],
+      stop: ['END'],
+    });
+    expect(data.choices[0]?.message.content).toMatch(/^anthropic: this is a/);
+    expect(data.choices[0]?.finish_reason).toBe('stop');
+    // Fake counts 8 prompt words, 2 of them reported as cache reads.
+    expect(data.usage).toMatchObject({
+      prompt_tokens: 8,
+      completion_tokens: 8,
+      prompt_tokens_details: { cached_tokens: 2 },
+    });
+    const upstream = anthropic.requests.at(-1)!;
+    expect(upstream.path).toBe('/v1/messages');
+    expect(upstream.headers['x-api-key']).toBe(ANTHROPIC_KEY);
+    expect(upstream.body).toMatchObject({
+      model: 'claude-sonnet-4-5',
+      system: 'be brief',
+      stop_sequences: ['END'],
+      max_tokens: 4096,
+    });
+
+    const stream = await client.chat.completions.create({
+      model: 'claude-sonnet',
+      messages: ask,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const c of stream) {
+      text += c.choices[0]?.delta.content ?? '';
+      usage = c.usage ?? usage;
+    }
+    expect(text).toBe('anthropic: this is a deterministic fake reply from');
+    expect(usage).toMatchObject({ prompt_tokens: 6, completion_tokens: 8 });
+  });
+
+  it('maps Anthropic tool use to OpenAI tool calls', async () => {
+    const data = await client.chat.completions.create({
+      model: 'claude-sonnet',
+      messages: ask,
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'get_weather', parameters: { type: 'object', properties: {} } },
+        },
+      ],
+    });
+    expect(data.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(data.choices[0]?.message.tool_calls?.[0]).toMatchObject({
+      type: 'function',
+      function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+    });
+  });
+
+  it('refuses parameters Anthropic cannot honour with a clear 400', async () => {
+    const err = await client.chat.completions
+      .create({ model: 'claude-sonnet', messages: ask, logprobs: true })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('unsupported_parameter');
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('logprobs');
+  });
+
+  it('calls Azure OpenAI at its deployment URL with an api-key header', async () => {
+    const data = await client.chat.completions.create({ model: 'gpt-azure', messages: ask });
+    expect(data.choices[0]?.message.content).toMatch(/^azure:/);
+    const upstream = azure.requests.at(-1)!;
+    expect(upstream.path).toBe('/openai/deployments/chat-prod/chat/completions?api-version=2024-10-21');
+    expect(upstream.headers['api-key']).toBe(AZURE_KEY);
+  });
+
+  it('answers bad input in the OpenAI error shape', async () => {
+    const notFound = await client.chat.completions
+      .create({ model: 'nope', messages: ask })
+      .catch((e: unknown) => e);
+    expect(notFound).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((notFound as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
+
+    const post = (body: string, type = 'application/json') =>
+      send(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': type }, body });
+    const invalid = await post('{"model": "gpt-4o-mini", ');
+    expect(invalid.status).toBe(400);
+    expect(JSON.parse(invalid.text).error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'invalid_json',
+    });
+    const noModel = await post('{"messages": []}');
+    expect([noModel.status, JSON.parse(noModel.text).error.code]).toEqual([404, 'model_not_found']);
+    const wrongType = await post('model=gpt-4o-mini', 'application/x-www-form-urlencoded');
+    expect([wrongType.status, JSON.parse(wrongType.text).error.code]).toEqual([400, 'invalid_content_type']);
+    const huge = await post(
+      JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(2_000_000) }] }),
+    );
+    expect([huge.status, JSON.parse(huge.text).error.code]).toEqual([413, 'request_too_large']);
+    // The gateway is still healthy afterwards.
+    expect(
+      (await client.chat.completions.create({ model: 'gpt-4o-mini', messages: ask })).choices,
+    ).toHaveLength(1);
+  });
+
+  it('never shows a provider key in answers or metrics', async () => {
+    const metrics = (await send(`http://127.0.0.1:${gw.adminPort}/metrics`)).text;
+    const ready = (await send(`http://127.0.0.1:${gw.adminPort}/readyz`)).text;
+    for (const key of [OPENAI_KEY, ANTHROPIC_KEY, AZURE_KEY]) {
+      expect(metrics).not.toContain(key);
+      expect(ready).not.toContain(key);
+    }
+  });
+});

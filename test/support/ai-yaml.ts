@@ -1,0 +1,64 @@
+/** YAML builders for AI tests: AIBackends, a credentials Secret and model-routed HTTPRoutes. */
+
+export interface TargetYaml {
+  name: string;
+  provider: 'OpenAI' | 'AzureOpenAI' | 'Anthropic' | 'OpenAICompatible';
+  url: string;
+  priority?: number;
+  weight?: number;
+  secretKey?: string;
+  extra?: string;
+}
+
+export function secretYaml(name: string, values: Record<string, string>): string {
+  return `---
+apiVersion: v1
+kind: Secret
+metadata: {name: ${name}, namespace: default}
+stringData:
+${Object.entries(values)
+  .map(([k, v]) => `  ${k}: "${v}"`)
+  .join('\n')}
+`;
+}
+
+export function aiBackendYaml(name: string, models: string[], targets: TargetYaml[], extraSpec = ''): string {
+  return `---
+apiVersion: sluice.dev/v1alpha1
+kind: AIBackend
+metadata: {name: ${name}, namespace: default}
+spec:
+  models: [${models.join(', ')}]
+${extraSpec}  targets:
+${targets
+  .map(
+    (t) => `    - name: ${t.name}
+      provider: ${t.provider}
+      priority: ${t.priority ?? 0}
+      weight: ${t.weight ?? 1}
+      endpoint: {url: "${t.url}"}
+${t.secretKey ? `      credentialsRef: {name: provider-keys, key: ${t.secretKey}}\n` : ''}${t.extra ?? ''}`,
+  )
+  .join('')}`;
+}
+
+/** One HTTPRoute sending each model (matched on x-sluice-model) to its AIBackend. */
+export function modelRouteYaml(routes: Record<string, string>): string {
+  return `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: ai, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+${Object.entries(routes)
+  .map(
+    ([
+      model,
+      backend,
+    ]) => `    - matches: [{path: {type: PathPrefix, value: /v1}, headers: [{name: x-sluice-model, value: ${model}}]}]
+      backendRefs: [{group: sluice.dev, kind: AIBackend, name: ${backend}}]
+`,
+  )
+  .join('')}`;
+}

@@ -1,0 +1,31 @@
+/** How a fake provider misbehaves; set per server (mutable at run time) or per request. */
+export interface FakeBehavior {
+  /** Answer every request with this HTTP status and the provider's error shape. */
+  status?: number;
+  /** With a 429/503 status: the Retry-After header, in seconds. */
+  retryAfterSeconds?: number;
+  /** Delay before response headers. */
+  headersDelayMs?: number;
+  /** Streams: delay between the headers and the first chunk. */
+  ttftMs?: number;
+  /** Streams: delay between chunks (one chunk per output token). */
+  tokenDelayMs?: number;
+  /** Streams: cut the connection after this many content chunks. */
+  dropAfterChunks?: number;
+  /** Never answer (the connection stays open until the client gives up). */
+  hang?: boolean;
+  /** Output tokens per reply (each one word). */
+  replyTokens?: number;
+  /** Prompt tokens reported as cached (OpenAI cached_tokens, Anthropic cache_read_input_tokens). */
+  cachedTokens?: number;
+  /** Reasoning tokens reported in completion_tokens_details (OpenAI shape only). */
+  reasoningTokens?: number;
+}
+
+/** A request may override the server's behavior with this header holding JSON. */
+export const BEHAVIOR_HEADER = 'x-fake-behavior';
+
+export function mergeBehavior(base: FakeBehavior, header: string | string[] | undefined): FakeBehavior {
+  if (typeof header !== 'string') return base;
+  return { ...base, ...(JSON.parse(header) as FakeBehavior) };
+}

@@ -1,0 +1,256 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { anthropicUsage, type MessagesRequest, message } from './anthropic-format.ts';
+import { BEHAVIOR_HEADER, type FakeBehavior, mergeBehavior } from './behavior.ts';
+import { type ChatRequest, chatCompletion, chunk, openaiUsage, type Usage } from './openai-format.ts';
+import { countWords, promptTokens, replyWords } from './tokens.ts';
+
+export interface FakeLlmOptions {
+  /** Shown at the start of every reply, so a test can tell which provider answered. */
+  name: string;
+  /** When set, requests must carry it (Bearer, api-key or x-api-key by wire format). */
+  apiKey?: string;
+  behavior?: FakeBehavior;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: Record<string, unknown> | undefined;
+}
+
+export interface FakeLlm {
+  server: Server;
+  /** Change at run time to make the provider fail, slow down or recover. */
+  behavior: FakeBehavior;
+  requests: RecordedRequest[];
+}
+
+type Format = 'openai' | 'anthropic';
+const sleep = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+
+/**
+ * A fake LLM provider speaking the OpenAI, Azure OpenAI and Anthropic wire formats, with exact,
+ * deterministic usage (one token per word) and scriptable failures. A test tool and the quickstart's
+ * provider; never a stand-in for anything but an unreachable LLM API.
+ */
+export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
+  const fake: FakeLlm = {
+    server: undefined as unknown as Server,
+    behavior: { ...options.behavior },
+    requests: [],
+  };
+  let counter = 0;
+  fake.server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://fake');
+      let body: Record<string, unknown> | undefined;
+      try {
+        body = chunks.length
+          ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>)
+          : undefined;
+      } catch {
+        return sendJson(res, 400, {
+          error: { message: 'invalid JSON', type: 'invalid_request_error', code: null },
+        });
+      }
+      fake.requests.push({
+        method: req.method ?? '',
+        path: url.pathname + url.search,
+        headers: req.headers,
+        body,
+      });
+      const behavior = mergeBehavior(fake.behavior, req.headers[BEHAVIOR_HEADER]);
+      const id = `fake-${++counter}`;
+      void handle(options, behavior, req, res, url, body ?? {}, id).catch(() => res.destroy());
+    });
+  });
+  return fake;
+}
+
+async function handle(
+  options: FakeLlmOptions,
+  behavior: FakeBehavior,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  body: Record<string, unknown>,
+  id: string,
+): Promise<void> {
+  const path = url.pathname;
+  const azure = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(path);
+  const format: Format = path === '/v1/messages' ? 'anthropic' : 'openai';
+  if (behavior.hang) return;
+  await sleep(behavior.headersDelayMs);
+  if (options.apiKey && !authorized(req, options.apiKey, format, azure !== null))
+    return sendError(res, format, 401, 'authentication_error', 'invalid API key');
+  if (behavior.status && behavior.status >= 400) {
+    if (behavior.retryAfterSeconds !== undefined)
+      res.setHeader('retry-after', String(behavior.retryAfterSeconds));
+    return sendError(res, format, behavior.status, 'api_error', `fake failure ${behavior.status}`);
+  }
+  const op = azure ? `/v1/${azure[2]}` : path;
+  const model = azure ? azure[1]! : String(body.model ?? 'unknown');
+  switch (op) {
+    case '/v1/models':
+      return sendJson(res, 200, {
+        object: 'list',
+        data: [{ id: 'fake-model', object: 'model', owned_by: options.name }],
+      });
+    case '/v1/chat/completions':
+      return chat(options.name, behavior, res, body as ChatRequest, model, id);
+    case '/v1/completions': {
+      const prompt = countWords(String(body.prompt ?? ''));
+      const u = usage(behavior, prompt);
+      const text = replyWords(options.name, u.completion).join(' ');
+      return sendJson(res, 200, {
+        id,
+        object: 'text_completion',
+        created: 1_700_000_000,
+        model,
+        choices: [{ index: 0, text, logprobs: null, finish_reason: 'stop' }],
+        usage: openaiUsage(u),
+      });
+    }
+    case '/v1/embeddings': {
+      const inputs = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input ?? '')];
+      const prompt = inputs.reduce((n, s) => n + countWords(String(s)), 0);
+      return sendJson(res, 200, {
+        object: 'list',
+        model,
+        data: inputs.map((s, index) => ({ object: 'embedding', index, embedding: embed(String(s)) })),
+        usage: { prompt_tokens: prompt, total_tokens: prompt },
+      });
+    }
+    case '/v1/messages':
+      return messages(options.name, behavior, res, body as MessagesRequest, model, id);
+    default:
+      return sendError(res, format, 404, 'not_found_error', `no fake endpoint ${path}`);
+  }
+}
+
+function usage(behavior: FakeBehavior, prompt: number, choices = 1): Usage {
+  return {
+    prompt,
+    completion: (behavior.replyTokens ?? 8) * choices,
+    cached: Math.min(behavior.cachedTokens ?? 0, prompt),
+    reasoning: behavior.reasoningTokens ?? 0,
+  };
+}
+
+async function chat(
+  name: string,
+  behavior: FakeBehavior,
+  res: ServerResponse,
+  req: ChatRequest,
+  model: string,
+  id: string,
+) {
+  const u = usage(behavior, promptTokens(req.messages ?? []), req.stream ? 1 : (req.n ?? 1));
+  if (!req.stream) return sendJson(res, 200, chatCompletion(name, req, model, u, id));
+  const withUsage = req.stream_options?.include_usage === true;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  await sleep(behavior.ttftMs);
+  const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+  send(chunk(id, model, { role: 'assistant', content: '' }, null, withUsage));
+  const words = replyWords(name, u.completion);
+  for (let i = 0; i < words.length; i++) {
+    if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks)
+      return void res.socket?.destroy();
+    if (i > 0) await sleep(behavior.tokenDelayMs);
+    send(chunk(id, model, { content: i === 0 ? words[i] : ` ${words[i]}` }, null, withUsage));
+  }
+  send(chunk(id, model, {}, 'stop', withUsage));
+  if (withUsage)
+    send({
+      id,
+      object: 'chat.completion.chunk',
+      created: 1_700_000_000,
+      model,
+      choices: [],
+      usage: openaiUsage(u),
+    });
+  res.end('data: [DONE]\n\n');
+}
+
+async function messages(
+  name: string,
+  behavior: FakeBehavior,
+  res: ServerResponse,
+  req: MessagesRequest,
+  model: string,
+  id: string,
+) {
+  if (typeof req.max_tokens !== 'number')
+    return sendError(res, 'anthropic', 400, 'invalid_request_error', 'max_tokens: Field required');
+  const u = usage(behavior, promptTokens(req.messages ?? [], req.system));
+  if (!req.stream) return sendJson(res, 200, message(name, req, model, u, id));
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  await sleep(behavior.ttftMs);
+  const send = (event: string, data: unknown) =>
+    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const full = anthropicUsage(u);
+  send('message_start', {
+    type: 'message_start',
+    message: {
+      ...message(name, req, model, u, id),
+      content: [],
+      stop_reason: null,
+      usage: { ...full, output_tokens: 1 },
+    },
+  });
+  send('content_block_start', {
+    type: 'content_block_start',
+    index: 0,
+    content_block: { type: 'text', text: '' },
+  });
+  const words = replyWords(name, u.completion);
+  for (let i = 0; i < words.length; i++) {
+    if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks)
+      return void res.socket?.destroy();
+    if (i > 0) await sleep(behavior.tokenDelayMs);
+    send('content_block_delta', {
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'text_delta', text: i === 0 ? words[i] : ` ${words[i]}` },
+    });
+  }
+  send('content_block_stop', { type: 'content_block_stop', index: 0 });
+  send('message_delta', {
+    type: 'message_delta',
+    delta: { stop_reason: 'end_turn', stop_sequence: null },
+    usage: { output_tokens: u.completion },
+  });
+  send('message_stop', { type: 'message_stop' });
+  res.end();
+}
+
+function authorized(req: IncomingMessage, key: string, format: Format, azure: boolean): boolean {
+  if (format === 'anthropic') return req.headers['x-api-key'] === key;
+  if (azure) return req.headers['api-key'] === key;
+  return req.headers.authorization === `Bearer ${key}`;
+}
+
+function embed(text: string): number[] {
+  let h = 2166136261;
+  for (const c of text) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+  return Array.from({ length: 8 }, (_, i) => ((h >>> (i * 4)) & 0xff) / 255);
+}
+
+function sendError(res: ServerResponse, format: Format, status: number, type: string, msg: string): void {
+  sendJson(
+    res,
+    status,
+    format === 'anthropic'
+      ? { type: 'error', error: { type, message: msg } }
+      : { error: { message: msg, type, code: null } },
+  );
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
