@@ -24,6 +24,8 @@ export interface FakeLlm {
   /** Change at run time to make the provider fail, slow down or recover. */
   behavior: FakeBehavior;
   requests: RecordedRequest[];
+  /** Every usage this provider reported, in its own accounting (tests sum these). */
+  reported: Usage[];
 }
 
 type Format = 'openai' | 'anthropic';
@@ -39,6 +41,7 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
     server: undefined as unknown as Server,
     behavior: { ...options.behavior },
     requests: [],
+    reported: [],
   };
   let counter = 0;
   fake.server = createServer((req, res) => {
@@ -64,7 +67,9 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
       });
       const behavior = mergeBehavior(fake.behavior, req.headers[BEHAVIOR_HEADER]);
       const id = `fake-${++counter}`;
-      void handle(options, behavior, req, res, url, body ?? {}, id).catch(() => res.destroy());
+      void handle(options, behavior, req, res, url, body ?? {}, id, (u) => fake.reported.push(u)).catch(() =>
+        res.destroy(),
+      );
     });
   });
   return fake;
@@ -78,6 +83,7 @@ async function handle(
   url: URL,
   body: Record<string, unknown>,
   id: string,
+  report: (u: Usage) => void,
 ): Promise<void> {
   const path = url.pathname;
   const azure = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(path);
@@ -100,11 +106,12 @@ async function handle(
         data: [{ id: 'fake-model', object: 'model', owned_by: options.name }],
       });
     case '/v1/chat/completions':
-      return chat(options.name, behavior, res, body as ChatRequest, model, id);
+      return chat(options.name, behavior, res, body as ChatRequest, model, id, report);
     case '/v1/completions': {
       const prompt = countWords(String(body.prompt ?? ''));
       const u = usage(behavior, prompt);
       const text = replyWords(options.name, u.completion).join(' ');
+      report(u);
       return sendJson(res, 200, {
         id,
         object: 'text_completion',
@@ -117,6 +124,7 @@ async function handle(
     case '/v1/embeddings': {
       const inputs = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input ?? '')];
       const prompt = inputs.reduce((n, s) => n + countWords(String(s)), 0);
+      report({ prompt, completion: 0, cached: 0, reasoning: 0 });
       return sendJson(res, 200, {
         object: 'list',
         model,
@@ -125,7 +133,7 @@ async function handle(
       });
     }
     case '/v1/messages':
-      return messages(options.name, behavior, res, body as MessagesRequest, model, id);
+      return messages(options.name, behavior, res, body as MessagesRequest, model, id, report);
     default:
       return sendError(res, format, 404, 'not_found_error', `no fake endpoint ${path}`);
   }
@@ -147,9 +155,13 @@ async function chat(
   req: ChatRequest,
   model: string,
   id: string,
+  report: (u: Usage) => void,
 ) {
   const u = usage(behavior, promptTokens(req.messages ?? []), req.stream ? 1 : (req.n ?? 1));
-  if (!req.stream) return sendJson(res, 200, chatCompletion(name, req, model, u, id));
+  if (!req.stream) {
+    report(u);
+    return sendJson(res, 200, chatCompletion(name, req, model, u, id));
+  }
   const withUsage = req.stream_options?.include_usage === true;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   await sleep(behavior.ttftMs);
@@ -157,13 +169,14 @@ async function chat(
   send(chunk(id, model, { role: 'assistant', content: '' }, null, withUsage));
   const words = replyWords(name, u.completion);
   for (let i = 0; i < words.length; i++) {
-    if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks)
-      return void res.socket?.destroy();
     if (i > 0) await sleep(behavior.tokenDelayMs);
+    // Dropped while producing the next token: what was sent has been flushed by now.
+    if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks) return void res.socket?.destroy();
     send(chunk(id, model, { content: i === 0 ? words[i] : ` ${words[i]}` }, null, withUsage));
   }
   send(chunk(id, model, {}, 'stop', withUsage));
-  if (withUsage)
+  if (withUsage) {
+    report(u);
     send({
       id,
       object: 'chat.completion.chunk',
@@ -172,6 +185,7 @@ async function chat(
       choices: [],
       usage: openaiUsage(u),
     });
+  }
   res.end('data: [DONE]\n\n');
 }
 
@@ -182,10 +196,12 @@ async function messages(
   req: MessagesRequest,
   model: string,
   id: string,
+  report: (u: Usage) => void,
 ) {
   if (typeof req.max_tokens !== 'number')
     return sendError(res, 'anthropic', 400, 'invalid_request_error', 'max_tokens: Field required');
   const u = usage(behavior, promptTokens(req.messages ?? [], req.system));
+  report(u);
   if (!req.stream) return sendJson(res, 200, message(name, req, model, u, id));
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   await sleep(behavior.ttftMs);
@@ -208,9 +224,9 @@ async function messages(
   });
   const words = replyWords(name, u.completion);
   for (let i = 0; i < words.length; i++) {
-    if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks)
-      return void res.socket?.destroy();
     if (i > 0) await sleep(behavior.tokenDelayMs);
+    // Dropped while producing the next token: what was sent has been flushed by now.
+    if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks) return void res.socket?.destroy();
     send('content_block_delta', {
       type: 'content_block_delta',
       index: 0,

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import type { CompiledTarget } from './compiled-backend.ts';
 import type { ConvertedResponse, ProviderContext, StreamConverter } from './providers/adapter.ts';
@@ -106,7 +107,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
 
 async function relayStream(
   input: AttemptInput,
-  body: AsyncIterable<Buffer>,
+  body: Readable,
   disarm: () => void,
   rearm: (ms: number) => void,
 ): Promise<AttemptOutcome> {
@@ -115,22 +116,30 @@ async function relayStream(
   const converter = input.target.adapter.streamConverter(input.ctx);
   let committed = false;
   let firstTokenAt = 0;
-  try {
-    for await (const chunk of body) {
-      const payloads = parser.push(chunk).flatMap((e) => converter.convert(e));
-      if (payloads.length === 0) continue;
-      if (!committed) {
-        // The first event arrived in time: from here on the client has this target's answer.
-        committed = true;
-        firstTokenAt = performance.now();
-        input.commitStream();
-      }
-      disarm();
-      const out = payloads.map(sseData).join('');
-      if (!response.write(out)) await new Promise((r) => response.once('drain', r));
-      const idle = input.streamIdleMs;
-      rearm(Math.min(idle ?? Number.POSITIVE_INFINITY, input.deadline - performance.now()));
+  // Flowing mode with synchronous handling: every byte received before an upstream failure is relayed
+  // (an async iterator would drop data still buffered when the upstream connection breaks).
+  const onData = (chunk: Buffer) => {
+    const payloads = parser.push(chunk).flatMap((e) => converter.convert(e));
+    if (payloads.length === 0) return;
+    if (!committed) {
+      // The first event arrived in time: from here on the client has this target's answer.
+      committed = true;
+      firstTokenAt = performance.now();
+      input.commitStream();
     }
+    disarm();
+    if (!response.write(payloads.map(sseData).join(''))) {
+      body.pause();
+      response.once('drain', () => body.resume());
+    }
+    rearm(Math.min(input.streamIdleMs ?? Number.POSITIVE_INFINITY, input.deadline - performance.now()));
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      body.on('data', onData);
+      body.once('end', resolve);
+      body.once('error', reject);
+    });
     disarm();
   } catch (err) {
     disarm();
