@@ -34,14 +34,20 @@ describe('AI failover', () => {
     for (const [model, s] of Object.entries(SCENARIOS)) {
       primaries[model] = await startFake({ name: 'primary', behavior: s.primary });
       secondaries[model] = await startFake({ name: 'secondary' });
-      const primaryUrl = model === 'm-refused' ? `http://127.0.0.1:${refusedPort}/v1` : `${primaries[model]!.url}/v1`;
+      const primaryUrl =
+        model === 'm-refused' ? `http://127.0.0.1:${refusedPort}/v1` : `${primaries[model]!.url}/v1`;
       backends.push(
         aiBackendYaml(
           model,
           [model],
           [
             { name: 'primary', provider: 'OpenAI', url: primaryUrl, priority: 0 },
-            { name: 'secondary', provider: 'OpenAICompatible', url: `${secondaries[model]!.url}/v1`, priority: s.samePriority ? 0 : 1 },
+            {
+              name: 'secondary',
+              provider: 'OpenAICompatible',
+              url: `${secondaries[model]!.url}/v1`,
+              priority: s.samePriority ? 0 : 1,
+            },
           ],
           BASE_SPEC + (s.spec ?? ''),
         ),
@@ -61,18 +67,30 @@ describe('AI failover', () => {
   });
 
   const chat = (model: string, stream = false) =>
-    client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi there' }], stream }).withResponse();
+    client.chat.completions
+      .create({ model, messages: [{ role: 'user', content: 'hi there' }], stream })
+      .withResponse();
 
   const served = async (model: string, stream = false) => {
     const { data, response } = await chat(model, stream);
     let text = '';
-    if (stream) for await (const c of data as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) text += c.choices[0]?.delta.content ?? '';
+    if (stream)
+      for await (const c of data as AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>)
+        text += c.choices[0]?.delta.content ?? '';
     else text = (data as OpenAI.Chat.Completions.ChatCompletion).choices[0]?.message.content ?? '';
-    return { text, target: response.headers.get('x-sluice-ai-target'), attempts: response.headers.get('x-sluice-attempts') };
+    return {
+      text,
+      target: response.headers.get('x-sluice-ai-target'),
+      attempts: response.headers.get('x-sluice-attempts'),
+    };
   };
 
   it('fails over from a 500 to the next priority', async () => {
-    expect(await served('m-500')).toMatchObject({ target: 'secondary', attempts: '2', text: expect.stringMatching(/^secondary:/) });
+    expect(await served('m-500')).toMatchObject({
+      target: 'secondary',
+      attempts: '2',
+      text: expect.stringMatching(/^secondary:/),
+    });
   });
 
   it('fails over from a 429 and keeps the limited target out for its Retry-After', async () => {
@@ -109,7 +127,9 @@ describe('AI failover', () => {
     expect(events.at(-1)).toContain('"code":"upstream_stream_interrupted"');
     expect(secondaries['m-drop']!.requests).toHaveLength(0);
     const metrics = (await send(`http://127.0.0.1:${gw.adminPort}/metrics`)).text;
-    expect(metrics).toMatch(/sluice_ai_locally_counted_requests_total\{sluice_ai_backend="default\/m-drop"\} 1/);
+    expect(metrics).toMatch(
+      /sluice_ai_locally_counted_requests_total\{sluice_ai_backend="default\/m-drop"\} 1/,
+    );
   });
 
   it('relays a client error (400) without failing over', async () => {
@@ -141,7 +161,10 @@ describe('AI failover', () => {
     });
     expect(res.status).toBe(429);
     expect(res.headers['retry-after']).toBe('3');
-    expect(JSON.parse(res.text).error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited_upstream' });
+    expect(JSON.parse(res.text).error).toMatchObject({
+      type: 'rate_limit_error',
+      code: 'rate_limited_upstream',
+    });
   });
 
   it('serves 10,000 requests with zero client errors while one of two providers is killed', async () => {

@@ -16,7 +16,10 @@ function expectedCost(reported: Usage[], p: typeof GPT_PRICE): number {
   return reported.reduce(
     (usd, u) =>
       usd +
-      ((u.prompt - u.cached) * p.input + u.cached * p.cached + (u.completion - u.reasoning) * p.output + u.reasoning * p.reasoning) /
+      ((u.prompt - u.cached) * p.input +
+        u.cached * p.cached +
+        (u.completion - u.reasoning) * p.output +
+        u.reasoning * p.reasoning) /
         1e6,
     0,
   );
@@ -75,7 +78,10 @@ describe('token metrics and cost equal the provider-reported usage', () => {
       ['default/claude', claude, CLAUDE_PRICE],
     ] as const) {
       const tokens = (type: string) =>
-        sumOf(samples, 'gen_ai_client_token_usage_sum', { sluice_ai_backend: backend, gen_ai_token_type: type });
+        sumOf(samples, 'gen_ai_client_token_usage_sum', {
+          sluice_ai_backend: backend,
+          gen_ai_token_type: type,
+        });
       const reported = fake.reported;
       expect(reported).toHaveLength(12);
       expect(tokens('input')).toBe(reported.reduce((n, u) => n + u.prompt, 0));

@@ -171,7 +171,8 @@ async function chat(
   for (let i = 0; i < words.length; i++) {
     if (i > 0) await sleep(behavior.tokenDelayMs);
     // Dropped while producing the next token: what was sent has been flushed by now.
-    if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks) return void res.socket?.destroy();
+    if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks)
+      return void res.socket?.destroy();
     send(chunk(id, model, { content: i === 0 ? words[i] : ` ${words[i]}` }, null, withUsage));
   }
   send(chunk(id, model, {}, 'stop', withUsage));
@@ -226,7 +227,8 @@ async function messages(
   for (let i = 0; i < words.length; i++) {
     if (i > 0) await sleep(behavior.tokenDelayMs);
     // Dropped while producing the next token: what was sent has been flushed by now.
-    if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks) return void res.socket?.destroy();
+    if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks)
+      return void res.socket?.destroy();
     send('content_block_delta', {
       type: 'content_block_delta',
       index: 0,

@@ -106,7 +106,10 @@ export function anthropicStreamConverter(ctx: ProviderContext): StreamConverter 
           return out;
         }
         case 'error':
+          // The provider ended the stream itself and said why: relay that, and count tokens locally
+          // since the usage so far is provisional.
           done = true;
+          sawUsage = false;
           return [
             JSON.stringify({
               error: {
