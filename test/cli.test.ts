@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from './support/http.ts';
 
@@ -33,7 +34,7 @@ describe('sluice CLI', () => {
 
   it('validate accepts the quickstart sample', async () => {
     const r = await sluice(['validate', '-f', 'samples/quickstart']);
-    expect(r).toMatchObject({ code: 0, stdout: 'valid: 5 objects\n' });
+    expect(r).toMatchObject({ code: 0, stdout: 'valid: 7 objects\n' });
   });
 
   it('validate exits 1 naming file, object and field', async () => {
@@ -49,8 +50,10 @@ describe('sluice CLI', () => {
     expect(out.configs[0].gateway).toEqual({ namespace: 'default', name: 'quickstart' });
     expect(out.configs[0].listeners[0].virtualHosts[0].hostname).toBe('demo.example.com');
     expect(out.statuses.map((s: { kind: string }) => s.kind)).toEqual([
+      'AIBackend',
       'Gateway',
       'GatewayClass',
+      'HTTPRoute',
       'HTTPRoute',
     ]);
   });
@@ -91,6 +94,13 @@ describe('npm start (the quickstart)', () => {
       expect(r.status).toBe(200);
       expect(r.headers['x-served-by']).toBe('sluice');
       expect(r.json().path).toBe('/hello');
+      const client = new OpenAI({ apiKey: 'any', baseURL: 'http://127.0.0.1:8080/v1', maxRetries: 0 });
+      const chat = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hello' }],
+      });
+      expect(chat.choices[0]?.message.content).toMatch(/^fake-llm:/);
+      expect(chat.usage?.total_tokens).toBe(9);
     } finally {
       child.kill('SIGTERM');
       const code = await new Promise((resolve) => child.once('exit', resolve));
