@@ -1,71 +1,154 @@
 /**
- * `npm run bench`: side-by-side numbers on this machine, in one run. Today: the plain HTTP route
- * (scenario d) through Sluice and through nginx as a reverse proxy, both in front of the same nginx
- * upstream, plus the upstream direct. Rounds alternate targets so drift hits all of them alike.
+ * `npm run bench`: side-by-side numbers on this machine, in one run, each target measured alternately
+ * against the same upstream with the same load generator. Scenarios:
+ *  - plain HTTP route: Sluice vs nginx as reverse proxy vs the nginx upstream direct (wrk)
+ *  - chat completions, not streamed: Sluice vs nginx vs direct, all in front of the fake LLM (wrk)
+ *  - concurrent streams: time to first token and inter-event gaps through Sluice vs direct
+ * Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_STREAMS (1000),
+ * BENCH_STREAM_RAMP_MS (2000).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort } from '../test/support/ports.ts';
 import { type WrkResult, wrk } from './load/wrk.ts';
+import { startFakeLlm } from './targets/fake-llm.ts';
 import { reverseProxy, STATIC_BODY_LOCATION, startNginx } from './targets/nginx.ts';
-import { startSluice } from './targets/sluice.ts';
+import { aiRouteYaml, plainRouteYaml, startSluice } from './targets/sluice.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const streams = Number(process.env.BENCH_STREAMS ?? 1000);
+const rampMs = Number(process.env.BENCH_STREAM_RAMP_MS ?? 2000);
+const run = promisify(execFile);
 
 execFileSync(join(import.meta.dirname, 'ensure-tools.sh'), { stdio: 'inherit' });
 
-const upstream = await startNginx(await freePort(), STATIC_BODY_LOCATION);
-const proxy = reverseProxy(upstream.port);
-const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
-const sluice = await startSluice(await freePort(), await freePort(), upstream.port);
-
-const targets = {
-  direct: `http://127.0.0.1:${upstream.port}/`,
-  nginx: `http://127.0.0.1:${nginx.port}/`,
-  sluice: `http://127.0.0.1:${sluice.port}/`,
-} as const;
-type Target = keyof typeof targets;
-const results: Record<Target, WrkResult[]> = { direct: [], nginx: [], sluice: [] };
-
-try {
-  for (const url of Object.values(targets)) await wrk(url, { connections, seconds: 2 }); // warm-up (JIT, pools)
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, url] of Object.entries(targets) as [Target, string][]) {
-      results[name].push(await wrk(url, { connections, seconds }));
-    }
-  }
-  const rss = await sluice.rssMiB();
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const summary = Object.fromEntries(
-    (Object.keys(targets) as Target[]).map((t) => [
-      t,
-      {
-        rps: median(results[t].map((r) => r.requestsPerSecond)),
-        p50: median(results[t].map((r) => r.latencyP50Ms)),
-        p99: median(results[t].map((r) => r.latencyP99Ms)),
-        errors: results[t].reduce((a, r) => a + r.errors, 0),
-      },
-    ]),
-  ) as Record<Target, { rps: number; p50: number; p99: number; errors: number }>;
-  const lines = [
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-    `Load: wrk, 1 thread, ${connections} connections, ${seconds} s × ${rounds} rounds (median), loopback`,
-    '',
-    '| scenario | target | req/s | p50 ms | p99 ms | errors | × nginx |',
-    '|---|---|---:|---:|---:|---:|---:|',
-    ...(Object.keys(targets) as Target[]).map((t) => {
-      const s = summary[t];
-      return `| plain HTTP route | ${t} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.errors} | ${(s.rps / summary.nginx.rps).toFixed(2)} |`;
-    }),
-    '',
-    `Sluice RSS after the run: ${rss.toFixed(0)} MiB`,
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-} finally {
-  await sluice.stop();
-  await nginx.stop();
-  await upstream.stop();
+interface Row {
+  scenario: string;
+  target: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  ratio: string;
 }
+const rows: Row[] = [];
+const notes: string[] = [];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Measures targets with wrk in alternating rounds; ratios against the `nginx` target. */
+async function throughput(
+  scenario: string,
+  targets: Record<string, string>,
+  postJson?: unknown,
+): Promise<void> {
+  const results: Record<string, WrkResult[]> = Object.fromEntries(Object.keys(targets).map((t) => [t, []]));
+  for (const url of Object.values(targets)) await wrk(url, { connections, seconds: 2, postJson });
+  for (let round = 0; round < rounds; round++)
+    for (const [name, url] of Object.entries(targets))
+      results[name]!.push(await wrk(url, { connections, seconds, postJson }));
+  const nginxRps = median(results.nginx!.map((r) => r.requestsPerSecond));
+  for (const [target, rs] of Object.entries(results)) {
+    const rps = median(rs.map((r) => r.requestsPerSecond));
+    rows.push({
+      scenario,
+      target,
+      rps,
+      p50: median(rs.map((r) => r.latencyP50Ms)),
+      p99: median(rs.map((r) => r.latencyP99Ms)),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      ratio: (rps / nginxRps).toFixed(2),
+    });
+  }
+}
+
+async function streamClient(url: string): Promise<Record<string, number>> {
+  const { stdout } = await run(
+    process.execPath,
+    [join(import.meta.dirname, 'load/stream-client.ts'), url, String(streams), String(rampMs)],
+    {
+      timeout: 120_000,
+    },
+  );
+  return JSON.parse(stdout) as Record<string, number>;
+}
+
+// Plain HTTP route.
+{
+  const upstream = await startNginx(await freePort(), STATIC_BODY_LOCATION);
+  const proxy = reverseProxy(upstream.port);
+  const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
+  const sluice = await startSluice(await freePort(), await freePort(), plainRouteYaml(upstream.port));
+  try {
+    await throughput('plain HTTP route', {
+      direct: `http://127.0.0.1:${upstream.port}/`,
+      nginx: `http://127.0.0.1:${nginx.port}/`,
+      sluice: `http://127.0.0.1:${sluice.port}/`,
+    });
+    notes.push(`Sluice RSS after the plain-route runs: ${(await sluice.rssMiB()).toFixed(0)} MiB`);
+  } finally {
+    await Promise.all([sluice.stop(), nginx.stop(), upstream.stop()]);
+  }
+}
+
+// Chat completions, not streamed, and concurrent streams, in front of the fake LLM.
+{
+  const llm = await startFakeLlm(await freePort(), ['--reply-tokens', '16']);
+  const proxy = reverseProxy(llm.port);
+  const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
+  const sluice = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port));
+  try {
+    await throughput(
+      'chat completion (not streamed)',
+      {
+        direct: `http://127.0.0.1:${llm.port}/v1/chat/completions`,
+        nginx: `http://127.0.0.1:${nginx.port}/v1/chat/completions`,
+        sluice: `http://127.0.0.1:${sluice.port}/v1/chat/completions`,
+      },
+      { model: 'bench-model', messages: [{ role: 'user', content: 'hello there, how are you today?' }] },
+    );
+    notes.push(`Sluice RSS after the chat runs: ${(await sluice.rssMiB()).toFixed(0)} MiB`);
+  } finally {
+    await Promise.all([sluice.stop(), nginx.stop(), llm.stop()]);
+  }
+  const slowLlm = await startFakeLlm(await freePort(), [
+    '--reply-tokens',
+    '40',
+    '--token-delay-ms',
+    '50',
+    '--ttft-ms',
+    '100',
+  ]);
+  const sluice2 = await startSluice(await freePort(), await freePort(), aiRouteYaml(slowLlm.port));
+  try {
+    const direct = await streamClient(`http://127.0.0.1:${slowLlm.port}/v1/chat/completions`);
+    const through = await streamClient(`http://127.0.0.1:${sluice2.port}/v1/chat/completions`);
+    notes.push(
+      `${streams} concurrent streams started over ${rampMs} ms (40 tokens, 50 ms apart, 100 ms to first token): ` +
+        `direct gap p50 ${direct.gapP50!.toFixed(1)} ms / p99 ${direct.gapP99!.toFixed(1)} ms, TTFT p99 ${direct.ttftP99!.toFixed(1)} ms, errors ${direct.errors}; ` +
+        `through Sluice gap p50 ${through.gapP50!.toFixed(1)} ms / p99 ${through.gapP99!.toFixed(1)} ms, TTFT p99 ${through.ttftP99!.toFixed(1)} ms, errors ${through.errors}; ` +
+        `added inter-chunk p99 ${(through.gapP99! - direct.gapP99!).toFixed(1)} ms; ` +
+        `Sluice RSS with the streams done: ${(await sluice2.rssMiB()).toFixed(0)} MiB`,
+    );
+  } finally {
+    await Promise.all([sluice2.stop(), slowLlm.stop()]);
+  }
+}
+
+const lines = [
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  `Load: wrk, 1 thread, ${connections} connections, ${seconds} s × ${rounds} rounds (median), loopback`,
+  '',
+  '| scenario | target | req/s | p50 ms | p99 ms | errors | × nginx |',
+  '|---|---|---:|---:|---:|---:|---:|',
+  ...rows.map(
+    (r) =>
+      `| ${r.scenario} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.ratio} |`,
+  ),
+  '',
+  ...notes.map((n) => `- ${n}`),
+];
+process.stdout.write(`${lines.join('\n')}\n`);

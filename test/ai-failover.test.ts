@@ -19,6 +19,10 @@ const SCENARIOS: Record<string, { primary: FakeBehavior; spec?: string; samePrio
   'm-cooldown': { primary: { status: 503 }, spec: '  cooldown: {consecutiveFailures: 2, duration: 1s}\n' },
   'm-400': { primary: { status: 400 } },
   'm-kill': { primary: {}, samePriority: true },
+  'm-abort': {
+    primary: { headersDelayMs: 200 },
+    spec: '  cooldown: {consecutiveFailures: 2, duration: 30s}\n',
+  },
 };
 const BASE_SPEC = '  timeouts: {request: 10s, firstToken: 400ms}\n  retry: {attempts: 3}\n';
 
@@ -165,6 +169,24 @@ describe('AI failover', () => {
       type: 'rate_limit_error',
       code: 'rate_limited_upstream',
     });
+  });
+
+  it('does not blame a target when clients hang up, and stops working for them', async () => {
+    const abort = new AbortController();
+    const pending = Array.from({ length: 5 }, () =>
+      request(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm-abort', messages: [{ role: 'user', content: 'hi' }] }),
+        signal: abort.signal,
+      }).catch(() => 'aborted'),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    abort.abort();
+    await Promise.all(pending);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(secondaries['m-abort']!.requests).toHaveLength(0);
+    expect(await served('m-abort')).toMatchObject({ target: 'primary', attempts: '1' });
   });
 
   it('serves 10,000 requests with zero client errors while one of two providers is killed', async () => {

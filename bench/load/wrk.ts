@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -13,16 +16,16 @@ export interface WrkResult {
 /** Closed-loop load with wrk: fixed connections for a fixed time; latency percentiles from --latency. */
 export async function wrk(
   url: string,
-  options: { connections: number; seconds: number; threads?: number; headers?: Record<string, string> },
+  options: { connections: number; seconds: number; threads?: number; postJson?: unknown },
 ): Promise<WrkResult> {
   const args = [
     `-t${options.threads ?? 1}`,
     `-c${options.connections}`,
     `-d${options.seconds}s`,
     '--latency',
-    ...Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
-    url,
   ];
+  if (options.postJson !== undefined) args.push('-s', await postScript(options.postJson));
+  args.push(url);
   const { stdout } = await run('wrk', args, { timeout: (options.seconds + 30) * 1000 });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
   const p50 = toMs(/\s50%\s+([\d.]+\w+)/.exec(stdout)?.[1]);
@@ -39,4 +42,15 @@ function toMs(value: string | undefined): number {
   if (!m) return Number.NaN;
   const n = Number(m[1]);
   return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+}
+
+/** A wrk Lua script that POSTs the JSON body on every request. */
+async function postScript(body: unknown): Promise<string> {
+  const path = join(tmpdir(), `sluice-bench-post-${process.pid}.lua`);
+  const json = JSON.stringify(body).replaceAll('\\', '\\\\').replaceAll('"', '\\"');
+  await writeFile(
+    path,
+    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = "${json}"\n`,
+  );
+  return path;
 }

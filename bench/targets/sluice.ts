@@ -15,24 +15,14 @@ export interface SluiceProcess {
 
 const root = join(import.meta.dirname, '..', '..');
 
-/** Sluice standalone as its own process (as deployed), routing every request to 127.0.0.1:upstreamPort. */
+/** Sluice standalone as its own process (as deployed), on a Gateway listening on `port` plus `objectsYaml`. */
 export async function startSluice(
   port: number,
   adminPort: number,
-  upstreamPort: number,
+  objectsYaml: string,
 ): Promise<SluiceProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
-  await writeFile(
-    join(dir, 'bench.yaml'),
-    `${gatewayYaml(port)}---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: plain, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules: [{backendRefs: [{name: upstream, port: 80}]}]
-${serviceYaml('upstream', [upstreamPort])}`,
-  );
+  await writeFile(join(dir, 'bench.yaml'), `${gatewayYaml(port)}${objectsYaml}`);
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -64,4 +54,35 @@ ${serviceYaml('upstream', [upstreamPort])}`,
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A plain HTTPRoute to one upstream port. */
+export function plainRouteYaml(upstreamPort: number): string {
+  return `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: plain, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: upstream, port: 80}]}]
+${serviceYaml('upstream', [upstreamPort])}`;
+}
+
+/** An AI route to one OpenAI target on `llmPort` serving every model. */
+export function aiRouteYaml(llmPort: number): string {
+  return `---
+apiVersion: sluice.dev/v1alpha1
+kind: AIBackend
+metadata: {name: llm, namespace: default}
+spec:
+  targets: [{name: fake, provider: OpenAI, endpoint: {url: "http://127.0.0.1:${llmPort}/v1"}}]
+  pricing: [{model: bench-model, inputPerMillion: 1, outputPerMillion: 2}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: ai, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{group: sluice.dev, kind: AIBackend, name: llm}]}]
+`;
 }

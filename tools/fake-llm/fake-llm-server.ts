@@ -246,7 +246,9 @@ async function messages(
 }
 
 function authorized(req: IncomingMessage, key: string, format: Format, azure: boolean): boolean {
-  if (format === 'anthropic') return req.headers['x-api-key'] === key;
+  // Anthropic takes x-api-key; newer SDKs send a Bearer token instead, which its API also accepts.
+  if (format === 'anthropic')
+    return req.headers['x-api-key'] === key || req.headers.authorization === `Bearer ${key}`;
   if (azure) return req.headers['api-key'] === key;
   return req.headers.authorization === `Bearer ${key}`;
 }

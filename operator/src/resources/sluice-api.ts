@@ -24,10 +24,25 @@ export const AITargetSpecSchema = T.Object(
     /** Lower is tried first (default 0); weights split traffic inside a priority (default 1). */
     priority: T.Optional(T.Integer({ minimum: 0, maximum: 1000 })),
     weight: T.Optional(T.Integer({ minimum: 0, maximum: 1_000_000 })),
-    endpoint: T.Object(
-      { url: T.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }) },
-      { additionalProperties: false },
-    ),
+    /** Either a URL, or an in-cluster Service (same namespace) reached through cluster DNS. */
+    endpoint: T.Union([
+      T.Object(
+        { url: T.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }) },
+        { additionalProperties: false },
+      ),
+      T.Object(
+        {
+          serviceRef: T.Object(
+            { name: T.String({ minLength: 1 }), port: T.Integer({ minimum: 1, maximum: 65535 }) },
+            { additionalProperties: false },
+          ),
+          /** API path prefix on the Service, e.g. `/v1`. */
+          path: T.Optional(T.String({ pattern: '^/', maxLength: 1024 })),
+          scheme: T.Optional(T.Union([T.Literal('http'), T.Literal('https')])),
+        },
+        { additionalProperties: false },
+      ),
+    ]),
     /** A key of a Secret in the AIBackend's namespace holding the provider API key. */
     credentialsRef: T.Optional(
       T.Object(

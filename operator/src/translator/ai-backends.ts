@@ -1,5 +1,5 @@
 import type { AIBackendConfig, AITarget } from '../../../proxy/src/config/ai-backend.ts';
-import { secretValues } from '../resources/core.ts';
+import { type Service, secretValues } from '../resources/core.ts';
 import { AI_DEFAULTS, type AIBackend, type AITargetSpec } from '../resources/sluice-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { type Condition, condition } from './conditions.ts';
@@ -25,6 +25,9 @@ export function translateAIBackends(resources: Resources): AIBackendTranslation 
       secretValues(s),
     ]),
   );
+  const services = new Map(
+    resources.services.map((s) => [`${s.metadata.namespace ?? 'default'}/${s.metadata.name}`, s]),
+  );
   const configs = new Map<string, AIBackendConfig>();
   const statuses: StatusUpdate[] = [];
   const sorted = [...resources.aiBackends].sort((a, b) => compareStrings(key(a), key(b)));
@@ -35,7 +38,7 @@ export function translateAIBackends(resources: Resources): AIBackendTranslation 
     const targets: AITarget[] = [];
     const names = new Set<string>();
     for (const t of backend.spec.targets) {
-      const problem = targetProblem(t, namespace, secrets, names);
+      const problem = targetProblem(t, namespace, secrets, services, names);
       names.add(t.name);
       if (problem) problems.push(`target ${t.name}: ${problem}`);
       else targets.push(toTarget(t, namespace));
@@ -81,9 +84,17 @@ function targetProblem(
   t: AITargetSpec,
   namespace: string,
   secrets: ReadonlyMap<string, Record<string, string>>,
+  services: ReadonlyMap<string, Service>,
   seen: ReadonlySet<string>,
 ): string | undefined {
   if (seen.has(t.name)) return 'duplicate target name';
+  if (!('url' in t.endpoint)) {
+    const ref = t.endpoint.serviceRef;
+    const service = services.get(`${namespace}/${ref.name}`);
+    if (!service) return `Service ${namespace}/${ref.name} not found`;
+    if (!service.spec.ports?.some((p) => p.port === ref.port))
+      return `Service ${namespace}/${ref.name} has no port ${ref.port}`;
+  }
   if (t.provider === 'AzureOpenAI' && !t.azure) return 'AzureOpenAI targets need azure.apiVersion';
   if (t.credentialsRef) {
     const values = secrets.get(`${namespace}/${t.credentialsRef.name}`);
@@ -98,7 +109,7 @@ function toTarget(t: AITargetSpec, namespace: string): AITarget {
   return {
     name: t.name,
     provider: t.provider,
-    baseUrl: t.endpoint.url.replace(/\/+$/, ''),
+    baseUrl: baseUrl(t.endpoint, namespace),
     priority: t.priority ?? 0,
     weight: t.weight ?? 1,
     ...(t.model ? { model: t.model } : {}),
@@ -116,6 +127,13 @@ function toTarget(t: AITargetSpec, namespace: string): AITarget {
         }
       : {}),
   };
+}
+
+/** A URL as given, or a Service's cluster DNS name (`name.namespace.svc`) with its port and path. */
+function baseUrl(endpoint: AITargetSpec['endpoint'], namespace: string): string {
+  if ('url' in endpoint) return endpoint.url.replace(/\/+$/, '');
+  const { serviceRef, path, scheme } = endpoint;
+  return `${scheme ?? 'http'}://${serviceRef.name}.${namespace}.svc:${serviceRef.port}${(path ?? '').replace(/\/+$/, '')}`;
 }
 
 function key(b: AIBackend): string {

@@ -13,7 +13,9 @@ export type AttemptOutcome =
   /** Worth another target: connect error, timeout before any byte, 429 or 5xx. */
   | { kind: 'retryable'; error: string; status?: number; retryAfterMs?: number; timedOut: boolean }
   /** The provider refused the request itself (4xx): relayed to the client in OpenAI's shape. */
-  | { kind: 'client_error'; status: number; body: Record<string, unknown> };
+  | { kind: 'client_error'; status: number; body: Record<string, unknown> }
+  /** The client went away first: not the target's fault, and nothing more to do. */
+  | { kind: 'client_gone' };
 
 export interface AttemptInput {
   target: CompiledTarget;
@@ -53,7 +55,11 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
   const firstByteBudget =
     ctx.stream && input.firstTokenMs !== undefined ? Math.min(input.firstTokenMs, remaining()) : remaining();
   let disarm = arm(firstByteBudget);
-  const onClientGone = () => abort.abort(new Error('client closed the connection'));
+  let clientGone = false;
+  const onClientGone = () => {
+    clientGone = true;
+    abort.abort(new Error('client closed the connection'));
+  };
   response.once('close', onClientGone);
   try {
     const res = await target.endpoint.pool.request({
@@ -98,6 +104,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     );
   } catch (err) {
     disarm();
+    if (clientGone) return { kind: 'client_gone' };
     if (response.headersSent) throw err;
     return { kind: 'retryable', error: describe(err, timedOut), timedOut };
   } finally {

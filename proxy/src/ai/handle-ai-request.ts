@@ -52,7 +52,9 @@ export async function handleAIRequest(req: AIRequest): Promise<void> {
     'x-sluice-attempts': String(attempts),
   });
 
-  while (attempts < maxAttempts && performance.now() < deadline) {
+  // A client that leaves ends the exchange: no more attempts, no waiting, no blame on any target.
+  const clientGone = () => response.destroyed || response.writableEnded;
+  while (attempts < maxAttempts && performance.now() < deadline && !clientGone()) {
     let target = pickTarget(backend, req.op, round);
     if (!target && round.size > 0) {
       // Every available target had its turn: start another round while the retry budget lasts.
@@ -63,7 +65,7 @@ export async function handleAIRequest(req: AIRequest): Promise<void> {
       // Every target is cooling down: wait for the first to come back if that fits the deadline.
       const waitMs = (earliestReturn(backend, req.op) ?? Number.POSITIVE_INFINITY) - Date.now();
       if (waitMs > deadline - performance.now()) break;
-      await new Promise((r) => setTimeout(r, Math.max(1, waitMs)));
+      await waitOrClientGone(response, Math.max(1, waitMs));
       continue;
     }
     round.add(target.config.name);
@@ -114,6 +116,8 @@ export async function handleAIRequest(req: AIRequest): Promise<void> {
         );
         failures.push(outcome);
         continue;
+      case 'client_gone':
+        return;
       case 'client_error':
         req.metrics.attempts.inc({ ...labels, outcome: 'client_error' });
         return sendJson(response, outcome.status, outcome.body, headers(target));
@@ -132,7 +136,19 @@ export async function handleAIRequest(req: AIRequest): Promise<void> {
     await recordExchange({ req, target, ctx, outcome, model });
     return;
   }
-  return sendFailure(response, failures, backend, req.op);
+  if (!clientGone()) sendFailure(response, failures, backend, req.op);
+}
+
+function waitOrClientGone(response: ServerResponse, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      response.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    response.once('close', done);
+  });
 }
 
 /** Weighted pick among available, not-yet-tried targets of the first priority group that has one. */

@@ -15,7 +15,8 @@ export class PoolRegistry {
   readonly #pools = new Map<string, UpstreamEndpoint>();
   readonly #connections: number;
 
-  constructor(connectionsPerOrigin = 128) {
+  // Streamed completions hold a connection for their whole length: thousands may be open at once.
+  constructor(connectionsPerOrigin = 8192) {
     this.#connections = connectionsPerOrigin;
   }
 
