@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Network tests open real sockets; forks isolate them and keep the 2-core machine responsive.
     pool: 'forks',
+    // Installs Redis (Debian) when missing, so `npm test` passes on a fresh machine.
+    globalSetup: ['test/setup/global-setup.ts'],
   },
 });

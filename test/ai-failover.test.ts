@@ -130,10 +130,10 @@ describe('AI failover', () => {
     expect(events.filter((e) => e.includes('"content"'))).toHaveLength(4); // role chunk + 3 words
     expect(events.at(-1)).toContain('"code":"upstream_stream_interrupted"');
     expect(secondaries['m-drop']!.requests).toHaveLength(0);
-    const metrics = (await send(`http://127.0.0.1:${gw.adminPort}/metrics`)).text;
-    expect(metrics).toMatch(
-      /sluice_ai_locally_counted_requests_total\{sluice_ai_backend="default\/m-drop"\} 1/,
-    );
+    // Counting locally loads the tokenizer on first use: the metric follows shortly after the stream.
+    await expect
+      .poll(async () => (await send(`http://127.0.0.1:${gw.adminPort}/metrics`)).text, { timeout: 10_000 })
+      .toMatch(/sluice_ai_locally_counted_requests_total\{sluice_ai_backend="default\/m-drop"\} 1/);
   });
 
   it('relays a client error (400) without failing over', async () => {

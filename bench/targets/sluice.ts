@@ -20,6 +20,7 @@ export async function startSluice(
   port: number,
   adminPort: number,
   objectsYaml: string,
+  extraArgs: string[] = [],
 ): Promise<SluiceProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   await writeFile(join(dir, 'bench.yaml'), `${gatewayYaml(port)}${objectsYaml}`);
@@ -36,6 +37,7 @@ export async function startSluice(
       String(adminPort),
       '--log-level',
       'warn',
+      ...extraArgs,
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );

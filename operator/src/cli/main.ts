@@ -46,6 +46,7 @@ async function standalone(flags: Flags): Promise<number> {
     adminPort: intFlag(flags, 'admin-port'),
     maxHeaderBytes: intFlag(flags, 'max-header-bytes'),
     maxBodyBytes: intFlag(flags, 'max-body-bytes'),
+    redisUrl: flags['redis-url'],
     logger,
   });
   await new Promise<void>((resolve) => {

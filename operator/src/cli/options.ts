@@ -34,6 +34,11 @@ export const FLAGS = {
     default: '20971520',
     help: 'largest OpenAI-API request body read (larger: 413)',
   },
+  'redis-url': {
+    env: 'SLUICE_REDIS_URL',
+    default: undefined,
+    help: 'Redis for budgets shared by every replica (e.g. redis://127.0.0.1:6379); unset: in-process counters',
+  },
   'log-level': { env: 'SLUICE_LOG_LEVEL', default: 'info', help: 'trace, debug, info, warn or error' },
 } as const;
 

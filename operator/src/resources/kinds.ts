@@ -7,7 +7,12 @@ import {
   HTTPRouteSchema,
   ReferenceGrantSchema,
 } from './gateway-api.ts';
-import { AIBackendSchema, SLUICE_API_VERSION } from './sluice-api.ts';
+import {
+  AIBackendSchema,
+  SLUICE_API_VERSION,
+  TokenRateLimitPolicySchema,
+  tokenRateLimitPolicyProblems,
+} from './sluice-api.ts';
 import type { Resources } from './snapshot.ts';
 
 export interface KindInfo {
@@ -17,6 +22,8 @@ export interface KindInfo {
   namespaced: boolean;
   /** Where objects of this kind go in a Resources snapshot. */
   bucket: keyof Resources;
+  /** Rules beyond the schema (cross-field checks): field path and reason of each violation. */
+  problems?: (obj: never) => { field: string; message: string }[];
 }
 
 /** Every kind a provider accepts; anything else is reported as an unknown kind. */
@@ -59,5 +66,12 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
     schema: AIBackendSchema,
     namespaced: true,
     bucket: 'aiBackends',
+  },
+  TokenRateLimitPolicy: {
+    apiVersions: [SLUICE_API_VERSION],
+    schema: TokenRateLimitPolicySchema,
+    namespaced: true,
+    bucket: 'tokenRateLimitPolicies',
+    problems: tokenRateLimitPolicyProblems as (obj: never) => { field: string; message: string }[],
   },
 };

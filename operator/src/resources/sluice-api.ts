@@ -131,4 +131,117 @@ export const AI_DEFAULTS = {
   cooldownDuration: '30s',
   anthropicVersion: '2023-06-01',
   anthropicMaxTokens: 4096,
+  defaultMaxOutputTokens: 1024,
 } as const;
+
+const PolicyTargetRef = T.Object(
+  {
+    group: T.Union([T.Literal('gateway.networking.k8s.io'), T.Literal(SLUICE_GROUP)]),
+    kind: T.Union([T.Literal('Gateway'), T.Literal('HTTPRoute'), T.Literal('AIBackend')]),
+    name: T.String({ minLength: 1, maxLength: 253 }),
+  },
+  { additionalProperties: false },
+);
+
+export const TokenRateLimitPolicySchema = T.Object({
+  apiVersion: T.Literal(SLUICE_API_VERSION),
+  kind: T.Literal('TokenRateLimitPolicy'),
+  metadata: ObjectMetaSchema,
+  spec: T.Object(
+    {
+      targetRefs: T.Array(PolicyTargetRef, { minItems: 1, maxItems: 16 }),
+      identity: T.Optional(
+        T.Object(
+          {
+            /** Secrets in the policy's namespace, each with keys `api-key`, `consumer` and `team`. */
+            apiKeys: T.Optional(
+              T.Array(T.Object({ secretRef: T.Object({ name: T.String({ minLength: 1 }) }) })),
+            ),
+            trustedHeaders: T.Optional(
+              T.Object(
+                { consumer: T.String({ minLength: 1 }), team: T.Optional(T.String({ minLength: 1 })) },
+                { additionalProperties: false },
+              ),
+            ),
+            /** Refuse anonymous callers on the targets (401); default true when identity is configured. */
+            required: T.Optional(T.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      shadow: T.Optional(T.Boolean()),
+      failureMode: T.Optional(T.Union([T.Literal('FailOpen'), T.Literal('FailClosed')])),
+      defaultMaxOutputTokens: T.Optional(T.Integer({ minimum: 0 })),
+      limits: T.Array(
+        T.Object(
+          {
+            name: T.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
+            per: T.Optional(
+              T.Union([
+                T.Literal('Global'),
+                T.Literal('Consumer'),
+                T.Literal('Team'),
+                T.Literal('Model'),
+                T.Literal('Header'),
+              ]),
+            ),
+            /** With `per: Header`: the header whose value keys the budget. */
+            perHeader: T.Optional(T.String({ minLength: 1 })),
+            match: T.Optional(
+              T.Object(
+                {
+                  consumers: T.Optional(T.Array(T.String())),
+                  teams: T.Optional(T.Array(T.String())),
+                  models: T.Optional(T.Array(T.String())),
+                  header: T.Optional(
+                    T.Object(
+                      { name: T.String({ minLength: 1 }), values: T.Array(T.String(), { minItems: 1 }) },
+                      { additionalProperties: false },
+                    ),
+                  ),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            measure: T.Union([
+              T.Literal('InputTokens'),
+              T.Literal('OutputTokens'),
+              T.Literal('TotalTokens'),
+              T.Literal('CostUSD'),
+            ]),
+            amount: T.Number({ exclusiveMinimum: 0 }),
+            window: T.Union([T.Literal('Minute'), T.Literal('Hour'), T.Literal('Day'), T.Literal('Month')]),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 32 },
+      ),
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export type TokenRateLimitPolicy = Static<typeof TokenRateLimitPolicySchema>;
+
+/** Checks a schema cannot express (CEL rules in the CRD, later): field path and reason. */
+export function tokenRateLimitPolicyProblems(p: TokenRateLimitPolicy): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  p.spec.limits.forEach((l, i) => {
+    if (l.per === 'Header' && !l.perHeader)
+      problems.push({
+        field: `/spec/limits/${i}/perHeader`,
+        message: 'per: Header needs perHeader (the header to key budgets by)',
+      });
+    if (l.per !== 'Header' && l.perHeader)
+      problems.push({
+        field: `/spec/limits/${i}/perHeader`,
+        message: 'perHeader is only meaningful with per: Header',
+      });
+  });
+  const names = p.spec.limits.map((l) => l.name);
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i)
+      problems.push({ field: `/spec/limits/${i}/name`, message: `duplicate limit name ${n}` });
+  });
+  return problems;
+}

@@ -1,6 +1,6 @@
 import type { EndpointSlice, Namespace, Secret, Service } from './core.ts';
 import type { Gateway, GatewayClass, HTTPRoute, ReferenceGrant } from './gateway-api.ts';
-import type { AIBackend } from './sluice-api.ts';
+import type { AIBackend, TokenRateLimitPolicy } from './sluice-api.ts';
 
 /** Everything the translator reads: one consistent snapshot from a provider (Kubernetes or files). */
 export interface Resources {
@@ -13,6 +13,7 @@ export interface Resources {
   namespaces: Namespace[];
   secrets: Secret[];
   aiBackends: AIBackend[];
+  tokenRateLimitPolicies: TokenRateLimitPolicy[];
 }
 
 export function emptyResources(): Resources {
@@ -26,5 +27,6 @@ export function emptyResources(): Resources {
     namespaces: [],
     secrets: [],
     aiBackends: [],
+    tokenRateLimitPolicies: [],
   };
 }

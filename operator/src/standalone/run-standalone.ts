@@ -17,6 +17,7 @@ export interface StandaloneOptions {
   adminPort: number;
   maxHeaderBytes: number;
   maxBodyBytes: number;
+  redisUrl?: string | undefined;
   logger: Logger;
 }
 
@@ -39,6 +40,7 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
     bindAddress: options.bindAddress,
     maxHeaderBytes: options.maxHeaderBytes,
     maxBodyBytes: options.maxBodyBytes,
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
   });
   // The last error reading or translating the directory, shown by /readyz next to the proxy's own.
   let sourceError: string | null = null;

@@ -8,9 +8,12 @@ import type { Resources } from '../resources/snapshot.ts';
  * Kubernetes, as the Gateway's own Secret), never inside it.
  */
 export function secretDataFor(config: ProxyConfig, resources: Resources): SecretData {
-  const wanted = new Set(
-    config.aiBackends.flatMap((b) => b.targets.flatMap((t) => (t.credentials ? [t.credentials.secret] : []))),
-  );
+  const wanted = new Set([
+    ...config.aiBackends.flatMap((b) =>
+      b.targets.flatMap((t) => (t.credentials ? [t.credentials.secret] : [])),
+    ),
+    ...(config.identity?.apiKeys ?? []).map((k) => k.credentials.secret),
+  ]);
   const out: Record<string, Record<string, string>> = {};
   for (const s of resources.secrets) {
     const name = `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;

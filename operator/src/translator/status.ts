@@ -34,4 +34,5 @@ export type StatusUpdate =
       status: { conditions: Condition[]; listeners: ListenerStatus[] };
     }
   | { kind: 'HTTPRoute'; namespace: string; name: string; status: { parents: RouteParentStatus[] } }
-  | { kind: 'AIBackend'; namespace: string; name: string; status: { conditions: Condition[] } };
+  | { kind: 'AIBackend'; namespace: string; name: string; status: { conditions: Condition[] } }
+  | { kind: 'TokenRateLimitPolicy'; namespace: string; name: string; status: { conditions: Condition[] } };

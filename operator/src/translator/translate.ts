@@ -15,6 +15,7 @@ import {
 import type { Resources } from '../resources/snapshot.ts';
 import { translateAIBackends } from './ai-backends.ts';
 import { BackendResolver } from './backends.ts';
+import { attachBudgets } from './budgets.ts';
 import { type Condition, condition } from './conditions.ts';
 import { compareHostnameSpecificity, hostnameCovers } from './hostname-order.ts';
 import { intersectHostnames } from './hostnames.ts';
@@ -164,6 +165,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
       },
     });
   }
+  statuses.push(...attachBudgets(resources, configs));
   for (const info of routes) {
     const parents = routeParents.get(nsName(info.route));
     if (parents)
@@ -351,6 +353,7 @@ function buildConfig(
     listeners: irListeners,
     clusters: allClusters.filter((c) => used.has(c.name)),
     aiBackends: [...allAIBackends.values()].filter((b) => usedAI.has(b.name)),
+    budgets: [],
   };
 }
 

@@ -1,13 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ErrorCode } from '../errors/catalog.ts';
+import type { Caller } from '../identity/identify.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { type AttemptOutcome, attempt } from './attempt.ts';
 import { type CompiledAIBackend, type CompiledTarget, upstreamModel } from './compiled-backend.ts';
 import type { AIOperation } from './operations.ts';
 import { type ProviderContext, UnsupportedParameterError } from './providers/adapter.ts';
-import { recordExchange } from './record-exchange.ts';
+import { recordExchange, type Settlement } from './record-exchange.ts';
 import { type HeaderRecord, sendCatalogError, sendJson } from './respond.ts';
 
 export interface AIRequest {
@@ -20,6 +21,7 @@ export interface AIRequest {
   secrets: SecretStore;
   metrics: GenAIMetrics;
   log: FastifyBaseLogger;
+  caller: Caller;
 }
 
 /**
@@ -27,16 +29,20 @@ export interface AIRequest {
  * inside a group, failover on connect errors, timeouts before the first byte, 429 and 5xx; never once a
  * byte has reached the client. Answers say which backend and target served and after how many attempts.
  */
-export async function handleAIRequest(req: AIRequest): Promise<void> {
+export async function handleAIRequest(req: AIRequest): Promise<Settlement | undefined> {
   const { backend, body, response } = req;
   const model = body.model;
-  if (typeof model !== 'string' || model === '')
-    return sendCatalogError(response, 'missing_model', { param: 'model' });
-  if (backend.models.size > 0 && !backend.models.has(model))
-    return sendCatalogError(response, 'model_not_found', {
+  if (typeof model !== 'string' || model === '') {
+    sendCatalogError(response, 'missing_model', { param: 'model' });
+    return undefined;
+  }
+  if (backend.models.size > 0 && !backend.models.has(model)) {
+    sendCatalogError(response, 'model_not_found', {
       message: `The model '${model}' is not served by this route.`,
       param: 'model',
     });
+    return undefined;
+  }
   const stream = body.stream === true && req.op !== 'embeddings';
   const clientWantsUsage =
     (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
@@ -97,13 +103,13 @@ export async function handleAIRequest(req: AIRequest): Promise<void> {
           }),
       });
     } catch (err) {
-      if (err instanceof UnsupportedParameterError)
-        return sendCatalogError(response, 'unsupported_parameter', {
-          message: err.message,
-          param: err.param,
-          headers: headers(target),
-        });
-      throw err;
+      if (!(err instanceof UnsupportedParameterError)) throw err;
+      sendCatalogError(response, 'unsupported_parameter', {
+        message: err.message,
+        param: err.param,
+        headers: headers(target),
+      });
+      return undefined;
     }
     const labels = { sluice_ai_backend: backend.config.name, sluice_ai_target: target.config.name };
     switch (outcome.kind) {
@@ -117,10 +123,11 @@ export async function handleAIRequest(req: AIRequest): Promise<void> {
         failures.push(outcome);
         continue;
       case 'client_gone':
-        return;
+        return undefined;
       case 'client_error':
         req.metrics.attempts.inc({ ...labels, outcome: 'client_error' });
-        return sendJson(response, outcome.status, outcome.body, headers(target));
+        sendJson(response, outcome.status, outcome.body, headers(target));
+        return undefined;
       case 'json':
         target.health.succeeded();
         req.metrics.attempts.inc({ ...labels, outcome: 'success' });
@@ -133,10 +140,10 @@ export async function handleAIRequest(req: AIRequest): Promise<void> {
         break;
     }
     if (attempts > 1) req.metrics.failovers.inc({ sluice_ai_backend: backend.config.name });
-    await recordExchange({ req, target, ctx, outcome, model });
-    return;
+    return recordExchange({ req, target, ctx, outcome, model });
   }
   if (!clientGone()) sendFailure(response, failures, backend, req.op);
+  return undefined;
 }
 
 function waitOrClientGone(response: ServerResponse, ms: number): Promise<void> {

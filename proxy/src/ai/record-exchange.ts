@@ -18,7 +18,18 @@ interface Exchange {
  * Accounts one served exchange: GenAI token, duration and latency metrics, and cost in USD. Usage
  * comes from the provider; only a stream cut short without usage is counted locally (js-tiktoken).
  */
-export async function recordExchange({ req, target, ctx, outcome, model }: Exchange): Promise<void> {
+export interface Settlement {
+  usage: TokenUsage;
+  costUsd: number;
+}
+
+export async function recordExchange({
+  req,
+  target,
+  ctx,
+  outcome,
+  model,
+}: Exchange): Promise<Settlement | undefined> {
   const backend = req.backend;
   let usage: TokenUsage | undefined;
   let responseModel: string | undefined;
@@ -53,7 +64,7 @@ export async function recordExchange({ req, target, ctx, outcome, model }: Excha
         (now - outcome.firstTokenAt) / 1000 / (usage.output - 1),
       );
   }
-  if (!usage) return;
+  if (!usage) return undefined;
   req.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'input' }, usage.input);
   req.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'output' }, usage.output);
   if (usage.cachedInput > 0)
@@ -62,17 +73,19 @@ export async function recordExchange({ req, target, ctx, outcome, model }: Excha
     req.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'reasoning' }, usage.reasoning);
   const price =
     backend.prices.get(ctx.upstreamModel) ?? (responseModel ? backend.prices.get(responseModel) : undefined);
+  const cost = price ? costUsd(usage, price) : 0;
   if (price)
     req.metrics.costUsd.inc(
       {
         sluice_ai_backend: backend.config.name,
         sluice_ai_target: target.config.name,
         gen_ai_response_model: responseModel ?? ctx.upstreamModel,
-        consumer: '',
-        team: '',
+        consumer: req.caller.consumer,
+        team: req.caller.team,
       },
-      costUsd(usage, price),
+      cost,
     );
+  return { usage, costUsd: cost };
 }
 
 /** Prompt and streamed completion text counted with o200k_base: an estimate, used only when cut short. */

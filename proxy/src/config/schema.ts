@@ -5,6 +5,7 @@
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { AIBackendSchema } from './ai-backend.ts';
+import { BudgetLimitSchema, IdentitySchema } from './budgets.ts';
 
 export const PROXY_CONFIG_VERSION = 'sluice.dev/proxy-config/v1alpha1';
 
@@ -145,6 +146,8 @@ export const ProxyConfigSchema = T.Object(
     listeners: T.Array(ListenerSchema),
     clusters: T.Array(ClusterSchema),
     aiBackends: T.Array(AIBackendSchema),
+    identity: T.Optional(IdentitySchema),
+    budgets: T.Array(BudgetLimitSchema),
   },
   { additionalProperties: false, $id: 'https://sluice.dev/schemas/proxy-config.json' },
 );

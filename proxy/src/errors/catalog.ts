@@ -26,6 +26,16 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'A parameter is not supported by the provider serving this model.',
   },
+  invalid_api_key: {
+    status: 401,
+    type: 'invalid_request_error',
+    message: 'The API key is not valid for this gateway.',
+  },
+  missing_api_key: {
+    status: 401,
+    type: 'invalid_request_error',
+    message: 'This route requires a client identity (an API key or trusted identity headers).',
+  },
   route_not_found: { status: 404, type: 'invalid_request_error', message: 'No route matches this request.' },
   model_not_found: {
     status: 404,
@@ -36,6 +46,11 @@ export const errorCatalog = {
     status: 413,
     type: 'invalid_request_error',
     message: 'The request body is too large.',
+  },
+  budget_exceeded: {
+    status: 429,
+    type: 'rate_limit_error',
+    message: 'A token or cost budget for this caller is used up; retry after the indicated time.',
   },
   rate_limited_upstream: {
     status: 429,
@@ -59,6 +74,11 @@ export const errorCatalog = {
     message: 'The backend has no available endpoints.',
   },
   upstream_timeout: { status: 504, type: 'server_error', message: 'The upstream did not answer in time.' },
+  rate_limiter_unavailable: {
+    status: 503,
+    type: 'server_error',
+    message: 'The budget store is unreachable and this budget fails closed.',
+  },
   providers_unavailable: {
     status: 503,
     type: 'server_error',

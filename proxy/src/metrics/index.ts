@@ -1,2 +1,3 @@
+export * from './budget-metrics.ts';
 export * from './genai-metrics.ts';
 export * from './proxy-metrics.ts';

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { BudgetMetrics } from './budget-metrics.ts';
 import { GenAIMetrics } from './genai-metrics.ts';
 
 /** The proxy's metric families. Names are a public contract (dashboards and alerts use them). */
@@ -42,6 +43,7 @@ export class ProxyMetrics {
   });
 
   readonly genai = new GenAIMetrics(this.registry);
+  readonly budgets = new BudgetMetrics(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_proxy_' });

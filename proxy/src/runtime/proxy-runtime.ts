@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { AIContext } from '../ai/ai-context.ts';
 import { compileAIBackend } from '../ai/compiled-backend.ts';
 import type { TargetHealth } from '../ai/target-health.ts';
 import type { ProxyConfig } from '../config/schema.ts';
 import { ConfigValidationError, validateProxyConfig } from '../config/validate.ts';
+import { Identifier } from '../identity/identify.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
+import { BudgetEnforcer } from '../ratelimit/budget-enforcer.ts';
+import { RedisStore } from '../ratelimit/redis-store.ts';
+import { ResilientStore } from '../ratelimit/resilient-store.ts';
 import { ListenerRouter } from '../routing/router.ts';
 import { type SecretData, SecretStore } from '../secrets/secret-store.ts';
 import { buildServer } from '../server/build-server.ts';
@@ -20,6 +25,8 @@ export interface ProxyRuntimeOptions {
   maxHeaderBytes: number;
   /** Largest OpenAI-API request body read (larger: 413). */
   maxBodyBytes: number;
+  /** Shared budget counters for every replica; without it budgets count in this process. */
+  redisUrl?: string;
 }
 
 interface RunningListener {
@@ -50,7 +57,9 @@ export class ProxyRuntime {
   readonly #pools = new PoolRegistry();
   /** Target health outlives config swaps (keyed by backend, target and breaker settings). */
   readonly #health = new Map<string, TargetHealth>();
-  #secrets = new SecretStore();
+  readonly #redis: RedisStore | undefined;
+  readonly #budgetStore: ResilientStore;
+  #ai: AIContext;
   readonly #listeners = new Map<number, RunningListener>();
   #hash: string | undefined;
   #lastError: string | undefined;
@@ -58,6 +67,33 @@ export class ProxyRuntime {
 
   constructor(options: ProxyRuntimeOptions) {
     this.#options = options;
+    const { logger, metrics } = options;
+    this.#redis = options.redisUrl
+      ? new RedisStore({
+          url: options.redisUrl,
+          commandTimeoutMs: 250,
+          onStateChange: (up) => {
+            logger.info({ redis: up ? 'up' : 'down' }, 'budget store connection changed');
+            if (up) void this.#budgetStore.recovered();
+          },
+        })
+      : undefined;
+    this.#budgetStore = new ResilientStore(this.#redis, (degraded) => {
+      metrics.budgets.storeDegraded.set(degraded ? 1 : 0);
+      if (degraded)
+        logger.warn('budget store unreachable: fail-open budgets count locally, fail-closed ones refuse');
+      else logger.info({ replayed: true }, 'budget store reachable again; local charges replayed');
+    });
+    this.#ai = this.#aiContext(undefined, {});
+  }
+
+  #aiContext(config: ProxyConfig | undefined, secrets: SecretData): AIContext {
+    const store = new SecretStore(secrets);
+    return {
+      secrets: store,
+      identifier: new Identifier(config?.identity, store),
+      enforcer: new BudgetEnforcer(config?.budgets ?? [], this.#budgetStore, this.#options.metrics.budgets),
+    };
   }
 
   get ready(): boolean {
@@ -66,11 +102,6 @@ export class ProxyRuntime {
 
   readinessDetail(): Record<string, unknown> {
     return { configHash: this.#hash ?? null, lastError: this.#lastError ?? null };
-  }
-
-  /** The provider credentials delivered with the config being served. */
-  get secrets(): SecretStore {
-    return this.#secrets;
   }
 
   /** Applies configs one at a time, in the order they were handed over, with the secrets they name. */
@@ -92,7 +123,7 @@ export class ProxyRuntime {
     if (missing.length > 0) return this.#reject(`missing credentials: ${missing.join(', ')}`);
     const hash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
     // Secrets are not part of the hash (it is shown in metrics and status), so always take the new ones.
-    this.#secrets = new SecretStore(secrets);
+    this.#ai = this.#aiContext(config, secrets);
     if (hash === this.#hash) return { ok: true, hash };
     let routers: ListenerRouter[];
     try {
@@ -154,7 +185,7 @@ export class ProxyRuntime {
         logger: this.#options.logger,
         maxHeaderBytes: this.#options.maxHeaderBytes,
         maxBodyBytes: this.#options.maxBodyBytes,
-        secrets: () => this.#secrets,
+        ai: () => this.#ai,
         genai: this.#options.metrics.genai,
       });
       await server.listen({ port, host: this.#options.bindAddress });
@@ -167,5 +198,6 @@ export class ProxyRuntime {
     await Promise.all([...this.#listeners.values()].map((l) => l.server.close()));
     this.#listeners.clear();
     await this.#pools.closeAll();
+    await this.#redis?.close();
   }
 }

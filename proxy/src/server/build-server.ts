@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { AIContext } from '../ai/ai-context.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
-import type { SecretStore } from '../secrets/secret-store.ts';
 import { handleClientError } from './client-errors.ts';
 import { forwardHandler } from './forward.ts';
 import type { ListenerState } from './listener-state.ts';
@@ -13,8 +13,8 @@ export interface ServerOptions {
   maxHeaderBytes: number;
   /** Largest OpenAI-API JSON body read; larger ones get 413. */
   maxBodyBytes: number;
-  /** The credentials of the config being served (read per request: they swap with the config). */
-  secrets: () => SecretStore;
+  /** Credentials, identity and budgets of the config being served (read per request: they swap with it). */
+  ai: () => AIContext;
   genai: GenAIMetrics;
 }
 

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { handleAIRequest } from '../ai/handle-ai-request.ts';
+import type { AIContext } from '../ai/ai-context.ts';
 import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../ai/operations.ts';
 import { readJsonBody } from '../ai/read-json-body.ts';
+import { serveAI } from '../ai/serve-ai.ts';
 import { type ErrorCode, errorCatalog, renderedErrors } from '../errors/catalog.ts';
 import type { HeaderBag } from '../filters/header-modifier.ts';
 import { rewritePath } from '../filters/path-rewrite.ts';
@@ -12,14 +13,13 @@ import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import { requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
-import type { SecretStore } from '../secrets/secret-store.ts';
 import { forwardableHeaders } from '../upstream/hop-by-hop.ts';
 import { relay, type UpstreamFailure } from '../upstream/relay.ts';
 import type { ListenerState } from './listener-state.ts';
 
 export interface ForwardOptions {
   maxBodyBytes: number;
-  secrets: () => SecretStore;
+  ai: () => AIContext;
   genai: GenAIMetrics;
 }
 
@@ -53,16 +53,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
       const backend = route.pickAIBackend();
       if (!backend) return sendError(reply, 'backend_invalid', route.metrics, started);
       reply.hijack();
-      await handleAIRequest({
-        op,
-        body: aiBody.value,
-        backend,
-        response: reply.raw,
-        started,
-        secrets: options.secrets(),
-        metrics: options.genai,
-        log: request.log,
-      });
+      await serveAI({ op, body: aiBody, backend, route, request, response: reply.raw, started, options });
       route.metrics.observe(reply.raw.statusCode, (performance.now() - started) / 1000);
       return;
     }

@@ -110,6 +110,8 @@ function addObject(
       message: first?.message ?? 'does not match the schema',
     };
   }
+  const extra = info.problems?.(obj as never)[0];
+  if (extra) return { file, object, field: extra.field, message: extra.message };
   const id = `${kindName}/${namespace ?? ''}/${name}`;
   const earlier = seen.get(id);
   if (earlier) return { file, object, message: `duplicate object, already defined in ${earlier}` };

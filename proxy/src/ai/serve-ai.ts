@@ -1,0 +1,101 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
+import type { Reservation } from '../ratelimit/budget-enforcer.ts';
+import type { CompiledRoute } from '../routing/router.ts';
+import type { AIContext } from './ai-context.ts';
+import { type CompiledAIBackend, upstreamModel } from './compiled-backend.ts';
+import { handleAIRequest } from './handle-ai-request.ts';
+import type { AIOperation } from './operations.ts';
+import { sendCatalogError } from './respond.ts';
+
+export interface ServeAIInput {
+  op: AIOperation;
+  body: { raw: Buffer; value: Record<string, unknown> };
+  backend: CompiledAIBackend;
+  route: CompiledRoute;
+  request: FastifyRequest;
+  response: ServerResponse;
+  started: number;
+  options: { ai: () => AIContext; genai: GenAIMetrics };
+}
+
+/**
+ * One AI request end to end: who is calling, which budgets apply, admission on an estimate, the
+ * exchange with failover, then settlement with the provider-reported usage (or a full refund when
+ * nothing was served).
+ */
+export async function serveAI(input: ServeAIInput): Promise<void> {
+  const { response, body, backend } = input;
+  const ai = input.options.ai();
+  const headers = input.request.raw.headers;
+  const identity = ai.identifier.identify(headers);
+  if (!identity.ok) return sendCatalogError(response, 'invalid_api_key');
+  const caller = identity.caller;
+  const model = typeof body.value.model === 'string' ? body.value.model : '';
+  const budgetRequest = {
+    routeName: input.route.name,
+    aiBackend: backend.config.name,
+    model,
+    headers,
+    caller,
+  };
+  const limits = ai.enforcer.applicable(budgetRequest);
+  if (!identity.authenticated && limits.some((l) => l.requireIdentity))
+    return sendCatalogError(response, 'missing_api_key');
+
+  let reservations: Reservation[] = [];
+  if (limits.length > 0) {
+    const admission = await ai.enforcer.admit(
+      {
+        ...budgetRequest,
+        // The documented cheap estimate: request bytes / 4 for the prompt, plus the requested output.
+        estimate: { input: Math.ceil(body.raw.length / 4), output: maxOutputTokens(body.value) },
+        price: priceEstimator(backend, model),
+      },
+      limits,
+    );
+    if (admission.kind === 'unavailable') return sendCatalogError(response, 'rate_limiter_unavailable');
+    if (admission.kind === 'over_budget')
+      return sendCatalogError(response, 'budget_exceeded', {
+        message: `Budget ${admission.limit.name} (${admission.limit.measure} per ${admission.limit.window}) is used up.`,
+        headers: {
+          ...admission.headers,
+          'retry-after': String(Math.max(1, Math.ceil(admission.retryAfterMs / 1000))),
+        },
+      });
+    for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
+    reservations = admission.reservations;
+  }
+
+  const settlement = await handleAIRequest({
+    op: input.op,
+    body: body.value,
+    backend,
+    response,
+    started: input.started,
+    secrets: ai.secrets,
+    metrics: input.options.genai,
+    log: input.request.log,
+    caller,
+  });
+  if (reservations.length === 0) return;
+  if (settlement) await ai.enforcer.settle(reservations, caller, settlement.usage, settlement.costUsd);
+  else await ai.enforcer.release(reservations);
+}
+
+function maxOutputTokens(body: Record<string, unknown>): number | undefined {
+  const v = body.max_completion_tokens ?? body.max_tokens;
+  return typeof v === 'number' && v >= 0 ? v : undefined;
+}
+
+/** Price of the model the first target would be asked for: enough for an admission estimate. */
+function priceEstimator(
+  backend: CompiledAIBackend,
+  model: string,
+): (input: number, output: number) => number {
+  const first = backend.groups[0]?.[0];
+  const price = first ? backend.prices.get(upstreamModel(first.config, model)) : undefined;
+  if (!price) return () => 0;
+  return (input, output) => (input * price.inputPerMillion + output * price.outputPerMillion) / 1_000_000;
+}

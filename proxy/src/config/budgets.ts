@@ -1,0 +1,77 @@
+/**
+ * Client identity and token-cost budgets in the proxy config contract. API keys are named (Secret and
+ * key), never inlined; the proxy reads their values from the secrets delivered beside the config.
+ */
+import { type Static, Type as T } from '@sinclair/typebox';
+
+const Name = T.String({ minLength: 1, maxLength: 512 });
+
+export const IdentitySchema = T.Object(
+  {
+    apiKeys: T.Array(
+      T.Object(
+        {
+          consumer: Name,
+          team: T.String(),
+          credentials: T.Object({ secret: Name, key: Name }, { additionalProperties: false }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Headers set by a trusted authenticator in front of Sluice. */
+    trustedHeaders: T.Optional(
+      T.Object({ consumer: Name, team: T.Optional(Name) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BudgetLimitSchema = T.Object(
+  {
+    /** `namespace/policy/limit`: the budget's identity in counters, metrics and headers. */
+    name: Name,
+    /** Which requests it applies to: a whole Gateway, an HTTPRoute's rules, or an AI backend. */
+    scope: T.Union([
+      T.Object({ kind: T.Literal('Gateway') }, { additionalProperties: false }),
+      T.Object({ kind: T.Literal('HTTPRoute'), routePrefix: Name }, { additionalProperties: false }),
+      T.Object({ kind: T.Literal('AIBackend'), aiBackend: Name }, { additionalProperties: false }),
+    ]),
+    /** Separate budgets per value of this key. */
+    per: T.Union([
+      T.Literal('Global'),
+      T.Literal('Consumer'),
+      T.Literal('Team'),
+      T.Literal('Model'),
+      T.Literal('Header'),
+    ]),
+    perHeader: T.Optional(Name),
+    match: T.Object(
+      {
+        consumers: T.Optional(T.Array(T.String())),
+        teams: T.Optional(T.Array(T.String())),
+        models: T.Optional(T.Array(T.String())),
+        header: T.Optional(
+          T.Object({ name: Name, values: T.Array(T.String()) }, { additionalProperties: false }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    measure: T.Union([
+      T.Literal('InputTokens'),
+      T.Literal('OutputTokens'),
+      T.Literal('TotalTokens'),
+      T.Literal('CostUSD'),
+    ]),
+    amount: T.Number({ exclusiveMinimum: 0 }),
+    window: T.Union([T.Literal('Minute'), T.Literal('Hour'), T.Literal('Day'), T.Literal('Month')]),
+    shadow: T.Boolean(),
+    failureMode: T.Union([T.Literal('FailOpen'), T.Literal('FailClosed')]),
+    requireIdentity: T.Boolean(),
+    /** Output tokens assumed at admission when the request sets no max_tokens. */
+    defaultMaxOutputTokens: T.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+export type IdentityConfig = Static<typeof IdentitySchema>;
+export type BudgetLimit = Static<typeof BudgetLimitSchema>;

@@ -1,0 +1,76 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { IdentityConfig } from '../config/budgets.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+
+/** Who is calling; both empty for an anonymous caller. */
+export interface Caller {
+  consumer: string;
+  team: string;
+}
+
+export type IdentityResult = { ok: true; caller: Caller; authenticated: boolean } | { ok: false };
+
+export const ANONYMOUS: Caller = { consumer: '', team: '' };
+
+interface KeyEntry {
+  digest: Buffer;
+  caller: Caller;
+}
+
+/**
+ * Identifies callers by API key (Authorization: Bearer … or x-api-key) or by trusted headers. Keys are
+ * held only as SHA-256 digests, looked up by digest and compared in constant time; they are never
+ * logged. A presented key that matches no consumer is refused, even where identity is optional.
+ */
+export class Identifier {
+  readonly #keys = new Map<string, KeyEntry>();
+  readonly #trusted: IdentityConfig['trustedHeaders'];
+
+  constructor(config: IdentityConfig | undefined, secrets: SecretStore) {
+    this.#trusted = config?.trustedHeaders;
+    for (const k of config?.apiKeys ?? []) {
+      const value = secrets.get(k.credentials);
+      if (value === undefined) continue;
+      const digest = sha256(value);
+      this.#keys.set(digest.toString('hex'), { digest, caller: { consumer: k.consumer, team: k.team } });
+    }
+  }
+
+  get usesApiKeys(): boolean {
+    return this.#keys.size > 0;
+  }
+
+  identify(headers: IncomingHttpHeaders): IdentityResult {
+    const presented = apiKeyOf(headers);
+    if (presented !== undefined && this.#keys.size > 0) {
+      const digest = sha256(presented);
+      const entry = this.#keys.get(digest.toString('hex'));
+      if (!entry || !timingSafeEqual(entry.digest, digest)) return { ok: false };
+      return { ok: true, caller: entry.caller, authenticated: true };
+    }
+    const trusted = this.#trusted;
+    if (trusted) {
+      const consumer = headerString(headers[trusted.consumer.toLowerCase()]);
+      if (consumer) {
+        const team = trusted.team ? (headerString(headers[trusted.team.toLowerCase()]) ?? '') : '';
+        return { ok: true, caller: { consumer, team }, authenticated: true };
+      }
+    }
+    return { ok: true, caller: ANONYMOUS, authenticated: false };
+  }
+}
+
+function apiKeyOf(headers: IncomingHttpHeaders): string | undefined {
+  const auth = headerString(headers.authorization);
+  if (auth?.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
+  return headerString(headers['x-api-key']);
+}
+
+function headerString(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}

@@ -1,0 +1,229 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { TokenUsage } from '../ai/usage.ts';
+import type { BudgetLimit } from '../config/budgets.ts';
+import type { Caller } from '../identity/identify.ts';
+import type { ResilientStore } from './resilient-store.ts';
+import { resetDuration, windowAt } from './windows.ts';
+
+/** USD budgets are counted in micro-dollars: integer counters (Redis INCRBY) with sub-cent precision. */
+const MICRO = 1_000_000;
+
+export interface BudgetRequest {
+  routeName: string;
+  aiBackend: string;
+  model: string;
+  headers: IncomingHttpHeaders;
+  caller: Caller;
+  /** Cheap admission estimate: prompt tokens (≈ characters / 4) and the requested max output. */
+  estimate: { input: number; output: number | undefined };
+  /** Estimated cost in USD of `input` + `output` tokens, when the model has a price. */
+  price: (input: number, output: number) => number;
+}
+
+export interface Reservation {
+  limit: BudgetLimit;
+  key: string;
+  ttlMs: number;
+  amount: number;
+}
+
+export type Admission =
+  | { kind: 'admitted'; reservations: Reservation[]; headers: Record<string, string> }
+  | { kind: 'over_budget'; limit: BudgetLimit; retryAfterMs: number; headers: Record<string, string> }
+  | { kind: 'unavailable'; limit: BudgetLimit };
+
+export interface BudgetEvents {
+  rejected(limit: BudgetLimit, reason: 'over_budget' | 'shadow_over_budget' | 'store_unavailable'): void;
+  /** After admission: what is left of the caller's budget (tokens, or USD). */
+  remaining(limit: BudgetLimit, caller: Caller, remaining: number): void;
+  /** After settlement: what the request actually consumed (tokens, or USD). */
+  consumed(limit: BudgetLimit, caller: Caller, amount: number): void;
+}
+
+/**
+ * Token-cost budgets: admit on an estimate (reserved atomically in every applicable budget), then
+ * settle with the usage the provider reported (refund the unused part, charge any overrun). A request
+ * is reserved and settled once, whatever the number of failover attempts behind it.
+ */
+export class BudgetEnforcer {
+  readonly #limits: readonly BudgetLimit[];
+  readonly #store: ResilientStore;
+  readonly #events: BudgetEvents;
+  readonly #now: () => number;
+
+  constructor(
+    limits: readonly BudgetLimit[],
+    store: ResilientStore,
+    events: BudgetEvents,
+    now: () => number = Date.now,
+  ) {
+    this.#limits = limits;
+    this.#store = store;
+    this.#events = events;
+    this.#now = now;
+  }
+
+  /** Budgets that apply to this request, by scope and match. */
+  applicable(
+    req: Pick<BudgetRequest, 'routeName' | 'aiBackend' | 'model' | 'headers' | 'caller'>,
+  ): BudgetLimit[] {
+    // A policy attached through several targets (say a route and its AI backend) is one budget.
+    const seen = new Set<string>();
+    return this.#limits.filter(
+      (l) => inScope(l, req) && matches(l, req) && !seen.has(l.name) && seen.add(l.name) !== undefined,
+    );
+  }
+
+  async admit(req: BudgetRequest, limits: BudgetLimit[]): Promise<Admission> {
+    const now = this.#now();
+    const reservations: Reservation[] = [];
+    let tightest: { limit: BudgetLimit; remaining: number; resetMs: number } | undefined;
+    for (const limit of limits) {
+      const window = windowAt(limit.window, now);
+      const key = counterKey(limit, req, window.start);
+      const ttlMs = window.end - now + 60_000;
+      const amount = estimateAmount(limit, req);
+      const budget = limit.measure === 'CostUSD' ? Math.round(limit.amount * MICRO) : limit.amount;
+      const result = await this.#store.reserve(key, amount, budget, ttlMs, limit.failureMode);
+      if (!result.ok) {
+        this.#events.rejected(limit, 'store_unavailable');
+        if (limit.shadow) continue;
+        await this.release(reservations);
+        return { kind: 'unavailable', limit };
+      }
+      if (!result.value.admitted) {
+        this.#events.rejected(limit, limit.shadow ? 'shadow_over_budget' : 'over_budget');
+        if (limit.shadow) {
+          // Shadow budgets report and keep counting as if enforced, but let the request through.
+          await this.#store.adjust(key, amount, ttlMs);
+          reservations.push({ limit, key, ttlMs, amount });
+          continue;
+        }
+        await this.release(reservations);
+        const retryAfterMs = window.end - now;
+        return {
+          kind: 'over_budget',
+          limit,
+          retryAfterMs,
+          headers: rateLimitHeaders(limit, Math.max(0, budget - result.value.used), retryAfterMs),
+        };
+      }
+      reservations.push({ limit, key, ttlMs, amount });
+      const remaining = budget - result.value.used;
+      this.#events.remaining(limit, req.caller, limit.measure === 'CostUSD' ? remaining / MICRO : remaining);
+      if (limit.measure !== 'CostUSD' && (!tightest || remaining < tightest.remaining))
+        tightest = { limit, remaining, resetMs: window.end - now };
+    }
+    return {
+      kind: 'admitted',
+      reservations,
+      headers: tightest ? rateLimitHeaders(tightest.limit, tightest.remaining, tightest.resetMs) : {},
+    };
+  }
+
+  /** Settles with what the provider reported: refunds or charges the difference to the estimate. */
+  async settle(
+    reservations: Reservation[],
+    caller: Caller,
+    usage: TokenUsage,
+    costUsd: number,
+  ): Promise<void> {
+    for (const r of reservations) {
+      const actual = actualAmount(r.limit, usage, costUsd);
+      await this.#store.adjust(r.key, actual - r.amount, r.ttlMs);
+      this.#events.consumed(r.limit, caller, r.limit.measure === 'CostUSD' ? actual / MICRO : actual);
+    }
+  }
+
+  /** Gives a reservation back entirely (nothing was served). */
+  async release(reservations: Reservation[]): Promise<void> {
+    for (const r of reservations) await this.#store.adjust(r.key, -r.amount, r.ttlMs);
+  }
+}
+
+function inScope(l: BudgetLimit, req: Pick<BudgetRequest, 'routeName' | 'aiBackend'>): boolean {
+  switch (l.scope.kind) {
+    case 'Gateway':
+      return true;
+    case 'HTTPRoute':
+      return req.routeName.startsWith(l.scope.routePrefix);
+    case 'AIBackend':
+      return req.aiBackend === l.scope.aiBackend;
+  }
+}
+
+function matches(l: BudgetLimit, req: Pick<BudgetRequest, 'model' | 'headers' | 'caller'>): boolean {
+  const m = l.match;
+  if (m.consumers && !m.consumers.includes(req.caller.consumer)) return false;
+  if (m.teams && !m.teams.includes(req.caller.team)) return false;
+  if (m.models && !m.models.includes(req.model)) return false;
+  if (m.header) {
+    const v = req.headers[m.header.name.toLowerCase()];
+    if (typeof v !== 'string' || !m.header.values.includes(v)) return false;
+  }
+  return true;
+}
+
+/** `sluice:{limit|value}:windowStart` — the braces keep one budget's keys in one Redis Cluster slot. */
+function counterKey(
+  l: BudgetLimit,
+  req: Pick<BudgetRequest, 'model' | 'headers' | 'caller'>,
+  windowStart: number,
+): string {
+  let value = '';
+  switch (l.per) {
+    case 'Consumer':
+      value = req.caller.consumer;
+      break;
+    case 'Team':
+      value = req.caller.team;
+      break;
+    case 'Model':
+      value = req.model;
+      break;
+    case 'Header': {
+      const v = req.headers[(l.perHeader ?? '').toLowerCase()];
+      value = typeof v === 'string' ? v : '';
+      break;
+    }
+  }
+  return `sluice:{${l.name}|${value}}:${windowStart}`;
+}
+
+function estimateAmount(l: BudgetLimit, req: BudgetRequest): number {
+  const input = req.estimate.input;
+  const output = req.estimate.output ?? l.defaultMaxOutputTokens;
+  switch (l.measure) {
+    case 'InputTokens':
+      return input;
+    case 'OutputTokens':
+      return output;
+    case 'TotalTokens':
+      return input + output;
+    case 'CostUSD':
+      return Math.round(req.price(input, output) * MICRO);
+  }
+}
+
+function actualAmount(l: BudgetLimit, u: TokenUsage, costUsd: number): number {
+  switch (l.measure) {
+    case 'InputTokens':
+      return u.input;
+    case 'OutputTokens':
+      return u.output;
+    case 'TotalTokens':
+      return u.input + u.output;
+    case 'CostUSD':
+      return Math.round(costUsd * MICRO);
+  }
+}
+
+/** OpenAI's header names; only token budgets are expressed in them. */
+function rateLimitHeaders(l: BudgetLimit, remaining: number, resetMs: number): Record<string, string> {
+  if (l.measure === 'CostUSD') return {};
+  return {
+    'x-ratelimit-limit-tokens': String(l.amount),
+    'x-ratelimit-remaining-tokens': String(Math.max(0, remaining)),
+    'x-ratelimit-reset-tokens': resetDuration(resetMs),
+  };
+}

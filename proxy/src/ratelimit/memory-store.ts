@@ -1,0 +1,53 @@
+import type { CounterStore, ReserveResult } from './counter-store.ts';
+
+/**
+ * Counters in this process: the default for one replica or standalone, and the fail-open fallback.
+ * Operations cannot be lost between a command and its reply here, so operation ids are not needed.
+ */
+export class MemoryStore implements CounterStore {
+  readonly #counters = new Map<string, { value: number; expires: number }>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  #entry(key: string, ttlMs: number): { value: number; expires: number } {
+    const now = this.#now();
+    let e = this.#counters.get(key);
+    if (!e || e.expires <= now) {
+      e = { value: 0, expires: now + ttlMs };
+      this.#counters.set(key, e);
+      if (this.#counters.size % 1024 === 0) this.#sweep(now);
+    }
+    return e;
+  }
+
+  #sweep(now: number): void {
+    for (const [k, e] of this.#counters) if (e.expires <= now) this.#counters.delete(k);
+  }
+
+  async reserve(
+    key: string,
+    amount: number,
+    limit: number,
+    ttlMs: number,
+    _opId?: string,
+  ): Promise<ReserveResult> {
+    const e = this.#entry(key, ttlMs);
+    if (e.value + amount > limit) return { admitted: false, used: e.value };
+    e.value += amount;
+    return { admitted: true, used: e.value };
+  }
+
+  async adjust(key: string, delta: number, ttlMs: number, _opId?: string): Promise<number> {
+    const e = this.#entry(key, ttlMs);
+    e.value += delta;
+    return e.value;
+  }
+
+  async get(key: string): Promise<number> {
+    const e = this.#counters.get(key);
+    return e && e.expires > this.#now() ? e.value : 0;
+  }
+}

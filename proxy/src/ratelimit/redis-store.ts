@@ -1,0 +1,119 @@
+import { Redis } from 'ioredis';
+import type { CounterStore, ReserveResult } from './counter-store.ts';
+
+/**
+ * Reserve atomically: add only if the total stays within the limit. One key per script call, so the
+ * call is valid on Redis Cluster (keys carry a {hash tag} anyway to keep a budget's windows together).
+ */
+const RESERVE = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return {1, tonumber(redis.call('GET', KEYS[1]) or '0')} end
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local amount = tonumber(ARGV[1])
+if used + amount > tonumber(ARGV[2]) then return {0, used} end
+used = redis.call('INCRBY', KEYS[1], amount)
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+redis.call('SET', KEYS[2], 1, 'PX', ARGV[4])
+return {1, used}`;
+
+const ADJUST = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return tonumber(redis.call('GET', KEYS[1]) or '0') end
+local used = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+redis.call('SET', KEYS[2], 1, 'PX', ARGV[3])
+return used`;
+
+/** How long an applied operation id is remembered: replays after a longer outage may count twice. */
+export const OPERATION_MEMORY_MS = 15 * 60_000;
+
+export interface RedisStoreOptions {
+  url: string;
+  /** A command slower than this counts as Redis being unavailable. */
+  commandTimeoutMs: number;
+  onStateChange: (up: boolean) => void;
+}
+
+/** Budget counters shared by every proxy replica, in Redis through ioredis. */
+export class RedisStore implements CounterStore {
+  readonly #redis: Redis;
+  #up = false;
+
+  constructor(options: RedisStoreOptions) {
+    this.#redis = new Redis(options.url, {
+      // Fail fast while disconnected (the caller applies the policy's failure mode) and reconnect
+      // in the background forever.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs,
+      retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+      lazyConnect: false,
+    });
+    this.#redis.on('ready', () => {
+      this.#up = true;
+      options.onStateChange(true);
+    });
+    this.#redis.on('close', () => {
+      if (this.#up) options.onStateChange(false);
+      this.#up = false;
+    });
+    this.#redis.on('error', () => {
+      // Reported through onStateChange; ioredis reconnects by itself.
+    });
+    this.#redis.defineCommand('sluiceReserve', { numberOfKeys: 2, lua: RESERVE });
+    this.#redis.defineCommand('sluiceAdjust', { numberOfKeys: 2, lua: ADJUST });
+  }
+
+  get #scripts(): Scripted {
+    return this.#redis as unknown as Scripted;
+  }
+
+  get up(): boolean {
+    return this.#up;
+  }
+
+  async reserve(
+    key: string,
+    amount: number,
+    limit: number,
+    ttlMs: number,
+    opId: string,
+  ): Promise<ReserveResult> {
+    const [admitted, used] = (await this.#scripts.sluiceReserve(
+      key,
+      opKey(key, opId),
+      amount,
+      limit,
+      ttlMs,
+      OPERATION_MEMORY_MS,
+    )) as [number, number];
+    return { admitted: admitted === 1, used };
+  }
+
+  async adjust(key: string, delta: number, ttlMs: number, opId: string): Promise<number> {
+    return Number(await this.#scripts.sluiceAdjust(key, opKey(key, opId), delta, ttlMs, OPERATION_MEMORY_MS));
+  }
+
+  async get(key: string): Promise<number> {
+    return Number((await this.#redis.get(key)) ?? 0);
+  }
+
+  async close(): Promise<void> {
+    this.#redis.disconnect();
+  }
+}
+
+interface Scripted {
+  sluiceReserve(
+    key: string,
+    op: string,
+    amount: number,
+    limit: number,
+    ttlMs: number,
+    opTtlMs: number,
+  ): Promise<unknown>;
+  sluiceAdjust(key: string, op: string, delta: number, ttlMs: number, opTtlMs: number): Promise<unknown>;
+}
+
+/** The operation's marker key, in the counter's Redis Cluster slot (the counter key's {hash tag}). */
+function opKey(key: string, opId: string): string {
+  return `${key}:op:${opId}`;
+}
