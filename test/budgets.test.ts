@@ -40,6 +40,7 @@ describe('TokenRateLimitPolicy', () => {
         consumerSecret('alice', 'sk-alice-0001', 'alice', 'ml') +
         consumerSecret('bob', 'sk-bob-0002', 'bob', 'web') +
         consumerSecret('dave', 'sk-dave-0003', 'dave', 'ml') +
+        consumerSecret('erin', 'sk-erin-0004', 'erin', 'web') +
         secretYaml('unused', { k: 'v' }),
       'backends.yaml':
         aiBackendYaml(
@@ -68,11 +69,12 @@ metadata: {name: teams, namespace: default}
 spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
   identity:
-    apiKeys: [{secretRef: {name: alice}}, {secretRef: {name: bob}}, {secretRef: {name: dave}}]
+    apiKeys: [{secretRef: {name: alice}}, {secretRef: {name: bob}}, {secretRef: {name: dave}}, {secretRef: {name: erin}}]
     trustedHeaders: {consumer: x-consumer, team: x-team}
   limits:
     - {name: alice-total, per: Consumer, match: {consumers: [alice]}, measure: TotalTokens, amount: 300, window: Minute}
     - {name: team-usd, per: Team, measure: CostUSD, amount: 100, window: Month}
+    - {name: erin-requests, per: Consumer, match: {consumers: [erin]}, measure: Requests, amount: 3, window: Minute}
     - {name: dave-output, per: Consumer, match: {consumers: [dave]}, measure: OutputTokens, amount: 5000, window: Hour}
 ---
 apiVersion: sluice.dev/v1alpha1
@@ -159,6 +161,23 @@ spec:
         reason: 'over_budget',
       }),
     ).toBe(1);
+  });
+
+  it('counts requests too, with the request-count headers', async () => {
+    const erin = client('sk-erin-0004');
+    const remaining: (string | null)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { response } = await erin.chat.completions
+        .create({ model: 'gpt-x', messages: ask(i) })
+        .withResponse();
+      expect(response.headers.get('x-ratelimit-limit-requests')).toBe('3');
+      remaining.push(response.headers.get('x-ratelimit-remaining-requests'));
+    }
+    expect(remaining).toEqual(['2', '1', '0']);
+    const fourth = await erin.chat.completions
+      .create({ model: 'gpt-x', messages: ask(4) })
+      .catch((e: unknown) => e);
+    expect(fourth).toBeInstanceOf(OpenAI.RateLimitError);
   });
 
   it('reports but does not refuse in shadow mode', async () => {

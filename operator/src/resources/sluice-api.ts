@@ -157,6 +157,19 @@ export const TokenRateLimitPolicySchema = T.Object({
             apiKeys: T.Optional(
               T.Array(T.Object({ secretRef: T.Object({ name: T.String({ minLength: 1 }) }) })),
             ),
+            /** Bearer JWTs verified against inline public keys (a JWKS); claims name consumer and team. */
+            jwt: T.Optional(
+              T.Object(
+                {
+                  issuer: T.Optional(T.String()),
+                  audiences: T.Optional(T.Array(T.String())),
+                  jwks: T.Object({ keys: T.Array(T.Record(T.String(), T.Unknown()), { minItems: 1 }) }),
+                  consumerClaim: T.Optional(T.String({ minLength: 1 })),
+                  teamClaim: T.Optional(T.String({ minLength: 1 })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
             trustedHeaders: T.Optional(
               T.Object(
                 { consumer: T.String({ minLength: 1 }), team: T.Optional(T.String({ minLength: 1 })) },
@@ -208,6 +221,7 @@ export const TokenRateLimitPolicySchema = T.Object({
               T.Literal('OutputTokens'),
               T.Literal('TotalTokens'),
               T.Literal('CostUSD'),
+              T.Literal('Requests'),
             ]),
             amount: T.Number({ exclusiveMinimum: 0 }),
             window: T.Union([T.Literal('Minute'), T.Literal('Hour'), T.Literal('Day'), T.Literal('Month')]),

@@ -139,8 +139,23 @@ function identityOf(
         credentials: { secret: name, key: KEY },
       });
   }
+  const jwt = spec.jwt;
   return {
-    identity: { apiKeys, ...(spec.trustedHeaders ? { trustedHeaders: spec.trustedHeaders } : {}) },
+    identity: {
+      apiKeys,
+      ...(jwt
+        ? {
+            jwt: {
+              ...(jwt.issuer !== undefined ? { issuer: jwt.issuer } : {}),
+              ...(jwt.audiences ? { audiences: jwt.audiences } : {}),
+              jwks: jwt.jwks.keys,
+              consumerClaim: jwt.consumerClaim ?? 'sub',
+              ...(jwt.teamClaim ? { teamClaim: jwt.teamClaim } : {}),
+            },
+          }
+        : {}),
+      ...(spec.trustedHeaders ? { trustedHeaders: spec.trustedHeaders } : {}),
+    },
     problems,
   };
 }
@@ -148,8 +163,10 @@ function identityOf(
 function mergeIdentity(a: IdentityConfig | undefined, b: IdentityConfig): IdentityConfig {
   if (!a) return b;
   const seen = new Set(a.apiKeys.map((k) => k.credentials.secret));
+  const jwt = a.jwt ?? b.jwt;
   return {
     apiKeys: [...a.apiKeys, ...b.apiKeys.filter((k) => !seen.has(k.credentials.secret))],
+    ...(jwt ? { jwt } : {}),
     ...((a.trustedHeaders ?? b.trustedHeaders)
       ? { trustedHeaders: a.trustedHeaders ?? b.trustedHeaders }
       : {}),

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { Reservation } from '../ratelimit/budget-enforcer.ts';
 import type { CompiledRoute } from '../routing/router.ts';
@@ -17,7 +18,7 @@ export interface ServeAIInput {
   request: FastifyRequest;
   response: ServerResponse;
   started: number;
-  options: { ai: () => AIContext; genai: GenAIMetrics };
+  options: { ai: () => AIContext; genai: GenAIMetrics; budgets: BudgetMetrics };
 }
 
 /**
@@ -30,7 +31,14 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
   const ai = input.options.ai();
   const headers = input.request.raw.headers;
   const identity = ai.identifier.identify(headers);
-  if (!identity.ok) return sendCatalogError(response, 'invalid_api_key');
+  if (!identity.ok) {
+    input.options.budgets.unauthenticated.inc({ reason: identity.error });
+    return sendCatalogError(
+      response,
+      identity.error,
+      identity.reason ? { message: `The bearer token is not valid: ${identity.reason}.` } : {},
+    );
+  }
   const caller = identity.caller;
   const model = typeof body.value.model === 'string' ? body.value.model : '';
   const budgetRequest = {
@@ -41,8 +49,10 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     caller,
   };
   const limits = ai.enforcer.applicable(budgetRequest);
-  if (!identity.authenticated && limits.some((l) => l.requireIdentity))
+  if (!identity.authenticated && limits.some((l) => l.requireIdentity)) {
+    input.options.budgets.unauthenticated.inc({ reason: 'missing_api_key' });
     return sendCatalogError(response, 'missing_api_key');
+  }
 
   let reservations: Reservation[] = [];
   if (limits.length > 0) {

@@ -6,6 +6,18 @@ import { type Static, Type as T } from '@sinclair/typebox';
 
 const Name = T.String({ minLength: 1, maxLength: 512 });
 
+export const JwtSchema = T.Object(
+  {
+    issuer: T.Optional(T.String()),
+    audiences: T.Optional(T.Array(T.String())),
+    /** Public JSON Web Keys (RSA, EC or OKP). */
+    jwks: T.Array(T.Record(T.String(), T.Unknown()), { minItems: 1 }),
+    consumerClaim: Name,
+    teamClaim: T.Optional(Name),
+  },
+  { additionalProperties: false },
+);
+
 export const IdentitySchema = T.Object(
   {
     apiKeys: T.Array(
@@ -18,6 +30,8 @@ export const IdentitySchema = T.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Bearer JWTs verified against public keys; the claims name the consumer and team. */
+    jwt: T.Optional(JwtSchema),
     /** Headers set by a trusted authenticator in front of Sluice. */
     trustedHeaders: T.Optional(
       T.Object({ consumer: Name, team: T.Optional(Name) }, { additionalProperties: false }),
@@ -61,6 +75,7 @@ export const BudgetLimitSchema = T.Object(
       T.Literal('OutputTokens'),
       T.Literal('TotalTokens'),
       T.Literal('CostUSD'),
+      T.Literal('Requests'),
     ]),
     amount: T.Number({ exclusiveMinimum: 0 }),
     window: T.Union([T.Literal('Minute'), T.Literal('Hour'), T.Literal('Day'), T.Literal('Month')]),
@@ -74,4 +89,5 @@ export const BudgetLimitSchema = T.Object(
 );
 
 export type IdentityConfig = Static<typeof IdentitySchema>;
+export type JwtConfig = Static<typeof JwtSchema>;
 export type BudgetLimit = Static<typeof BudgetLimitSchema>;

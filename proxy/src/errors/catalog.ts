@@ -31,6 +31,7 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'The API key is not valid for this gateway.',
   },
+  invalid_token: { status: 401, type: 'invalid_request_error', message: 'The bearer token is not valid.' },
   missing_api_key: {
     status: 401,
     type: 'invalid_request_error',

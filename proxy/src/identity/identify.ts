@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { IdentityConfig } from '../config/budgets.ts';
+import type { IdentityConfig, JwtConfig } from '../config/budgets.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
+import { JwtVerifier, looksLikeJwt } from './jwt.ts';
 
 /** Who is calling; both empty for an anonymous caller. */
 export interface Caller {
@@ -9,7 +10,9 @@ export interface Caller {
   team: string;
 }
 
-export type IdentityResult = { ok: true; caller: Caller; authenticated: boolean } | { ok: false };
+export type IdentityResult =
+  | { ok: true; caller: Caller; authenticated: boolean }
+  | { ok: false; error: 'invalid_api_key' | 'invalid_token'; reason?: string };
 
 export const ANONYMOUS: Caller = { consumer: '', team: '' };
 
@@ -26,9 +29,11 @@ interface KeyEntry {
 export class Identifier {
   readonly #keys = new Map<string, KeyEntry>();
   readonly #trusted: IdentityConfig['trustedHeaders'];
+  readonly #jwt: { verifier: JwtVerifier; config: JwtConfig } | undefined;
 
   constructor(config: IdentityConfig | undefined, secrets: SecretStore) {
     this.#trusted = config?.trustedHeaders;
+    this.#jwt = config?.jwt ? { verifier: new JwtVerifier(config.jwt), config: config.jwt } : undefined;
     for (const k of config?.apiKeys ?? []) {
       const value = secrets.get(k.credentials);
       if (value === undefined) continue;
@@ -43,10 +48,24 @@ export class Identifier {
 
   identify(headers: IncomingHttpHeaders): IdentityResult {
     const presented = apiKeyOf(headers);
+    const jwt = this.#jwt;
+    if (presented !== undefined && jwt && looksLikeJwt(presented)) {
+      const verified = jwt.verifier.verify(presented);
+      if (!verified.ok) return { ok: false, error: 'invalid_token', reason: verified.reason };
+      const consumer = verified.claims[jwt.config.consumerClaim];
+      if (typeof consumer !== 'string' || consumer === '')
+        return { ok: false, error: 'invalid_token', reason: `no ${jwt.config.consumerClaim} claim` };
+      const team = jwt.config.teamClaim ? verified.claims[jwt.config.teamClaim] : undefined;
+      return {
+        ok: true,
+        caller: { consumer, team: typeof team === 'string' ? team : '' },
+        authenticated: true,
+      };
+    }
     if (presented !== undefined && this.#keys.size > 0) {
       const digest = sha256(presented);
       const entry = this.#keys.get(digest.toString('hex'));
-      if (!entry || !timingSafeEqual(entry.digest, digest)) return { ok: false };
+      if (!entry || !timingSafeEqual(entry.digest, digest)) return { ok: false, error: 'invalid_api_key' };
       return { ok: true, caller: entry.caller, authenticated: true };
     }
     const trusted = this.#trusted;

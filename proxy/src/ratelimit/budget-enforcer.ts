@@ -77,7 +77,8 @@ export class BudgetEnforcer {
   async admit(req: BudgetRequest, limits: BudgetLimit[]): Promise<Admission> {
     const now = this.#now();
     const reservations: Reservation[] = [];
-    let tightest: { limit: BudgetLimit; remaining: number; resetMs: number } | undefined;
+    // The most restrictive token budget and request budget, for OpenAI's x-ratelimit-* headers.
+    const tightest = new Map<string, { limit: BudgetLimit; remaining: number; resetMs: number }>();
     for (const limit of limits) {
       const window = windowAt(limit.window, now);
       const key = counterKey(limit, req, window.start);
@@ -111,13 +112,18 @@ export class BudgetEnforcer {
       reservations.push({ limit, key, ttlMs, amount });
       const remaining = budget - result.value.used;
       this.#events.remaining(limit, req.caller, limit.measure === 'CostUSD' ? remaining / MICRO : remaining);
-      if (limit.measure !== 'CostUSD' && (!tightest || remaining < tightest.remaining))
-        tightest = { limit, remaining, resetMs: window.end - now };
+      const kind = headerKind(limit);
+      const current = kind ? tightest.get(kind) : undefined;
+      if (kind && (!current || remaining < current.remaining))
+        tightest.set(kind, { limit, remaining, resetMs: window.end - now });
     }
     return {
       kind: 'admitted',
       reservations,
-      headers: tightest ? rateLimitHeaders(tightest.limit, tightest.remaining, tightest.resetMs) : {},
+      headers: Object.assign(
+        {},
+        ...[...tightest.values()].map((t) => rateLimitHeaders(t.limit, t.remaining, t.resetMs)),
+      ),
     };
   }
 
@@ -202,6 +208,8 @@ function estimateAmount(l: BudgetLimit, req: BudgetRequest): number {
       return input + output;
     case 'CostUSD':
       return Math.round(req.price(input, output) * MICRO);
+    case 'Requests':
+      return 1;
   }
 }
 
@@ -215,15 +223,23 @@ function actualAmount(l: BudgetLimit, u: TokenUsage, costUsd: number): number {
       return u.input + u.output;
     case 'CostUSD':
       return Math.round(costUsd * MICRO);
+    case 'Requests':
+      return 1;
   }
 }
 
-/** OpenAI's header names; only token budgets are expressed in them. */
+/** OpenAI names rate-limit headers for tokens and for requests; USD budgets have none. */
+function headerKind(l: BudgetLimit): 'tokens' | 'requests' | undefined {
+  if (l.measure === 'CostUSD') return undefined;
+  return l.measure === 'Requests' ? 'requests' : 'tokens';
+}
+
 function rateLimitHeaders(l: BudgetLimit, remaining: number, resetMs: number): Record<string, string> {
-  if (l.measure === 'CostUSD') return {};
+  const kind = headerKind(l);
+  if (!kind) return {};
   return {
-    'x-ratelimit-limit-tokens': String(l.amount),
-    'x-ratelimit-remaining-tokens': String(Math.max(0, remaining)),
-    'x-ratelimit-reset-tokens': resetDuration(resetMs),
+    [`x-ratelimit-limit-${kind}`]: String(l.amount),
+    [`x-ratelimit-remaining-${kind}`]: String(Math.max(0, remaining)),
+    [`x-ratelimit-reset-${kind}`]: resetDuration(resetMs),
   };
 }

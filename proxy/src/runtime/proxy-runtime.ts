@@ -187,6 +187,7 @@ export class ProxyRuntime {
         maxBodyBytes: this.#options.maxBodyBytes,
         ai: () => this.#ai,
         genai: this.#options.metrics.genai,
+        budgets: this.#options.metrics.budgets,
       });
       await server.listen({ port, host: this.#options.bindAddress });
       this.#listeners.set(port, { state, server });

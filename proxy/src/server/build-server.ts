@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { AIContext } from '../ai/ai-context.ts';
+import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import { handleClientError } from './client-errors.ts';
 import { forwardHandler } from './forward.ts';
@@ -16,6 +17,7 @@ export interface ServerOptions {
   /** Credentials, identity and budgets of the config being served (read per request: they swap with it). */
   ai: () => AIContext;
   genai: GenAIMetrics;
+  budgets: BudgetMetrics;
 }
 
 /** Builds (never listens) the data-plane server of one listener. */

@@ -9,6 +9,7 @@ import { type ErrorCode, errorCatalog, renderedErrors } from '../errors/catalog.
 import type { HeaderBag } from '../filters/header-modifier.ts';
 import { rewritePath } from '../filters/path-rewrite.ts';
 import { redirectLocation } from '../filters/redirect.ts';
+import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import { requestView } from '../routing/request-view.ts';
@@ -21,6 +22,7 @@ export interface ForwardOptions {
   maxBodyBytes: number;
   ai: () => AIContext;
   genai: GenAIMetrics;
+  budgets: BudgetMetrics;
 }
 
 /** The catch-all handler: route, apply filters, forward to the chosen upstream, stream the answer back. */

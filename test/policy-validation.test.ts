@@ -1,0 +1,58 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatProviderError, loadDirectory } from '../operator/src/provider/file/load-directory.ts';
+
+const policy = (limit: string) => `apiVersion: sluice.dev/v1alpha1
+kind: TokenRateLimitPolicy
+metadata: {name: p, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  limits:
+    - ${limit}
+`;
+
+/** Invalid TokenRateLimitPolicies are refused when loaded, naming the file, object and field. */
+describe('TokenRateLimitPolicy validation', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-policy-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it.each([
+    [
+      'an unknown window',
+      '{name: a, measure: TotalTokens, amount: 10, window: Fortnight}',
+      '/spec/limits/0/window',
+    ],
+    ['a negative limit', '{name: a, measure: TotalTokens, amount: -5, window: Day}', '/spec/limits/0/amount'],
+    ['a zero limit', '{name: a, measure: CostUSD, amount: 0, window: Month}', '/spec/limits/0/amount'],
+    [
+      'per Header without the header',
+      '{name: a, per: Header, measure: TotalTokens, amount: 5, window: Day}',
+      '/spec/limits/0/perHeader',
+    ],
+    [
+      'a header selector without a name',
+      '{name: a, match: {header: {values: [x]}}, measure: TotalTokens, amount: 5, window: Day}',
+      '/spec/limits/0/match/header',
+    ],
+    ['an unknown measure', '{name: a, measure: Bytes, amount: 5, window: Day}', '/spec/limits/0/measure'],
+  ])('rejects %s', async (_what, limit, field) => {
+    await writeFile(join(dir, 'policy.yaml'), policy(limit));
+    const { errors } = await loadDirectory(dir);
+    expect(errors).toHaveLength(1);
+    const message = formatProviderError(errors[0]!);
+    expect(message.startsWith(`policy.yaml: TokenRateLimitPolicy default/p: ${field}`)).toBe(true);
+  });
+
+  it('accepts a valid policy', async () => {
+    await writeFile(
+      join(dir, 'policy.yaml'),
+      policy('{name: a, per: Header, perHeader: x-tenant, measure: Requests, amount: 5, window: Minute}'),
+    );
+    expect((await loadDirectory(dir)).errors).toEqual([]);
+  });
+});
