@@ -2,7 +2,8 @@
  * `npm run bench`: side-by-side numbers on this machine, in one run, each target measured alternately
  * against the same upstream with the same load generator. Scenarios:
  *  - plain HTTP route: Sluice vs nginx as reverse proxy vs the nginx upstream direct (wrk)
- *  - chat completions, not streamed: Sluice vs nginx vs direct, all in front of the fake LLM (wrk)
+ *  - chat completions, not streamed: Sluice (with and without budgets on Redis) vs nginx vs direct,
+ *    all in front of the fake LLM (wrk)
  *  - concurrent streams: time to first token and inter-event gaps through Sluice vs direct
  * Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_STREAMS (1000),
  * BENCH_STREAM_RAMP_MS (2000).
@@ -12,10 +13,11 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../test/support/ports.ts';
+import { startRedis } from '../test/support/redis.ts';
 import { type WrkResult, wrk } from './load/wrk.ts';
 import { startFakeLlm } from './targets/fake-llm.ts';
 import { reverseProxy, STATIC_BODY_LOCATION, startNginx } from './targets/nginx.ts';
-import { aiRouteYaml, plainRouteYaml, startSluice } from './targets/sluice.ts';
+import { aiRouteYaml, budgetPolicyYaml, plainRouteYaml, startSluice } from './targets/sluice.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -100,6 +102,13 @@ async function streamClient(url: string): Promise<Record<string, number>> {
   const proxy = reverseProxy(llm.port);
   const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
   const sluice = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port));
+  const redis = await startRedis();
+  const limited = await startSluice(
+    await freePort(),
+    await freePort(),
+    aiRouteYaml(llm.port) + budgetPolicyYaml(),
+    ['--redis-url', redis.url],
+  );
   try {
     await throughput(
       'chat completion (not streamed)',
@@ -107,12 +116,19 @@ async function streamClient(url: string): Promise<Record<string, number>> {
         direct: `http://127.0.0.1:${llm.port}/v1/chat/completions`,
         nginx: `http://127.0.0.1:${nginx.port}/v1/chat/completions`,
         sluice: `http://127.0.0.1:${sluice.port}/v1/chat/completions`,
+        'sluice + 2 budgets on Redis': `http://127.0.0.1:${limited.port}/v1/chat/completions`,
       },
       { model: 'bench-model', messages: [{ role: 'user', content: 'hello there, how are you today?' }] },
     );
     notes.push(`Sluice RSS after the chat runs: ${(await sluice.rssMiB()).toFixed(0)} MiB`);
+    const plain = rows.find((r) => r.scenario.startsWith('chat') && r.target === 'sluice')!;
+    const withBudgets = rows.find((r) => r.target.startsWith('sluice + 2 budgets'))!;
+    notes.push(
+      `Budget enforcement on Redis costs ${((1 - withBudgets.rps / plain.rps) * 100).toFixed(1)}% of Sluice's chat throughput`,
+    );
   } finally {
-    await Promise.all([sluice.stop(), nginx.stop(), llm.stop()]);
+    await Promise.all([sluice.stop(), limited.stop(), nginx.stop(), llm.stop()]);
+    await redis.close();
   }
   const slowLlm = await startFakeLlm(await freePort(), [
     '--reply-tokens',

@@ -37,6 +37,20 @@ describe('sluice CLI', () => {
     expect(r).toMatchObject({ code: 0, stdout: 'valid: 7 objects\n' });
   });
 
+  it('validate and translate accept the budgets sample', async () => {
+    expect(await sluice(['validate', '-f', 'samples/budgets'])).toMatchObject({
+      code: 0,
+      stdout: 'valid: 6 objects\n',
+    });
+    const out = JSON.parse((await sluice(['translate', '-f', 'samples/budgets'])).stdout);
+    expect(out.configs[0].budgets.map((b: { name: string }) => b.name)).toEqual([
+      'default/team-budgets/per-team-minute',
+      'default/team-budgets/per-consumer-requests',
+      'default/team-budgets/ml-monthly-usd',
+    ]);
+    expect(JSON.stringify(out)).not.toContain('sk-alice-example');
+  });
+
   it('validate exits 1 naming file, object and field', async () => {
     const r = await sluice(['validate', '-f', badDir]);
     expect(r.code).toBe(1);

@@ -88,3 +88,17 @@ spec:
   rules: [{backendRefs: [{group: sluice.dev, kind: AIBackend, name: llm}]}]
 `;
 }
+
+/** Two budgets on every AI request (a global token budget and a per-model request budget), never exhausted. */
+export function budgetPolicyYaml(): string {
+  return `---
+apiVersion: sluice.dev/v1alpha1
+kind: TokenRateLimitPolicy
+metadata: {name: bench, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  limits:
+    - {name: tokens, per: Global, measure: TotalTokens, amount: 1000000000000, window: Day}
+    - {name: requests, per: Model, measure: Requests, amount: 1000000000000, window: Day}
+`;
+}
