@@ -76,46 +76,26 @@ export class BudgetEnforcer {
 
   async admit(req: BudgetRequest, limits: BudgetLimit[]): Promise<Admission> {
     const now = this.#now();
+    // Every budget is asked at once (one pipelined round trip to Redis); a refusal releases the rest.
+    const decisions = await Promise.all(limits.map((limit) => this.#reserve(limit, req, now)));
     const reservations: Reservation[] = [];
+    let refusal: Admission | undefined;
     // The most restrictive token budget and request budget, for OpenAI's x-ratelimit-* headers.
     const tightest = new Map<string, { limit: BudgetLimit; remaining: number; resetMs: number }>();
-    for (const limit of limits) {
-      const window = windowAt(limit.window, now);
-      const key = counterKey(limit, req, window.start);
-      const ttlMs = window.end - now + 60_000;
-      const amount = estimateAmount(limit, req);
-      const budget = limit.measure === 'CostUSD' ? Math.round(limit.amount * MICRO) : limit.amount;
-      const result = await this.#store.reserve(key, amount, budget, ttlMs, limit.failureMode);
-      if (!result.ok) {
-        this.#events.rejected(limit, 'store_unavailable');
-        if (limit.shadow) continue;
-        await this.release(reservations);
-        return { kind: 'unavailable', limit };
+    for (const d of decisions) {
+      if (d.kind === 'unavailable' || d.kind === 'over_budget') {
+        refusal ??= d;
+        continue;
       }
-      if (!result.value.admitted) {
-        this.#events.rejected(limit, limit.shadow ? 'shadow_over_budget' : 'over_budget');
-        if (limit.shadow) {
-          // Shadow budgets report and keep counting as if enforced, but let the request through.
-          await this.#store.adjust(key, amount, ttlMs);
-          reservations.push({ limit, key, ttlMs, amount });
-          continue;
-        }
-        await this.release(reservations);
-        const retryAfterMs = window.end - now;
-        return {
-          kind: 'over_budget',
-          limit,
-          retryAfterMs,
-          headers: rateLimitHeaders(limit, Math.max(0, budget - result.value.used), retryAfterMs),
-        };
-      }
-      reservations.push({ limit, key, ttlMs, amount });
-      const remaining = budget - result.value.used;
-      this.#events.remaining(limit, req.caller, limit.measure === 'CostUSD' ? remaining / MICRO : remaining);
-      const kind = headerKind(limit);
+      reservations.push(d.reservation);
+      const kind = headerKind(d.reservation.limit);
       const current = kind ? tightest.get(kind) : undefined;
-      if (kind && (!current || remaining < current.remaining))
-        tightest.set(kind, { limit, remaining, resetMs: window.end - now });
+      if (kind && (!current || d.remaining < current.remaining))
+        tightest.set(kind, { limit: d.reservation.limit, remaining: d.remaining, resetMs: d.resetMs });
+    }
+    if (refusal) {
+      await this.release(reservations);
+      return refusal;
     }
     return {
       kind: 'admitted',
@@ -127,6 +107,53 @@ export class BudgetEnforcer {
     };
   }
 
+  async #reserve(
+    limit: BudgetLimit,
+    req: BudgetRequest,
+    now: number,
+  ): Promise<
+    | { kind: 'reserved'; reservation: Reservation; remaining: number; resetMs: number }
+    | Extract<Admission, { kind: 'over_budget' | 'unavailable' }>
+  > {
+    const window = windowAt(limit.window, now);
+    const key = counterKey(limit, req, window.start);
+    const ttlMs = window.end - now + 60_000;
+    const amount = estimateAmount(limit, req);
+    const budget = limit.measure === 'CostUSD' ? Math.round(limit.amount * MICRO) : limit.amount;
+    const reservation = { limit, key, ttlMs, amount };
+    const result = await this.#store.reserve(key, amount, budget, ttlMs, limit.failureMode);
+    if (!result.ok) {
+      this.#events.rejected(limit, 'store_unavailable');
+      if (limit.shadow)
+        return {
+          kind: 'reserved',
+          reservation: { ...reservation, amount: 0 },
+          remaining: budget,
+          resetMs: window.end - now,
+        };
+      return { kind: 'unavailable', limit };
+    }
+    let used = result.value.used;
+    if (!result.value.admitted) {
+      this.#events.rejected(limit, limit.shadow ? 'shadow_over_budget' : 'over_budget');
+      if (!limit.shadow) {
+        const retryAfterMs = window.end - now;
+        return {
+          kind: 'over_budget',
+          limit,
+          retryAfterMs,
+          headers: rateLimitHeaders(limit, Math.max(0, budget - used), retryAfterMs),
+        };
+      }
+      // Shadow budgets report and keep counting as if enforced, but let the request through.
+      await this.#store.adjust(key, amount, ttlMs);
+      used += amount;
+    }
+    const remaining = budget - used;
+    this.#events.remaining(limit, req.caller, limit.measure === 'CostUSD' ? remaining / MICRO : remaining);
+    return { kind: 'reserved', reservation, remaining, resetMs: window.end - now };
+  }
+
   /** Settles with what the provider reported: refunds or charges the difference to the estimate. */
   async settle(
     reservations: Reservation[],
@@ -134,16 +161,18 @@ export class BudgetEnforcer {
     usage: TokenUsage,
     costUsd: number,
   ): Promise<void> {
-    for (const r of reservations) {
-      const actual = actualAmount(r.limit, usage, costUsd);
-      await this.#store.adjust(r.key, actual - r.amount, r.ttlMs);
-      this.#events.consumed(r.limit, caller, r.limit.measure === 'CostUSD' ? actual / MICRO : actual);
-    }
+    await Promise.all(
+      reservations.map(async (r) => {
+        const actual = actualAmount(r.limit, usage, costUsd);
+        await this.#store.adjust(r.key, actual - r.amount, r.ttlMs);
+        this.#events.consumed(r.limit, caller, r.limit.measure === 'CostUSD' ? actual / MICRO : actual);
+      }),
+    );
   }
 
   /** Gives a reservation back entirely (nothing was served). */
   async release(reservations: Reservation[]): Promise<void> {
-    for (const r of reservations) await this.#store.adjust(r.key, -r.amount, r.ttlMs);
+    await Promise.all(reservations.map((r) => this.#store.adjust(r.key, -r.amount, r.ttlMs)));
   }
 }
 

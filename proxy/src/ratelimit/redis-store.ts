@@ -45,6 +45,8 @@ export class RedisStore implements CounterStore {
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeoutMs,
       retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+      // Commands issued in the same tick (concurrent requests, several budgets) share one write.
+      enableAutoPipelining: true,
       lazyConnect: false,
     });
     this.#redis.on('ready', () => {
