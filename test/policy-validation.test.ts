@@ -56,3 +56,40 @@ describe('TokenRateLimitPolicy validation', () => {
     expect((await loadDirectory(dir)).errors).toEqual([]);
   });
 });
+
+const guard = (pattern: string) => `apiVersion: sluice.dev/v1alpha1
+kind: PromptGuard
+metadata: {name: g, namespace: default}
+spec:
+  request:
+    regexes: [{name: custom, pattern: '${pattern}', action: Mask}]
+`;
+
+/** User-supplied patterns that could backtrack catastrophically are refused when loaded. */
+describe('PromptGuard pattern safety', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-guard-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['nested quantifiers', '(a+)+$', /backtrack/],
+    ['a backreference', '(\\w+)\\s\\1', /backreferences/],
+    ['an invalid pattern', '([a-z]', /invalid regular expression/],
+  ])('rejects %s', async (_what, pattern, reason) => {
+    await writeFile(join(dir, 'guard.yaml'), guard(pattern));
+    const { errors } = await loadDirectory(dir);
+    expect(errors).toHaveLength(1);
+    const message = formatProviderError(errors[0]!);
+    expect(message.startsWith('guard.yaml: PromptGuard default/g: /spec/request/regexes/0/pattern: ')).toBe(
+      true,
+    );
+    expect(message).toMatch(reason);
+  });
+
+  it('accepts a bounded pattern', async () => {
+    await writeFile(join(dir, 'guard.yaml'), guard('ORD-[0-9]{8}'));
+    expect((await loadDirectory(dir)).errors).toEqual([]);
+  });
+});

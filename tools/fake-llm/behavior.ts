@@ -16,6 +16,8 @@ export interface FakeBehavior {
   hang?: boolean;
   /** Output tokens per reply (each one word). */
   replyTokens?: number;
+  /** Chat: reply with the words of the last message instead (to test what the client gets back). */
+  echo?: boolean;
   /** Prompt tokens reported as cached (OpenAI cached_tokens, Anthropic cache_read_input_tokens). */
   cachedTokens?: number;
   /** Reasoning tokens reported in completion_tokens_details (OpenAI shape only). */

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { anthropicUsage, type MessagesRequest, message } from './anthropic-format.ts';
 import { BEHAVIOR_HEADER, type FakeBehavior, mergeBehavior } from './behavior.ts';
 import { type ChatRequest, chatCompletion, chunk, openaiUsage, type Usage } from './openai-format.ts';
-import { countWords, promptTokens, replyWords } from './tokens.ts';
+import { contentText, countWords, promptTokens, replyWords } from './tokens.ts';
 
 export interface FakeLlmOptions {
   /** Shown at the start of every reply, so a test can tell which provider answered. */
@@ -157,17 +157,22 @@ async function chat(
   id: string,
   report: (u: Usage) => void,
 ) {
-  const u = usage(behavior, promptTokens(req.messages ?? []), req.stream ? 1 : (req.n ?? 1));
+  const echoed = behavior.echo ? lastMessageWords(req) : undefined;
+  const u = usage(
+    echoed ? { ...behavior, replyTokens: echoed.length } : behavior,
+    promptTokens(req.messages ?? []),
+    req.stream ? 1 : (req.n ?? 1),
+  );
   if (!req.stream) {
     report(u);
-    return sendJson(res, 200, chatCompletion(name, req, model, u, id));
+    return sendJson(res, 200, chatCompletion(name, req, model, u, id, echoed));
   }
   const withUsage = req.stream_options?.include_usage === true;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   await sleep(behavior.ttftMs);
   const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
   send(chunk(id, model, { role: 'assistant', content: '' }, null, withUsage));
-  const words = replyWords(name, u.completion);
+  const words = echoed ?? replyWords(name, u.completion);
   for (let i = 0; i < words.length; i++) {
     if (i > 0) await sleep(behavior.tokenDelayMs);
     // Dropped while producing the next token: what was sent has been flushed by now.
@@ -243,6 +248,12 @@ async function messages(
   });
   send('message_stop', { type: 'message_stop' });
   res.end();
+}
+
+function lastMessageWords(req: ChatRequest): string[] {
+  return contentText(req.messages?.at(-1)?.content)
+    .split(' ')
+    .filter((w) => w !== '');
 }
 
 function authorized(req: IncomingMessage, key: string, format: Format, azure: boolean): boolean {

@@ -27,7 +27,14 @@ export function openaiUsage(u: Usage) {
 }
 
 /** A full chat completion: text, or a call of the first tool when the request offers tools. */
-export function chatCompletion(name: string, req: ChatRequest, model: string, u: Usage, id: string) {
+export function chatCompletion(
+  name: string,
+  req: ChatRequest,
+  model: string,
+  u: Usage,
+  id: string,
+  words?: string[],
+) {
   const n = req.n ?? 1;
   const tool = req.tools?.[0]?.function.name;
   const choices = Array.from({ length: n }, (_, index) => ({
@@ -40,7 +47,7 @@ export function chatCompletion(name: string, req: ChatRequest, model: string, u:
             { id: `call_${id}`, type: 'function', function: { name: tool, arguments: '{"city":"Paris"}' } },
           ],
         }
-      : { role: 'assistant', content: replyWords(name, u.completion / n).join(' ') },
+      : { role: 'assistant', content: (words ?? replyWords(name, u.completion / n)).join(' ') },
     logprobs: null,
     finish_reason: tool ? 'tool_calls' : 'stop',
   }));

@@ -9,6 +9,8 @@ import {
 } from './gateway-api.ts';
 import {
   AIBackendSchema,
+  PromptGuardSchema,
+  promptGuardProblems,
   SLUICE_API_VERSION,
   TokenRateLimitPolicySchema,
   tokenRateLimitPolicyProblems,
@@ -66,6 +68,13 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
     schema: AIBackendSchema,
     namespaced: true,
     bucket: 'aiBackends',
+  },
+  PromptGuard: {
+    apiVersions: [SLUICE_API_VERSION],
+    schema: PromptGuardSchema,
+    namespaced: true,
+    bucket: 'promptGuards',
+    problems: promptGuardProblems as (obj: never) => { field: string; message: string }[],
   },
   TokenRateLimitPolicy: {
     apiVersions: [SLUICE_API_VERSION],

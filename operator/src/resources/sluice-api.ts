@@ -3,6 +3,8 @@
  * for validation here and (with the packaging issue) for the generated CRDs.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
+import { BUILTIN_DETECTORS, GUARD_ACTIONS } from '../../../proxy/src/config/guards.ts';
+import { regexProblem } from '../../../proxy/src/guard/regex-safety.ts';
 import { ObjectMetaSchema } from './meta.ts';
 
 export const SLUICE_GROUP = 'sluice.dev';
@@ -258,4 +260,92 @@ export function tokenRateLimitPolicyProblems(p: TokenRateLimitPolicy): { field: 
       problems.push({ field: `/spec/limits/${i}/name`, message: `duplicate limit name ${n}` });
   });
   return problems;
+}
+
+export const PromptGuardSchema = T.Object({
+  apiVersion: T.Literal(SLUICE_API_VERSION),
+  kind: T.Literal('PromptGuard'),
+  metadata: ObjectMetaSchema,
+  spec: T.Object(
+    {
+      /** Gateways or HTTPRoutes guarded; a rule can also reference the guard with an ExtensionRef filter. */
+      targetRefs: T.Optional(
+        T.Array(
+          T.Object(
+            {
+              group: T.Literal('gateway.networking.k8s.io'),
+              kind: T.Union([T.Literal('Gateway'), T.Literal('HTTPRoute')]),
+              name: T.String({ minLength: 1, maxLength: 253 }),
+            },
+            { additionalProperties: false },
+          ),
+          { maxItems: 16 },
+        ),
+      ),
+      /** Message roles checked (default user and system; add `tool` for tool results). */
+      roles: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
+      request: T.Optional(
+        T.Object(
+          {
+            builtins: T.Optional(
+              T.Array(
+                T.Object(
+                  {
+                    detector: T.Union(BUILTIN_DETECTORS.map((d) => T.Literal(d))),
+                    action: T.Union(GUARD_ACTIONS.map((a) => T.Literal(a))),
+                  },
+                  { additionalProperties: false },
+                ),
+              ),
+            ),
+            regexes: T.Optional(
+              T.Array(
+                T.Object(
+                  {
+                    name: T.String({ minLength: 1, maxLength: 63 }),
+                    pattern: T.String({ minLength: 1, maxLength: 1024 }),
+                    action: T.Union(GUARD_ACTIONS.map((a) => T.Literal(a))),
+                    replacement: T.Optional(T.String()),
+                    maxLength: T.Optional(T.Integer({ minimum: 1, maximum: 65_536 })),
+                  },
+                  { additionalProperties: false },
+                ),
+              ),
+            ),
+            denyList: T.Optional(
+              T.Object(
+                {
+                  phrases: T.Array(T.String({ minLength: 1 }), { minItems: 1 }),
+                  action: T.Optional(T.Union([T.Literal('Reject'), T.Literal('Audit')])),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      response: T.Optional(T.Object({ mask: T.Optional(T.Boolean()) }, { additionalProperties: false })),
+      rejection: T.Optional(
+        T.Object(
+          {
+            status: T.Optional(T.Integer({ minimum: 400, maximum: 499 })),
+            message: T.Optional(T.String({ minLength: 1 })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+});
+
+export type PromptGuard = Static<typeof PromptGuardSchema>;
+
+/** Custom patterns are checked for catastrophic backtracking when the object is loaded. */
+export function promptGuardProblems(g: PromptGuard): { field: string; message: string }[] {
+  return (g.spec.request?.regexes ?? []).flatMap((r, i) => {
+    const problem = regexProblem(r.pattern);
+    return problem ? [{ field: `/spec/request/regexes/${i}/pattern`, message: problem }] : [];
+  });
 }

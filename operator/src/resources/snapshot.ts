@@ -1,6 +1,6 @@
 import type { EndpointSlice, Namespace, Secret, Service } from './core.ts';
 import type { Gateway, GatewayClass, HTTPRoute, ReferenceGrant } from './gateway-api.ts';
-import type { AIBackend, TokenRateLimitPolicy } from './sluice-api.ts';
+import type { AIBackend, PromptGuard, TokenRateLimitPolicy } from './sluice-api.ts';
 
 /** Everything the translator reads: one consistent snapshot from a provider (Kubernetes or files). */
 export interface Resources {
@@ -14,6 +14,7 @@ export interface Resources {
   secrets: Secret[];
   aiBackends: AIBackend[];
   tokenRateLimitPolicies: TokenRateLimitPolicy[];
+  promptGuards: PromptGuard[];
 }
 
 export function emptyResources(): Resources {
@@ -28,5 +29,6 @@ export function emptyResources(): Resources {
     secrets: [],
     aiBackends: [],
     tokenRateLimitPolicies: [],
+    promptGuards: [],
   };
 }

@@ -27,6 +27,8 @@ export interface RuleTranslation {
   invalid?: RuleProblem;
   /** Backend references that did not resolve (ResolvedRefs=False); their share of traffic gets 500. */
   refProblems: RuleProblem[];
+  /** PromptGuards (`namespace/name`) the rule references with ExtensionRef filters. */
+  guards: string[];
 }
 
 type SpecMatch = NonNullable<HTTPRouteRule['matches']>[number];
@@ -38,13 +40,16 @@ export function translateRule(
   ruleIndex: number,
   rule: HTTPRouteRule,
   resolver: BackendResolver,
+  knownGuards: ReadonlySet<string>,
 ): RuleTranslation {
   const namespace = route.metadata.namespace ?? 'default';
   const refProblems: RuleProblem[] = [];
+  const guards: string[] = [];
   const fail = (reason: string, message: string): RuleTranslation => ({
     routes: [],
     invalid: { reason, message: `rule ${ruleIndex}: ${message}` },
     refProblems,
+    guards: [],
   });
 
   const matches: RouteMatch[] = [];
@@ -117,6 +122,16 @@ export function translateRule(
         else mirrors.push({ cluster: resolved.cluster, percent: mirrorPercent(m) });
         break;
       }
+      case 'ExtensionRef': {
+        const ref = f.extensionRef;
+        if (ref?.group !== SLUICE_GROUP || ref.kind !== 'PromptGuard')
+          return fail('UnsupportedValue', `ExtensionRef to ${ref?.group}/${ref?.kind} is not supported`);
+        const key = `${namespace}/${ref.name}`;
+        if (!knownGuards.has(key))
+          return fail('UnsupportedValue', `PromptGuard ${key} not found or not accepted`);
+        guards.push(key);
+        break;
+      }
       default:
         return fail('UnsupportedValue', `filter type ${f.type} is not supported`);
     }
@@ -142,6 +157,8 @@ export function translateRule(
   const aiRefs = refs.filter(isAI);
   if (aiRefs.length > 0 && aiRefs.length < refs.length)
     return fail('UnsupportedValue', 'a rule cannot mix AIBackend and Service backendRefs');
+  if (guards.length > 0 && aiRefs.length === 0)
+    return fail('UnsupportedValue', 'a PromptGuard ExtensionRef applies to AIBackend rules only');
   if (aiRefs.length > 0 && (rewrite || mirrors.length > 0))
     return fail('UnsupportedValue', 'URLRewrite and RequestMirror do not apply to AIBackend rules');
   const aiBackends: WeightedAIBackend[] = [];
@@ -170,7 +187,7 @@ export function translateRule(
       ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
     }),
   );
-  return { routes, refProblems };
+  return { routes, refProblems, guards };
 }
 
 function headerModifier(m: HTTPRouteFilter['requestHeaderModifier']): HeaderModifier {

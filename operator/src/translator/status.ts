@@ -35,4 +35,5 @@ export type StatusUpdate =
     }
   | { kind: 'HTTPRoute'; namespace: string; name: string; status: { parents: RouteParentStatus[] } }
   | { kind: 'AIBackend'; namespace: string; name: string; status: { conditions: Condition[] } }
-  | { kind: 'TokenRateLimitPolicy'; namespace: string; name: string; status: { conditions: Condition[] } };
+  | { kind: 'TokenRateLimitPolicy'; namespace: string; name: string; status: { conditions: Condition[] } }
+  | { kind: 'PromptGuard'; namespace: string; name: string; status: { conditions: Condition[] } };

@@ -17,6 +17,7 @@ import { translateAIBackends } from './ai-backends.ts';
 import { BackendResolver } from './backends.ts';
 import { attachBudgets } from './budgets.ts';
 import { type Condition, condition } from './conditions.ts';
+import { attachGuards, usablePromptGuards } from './guards.ts';
 import { compareHostnameSpecificity, hostnameCovers } from './hostname-order.ts';
 import { intersectHostnames } from './hostnames.ts';
 import { selectorMatches } from './labels.ts';
@@ -80,9 +81,10 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
   const ai = translateAIBackends(resources);
   statuses.push(...ai.statuses);
   const resolver = new BackendResolver(resources, new Set(ai.configs.keys()));
+  const usableGuards = usablePromptGuards(resources);
   const routes = [...resources.httpRoutes]
     .sort((a, b) => compareStrings(nsName(a), nsName(b)))
-    .map((r) => analyzeRoute(r, resolver));
+    .map((r) => analyzeRoute(r, resolver, usableGuards));
 
   const listenersByGateway = new Map(gateways.map((g) => [nsName(g), gatewayListeners(g)]));
   const attachments = new Map<string, Attachment[]>();
@@ -166,6 +168,15 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
     });
   }
   statuses.push(...attachBudgets(resources, configs));
+  const guardRefs = routes.flatMap((info) =>
+    info.rules.flatMap((rule, i) =>
+      rule.guards.map((guard) => ({
+        guard,
+        routePrefix: `httproute/${info.namespace}/${info.route.metadata.name}/rule/${i}/`,
+      })),
+    ),
+  );
+  statuses.push(...attachGuards(resources, configs, guardRefs));
   for (const info of routes) {
     const parents = routeParents.get(nsName(info.route));
     if (parents)
@@ -185,10 +196,10 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
   return { configs, statuses };
 }
 
-function analyzeRoute(route: HTTPRoute, resolver: BackendResolver): RouteInfo {
+function analyzeRoute(route: HTTPRoute, resolver: BackendResolver, guards: ReadonlySet<string>): RouteInfo {
   const namespace = route.metadata.namespace ?? 'default';
   const specRules = route.spec.rules?.length ? route.spec.rules : [{}];
-  const rules = specRules.map((rule, i) => translateRule(route, i, rule, resolver));
+  const rules = specRules.map((rule, i) => translateRule(route, i, rule, resolver, guards));
   const invalid = rules.flatMap((r) => (r.invalid ? [r.invalid] : []));
   const ranked: RankedRoute[] = [];
   rules.forEach((r, ruleIndex) => {
@@ -354,6 +365,7 @@ function buildConfig(
     clusters: allClusters.filter((c) => used.has(c.name)),
     aiBackends: [...allAIBackends.values()].filter((b) => usedAI.has(b.name)),
     budgets: [],
+    guards: [],
   };
 }
 

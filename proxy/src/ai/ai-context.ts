@@ -1,3 +1,4 @@
+import type { CompiledGuard } from '../guard/compiled-guard.ts';
 import type { Identifier } from '../identity/identify.ts';
 import type { BudgetEnforcer } from '../ratelimit/budget-enforcer.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
@@ -7,4 +8,5 @@ export interface AIContext {
   secrets: SecretStore;
   identifier: Identifier;
   enforcer: BudgetEnforcer;
+  guards: readonly CompiledGuard[];
 }

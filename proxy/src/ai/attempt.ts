@@ -28,6 +28,8 @@ export interface AttemptInput {
   streamIdleMs: number | undefined;
   /** Writes the client's response headers; called once, when the stream is committed. */
   commitStream: () => void;
+  /** Rewrites each OpenAI stream payload before it is sent (e.g. response masking). */
+  transformPayload: ((payload: string) => string[]) | undefined;
 }
 
 const RETRYABLE_STATUS = (s: number) => s === 408 || s === 429 || s >= 500;
@@ -126,7 +128,8 @@ async function relayStream(
   // Flowing mode with synchronous handling: every byte received before an upstream failure is relayed
   // (an async iterator would drop data still buffered when the upstream connection breaks).
   const onData = (chunk: Buffer) => {
-    const payloads = parser.push(chunk).flatMap((e) => converter.convert(e));
+    const converted = parser.push(chunk).flatMap((e) => converter.convert(e));
+    const payloads = input.transformPayload ? converted.flatMap(input.transformPayload) : converted;
     if (payloads.length === 0) return;
     if (!committed) {
       // The first event arrived in time: from here on the client has this target's answer.

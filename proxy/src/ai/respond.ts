@@ -16,11 +16,11 @@ export function sendJson(
 export function sendCatalogError(
   res: ServerResponse,
   code: ErrorCode,
-  options: { message?: string; param?: string; headers?: HeaderRecord } = {},
+  options: { message?: string; param?: string; headers?: HeaderRecord; status?: number } = {},
 ): void {
   sendText(
     res,
-    errorCatalog[code].status,
+    options.status ?? errorCatalog[code].status,
     errorBody(code, options.message, options.param),
     options.headers ?? {},
   );

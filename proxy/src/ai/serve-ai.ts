@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+import { guardRequest } from '../guard/guard-request.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
+import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { Reservation } from '../ratelimit/budget-enforcer.ts';
 import type { CompiledRoute } from '../routing/router.ts';
 import type { AIContext } from './ai-context.ts';
@@ -18,7 +20,7 @@ export interface ServeAIInput {
   request: FastifyRequest;
   response: ServerResponse;
   started: number;
-  options: { ai: () => AIContext; genai: GenAIMetrics; budgets: BudgetMetrics };
+  options: { ai: () => AIContext; genai: GenAIMetrics; budgets: BudgetMetrics; guards: GuardMetrics };
 }
 
 /**
@@ -52,6 +54,28 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
   if (!identity.authenticated && limits.some((l) => l.requireIdentity)) {
     input.options.budgets.unauthenticated.inc({ reason: 'missing_api_key' });
     return sendCatalogError(response, 'missing_api_key');
+  }
+
+  const guards = ai.guards.filter(
+    (g) => g.config.scope.kind === 'Gateway' || input.route.name.startsWith(g.config.scope.routePrefix),
+  );
+  if (guards.length > 0) {
+    const verdict = guardRequest(input.op, body.value, guards);
+    for (const f of verdict.findings) {
+      input.options.guards.verdicts.inc({
+        guard: f.guard,
+        detector: f.detector,
+        action: f.action,
+        direction: 'request',
+      });
+      // The audit record says which detector fired and where, never the text it matched.
+      input.request.log.info({ guardFinding: f, consumer: caller.consumer }, 'prompt guard finding');
+    }
+    if (verdict.kind === 'reject')
+      return sendCatalogError(response, 'prompt_rejected', {
+        status: verdict.guard.config.rejection.status,
+        message: verdict.guard.config.rejection.message,
+      });
   }
 
   let reservations: Reservation[] = [];
@@ -88,6 +112,16 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     metrics: input.options.genai,
     log: input.request.log,
     caller,
+    responseGuards: guards.filter((g) => g.config.maskResponses),
+    onResponseMasked: (findings) => {
+      for (const f of findings)
+        input.options.guards.verdicts.inc({
+          guard: f.detector.guard,
+          detector: f.detector.name,
+          action: 'Mask',
+          direction: 'response',
+        });
+    },
   });
   if (reservations.length === 0) return;
   if (settlement) await ai.enforcer.settle(reservations, caller, settlement.usage, settlement.costUsd);

@@ -1,4 +1,5 @@
 export * from './ai-backend.ts';
 export * from './budgets.ts';
+export * from './guards.ts';
 export * from './schema.ts';
 export * from './validate.ts';

@@ -6,6 +6,7 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { AIBackendSchema } from './ai-backend.ts';
 import { BudgetLimitSchema, IdentitySchema } from './budgets.ts';
+import { GuardSchema } from './guards.ts';
 
 export const PROXY_CONFIG_VERSION = 'sluice.dev/proxy-config/v1alpha1';
 
@@ -148,6 +149,7 @@ export const ProxyConfigSchema = T.Object(
     aiBackends: T.Array(AIBackendSchema),
     identity: T.Optional(IdentitySchema),
     budgets: T.Array(BudgetLimitSchema),
+    guards: T.Array(GuardSchema),
   },
   { additionalProperties: false, $id: 'https://sluice.dev/schemas/proxy-config.json' },
 );

@@ -28,6 +28,7 @@ const valid = (): ProxyConfig => ({
   clusters: [{ name: 'c', endpoints: [{ host: '127.0.0.1', port: 9000 }] }],
   aiBackends: [],
   budgets: [],
+  guards: [],
 });
 
 function issuesOf(doc: unknown): { path: string; reason: string }[] {

@@ -1,4 +1,5 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { regexProblem } from '../guard/regex-safety.ts';
 import { type ProxyConfig, ProxyConfigSchema } from './schema.ts';
 
 export interface ConfigIssue {
@@ -52,6 +53,12 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
       if (targets.has(t.name))
         issues.push({ path: `/aiBackends/${i}/targets/${ti}/name`, reason: `duplicate target ${t.name}` });
       targets.add(t.name);
+    });
+  });
+  config.guards.forEach((g, gi) => {
+    g.regexes.forEach((r, ri) => {
+      const problem = regexProblem(r.pattern);
+      if (problem) issues.push({ path: `/guards/${gi}/regexes/${ri}/pattern`, reason: problem });
     });
   });
   const ports = new Set<number>();

@@ -37,6 +37,11 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'This route requires a client identity (an API key or trusted identity headers).',
   },
+  prompt_rejected: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'The request was refused by a prompt guard.',
+  },
   route_not_found: { status: 404, type: 'invalid_request_error', message: 'No route matches this request.' },
   model_not_found: {
     status: 404,

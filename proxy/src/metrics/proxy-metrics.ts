@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { BudgetMetrics } from './budget-metrics.ts';
 import { GenAIMetrics } from './genai-metrics.ts';
+import { GuardMetrics } from './guard-metrics.ts';
 
 /** The proxy's metric families. Names are a public contract (dashboards and alerts use them). */
 export class ProxyMetrics {
@@ -44,6 +45,7 @@ export class ProxyMetrics {
 
   readonly genai = new GenAIMetrics(this.registry);
   readonly budgets = new BudgetMetrics(this.registry);
+  readonly guards = new GuardMetrics(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_proxy_' });

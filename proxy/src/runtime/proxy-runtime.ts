@@ -5,6 +5,7 @@ import { compileAIBackend } from '../ai/compiled-backend.ts';
 import type { TargetHealth } from '../ai/target-health.ts';
 import type { ProxyConfig } from '../config/schema.ts';
 import { ConfigValidationError, validateProxyConfig } from '../config/validate.ts';
+import { compileGuard } from '../guard/compiled-guard.ts';
 import { Identifier } from '../identity/identify.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import { BudgetEnforcer } from '../ratelimit/budget-enforcer.ts';
@@ -93,6 +94,7 @@ export class ProxyRuntime {
       secrets: store,
       identifier: new Identifier(config?.identity, store),
       enforcer: new BudgetEnforcer(config?.budgets ?? [], this.#budgetStore, this.#options.metrics.budgets),
+      guards: (config?.guards ?? []).map(compileGuard),
     };
   }
 
@@ -188,6 +190,7 @@ export class ProxyRuntime {
         ai: () => this.#ai,
         genai: this.#options.metrics.genai,
         budgets: this.#options.metrics.budgets,
+        guards: this.#options.metrics.guards,
       });
       await server.listen({ port, host: this.#options.bindAddress });
       this.#listeners.set(port, { state, server });

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { AIContext } from '../ai/ai-context.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
+import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import { handleClientError } from './client-errors.ts';
 import { forwardHandler } from './forward.ts';
 import type { ListenerState } from './listener-state.ts';
@@ -18,6 +19,7 @@ export interface ServerOptions {
   ai: () => AIContext;
   genai: GenAIMetrics;
   budgets: BudgetMetrics;
+  guards: GuardMetrics;
 }
 
 /** Builds (never listens) the data-plane server of one listener. */

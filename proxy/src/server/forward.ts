@@ -11,6 +11,7 @@ import { rewritePath } from '../filters/path-rewrite.ts';
 import { redirectLocation } from '../filters/redirect.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
+import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import { requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
@@ -23,6 +24,7 @@ export interface ForwardOptions {
   ai: () => AIContext;
   genai: GenAIMetrics;
   budgets: BudgetMetrics;
+  guards: GuardMetrics;
 }
 
 /** The catch-all handler: route, apply filters, forward to the chosen upstream, stream the answer back. */

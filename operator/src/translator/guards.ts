@@ -1,0 +1,125 @@
+import type { GuardConfig } from '../../../proxy/src/config/guards.ts';
+import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
+import { regexProblem } from '../../../proxy/src/guard/regex-safety.ts';
+import { GATEWAY_GROUP } from '../resources/gateway-api.ts';
+import type { PromptGuard } from '../resources/sluice-api.ts';
+import type { Resources } from '../resources/snapshot.ts';
+import { type Condition, condition } from './conditions.ts';
+import { compareStrings } from './precedence.ts';
+import type { StatusUpdate } from './status.ts';
+
+/** A rule that names a guard with an ExtensionRef filter. */
+export interface GuardRuleRef {
+  guard: string;
+  routePrefix: string;
+}
+
+const DEFAULT_MAX_MATCH = 256;
+
+/** PromptGuards whose patterns are all safe, by `namespace/name`: ExtensionRefs may name only these. */
+export function usablePromptGuards(resources: Resources): Set<string> {
+  return new Set(resources.promptGuards.filter((g) => problemsOf(g).length === 0).map(key));
+}
+
+/**
+ * PromptGuards → the guards of each Gateway's config: attached to a Gateway or HTTPRoute by targetRefs,
+ * or to single rules through ExtensionRef filters.
+ */
+export function attachGuards(
+  resources: Resources,
+  configs: ProxyConfig[],
+  ruleRefs: readonly GuardRuleRef[],
+): StatusUpdate[] {
+  const statuses: StatusUpdate[] = [];
+  const routes = new Set(
+    resources.httpRoutes.map((r) => `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`),
+  );
+  for (const guard of [...resources.promptGuards].sort((a, b) => compareStrings(key(a), key(b)))) {
+    const ns = guard.metadata.namespace ?? 'default';
+    const generation = guard.metadata.generation;
+    const problems = problemsOf(guard);
+    const targets = guard.spec.targetRefs ?? [];
+    const missing = targets.filter((t) =>
+      t.kind === 'Gateway'
+        ? !configs.some((c) => `${c.gateway.namespace}/${c.gateway.name}` === `${ns}/${t.name}`)
+        : !routes.has(`${ns}/${t.name}`),
+    );
+    const conditions: Condition[] = [
+      problems.length > 0
+        ? condition('Accepted', false, 'Invalid', problems.join('; '), generation)
+        : missing.length > 0
+          ? condition(
+              'Accepted',
+              false,
+              'TargetNotFound',
+              `targets not found: ${missing.map((t) => `${t.kind} ${ns}/${t.name}`).join(', ')}`,
+              generation,
+            )
+          : condition('Accepted', true, 'Accepted', 'Guard is attached', generation),
+    ];
+    statuses.push({ kind: 'PromptGuard', namespace: ns, name: guard.metadata.name, status: { conditions } });
+    if (problems.length > 0) continue;
+    for (const t of targets) {
+      if (missing.includes(t) || t.group !== GATEWAY_GROUP) continue;
+      const name = `${ns}/${t.name}`;
+      for (const config of configs) {
+        if (t.kind === 'Gateway' && `${config.gateway.namespace}/${config.gateway.name}` === name)
+          config.guards.push(toConfig(guard, { kind: 'Gateway' }));
+        if (t.kind === 'HTTPRoute' && hasRoutes(config, `httproute/${name}/`))
+          config.guards.push(toConfig(guard, { kind: 'HTTPRoute', routePrefix: `httproute/${name}/` }));
+      }
+    }
+    for (const ref of ruleRefs.filter((r) => r.guard === key(guard)))
+      for (const config of configs)
+        if (hasRoutes(config, ref.routePrefix))
+          config.guards.push(toConfig(guard, { kind: 'HTTPRoute', routePrefix: ref.routePrefix }));
+  }
+  return statuses;
+}
+
+function toConfig(guard: PromptGuard, scope: GuardConfig['scope']): GuardConfig {
+  const spec = guard.spec;
+  return {
+    name: key(guard),
+    scope,
+    roles: spec.roles ?? ['user', 'system'],
+    builtins: spec.request?.builtins ?? [],
+    regexes: (spec.request?.regexes ?? []).map((r) => ({
+      name: r.name,
+      pattern: r.pattern,
+      action: r.action,
+      replacement: r.replacement ?? `<${r.name.toUpperCase()}>`,
+      maxLength: r.maxLength ?? DEFAULT_MAX_MATCH,
+    })),
+    ...(spec.request?.denyList
+      ? {
+          denyList: {
+            phrases: spec.request.denyList.phrases,
+            action: spec.request.denyList.action ?? 'Reject',
+          },
+        }
+      : {}),
+    maskResponses: spec.response?.mask ?? false,
+    rejection: {
+      status: spec.rejection?.status ?? 400,
+      message: spec.rejection?.message ?? 'The request was refused by a prompt guard.',
+    },
+  };
+}
+
+function problemsOf(guard: PromptGuard): string[] {
+  return (guard.spec.request?.regexes ?? []).flatMap((r) => {
+    const problem = regexProblem(r.pattern);
+    return problem ? [`regex ${r.name}: ${problem}`] : [];
+  });
+}
+
+function hasRoutes(config: ProxyConfig, prefix: string): boolean {
+  return config.listeners.some((l) =>
+    l.virtualHosts.some((vh) => vh.routes.some((r) => r.name.startsWith(prefix))),
+  );
+}
+
+function key(g: PromptGuard): string {
+  return `${g.metadata.namespace ?? 'default'}/${g.metadata.name}`;
+}
