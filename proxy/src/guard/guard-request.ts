@@ -94,31 +94,36 @@ function textSlots(op: AIOperation, body: Record<string, unknown>): TextSlot[] {
     const messages = Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [];
     return messages.flatMap((m, i): TextSlot[] => {
       const role = typeof m.role === 'string' ? m.role : '';
-      if (typeof m.content === 'string')
-        return [{ role, message: i, get: () => m.content as string, set: (t) => void (m.content = t) }];
+      if (typeof m.content === 'string') return [slot(role, i, m, 'content')];
       if (!Array.isArray(m.content)) return [];
       return (m.content as Record<string, unknown>[])
         .filter((p) => p.type === 'text' && typeof p.text === 'string')
-        .map((p) => ({
-          role,
-          message: i,
-          get: () => p.text as string,
-          set: (t: string) => void (p.text = t),
-        }));
+        .map((p) => slot(role, i, p, 'text'));
     });
   }
   const field = op === 'completions' ? 'prompt' : 'input';
   const value = body[field];
-  if (typeof value === 'string')
-    return [
-      { role: 'user', message: 0, get: () => body[field] as string, set: (t) => void (body[field] = t) },
-    ];
+  if (typeof value === 'string') return [slot('user', 0, body, field)];
   if (!Array.isArray(value)) return [];
-  return value.flatMap((v, i): TextSlot[] =>
-    typeof v === 'string'
-      ? [{ role: 'user', message: i, get: () => value[i] as string, set: (t) => void (value[i] = t) }]
-      : [],
-  );
+  return value.flatMap((v, i): TextSlot[] => (typeof v === 'string' ? [slot('user', i, value, i)] : []));
+}
+
+/** A string held at `holder[key]` of the request body, read and rewritten in place. */
+function slot(
+  role: string,
+  message: number,
+  holder: Record<string, unknown> | unknown[],
+  key: string | number,
+): TextSlot {
+  const cell = holder as Record<string | number, unknown>;
+  return {
+    role,
+    message,
+    get: () => cell[key] as string,
+    set: (text) => {
+      cell[key] = text;
+    },
+  };
 }
 
 /** Masks a non-streamed OpenAI-shaped answer in place with the guards' Mask detectors. */
