@@ -132,6 +132,22 @@ async function handle(
         usage: { prompt_tokens: prompt, total_tokens: prompt },
       });
     }
+    case '/v1/moderations': {
+      // Deterministic scores: "attack" reads as violence, "hate" as hate; everything else is benign.
+      const inputs = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input ?? '')];
+      return sendJson(res, 200, {
+        id,
+        model,
+        results: inputs.map((text) => {
+          const scores = {
+            violence: /attack/i.test(text) ? 0.92 : 0.01,
+            hate: /hate/i.test(text) ? 0.81 : 0.02,
+            'self-harm': 0.001,
+          };
+          return { flagged: Object.values(scores).some((v) => v > 0.5), category_scores: scores };
+        }),
+      });
+    }
     case '/v1/messages':
       return messages(options.name, behavior, res, body as MessagesRequest, model, id, report);
     default:

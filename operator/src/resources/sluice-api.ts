@@ -312,6 +312,34 @@ export const PromptGuardSchema = T.Object({
                 ),
               ),
             ),
+            /** An external guard service: POST of the checked messages, answer allow / deny / mask. */
+            webhook: T.Optional(
+              T.Object(
+                {
+                  url: T.String({ pattern: '^https?://' }),
+                  timeout: T.Optional(T.String({ pattern: '^([0-9]{1,5}(h|m|s|ms)){1,4}$' })),
+                  failureMode: T.Optional(T.Union([T.Literal('FailOpen'), T.Literal('FailClosed')])),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            /** An OpenAI-compatible /moderations endpoint: an AIBackend of this namespace. */
+            moderation: T.Optional(
+              T.Object(
+                {
+                  aiBackendRef: T.Object(
+                    { name: T.String({ minLength: 1 }) },
+                    { additionalProperties: false },
+                  ),
+                  model: T.Optional(T.String({ minLength: 1 })),
+                  categories: T.Optional(T.Array(T.String({ minLength: 1 }))),
+                  threshold: T.Optional(T.Number({ minimum: 0, maximum: 1 })),
+                  timeout: T.Optional(T.String({ pattern: '^([0-9]{1,5}(h|m|s|ms)){1,4}$' })),
+                  failureMode: T.Optional(T.Union([T.Literal('FailOpen'), T.Literal('FailClosed')])),
+                },
+                { additionalProperties: false },
+              ),
+            ),
             denyList: T.Optional(
               T.Object(
                 {

@@ -1,3 +1,4 @@
+import type { AIBackendConfig } from '../../../proxy/src/config/ai-backend.ts';
 import type { GuardConfig } from '../../../proxy/src/config/guards.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
 import { regexProblem } from '../../../proxy/src/guard/regex-safety.ts';
@@ -5,6 +6,7 @@ import { GATEWAY_GROUP } from '../resources/gateway-api.ts';
 import type { PromptGuard } from '../resources/sluice-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { type Condition, condition } from './conditions.ts';
+import { durationMs } from './durations.ts';
 import { compareStrings } from './precedence.ts';
 import type { StatusUpdate } from './status.ts';
 
@@ -29,6 +31,7 @@ export function attachGuards(
   resources: Resources,
   configs: ProxyConfig[],
   ruleRefs: readonly GuardRuleRef[],
+  aiBackends: ReadonlyMap<string, AIBackendConfig>,
 ): StatusUpdate[] {
   const statuses: StatusUpdate[] = [];
   const routes = new Set(
@@ -38,6 +41,10 @@ export function attachGuards(
     const ns = guard.metadata.namespace ?? 'default';
     const generation = guard.metadata.generation;
     const problems = problemsOf(guard);
+    const moderationRef = guard.spec.request?.moderation?.aiBackendRef.name;
+    const moderationBackend = moderationRef ? aiBackends.get(`${ns}/${moderationRef}`) : undefined;
+    if (moderationRef && !moderationBackend)
+      problems.push(`moderation AIBackend ${ns}/${moderationRef} not found or not accepted`);
     const targets = guard.spec.targetRefs ?? [];
     const missing = targets.filter((t) =>
       t.kind === 'Gateway'
@@ -59,26 +66,37 @@ export function attachGuards(
     ];
     statuses.push({ kind: 'PromptGuard', namespace: ns, name: guard.metadata.name, status: { conditions } });
     if (problems.length > 0) continue;
+    const attach = (config: ProxyConfig, scope: GuardConfig['scope']) => {
+      config.guards.push(toConfig(guard, scope, moderationBackend?.name));
+      if (moderationBackend && !config.aiBackends.some((b) => b.name === moderationBackend.name))
+        config.aiBackends.push(moderationBackend);
+    };
     for (const t of targets) {
       if (missing.includes(t) || t.group !== GATEWAY_GROUP) continue;
       const name = `${ns}/${t.name}`;
       for (const config of configs) {
         if (t.kind === 'Gateway' && `${config.gateway.namespace}/${config.gateway.name}` === name)
-          config.guards.push(toConfig(guard, { kind: 'Gateway' }));
+          attach(config, { kind: 'Gateway' });
         if (t.kind === 'HTTPRoute' && hasRoutes(config, `httproute/${name}/`))
-          config.guards.push(toConfig(guard, { kind: 'HTTPRoute', routePrefix: `httproute/${name}/` }));
+          attach(config, { kind: 'HTTPRoute', routePrefix: `httproute/${name}/` });
       }
     }
     for (const ref of ruleRefs.filter((r) => r.guard === key(guard)))
       for (const config of configs)
         if (hasRoutes(config, ref.routePrefix))
-          config.guards.push(toConfig(guard, { kind: 'HTTPRoute', routePrefix: ref.routePrefix }));
+          attach(config, { kind: 'HTTPRoute', routePrefix: ref.routePrefix });
   }
   return statuses;
 }
 
-function toConfig(guard: PromptGuard, scope: GuardConfig['scope']): GuardConfig {
+function toConfig(
+  guard: PromptGuard,
+  scope: GuardConfig['scope'],
+  moderationBackend: string | undefined,
+): GuardConfig {
   const spec = guard.spec;
+  const webhook = spec.request?.webhook;
+  const moderation = spec.request?.moderation;
   return {
     name: key(guard),
     scope,
@@ -96,6 +114,27 @@ function toConfig(guard: PromptGuard, scope: GuardConfig['scope']): GuardConfig 
           denyList: {
             phrases: spec.request.denyList.phrases,
             action: spec.request.denyList.action ?? 'Reject',
+          },
+        }
+      : {}),
+    ...(webhook
+      ? {
+          webhook: {
+            url: webhook.url,
+            timeoutMs: durationMs(webhook.timeout ?? '2s'),
+            failureMode: webhook.failureMode ?? 'FailClosed',
+          },
+        }
+      : {}),
+    ...(moderation && moderationBackend
+      ? {
+          moderation: {
+            aiBackend: moderationBackend,
+            model: moderation.model ?? 'omni-moderation-latest',
+            categories: moderation.categories ?? [],
+            threshold: moderation.threshold ?? 0.5,
+            timeoutMs: durationMs(moderation.timeout ?? '2s'),
+            failureMode: moderation.failureMode ?? 'FailClosed',
           },
         }
       : {}),

@@ -176,7 +176,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
       })),
     ),
   );
-  statuses.push(...attachGuards(resources, configs, guardRefs));
+  statuses.push(...attachGuards(resources, configs, guardRefs, ai.configs));
   for (const info of routes) {
     const parents = routeParents.get(nsName(info.route));
     if (parents)

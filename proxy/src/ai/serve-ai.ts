@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+import { runExternalChecks } from '../guard/external-checks.ts';
 import { guardRequest } from '../guard/guard-request.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
@@ -76,6 +77,30 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
         status: verdict.guard.config.rejection.status,
         message: verdict.guard.config.rejection.message,
       });
+    const external = guards.filter((g) => g.config.webhook || g.config.moderation);
+    if (external.length > 0) {
+      const outcome = await runExternalChecks(input.op, body.value, external, {
+        aiBackends: ai.aiBackends,
+        secrets: ai.secrets,
+      });
+      if (outcome.kind === 'reject') {
+        const guard = outcome.guard.config;
+        input.options.guards.verdicts.inc({
+          guard: guard.name,
+          detector: outcome.check,
+          action: 'Reject',
+          direction: 'request',
+        });
+        input.request.log.info(
+          { guard: guard.name, check: outcome.check, reason: outcome.reason },
+          'prompt guard rejection',
+        );
+        return sendCatalogError(response, 'prompt_rejected', {
+          status: guard.rejection.status,
+          message: guard.rejection.message,
+        });
+      }
+    }
   }
 
   let reservations: Reservation[] = [];

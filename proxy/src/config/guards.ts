@@ -4,6 +4,8 @@ import { type Static, Type as T } from '@sinclair/typebox';
 const Name = T.String({ minLength: 1, maxLength: 512 });
 export const GUARD_ACTIONS = ['Reject', 'Mask', 'Audit'] as const;
 const Action = T.Union(GUARD_ACTIONS.map((a) => T.Literal(a)));
+/** What an external check's failure (timeout, error) means: let the request through, or refuse it. */
+const FailureMode = T.Union([T.Literal('FailOpen'), T.Literal('FailClosed')]);
 
 export const BUILTIN_DETECTORS = [
   'Email',
@@ -60,7 +62,34 @@ export const GuardSchema = T.Object(
         { additionalProperties: false },
       ),
     ),
-    /** Mask completions too, with the guard's Mask detectors (non-streamed answers). */
+    /** An external service asked after the built-in checks: allow, deny, or mask with replacements. */
+    webhook: T.Optional(
+      T.Object(
+        {
+          url: T.String({ pattern: '^https?://' }),
+          timeoutMs: T.Integer({ minimum: 1 }),
+          failureMode: FailureMode,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** An OpenAI-compatible /moderations endpoint: the first target of a named AI backend. */
+    moderation: T.Optional(
+      T.Object(
+        {
+          aiBackend: Name,
+          model: Name,
+          /** Categories that count (empty: all). */
+          categories: T.Array(T.String()),
+          /** A category score at or above this rejects. */
+          threshold: T.Number({ minimum: 0, maximum: 1 }),
+          timeoutMs: T.Integer({ minimum: 1 }),
+          failureMode: FailureMode,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Mask completions too, with the guard's Mask detectors (answers and streams). */
     maskResponses: T.Boolean(),
     rejection: T.Object(
       { status: T.Integer({ minimum: 400, maximum: 499 }), message: T.String({ minLength: 1 }) },

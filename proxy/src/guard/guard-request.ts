@@ -19,7 +19,7 @@ export type GuardVerdict =
   | { kind: 'reject'; guard: CompiledGuard; finding: GuardFinding; findings: GuardFinding[] }
   | { kind: 'pass'; findings: GuardFinding[] };
 
-interface TextSlot {
+export interface TextSlot {
   role: string;
   message: number;
   get(): string;
@@ -89,7 +89,8 @@ function nonOverlapping(findings: Finding[]): Finding[] {
   return kept;
 }
 
-function textSlots(op: AIOperation, body: Record<string, unknown>): TextSlot[] {
+/** The texts of a request a guard looks at, each readable and rewritable in place. */
+export function textSlots(op: AIOperation, body: Record<string, unknown>): TextSlot[] {
   if (op === 'chat') {
     const messages = Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [];
     return messages.flatMap((m, i): TextSlot[] => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AIContext } from '../ai/ai-context.ts';
-import { compileAIBackend } from '../ai/compiled-backend.ts';
+import { type CompiledAIBackend, compileAIBackend } from '../ai/compiled-backend.ts';
 import type { TargetHealth } from '../ai/target-health.ts';
 import type { ProxyConfig } from '../config/schema.ts';
 import { ConfigValidationError, validateProxyConfig } from '../config/validate.ts';
@@ -61,6 +61,7 @@ export class ProxyRuntime {
   readonly #redis: RedisStore | undefined;
   readonly #budgetStore: ResilientStore;
   #ai: AIContext;
+  #aiBackends: ReadonlyMap<string, CompiledAIBackend> = new Map();
   readonly #listeners = new Map<number, RunningListener>();
   #hash: string | undefined;
   #lastError: string | undefined;
@@ -85,16 +86,21 @@ export class ProxyRuntime {
         logger.warn('budget store unreachable: fail-open budgets count locally, fail-closed ones refuse');
       else logger.info({ replayed: true }, 'budget store reachable again; local charges replayed');
     });
-    this.#ai = this.#aiContext(undefined, {});
+    this.#ai = this.#aiContext(undefined, {}, this.#aiBackends);
   }
 
-  #aiContext(config: ProxyConfig | undefined, secrets: SecretData): AIContext {
+  #aiContext(
+    config: ProxyConfig | undefined,
+    secrets: SecretData,
+    aiBackends: ReadonlyMap<string, CompiledAIBackend>,
+  ): AIContext {
     const store = new SecretStore(secrets);
     return {
       secrets: store,
       identifier: new Identifier(config?.identity, store),
       enforcer: new BudgetEnforcer(config?.budgets ?? [], this.#budgetStore, this.#options.metrics.budgets),
       guards: (config?.guards ?? []).map(compileGuard),
+      aiBackends,
     };
   }
 
@@ -124,13 +130,16 @@ export class ProxyRuntime {
     const missing = missingSecrets(config, secrets);
     if (missing.length > 0) return this.#reject(`missing credentials: ${missing.join(', ')}`);
     const hash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
-    // Secrets are not part of the hash (it is shown in metrics and status), so always take the new ones.
-    this.#ai = this.#aiContext(config, secrets);
-    if (hash === this.#hash) return { ok: true, hash };
+    if (hash === this.#hash) {
+      // Secrets are not part of the hash (it is shown in metrics and status), so take the new ones.
+      this.#ai = this.#aiContext(config, secrets, this.#aiBackends);
+      return { ok: true, hash };
+    }
     let routers: ListenerRouter[];
+    let aiBackends: Map<string, CompiledAIBackend>;
     try {
       const clusters = new Map(config.clusters.map((c) => [c.name, new UpstreamCluster(c, this.#pools)]));
-      const aiBackends = new Map(
+      aiBackends = new Map(
         config.aiBackends.map((b) => [b.name, compileAIBackend(b, this.#pools, this.#health)]),
       );
       routers = config.listeners.map((l) => new ListenerRouter(l, clusters, aiBackends, metrics));
@@ -148,6 +157,8 @@ export class ProxyRuntime {
     } catch (err) {
       return this.#reject(`listener could not start: ${(err as Error).message}`);
     }
+    this.#aiBackends = aiBackends;
+    this.#ai = this.#aiContext(config, secrets, aiBackends);
     const gateway = `${config.gateway.namespace}/${config.gateway.name}`;
     metrics.configInfo.reset();
     metrics.configInfo.labels(hash, gateway).set(1);
