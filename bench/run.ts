@@ -17,7 +17,7 @@ import { startRedis } from '../test/support/redis.ts';
 import { type WrkResult, wrk } from './load/wrk.ts';
 import { startFakeLlm } from './targets/fake-llm.ts';
 import { reverseProxy, STATIC_BODY_LOCATION, startNginx } from './targets/nginx.ts';
-import { aiRouteYaml, budgetPolicyYaml, plainRouteYaml, startSluice } from './targets/sluice.ts';
+import { aiRouteYaml, budgetPolicyYaml, guardYaml, plainRouteYaml, startSluice } from './targets/sluice.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -103,6 +103,7 @@ async function streamClient(url: string): Promise<Record<string, number>> {
   const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
   const sluice = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port));
   const redis = await startRedis();
+  const guarded = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port) + guardYaml());
   const limited = await startSluice(
     await freePort(),
     await freePort(),
@@ -117,17 +118,19 @@ async function streamClient(url: string): Promise<Record<string, number>> {
         nginx: `http://127.0.0.1:${nginx.port}/v1/chat/completions`,
         sluice: `http://127.0.0.1:${sluice.port}/v1/chat/completions`,
         'sluice + 2 budgets on Redis': `http://127.0.0.1:${limited.port}/v1/chat/completions`,
+        'sluice + PromptGuard built-ins': `http://127.0.0.1:${guarded.port}/v1/chat/completions`,
       },
       { model: 'bench-model', messages: [{ role: 'user', content: 'hello there, how are you today?' }] },
     );
     notes.push(`Sluice RSS after the chat runs: ${(await sluice.rssMiB()).toFixed(0)} MiB`);
     const plain = rows.find((r) => r.scenario.startsWith('chat') && r.target === 'sluice')!;
     const withBudgets = rows.find((r) => r.target.startsWith('sluice + 2 budgets'))!;
-    notes.push(
-      `Budget enforcement on Redis costs ${((1 - withBudgets.rps / plain.rps) * 100).toFixed(1)}% of Sluice's chat throughput`,
-    );
+    const withGuard = rows.find((r) => r.target.startsWith('sluice + PromptGuard'))!;
+    const cost = (r: Row) => ((1 - r.rps / plain.rps) * 100).toFixed(1);
+    notes.push(`Budget enforcement on Redis costs ${cost(withBudgets)}% of Sluice's chat throughput`);
+    notes.push(`PromptGuard with all 14 built-in detectors (request and answer) costs ${cost(withGuard)}%`);
   } finally {
-    await Promise.all([sluice.stop(), limited.stop(), nginx.stop(), llm.stop()]);
+    await Promise.all([sluice.stop(), limited.stop(), guarded.stop(), nginx.stop(), llm.stop()]);
     await redis.close();
   }
   const slowLlm = await startFakeLlm(await freePort(), [

@@ -51,6 +51,19 @@ describe('sluice CLI', () => {
     expect(JSON.stringify(out)).not.toContain('sk-alice-example');
   });
 
+  it('validate and translate accept the PromptGuard sample', async () => {
+    expect(await sluice(['validate', '-f', 'samples/prompt-guard'])).toMatchObject({
+      code: 0,
+      stdout: 'valid: 5 objects\n',
+    });
+    const out = JSON.parse((await sluice(['translate', '-f', 'samples/prompt-guard'])).stdout);
+    expect(out.configs[0].guards[0]).toMatchObject({
+      name: 'default/pii',
+      maskResponses: true,
+      rejection: { status: 403 },
+    });
+  });
+
   it('validate exits 1 naming file, object and field', async () => {
     const r = await sluice(['validate', '-f', badDir]);
     expect(r.code).toBe(1);

@@ -102,3 +102,33 @@ spec:
     - {name: requests, per: Model, measure: Requests, amount: 1000000000000, window: Day}
 `;
 }
+
+/** A PromptGuard with every built-in detector masking, on every AI request and answer. */
+export function guardYaml(): string {
+  const detectors = [
+    'Email',
+    'Phone',
+    'CreditCard',
+    'SSN',
+    'IPv4',
+    'IPv6',
+    'IBAN',
+    'OpenAIKey',
+    'AnthropicKey',
+    'AWSAccessKey',
+    'GitHubToken',
+    'SlackToken',
+    'PrivateKey',
+    'JWT',
+  ];
+  return `---
+apiVersion: sluice.dev/v1alpha1
+kind: PromptGuard
+metadata: {name: bench, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  request:
+    builtins: [${detectors.map((d) => `{detector: ${d}, action: Mask}`).join(', ')}]
+  response: {mask: true}
+`;
+}

@@ -19,6 +19,9 @@ export type GuardVerdict =
   | { kind: 'reject'; guard: CompiledGuard; finding: GuardFinding; findings: GuardFinding[] }
   | { kind: 'pass'; findings: GuardFinding[] };
 
+/** Text a guarded request may carry: 1 Mi characters bound the time one request can spend in guards. */
+export const MAX_SCANNED_CHARS = 1_048_576;
+
 export interface TextSlot {
   role: string;
   message: number;
@@ -38,7 +41,23 @@ export function guardRequest(
   guards: readonly CompiledGuard[],
 ): GuardVerdict {
   const findings: GuardFinding[] = [];
-  for (const slot of textSlots(op, body)) {
+  const slots = textSlots(op, body);
+  // Scanning is linear in the text, but text is unbounded: past the cap the request is refused unread.
+  const chars = slots.reduce((n, s) => n + s.get().length, 0);
+  const guard = guards[0];
+  if (guard && chars > MAX_SCANNED_CHARS) {
+    const finding = {
+      guard: guard.config.name,
+      detector: 'SizeLimit',
+      action: 'Reject' as const,
+      role: '',
+      message: 0,
+      offset: MAX_SCANNED_CHARS,
+      length: chars,
+    };
+    return { kind: 'reject', guard, finding, findings: [finding] };
+  }
+  for (const slot of slots) {
     const text = slot.get();
     const toMask: Finding[] = [];
     for (const guard of guards) {
