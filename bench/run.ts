@@ -26,6 +26,14 @@ const streams = Number(process.env.BENCH_STREAMS ?? 1000);
 const rampMs = Number(process.env.BENCH_STREAM_RAMP_MS ?? 2000);
 const run = promisify(execFile);
 
+/** A 2 KB prompt of ordinary text with nothing to mask: what guards and budgets cost per request. */
+const PROMPT_2KB = Array.from(
+  { length: 40 },
+  (_, i) => `Paragraph ${i}: please summarise the quarterly report and list three risks.`,
+)
+  .join(' ')
+  .slice(0, 2048);
+
 execFileSync(join(import.meta.dirname, 'ensure-tools.sh'), { stdio: 'inherit' });
 
 interface Row {
@@ -120,7 +128,7 @@ async function streamClient(url: string): Promise<Record<string, number>> {
         'sluice + 2 budgets on Redis': `http://127.0.0.1:${limited.port}/v1/chat/completions`,
         'sluice + PromptGuard built-ins': `http://127.0.0.1:${guarded.port}/v1/chat/completions`,
       },
-      { model: 'bench-model', messages: [{ role: 'user', content: 'hello there, how are you today?' }] },
+      { model: 'bench-model', messages: [{ role: 'user', content: PROMPT_2KB }] },
     );
     notes.push(`Sluice RSS after the chat runs: ${(await sluice.rssMiB()).toFixed(0)} MiB`);
     const plain = rows.find((r) => r.scenario.startsWith('chat') && r.target === 'sluice')!;
@@ -129,6 +137,7 @@ async function streamClient(url: string): Promise<Record<string, number>> {
     const cost = (r: Row) => ((1 - r.rps / plain.rps) * 100).toFixed(1);
     notes.push(`Budget enforcement on Redis costs ${cost(withBudgets)}% of Sluice's chat throughput`);
     notes.push(`PromptGuard with all 14 built-in detectors (request and answer) costs ${cost(withGuard)}%`);
+    notes.push('Chat requests carry a 2 KB prompt; answers are 16 tokens');
   } finally {
     await Promise.all([sluice.stop(), limited.stop(), guarded.stop(), nginx.stop(), llm.stop()]);
     await redis.close();

@@ -88,6 +88,17 @@ describe('PromptGuard pattern safety', () => {
     expect(message).toMatch(reason);
   });
 
+  it('rejects an unknown detector naming the field', async () => {
+    await writeFile(
+      join(dir, 'guard.yaml'),
+      'apiVersion: sluice.dev/v1alpha1\nkind: PromptGuard\nmetadata: {name: g}\nspec:\n  request:\n    builtins: [{detector: Passport, action: Mask}]\n',
+    );
+    const { errors } = await loadDirectory(dir);
+    expect(errors.map(formatProviderError)).toEqual([
+      expect.stringMatching(/^guard\.yaml: PromptGuard default\/g: \/spec\/request\/builtins\/0\/detector: /),
+    ]);
+  });
+
   it('accepts a bounded pattern', async () => {
     await writeFile(join(dir, 'guard.yaml'), guard('ORD-[0-9]{8}'));
     expect((await loadDirectory(dir)).errors).toEqual([]);

@@ -83,6 +83,23 @@ describe('validateProxyConfig', () => {
     });
   });
 
+  it('refuses a guard pattern that could backtrack catastrophically, even from a misbehaving operator', () => {
+    const doc = valid();
+    doc.guards.push({
+      name: 'default/g',
+      scope: { kind: 'Gateway' },
+      roles: ['user'],
+      builtins: [],
+      regexes: [{ name: 'slow', pattern: '(a+)+$', action: 'Reject', replacement: '<X>', maxLength: 10 }],
+      maskResponses: false,
+      rejection: { status: 400, message: 'no' },
+    });
+    expect(issuesOf(doc)).toContainEqual({
+      path: '/guards/0/regexes/0/pattern',
+      reason: expect.stringMatching(/backtrack/),
+    });
+  });
+
   it('rejects duplicate listener ports and cluster names', () => {
     const doc = valid();
     doc.listeners.push({ ...doc.listeners[0]!, name: 'l2' });
