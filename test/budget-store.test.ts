@@ -35,6 +35,11 @@ const request = (input: number, output = 0) => ({
   price: () => 0,
 });
 
+/** One budget of `amount` tokens on `store`, with a clock the test moves. */
+function enforcerAt(store: RedisStore, amount: number, now: () => number): BudgetEnforcer {
+  return new BudgetEnforcer([limit({ amount })], new ResilientStore(store, () => {}, now), noEvents, now);
+}
+
 /** Budget counters against a real redis-server. */
 describe('budget store on Redis', () => {
   let redis: TestRedis;
@@ -68,16 +73,7 @@ describe('budget store on Redis', () => {
 
   it('rolls windows over: a spent budget is available again in the next window', async () => {
     let now = Date.parse('2026-11-27T10:00:30Z');
-    const enforcer = new BudgetEnforcer(
-      [limit({ amount: 100 })],
-      new ResilientStore(
-        store,
-        () => {},
-        () => now,
-      ),
-      noEvents,
-      () => now,
-    );
+    const enforcer = enforcerAt(store, 100, () => now);
     const l = enforcer.applicable(request(0));
     expect((await enforcer.admit(request(100), l)).kind).toBe('admitted');
     const refused = await enforcer.admit(request(1), l);
@@ -88,16 +84,7 @@ describe('budget store on Redis', () => {
 
   it('settles to the reported usage: refunds what the estimate over-reserved', async () => {
     const now = Date.parse('2026-11-27T11:00:00Z');
-    const enforcer = new BudgetEnforcer(
-      [limit({ amount: 100 })],
-      new ResilientStore(
-        store,
-        () => {},
-        () => now,
-      ),
-      noEvents,
-      () => now,
-    );
+    const enforcer = enforcerAt(store, 100, () => now);
     const l = enforcer.applicable(request(0));
     const a = await enforcer.admit(request(90), l);
     if (a.kind !== 'admitted') throw new Error('expected admission');

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SluiceProcess, startSluice } from '../bench/targets/sluice.ts';
-import { aiBackendYaml } from './support/ai-yaml.ts';
+import { aiBackendYaml, aiRuleYaml, httpRouteYaml } from './support/ai-yaml.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
 import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
@@ -23,14 +23,7 @@ apiVersion: v1
 kind: Secret
 metadata: {name: carol, namespace: default}
 stringData: {api-key: sk-carol, consumer: carol, team: ops}
-${aiBackendYaml('chat', ['gpt-x'], [{ name: 'llm', provider: 'OpenAI', url: `${llmUrl}/v1` }])}---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: ai, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules: [{backendRefs: [{group: sluice.dev, kind: AIBackend, name: chat}]}]
----
+${aiBackendYaml('chat', ['gpt-x'], [{ name: 'llm', provider: 'OpenAI', url: `${llmUrl}/v1` }])}${httpRouteYaml(aiRuleYaml('chat'))}---
 apiVersion: sluice.dev/v1alpha1
 kind: TokenRateLimitPolicy
 metadata: {name: open, namespace: default}

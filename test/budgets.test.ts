@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aiBackendYaml, secretYaml } from './support/ai-yaml.ts';
+import { aiBackendYaml, aiRuleYaml, httpRouteYaml, secretYaml } from './support/ai-yaml.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
 import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { send } from './support/http.ts';
@@ -50,18 +50,7 @@ describe('TokenRateLimitPolicy', () => {
           '  pricing: [{model: gpt-x, inputPerMillion: 2000, outputPerMillion: 8000}]\n',
         ) +
         aiBackendYaml('cut', ['gpt-cut'], [{ name: 'drop', provider: 'OpenAI', url: `${dropper.url}/v1` }]),
-      'routes.yaml': `---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: ai, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules:
-    - matches: [{path: {value: /v1}, headers: [{name: x-sluice-model, value: gpt-cut}]}]
-      backendRefs: [{group: sluice.dev, kind: AIBackend, name: cut}]
-    - matches: [{path: {value: /v1}}]
-      backendRefs: [{group: sluice.dev, kind: AIBackend, name: chat}]
-`,
+      'routes.yaml': httpRouteYaml(aiRuleYaml('cut', { model: 'gpt-cut' }) + aiRuleYaml('chat')),
       'policies.yaml': `---
 apiVersion: sluice.dev/v1alpha1
 kind: TokenRateLimitPolicy

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aiBackendYaml } from './support/ai-yaml.ts';
+import { aiBackendYaml, aiRuleYaml, httpRouteYaml } from './support/ai-yaml.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
 import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { send } from './support/http.ts';
@@ -41,14 +41,7 @@ describe('JWT client identity', () => {
     });
     gw = await startGateway(port, {
       'gateway.yaml': gatewayYaml(port),
-      'objects.yaml': `${aiBackendYaml('chat', [], [{ name: 'llm', provider: 'OpenAI', url: `${fake.url}/v1` }])}---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: ai, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules: [{backendRefs: [{group: sluice.dev, kind: AIBackend, name: chat}]}]
----
+      'objects.yaml': `${aiBackendYaml('chat', [], [{ name: 'llm', provider: 'OpenAI', url: `${fake.url}/v1` }])}${httpRouteYaml(aiRuleYaml('chat'))}---
 apiVersion: sluice.dev/v1alpha1
 kind: TokenRateLimitPolicy
 metadata: {name: jwt, namespace: default}

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aiBackendYaml } from './support/ai-yaml.ts';
+import { aiBackendYaml, aiRuleYaml, httpRouteYaml } from './support/ai-yaml.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
 import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { freePort } from './support/ports.ts';
@@ -56,11 +56,7 @@ describe('PromptGuard external checks', () => {
     webhook = await startWebhook();
     const closed = await freePort();
     const port = await freePort();
-    const route = (model: string, guard: string) =>
-      `    - matches: [{path: {value: /v1}, headers: [{name: x-sluice-model, value: ${model}}]}]
-      filters: [{type: ExtensionRef, extensionRef: {group: sluice.dev, kind: PromptGuard, name: ${guard}}}]
-      backendRefs: [{group: sluice.dev, kind: AIBackend, name: chat}]
-`;
+    const route = (model: string, guard: string) => aiRuleYaml('chat', { model, guard });
     const guard = (name: string, request: string) => `---
 apiVersion: sluice.dev/v1alpha1
 kind: PromptGuard
@@ -71,14 +67,7 @@ ${request}  rejection: {status: 403, message: Refused by ${name}.}
 `;
     gw = await startGateway(port, {
       'gateway.yaml': gatewayYaml(port),
-      'objects.yaml': `${aiBackendYaml('chat', [], [{ name: 'llm', provider: 'OpenAI', url: `${llm.url}/v1` }])}${aiBackendYaml('moderator', [], [{ name: 'mod', provider: 'OpenAICompatible', url: `${moderation.url}/v1` }])}${aiBackendYaml('dead-moderator', [], [{ name: 'mod', provider: 'OpenAICompatible', url: `http://127.0.0.1:${closed}/v1` }])}---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: ai, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules:
-${route('hooked', 'hook')}${route('hooked-open', 'hook-open')}${route('moderated', 'mod')}${route('mod-open', 'mod-open')}${route('mod-closed', 'mod-closed')}${guard('hook', `    webhook: {url: "http://127.0.0.1:${webhook.port}/check", timeout: 300ms}\n`)}${guard('hook-open', `    webhook: {url: "http://127.0.0.1:${webhook.port}/check", timeout: 300ms, failureMode: FailOpen}\n`)}${guard('mod', '    moderation: {aiBackendRef: {name: moderator}, categories: [violence], threshold: 0.7}\n')}${guard('mod-open', '    moderation: {aiBackendRef: {name: dead-moderator}, failureMode: FailOpen, timeout: 300ms}\n')}${guard('mod-closed', '    moderation: {aiBackendRef: {name: dead-moderator}, timeout: 300ms}\n')}`,
+      'objects.yaml': `${aiBackendYaml('chat', [], [{ name: 'llm', provider: 'OpenAI', url: `${llm.url}/v1` }])}${aiBackendYaml('moderator', [], [{ name: 'mod', provider: 'OpenAICompatible', url: `${moderation.url}/v1` }])}${aiBackendYaml('dead-moderator', [], [{ name: 'mod', provider: 'OpenAICompatible', url: `http://127.0.0.1:${closed}/v1` }])}${httpRouteYaml(route('hooked', 'hook') + route('hooked-open', 'hook-open') + route('moderated', 'mod') + route('mod-open', 'mod-open') + route('mod-closed', 'mod-closed'))}${guard('hook', `    webhook: {url: "http://127.0.0.1:${webhook.port}/check", timeout: 300ms}\n`)}${guard('hook-open', `    webhook: {url: "http://127.0.0.1:${webhook.port}/check", timeout: 300ms, failureMode: FailOpen}\n`)}${guard('mod', '    moderation: {aiBackendRef: {name: moderator}, categories: [violence], threshold: 0.7}\n')}${guard('mod-open', '    moderation: {aiBackendRef: {name: dead-moderator}, failureMode: FailOpen, timeout: 300ms}\n')}${guard('mod-closed', '    moderation: {aiBackendRef: {name: dead-moderator}, timeout: 300ms}\n')}`,
     });
     client = new OpenAI({ apiKey: 'k', baseURL: `${gw.url}/v1`, maxRetries: 0 });
   });

@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BUILTIN_DETECTORS } from '../../proxy/src/config/guards.ts';
+import { aiRuleYaml, httpRouteYaml } from '../../test/support/ai-yaml.ts';
 import { gatewayYaml, serviceYaml } from '../../test/support/gateway.ts';
 import { waitForPort } from '../load/wait-for-port.ts';
 
@@ -79,14 +81,7 @@ metadata: {name: llm, namespace: default}
 spec:
   targets: [{name: fake, provider: OpenAI, endpoint: {url: "http://127.0.0.1:${llmPort}/v1"}}]
   pricing: [{model: bench-model, inputPerMillion: 1, outputPerMillion: 2}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: ai, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules: [{backendRefs: [{group: sluice.dev, kind: AIBackend, name: llm}]}]
-`;
+${httpRouteYaml(aiRuleYaml('llm'))}`;
 }
 
 /** Two budgets on every AI request (a global token budget and a per-model request budget), never exhausted. */
@@ -105,22 +100,6 @@ spec:
 
 /** A PromptGuard with every built-in detector masking, on every AI request and answer. */
 export function guardYaml(): string {
-  const detectors = [
-    'Email',
-    'Phone',
-    'CreditCard',
-    'SSN',
-    'IPv4',
-    'IPv6',
-    'IBAN',
-    'OpenAIKey',
-    'AnthropicKey',
-    'AWSAccessKey',
-    'GitHubToken',
-    'SlackToken',
-    'PrivateKey',
-    'JWT',
-  ];
   return `---
 apiVersion: sluice.dev/v1alpha1
 kind: PromptGuard
@@ -128,7 +107,7 @@ metadata: {name: bench, namespace: default}
 spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
   request:
-    builtins: [${detectors.map((d) => `{detector: ${d}, action: Mask}`).join(', ')}]
+    builtins: [${BUILTIN_DETECTORS.map((d) => `{detector: ${d}, action: Mask}`).join(', ')}]
   response: {mask: true}
 `;
 }

@@ -42,8 +42,8 @@ ${t.secretKey ? `      credentialsRef: {name: provider-keys, key: ${t.secretKey}
   .join('')}`;
 }
 
-/** One HTTPRoute sending each model (matched on x-sluice-model) to its AIBackend. */
-export function modelRouteYaml(routes: Record<string, string>): string {
+/** An HTTPRoute `ai` on Gateway `gw` with the given rules (YAML list items, see `aiRuleYaml`). */
+export function httpRouteYaml(rules: string): string {
   return `---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -51,14 +51,25 @@ metadata: {name: ai, namespace: default}
 spec:
   parentRefs: [{name: gw}]
   rules:
-${Object.entries(routes)
-  .map(
-    ([
-      model,
-      backend,
-    ]) => `    - matches: [{path: {type: PathPrefix, value: /v1}, headers: [{name: x-sluice-model, value: ${model}}]}]
-      backendRefs: [{group: sluice.dev, kind: AIBackend, name: ${backend}}]
-`,
-  )
-  .join('')}`;
+${rules}`;
+}
+
+/** A rule sending requests for `model` (default: every request) to an AIBackend, maybe through a PromptGuard. */
+export function aiRuleYaml(backend: string, options: { model?: string; guard?: string } = {}): string {
+  const match = options.model
+    ? `    - matches: [{path: {value: /v1}, headers: [{name: x-sluice-model, value: ${options.model}}]}]\n`
+    : '    - matches: [{path: {value: /}}]\n';
+  const filter = options.guard
+    ? `      filters: [{type: ExtensionRef, extensionRef: {group: sluice.dev, kind: PromptGuard, name: ${options.guard}}}]\n`
+    : '';
+  return `${match}${filter}      backendRefs: [{group: sluice.dev, kind: AIBackend, name: ${backend}}]\n`;
+}
+
+/** One HTTPRoute sending each model (matched on x-sluice-model) to its AIBackend. */
+export function modelRouteYaml(routes: Record<string, string>): string {
+  return httpRouteYaml(
+    Object.entries(routes)
+      .map(([model, backend]) => aiRuleYaml(backend, { model }))
+      .join(''),
+  );
 }

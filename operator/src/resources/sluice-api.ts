@@ -3,6 +3,12 @@
  * for validation here and (with the packaging issue) for the generated CRDs.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
+import {
+  BudgetMatchSchema,
+  BudgetMeasureSchema,
+  BudgetPerSchema,
+  BudgetWindowSchema,
+} from '../../../proxy/src/config/budgets.ts';
 import { BUILTIN_DETECTORS, GUARD_ACTIONS } from '../../../proxy/src/config/guards.ts';
 import { regexProblem } from '../../../proxy/src/guard/regex-safety.ts';
 import { ObjectMetaSchema } from './meta.ts';
@@ -191,42 +197,13 @@ export const TokenRateLimitPolicySchema = T.Object({
         T.Object(
           {
             name: T.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
-            per: T.Optional(
-              T.Union([
-                T.Literal('Global'),
-                T.Literal('Consumer'),
-                T.Literal('Team'),
-                T.Literal('Model'),
-                T.Literal('Header'),
-              ]),
-            ),
+            per: T.Optional(BudgetPerSchema),
             /** With `per: Header`: the header whose value keys the budget. */
             perHeader: T.Optional(T.String({ minLength: 1 })),
-            match: T.Optional(
-              T.Object(
-                {
-                  consumers: T.Optional(T.Array(T.String())),
-                  teams: T.Optional(T.Array(T.String())),
-                  models: T.Optional(T.Array(T.String())),
-                  header: T.Optional(
-                    T.Object(
-                      { name: T.String({ minLength: 1 }), values: T.Array(T.String(), { minItems: 1 }) },
-                      { additionalProperties: false },
-                    ),
-                  ),
-                },
-                { additionalProperties: false },
-              ),
-            ),
-            measure: T.Union([
-              T.Literal('InputTokens'),
-              T.Literal('OutputTokens'),
-              T.Literal('TotalTokens'),
-              T.Literal('CostUSD'),
-              T.Literal('Requests'),
-            ]),
+            match: T.Optional(BudgetMatchSchema),
+            measure: BudgetMeasureSchema,
             amount: T.Number({ exclusiveMinimum: 0 }),
-            window: T.Union([T.Literal('Minute'), T.Literal('Hour'), T.Literal('Day'), T.Literal('Month')]),
+            window: BudgetWindowSchema,
           },
           { additionalProperties: false },
         ),

@@ -40,6 +40,31 @@ export const IdentitySchema = T.Object(
   { additionalProperties: false },
 );
 
+/** Budget vocabulary shared by the proxy config and the TokenRateLimitPolicy CRD. */
+export const BudgetPerSchema = T.Union(
+  (['Global', 'Consumer', 'Team', 'Model', 'Header'] as const).map((p) => T.Literal(p)),
+);
+export const BudgetMeasureSchema = T.Union(
+  (['InputTokens', 'OutputTokens', 'TotalTokens', 'CostUSD', 'Requests'] as const).map((m) => T.Literal(m)),
+);
+export const BudgetWindowSchema = T.Union(
+  (['Minute', 'Hour', 'Day', 'Month'] as const).map((w) => T.Literal(w)),
+);
+export const BudgetMatchSchema = T.Object(
+  {
+    consumers: T.Optional(T.Array(T.String())),
+    teams: T.Optional(T.Array(T.String())),
+    models: T.Optional(T.Array(T.String())),
+    header: T.Optional(
+      T.Object(
+        { name: T.String({ minLength: 1 }), values: T.Array(T.String(), { minItems: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const BudgetLimitSchema = T.Object(
   {
     /** `namespace/policy/limit`: the budget's identity in counters, metrics and headers. */
@@ -51,34 +76,12 @@ export const BudgetLimitSchema = T.Object(
       T.Object({ kind: T.Literal('AIBackend'), aiBackend: Name }, { additionalProperties: false }),
     ]),
     /** Separate budgets per value of this key. */
-    per: T.Union([
-      T.Literal('Global'),
-      T.Literal('Consumer'),
-      T.Literal('Team'),
-      T.Literal('Model'),
-      T.Literal('Header'),
-    ]),
+    per: BudgetPerSchema,
     perHeader: T.Optional(Name),
-    match: T.Object(
-      {
-        consumers: T.Optional(T.Array(T.String())),
-        teams: T.Optional(T.Array(T.String())),
-        models: T.Optional(T.Array(T.String())),
-        header: T.Optional(
-          T.Object({ name: Name, values: T.Array(T.String()) }, { additionalProperties: false }),
-        ),
-      },
-      { additionalProperties: false },
-    ),
-    measure: T.Union([
-      T.Literal('InputTokens'),
-      T.Literal('OutputTokens'),
-      T.Literal('TotalTokens'),
-      T.Literal('CostUSD'),
-      T.Literal('Requests'),
-    ]),
+    match: BudgetMatchSchema,
+    measure: BudgetMeasureSchema,
     amount: T.Number({ exclusiveMinimum: 0 }),
-    window: T.Union([T.Literal('Minute'), T.Literal('Hour'), T.Literal('Day'), T.Literal('Month')]),
+    window: BudgetWindowSchema,
     shadow: T.Boolean(),
     failureMode: T.Union([T.Literal('FailOpen'), T.Literal('FailClosed')]),
     requireIdentity: T.Boolean(),
