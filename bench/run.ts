@@ -2,11 +2,11 @@
  * `npm run bench`: side-by-side numbers on this machine, in one run, each target measured alternately
  * against the same upstream with the same load generator. Scenarios:
  *  - plain HTTP route: Sluice vs nginx as reverse proxy vs the nginx upstream direct (wrk)
- *  - chat completions, not streamed: Sluice (with and without budgets on Redis) vs nginx vs direct,
- *    all in front of the fake LLM (wrk)
+ *  - chat completions, not streamed: Sluice (plain, with budgets on Redis, with PromptGuard) vs
+ *    nginx vs the Portkey gateway vs direct, all in front of the fake LLM (wrk)
  *  - concurrent streams: time to first token and inter-event gaps through Sluice vs direct
  * Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_STREAMS (1000),
- * BENCH_STREAM_RAMP_MS (2000).
+ * BENCH_STREAM_RAMP_MS (2000); BENCH_SMOKE=1 for a one-second pass over everything.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -17,13 +17,17 @@ import { startRedis } from '../test/support/redis.ts';
 import { type WrkResult, wrk } from './load/wrk.ts';
 import { startFakeLlm } from './targets/fake-llm.ts';
 import { reverseProxy, STATIC_BODY_LOCATION, startNginx } from './targets/nginx.ts';
+import { startPortkey } from './targets/portkey.ts';
 import { aiRouteYaml, budgetPolicyYaml, guardYaml, plainRouteYaml, startSluice } from './targets/sluice.ts';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const streams = Number(process.env.BENCH_STREAMS ?? 1000);
-const rampMs = Number(process.env.BENCH_STREAM_RAMP_MS ?? 2000);
+/** BENCH_SMOKE=1: every scenario for a second, to prove the harness works (the test suite runs it). */
+const smoke = process.env.BENCH_SMOKE === '1';
+const seconds = Number(process.env.BENCH_SECONDS ?? (smoke ? 1 : 10));
+const rounds = Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 3));
+const warmupSeconds = smoke ? 1 : 2;
+const connections = Number(process.env.BENCH_CONNECTIONS ?? (smoke ? 16 : 64));
+const streams = Number(process.env.BENCH_STREAMS ?? (smoke ? 50 : 1000));
+const rampMs = Number(process.env.BENCH_STREAM_RAMP_MS ?? (smoke ? 200 : 2000));
 const run = promisify(execFile);
 
 /** A 2 KB prompt of ordinary text with nothing to mask: what guards and budgets cost per request. */
@@ -50,16 +54,22 @@ const notes: string[] = [];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Measures targets with wrk in alternating rounds; ratios against the `nginx` target. */
+/** A URL, or a URL with the headers a target needs (Portkey's routing headers). */
+type Target = string | { url: string; headers: Record<string, string> };
+
 async function throughput(
   scenario: string,
-  targets: Record<string, string>,
+  targets: Record<string, Target>,
   postJson?: unknown,
 ): Promise<void> {
   const results: Record<string, WrkResult[]> = Object.fromEntries(Object.keys(targets).map((t) => [t, []]));
-  for (const url of Object.values(targets)) await wrk(url, { connections, seconds: 2, postJson });
+  const load = (target: Target, secs: number) =>
+    typeof target === 'string'
+      ? wrk(target, { connections, seconds: secs, postJson })
+      : wrk(target.url, { connections, seconds: secs, postJson, headers: target.headers });
+  for (const target of Object.values(targets)) await load(target, warmupSeconds); // warm-up (JIT, pools)
   for (let round = 0; round < rounds; round++)
-    for (const [name, url] of Object.entries(targets))
-      results[name]!.push(await wrk(url, { connections, seconds, postJson }));
+    for (const [name, target] of Object.entries(targets)) results[name]!.push(await load(target, seconds));
   const nginxRps = median(results.nginx!.map((r) => r.requestsPerSecond));
   for (const [target, rs] of Object.entries(results)) {
     const rps = median(rs.map((r) => r.requestsPerSecond));
@@ -112,6 +122,7 @@ async function streamClient(url: string): Promise<Record<string, number>> {
   const sluice = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port));
   const redis = await startRedis();
   const guarded = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port) + guardYaml());
+  const portkey = await startPortkey(await freePort());
   const limited = await startSluice(
     await freePort(),
     await freePort(),
@@ -127,6 +138,10 @@ async function streamClient(url: string): Promise<Record<string, number>> {
         sluice: `http://127.0.0.1:${sluice.port}/v1/chat/completions`,
         'sluice + 2 budgets on Redis': `http://127.0.0.1:${limited.port}/v1/chat/completions`,
         'sluice + PromptGuard built-ins': `http://127.0.0.1:${guarded.port}/v1/chat/completions`,
+        portkey: {
+          url: `http://127.0.0.1:${portkey.port}/v1/chat/completions`,
+          headers: portkey.headers(`http://127.0.0.1:${llm.port}/v1`),
+        },
       },
       { model: 'bench-model', messages: [{ role: 'user', content: PROMPT_2KB }] },
     );
@@ -135,11 +150,20 @@ async function streamClient(url: string): Promise<Record<string, number>> {
     const withBudgets = rows.find((r) => r.target.startsWith('sluice + 2 budgets'))!;
     const withGuard = rows.find((r) => r.target.startsWith('sluice + PromptGuard'))!;
     const cost = (r: Row) => ((1 - r.rps / plain.rps) * 100).toFixed(1);
+    const portkeyRow = rows.find((r) => r.target === 'portkey')!;
+    notes.push(`Sluice chat throughput is ${(plain.rps / portkeyRow.rps).toFixed(2)}× Portkey's (same run)`);
     notes.push(`Budget enforcement on Redis costs ${cost(withBudgets)}% of Sluice's chat throughput`);
     notes.push(`PromptGuard with all 14 built-in detectors (request and answer) costs ${cost(withGuard)}%`);
     notes.push('Chat requests carry a 2 KB prompt; answers are 16 tokens');
   } finally {
-    await Promise.all([sluice.stop(), limited.stop(), guarded.stop(), nginx.stop(), llm.stop()]);
+    await Promise.all([
+      sluice.stop(),
+      limited.stop(),
+      guarded.stop(),
+      portkey.stop(),
+      nginx.stop(),
+      llm.stop(),
+    ]);
     await redis.close();
   }
   const slowLlm = await startFakeLlm(await freePort(), [

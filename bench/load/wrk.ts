@@ -16,7 +16,13 @@ export interface WrkResult {
 /** Closed-loop load with wrk: fixed connections for a fixed time; latency percentiles from --latency. */
 export async function wrk(
   url: string,
-  options: { connections: number; seconds: number; threads?: number; postJson?: unknown },
+  options: {
+    connections: number;
+    seconds: number;
+    threads?: number;
+    postJson?: unknown;
+    headers?: Record<string, string>;
+  },
 ): Promise<WrkResult> {
   const args = [
     `-t${options.threads ?? 1}`,
@@ -24,7 +30,8 @@ export async function wrk(
     `-d${options.seconds}s`,
     '--latency',
   ];
-  if (options.postJson !== undefined) args.push('-s', await postScript(options.postJson));
+  if (options.postJson !== undefined)
+    args.push('-s', await postScript(options.postJson, options.headers ?? {}));
   args.push(url);
   const { stdout } = await run('wrk', args, { timeout: (options.seconds + 30) * 1000 });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
@@ -45,12 +52,15 @@ function toMs(value: string | undefined): number {
 }
 
 /** A wrk Lua script that POSTs the JSON body on every request. */
-async function postScript(body: unknown): Promise<string> {
-  const path = join(tmpdir(), `sluice-bench-post-${process.pid}.lua`);
-  const json = JSON.stringify(body).replaceAll('\\', '\\\\').replaceAll('"', '\\"');
-  await writeFile(
-    path,
-    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = "${json}"\n`,
-  );
+async function postScript(body: unknown, headers: Record<string, string>): Promise<string> {
+  const path = join(tmpdir(), `sluice-bench-post-${process.pid}-${Object.keys(headers).length}.lua`);
+  const lua = (s: string) => s.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
+  const lines = [
+    'wrk.method = "POST"',
+    'wrk.headers["Content-Type"] = "application/json"',
+    ...Object.entries(headers).map(([k, v]) => `wrk.headers["${lua(k)}"] = "${lua(v)}"`),
+    `wrk.body = "${lua(JSON.stringify(body))}"`,
+  ];
+  await writeFile(path, `${lines.join('\n')}\n`);
   return path;
 }

@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..');
+
+/** The benchmark harness in smoke mode: every target starts, answers without errors, and is reported. */
+describe('npm run bench (smoke mode)', () => {
+  it('measures every target of every scenario in one run', async () => {
+    const { stdout } = await run(process.execPath, [join(root, 'bench/run.ts')], {
+      cwd: root,
+      env: { ...process.env, BENCH_SMOKE: '1' },
+      timeout: 240_000,
+    });
+    const rows = stdout
+      .split('\n')
+      .filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'))
+      .map((l) => l.split('|').map((c) => c.trim()));
+    const targets = rows.map((r) => `${r[1]} / ${r[2]}`);
+    expect(targets).toEqual([
+      'plain HTTP route / direct',
+      'plain HTTP route / nginx',
+      'plain HTTP route / sluice',
+      'chat completion (not streamed) / direct',
+      'chat completion (not streamed) / nginx',
+      'chat completion (not streamed) / sluice',
+      'chat completion (not streamed) / sluice + 2 budgets on Redis',
+      'chat completion (not streamed) / sluice + PromptGuard built-ins',
+      'chat completion (not streamed) / portkey',
+    ]);
+    for (const r of rows) {
+      expect(Number(r[3]), `${r[2]} req/s`).toBeGreaterThan(0);
+      expect(r[6], `${r[2]} errors`).toBe('0');
+    }
+    expect(stdout).toMatch(/concurrent streams .* errors 0; through Sluice .* errors 0/);
+  }, 240_000);
+});
