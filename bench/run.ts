@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../test/support/ports.ts';
 import { startRedis } from '../test/support/redis.ts';
+import { atFixedRate } from './load/fixed-rate.ts';
 import { type WrkResult, wrk } from './load/wrk.ts';
+import { measureTranslation } from './scenarios/translate-routes.ts';
 import { startFakeLlm } from './targets/fake-llm.ts';
 import { reverseProxy, STATIC_BODY_LOCATION, startNginx } from './targets/nginx.ts';
 import { startPortkey } from './targets/portkey.ts';
@@ -28,6 +30,9 @@ const warmupSeconds = smoke ? 1 : 2;
 const connections = Number(process.env.BENCH_CONNECTIONS ?? (smoke ? 16 : 64));
 const streams = Number(process.env.BENCH_STREAMS ?? (smoke ? 50 : 1000));
 const rampMs = Number(process.env.BENCH_STREAM_RAMP_MS ?? (smoke ? 200 : 2000));
+/** Moderate fixed rates for latency (scenario b): well under every target's throughput here. */
+const PLAIN_RATE = smoke ? 200 : 2000;
+const CHAT_RATE = smoke ? 100 : 1000;
 const run = promisify(execFile);
 
 /** A 2 KB prompt of ordinary text with nothing to mask: what guards and budgets cost per request. */
@@ -85,6 +90,28 @@ async function throughput(
   }
 }
 
+/** Scenario (b): p50/p99 at a fixed, moderate request rate, the same for every target. */
+async function latencyAtRate(
+  scenario: string,
+  rate: number,
+  targets: Record<string, Target>,
+  postJson?: unknown,
+): Promise<void> {
+  const parts: string[] = [];
+  let nginxP99 = 0;
+  for (const [name, target] of Object.entries(targets)) {
+    const url = typeof target === 'string' ? target : target.url;
+    const headers = typeof target === 'string' ? undefined : target.headers;
+    const r = await atFixedRate(url, { rate, seconds, postJson, ...(headers ? { headers } : {}) });
+    if (name === 'nginx') nginxP99 = r.p99Ms;
+    const vsNginx = name === 'nginx' ? '' : ` (${(r.p99Ms / nginxP99).toFixed(1)}× nginx p99)`;
+    parts.push(
+      `${name} p50 ${r.p50Ms.toFixed(1)} ms / p99 ${r.p99Ms.toFixed(1)} ms${vsNginx}, errors ${r.errors}`,
+    );
+  }
+  notes.push(`${scenario} at a fixed ${rate} req/s: ${parts.join('; ')}`);
+}
+
 async function streamClient(url: string): Promise<Record<string, number>> {
   const { stdout } = await run(
     process.execPath,
@@ -96,12 +123,21 @@ async function streamClient(url: string): Promise<Record<string, number>> {
   return JSON.parse(stdout) as Record<string, number>;
 }
 
+// Control plane: translation time and memory (scenario g).
+for (const n of [1000, 5000]) {
+  const m = measureTranslation(n);
+  notes.push(
+    `Translating ${n} HTTPRoutes: ${m.coldMs.toFixed(0)} ms cold, ${m.warmMs.toFixed(0)} ms warm, heap ${m.heapMiB.toFixed(0)} MiB`,
+  );
+}
+
 // Plain HTTP route.
 {
   const upstream = await startNginx(await freePort(), STATIC_BODY_LOCATION);
   const proxy = reverseProxy(upstream.port);
   const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
   const sluice = await startSluice(await freePort(), await freePort(), plainRouteYaml(upstream.port));
+  notes.push(`Sluice RSS at idle (config loaded, no traffic yet): ${(await sluice.rssMiB()).toFixed(0)} MiB`);
   try {
     await throughput('plain HTTP route', {
       direct: `http://127.0.0.1:${upstream.port}/`,
@@ -109,6 +145,10 @@ async function streamClient(url: string): Promise<Record<string, number>> {
       sluice: `http://127.0.0.1:${sluice.port}/`,
     });
     notes.push(`Sluice RSS after the plain-route runs: ${(await sluice.rssMiB()).toFixed(0)} MiB`);
+    await latencyAtRate('plain HTTP route', PLAIN_RATE, {
+      nginx: `http://127.0.0.1:${nginx.port}/`,
+      sluice: `http://127.0.0.1:${sluice.port}/`,
+    });
   } finally {
     await Promise.all([sluice.stop(), nginx.stop(), upstream.stop()]);
   }
@@ -150,6 +190,19 @@ async function streamClient(url: string): Promise<Record<string, number>> {
     const withBudgets = rows.find((r) => r.target.startsWith('sluice + 2 budgets'))!;
     const withGuard = rows.find((r) => r.target.startsWith('sluice + PromptGuard'))!;
     const cost = (r: Row) => ((1 - r.rps / plain.rps) * 100).toFixed(1);
+    await latencyAtRate(
+      'chat completion',
+      CHAT_RATE,
+      {
+        nginx: `http://127.0.0.1:${nginx.port}/v1/chat/completions`,
+        sluice: `http://127.0.0.1:${sluice.port}/v1/chat/completions`,
+        portkey: {
+          url: `http://127.0.0.1:${portkey.port}/v1/chat/completions`,
+          headers: portkey.headers(`http://127.0.0.1:${llm.port}/v1`),
+        },
+      },
+      { model: 'bench-model', messages: [{ role: 'user', content: PROMPT_2KB }] },
+    );
     const portkeyRow = rows.find((r) => r.target === 'portkey')!;
     notes.push(`Sluice chat throughput is ${(plain.rps / portkeyRow.rps).toFixed(2)}× Portkey's (same run)`);
     notes.push(`Budget enforcement on Redis costs ${cost(withBudgets)}% of Sluice's chat throughput`);

@@ -35,5 +35,11 @@ describe('npm run bench (smoke mode)', () => {
       expect(r[6], `${r[2]} errors`).toBe('0');
     }
     expect(stdout).toMatch(/concurrent streams .* errors 0; through Sluice .* errors 0/);
+    expect(stdout).toMatch(/plain HTTP route at a fixed \d+ req\/s: nginx .* errors 0; sluice .* errors 0/);
+    expect(stdout).toMatch(
+      /chat completion at a fixed \d+ req\/s: nginx .* errors 0; sluice .* errors 0; portkey .* errors 0/,
+    );
+    expect(stdout).toMatch(/Translating 1000 HTTPRoutes: \d+ ms cold/);
+    expect(stdout).toMatch(/Sluice RSS at idle .* MiB/);
   }, 240_000);
 });
