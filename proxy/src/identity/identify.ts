@@ -42,10 +42,6 @@ export class Identifier {
     }
   }
 
-  get usesApiKeys(): boolean {
-    return this.#keys.size > 0;
-  }
-
   identify(headers: IncomingHttpHeaders): IdentityResult {
     const presented = apiKeyOf(headers);
     const jwt = this.#jwt;

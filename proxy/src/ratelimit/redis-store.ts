@@ -68,10 +68,6 @@ export class RedisStore implements CounterStore {
     return this.#redis as unknown as Scripted;
   }
 
-  get up(): boolean {
-    return this.#up;
-  }
-
   async reserve(
     key: string,
     amount: number,
