@@ -1,4 +1,4 @@
-import type { CompiledGuard } from '../guard/compiled-guard.ts';
+import type { GuardSet } from '../guard/guard-set.ts';
 import type { Identifier } from '../identity/identify.ts';
 import type { BudgetEnforcer } from '../ratelimit/budget-enforcer.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
@@ -9,7 +9,7 @@ export interface AIContext {
   secrets: SecretStore;
   identifier: Identifier;
   enforcer: BudgetEnforcer;
-  guards: readonly CompiledGuard[];
+  guards: GuardSet;
   /** Every AI backend of the config, by name (moderation checks call one directly). */
   aiBackends: ReadonlyMap<string, CompiledAIBackend>;
 }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ErrorCode } from '../errors/catalog.ts';
-import type { CompiledGuard } from '../guard/compiled-guard.ts';
+import type { Detector } from '../guard/compiled-guard.ts';
 import { maskResponse } from '../guard/guard-request.ts';
 import type { Finding } from '../guard/scan.ts';
 import { streamPayloadMasker } from '../guard/stream-payload-masker.ts';
@@ -27,7 +27,7 @@ export interface AIRequest {
   log: FastifyBaseLogger;
   caller: Caller;
   /** Guards that mask completions (non-streamed answers and streams alike). */
-  responseGuards: readonly CompiledGuard[];
+  responseMaskers: readonly Detector[];
   onResponseMasked: (findings: readonly Finding[]) => void;
 }
 
@@ -54,7 +54,6 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
   const clientWantsUsage =
     (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
   const deadline = req.started + backend.config.timeouts.requestMs;
-  const maskers = req.responseGuards.flatMap((g) => g.maskers);
   const maxAttempts = backend.config.retry.attempts;
   const failures: Extract<AttemptOutcome, { kind: 'retryable' }>[] = [];
   const round = new Set<string>();
@@ -103,7 +102,8 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
         deadline,
         firstTokenMs: backend.config.timeouts.firstTokenMs,
         streamIdleMs: backend.config.timeouts.streamIdleMs,
-        transformPayload: maskers.length > 0 ? streamPayloadMasker(maskers) : undefined,
+        transformPayload:
+          req.responseMaskers.length > 0 ? streamPayloadMasker(req.responseMaskers) : undefined,
         commitStream: () =>
           response.writeHead(200, {
             ...headers(target),
@@ -140,7 +140,7 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
       case 'json':
         target.health.succeeded();
         req.metrics.attempts.inc({ ...labels, outcome: 'success' });
-        req.onResponseMasked(maskResponse(outcome.converted.body, req.responseGuards));
+        req.onResponseMasked(maskResponse(outcome.converted.body, req.responseMaskers));
         sendJson(response, 200, outcome.converted.body, headers(target));
         break;
       case 'streamed':

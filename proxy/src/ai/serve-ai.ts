@@ -57,11 +57,9 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     return sendCatalogError(response, 'missing_api_key');
   }
 
-  const guards = ai.guards.filter(
-    (g) => g.config.scope.kind === 'Gateway' || input.route.name.startsWith(g.config.scope.routePrefix),
-  );
-  if (guards.length > 0) {
-    const verdict = guardRequest(input.op, body.value, guards);
+  const guards = ai.guards.forRoute(input.route.name);
+  if (guards.all.length > 0) {
+    const verdict = guardRequest(input.op, body.value, guards.all);
     for (const f of verdict.findings) {
       input.options.guards.verdicts.inc({
         guard: f.guard,
@@ -77,9 +75,8 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
         status: verdict.guard.config.rejection.status,
         message: verdict.guard.config.rejection.message,
       });
-    const external = guards.filter((g) => g.config.webhook || g.config.moderation);
-    if (external.length > 0) {
-      const outcome = await runExternalChecks(input.op, body.value, external, {
+    if (guards.external.length > 0) {
+      const outcome = await runExternalChecks(input.op, body.value, guards.external, {
         aiBackends: ai.aiBackends,
         secrets: ai.secrets,
       });
@@ -137,7 +134,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     metrics: input.options.genai,
     log: input.request.log,
     caller,
-    responseGuards: guards.filter((g) => g.config.maskResponses),
+    responseMaskers: guards.responseMaskers,
     onResponseMasked: (findings) => {
       for (const f of findings)
         input.options.guards.verdicts.inc({

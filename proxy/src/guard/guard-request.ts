@@ -1,6 +1,6 @@
 import type { AIOperation } from '../ai/operations.ts';
 import type { GuardAction } from '../config/guards.ts';
-import { type CompiledGuard, normalize } from './compiled-guard.ts';
+import { type CompiledGuard, type Detector, normalize } from './compiled-guard.ts';
 import { type Finding, mask, scan } from './scan.ts';
 
 /** Where a detector fired: never the matched value itself. */
@@ -147,8 +147,7 @@ function slot(
 }
 
 /** Masks a non-streamed OpenAI-shaped answer in place with the guards' Mask detectors. */
-export function maskResponse(body: Record<string, unknown>, guards: readonly CompiledGuard[]): Finding[] {
-  const maskers = guards.flatMap((g) => g.maskers);
+export function maskResponse(body: Record<string, unknown>, maskers: readonly Detector[]): Finding[] {
   const findings: Finding[] = [];
   if (maskers.length === 0) return findings;
   const maskText = (text: string) => {

@@ -6,6 +6,7 @@ import type { TargetHealth } from '../ai/target-health.ts';
 import type { ProxyConfig } from '../config/schema.ts';
 import { ConfigValidationError, validateProxyConfig } from '../config/validate.ts';
 import { compileGuard } from '../guard/compiled-guard.ts';
+import { GuardSet } from '../guard/guard-set.ts';
 import { Identifier } from '../identity/identify.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import { BudgetEnforcer } from '../ratelimit/budget-enforcer.ts';
@@ -99,7 +100,7 @@ export class ProxyRuntime {
       secrets: store,
       identifier: new Identifier(config?.identity, store),
       enforcer: new BudgetEnforcer(config?.budgets ?? [], this.#budgetStore, this.#options.metrics.budgets),
-      guards: (config?.guards ?? []).map(compileGuard),
+      guards: new GuardSet((config?.guards ?? []).map(compileGuard)),
       aiBackends,
     };
   }
