@@ -1,9 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { TSchema } from '@sinclair/typebox';
-import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { parseAllDocuments } from 'yaml';
-import { KINDS } from '../../resources/kinds.ts';
+import { checkObject } from '../../resources/check-object.ts';
 import { emptyResources, type Resources } from '../../resources/snapshot.ts';
 
 export interface ProviderError {
@@ -23,16 +21,6 @@ export interface LoadResult {
   resources: Resources;
   errors: ProviderError[];
   objectCount: number;
-}
-
-const checks = new Map<TSchema, TypeCheck<TSchema>>();
-function checkerFor(schema: TSchema): TypeCheck<TSchema> {
-  let check = checks.get(schema);
-  if (!check) {
-    check = TypeCompiler.Compile(schema);
-    checks.set(schema, check);
-  }
-  return check;
 }
 
 /**
@@ -78,43 +66,17 @@ function addObject(
   seen: Map<string, string>,
   file: string,
 ): ProviderError | undefined {
-  if (typeof obj !== 'object' || Array.isArray(obj) || obj === null)
-    return { file, message: 'a document must be a Kubernetes object (a mapping with apiVersion and kind)' };
-  const o = obj as {
-    apiVersion?: unknown;
-    kind?: unknown;
-    metadata?: { name?: unknown; namespace?: unknown };
-  };
-  const kindName = typeof o.kind === 'string' ? o.kind : undefined;
-  const name = typeof o.metadata?.name === 'string' ? o.metadata.name : '<unnamed>';
-  const info = kindName ? KINDS[kindName] : undefined;
-  if (!kindName || !info)
-    return {
-      file,
-      object: `${kindName ?? '<no kind>'} ${name}`,
-      field: '/kind',
-      message: `unknown kind; expected one of ${Object.keys(KINDS).join(', ')}`,
-    };
-  if (info.namespaced && o.metadata && o.metadata.namespace === undefined) o.metadata.namespace = 'default';
-  const namespace = typeof o.metadata?.namespace === 'string' ? o.metadata.namespace : undefined;
-  const object = `${kindName} ${namespace ? `${namespace}/` : ''}${name}`;
-  if (typeof o.apiVersion !== 'string' || !info.apiVersions.includes(o.apiVersion))
-    return { file, object, field: '/apiVersion', message: `expected one of ${info.apiVersions.join(', ')}` };
-  const check = checkerFor(info.schema);
-  if (!check.Check(obj)) {
-    const first = check.Errors(obj).First();
-    return {
-      file,
-      object,
-      field: first?.path || '/',
-      message: first?.message ?? 'does not match the schema',
-    };
-  }
-  const extra = info.problems?.(obj as never)[0];
-  if (extra) return { file, object, field: extra.field, message: extra.message };
-  const id = `${kindName}/${namespace ?? ''}/${name}`;
+  const checked = checkObject(obj);
+  if ('problem' in checked) return { file, ...checked.problem };
+  const { info, kind, namespace, name } = checked.ok;
+  const id = `${kind}/${namespace ?? ''}/${name}`;
   const earlier = seen.get(id);
-  if (earlier) return { file, object, message: `duplicate object, already defined in ${earlier}` };
+  if (earlier)
+    return {
+      file,
+      object: `${kind} ${namespace ? `${namespace}/` : ''}${name}`,
+      message: `duplicate object, already defined in ${earlier}`,
+    };
   seen.set(id, file);
   (resources[info.bucket] as unknown[]).push(obj);
   return undefined;
