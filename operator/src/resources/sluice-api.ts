@@ -205,9 +205,24 @@ export const TokenRateLimitPolicySchema = T.Object({
             amount: T.Number({ exclusiveMinimum: 0 }),
             window: BudgetWindowSchema,
           },
-          { additionalProperties: false },
+          {
+            additionalProperties: false,
+            // The same rule tokenRateLimitPolicyProblems applies, enforced by the API server.
+            'x-kubernetes-validations': [
+              {
+                rule: "has(self.per) && self.per == 'Header' ? has(self.perHeader) : !has(self.perHeader)",
+                message: 'perHeader is required with per: Header and only valid with it',
+              },
+            ],
+          },
         ),
-        { minItems: 1, maxItems: 32 },
+        // A list map keyed by name: the API server refuses duplicate limit names.
+        {
+          minItems: 1,
+          maxItems: 32,
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+        },
       ),
     },
     { additionalProperties: false },
@@ -216,7 +231,7 @@ export const TokenRateLimitPolicySchema = T.Object({
 
 export type TokenRateLimitPolicy = Static<typeof TokenRateLimitPolicySchema>;
 
-/** Checks a schema cannot express (CEL rules in the CRD, later): field path and reason. */
+/** Cross-field checks for the file provider; the CRD enforces the same with CEL and a list map. */
 export function tokenRateLimitPolicyProblems(p: TokenRateLimitPolicy): { field: string; message: string }[] {
   const problems: { field: string; message: string }[] = [];
   p.spec.limits.forEach((l, i) => {
