@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
+import type { Registry } from 'prom-client';
 
 export interface Readiness {
   ready: boolean;
@@ -7,9 +7,12 @@ export interface Readiness {
   detail: Record<string, unknown>;
 }
 
-/** The admin port: liveness, readiness (a valid config is loaded) and Prometheus metrics. */
+/**
+ * The admin port: liveness, readiness and Prometheus metrics. The proxy (ready once a valid config is
+ * loaded) and the operator (ready once its caches are synced) both serve it.
+ */
 export function buildAdminServer(
-  metrics: ProxyMetrics,
+  metrics: { registry: Registry },
   readiness: () => Readiness,
   logger: FastifyBaseLogger,
 ): FastifyInstance {
