@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
+import { runKubernetesProxy } from '../../../proxy/src/kubernetes/run-kubernetes-proxy.ts';
+import { runOperator } from '../controller/run-operator.ts';
 import { formatProviderError, loadDirectory } from '../provider/file/load-directory.ts';
 import { runStandalone } from '../standalone/run-standalone.ts';
 import { translateDirectory } from '../standalone/snapshot-to-config.ts';
@@ -25,6 +27,10 @@ async function main(): Promise<number> {
       return translateCommand(flags);
     case 'validate':
       return validate(flags);
+    case 'operator':
+      return operator(flags);
+    case 'proxy':
+      return proxy(flags);
     default:
       process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`);
       return 2;
@@ -49,7 +55,67 @@ async function standalone(flags: Flags): Promise<number> {
     redisUrl: flags['redis-url'],
     logger,
   });
-  await new Promise<void>((resolve) => {
+  await untilSignal(logger);
+  await instance.close();
+  return 0;
+}
+
+async function operator(flags: Flags): Promise<number> {
+  const logger = pino({ level: flags['log-level'] ?? 'info', base: { component: 'sluice-operator' } });
+  const leaseDurationSeconds = intFlag(flags, 'lease-duration');
+  const instance = await runOperator({
+    kubeconfig: flags.kubeconfig,
+    controllerName: flags['controller-name']!,
+    bindAddress: flags['bind-address']!,
+    adminPort: intFlag(flags, 'admin-port'),
+    leaderElection: {
+      enabled: flags['leader-elect'] !== 'false',
+      namespace: flags.namespace!,
+      leaseName: flags['lease-name']!,
+      leaseDurationSeconds,
+      retryPeriodMs: Math.max(200, (leaseDurationSeconds * 1000) / 5),
+    },
+    proxy: {
+      image: flags['proxy-image']!,
+      replicas: intFlag(flags, 'proxy-replicas'),
+      redisUrl: flags['proxy-redis-url'],
+      logLevel: flags['log-level']!,
+      adminPort: 9901,
+    },
+    logger,
+    onLostLeadership: () => {
+      logger.error('lost leadership, exiting so a fresh replica takes over');
+      process.exit(1);
+    },
+  });
+  await untilSignal(logger);
+  await instance.close();
+  return 0;
+}
+
+async function proxy(flags: Flags): Promise<number> {
+  const logger = pino({ level: flags['log-level'] ?? 'info', base: { component: 'sluice-proxy' } });
+  if (!flags['config-map'] || !flags.secret) throw new Error('proxy needs --config-map and --secret');
+  const instance = await runKubernetesProxy({
+    kubeconfig: flags.kubeconfig,
+    namespace: flags.namespace!,
+    configMap: flags['config-map'],
+    secret: flags.secret,
+    bindAddress: flags['bind-address']!,
+    adminPort: intFlag(flags, 'admin-port'),
+    maxHeaderBytes: intFlag(flags, 'max-header-bytes'),
+    maxBodyBytes: intFlag(flags, 'max-body-bytes'),
+    redisUrl: flags['redis-url'],
+    logger,
+  });
+  await untilSignal(logger);
+  await instance.close();
+  return 0;
+}
+
+/** Resolves on SIGTERM or SIGINT; callers then drain and close. */
+function untilSignal(logger: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'draining and shutting down');
       resolve();
@@ -57,8 +123,6 @@ async function standalone(flags: Flags): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  await instance.close();
-  return 0;
 }
 
 async function translateCommand(flags: Flags): Promise<number> {

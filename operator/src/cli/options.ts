@@ -40,6 +40,52 @@ export const FLAGS = {
     help: 'Redis for budgets shared by every replica (e.g. redis://127.0.0.1:6379); unset: in-process counters',
   },
   'log-level': { env: 'SLUICE_LOG_LEVEL', default: 'info', help: 'trace, debug, info, warn or error' },
+  kubeconfig: {
+    env: 'SLUICE_KUBECONFIG',
+    default: undefined,
+    help: 'kubeconfig to reach the API server (operator, proxy); unset: in-cluster service account',
+  },
+  namespace: {
+    env: 'SLUICE_NAMESPACE',
+    default: 'sluice-system',
+    help: 'proxy: namespace of its ConfigMap and Secret; operator: namespace of the leader Lease',
+  },
+  'config-map': { env: 'SLUICE_CONFIG_MAP', default: undefined, help: 'proxy: ConfigMap holding its config' },
+  secret: {
+    env: 'SLUICE_SECRET',
+    default: undefined,
+    help: 'proxy: Secret holding its provider credentials',
+  },
+  'proxy-image': {
+    env: 'SLUICE_PROXY_IMAGE',
+    default: 'sluice/proxy:0.1.0',
+    help: 'operator: image of the proxy Deployments it creates',
+  },
+  'proxy-replicas': {
+    env: 'SLUICE_PROXY_REPLICAS',
+    default: '2',
+    help: 'operator: proxy replicas per Gateway',
+  },
+  'proxy-redis-url': {
+    env: 'SLUICE_PROXY_REDIS_URL',
+    default: undefined,
+    help: 'operator: Redis URL handed to every proxy for shared budgets',
+  },
+  'leader-elect': {
+    env: 'SLUICE_LEADER_ELECT',
+    default: 'true',
+    help: 'operator: elect one active replica through a Lease (true or false)',
+  },
+  'lease-name': {
+    env: 'SLUICE_LEASE_NAME',
+    default: 'sluice-operator',
+    help: 'operator: name of the leader Lease',
+  },
+  'lease-duration': {
+    env: 'SLUICE_LEASE_DURATION',
+    default: '15',
+    help: 'operator: seconds a standby waits for a silent leader before taking over',
+  },
 } as const;
 
 export type FlagName = keyof typeof FLAGS;
@@ -51,6 +97,8 @@ Commands:
   standalone -f DIR   serve the Gateway defined in DIR, reloading when files change
   translate -f DIR    print the proxy config(s) and statuses DIR translates to (JSON)
   validate -f DIR     check DIR's objects against their schemas; exit 1 on errors
+  operator            reconcile Gateways of the Kubernetes API into proxy Deployments
+  proxy               serve the config the operator publishes (--config-map, --secret)
 
 Flags (each also read from the environment variable shown):
 ${Object.entries(FLAGS)

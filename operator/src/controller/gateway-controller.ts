@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
+import type { KubeRest } from '../../../proxy/src/kubernetes/kube-rest.ts';
+import { proxyObjectNames } from '../infra/names.ts';
+import { GATEWAY_NAME_LABEL, type ProxyInfraOptions, renderProxyInfra } from '../infra/render-proxy.ts';
+import type { ClusterCache, KubeObject } from '../provider/kubernetes/cluster-cache.ts';
+import { collectionPath, MANAGED_BY, MANAGED_BY_LABEL } from '../provider/kubernetes/watched-kinds.ts';
+import type { Resources } from '../resources/snapshot.ts';
+import { secretDataFor } from '../standalone/secret-data.ts';
+import {
+  desiredStatus,
+  type KubernetesStatusWriter,
+  withoutOurParents,
+} from '../status/kubernetes-status-writer.ts';
+import { condition } from '../translator/conditions.ts';
+import type { StatusUpdate } from '../translator/status.ts';
+import { type TranslationResult, translate } from '../translator/translate.ts';
+import type { OperatorMetrics } from './operator-metrics.ts';
+
+export const FIELD_MANAGER = 'sluice-operator';
+/** The key of the reconcile that writes every status except Gateways' (those go with their Gateway). */
+export const STATUS_KEY = 'status';
+const GATEWAY_PREFIX = 'Gateway:';
+/** Status writes in flight at once: 1,000 routes are written in seconds without flooding the server. */
+const STATUS_WRITE_CONCURRENCY = 16;
+
+export interface GatewayControllerOptions {
+  controllerName: string;
+  proxy: ProxyInfraOptions;
+}
+
+interface Translation {
+  version: number;
+  resources: Resources;
+  result: TranslationResult;
+}
+
+/**
+ * Level-triggered reconciles from the informer cache. A Gateway key renders and applies that Gateway's
+ * proxy (ConfigMap, Secret, RBAC, Deployment, Service, PDB) and writes its status; the status key
+ * writes every other status. One translation of the snapshot serves all keys until the cache changes.
+ */
+export class GatewayController {
+  readonly #cache: ClusterCache;
+  readonly #rest: KubeRest;
+  readonly #status: KubernetesStatusWriter;
+  readonly #metrics: OperatorMetrics;
+  readonly #logger: Logger;
+  readonly #o: GatewayControllerOptions;
+  /** Hash of what was last applied per Gateway: an unchanged render sends nothing. */
+  readonly #applied = new Map<string, string>();
+  #memo: Translation | undefined;
+
+  constructor(
+    cache: ClusterCache,
+    rest: KubeRest,
+    status: KubernetesStatusWriter,
+    metrics: OperatorMetrics,
+    logger: Logger,
+    options: GatewayControllerOptions,
+  ) {
+    this.#cache = cache;
+    this.#rest = rest;
+    this.#status = status;
+    this.#metrics = metrics;
+    this.#logger = logger;
+    this.#o = options;
+  }
+
+  /** Every key there is: queued once the caches are synced and whenever this replica starts leading. */
+  allKeys(): string[] {
+    return [...this.#managedGateways().map(gatewayKey), STATUS_KEY];
+  }
+
+  /** Maps a change of any watched object to the keys it can affect. */
+  keysFor(kind: string, obj: KubeObject, previous: KubeObject | undefined): string[] {
+    switch (kind) {
+      case 'Gateway':
+        return [gatewayKey(obj), STATUS_KEY];
+      case 'Deployment': {
+        const gateway = obj.metadata.labels?.[GATEWAY_NAME_LABEL];
+        return gateway ? [`${GATEWAY_PREFIX}${obj.metadata.namespace}/${gateway}`] : [];
+      }
+      case 'HTTPRoute': {
+        const parents = new Set(
+          [obj, previous].flatMap((r) =>
+            r
+              ? (
+                  (r.spec as { parentRefs?: { name: string; namespace?: string; kind?: string }[] })
+                    .parentRefs ?? []
+                )
+                  .filter((p) => (p.kind ?? 'Gateway') === 'Gateway')
+                  .map((p) => `${GATEWAY_PREFIX}${p.namespace ?? r.metadata.namespace}/${p.name}`)
+              : [],
+          ),
+        );
+        return [...parents, STATUS_KEY];
+      }
+      case 'Service': {
+        // A proxy's own Service gives its Gateway an address; any Service may be a route backend.
+        const gateway =
+          obj.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY && obj.metadata.labels[GATEWAY_NAME_LABEL];
+        if (gateway) return [`${GATEWAY_PREFIX}${obj.metadata.namespace}/${gateway}`];
+        return [...this.#managedGateways().map(gatewayKey), STATUS_KEY];
+      }
+      default:
+        // Classes, grants, Sluice policies, Secrets, endpoints: translation decides who is affected,
+        // and an unchanged render of a Gateway costs nothing (its hash matches).
+        return [...this.#managedGateways().map(gatewayKey), STATUS_KEY];
+    }
+  }
+
+  async reconcile(key: string): Promise<void> {
+    if (key === STATUS_KEY) return this.#reconcileStatuses();
+    if (key.startsWith(GATEWAY_PREFIX)) return this.#reconcileGateway(key);
+  }
+
+  #managedGateways(): KubeObject[] {
+    const ours = new Set(
+      this.#cache
+        .list('GatewayClass')
+        .filter((c) => (c.spec as { controllerName?: string }).controllerName === this.#o.controllerName)
+        .map((c) => c.metadata.name),
+    );
+    return this.#cache
+      .list('Gateway')
+      .filter((g) => ours.has((g.spec as { gatewayClassName: string }).gatewayClassName));
+  }
+
+  #translation(): Translation {
+    if (!this.#memo || this.#memo.version !== this.#cache.version) {
+      const version = this.#cache.version;
+      const resources = this.#cache.snapshot();
+      const result = translate(resources, { controllerName: this.#o.controllerName });
+      this.#metrics.translations.inc();
+      this.#memo = { version, resources, result };
+    }
+    return this.#memo;
+  }
+
+  async #reconcileGateway(key: string): Promise<void> {
+    const [namespace, name] = key.slice(GATEWAY_PREFIX.length).split('/') as [string, string];
+    const gateway = this.#cache.get('Gateway', namespace, name);
+    const { resources, result } = this.#translation();
+    const config = result.configs.find((c) => c.gateway.namespace === namespace && c.gateway.name === name);
+    if (!gateway || !config) {
+      // Deleted or no longer ours: owner references let the garbage collector remove the proxy.
+      this.#applied.delete(key);
+      return;
+    }
+    await this.#applyInfra(key, gateway, config, resources);
+    const update = result.statuses.find(
+      (s): s is Extract<StatusUpdate, { kind: 'Gateway' }> =>
+        s.kind === 'Gateway' && s.namespace === namespace && s.name === name,
+    );
+    if (update) await this.#writeGatewayStatus(gateway, update);
+  }
+
+  async #applyInfra(
+    key: string,
+    gateway: KubeObject,
+    config: ProxyConfig,
+    resources: Resources,
+  ): Promise<void> {
+    const objects = renderProxyInfra(
+      { namespace: gateway.metadata.namespace!, name: gateway.metadata.name, uid: gateway.metadata.uid! },
+      config,
+      secretDataFor(config, resources),
+      this.#o.proxy,
+    );
+    const hash = createHash('sha256').update(JSON.stringify(objects)).digest('hex');
+    if (this.#applied.get(key) === hash) return;
+    for (const o of objects) {
+      // Every rendered kind's plural is its lower-cased name plus "s" (configmaps, poddisruptionbudgets…).
+      const path = `${collectionPath({ apiVersion: o.apiVersion, plural: `${o.kind.toLowerCase()}s` }, o.metadata.namespace)}/${o.metadata.name}`;
+      await this.#rest.apply(path, o, FIELD_MANAGER);
+      this.#metrics.applies.labels(o.kind).inc();
+    }
+    this.#applied.set(key, hash);
+    this.#logger.info(
+      { gateway: key.slice(GATEWAY_PREFIX.length), routes: countRoutes(config) },
+      'proxy config published',
+    );
+  }
+
+  /** Programmed is only true once the proxy Deployment is available; addresses come from its Service. */
+  async #writeGatewayStatus(
+    gateway: KubeObject,
+    update: Extract<StatusUpdate, { kind: 'Gateway' }>,
+  ): Promise<void> {
+    const namespace = gateway.metadata.namespace!;
+    const names = proxyObjectNames(gateway.metadata.name);
+    const service = this.#cache.get('Service', namespace, names.workload);
+    const deployment = this.#cache.get('Deployment', namespace, names.workload);
+    const addresses = serviceAddresses(service);
+    const available = deploymentAvailable(deployment);
+    const generation = gateway.metadata.generation;
+    const conditions = update.status.conditions.map((c) => {
+      if (c.type !== 'Programmed' || c.status !== 'True') return c;
+      if (!available)
+        return condition(
+          'Programmed',
+          false,
+          'Pending',
+          `waiting for Deployment ${names.workload} to become available`,
+          generation,
+        );
+      if (addresses.length === 0)
+        return condition(
+          'Programmed',
+          false,
+          'AddressNotAssigned',
+          `Service ${names.workload} has no address yet`,
+          generation,
+        );
+      return c;
+    });
+    const status = desiredStatus(
+      { ...update, status: { ...update.status, conditions } },
+      gateway.status as never,
+      this.#o.controllerName,
+      new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      addresses,
+    );
+    if (await this.#status.write('Gateway', gateway, status))
+      this.#metrics.statusWrites.labels('Gateway').inc();
+  }
+
+  async #reconcileStatuses(): Promise<void> {
+    const { result } = this.#translation();
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const writes: (() => Promise<void>)[] = [];
+    const routesWithStatus = new Set<string>();
+    for (const update of result.statuses) {
+      if (update.kind === 'Gateway') continue;
+      const namespace = 'namespace' in update ? update.namespace : undefined;
+      if (update.kind === 'HTTPRoute') routesWithStatus.add(`${namespace}/${update.name}`);
+      const current = this.#cache.get(update.kind, namespace, update.name);
+      if (!current) continue;
+      const status = desiredStatus(update, current.status as never, this.#o.controllerName, now);
+      writes.push(async () => {
+        if (await this.#status.write(update.kind, current, status))
+          this.#metrics.statusWrites.labels(update.kind).inc();
+      });
+    }
+    for (const route of this.#cache.list('HTTPRoute')) {
+      if (routesWithStatus.has(`${route.metadata.namespace}/${route.metadata.name}`)) continue;
+      const stale = withoutOurParents(route.status as never, this.#o.controllerName);
+      if (stale)
+        writes.push(async () => {
+          if (await this.#status.write('HTTPRoute', route, stale))
+            this.#metrics.statusWrites.labels('HTTPRoute').inc();
+        });
+    }
+    const errors: Error[] = [];
+    for (let i = 0; i < writes.length; i += STATUS_WRITE_CONCURRENCY)
+      for (const r of await Promise.allSettled(writes.slice(i, i + STATUS_WRITE_CONCURRENCY).map((w) => w())))
+        if (r.status === 'rejected') errors.push(r.reason as Error);
+    if (errors.length > 0)
+      throw new Error(`${errors.length} status writes failed, first: ${errors[0]!.message}`);
+  }
+}
+
+function gatewayKey(g: KubeObject): string {
+  return `${GATEWAY_PREFIX}${g.metadata.namespace}/${g.metadata.name}`;
+}
+
+function countRoutes(config: ProxyConfig): number {
+  return config.listeners.reduce((n, l) => n + l.virtualHosts.reduce((m, v) => m + v.routes.length, 0), 0);
+}
+
+/** Load-balancer ingress addresses when a load balancer assigned them, else the cluster IP. */
+export function serviceAddresses(service: KubeObject | undefined): { type: string; value: string }[] {
+  if (!service) return [];
+  const ingress =
+    (service.status as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)
+      ?.loadBalancer?.ingress ?? [];
+  const fromLb = ingress.flatMap((i) =>
+    i.ip ? [{ type: 'IPAddress', value: i.ip }] : i.hostname ? [{ type: 'Hostname', value: i.hostname }] : [],
+  );
+  if (fromLb.length > 0) return fromLb;
+  const clusterIP = (service.spec as { clusterIP?: string } | undefined)?.clusterIP;
+  return clusterIP && clusterIP !== 'None' ? [{ type: 'IPAddress', value: clusterIP }] : [];
+}
+
+/** The Deployment controller's own verdict, for the generation we last applied. */
+export function deploymentAvailable(deployment: KubeObject | undefined): boolean {
+  if (!deployment) return false;
+  const status = deployment.status as
+    | {
+        observedGeneration?: number;
+        conditions?: { type: string; status: string }[];
+        availableReplicas?: number;
+      }
+    | undefined;
+  return (
+    (status?.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) &&
+    (status?.availableReplicas ?? 0) > 0 &&
+    (status?.conditions ?? []).some((c) => c.type === 'Available' && c.status === 'True')
+  );
+}

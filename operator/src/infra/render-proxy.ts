@@ -1,0 +1,194 @@
+import { CONFIG_DATA_KEY, packConfig, packSecrets } from '../../../proxy/src/config/delivery.ts';
+import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
+import type { SecretData } from '../../../proxy/src/secrets/secret-store.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../provider/kubernetes/watched-kinds.ts';
+import { proxyObjectNames } from './names.ts';
+
+export interface ProxyInfraOptions {
+  image: string;
+  replicas: number;
+  /** Passed to every proxy so budgets are shared across replicas. */
+  redisUrl?: string | undefined;
+  logLevel: string;
+  adminPort: number;
+}
+
+export interface OwnerGateway {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
+
+export type RenderedObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    ownerReferences: unknown[];
+  };
+  [field: string]: unknown;
+};
+
+/**
+ * Everything one Gateway runs on, as objects for server-side apply. Pure and stable: the same inputs
+ * render the same objects byte for byte, so an operator restart applies no change and never rolls
+ * the proxies; config and credential changes go to the ConfigMap and Secret, which proxies watch,
+ * not into the pod template.
+ */
+export function renderProxyInfra(
+  gateway: OwnerGateway,
+  config: ProxyConfig,
+  secrets: SecretData,
+  options: ProxyInfraOptions,
+): RenderedObject[] {
+  const names = proxyObjectNames(gateway.name);
+  const labels = {
+    'app.kubernetes.io/name': 'sluice-proxy',
+    'app.kubernetes.io/instance': names.workload,
+    [MANAGED_BY_LABEL]: MANAGED_BY,
+    [GATEWAY_NAME_LABEL]: gateway.name,
+  };
+  const selector = { 'app.kubernetes.io/instance': names.workload, [GATEWAY_NAME_LABEL]: gateway.name };
+  const meta = (name: string) => ({
+    name,
+    namespace: gateway.namespace,
+    labels,
+    ownerReferences: [
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        name: gateway.name,
+        uid: gateway.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
+  });
+  const ports = config.listeners.map((l) => l.port);
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: meta(names.workload),
+      automountServiceAccountToken: true,
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta(names.workload),
+      // The proxy reads its own config and credentials, nothing else.
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          resourceNames: [names.configMap],
+          verbs: ['get', 'list', 'watch'],
+        },
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          resourceNames: [names.secret],
+          verbs: ['get', 'list', 'watch'],
+        },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(names.workload),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: names.workload },
+      subjects: [{ kind: 'ServiceAccount', name: names.workload, namespace: gateway.namespace }],
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta(names.configMap),
+      binaryData: { [CONFIG_DATA_KEY]: packConfig(config) },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta(names.secret),
+      type: 'Opaque',
+      data: packSecrets(secrets),
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta(names.workload),
+      spec: {
+        replicas: options.replicas,
+        selector: { matchLabels: selector },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: names.workload,
+            // Long enough for in-flight streams to finish after SIGTERM (the proxy drains).
+            terminationGracePeriodSeconds: 60,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 1000,
+              runAsGroup: 1000,
+              seccompProfile: { type: 'RuntimeDefault' },
+              // Listeners keep their Gateway port (80, 443) without running as root.
+              sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+            },
+            containers: [
+              {
+                name: 'proxy',
+                image: options.image,
+                args: [
+                  'proxy',
+                  '--namespace',
+                  gateway.namespace,
+                  '--config-map',
+                  names.configMap,
+                  '--secret',
+                  names.secret,
+                  '--admin-port',
+                  String(options.adminPort),
+                  '--log-level',
+                  options.logLevel,
+                ],
+                env: options.redisUrl ? [{ name: 'SLUICE_REDIS_URL', value: options.redisUrl }] : [],
+                ports: [
+                  ...ports.map((p) => ({ name: `listener-${p}`, containerPort: p, protocol: 'TCP' })),
+                  { name: 'admin', containerPort: options.adminPort, protocol: 'TCP' },
+                ],
+                readinessProbe: { httpGet: { path: '/readyz', port: 'admin' }, periodSeconds: 5 },
+                livenessProbe: { httpGet: { path: '/healthz', port: 'admin' }, periodSeconds: 10 },
+                resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ['ALL'] },
+                },
+              },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(names.workload),
+      spec: {
+        type: 'LoadBalancer',
+        selector,
+        ports: ports.map((p) => ({ name: `listener-${p}`, port: p, targetPort: p, protocol: 'TCP' })),
+      },
+    },
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: meta(names.workload),
+      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+    },
+  ];
+}

@@ -1,0 +1,177 @@
+import { ListWatch, Watch } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeRest } from '../../../../proxy/src/kubernetes/kube-rest.ts';
+import { checkObject } from '../../resources/check-object.ts';
+import { jsonEqual } from '../../resources/json-equal.ts';
+import { emptyResources, type Resources } from '../../resources/snapshot.ts';
+import { collectionPath, WATCHED_KINDS, type WatchedKind } from './watched-kinds.ts';
+
+/** What every object from the API server carries; the rest is the kind's own. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    generation?: number;
+    resourceVersion?: string;
+    managedFields?: object[];
+    labels?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+export type ChangeListener = (kind: string, obj: KubeObject, previous: KubeObject | undefined) => void;
+
+const RESTART_BASE_MS = 500;
+const RESTART_MAX_MS = 30_000;
+
+/**
+ * The Kubernetes provider: one list+watch informer per kind, objects validated once when they arrive
+ * (the same check the file provider runs) and kept ready for a snapshot. An informer that loses its
+ * watch (API server restart, network) restarts with backoff and resumes from its last resourceVersion.
+ */
+export class ClusterCache {
+  readonly #rest: KubeRest;
+  readonly #logger: Logger;
+  readonly #objects = new Map<string, Map<string, KubeObject>>();
+  readonly #informers: ListWatch<KubeObject>[] = [];
+  readonly #listeners: ChangeListener[] = [];
+  readonly #restarts = new Map<string, NodeJS.Timeout>();
+  #stopped = false;
+  /** Bumped on every change: a snapshot taken at one version can be reused until the next. */
+  version = 0;
+
+  constructor(rest: KubeRest, logger: Logger) {
+    this.#rest = rest;
+    this.#logger = logger;
+    for (const k of WATCHED_KINDS) this.#objects.set(k.kind, new Map());
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Lists every kind and starts its watch; resolves once all initial lists are in the cache. */
+  async start(): Promise<void> {
+    const watch = new Watch(this.#rest.kubeConfig);
+    await Promise.all(WATCHED_KINDS.map((k) => this.#startInformer(k, watch)));
+  }
+
+  async #startInformer(k: WatchedKind, watch: Watch): Promise<void> {
+    const path = collectionPath(k);
+    let markSynced: () => void = () => {};
+    const synced = new Promise<void>((r) => {
+      markSynced = r;
+    });
+    const list = async () => {
+      const query = k.labelSelector ? `?labelSelector=${encodeURIComponent(k.labelSelector)}` : '';
+      const result = await this.#rest.request<{
+        items: KubeObject[];
+        metadata: { resourceVersion?: string };
+      }>('GET', `${path}${query}`);
+      // The informer stores the items right after this returns; setImmediate runs after that.
+      setImmediate(markSynced);
+      return result;
+    };
+    const informer = new ListWatch<KubeObject>(path, watch, list, false, k.labelSelector);
+    const store = this.#objects.get(k.kind)!;
+    const put = (obj: KubeObject) => {
+      const key = objectKey(obj);
+      obj.apiVersion ??= k.apiVersion;
+      obj.kind ??= k.kind;
+      delete obj.metadata.managedFields;
+      if (k.bucket) {
+        const checked = checkObject(obj);
+        if ('problem' in checked) {
+          this.#logger.warn(
+            { kind: k.kind, object: key, ...checked.problem },
+            'ignoring object that fails validation',
+          );
+          this.#remove(k.kind, store, key);
+          return;
+        }
+      }
+      const previous = store.get(key);
+      store.set(key, obj);
+      // The translator reads no status: a status-only update (ours, usually) keeps the snapshot.
+      if (k.bucket && !(previous && statusOnlyChange(previous, obj))) this.version++;
+      for (const l of this.#listeners) l(k.kind, obj, previous);
+    };
+    informer.on('add', put);
+    informer.on('update', put);
+    informer.on('delete', (obj) => this.#remove(k.kind, store, objectKey(obj)));
+    let failures = 0;
+    informer.on('connect', () => {
+      failures = 0;
+    });
+    informer.on('error', (err: unknown) => {
+      if (this.#stopped) return;
+      failures++;
+      const delay = Math.min(RESTART_BASE_MS * 2 ** (failures - 1), RESTART_MAX_MS);
+      this.#logger.warn(
+        { kind: k.kind, err: String((err as Error)?.message ?? err), retryInMs: delay },
+        'watch failed, restarting',
+      );
+      this.#restarts.set(
+        k.kind,
+        setTimeout(() => {
+          if (!this.#stopped) void informer.start().catch(() => {});
+        }, delay),
+      );
+    });
+    this.#informers.push(informer);
+    // Every initial list must succeed before the operator reconciles anything: a partial cache
+    // would look like deleted objects and tear down working proxies. A failed list restarts with
+    // backoff through the error handler above.
+    await informer.start();
+    await synced;
+  }
+
+  #remove(kind: string, store: Map<string, KubeObject>, key: string): void {
+    const previous = store.get(key);
+    if (!previous) return;
+    store.delete(key);
+    this.version++;
+    for (const l of this.#listeners) l(kind, previous, previous);
+  }
+
+  get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.#objects.get(kind)?.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  list(kind: string): KubeObject[] {
+    return [...(this.#objects.get(kind)?.values() ?? [])];
+  }
+
+  /** The translator's input: every valid object of every kind it reads. */
+  snapshot(): Resources {
+    const resources = emptyResources();
+    for (const k of WATCHED_KINDS)
+      if (k.bucket) (resources[k.bucket] as unknown[]).push(...this.#objects.get(k.kind)!.values());
+    return resources;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const t of this.#restarts.values()) clearTimeout(t);
+    await Promise.all(this.#informers.map((i) => i.stop()));
+  }
+}
+
+export function objectKey(obj: KubeObject): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
+}
+
+/** Same generation, labels and annotations: only status (or bookkeeping metadata) changed. */
+export function statusOnlyChange(previous: KubeObject, next: KubeObject): boolean {
+  const a = previous.metadata;
+  const b = next.metadata;
+  return (
+    a.generation !== undefined &&
+    a.generation === b.generation &&
+    jsonEqual(a.labels, b.labels) &&
+    jsonEqual((a as { annotations?: unknown }).annotations, (b as { annotations?: unknown }).annotations)
+  );
+}
