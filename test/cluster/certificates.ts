@@ -35,7 +35,7 @@ function issue(dir: string, name: string, subject: string, ext: string): void {
 
 /**
  * The PKI of a test control plane, as envtest makes it: a CA, the API server's serving certificate
- * for loopback, an admin client in system:masters, a client for kube-controller-manager, and the
+ * for loopback, an admin client in system:masters, and the
  * service-account signing key pair.
  */
 export function writeControlPlaneCertificates(dir: string): void {
@@ -51,7 +51,6 @@ export function writeControlPlaneCertificates(dir: string): void {
     'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n',
   );
   issue(dir, 'admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth\n');
-  issue(dir, 'controller-manager', '/CN=system:kube-controller-manager', 'extendedKeyUsage=clientAuth\n');
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
 }

@@ -14,6 +14,8 @@ export interface ControlPlane {
   server: string;
   dir: string;
   binDir: string;
+  /** The Gateway API standard-channel CRDs of the pinned release. */
+  gatewayApiCrds: string;
   /** Runs the harness's own kubectl with the admin kubeconfig; throws with stderr on failure. */
   kubectl(args: string[], input?: string): string;
   /** kubectl that returns the exit code and output instead of throwing (for expected refusals). */
@@ -121,11 +123,9 @@ export async function startControlPlane(): Promise<ControlPlane> {
     clientCertificate: join(dir, 'admin.crt'),
     clientKey: join(dir, 'admin.key'),
   });
-  const kcmKubeconfig = join(dir, 'controller-manager.kubeconfig');
-  writeKubeconfig(kcmKubeconfig, server, join(dir, 'ca.crt'), {
-    clientCertificate: join(dir, 'controller-manager.crt'),
-    clientKey: join(dir, 'controller-manager.key'),
-  });
+  // kube-controller-manager runs as admin: without per-controller service-account credentials its
+  // own user lacks rights some controllers need (PDB status, for one).
+  const kcmKubeconfig = kubeconfig;
   const adminAgent = new Agent({
     connect: {
       ca: readFileSync(join(dir, 'ca.crt')),
@@ -189,6 +189,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     server,
     dir,
     binDir: bin,
+    gatewayApiCrds: join(cache, 'gateway-api-crds'),
     kubectl(args, input) {
       const r = run(args, input);
       if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);

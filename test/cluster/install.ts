@@ -1,0 +1,15 @@
+import { join } from 'node:path';
+import type { ControlPlane } from './control-plane.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** What a user installs before Sluice runs: the Gateway API CRDs, Sluice's CRDs, the operator's RBAC. */
+export function installSluice(cp: ControlPlane): void {
+  cp.kubectl(['apply', '--server-side', '-f', cp.gatewayApiCrds]);
+  cp.kubectl(['apply', '--server-side', '-f', join(ROOT, 'crds')]);
+  cp.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+  cp.kubectl(['apply', '-f', join(ROOT, 'deploy', 'operator', '00-namespace.yaml')]);
+  cp.kubectl(['apply', '-f', join(ROOT, 'deploy', 'operator', '10-rbac.yaml')]);
+}
+
+export const REPO_ROOT = ROOT;
