@@ -24,6 +24,9 @@ export interface ControlPlane {
   serviceAccountKubeconfig(namespace: string, serviceAccount: string): string;
   /** Stops kube-apiserver and starts it again on the same port and etcd (a control-plane upgrade). */
   restartApiServer(): Promise<void>;
+  /** Takes the API server away (etcd and data stay) until startApiServer. */
+  stopApiServer(): Promise<void>;
+  startApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -208,6 +211,8 @@ export async function startControlPlane(): Promise<ControlPlane> {
       await stopProcess(apiserver);
       await startApiServer();
     },
+    stopApiServer: () => stopProcess(apiserver),
+    startApiServer,
     async stop() {
       await stopProcess(kcm);
       await stopProcess(apiserver);

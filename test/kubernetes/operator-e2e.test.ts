@@ -299,6 +299,35 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
     expect(operator.child.exitCode).toBeNull();
   });
 
+  it('keeps serving through a corrupted ConfigMap, which the operator then puts back', async () => {
+    const good = get(['configmap', `${PROXY}-config`, '-n', NS]).binaryData['config.json.gz'];
+    cp.kubectl([
+      'patch',
+      'configmap',
+      `${PROXY}-config`,
+      '-n',
+      NS,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ binaryData: { 'config.json.gz': Buffer.from('not gzip').toString('base64') } }),
+    ]);
+    await waitFor(
+      () => get(['configmap', `${PROXY}-config`, '-n', NS]).binaryData['config.json.gz'] === good,
+      'the operator to repair the ConfigMap',
+    );
+    const client = new OpenAI({
+      apiKey: 'client-key',
+      baseURL: `http://127.0.0.1:${listenerPort}/v1`,
+      maxRetries: 0,
+    });
+    const reply = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'ok?' }],
+    });
+    expect(reply.choices[0]?.message.content).toContain('fake-openai');
+    await waitFor(() => proxy.output().includes('is not gzip'), 'the proxy to log the rejected config');
+  });
+
   it('does not roll the proxy when the operator restarts (stable rendering)', async () => {
     const before = get(['deployment', PROXY, '-n', NS]);
     const cmBefore = get(['configmap', `${PROXY}-config`, '-n', NS]);

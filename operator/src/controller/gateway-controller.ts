@@ -3,9 +3,15 @@ import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
 import type { KubeRest } from '../../../proxy/src/kubernetes/kube-rest.ts';
 import { proxyObjectNames } from '../infra/names.ts';
-import { GATEWAY_NAME_LABEL, type ProxyInfraOptions, renderProxyInfra } from '../infra/render-proxy.ts';
+import {
+  GATEWAY_NAME_LABEL,
+  type ProxyInfraOptions,
+  type RenderedObject,
+  renderProxyInfra,
+} from '../infra/render-proxy.ts';
 import type { ClusterCache, KubeObject } from '../provider/kubernetes/cluster-cache.ts';
 import { collectionPath, MANAGED_BY, MANAGED_BY_LABEL } from '../provider/kubernetes/watched-kinds.ts';
+import { jsonEqual } from '../resources/json-equal.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { secretDataFor } from '../standalone/secret-data.ts';
 import {
@@ -78,7 +84,8 @@ export class GatewayController {
     switch (kind) {
       case 'Gateway':
         return [gatewayKey(obj), STATUS_KEY];
-      case 'Deployment': {
+      case 'Deployment':
+      case 'ConfigMap': {
         const gateway = obj.metadata.labels?.[GATEWAY_NAME_LABEL];
         return gateway ? [`${GATEWAY_PREFIX}${obj.metadata.namespace}/${gateway}`] : [];
       }
@@ -97,8 +104,10 @@ export class GatewayController {
         );
         return [...parents, STATUS_KEY];
       }
+      case 'Secret':
       case 'Service': {
-        // A proxy's own Service gives its Gateway an address; any Service may be a route backend.
+        // A proxy's own Service (its address) or Secret (drift) concern its Gateway only; any other
+        // Service may be a route backend and any other Secret a provider credential.
         const gateway =
           obj.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY && obj.metadata.labels[GATEWAY_NAME_LABEL];
         if (gateway) return [`${GATEWAY_PREFIX}${obj.metadata.namespace}/${gateway}`];
@@ -170,7 +179,7 @@ export class GatewayController {
       this.#o.proxy,
     );
     const hash = createHash('sha256').update(JSON.stringify(objects)).digest('hex');
-    if (this.#applied.get(key) === hash) return;
+    if (this.#applied.get(key) === hash && this.#liveMatches(objects)) return;
     for (const o of objects) {
       // Every rendered kind's plural is its lower-cased name plus "s" (configmaps, poddisruptionbudgets…).
       const path = `${collectionPath({ apiVersion: o.apiVersion, plural: `${o.kind.toLowerCase()}s` }, o.metadata.namespace)}/${o.metadata.name}`;
@@ -182,6 +191,22 @@ export class GatewayController {
       { gateway: key.slice(GATEWAY_PREFIX.length), routes: countRoutes(config) },
       'proxy config published',
     );
+  }
+
+  /**
+   * Whether what runs is still what was rendered: the proxy's ConfigMap and Secret hold the rendered
+   * data and its Deployment exists. A hand edit or deletion makes this false and the next reconcile
+   * applies again.
+   */
+  #liveMatches(objects: RenderedObject[]): boolean {
+    return objects.every((o) => {
+      if (o.kind !== 'ConfigMap' && o.kind !== 'Secret' && o.kind !== 'Deployment') return true;
+      const live = this.#cache.get(o.kind, o.metadata.namespace, o.metadata.name);
+      if (!live) return false;
+      if (o.kind === 'ConfigMap') return jsonEqual(live.binaryData, o.binaryData);
+      if (o.kind === 'Secret') return jsonEqual(live.data ?? {}, o.data);
+      return true;
+    });
   }
 
   /** Programmed is only true once the proxy Deployment is available; addresses come from its Service. */

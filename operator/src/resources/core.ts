@@ -37,12 +37,16 @@ export const EndpointSliceSchema = T.Object({
   kind: T.Literal('EndpointSlice'),
   metadata: ObjectMetaSchema,
   addressType: T.Union([T.Literal('IPv4'), T.Literal('IPv6'), T.Literal('FQDN')]),
-  endpoints: T.Array(
-    T.Object({
-      addresses: T.Array(T.String({ minLength: 1 }), { minItems: 1 }),
-      conditions: T.Optional(T.Object({ ready: T.Optional(T.Boolean()) })),
-    }),
-  ),
+  // The API server sends `endpoints: null` for a slice with no endpoints.
+  endpoints: T.Union([
+    T.Array(
+      T.Object({
+        addresses: T.Array(T.String({ minLength: 1 }), { minItems: 1 }),
+        conditions: T.Optional(T.Object({ ready: T.Optional(T.Boolean()) })),
+      }),
+    ),
+    T.Null(),
+  ]),
   ports: T.Optional(T.Array(T.Object({ name: T.Optional(T.String()), port: T.Optional(Port) }))),
 });
 

@@ -105,7 +105,7 @@ export class BackendResolver {
     for (const slice of this.#slices.get(key(namespace, service.metadata.name)) ?? []) {
       const slicePort = slice.ports?.find((p) => (p.name ?? '') === (portName ?? ''));
       if (slicePort?.port === undefined) continue;
-      for (const e of slice.endpoints) {
+      for (const e of slice.endpoints ?? []) {
         if (e.conditions?.ready === false) continue;
         const host = e.addresses[0]!;
         const id = `${host}:${slicePort.port}`;

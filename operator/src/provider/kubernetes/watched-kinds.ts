@@ -14,7 +14,10 @@ export interface WatchedKind {
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'sluice';
 
-/** Every kind the translator reads, plus the proxy Deployments whose availability makes Programmed. */
+/**
+ * Every kind the translator reads, plus the operator's own proxy Deployments (their availability makes
+ * Programmed) and ConfigMaps (drift is repaired).
+ */
 export const WATCHED_KINDS: readonly WatchedKind[] = [
   {
     kind: 'GatewayClass',
@@ -51,6 +54,13 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     apiVersion: 'sluice.dev/v1alpha1',
     plural: 'tokenratelimitpolicies',
     bucket: 'tokenRateLimitPolicies',
+  },
+  // The operator's own proxy ConfigMaps: watched so a hand edit or deletion is put back.
+  {
+    kind: 'ConfigMap',
+    apiVersion: 'v1',
+    plural: 'configmaps',
+    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
   },
   {
     kind: 'Deployment',

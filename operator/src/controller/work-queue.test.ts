@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { WorkQueue } from './work-queue.ts';
+
+describe('WorkQueue', () => {
+  it('runs a key once however often it is added while queued', async () => {
+    const runs: string[] = [];
+    const q = new WorkQueue(async (k) => {
+      runs.push(k);
+    });
+    for (let i = 0; i < 5; i++) q.add('a');
+    q.add('b');
+    q.resume();
+    await q.idle();
+    expect(runs.sort()).toEqual(['a', 'b']);
+  });
+
+  it('runs a key again when it changed while being processed, never twice at once', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let runs = 0;
+    let release: () => void = () => {};
+    const q = new WorkQueue(async () => {
+      running++;
+      runs++;
+      maxRunning = Math.max(maxRunning, running);
+      if (runs === 1) await new Promise<void>((r) => (release = r));
+      running--;
+    });
+    q.resume();
+    q.add('a');
+    await new Promise((r) => setImmediate(r));
+    q.add('a');
+    q.add('a');
+    release();
+    await q.idle();
+    expect(runs).toBe(2);
+    expect(maxRunning).toBe(1);
+  });
+
+  it('retries a failing key with growing delays and forgets the failures after a success', async () => {
+    const at: number[] = [];
+    const q = new WorkQueue(
+      async () => {
+        at.push(performance.now());
+        if (at.length < 4) throw new Error('boom');
+      },
+      { baseDelayMs: 20 },
+    );
+    const errors: string[] = [];
+    q.onError = (_k, err) => errors.push((err as Error).message);
+    q.resume();
+    q.add('a');
+    await q.idle();
+    expect(at).toHaveLength(4);
+    expect(errors).toEqual(['boom', 'boom', 'boom']);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    // 20, 40, 80 ms: each wait at least its backoff.
+    expect(gaps[0]).toBeGreaterThanOrEqual(19);
+    expect(gaps[1]).toBeGreaterThanOrEqual(39);
+    expect(gaps[2]).toBeGreaterThanOrEqual(79);
+  });
+
+  it('holds keys while paused (a standby replica) and runs them when resumed', async () => {
+    const runs: string[] = [];
+    const q = new WorkQueue(async (k) => {
+      runs.push(k);
+    });
+    q.add('a');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(runs).toEqual([]);
+    expect(q.depth).toBe(1);
+    q.resume();
+    await q.idle();
+    expect(runs).toEqual(['a']);
+  });
+
+  it('limits overall retries with a token bucket when many keys fail at once', async () => {
+    const times = new Map<string, number[]>();
+    const q = new WorkQueue(
+      async (k) => {
+        const t = times.get(k) ?? [];
+        t.push(performance.now());
+        times.set(k, t);
+        if (t.length < 2) throw new Error('fail once');
+      },
+      { baseDelayMs: 1, ratePerSecond: 100, burst: 5, concurrency: 20 },
+    );
+    q.resume();
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) q.add(`k${i}`);
+    await q.idle();
+    // 5 retries from the burst at once, the other 15 at 100 per second: the last ~150 ms later.
+    const lastRetry = Math.max(...[...times.values()].map((t) => t[1]!));
+    expect(lastRetry - started).toBeGreaterThanOrEqual(120);
+  });
+});

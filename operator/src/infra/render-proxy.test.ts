@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { unpackConfig, unpackSecrets } from '../../../proxy/src/config/delivery.ts';
+import { PROXY_CONFIG_VERSION, type ProxyConfig } from '../../../proxy/src/config/schema.ts';
+import { proxyName } from './names.ts';
+import { renderProxyInfra } from './render-proxy.ts';
+
+const config: ProxyConfig = {
+  version: PROXY_CONFIG_VERSION,
+  gateway: { namespace: 'team-a', name: 'gw' },
+  listeners: [{ name: 'team-a/gw/8080', port: 8080, protocol: 'HTTP', virtualHosts: [] }],
+  clusters: [],
+  aiBackends: [],
+  budgets: [],
+  guards: [],
+};
+const options = { image: 'sluice/proxy:test', replicas: 2, logLevel: 'info', adminPort: 9901 };
+const owner = { namespace: 'team-a', name: 'gw', uid: 'uid-1' };
+
+describe('renderProxyInfra', () => {
+  it('renders the same bytes for the same inputs, so a restarted operator changes nothing', () => {
+    const a = JSON.stringify(renderProxyInfra(owner, config, { 'team-a/key': { k: 'v' } }, options));
+    const b = JSON.stringify(
+      renderProxyInfra(owner, structuredClone(config), { 'team-a/key': { k: 'v' } }, options),
+    );
+    expect(a).toBe(b);
+  });
+
+  it('carries the config and credentials in a form the proxy unpacks back to the same values', () => {
+    const objects = renderProxyInfra(owner, config, { 'team-a/key': { 'api-key': 's3cret' } }, options);
+    const cm = objects.find((o) => o.kind === 'ConfigMap') as unknown as {
+      binaryData: Record<string, string>;
+    };
+    const secret = objects.find((o) => o.kind === 'Secret') as unknown as { data: Record<string, string> };
+    expect(unpackConfig(cm.binaryData)).toEqual(config);
+    expect(unpackSecrets(secret.data)).toEqual({ 'team-a/key': { 'api-key': 's3cret' } });
+    expect(JSON.stringify(cm)).not.toContain('s3cret');
+  });
+
+  it('keeps config changes out of the pod template (hot swap, no rollout)', () => {
+    const changed = {
+      ...config,
+      listeners: [{ ...config.listeners[0]!, virtualHosts: [{ hostname: '*', routes: [] }] }],
+    };
+    const template = (c: ProxyConfig) =>
+      JSON.stringify(
+        (
+          renderProxyInfra(owner, c, {}, options).find((o) => o.kind === 'Deployment') as unknown as {
+            spec: unknown;
+          }
+        ).spec,
+      );
+    expect(template(changed)).toBe(template(config));
+  });
+
+  it('cuts long Gateway names to valid object names that stay unique', () => {
+    const long = 'a'.repeat(80);
+    expect(proxyName(long).length).toBeLessThanOrEqual(52);
+    expect(proxyName(long)).not.toBe(proxyName(`${'a'.repeat(79)}b`));
+    expect(proxyName('short')).toBe('sluice-short');
+  });
+});

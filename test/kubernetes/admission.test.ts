@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
+import { installSluice } from '../cluster/install.ts';
+
+const backend = (spec: unknown) =>
+  stringify({
+    apiVersion: 'sluice.dev/v1alpha1',
+    kind: 'AIBackend',
+    metadata: { name: 'b', namespace: 'default' },
+    spec,
+  });
+const policy = (limits: unknown) =>
+  stringify({
+    apiVersion: 'sluice.dev/v1alpha1',
+    kind: 'TokenRateLimitPolicy',
+    metadata: { name: 'p', namespace: 'default' },
+    spec: { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'g' }], limits },
+  });
+const target = { name: 't', provider: 'OpenAI', endpoint: { url: 'http://127.0.0.1:9/v1' } };
+
+/** Bad manifests are refused by the API server at `kubectl apply`, with the field and the reason. */
+describe('CRD validation on a real API server (schema and CEL)', () => {
+  let cp: ControlPlane;
+  beforeAll(async () => {
+    cp = await startControlPlane();
+    installSluice(cp);
+  }, 180_000);
+  afterAll(async () => {
+    await cp?.stop();
+  });
+
+  const apply = (doc: string) => cp.tryKubectl(['apply', '-f', '-'], doc);
+
+  it('accepts a valid AIBackend and lists it with the printer columns and short name', () => {
+    expect(apply(backend({ targets: [target] })).code).toBe(0);
+    const table = cp.kubectl(['get', 'aib', '-n', 'default']);
+    expect(table).toMatch(/NAME\s+ACCEPTED\s+RESOLVEDREFS\s+AGE/);
+    expect(cp.kubectl(['get', 'sluice', '-n', 'default', '-o', 'name'])).toContain('aibackend.sluice.dev/b');
+  });
+
+  it.each([
+    [
+      'an unknown provider',
+      { targets: [{ ...target, provider: 'Bedrock2' }] },
+      /Unsupported value: "Bedrock2"/,
+    ],
+    [
+      'no targets',
+      { targets: [] },
+      /spec.targets: Invalid value: .*should have at least 1 items|must have at least 1 items/,
+    ],
+    ['a field that does not exist', { targets: [target], retries: 3 }, /unknown field "spec.retries"/],
+    [
+      'both url and serviceRef',
+      { targets: [{ ...target, endpoint: { url: 'http://x/v1', serviceRef: { name: 's', port: 80 } } }] },
+      /set exactly one of url, serviceRef/,
+    ],
+    [
+      'a path without serviceRef',
+      { targets: [{ ...target, endpoint: { url: 'http://x/v1', path: '/v1' } }] },
+      /path is only valid with serviceRef/,
+    ],
+    [
+      'a bad duration',
+      { targets: [target], timeouts: { request: '10 minutes' } },
+      /spec.timeouts.request: Invalid value/,
+    ],
+  ])('refuses an AIBackend with %s', (_what, spec, message) => {
+    const r = apply(backend(spec));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('refuses TokenRateLimitPolicy rules a schema alone cannot express (CEL and list maps)', () => {
+    const limit = { name: 'l', measure: 'TotalTokens', amount: 10, window: 'Minute' };
+    const ok = apply(policy([limit]));
+    expect(ok.stderr).toBe('');
+    const noHeader = apply(policy([{ ...limit, per: 'Header' }]));
+    expect(noHeader.stderr).toMatch(/perHeader is required with per: Header/);
+    const duplicate = apply(policy([limit, { ...limit, amount: 20 }]));
+    expect(duplicate.stderr).toMatch(/Duplicate value/);
+  });
+
+  it('refuses Gateway API objects the upstream CRDs refuse (their CEL rules are installed)', () => {
+    const r = apply(
+      stringify({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'r', namespace: 'default' },
+        spec: { rules: [{ matches: [{ path: { type: 'PathPrefix', value: 'no-slash' } }] }] },
+      }),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/value must be an absolute path|must begin with '\/'|Invalid value/);
+  });
+});
