@@ -229,6 +229,6 @@ function spawnSyncKubectl(
   args: string[],
   input?: string,
 ): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(bin, args, { input, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(bin, args, { input, encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28 });
   return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
