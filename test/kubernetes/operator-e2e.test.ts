@@ -1,16 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
-import { installSluice, REPO_ROOT } from '../cluster/install.ts';
+import { installSluice } from '../cluster/install.ts';
+import {
+  applyKubernetesSample,
+  SAMPLE_NAMESPACE as NS,
+  SAMPLE_PROXY as PROXY,
+  probeRoute,
+  servesProbe,
+  startSampleProxy,
+} from '../cluster/kubernetes-sample.ts';
 import { type SluiceProcess, startSluice, waitFor } from '../cluster/sluice-process.ts';
 import { standInForPods } from '../cluster/stand-in-pods.ts';
 import { type RunningFake, startFake } from '../support/fake-providers.ts';
 import { freePort } from '../support/ports.ts';
-
-const NS = 'sluice-demo';
-const PROXY = 'sluice-ai-gateway';
 
 type Condition = { type: string; status: string; reason: string; observedGeneration?: number };
 const cond = (conditions: Condition[] | undefined, type: string) => conditions?.find((c) => c.type === type);
@@ -24,6 +27,19 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
   let operatorArgs: string[];
   let operatorAdmin: number;
   const get = (args: string[]) => JSON.parse(cp.kubectl(['get', ...args, '-o', 'json']));
+  /** One chat completion through the proxy with the official SDK; returns the reply text. */
+  const ask = async (content: string) => {
+    const client = new OpenAI({
+      apiKey: 'client-key',
+      baseURL: `http://127.0.0.1:${listenerPort}/v1`,
+      maxRetries: 0,
+    });
+    const reply = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content }],
+    });
+    return reply.choices[0]?.message.content;
+  };
 
   beforeAll(async () => {
     cp = await startControlPlane();
@@ -31,12 +47,7 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
     fake = await startFake({ name: 'fake-openai' });
     listenerPort = await freePort();
     // The sample as a user applies it, pointed at the fake provider and a free port.
-    for (const file of ['00-namespace.yaml', '10-gateway.yaml', '20-ai.yaml']) {
-      const text = readFileSync(join(REPO_ROOT, 'samples', 'kubernetes', file), 'utf8')
-        .replace('port: 8080', `port: ${listenerPort}`)
-        .replace('https://api.openai.com/v1', `${fake.url}/v1`);
-      cp.kubectl(['apply', '-f', '-'], text);
-    }
+    applyKubernetesSample(cp, listenerPort, fake.url);
     // The operator runs with its own ServiceAccount's token: if its RBAC were short, this would fail.
     operatorAdmin = await freePort();
     operatorArgs = [
@@ -58,20 +69,7 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
       () => operator.output().slice(-3000),
     );
     // The proxy runs with the token of the ServiceAccount the operator made for it.
-    proxy = await startSluice(
-      [
-        'proxy',
-        '--kubeconfig',
-        cp.serviceAccountKubeconfig(NS, PROXY),
-        '--namespace',
-        NS,
-        '--config-map',
-        `${PROXY}-config`,
-        '--secret',
-        `${PROXY}-credentials`,
-      ],
-      await freePort(),
-    );
+    proxy = await startSampleProxy(cp);
   }, 180_000);
 
   afterAll(async () => {
@@ -164,16 +162,8 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
   });
 
   it('serves the official OpenAI SDK through the proxy with the key from the Secret', async () => {
-    const client = new OpenAI({
-      apiKey: 'client-key',
-      baseURL: `http://127.0.0.1:${listenerPort}/v1`,
-      maxRetries: 0,
-    });
-    const reply = await client.chat.completions.create({
-      model: 'gpt-4o-mini',
-      messages: [{ role: 'user', content: 'hello from kubernetes' }],
-    });
-    expect(reply.choices[0]?.message.content).toContain('fake-openai');
+    const reply = await ask('hello from kubernetes');
+    expect(reply).toContain('fake-openai');
     expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer sk-replace-me');
   });
 
@@ -193,51 +183,20 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
         'yaml',
       ]),
     );
-    const client = new OpenAI({
-      apiKey: 'client-key',
-      baseURL: `http://127.0.0.1:${listenerPort}/v1`,
-      maxRetries: 0,
-    });
     await waitFor(async () => {
-      await client.chat.completions.create({
-        model: 'gpt-4o-mini',
-        messages: [{ role: 'user', content: 'hi' }],
-      });
+      await ask('hi');
       return fake.requests.at(-1)?.headers.authorization === 'Bearer sk-rotated';
     }, 'the rotated key to reach the provider');
     expect(proxy.child.exitCode).toBeNull();
   });
 
   it('serves an HTTPRoute change in under a second: p50/p99 over 50 changes', async () => {
-    const probe = (n: number) => ({
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      metadata: { name: 'probe', namespace: NS },
-      spec: {
-        parentRefs: [{ name: 'ai-gateway' }],
-        rules: [
-          {
-            matches: [{ path: { type: 'Exact', value: '/probe' } }],
-            filters: [
-              {
-                type: 'RequestRedirect',
-                requestRedirect: { hostname: `change-${n}.example`, statusCode: 302 },
-              },
-            ],
-          },
-        ],
-      },
-    });
-    const served = async (n: number) => {
-      const res = await fetch(`http://127.0.0.1:${listenerPort}/probe`, { redirect: 'manual' });
-      await res.arrayBuffer();
-      return res.headers.get('location')?.includes(`change-${n}.example`) ?? false;
-    };
-    cp.kubectl(['apply', '-f', '-'], JSON.stringify(probe(0)));
+    const served = (n: number) => servesProbe(listenerPort, n);
+    cp.kubectl(['apply', '-f', '-'], probeRoute(0));
     await waitFor(() => served(0), 'the first probe route');
     const latencies: number[] = [];
     for (let n = 1; n <= 50; n++) {
-      const doc = JSON.stringify(probe(n));
+      const doc = probeRoute(n);
       // kubectl's own start-up (~200 ms) is part of what a user waits for, but not Sluice's work:
       // the clock starts when kubectl returns, that is when the API server has stored the change.
       cp.kubectl(['apply', '-f', '-'], doc);
@@ -286,16 +245,8 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
       status: 'False',
       reason: 'BackendNotFound',
     });
-    const client = new OpenAI({
-      apiKey: 'client-key',
-      baseURL: `http://127.0.0.1:${listenerPort}/v1`,
-      maxRetries: 0,
-    });
-    const reply = await client.chat.completions.create({
-      model: 'gpt-4o-mini',
-      messages: [{ role: 'user', content: 'still here?' }],
-    });
-    expect(reply.choices[0]?.message.content).toContain('fake-openai');
+    const reply = await ask('still here?');
+    expect(reply).toContain('fake-openai');
     expect(operator.child.exitCode).toBeNull();
   });
 
@@ -315,16 +266,8 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
       () => get(['configmap', `${PROXY}-config`, '-n', NS]).binaryData['config.json.gz'] === good,
       'the operator to repair the ConfigMap',
     );
-    const client = new OpenAI({
-      apiKey: 'client-key',
-      baseURL: `http://127.0.0.1:${listenerPort}/v1`,
-      maxRetries: 0,
-    });
-    const reply = await client.chat.completions.create({
-      model: 'gpt-4o-mini',
-      messages: [{ role: 'user', content: 'ok?' }],
-    });
-    expect(reply.choices[0]?.message.content).toContain('fake-openai');
+    const reply = await ask('ok?');
+    expect(reply).toContain('fake-openai');
     await waitFor(() => proxy.output().includes('is not gzip'), 'the proxy to log the rejected config');
   });
 

@@ -1,15 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
-import { installSluice, REPO_ROOT } from '../cluster/install.ts';
+import { installSluice } from '../cluster/install.ts';
+import {
+  applyKubernetesSample,
+  SAMPLE_NAMESPACE as NS,
+  SAMPLE_PROXY as PROXY,
+  probeRoute,
+  servesProbe,
+  startSampleProxy,
+} from '../cluster/kubernetes-sample.ts';
 import { type SluiceProcess, startSluice, waitFor } from '../cluster/sluice-process.ts';
 import { type RunningFake, startFake } from '../support/fake-providers.ts';
 import { freePort } from '../support/ports.ts';
-
-const NS = 'sluice-demo';
-const PROXY = 'sluice-ai-gateway';
 
 async function metric(adminPort: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
@@ -25,28 +28,7 @@ describe('operator and proxy resilience on a real API server', () => {
   let listenerPort: number;
   const operators: { proc: SluiceProcess; admin: number }[] = [];
 
-  const redirectRoute = (n: number) =>
-    JSON.stringify({
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      metadata: { name: 'probe', namespace: NS },
-      spec: {
-        parentRefs: [{ name: 'ai-gateway' }],
-        rules: [
-          {
-            matches: [{ path: { type: 'Exact', value: '/probe' } }],
-            filters: [
-              { type: 'RequestRedirect', requestRedirect: { hostname: `v${n}.example`, statusCode: 302 } },
-            ],
-          },
-        ],
-      },
-    });
-  const serves = async (n: number) => {
-    const res = await fetch(`http://127.0.0.1:${listenerPort}/probe`, { redirect: 'manual' });
-    await res.arrayBuffer();
-    return res.headers.get('location')?.includes(`v${n}.example`) ?? false;
-  };
+  const serves = (n: number) => servesProbe(listenerPort, n);
   const lease = () =>
     JSON.parse(cp.kubectl(['get', 'lease', 'sluice-operator', '-n', 'sluice-system', '-o', 'json']));
 
@@ -55,13 +37,7 @@ describe('operator and proxy resilience on a real API server', () => {
     installSluice(cp);
     fake = await startFake({ name: 'fake-openai' });
     listenerPort = await freePort();
-    for (const file of ['00-namespace.yaml', '10-gateway.yaml', '20-ai.yaml'])
-      cp.kubectl(
-        ['apply', '-f', '-'],
-        readFileSync(join(REPO_ROOT, 'samples', 'kubernetes', file), 'utf8')
-          .replace('port: 8080', `port: ${listenerPort}`)
-          .replace('https://api.openai.com/v1', `${fake.url}/v1`),
-      );
+    applyKubernetesSample(cp, listenerPort, fake.url);
     const kubeconfig = cp.serviceAccountKubeconfig('sluice-system', 'sluice-operator');
     for (let i = 0; i < 2; i++) {
       const admin = await freePort();
@@ -72,20 +48,7 @@ describe('operator and proxy resilience on a real API server', () => {
       () => cp.tryKubectl(['get', 'configmap', `${PROXY}-config`, '-n', NS]).code === 0,
       'the proxy ConfigMap',
     );
-    proxy = await startSluice(
-      [
-        'proxy',
-        '--kubeconfig',
-        cp.serviceAccountKubeconfig(NS, PROXY),
-        '--namespace',
-        NS,
-        '--config-map',
-        `${PROXY}-config`,
-        '--secret',
-        `${PROXY}-credentials`,
-      ],
-      await freePort(),
-    );
+    proxy = await startSampleProxy(cp);
   }, 180_000);
 
   afterAll(async () => {
@@ -112,7 +75,7 @@ describe('operator and proxy resilience on a real API server', () => {
     const transitions = lease().spec.leaseTransitions ?? 0;
 
     await leader.proc.stop(true);
-    cp.kubectl(['apply', '-f', '-'], redirectRoute(1));
+    cp.kubectl(['apply', '-f', '-'], probeRoute(1));
     await waitFor(
       () => serves(1),
       'the standby to take over and publish the change',
@@ -150,7 +113,7 @@ describe('operator and proxy resilience on a real API server', () => {
         })
       ).choices[0]?.message.content;
     await cp.restartApiServer();
-    cp.kubectl(['apply', '-f', '-'], redirectRoute(2));
+    cp.kubectl(['apply', '-f', '-'], probeRoute(2));
     await waitFor(
       () => serves(2),
       'a change right after an API server restart',
@@ -163,7 +126,7 @@ describe('operator and proxy resilience on a real API server', () => {
     await new Promise((r) => setTimeout(r, 2000));
     expect(await ask()).toContain('fake-openai');
     await cp.startApiServer();
-    cp.kubectl(['apply', '-f', '-'], redirectRoute(3));
+    cp.kubectl(['apply', '-f', '-'], probeRoute(3));
     await waitFor(
       () => serves(3),
       'a change after the API server came back',

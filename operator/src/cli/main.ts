@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { type Logger, pino } from 'pino';
 import { runKubernetesProxy } from '../../../proxy/src/kubernetes/run-kubernetes-proxy.ts';
+import type { ProxyHostOptions } from '../../../proxy/src/runtime/proxy-host.ts';
 import { runOperator } from '../controller/run-operator.ts';
 import { formatProviderError, loadDirectory } from '../provider/file/load-directory.ts';
 import { runStandalone } from '../standalone/run-standalone.ts';
@@ -37,6 +38,18 @@ async function main(): Promise<number> {
   }
 }
 
+/** What every command that serves traffic (standalone, proxy) takes from its flags. */
+function proxyHostOptions(flags: Flags, logger: Logger): ProxyHostOptions {
+  return {
+    bindAddress: flags['bind-address']!,
+    adminPort: intFlag(flags, 'admin-port'),
+    maxHeaderBytes: intFlag(flags, 'max-header-bytes'),
+    maxBodyBytes: intFlag(flags, 'max-body-bytes'),
+    redisUrl: flags['redis-url'],
+    logger,
+  };
+}
+
 function requireDir(flags: Flags): string {
   if (!flags.file) throw new Error('-f/--file DIR is required');
   return flags.file;
@@ -48,16 +61,9 @@ async function standalone(flags: Flags): Promise<number> {
     dir: requireDir(flags),
     gateway: flags.gateway,
     controllerName: flags['controller-name']!,
-    bindAddress: flags['bind-address']!,
-    adminPort: intFlag(flags, 'admin-port'),
-    maxHeaderBytes: intFlag(flags, 'max-header-bytes'),
-    maxBodyBytes: intFlag(flags, 'max-body-bytes'),
-    redisUrl: flags['redis-url'],
-    logger,
+    ...proxyHostOptions(flags, logger),
   });
-  await untilSignal(logger);
-  await instance.close();
-  return 0;
+  return serveUntilSignal(logger, instance);
 }
 
 async function operator(flags: Flags): Promise<number> {
@@ -88,9 +94,7 @@ async function operator(flags: Flags): Promise<number> {
       process.exit(1);
     },
   });
-  await untilSignal(logger);
-  await instance.close();
-  return 0;
+  return serveUntilSignal(logger, instance);
 }
 
 async function proxy(flags: Flags): Promise<number> {
@@ -101,21 +105,14 @@ async function proxy(flags: Flags): Promise<number> {
     namespace: flags.namespace!,
     configMap: flags['config-map'],
     secret: flags.secret,
-    bindAddress: flags['bind-address']!,
-    adminPort: intFlag(flags, 'admin-port'),
-    maxHeaderBytes: intFlag(flags, 'max-header-bytes'),
-    maxBodyBytes: intFlag(flags, 'max-body-bytes'),
-    redisUrl: flags['redis-url'],
-    logger,
+    ...proxyHostOptions(flags, logger),
   });
-  await untilSignal(logger);
-  await instance.close();
-  return 0;
+  return serveUntilSignal(logger, instance);
 }
 
-/** Resolves on SIGTERM or SIGINT; callers then drain and close. */
-function untilSignal(logger: Logger): Promise<void> {
-  return new Promise<void>((resolve) => {
+/** Runs until SIGTERM or SIGINT, then drains and closes: how every long-running command ends. */
+async function serveUntilSignal(logger: Logger, instance: { close(): Promise<void> }): Promise<number> {
+  await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'draining and shutting down');
       resolve();
@@ -123,6 +120,8 @@ function untilSignal(logger: Logger): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  await instance.close();
+  return 0;
 }
 
 async function translateCommand(flags: Flags): Promise<number> {

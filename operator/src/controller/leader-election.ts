@@ -113,19 +113,10 @@ export class LeaderElector {
     const ours = holder === this.#o.identity;
     if (!ours && holder && renewed + duration > now.getTime()) return false;
     try {
-      await this.#rest.request('PUT', `${this.#path}/${this.#o.name}`, {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: {
-          name: this.#o.name,
-          namespace: this.#o.namespace,
-          resourceVersion: lease.metadata.resourceVersion,
-        },
-        spec: {
-          ...spec,
-          acquireTime: ours ? lease.spec.acquireTime : microTime(now),
-          leaseTransitions: (lease.spec.leaseTransitions ?? 0) + (ours ? 0 : 1),
-        },
+      await this.#replace(lease, {
+        ...spec,
+        acquireTime: ours ? lease.spec.acquireTime : microTime(now),
+        leaseTransitions: (lease.spec.leaseTransitions ?? 0) + (ours ? 0 : 1),
       });
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 409) return false;
@@ -133,6 +124,20 @@ export class LeaderElector {
     }
     this.#lastRenew = Date.now();
     return true;
+  }
+
+  /** Replaces the Lease only if nobody changed it since `lease` was read (409 otherwise). */
+  #replace(lease: Lease, spec: Lease['spec']): Promise<unknown> {
+    return this.#rest.request('PUT', `${this.#path}/${this.#o.name}`, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name: this.#o.name,
+        namespace: this.#o.namespace,
+        resourceVersion: lease.metadata.resourceVersion,
+      },
+      spec,
+    });
   }
 
   /** Stops renewing and hands the lease back so a standby takes over at once, not after expiry. */
@@ -144,15 +149,11 @@ export class LeaderElector {
     try {
       const lease = await this.#rest.request<Lease>('GET', `${this.#path}/${this.#o.name}`);
       if (lease.spec.holderIdentity !== this.#o.identity) return;
-      await this.#rest.request('PUT', `${this.#path}/${this.#o.name}`, {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: {
-          name: this.#o.name,
-          namespace: this.#o.namespace,
-          resourceVersion: lease.metadata.resourceVersion,
-        },
-        spec: { ...lease.spec, holderIdentity: null, renewTime: null, leaseDurationSeconds: 1 },
+      await this.#replace(lease, {
+        ...lease.spec,
+        holderIdentity: null,
+        renewTime: null,
+        leaseDurationSeconds: 1,
       });
     } catch (err) {
       this.#logger.warn({ err: (err as Error).message }, 'could not release the lease');

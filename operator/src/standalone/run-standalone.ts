@@ -1,24 +1,15 @@
-import type { Logger } from 'pino';
-import { buildAdminServer } from '../../../proxy/src/admin/build-admin-server.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
-import { ProxyMetrics } from '../../../proxy/src/metrics/proxy-metrics.ts';
-import { ProxyRuntime } from '../../../proxy/src/runtime/proxy-runtime.ts';
+import { type ProxyHostOptions, startProxyHost } from '../../../proxy/src/runtime/proxy-host.ts';
 import type { SecretData } from '../../../proxy/src/secrets/secret-store.ts';
 import { watchDirectory } from '../provider/file/watch-directory.ts';
 import { logStatuses } from '../status/log-sink.ts';
 import { secretDataFor } from './secret-data.ts';
 import { pickGatewayConfig, translateDirectory } from './snapshot-to-config.ts';
 
-export interface StandaloneOptions {
+export interface StandaloneOptions extends ProxyHostOptions {
   dir: string;
   gateway: string | undefined;
   controllerName: string;
-  bindAddress: string;
-  adminPort: number;
-  maxHeaderBytes: number;
-  maxBodyBytes: number;
-  redisUrl?: string | undefined;
-  logger: Logger;
 }
 
 export interface Standalone {
@@ -33,23 +24,8 @@ export interface Standalone {
  */
 export async function runStandalone(options: StandaloneOptions): Promise<Standalone> {
   const { logger } = options;
-  const metrics = new ProxyMetrics();
-  const runtime = new ProxyRuntime({
-    logger,
-    metrics,
-    bindAddress: options.bindAddress,
-    maxHeaderBytes: options.maxHeaderBytes,
-    maxBodyBytes: options.maxBodyBytes,
-    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
-  });
-  // The last error reading or translating the directory, shown by /readyz next to the proxy's own.
-  let sourceError: string | null = null;
-  const admin = buildAdminServer(
-    metrics,
-    () => ({ ready: runtime.ready, detail: { ...runtime.readinessDetail(), sourceError } }),
-    logger,
-  );
-  await admin.listen({ port: options.adminPort, host: options.bindAddress });
+  const host = await startProxyHost(options);
+  const { runtime } = host;
 
   const reload = async (): Promise<void> => {
     let config: ProxyConfig;
@@ -59,14 +35,9 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
       logStatuses(logger, result.statuses);
       config = pickGatewayConfig(result.configs, options.gateway);
       secrets = secretDataFor(config, resources);
-      sourceError = null;
+      host.sourceOk();
     } catch (err) {
-      sourceError = (err as Error).message;
-      metrics.configReloads.labels('failure').inc();
-      logger.error(
-        { dir: options.dir, err: (err as Error).message },
-        'configuration rejected, keeping last good config',
-      );
+      host.sourceFailed((err as Error).message, { dir: options.dir });
       return;
     }
     await runtime.apply(config, secrets);
@@ -86,8 +57,7 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
     close: async () => {
       watcher.close();
       await running;
-      await runtime.close();
-      await admin.close();
+      await host.close();
     },
   };
 }

@@ -1,24 +1,16 @@
-import type { Logger } from 'pino';
-import { buildAdminServer } from '../admin/build-admin-server.ts';
 import { unpackConfig, unpackSecrets } from '../config/delivery.ts';
-import { ProxyMetrics } from '../metrics/proxy-metrics.ts';
-import { ProxyRuntime } from '../runtime/proxy-runtime.ts';
+import { type ProxyHostOptions, startProxyHost } from '../runtime/proxy-host.ts';
+import type { ProxyRuntime } from '../runtime/proxy-runtime.ts';
 import type { SecretData } from '../secrets/secret-store.ts';
 import { KubeRest, loadKubeConfig } from './kube-rest.ts';
 import { type NamedObject, watchNamedObject } from './watch-object.ts';
 
-export interface KubernetesProxyOptions {
+export interface KubernetesProxyOptions extends ProxyHostOptions {
   /** Path of a kubeconfig; unset: the pod's service account. */
   kubeconfig: string | undefined;
   namespace: string;
   configMap: string;
   secret: string;
-  bindAddress: string;
-  adminPort: number;
-  maxHeaderBytes: number;
-  maxBodyBytes: number;
-  redisUrl?: string | undefined;
-  logger: Logger;
 }
 
 export interface KubernetesProxy {
@@ -33,24 +25,10 @@ export interface KubernetesProxy {
  * same way (metric, log, /readyz detail), never half-applied.
  */
 export async function runKubernetesProxy(options: KubernetesProxyOptions): Promise<KubernetesProxy> {
-  const { logger } = options;
-  const metrics = new ProxyMetrics();
-  const runtime = new ProxyRuntime({
-    logger,
-    metrics,
-    bindAddress: options.bindAddress,
-    maxHeaderBytes: options.maxHeaderBytes,
-    maxBodyBytes: options.maxBodyBytes,
-    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
-  });
-  let sourceError: string | null =
-    `waiting for ConfigMap ${options.configMap} and Secret ${options.secret} in ${options.namespace}`;
-  const admin = buildAdminServer(
-    metrics,
-    () => ({ ready: runtime.ready, detail: { ...runtime.readinessDetail(), sourceError } }),
-    logger,
+  const host = await startProxyHost(
+    options,
+    `waiting for ConfigMap ${options.configMap} and Secret ${options.secret} in ${options.namespace}`,
   );
-  await admin.listen({ port: options.adminPort, host: options.bindAddress });
 
   const rest = new KubeRest(loadKubeConfig(options.kubeconfig));
   let configMap: NamedObject | undefined;
@@ -63,17 +41,12 @@ export async function runKubernetesProxy(options: KubernetesProxyOptions): Promi
     try {
       doc = unpackConfig(configMap.binaryData as Record<string, string> | undefined);
       secrets = unpackSecrets(secret.data as Record<string, string> | undefined);
-      sourceError = null;
+      host.sourceOk();
     } catch (err) {
-      sourceError = (err as Error).message;
-      metrics.configReloads.labels('failure').inc();
-      logger.error(
-        { configMap: options.configMap, err: sourceError },
-        'configuration rejected, keeping last good config',
-      );
+      host.sourceFailed((err as Error).message, { configMap: `${options.namespace}/${options.configMap}` });
       return;
     }
-    void runtime.apply(doc, secrets);
+    void host.runtime.apply(doc, secrets);
   };
   const base = `/api/v1/namespaces/${options.namespace}`;
   const watches = [
@@ -87,7 +60,7 @@ export async function runKubernetesProxy(options: KubernetesProxyOptions): Promi
         configMap = obj;
         publish();
       },
-      logger,
+      options.logger,
     ),
     watchNamedObject(
       rest,
@@ -98,15 +71,14 @@ export async function runKubernetesProxy(options: KubernetesProxyOptions): Promi
         secret = obj;
         publish();
       },
-      logger,
+      options.logger,
     ),
   ];
   return {
-    runtime,
+    runtime: host.runtime,
     close: async () => {
       await Promise.all(watches.map((w) => w.stop()));
-      await runtime.close();
-      await admin.close();
+      await host.close();
       await rest.close();
     },
   };

@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import { buildAdminServer } from '../admin/build-admin-server.ts';
+import { ProxyMetrics } from '../metrics/proxy-metrics.ts';
+import { ProxyRuntime } from './proxy-runtime.ts';
+
+export interface ProxyHostOptions {
+  bindAddress: string;
+  adminPort: number;
+  maxHeaderBytes: number;
+  maxBodyBytes: number;
+  redisUrl?: string | undefined;
+  logger: Logger;
+}
+
+/**
+ * A proxy runtime with its admin port, whatever feeds it configs (a YAML directory, a ConfigMap).
+ * The feeder reports its own trouble with `sourceFailed`: /readyz shows it next to the runtime's last
+ * error, and the reload-failure metric counts it, while the last good config keeps serving.
+ */
+export interface ProxyHost {
+  runtime: ProxyRuntime;
+  metrics: ProxyMetrics;
+  /** `where` (file directory, ConfigMap) goes to the log line, not into /readyz. */
+  sourceFailed(message: string, where?: Record<string, string>): void;
+  sourceOk(): void;
+  close(): Promise<void>;
+}
+
+export async function startProxyHost(
+  options: ProxyHostOptions,
+  initialSourceError: string | null = null,
+): Promise<ProxyHost> {
+  const { logger } = options;
+  const metrics = new ProxyMetrics();
+  const runtime = new ProxyRuntime({
+    logger,
+    metrics,
+    bindAddress: options.bindAddress,
+    maxHeaderBytes: options.maxHeaderBytes,
+    maxBodyBytes: options.maxBodyBytes,
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+  });
+  let sourceError = initialSourceError;
+  const admin = buildAdminServer(
+    metrics,
+    () => ({ ready: runtime.ready, detail: { ...runtime.readinessDetail(), sourceError } }),
+    logger,
+  );
+  await admin.listen({ port: options.adminPort, host: options.bindAddress });
+  return {
+    runtime,
+    metrics,
+    sourceFailed(message, where = {}) {
+      sourceError = message;
+      metrics.configReloads.labels('failure').inc();
+      logger.error({ ...where, err: message }, 'configuration rejected, keeping last good config');
+    },
+    sourceOk() {
+      sourceError = null;
+    },
+    close: async () => {
+      await runtime.close();
+      await admin.close();
+    },
+  };
+}
