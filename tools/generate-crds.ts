@@ -1,11 +1,12 @@
 /**
- * Writes crds/<group>_<plural>.yaml from the TypeBox schemas (`npm run generate:crds`); a test fails
- * when the checked-in files differ from what this would write.
+ * Writes crds/<group>_<plural>.yaml, and the same files into the Helm chart's crds/, from the TypeBox
+ * schemas (`npm run generate:crds`); a test fails when the checked-in files differ from these.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderCrdFiles } from '../operator/src/crds/render-crd-files.ts';
+import { CRD_DIRS, renderCrdFiles } from '../operator/src/crds/render-crd-files.ts';
 
-const dir = join(import.meta.dirname, '..', 'crds');
-for (const [file, text] of renderCrdFiles()) writeFileSync(join(dir, file), text);
-process.stdout.write(`wrote ${renderCrdFiles().size} CRDs to crds/\n`);
+for (const dir of CRD_DIRS)
+  for (const [file, text] of renderCrdFiles())
+    writeFileSync(join(import.meta.dirname, '..', dir, file), text);
+process.stdout.write(`wrote ${renderCrdFiles().size} CRDs to ${CRD_DIRS.join(' and ')}\n`);

@@ -9,7 +9,7 @@ export function installSluice(cp: ControlPlane): void {
   cp.kubectl(['apply', '--server-side', '-f', join(ROOT, 'crds')]);
   cp.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
   cp.kubectl(['apply', '-f', join(ROOT, 'deploy', 'operator', '00-namespace.yaml')]);
-  cp.kubectl(['apply', '-f', join(ROOT, 'deploy', 'operator', '10-rbac.yaml')]);
+  cp.kubectl(['apply', '-f', join(ROOT, 'deploy', 'operator', '10-operator.yaml')]);
 }
 
 export const REPO_ROOT = ROOT;

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Installs what the test suite runs for real when it is missing: Redis and openssl from Debian (needs
-# root for apt-get; without it, prints how to install and fails so no test silently skips), and the
-# Kubernetes control plane built from Go modules into a cache (a few minutes the first time only).
+# Installs what the test suite runs for real when it is missing: Redis, Prometheus and openssl from
+# Debian (needs root for apt-get; without it, prints how to install and fails so no test silently
+# skips), and the Kubernetes control plane and helm built from Go modules into a cache (a few
+# minutes the first time only).
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "tests need ${missing[*]}: run 'apt-get install -y ${missing[*]}' as root" >&2
     exit 1
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 bash "$(dirname "$0")/../cluster/build-binaries.sh" >/dev/null
+bash "$(dirname "$0")/../cluster/build-helm.sh" >/dev/null

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderCrdFiles } from './render-crd-files.ts';
+import { CRD_DIRS, renderCrdFiles } from './render-crd-files.ts';
 
 describe('generated CRDs', () => {
   it('crds/ holds exactly what `npm run generate:crds` writes (regenerate after changing a schema)', () => {

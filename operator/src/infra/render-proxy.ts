@@ -181,7 +181,11 @@ export function renderProxyInfra(
       spec: {
         type: 'LoadBalancer',
         selector,
-        ports: ports.map((p) => ({ name: `listener-${p}`, port: p, targetPort: p, protocol: 'TCP' })),
+        // The admin port too: Prometheus (the chart's ServiceMonitor) scrapes /metrics through it.
+        ports: [
+          ...ports.map((p) => ({ name: `listener-${p}`, port: p, targetPort: p, protocol: 'TCP' })),
+          { name: 'admin', port: options.adminPort, targetPort: 'admin', protocol: 'TCP' },
+        ],
       },
     },
     {
