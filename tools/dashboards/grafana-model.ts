@@ -24,6 +24,7 @@ export interface DashboardSpec {
   panels: PanelSpec[];
 }
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variable syntax, resolved by Grafana.
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 
 export function dashboardJson(spec: DashboardSpec): object {
