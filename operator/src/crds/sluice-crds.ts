@@ -5,17 +5,23 @@ import {
   SLUICE_GROUP,
   TokenRateLimitPolicySchema,
 } from '../resources/sluice-api.ts';
+import { FIELD_DOCS } from './field-docs.ts';
 import { type OpenApiSchema, toOpenApi } from './openapi-schema.ts';
+import { schemaFields } from './schema-fields.ts';
 
-interface CrdSource {
+export interface CrdSource {
   kind: string;
   plural: string;
   shortNames: string[];
   schema: TSchema;
   description: string;
+  /** What its status conditions say (docs). */
+  status: string;
+  /** Samples that use it (docs). */
+  samples: string[];
 }
 
-const SOURCES: CrdSource[] = [
+export const CRD_SOURCES: CrdSource[] = [
   {
     kind: 'AIBackend',
     plural: 'aibackends',
@@ -23,6 +29,13 @@ const SOURCES: CrdSource[] = [
     schema: AIBackendSchema,
     description:
       'A logical model endpoint: provider targets by priority and weight, with failover, pricing and timeouts.',
+    status:
+      '`Accepted` (True with how many targets are usable; False/`NoUsableTargets` when none is) and `ResolvedRefs` (False/`InvalidTargets` naming each target whose Service or credentials Secret is missing).',
+    samples: [
+      'samples/quickstart/ai.yaml',
+      'samples/failover/failover.yaml',
+      'samples/model-routing/model-routing.yaml',
+    ],
   },
   {
     kind: 'PromptGuard',
@@ -31,6 +44,9 @@ const SOURCES: CrdSource[] = [
     schema: PromptGuardSchema,
     description:
       'Prompt safety checks (PII detectors, regexes, deny-lists, webhooks, moderation) for routes.',
+    status:
+      '`Accepted` (False/`Invalid` for a pattern prone to catastrophic backtracking or a missing moderation AIBackend; False/`TargetNotFound` naming targets that do not exist).',
+    samples: ['samples/prompt-guard/pii.yaml'],
   },
   {
     kind: 'TokenRateLimitPolicy',
@@ -38,6 +54,9 @@ const SOURCES: CrdSource[] = [
     shortNames: ['trlp'],
     schema: TokenRateLimitPolicySchema,
     description: 'Token and USD budgets per window, keyed by consumer, team, header or model.',
+    status:
+      '`Accepted` (False/`TargetNotFound` naming targets that do not exist) and `ResolvedRefs` (False/`InvalidAPIKeySecrets` when an API-key Secret is missing or lacks api-key, consumer or team).',
+    samples: ['samples/budgets/budgets.yaml'],
   },
 ];
 
@@ -73,8 +92,16 @@ const condition = (type: string) => ({
 
 /** The CustomResourceDefinitions of group sluice.dev, generated from the schemas the code validates with. */
 export function sluiceCrds(): object[] {
-  return SOURCES.map((src) => {
+  return CRD_SOURCES.map((src) => {
     const spec = toOpenApi((src.schema as unknown as { properties: { spec: TSchema } }).properties.spec);
+    const docs = FIELD_DOCS[src.kind] ?? {};
+    // Descriptions for `kubectl explain` and defaults the API server fills in, from the one table.
+    for (const field of schemaFields(spec, 'spec')) {
+      const doc = docs[field.path];
+      if (!doc) continue;
+      field.schema.description = doc.doc;
+      if (doc.default !== undefined) field.schema.default = doc.default;
+    }
     return {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
