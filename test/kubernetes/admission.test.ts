@@ -42,7 +42,11 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
   it('fills in the documented defaults, so what kubectl shows is what the proxy does', () => {
     expect(apply(backend({ targets: [{ ...target, anthropic: {} }], timeouts: {}, retry: {} })).code).toBe(0);
     const stored = JSON.parse(cp.kubectl(['get', 'aibackend', 'b', '-n', 'default', '-o', 'json']));
-    expect(stored.spec.targets[0]).toMatchObject({ priority: 0, weight: 1, anthropic: { version: '2023-06-01', defaultMaxTokens: 4096 } });
+    expect(stored.spec.targets[0]).toMatchObject({
+      priority: 0,
+      weight: 1,
+      anthropic: { version: '2023-06-01', defaultMaxTokens: 4096 },
+    });
     expect(stored.spec).toMatchObject({ timeouts: { request: '300s' }, retry: { attempts: 3 } });
     expect(cp.kubectl(['explain', 'aibackend.spec.targets.priority'])).toContain('Failover order');
   });
