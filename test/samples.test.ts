@@ -46,7 +46,7 @@ describe('samples/', () => {
     for (const dir of dirs) {
       const { resources, errors } = await loadDirectory(join(SAMPLES, dir));
       expect(errors, dir).toEqual([]);
-      const { statuses } = translate(resources, { controllerName: CONTROLLER });
+      const { statuses } = translate(resources, { controllerName: CONTROLLER, now: Date.now() });
       const rejected = statuses.flatMap((s) => {
         const conditions =
           'conditions' in s.status
@@ -134,7 +134,7 @@ describe('samples/', () => {
       await gw.write('cross-namespace.yaml', withoutGrant);
       await expect(chat(gw)).rejects.toMatchObject({ status: 500 });
       const { resources } = await loadDirectory(gw.dir);
-      const route = translate(resources, { controllerName: CONTROLLER }).statuses.find(
+      const route = translate(resources, { controllerName: CONTROLLER, now: Date.now() }).statuses.find(
         (s) => s.kind === 'HTTPRoute',
       );
       expect(JSON.stringify(route)).toContain('RefNotPermitted');

@@ -141,7 +141,7 @@ export class GatewayController {
     if (!this.#memo || this.#memo.version !== this.#cache.version) {
       const version = this.#cache.version;
       const resources = this.#cache.snapshot();
-      const result = translate(resources, { controllerName: this.#o.controllerName });
+      const result = translate(resources, { controllerName: this.#o.controllerName, now: Date.now() });
       this.#metrics.translations.inc();
       this.#memo = { version, resources, result };
     }

@@ -32,11 +32,26 @@ export const GatewayClassSchema = T.Object({
 
 const RouteGroupKind = T.Object({ group: T.Optional(Group), kind: Kind });
 
+/** A reference to a certificate: a kubernetes.io/tls Secret (group "" and kind Secret by default). */
+const SecretObjectRef = T.Object({
+  group: T.Optional(Group),
+  kind: T.Optional(Kind),
+  name: ObjectName,
+  namespace: T.Optional(ObjectName),
+});
+
 export const ListenerSchema = T.Object({
   name: SectionName,
   hostname: T.Optional(Hostname),
   port: Port,
   protocol: T.String({ minLength: 1, maxLength: 255 }),
+  tls: T.Optional(
+    T.Object({
+      mode: T.Optional(T.Union([T.Literal('Terminate'), T.Literal('Passthrough')])),
+      certificateRefs: T.Optional(T.Array(SecretObjectRef, { maxItems: 64 })),
+      options: T.Optional(T.Record(T.String(), T.String())),
+    }),
+  ),
   allowedRoutes: T.Optional(
     T.Object({
       namespaces: T.Optional(
@@ -206,4 +221,5 @@ export type HTTPRouteRule = Static<typeof RouteRuleSchema>;
 export type HTTPRouteFilter = Static<typeof RouteFilterSchema>;
 export type ReferenceGrant = Static<typeof ReferenceGrantSchema>;
 export type ParentReference = Static<typeof ParentRef>;
+export type SecretObjectReference = Static<typeof SecretObjectRef>;
 export type BackendObjectReference = Static<typeof BackendObjectRef>;

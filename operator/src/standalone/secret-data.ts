@@ -4,7 +4,7 @@ import { secretValues } from '../resources/core.ts';
 import type { Resources } from '../resources/snapshot.ts';
 
 /**
- * The secret values a config names, and only those: delivered to the proxy beside the config (in
+ * The secret values a config names (provider keys, API keys, listener certificates), and only those: delivered to the proxy beside the config (in
  * Kubernetes, as the Gateway's own Secret), never inside it.
  */
 export function secretDataFor(config: ProxyConfig, resources: Resources): SecretData {
@@ -13,6 +13,7 @@ export function secretDataFor(config: ProxyConfig, resources: Resources): Secret
       b.targets.flatMap((t) => (t.credentials ? [t.credentials.secret] : [])),
     ),
     ...(config.identity?.apiKeys ?? []).map((k) => k.credentials.secret),
+    ...config.listeners.flatMap((l) => (l.tls?.certificates ?? []).flatMap((c) => c.secrets)),
   ]);
   const out: Record<string, Record<string, string>> = {};
   for (const s of resources.secrets) {

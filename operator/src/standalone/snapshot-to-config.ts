@@ -13,7 +13,7 @@ export interface DirectoryTranslation {
 export async function translateDirectory(dir: string, controllerName: string): Promise<DirectoryTranslation> {
   const { resources, errors, objectCount } = await loadDirectory(dir);
   if (errors.length > 0) throw new Error(errors.map(formatProviderError).join('\n'));
-  return { resources, result: translate(resources, { controllerName }), objectCount };
+  return { resources, result: translate(resources, { controllerName, now: Date.now() }), objectCount };
 }
 
 /** The one Gateway standalone mode serves: the one named, or the only one there is. */

@@ -1,10 +1,14 @@
 import { GATEWAY_GROUP, type Gateway, type GatewayListener } from '../resources/gateway-api.ts';
+import type { CertificateResolver } from './certificates.ts';
 import { type Condition, condition } from './conditions.ts';
 import type { RouteGroupKind } from './status.ts';
 
 /** Listener protocols the data plane serves today. */
-const SUPPORTED_PROTOCOLS = new Set(['HTTP']);
-const ROUTE_KINDS_BY_PROTOCOL: Record<string, readonly string[]> = { HTTP: ['HTTPRoute'] };
+const SUPPORTED_PROTOCOLS = new Set(['HTTP', 'HTTPS']);
+const ROUTE_KINDS_BY_PROTOCOL: Record<string, readonly string[]> = {
+  HTTP: ['HTTPRoute'],
+  HTTPS: ['HTTPRoute'],
+};
 
 export interface ListenerInfo {
   spec: GatewayListener;
@@ -13,10 +17,15 @@ export interface ListenerInfo {
   supportedKinds: RouteGroupKind[];
   attachedRoutes: number;
   conditions: Condition[];
+  /** HTTPS: the certificate Secrets (`namespace/name`) that resolved, in certificateRefs order. */
+  certificates: string[];
 }
 
-/** Validates each listener of a Gateway: protocol, route kinds, and conflicts on shared ports. */
-export function analyzeListeners(gateway: Gateway): ListenerInfo[] {
+/**
+ * Validates each listener of a Gateway: protocol, route kinds, conflicts on shared ports and, for
+ * HTTPS, its certificate references.
+ */
+export function analyzeListeners(gateway: Gateway, certificates: CertificateResolver): ListenerInfo[] {
   const generation = gateway.metadata.generation;
   const listeners = gateway.spec.listeners;
   const conflicts = findConflicts(listeners);
@@ -38,8 +47,11 @@ export function analyzeListeners(gateway: Gateway): ListenerInfo[] {
     }
     if (!protocolOk) invalidKinds = [];
     const conflict = conflicts.get(l.name);
+    const tls = l.protocol === 'HTTPS' ? checkTls(gateway, l, certificates) : undefined;
     const conditions: Condition[] = [];
-    if (!protocolOk) {
+    if (tls?.unsupported) {
+      conditions.push(condition('Accepted', false, 'UnsupportedValue', tls.unsupported, generation));
+    } else if (!protocolOk) {
       conditions.push(
         condition(
           'Accepted',
@@ -68,16 +80,51 @@ export function analyzeListeners(gateway: Gateway): ListenerInfo[] {
             `unsupported route kinds: ${invalidKinds.join(', ')}`,
             generation,
           )
-        : condition('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved', generation),
+        : tls?.problem
+          ? condition('ResolvedRefs', false, tls.problem.reason, tls.problem.message, generation)
+          : condition('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved', generation),
     );
-    const valid = protocolOk && !conflict && supportedKinds.length > 0;
+    // An HTTPS listener with no usable certificate cannot be programmed; with some, it serves those.
+    const valid =
+      protocolOk &&
+      !conflict &&
+      supportedKinds.length > 0 &&
+      !tls?.unsupported &&
+      (tls === undefined || tls.valid.length > 0);
     conditions.push(
       valid
         ? condition('Programmed', true, 'Programmed', 'Listener is programmed', generation)
         : condition('Programmed', false, 'Invalid', 'Listener is not valid', generation),
     );
-    return { spec: l, valid, supportedKinds, attachedRoutes: 0, conditions };
+    return { spec: l, valid, supportedKinds, attachedRoutes: 0, conditions, certificates: tls?.valid ?? [] };
   });
+}
+
+interface TlsCheck {
+  valid: string[];
+  /** The first reference that failed (RefNotPermitted wins over InvalidCertificateRef, as the spec orders them). */
+  problem?: { reason: string; message: string };
+  unsupported?: string;
+}
+
+function checkTls(gateway: Gateway, l: GatewayListener, certificates: CertificateResolver): TlsCheck {
+  if ((l.tls?.mode ?? 'Terminate') !== 'Terminate')
+    return { valid: [], unsupported: 'HTTPS listeners terminate TLS; use protocol TLS for Passthrough' };
+  const refs = l.tls?.certificateRefs ?? [];
+  if (refs.length === 0)
+    return {
+      valid: [],
+      problem: { reason: 'InvalidCertificateRef', message: 'an HTTPS listener needs tls.certificateRefs' },
+    };
+  const checks = refs.map((r) => certificates.check(gateway, r));
+  const failed = checks.flatMap((c) => (c.ok ? [] : [c]));
+  const problem = failed.find((f) => f.reason === 'RefNotPermitted') ?? failed[0];
+  return {
+    valid: checks.flatMap((c) => (c.ok ? [c.secret] : [])),
+    ...(problem
+      ? { problem: { reason: problem.reason, message: failed.map((f) => f.message).join('; ') } }
+      : {}),
+  };
 }
 
 interface Conflict {

@@ -17,7 +17,8 @@ const cases = readdirSync(dir)
   .map((f) => f.slice(0, -'.in.yaml'.length))
   .sort();
 const update = process.env.UPDATE_GOLDEN === '1';
-const options = { controllerName: 'sluice.dev/gateway-controller' };
+// A fixed clock: certificate validity in the golden cases is judged at this instant, not today.
+const options = { controllerName: 'sluice.dev/gateway-controller', now: Date.parse('2027-06-01T00:00:00Z') };
 
 async function load(name: string): Promise<Resources> {
   const { resources, errors } = await loadFiles([join(dir, `${name}.in.yaml`)]);

@@ -16,6 +16,7 @@ import type { Resources } from '../resources/snapshot.ts';
 import { translateAIBackends } from './ai-backends.ts';
 import { BackendResolver } from './backends.ts';
 import { attachBudgets } from './budgets.ts';
+import { CertificateResolver } from './certificates.ts';
 import { type Condition, condition } from './conditions.ts';
 import { attachGuards, usablePromptGuards } from './guards.ts';
 import { compareHostnameSpecificity, hostnameCovers } from './hostname-order.ts';
@@ -29,6 +30,8 @@ import type { RouteParentStatus, StatusUpdate } from './status.ts';
 export interface TranslateOptions {
   /** GatewayClasses with this spec.controllerName are Sluice's. */
   controllerName: string;
+  /** The time certificates are checked against (ms since the epoch): an input, to keep this pure. */
+  now: number;
 }
 
 export interface TranslationResult {
@@ -86,7 +89,8 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
     .sort((a, b) => compareStrings(nsName(a), nsName(b)))
     .map((r) => analyzeRoute(r, resolver, usableGuards));
 
-  const listenersByGateway = new Map(gateways.map((g) => [nsName(g), gatewayListeners(g)]));
+  const certificates = new CertificateResolver(resources, options.now);
+  const listenersByGateway = new Map(gateways.map((g) => [nsName(g), gatewayListeners(g, certificates)]));
   const attachments = new Map<string, Attachment[]>();
   const routeParents = new Map<string, RouteParentStatus[]>();
 
@@ -291,8 +295,8 @@ function namespaceAllowed(
 }
 
 /** A Gateway that cannot be accepted programs none of its listeners, so no route attaches to it. */
-function gatewayListeners(gateway: Gateway): ListenerInfo[] {
-  const listeners = analyzeListeners(gateway);
+function gatewayListeners(gateway: Gateway, certificates: CertificateResolver): ListenerInfo[] {
+  const listeners = analyzeListeners(gateway, certificates);
   if (!gateway.spec.addresses?.length) return listeners;
   return listeners.map((l) => ({
     ...l,
@@ -340,15 +344,26 @@ function buildConfig(
 ): ProxyConfig {
   const usable = listeners.filter((l) => l.valid);
   const ports = [...new Set(usable.map((l) => l.spec.port))].sort((a, b) => a - b);
-  const irListeners: Listener[] = ports.map((port) => ({
-    name: `${gateway.metadata.namespace ?? 'default'}/${gateway.metadata.name}/${port}`,
-    port,
-    protocol: 'HTTP',
-    virtualHosts: virtualHostsForPort(
-      usable.filter((l) => l.spec.port === port),
-      attachments,
-    ),
-  }));
+  const irListeners: Listener[] = ports.map((port) => {
+    const onPort = usable.filter((l) => l.spec.port === port);
+    // Listeners sharing a port share a protocol (others are Conflicted and not usable).
+    const https = onPort[0]!.spec.protocol === 'HTTPS';
+    return {
+      name: `${gateway.metadata.namespace ?? 'default'}/${gateway.metadata.name}/${port}`,
+      port,
+      protocol: https ? 'HTTPS' : 'HTTP',
+      ...(https
+        ? {
+            tls: {
+              certificates: onPort
+                .map((l) => ({ hostname: l.spec.hostname ?? '*', secrets: l.certificates }))
+                .sort((a, b) => compareHostnameSpecificity(a.hostname, b.hostname)),
+            },
+          }
+        : {}),
+      virtualHosts: virtualHostsForPort(onPort, attachments),
+    };
+  });
   const used = new Set<string>();
   const usedAI = new Set<string>();
   for (const l of irListeners)

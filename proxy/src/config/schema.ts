@@ -123,11 +123,28 @@ export const VirtualHostSchema = T.Object(
   { additionalProperties: false },
 );
 
+/**
+ * TLS termination of an HTTPS port: per listener hostname (`*` for a listener without one), the
+ * certificate Secrets (`namespace/name`, keys tls.crt and tls.key) delivered beside the config. A
+ * handshake picks the most specific hostname matching its SNI; a hostname-less entry also serves
+ * clients that send no SNI.
+ */
+export const ListenerTlsSchema = T.Object(
+  {
+    certificates: T.Array(
+      T.Object({ hostname: Name, secrets: T.Array(Name, { minItems: 1 }) }, { additionalProperties: false }),
+      { minItems: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ListenerSchema = T.Object(
   {
     name: Name,
     port: Port,
-    protocol: T.Literal('HTTP'),
+    protocol: T.Union([T.Literal('HTTP'), T.Literal('HTTPS')]),
+    tls: T.Optional(ListenerTlsSchema),
     virtualHosts: T.Array(VirtualHostSchema),
   },
   { additionalProperties: false },
@@ -167,6 +184,7 @@ export type Timeouts = Static<typeof TimeoutsSchema>;
 export type Route = Static<typeof RouteSchema>;
 export type VirtualHost = Static<typeof VirtualHostSchema>;
 export type Listener = Static<typeof ListenerSchema>;
+export type ListenerTls = Static<typeof ListenerTlsSchema>;
 export type Endpoint = Static<typeof EndpointSchema>;
 export type Cluster = Static<typeof ClusterSchema>;
 export type ProxyConfig = Static<typeof ProxyConfigSchema>;

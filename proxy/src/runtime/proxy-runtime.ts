@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AIContext } from '../ai/ai-context.ts';
 import { type CompiledAIBackend, compileAIBackend } from '../ai/compiled-backend.ts';
 import type { TargetHealth } from '../ai/target-health.ts';
-import type { ProxyConfig } from '../config/schema.ts';
+import type { Listener, ProxyConfig } from '../config/schema.ts';
 import { ConfigValidationError, validateProxyConfig } from '../config/validate.ts';
 import { compileGuard } from '../guard/compiled-guard.ts';
 import { GuardSet } from '../guard/guard-set.ts';
@@ -16,6 +17,7 @@ import { ListenerRouter } from '../routing/router.ts';
 import { type SecretData, SecretStore } from '../secrets/secret-store.ts';
 import { buildServer } from '../server/build-server.ts';
 import type { ListenerState } from '../server/listener-state.ts';
+import { SniTable, tlsSecretRefs } from '../tls/sni-table.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
 import { PoolRegistry } from '../upstream/pool-registry.ts';
 
@@ -34,16 +36,33 @@ export interface ProxyRuntimeOptions {
 interface RunningListener {
   state: ListenerState;
   server: FastifyInstance;
+  protocol: Listener['protocol'];
+  setTls(tls: SniTable | undefined): void;
 }
 
 function missingSecrets(config: ProxyConfig, secrets: SecretData): string[] {
   const store = new SecretStore(secrets);
-  return config.aiBackends.flatMap((b) =>
-    b.targets.flatMap((t) =>
-      t.credentials && !store.has(t.credentials)
-        ? [`${b.name}/${t.name} needs ${t.credentials.secret}[${t.credentials.key}]`]
-        : [],
+  return [
+    ...config.aiBackends.flatMap((b) =>
+      b.targets.flatMap((t) =>
+        t.credentials && !store.has(t.credentials)
+          ? [`${b.name}/${t.name} needs ${t.credentials.secret}[${t.credentials.key}]`]
+          : [],
+      ),
     ),
+    ...config.listeners.flatMap((l) =>
+      tlsSecretRefs(l.tls).flatMap((ref) =>
+        store.has(ref) ? [] : [`${l.name} needs ${ref.secret}[${ref.key}]`],
+      ),
+    ),
+  ];
+}
+
+/** The certificates of every HTTPS listener, by port; throws on a certificate Node cannot load. */
+function sniTables(config: ProxyConfig, secrets: SecretData): Map<number, SniTable> {
+  const store = new SecretStore(secrets);
+  return new Map(
+    config.listeners.flatMap((l) => (l.tls ? [[l.port, new SniTable(l.tls, store)] as const] : [])),
   );
 }
 
@@ -131,9 +150,17 @@ export class ProxyRuntime {
     const missing = missingSecrets(config, secrets);
     if (missing.length > 0) return this.#reject(`missing credentials: ${missing.join(', ')}`);
     const hash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+    let tlsByPort: Map<number, SniTable>;
+    try {
+      tlsByPort = sniTables(config, secrets);
+    } catch (err) {
+      return this.#reject(`certificates did not load: ${(err as Error).message}`);
+    }
     if (hash === this.#hash) {
-      // Secrets are not part of the hash (it is shown in metrics and status), so take the new ones.
+      // Secrets are not part of the hash (it is shown in metrics and status), so take the new ones:
+      // credentials for the next request, certificates for the next handshake.
       this.#ai = this.#aiContext(config, secrets, this.#aiBackends);
+      for (const [port, running] of this.#listeners) running.setTls(tlsByPort.get(port));
       return { ok: true, hash };
     }
     let routers: ListenerRouter[];
@@ -154,7 +181,7 @@ export class ProxyRuntime {
       return this.#reject(`config did not compile: ${(err as Error).message}`);
     }
     try {
-      await this.#reconcileListeners(routers);
+      await this.#reconcileListeners(routers, tlsByPort);
     } catch (err) {
       return this.#reject(`listener could not start: ${(err as Error).message}`);
     }
@@ -181,10 +208,11 @@ export class ProxyRuntime {
     return { ok: false, error: message };
   }
 
-  async #reconcileListeners(routers: ListenerRouter[]): Promise<void> {
+  async #reconcileListeners(routers: ListenerRouter[], tlsByPort: Map<number, SniTable>): Promise<void> {
     const wanted = new Map(routers.map((r) => [r.listener.port, r]));
     for (const [port, running] of this.#listeners) {
-      if (wanted.has(port)) continue;
+      // A port that switches between HTTP and HTTPS needs a new server; anything else swaps in place.
+      if (wanted.get(port)?.listener.protocol === running.protocol) continue;
       this.#listeners.delete(port);
       await running.server.close();
     }
@@ -192,9 +220,10 @@ export class ProxyRuntime {
       const running = this.#listeners.get(port);
       if (running) {
         running.state.router = router;
+        running.setTls(tlsByPort.get(port));
         continue;
       }
-      const state: ListenerState = { router };
+      const state: ListenerState = { router, ...(tlsByPort.has(port) ? { tls: tlsByPort.get(port)! } : {}) };
       const server = buildServer(state, {
         logger: this.#options.logger,
         maxHeaderBytes: this.#options.maxHeaderBytes,
@@ -205,7 +234,18 @@ export class ProxyRuntime {
         guards: this.#options.metrics.guards,
       });
       await server.listen({ port, host: this.#options.bindAddress });
-      this.#listeners.set(port, { state, server });
+      this.#listeners.set(port, {
+        state,
+        server,
+        protocol: router.listener.protocol,
+        setTls: (tls) => {
+          if (tls) state.tls = tls;
+          else delete state.tls;
+          // Clients without SNI get the hostname-less listener's certificate, set on the server itself.
+          if (tls?.fallback) (server.server as unknown as TlsServer).setSecureContext(tls.fallback);
+        },
+      });
+      this.#listeners.get(port)!.setTls(state.tls);
     }
   }
 

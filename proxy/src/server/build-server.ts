@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { AIContext } from '../ai/ai-context.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
@@ -30,8 +31,25 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     serverFactory: (handler) => {
-      const server = createServer({ maxHeaderSize: options.maxHeaderBytes }, handler);
+      const server =
+        state.router.listener.protocol === 'HTTPS'
+          ? createHttpsServer(
+              {
+                maxHeaderSize: options.maxHeaderBytes,
+                minVersion: 'TLSv1.2',
+                // Certificates come from the live table at each handshake, so rotation needs no restart.
+                SNICallback: (servername, done) => {
+                  const context = state.tls?.lookup(servername);
+                  if (context) done(null, context);
+                  else done(new Error(`no certificate for SNI ${servername}`));
+                },
+              },
+              handler,
+            )
+          : createServer({ maxHeaderSize: options.maxHeaderBytes }, handler);
       server.on('upgrade', upgradeHandler(state));
+      // A failed handshake (no SNI match, plain HTTP on a TLS port) closes that socket only.
+      server.on('tlsClientError', (_err, socket) => socket.destroy());
       return server;
     },
   });

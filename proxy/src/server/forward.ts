@@ -65,7 +65,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
 
     if (src.redirect) {
       const location = redirectLocation(src.redirect, {
-        scheme: 'http',
+        scheme: router.listener.protocol === 'HTTPS' ? 'https' : 'http',
         host: raw.headers.host ?? '',
         listenerPort: router.listener.port,
         path: view.path,
@@ -87,7 +87,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
     const clientIp = raw.socket.remoteAddress ?? '';
     const priorXff = raw.headers['x-forwarded-for'];
     headers['x-forwarded-for'] = priorXff ? `${priorXff}, ${clientIp}` : clientIp;
-    headers['x-forwarded-proto'] ??= 'http';
+    headers['x-forwarded-proto'] ??= router.listener.protocol === 'HTTPS' ? 'https' : 'http';
     route.editRequestHeaders?.(headers);
     let path = view.path;
     if (src.rewrite) {

@@ -1,4 +1,5 @@
 import type { ListenerRouter } from '../routing/router.ts';
+import type { SniTable } from '../tls/sni-table.ts';
 
 /**
  * The live routing table of one listener. A config swap replaces `router` in one assignment; a
@@ -6,4 +7,6 @@ import type { ListenerRouter } from '../routing/router.ts';
  */
 export interface ListenerState {
   router: ListenerRouter;
+  /** HTTPS: the certificates by SNI, swapped like the router (rotation never restarts the port). */
+  tls?: SniTable;
 }
