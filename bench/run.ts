@@ -14,13 +14,21 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../test/support/ports.ts';
 import { startRedis } from '../test/support/redis.ts';
+import { TestCa, tlsSecretYaml } from '../test/support/tls.ts';
 import { atFixedRate } from './load/fixed-rate.ts';
 import { type WrkResult, wrk } from './load/wrk.ts';
 import { measureTranslation } from './scenarios/translate-routes.ts';
 import { startFakeLlm } from './targets/fake-llm.ts';
 import { reverseProxy, STATIC_BODY_LOCATION, startNginx } from './targets/nginx.ts';
 import { startPortkey } from './targets/portkey.ts';
-import { aiRouteYaml, budgetPolicyYaml, guardYaml, plainRouteYaml, startSluice } from './targets/sluice.ts';
+import {
+  aiRouteYaml,
+  budgetPolicyYaml,
+  guardYaml,
+  httpsGatewayYaml,
+  plainRouteYaml,
+  startSluice,
+} from './targets/sluice.ts';
 
 /** BENCH_SMOKE=1: every scenario for a second, to prove the harness works (the test suite runs it). */
 const smoke = process.env.BENCH_SMOKE === '1';
@@ -66,12 +74,13 @@ async function throughput(
   scenario: string,
   targets: Record<string, Target>,
   postJson?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<void> {
   const results: Record<string, WrkResult[]> = Object.fromEntries(Object.keys(targets).map((t) => [t, []]));
   const load = (target: Target, secs: number) =>
     typeof target === 'string'
-      ? wrk(target, { connections, seconds: secs, postJson })
-      : wrk(target.url, { connections, seconds: secs, postJson, headers: target.headers });
+      ? wrk(target, { connections, seconds: secs, postJson, headers })
+      : wrk(target.url, { connections, seconds: secs, postJson, headers: { ...headers, ...target.headers } });
   for (const target of Object.values(targets)) await load(target, warmupSeconds); // warm-up (JIT, pools)
   for (let round = 0; round < rounds; round++)
     for (const [name, target] of Object.entries(targets)) results[name]!.push(await load(target, seconds));
@@ -149,6 +158,34 @@ for (const n of [1000, 5000]) {
       nginx: `http://127.0.0.1:${nginx.port}/`,
       sluice: `http://127.0.0.1:${sluice.port}/`,
     });
+  } finally {
+    await Promise.all([sluice.stop(), nginx.stop(), upstream.stop()]);
+  }
+}
+
+// HTTPS: the same plain route behind TLS termination (one EC P-256 certificate for both), on
+// keep-alive connections (requests/s) and with a new connection per request (full handshakes/s).
+{
+  const ca = new TestCa();
+  const cert = ca.server('bench', ['bench.example.com']);
+  const upstream = await startNginx(await freePort(), STATIC_BODY_LOCATION);
+  const proxy = reverseProxy(upstream.port);
+  const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra, cert);
+  const port = await freePort();
+  const sluice = await startSluice(
+    port,
+    await freePort(),
+    plainRouteYaml(upstream.port) + tlsSecretYaml('bench-cert', cert),
+    [],
+    httpsGatewayYaml(port),
+  );
+  try {
+    const targets = {
+      nginx: `https://127.0.0.1:${nginx.port}/`,
+      sluice: `https://127.0.0.1:${sluice.port}/`,
+    };
+    await throughput('HTTPS, keep-alive', targets);
+    await throughput('HTTPS, new TLS handshake per request', targets, undefined, { connection: 'close' });
   } finally {
     await Promise.all([sluice.stop(), nginx.stop(), upstream.stop()]);
   }

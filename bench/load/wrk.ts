@@ -32,6 +32,7 @@ export async function wrk(
   ];
   if (options.postJson !== undefined)
     args.push('-s', await postScript(options.postJson, options.headers ?? {}));
+  else for (const [k, v] of Object.entries(options.headers ?? {})) args.push('-H', `${k}: ${v}`);
   args.push(url);
   const { stdout } = await run('wrk', args, { timeout: (options.seconds + 30) * 1000 });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);

@@ -13,9 +13,15 @@ export interface NginxProcess {
 
 /**
  * Runs a private nginx (own prefix, foreground, one worker) listening on `port` with the given
- * `location /` body; `httpExtra` goes into the `http {}` block (e.g. an upstream).
+ * `location /` body; `httpExtra` goes into the `http {}` block (e.g. an upstream); with `tls` it
+ * terminates TLS 1.2/1.3 with that certificate.
  */
-export async function startNginx(port: number, location: string, httpExtra = ''): Promise<NginxProcess> {
+export async function startNginx(
+  port: number,
+  location: string,
+  httpExtra = '',
+  tls?: { certFile: string; keyFile: string },
+): Promise<NginxProcess> {
   const prefix = await mkdtemp(join(tmpdir(), 'sluice-bench-nginx-'));
   await mkdir(join(prefix, 'logs'));
   const conf = `worker_processes 1;
@@ -32,8 +38,15 @@ http {
   scgi_temp_path ${prefix}/scgi;
 ${httpExtra}
   server {
-    listen 127.0.0.1:${port};
-    location / { ${location} }
+    listen 127.0.0.1:${port}${tls ? ' ssl' : ''};
+${
+  tls
+    ? `    ssl_certificate ${tls.certFile};
+    ssl_certificate_key ${tls.keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;
+`
+    : ''
+}    location / { ${location} }
   }
 }
 `;

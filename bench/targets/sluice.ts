@@ -23,9 +23,10 @@ export async function startSluice(
   adminPort: number,
   objectsYaml: string,
   extraArgs: string[] = [],
+  gateway = gatewayYaml(port),
 ): Promise<SluiceProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
-  await writeFile(join(dir, 'bench.yaml'), `${gatewayYaml(port)}${objectsYaml}`);
+  await writeFile(join(dir, 'bench.yaml'), `${gateway}${objectsYaml}`);
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -58,6 +59,22 @@ export async function startSluice(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A Gateway whose one listener terminates TLS on `port` with the Secret `bench-cert` (see tlsSecretYaml). */
+export function httpsGatewayYaml(port: number): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: sluice}
+spec: {controllerName: sluice.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  gatewayClassName: sluice
+  listeners: [{name: https, port: ${port}, protocol: HTTPS, tls: {certificateRefs: [{name: bench-cert}]}}]
+`;
 }
 
 /** A plain HTTPRoute to one upstream port. */
