@@ -3,7 +3,7 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backends.ts';
-import { serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
+import { gatewayWithListeners, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
 import { type IssuedCertificate, TestCa, tlsSecretYaml } from './support/tls.ts';
@@ -58,21 +58,10 @@ const gatewayYaml = (
   httpPort: number,
   httpsPort: number,
   catchAll: boolean,
-) => `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: sluice}
-spec: {controllerName: sluice.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: default}
-spec:
-  gatewayClassName: sluice
-  listeners:
-    - {name: http, port: ${httpPort}, protocol: HTTP}
+) => `${gatewayWithListeners(`    - {name: http, port: ${httpPort}, protocol: HTTP}
     - {name: shop, port: ${httpsPort}, protocol: HTTPS, hostname: shop.example.com, tls: {certificateRefs: [{name: shop-cert}]}}
     - {name: apps, port: ${httpsPort}, protocol: HTTPS, hostname: "*.apps.example.com", tls: {certificateRefs: [{name: apps-cert}]}}
-${catchAll ? `    - {name: other, port: ${httpsPort}, protocol: HTTPS, tls: {certificateRefs: [{name: default-cert}]}}\n` : ''}---
+${catchAll ? `    - {name: other, port: ${httpsPort}, protocol: HTTPS, tls: {certificateRefs: [{name: default-cert}]}}\n` : ''}`)}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: web, namespace: default}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_DETECTORS } from '../../proxy/src/config/guards.ts';
 import { aiRuleYaml, httpRouteYaml } from '../../test/support/ai-yaml.ts';
-import { gatewayYaml, serviceYaml } from '../../test/support/gateway.ts';
+import { gatewayWithListeners, gatewayYaml, serviceYaml } from '../../test/support/gateway.ts';
 import { waitForPort } from '../load/wait-for-port.ts';
 
 export interface SluiceProcess {
@@ -63,18 +63,9 @@ export async function startSluice(
 
 /** A Gateway whose one listener terminates TLS on `port` with the Secret `bench-cert` (see tlsSecretYaml). */
 export function httpsGatewayYaml(port: number): string {
-  return `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: sluice}
-spec: {controllerName: sluice.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: default}
-spec:
-  gatewayClassName: sluice
-  listeners: [{name: https, port: ${port}, protocol: HTTPS, tls: {certificateRefs: [{name: bench-cert}]}}]
-`;
+  return gatewayWithListeners(
+    `    - {name: https, port: ${port}, protocol: HTTPS, tls: {certificateRefs: [{name: bench-cert}]}}\n`,
+  );
 }
 
 /** A plain HTTPRoute to one upstream port. */

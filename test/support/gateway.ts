@@ -18,8 +18,8 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** Standard head of a test directory: the Sluice GatewayClass and a Gateway on `port`. */
-export function gatewayYaml(port: number, listenerExtra = ''): string {
+/** The Sluice GatewayClass and a Gateway `gw` with the given listeners (YAML list items, indented 4). */
+export function gatewayWithListeners(listeners: string): string {
   return `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: {name: sluice}
@@ -31,10 +31,15 @@ metadata: {name: gw, namespace: default}
 spec:
   gatewayClassName: sluice
   listeners:
-    - name: http
+${listeners}`;
+}
+
+/** Standard head of a test directory: the Sluice GatewayClass and a Gateway with one HTTP listener on `port`. */
+export function gatewayYaml(port: number, listenerExtra = ''): string {
+  return gatewayWithListeners(`    - name: http
       port: ${port}
       protocol: HTTP
-${listenerExtra}`;
+${listenerExtra}`);
 }
 
 /** A Service named `name` whose EndpointSlice points at loopback ports (no ports: no endpoints). */

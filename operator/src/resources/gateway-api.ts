@@ -197,6 +197,30 @@ export const HTTPRouteSchema = T.Object({
   }),
 });
 
+/** A TCPRoute, UDPRoute or TLSRoute rule: whole connections (or datagram sessions) to weighted backends. */
+const StreamRuleSchema = T.Object({
+  name: T.Optional(SectionName),
+  backendRefs: T.Array(BackendRef, { minItems: 1, maxItems: 16 }),
+});
+
+function streamRouteSchema<K extends string>(kind: K, withHostnames: boolean) {
+  return T.Object({
+    apiVersion: T.String(),
+    kind: T.Literal(kind),
+    metadata: ObjectMetaSchema,
+    spec: T.Object({
+      parentRefs: T.Optional(T.Array(ParentRef, { maxItems: 32 })),
+      ...(withHostnames ? { hostnames: T.Optional(T.Array(Hostname, { maxItems: 16 })) } : {}),
+      rules: T.Array(StreamRuleSchema, { minItems: 1, maxItems: 16 }),
+    }),
+  });
+}
+
+export const TCPRouteSchema = streamRouteSchema('TCPRoute', false);
+export const UDPRouteSchema = streamRouteSchema('UDPRoute', false);
+/** TLS passthrough: routed by the SNI hostnames of the ClientHello, never decrypted. */
+export const TLSRouteSchema = streamRouteSchema('TLSRoute', true);
+
 export const ReferenceGrantSchema = T.Object({
   apiVersion: T.String(),
   kind: T.Literal('ReferenceGrant'),
@@ -220,6 +244,15 @@ export type HTTPRoute = Static<typeof HTTPRouteSchema>;
 export type HTTPRouteRule = Static<typeof RouteRuleSchema>;
 export type HTTPRouteFilter = Static<typeof RouteFilterSchema>;
 export type ReferenceGrant = Static<typeof ReferenceGrantSchema>;
+export type TCPRoute = Static<typeof TCPRouteSchema>;
+export type UDPRoute = Static<typeof UDPRouteSchema>;
+export type TLSRoute = Static<typeof TLSRouteSchema>;
+/** The three stream route kinds, seen the same way by the translator. */
+export type StreamRoute = {
+  kind: 'TCPRoute' | 'UDPRoute' | 'TLSRoute';
+  metadata: TCPRoute['metadata'];
+  spec: TCPRoute['spec'] & { hostnames?: string[] };
+};
 export type ParentReference = Static<typeof ParentRef>;
 export type SecretObjectReference = Static<typeof SecretObjectRef>;
 export type BackendObjectReference = Static<typeof BackendObjectRef>;

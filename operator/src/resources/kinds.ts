@@ -6,6 +6,9 @@ import {
   GatewaySchema,
   HTTPRouteSchema,
   ReferenceGrantSchema,
+  TCPRouteSchema,
+  TLSRouteSchema,
+  UDPRouteSchema,
 } from './gateway-api.ts';
 import {
   AIBackendSchema,
@@ -47,6 +50,24 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
     schema: HTTPRouteSchema,
     namespaced: true,
     bucket: 'httpRoutes',
+  },
+  TCPRoute: {
+    apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1alpha2`],
+    schema: TCPRouteSchema,
+    namespaced: true,
+    bucket: 'tcpRoutes',
+  },
+  TLSRoute: {
+    apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1alpha2`, `${GATEWAY_GROUP}/v1alpha3`],
+    schema: TLSRouteSchema,
+    namespaced: true,
+    bucket: 'tlsRoutes',
+  },
+  UDPRoute: {
+    apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1alpha2`],
+    schema: UDPRouteSchema,
+    namespaced: true,
+    bucket: 'udpRoutes',
   },
   ReferenceGrant: {
     apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1beta1`],

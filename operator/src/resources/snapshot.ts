@@ -1,5 +1,13 @@
 import type { EndpointSlice, Namespace, Secret, Service } from './core.ts';
-import type { Gateway, GatewayClass, HTTPRoute, ReferenceGrant } from './gateway-api.ts';
+import type {
+  Gateway,
+  GatewayClass,
+  HTTPRoute,
+  ReferenceGrant,
+  TCPRoute,
+  TLSRoute,
+  UDPRoute,
+} from './gateway-api.ts';
 import type { AIBackend, PromptGuard, TokenRateLimitPolicy } from './sluice-api.ts';
 
 /** Everything the translator reads: one consistent snapshot from a provider (Kubernetes or files). */
@@ -7,6 +15,9 @@ export interface Resources {
   gatewayClasses: GatewayClass[];
   gateways: Gateway[];
   httpRoutes: HTTPRoute[];
+  tcpRoutes: TCPRoute[];
+  tlsRoutes: TLSRoute[];
+  udpRoutes: UDPRoute[];
   referenceGrants: ReferenceGrant[];
   services: Service[];
   endpointSlices: EndpointSlice[];
@@ -22,6 +33,9 @@ export function emptyResources(): Resources {
     gatewayClasses: [],
     gateways: [],
     httpRoutes: [],
+    tcpRoutes: [],
+    tlsRoutes: [],
+    udpRoutes: [],
     referenceGrants: [],
     services: [],
     endpointSlices: [],

@@ -36,7 +36,10 @@ export function desiredStatus(
           conditions: stamp(l.conditions, current?.listeners?.find((c) => c.name === l.name)?.conditions),
         })),
       };
-    case 'HTTPRoute': {
+    case 'HTTPRoute':
+    case 'TCPRoute':
+    case 'TLSRoute':
+    case 'UDPRoute': {
       const others = (current?.parents ?? []).filter((p) => p.controllerName !== controllerName);
       const ours = update.status.parents.map((p) => ({
         ...p,

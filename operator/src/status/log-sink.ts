@@ -6,9 +6,9 @@ export function logStatuses(logger: Logger, statuses: readonly StatusUpdate[]): 
   for (const s of statuses) {
     const object = `${s.kind} ${'namespace' in s ? `${s.namespace}/` : ''}${s.name}`;
     const conditions =
-      s.kind === 'HTTPRoute'
+      'parents' in s.status
         ? s.status.parents.flatMap((p) => p.conditions.map((c) => ({ parent: p.parentRef.name, ...c })))
-        : s.kind === 'Gateway'
+        : 'listeners' in s.status
           ? [
               ...s.status.conditions,
               ...s.status.listeners.flatMap((l) => l.conditions.map((c) => ({ listener: l.name, ...c }))),

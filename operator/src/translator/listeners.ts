@@ -4,10 +4,13 @@ import { type Condition, condition } from './conditions.ts';
 import type { RouteGroupKind } from './status.ts';
 
 /** Listener protocols the data plane serves today. */
-const SUPPORTED_PROTOCOLS = new Set(['HTTP', 'HTTPS']);
+const SUPPORTED_PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP']);
 const ROUTE_KINDS_BY_PROTOCOL: Record<string, readonly string[]> = {
   HTTP: ['HTTPRoute'],
   HTTPS: ['HTTPRoute'],
+  TCP: ['TCPRoute'],
+  TLS: ['TLSRoute'],
+  UDP: ['UDPRoute'],
 };
 
 export interface ListenerInfo {
@@ -47,7 +50,16 @@ export function analyzeListeners(gateway: Gateway, certificates: CertificateReso
     }
     if (!protocolOk) invalidKinds = [];
     const conflict = conflicts.get(l.name);
-    const tls = l.protocol === 'HTTPS' ? checkTls(gateway, l, certificates) : undefined;
+    const tls =
+      l.protocol === 'HTTPS'
+        ? checkTls(gateway, l, certificates)
+        : l.protocol === 'TLS' && (l.tls?.mode ?? 'Terminate') !== 'Passthrough'
+          ? {
+              valid: [],
+              unsupported:
+                'TLS listeners pass TLS through by SNI (tls.mode Passthrough); use HTTPS to terminate',
+            }
+          : undefined;
     const conditions: Condition[] = [];
     if (tls?.unsupported) {
       conditions.push(condition('Accepted', false, 'UnsupportedValue', tls.unsupported, generation));
@@ -134,9 +146,14 @@ interface Conflict {
 
 function findConflicts(listeners: readonly GatewayListener[]): Map<string, Conflict> {
   const out = new Map<string, Conflict>();
-  const byPort = new Map<number, GatewayListener[]>();
-  for (const l of listeners) byPort.set(l.port, [...(byPort.get(l.port) ?? []), l]);
-  for (const [port, group] of byPort) {
+  // UDP and TCP ports are separate: a UDP listener may share a number with a TCP-based one.
+  const byPort = new Map<string, GatewayListener[]>();
+  for (const l of listeners) {
+    const k = `${l.protocol === 'UDP' ? 'udp' : 'tcp'}/${l.port}`;
+    byPort.set(k, [...(byPort.get(k) ?? []), l]);
+  }
+  for (const [key, group] of byPort) {
+    const port = key.slice(4);
     const protocols = new Set(group.map((l) => l.protocol));
     if (protocols.size > 1) {
       for (const l of group)

@@ -33,7 +33,12 @@ export type StatusUpdate =
       name: string;
       status: { conditions: Condition[]; listeners: ListenerStatus[] };
     }
-  | { kind: 'HTTPRoute'; namespace: string; name: string; status: { parents: RouteParentStatus[] } }
+  | {
+      kind: 'HTTPRoute' | 'TCPRoute' | 'TLSRoute' | 'UDPRoute';
+      namespace: string;
+      name: string;
+      status: { parents: RouteParentStatus[] };
+    }
   | { kind: 'AIBackend'; namespace: string; name: string; status: { conditions: Condition[] } }
   | { kind: 'TokenRateLimitPolicy'; namespace: string; name: string; status: { conditions: Condition[] } }
   | { kind: 'PromptGuard'; namespace: string; name: string; status: { conditions: Condition[] } };

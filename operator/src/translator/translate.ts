@@ -6,26 +6,21 @@ import {
   type ProxyConfig,
   type VirtualHost,
 } from '../../../proxy/src/config/schema.ts';
-import {
-  GATEWAY_GROUP,
-  type Gateway,
-  type HTTPRoute,
-  type ParentReference,
-} from '../resources/gateway-api.ts';
+import { GATEWAY_GROUP, type Gateway, type HTTPRoute } from '../resources/gateway-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { translateAIBackends } from './ai-backends.ts';
+import { attach, resolvedRefs, routeParentStatus } from './attachment.ts';
 import { BackendResolver } from './backends.ts';
 import { attachBudgets } from './budgets.ts';
 import { CertificateResolver } from './certificates.ts';
 import { type Condition, condition } from './conditions.ts';
 import { attachGuards, usablePromptGuards } from './guards.ts';
 import { compareHostnameSpecificity, hostnameCovers } from './hostname-order.ts';
-import { intersectHostnames } from './hostnames.ts';
-import { selectorMatches } from './labels.ts';
 import { analyzeListeners, type ListenerInfo } from './listeners.ts';
 import { comparePrecedence, compareStrings, type RankedRoute } from './precedence.ts';
 import { type RuleProblem, type RuleTranslation, translateRule } from './rules.ts';
 import type { RouteParentStatus, StatusUpdate } from './status.ts';
+import { type StreamAttachment, translateStreamRoutes } from './stream-routes.ts';
 
 export interface TranslateOptions {
   /** GatewayClasses with this spec.controllerName are Sluice's. */
@@ -103,18 +98,25 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
       const gateway = gatewayByKey.get(gatewayKey);
       if (!gateway) continue;
       const listeners = listenersByGateway.get(gatewayKey)!;
-      const { accepted, attached } = attach(info, ref, listeners, namespaceLabels, gateway);
+      const generation = info.route.metadata.generation;
+      const { accepted, attached } = attach(
+        {
+          kind: 'HTTPRoute',
+          namespace: info.namespace,
+          generation,
+          hostnames: info.route.spec.hostnames ?? [],
+          invalid: info.routeInvalid,
+        },
+        ref,
+        listeners,
+        namespaceLabels,
+        gateway,
+      );
       for (const a of attached) {
         a.listener.attachedRoutes++;
-        attachments.set(gatewayKey, [...(attachments.get(gatewayKey) ?? []), a]);
+        attachments.set(gatewayKey, [...(attachments.get(gatewayKey) ?? []), { ...a, info }]);
       }
-      const generation = info.route.metadata.generation;
-      const conditions: Condition[] = [accepted];
-      conditions.push(
-        info.refProblem
-          ? condition('ResolvedRefs', false, info.refProblem.reason, info.refProblem.message, generation)
-          : condition('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved', generation),
-      );
+      const conditions: Condition[] = [accepted, resolvedRefs(info.refProblem, generation)];
       if (info.partiallyInvalid && accepted.status === 'True')
         conditions.push(
           condition(
@@ -128,21 +130,19 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
       const key = nsName(info.route);
       routeParents.set(key, [
         ...(routeParents.get(key) ?? []),
-        {
-          parentRef: {
-            group,
-            kind,
-            namespace: ref.namespace ?? info.namespace,
-            name: ref.name,
-            ...(ref.sectionName !== undefined ? { sectionName: ref.sectionName } : {}),
-            ...(ref.port !== undefined ? { port: ref.port } : {}),
-          },
-          controllerName: options.controllerName,
-          conditions,
-        },
+        routeParentStatus(ref, info.namespace, options.controllerName, conditions),
       ]);
     }
   }
+
+  const streams = translateStreamRoutes(resources, {
+    gatewayByKey,
+    listenersByGateway,
+    namespaceLabels,
+    resolver,
+    controllerName: options.controllerName,
+  });
+  statuses.push(...streams.statuses);
 
   const configs: ProxyConfig[] = [];
   for (const gateway of gateways) {
@@ -152,6 +152,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
       gateway,
       listeners,
       attachments.get(key) ?? [],
+      streams.attachments.get(key) ?? [],
       resolver.clusters(),
       ai.configs,
     );
@@ -228,72 +229,6 @@ function analyzeRoute(route: HTTPRoute, resolver: BackendResolver, guards: Reado
   };
 }
 
-/** Decides whether a route attaches to a Gateway through one parentRef, and to which listeners. */
-function attach(
-  info: RouteInfo,
-  ref: ParentReference,
-  listeners: ListenerInfo[],
-  namespaceLabels: ReadonlyMap<string, Record<string, string>>,
-  gateway: Gateway,
-): { accepted: Condition; attached: Attachment[] } {
-  const generation = info.route.metadata.generation;
-  const reject = (reason: string, message: string) => ({
-    accepted: condition('Accepted', false, reason, message, generation),
-    attached: [],
-  });
-  if (info.routeInvalid) return reject(info.routeInvalid.reason, info.routeInvalid.message);
-  const candidates = listeners.filter(
-    (l) =>
-      (ref.sectionName === undefined || l.spec.name === ref.sectionName) &&
-      (ref.port === undefined || l.spec.port === ref.port),
-  );
-  if (candidates.length === 0)
-    return reject('NoMatchingParent', `no listener of Gateway ${nsName(gateway)} matches sectionName/port`);
-  const gatewayNamespace = gateway.metadata.namespace ?? 'default';
-  const allowed = candidates.filter(
-    (l) =>
-      l.valid &&
-      l.supportedKinds.some((k) => k.kind === 'HTTPRoute') &&
-      namespaceAllowed(l, info.namespace, gatewayNamespace, namespaceLabels),
-  );
-  if (allowed.length === 0)
-    return reject(
-      'NotAllowedByListeners',
-      `no valid listener of Gateway ${nsName(gateway)} allows this route`,
-    );
-  const routeHostnames = info.route.spec.hostnames ?? [];
-  const attached: Attachment[] = [];
-  for (const l of allowed) {
-    const hostnames = intersectHostnames(l.spec.hostname, routeHostnames);
-    if (hostnames.length > 0) attached.push({ listener: l, info, hostnames });
-  }
-  if (attached.length === 0)
-    return reject('NoMatchingListenerHostname', 'route hostnames do not intersect any listener hostname');
-  return { accepted: condition('Accepted', true, 'Accepted', 'Route is accepted', generation), attached };
-}
-
-function namespaceAllowed(
-  l: ListenerInfo,
-  routeNamespace: string,
-  gatewayNamespace: string,
-  namespaceLabels: ReadonlyMap<string, Record<string, string>>,
-): boolean {
-  const ns = l.spec.allowedRoutes?.namespaces;
-  switch (ns?.from ?? 'Same') {
-    case 'All':
-      return true;
-    case 'Same':
-      return routeNamespace === gatewayNamespace;
-    case 'Selector': {
-      const labels = {
-        ...namespaceLabels.get(routeNamespace),
-        'kubernetes.io/metadata.name': routeNamespace,
-      };
-      return ns?.selector !== undefined && selectorMatches(ns.selector, labels);
-    }
-  }
-}
-
 /** A Gateway that cannot be accepted programs none of its listeners, so no route attaches to it. */
 function gatewayListeners(gateway: Gateway, certificates: CertificateResolver): ListenerInfo[] {
   const listeners = analyzeListeners(gateway, certificates);
@@ -339,10 +274,13 @@ function buildConfig(
   gateway: Gateway,
   listeners: ListenerInfo[],
   attachments: Attachment[],
+  streamAttachments: StreamAttachment[],
   allClusters: Cluster[],
   allAIBackends: ReadonlyMap<string, AIBackendConfig>,
 ): ProxyConfig {
-  const usable = listeners.filter((l) => l.valid);
+  const usable = listeners.filter(
+    (l) => l.valid && (l.spec.protocol === 'HTTP' || l.spec.protocol === 'HTTPS'),
+  );
   const ports = [...new Set(usable.map((l) => l.spec.port))].sort((a, b) => a - b);
   const irListeners: Listener[] = ports.map((port) => {
     const onPort = usable.filter((l) => l.spec.port === port);
@@ -364,6 +302,7 @@ function buildConfig(
       virtualHosts: virtualHostsForPort(onPort, attachments),
     };
   });
+  irListeners.push(...streamListeners(gateway, listeners, streamAttachments));
   const used = new Set<string>();
   const usedAI = new Set<string>();
   for (const l of irListeners)
@@ -373,6 +312,8 @@ function buildConfig(
         for (const m of r.mirrors) used.add(m.cluster);
         for (const b of r.aiBackends ?? []) if (b.aiBackend) usedAI.add(b.aiBackend);
       }
+  for (const l of irListeners)
+    for (const r of l.streamRoutes ?? []) for (const b of r.backends) if (b.cluster) used.add(b.cluster);
   return {
     version: PROXY_CONFIG_VERSION,
     gateway: { namespace: gateway.metadata.namespace ?? 'default', name: gateway.metadata.name },
@@ -382,6 +323,38 @@ function buildConfig(
     budgets: [],
     guards: [],
   };
+}
+
+/**
+ * TCP, TLS (passthrough) and UDP ports: the routes attached to any listener on the port, oldest first
+ * (the one a TCP or UDP port serves when several attach).
+ */
+function streamListeners(
+  gateway: Gateway,
+  listeners: ListenerInfo[],
+  attachments: StreamAttachment[],
+): Listener[] {
+  const usable = listeners.filter((l) => l.valid && ['TCP', 'TLS', 'UDP'].includes(l.spec.protocol));
+  const byPort = new Map<string, ListenerInfo[]>();
+  for (const l of usable) {
+    const k = `${l.spec.protocol === 'UDP' ? 'udp' : 'tcp'}/${String(l.spec.port).padStart(5, '0')}`;
+    byPort.set(k, [...(byPort.get(k) ?? []), l]);
+  }
+  return [...byPort.keys()].sort().map((k) => {
+    const onPort = byPort.get(k)!;
+    const { port, protocol } = onPort[0]!.spec;
+    const seen = new Set<string>();
+    const streamRoutes = attachments
+      .filter((a) => onPort.includes(a.listener) && !seen.has(a.route.name) && seen.add(a.route.name))
+      .map((a) => a.route);
+    return {
+      name: `${gateway.metadata.namespace ?? 'default'}/${gateway.metadata.name}/${protocol === 'UDP' ? 'udp/' : ''}${port}`,
+      port,
+      protocol: protocol as 'TCP' | 'TLS' | 'UDP',
+      virtualHosts: [],
+      streamRoutes,
+    };
+  });
 }
 
 /**

@@ -139,13 +139,35 @@ export const ListenerTlsSchema = T.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A TCPRoute, UDPRoute or TLSRoute rule as the proxy sees it: for TLS passthrough the SNI hostnames it
+ * takes (empty: any), and weighted backends.
+ */
+export const StreamRouteSchema = T.Object(
+  { name: Name, hostnames: T.Array(Name), backends: T.Array(WeightedBackendSchema, { minItems: 1 }) },
+  { additionalProperties: false },
+);
+
+/**
+ * One port. HTTP and HTTPS listeners route requests through virtual hosts; TCP, UDP and TLS
+ * (passthrough) listeners route whole connections or datagram sessions through streamRoutes.
+ */
 export const ListenerSchema = T.Object(
   {
     name: Name,
     port: Port,
-    protocol: T.Union([T.Literal('HTTP'), T.Literal('HTTPS')]),
+    protocol: T.Union([
+      T.Literal('HTTP'),
+      T.Literal('HTTPS'),
+      T.Literal('TCP'),
+      T.Literal('TLS'),
+      T.Literal('UDP'),
+    ]),
     tls: T.Optional(ListenerTlsSchema),
     virtualHosts: T.Array(VirtualHostSchema),
+    streamRoutes: T.Optional(T.Array(StreamRouteSchema)),
+    /** TCP/TLS: close a connection idle this long (default 300 s). */
+    idleTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
 );
@@ -185,6 +207,7 @@ export type Route = Static<typeof RouteSchema>;
 export type VirtualHost = Static<typeof VirtualHostSchema>;
 export type Listener = Static<typeof ListenerSchema>;
 export type ListenerTls = Static<typeof ListenerTlsSchema>;
+export type StreamRoute = Static<typeof StreamRouteSchema>;
 export type Endpoint = Static<typeof EndpointSchema>;
 export type Cluster = Static<typeof ClusterSchema>;
 export type ProxyConfig = Static<typeof ProxyConfigSchema>;

@@ -61,10 +61,23 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
       if (problem) issues.push({ path: `/guards/${gi}/regexes/${ri}/pattern`, reason: problem });
     });
   });
-  const ports = new Set<number>();
+  // UDP ports are a separate space from TCP ones (HTTP, HTTPS, TCP and TLS all listen on TCP).
+  const ports = new Set<string>();
   config.listeners.forEach((l, li) => {
-    if (ports.has(l.port)) issues.push({ path: `/listeners/${li}/port`, reason: `duplicate port ${l.port}` });
-    ports.add(l.port);
+    const port = `${l.protocol === 'UDP' ? 'udp' : 'tcp'}/${l.port}`;
+    if (ports.has(port)) issues.push({ path: `/listeners/${li}/port`, reason: `duplicate port ${l.port}` });
+    ports.add(port);
+    if (l.protocol === 'HTTPS' && !l.tls)
+      issues.push({ path: `/listeners/${li}/tls`, reason: 'an HTTPS listener needs tls certificates' });
+    (l.streamRoutes ?? []).forEach((r, ri) => {
+      r.backends.forEach((b, bi) => {
+        if (b.cluster !== undefined && !clusters.has(b.cluster))
+          issues.push({
+            path: `/listeners/${li}/streamRoutes/${ri}/backends/${bi}/cluster`,
+            reason: `unknown cluster ${b.cluster}`,
+          });
+      });
+    });
     l.virtualHosts.forEach((vh, vi) => {
       vh.routes.forEach((r, ri) => {
         const at = `/listeners/${li}/virtualHosts/${vi}/routes/${ri}`;

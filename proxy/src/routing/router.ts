@@ -6,6 +6,7 @@ import { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import type { UpstreamCluster } from '../upstream/cluster.ts';
 import { compileMatch, type Predicate } from './matchers.ts';
 import type { RequestView } from './request-view.ts';
+import { weightedPicker } from './weighted-picker.ts';
 
 /** A backend pick: a cluster, or `undefined` when the weighted choice landed on an invalid reference. */
 export type BackendPick = UpstreamCluster | undefined;
@@ -143,26 +144,5 @@ function compileRoute(
     editRequestHeaders: compileHeaderModifier(route.requestHeaders),
     editResponseHeaders: compileHeaderModifier(route.responseHeaders),
     metrics,
-  };
-}
-
-/** A weighted random choice, precomputed; `null` when no entry has weight. */
-function weightedPicker<T>(entries: { weight: number; item: T }[]): () => T | null {
-  const weighted = entries.filter((e) => e.weight > 0);
-  if (weighted.length === 0) return () => null;
-  if (weighted.length === 1) {
-    const only = weighted[0]!.item;
-    return () => only;
-  }
-  const cumulative: number[] = [];
-  let total = 0;
-  for (const e of weighted) {
-    total += e.weight;
-    cumulative.push(total);
-  }
-  return () => {
-    const r = Math.random() * total;
-    for (let i = 0; i < cumulative.length; i++) if (r < cumulative[i]!) return weighted[i]!.item;
-    return weighted[weighted.length - 1]!.item;
   };
 }

@@ -1,25 +1,24 @@
 import { createHash } from 'node:crypto';
-import type { Server as TlsServer } from 'node:tls';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AIContext } from '../ai/ai-context.ts';
 import { type CompiledAIBackend, compileAIBackend } from '../ai/compiled-backend.ts';
 import type { TargetHealth } from '../ai/target-health.ts';
-import type { Listener, ProxyConfig } from '../config/schema.ts';
+import type { ProxyConfig } from '../config/schema.ts';
 import { ConfigValidationError, validateProxyConfig } from '../config/validate.ts';
 import { compileGuard } from '../guard/compiled-guard.ts';
 import { GuardSet } from '../guard/guard-set.ts';
 import { Identifier } from '../identity/identify.ts';
+import { StreamRouter } from '../l4/stream-router.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import { BudgetEnforcer } from '../ratelimit/budget-enforcer.ts';
 import { RedisStore } from '../ratelimit/redis-store.ts';
 import { ResilientStore } from '../ratelimit/resilient-store.ts';
 import { ListenerRouter } from '../routing/router.ts';
 import { type SecretData, SecretStore } from '../secrets/secret-store.ts';
-import { buildServer } from '../server/build-server.ts';
-import type { ListenerState } from '../server/listener-state.ts';
 import { SniTable, tlsSecretRefs } from '../tls/sni-table.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
 import { PoolRegistry } from '../upstream/pool-registry.ts';
+import { type CompiledListener, openPortServer, type PortServer, portKey } from './port-servers.ts';
 
 export interface ProxyRuntimeOptions {
   logger: FastifyBaseLogger;
@@ -31,13 +30,6 @@ export interface ProxyRuntimeOptions {
   maxBodyBytes: number;
   /** Shared budget counters for every replica; without it budgets count in this process. */
   redisUrl?: string;
-}
-
-interface RunningListener {
-  state: ListenerState;
-  server: FastifyInstance;
-  protocol: Listener['protocol'];
-  setTls(tls: SniTable | undefined): void;
 }
 
 function missingSecrets(config: ProxyConfig, secrets: SecretData): string[] {
@@ -82,7 +74,8 @@ export class ProxyRuntime {
   readonly #budgetStore: ResilientStore;
   #ai: AIContext;
   #aiBackends: ReadonlyMap<string, CompiledAIBackend> = new Map();
-  readonly #listeners = new Map<number, RunningListener>();
+  /** Open ports by portKey (`tcp/8080`, `udp/53`). */
+  readonly #listeners = new Map<string, PortServer>();
   #hash: string | undefined;
   #lastError: string | undefined;
   #applying: Promise<unknown> = Promise.resolve();
@@ -160,17 +153,27 @@ export class ProxyRuntime {
       // Secrets are not part of the hash (it is shown in metrics and status), so take the new ones:
       // credentials for the next request, certificates for the next handshake.
       this.#ai = this.#aiContext(config, secrets, this.#aiBackends);
-      for (const [port, running] of this.#listeners) running.setTls(tlsByPort.get(port));
+      for (const l of config.listeners) this.#listeners.get(portKey(l))?.setTls(tlsByPort.get(l.port));
       return { ok: true, hash };
     }
-    let routers: ListenerRouter[];
+    let compiled: CompiledListener[];
     let aiBackends: Map<string, CompiledAIBackend>;
     try {
       const clusters = new Map(config.clusters.map((c) => [c.name, new UpstreamCluster(c, this.#pools)]));
       aiBackends = new Map(
         config.aiBackends.map((b) => [b.name, compileAIBackend(b, this.#pools, this.#health)]),
       );
-      routers = config.listeners.map((l) => new ListenerRouter(l, clusters, aiBackends, metrics));
+      compiled = config.listeners.map(
+        (l): CompiledListener =>
+          l.streamRoutes
+            ? { kind: 'stream', listener: l, router: new StreamRouter(l, clusters) }
+            : {
+                kind: 'http',
+                listener: l,
+                router: new ListenerRouter(l, clusters, aiBackends, metrics),
+                tls: tlsByPort.get(l.port),
+              },
+      );
       this.#pools.retainOnly(
         new Set([
           ...[...clusters.values()].flatMap((c) => c.endpoints.map((e) => e.origin)),
@@ -181,7 +184,7 @@ export class ProxyRuntime {
       return this.#reject(`config did not compile: ${(err as Error).message}`);
     }
     try {
-      await this.#reconcileListeners(routers, tlsByPort);
+      await this.#reconcileListeners(compiled);
     } catch (err) {
       return this.#reject(`listener could not start: ${(err as Error).message}`);
     }
@@ -208,50 +211,38 @@ export class ProxyRuntime {
     return { ok: false, error: message };
   }
 
-  async #reconcileListeners(routers: ListenerRouter[], tlsByPort: Map<number, SniTable>): Promise<void> {
-    const wanted = new Map(routers.map((r) => [r.listener.port, r]));
-    for (const [port, running] of this.#listeners) {
-      // A port that switches between HTTP and HTTPS needs a new server; anything else swaps in place.
-      if (wanted.get(port)?.listener.protocol === running.protocol) continue;
-      this.#listeners.delete(port);
-      await running.server.close();
+  async #reconcileListeners(compiled: CompiledListener[]): Promise<void> {
+    const wanted = new Map(compiled.map((c) => [portKey(c.listener), c]));
+    for (const [key, running] of this.#listeners) {
+      // A port that changes protocol needs a new server; anything else swaps in place.
+      if (wanted.get(key)?.listener.protocol === running.protocol) continue;
+      this.#listeners.delete(key);
+      await running.close();
     }
-    for (const [port, router] of wanted) {
-      const running = this.#listeners.get(port);
+    for (const [key, c] of wanted) {
+      const running = this.#listeners.get(key);
       if (running) {
-        running.state.router = router;
-        running.setTls(tlsByPort.get(port));
+        running.update(c);
         continue;
       }
-      const state: ListenerState = { router, ...(tlsByPort.has(port) ? { tls: tlsByPort.get(port)! } : {}) };
-      const server = buildServer(state, {
-        logger: this.#options.logger,
-        maxHeaderBytes: this.#options.maxHeaderBytes,
-        maxBodyBytes: this.#options.maxBodyBytes,
-        ai: () => this.#ai,
-        genai: this.#options.metrics.genai,
-        budgets: this.#options.metrics.budgets,
-        guards: this.#options.metrics.guards,
-      });
-      await server.listen({ port, host: this.#options.bindAddress });
-      this.#listeners.set(port, {
-        state,
-        server,
-        protocol: router.listener.protocol,
-        setTls: (tls) => {
-          if (tls) state.tls = tls;
-          else delete state.tls;
-          // Clients without SNI get the hostname-less listener's certificate, set on the server itself.
-          if (tls?.fallback) (server.server as unknown as TlsServer).setSecureContext(tls.fallback);
-        },
-      });
-      this.#listeners.get(port)!.setTls(state.tls);
+      this.#listeners.set(
+        key,
+        await openPortServer(c, this.#options.bindAddress, {
+          logger: this.#options.logger,
+          maxHeaderBytes: this.#options.maxHeaderBytes,
+          maxBodyBytes: this.#options.maxBodyBytes,
+          ai: () => this.#ai,
+          genai: this.#options.metrics.genai,
+          budgets: this.#options.metrics.budgets,
+          guards: this.#options.metrics.guards,
+        }),
+      );
     }
   }
 
   async close(): Promise<void> {
     await this.#applying.catch(() => {});
-    await Promise.all([...this.#listeners.values()].map((l) => l.server.close()));
+    await Promise.all([...this.#listeners.values()].map((l) => l.close()));
     this.#listeners.clear();
     await this.#pools.closeAll();
     await this.#redis?.close();

@@ -1,0 +1,131 @@
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { FastifyBaseLogger } from 'fastify';
+import { MAX_CLIENT_HELLO_BYTES, readServerName } from './client-hello.ts';
+import type { StreamRouter } from './stream-router.ts';
+
+/** The live stream routing of one port: swapped whole on a config change, like an HTTP router. */
+export interface StreamState {
+  router: StreamRouter;
+}
+
+/** Idle TCP connections and UDP sessions end after this long without a byte either way. */
+const DEFAULT_IDLE_MS = 300_000;
+const UDP_SESSION_IDLE_MS = 60_000;
+
+/**
+ * TCP and TLS passthrough: each connection is piped to one backend. For TLS the proxy reads the
+ * ClientHello's SNI first (never the key, never decrypting) and replays those bytes to the backend.
+ * Errors on one connection close that connection only.
+ */
+export function createTcpServer(state: StreamState, passthrough: boolean, logger: FastifyBaseLogger): Server {
+  return createServer((client) => {
+    client.setNoDelay(true);
+    client.setTimeout(idleMs(state));
+    client.on('timeout', () => client.destroy());
+    client.on('error', () => client.destroy());
+    if (!passthrough) return pipeTo(client, state.router.route(), Buffer.alloc(0), logger);
+    let buffered = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      const name = readServerName(buffered);
+      if (name === undefined && buffered.length < MAX_CLIENT_HELLO_BYTES) return;
+      client.off('data', onData);
+      client.pause();
+      // No SNI, or bytes that are not TLS: only a hostname-less route may take it.
+      pipeTo(client, state.router.route(name ?? null), buffered, logger);
+    };
+    client.on('data', onData);
+  });
+}
+
+function idleMs(state: StreamState): number {
+  return state.router.listener.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+}
+
+function pipeTo(
+  client: Socket,
+  target: ReturnType<StreamRouter['route']>,
+  first: Buffer,
+  logger: FastifyBaseLogger,
+): void {
+  if (!target) {
+    client.destroy();
+    return;
+  }
+  const upstream = connect({ host: target.host, port: target.port });
+  upstream.setNoDelay(true);
+  upstream.on('connect', () => {
+    if (first.length > 0) upstream.write(first);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.resume();
+  });
+  upstream.on('error', (err) => {
+    logger.debug({ route: target.route, err: err.message }, 'stream backend failed');
+    client.destroy();
+  });
+  client.on('close', () => upstream.destroy());
+  upstream.on('close', () => client.destroy());
+}
+
+/**
+ * UDP: each client address gets its own upstream socket (a session), so answers find their way
+ * back; sessions end after a minute of silence. Datagrams are relayed as they are, never merged.
+ */
+export function createUdpServer(state: StreamState): UdpSocket {
+  const server = createSocket('udp4');
+  const sessions = new Map<string, UdpSession>();
+  const end = (key: string) => {
+    const s = sessions.get(key);
+    if (!s) return;
+    clearTimeout(s.timer);
+    s.socket.close();
+    sessions.delete(key);
+  };
+  const touch = (s: UdpSession, key: string) => {
+    clearTimeout(s.timer);
+    s.timer = setTimeout(() => end(key), UDP_SESSION_IDLE_MS);
+  };
+  server.on('message', (msg: Buffer, from: RemoteInfo) => {
+    const key = `${from.address}:${from.port}`;
+    let session = sessions.get(key);
+    if (!session) {
+      const target = state.router.route();
+      if (!target) return;
+      const socket = createSocket('udp4');
+      const created: UdpSession = {
+        socket,
+        connected: false,
+        queue: [],
+        timer: setTimeout(() => end(key), UDP_SESSION_IDLE_MS),
+      };
+      session = created;
+      sessions.set(key, created);
+      socket.on('message', (reply) => {
+        server.send(reply, from.port, from.address);
+        touch(created, key);
+      });
+      socket.on('error', () => end(key));
+      // Datagrams that arrive while the session's socket connects wait for it, in order.
+      socket.connect(target.port, target.host, () => {
+        created.connected = true;
+        for (const queued of created.queue.splice(0)) socket.send(queued);
+      });
+    }
+    if (session.connected) session.socket.send(msg);
+    else session.queue.push(msg);
+    touch(session, key);
+  });
+  server.on('close', () => {
+    for (const key of [...sessions.keys()]) end(key);
+  });
+  return server;
+}
+
+interface UdpSession {
+  socket: UdpSocket;
+  connected: boolean;
+  queue: Buffer[];
+  timer: NodeJS.Timeout;
+}
