@@ -84,8 +84,7 @@ export class GatewayController {
     switch (kind) {
       case 'Gateway':
         return [gatewayKey(obj), STATUS_KEY];
-      case 'Deployment':
-      case 'ConfigMap': {
+      case 'Deployment': {
         const gateway = obj.metadata.labels?.[GATEWAY_NAME_LABEL];
         return gateway ? [`${GATEWAY_PREFIX}${obj.metadata.namespace}/${gateway}`] : [];
       }
@@ -104,10 +103,11 @@ export class GatewayController {
         );
         return [...parents, STATUS_KEY];
       }
+      case 'ConfigMap':
       case 'Secret':
       case 'Service': {
-        // A proxy's own Service (its address) or Secret (drift) concern its Gateway only; any other
-        // Service may be a route backend and any other Secret a provider credential.
+        // A proxy's own Service (its address), ConfigMap or Secret (drift) concern its Gateway only;
+        // any other may be a route backend, a provider credential or a CA bundle.
         const gateway =
           obj.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY && obj.metadata.labels[GATEWAY_NAME_LABEL];
         if (gateway) return [`${GATEWAY_PREFIX}${obj.metadata.namespace}/${gateway}`];

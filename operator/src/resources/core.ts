@@ -76,6 +76,16 @@ export const SecretSchema = T.Object({
 
 export type Secret = Static<typeof SecretSchema>;
 
+export const ConfigMapSchema = T.Object({
+  apiVersion: T.Literal('v1'),
+  kind: T.Literal('ConfigMap'),
+  metadata: ObjectMetaSchema,
+  data: T.Optional(T.Record(T.String(), T.String())),
+  binaryData: T.Optional(T.Record(T.String(), T.String())),
+});
+
+export type ConfigMap = Static<typeof ConfigMapSchema>;
+
 /** A Secret's values, decoded. */
 export function secretValues(secret: Secret): Record<string, string> {
   const out: Record<string, string> = {};

@@ -197,6 +197,42 @@ export const HTTPRouteSchema = T.Object({
   }),
 });
 
+/** TLS from the gateway to a Service: which CA to trust and which hostname to verify (and send as SNI). */
+export const BackendTLSPolicySchema = T.Object({
+  apiVersion: T.String(),
+  kind: T.Literal('BackendTLSPolicy'),
+  metadata: ObjectMetaSchema,
+  spec: T.Object({
+    targetRefs: T.Array(
+      T.Object({ group: Group, kind: Kind, name: ObjectName, sectionName: T.Optional(SectionName) }),
+      {
+        minItems: 1,
+        maxItems: 16,
+      },
+    ),
+    validation: T.Object({
+      caCertificateRefs: T.Optional(
+        T.Array(T.Object({ group: Group, kind: Kind, name: ObjectName }), { maxItems: 8 }),
+      ),
+      wellKnownCACertificates: T.Optional(T.Literal('System')),
+      hostname: Hostname,
+      subjectAltNames: T.Optional(
+        T.Array(
+          T.Object({
+            type: T.Union([T.Literal('Hostname'), T.Literal('URI')]),
+            hostname: T.Optional(Hostname),
+            uri: T.Optional(T.String()),
+          }),
+          {
+            maxItems: 5,
+          },
+        ),
+      ),
+    }),
+    options: T.Optional(T.Record(T.String(), T.String())),
+  }),
+});
+
 /** A TCPRoute, UDPRoute or TLSRoute rule: whole connections (or datagram sessions) to weighted backends. */
 const StreamRuleSchema = T.Object({
   name: T.Optional(SectionName),
@@ -245,6 +281,7 @@ export type HTTPRouteRule = Static<typeof RouteRuleSchema>;
 export type HTTPRouteFilter = Static<typeof RouteFilterSchema>;
 export type ReferenceGrant = Static<typeof ReferenceGrantSchema>;
 export type TCPRoute = Static<typeof TCPRouteSchema>;
+export type BackendTLSPolicy = Static<typeof BackendTLSPolicySchema>;
 export type UDPRoute = Static<typeof UDPRouteSchema>;
 export type TLSRoute = Static<typeof TLSRouteSchema>;
 /** The three stream route kinds, seen the same way by the translator. */

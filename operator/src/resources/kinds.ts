@@ -1,6 +1,13 @@
 import type { TSchema } from '@sinclair/typebox';
-import { EndpointSliceSchema, NamespaceSchema, SecretSchema, ServiceSchema } from './core.ts';
 import {
+  ConfigMapSchema,
+  EndpointSliceSchema,
+  NamespaceSchema,
+  SecretSchema,
+  ServiceSchema,
+} from './core.ts';
+import {
+  BackendTLSPolicySchema,
   GATEWAY_GROUP,
   GatewayClassSchema,
   GatewaySchema,
@@ -84,6 +91,13 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
   },
   Namespace: { apiVersions: ['v1'], schema: NamespaceSchema, namespaced: false, bucket: 'namespaces' },
   Secret: { apiVersions: ['v1'], schema: SecretSchema, namespaced: true, bucket: 'secrets' },
+  ConfigMap: { apiVersions: ['v1'], schema: ConfigMapSchema, namespaced: true, bucket: 'configMaps' },
+  BackendTLSPolicy: {
+    apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1alpha3`],
+    schema: BackendTLSPolicySchema,
+    namespaced: true,
+    bucket: 'backendTLSPolicies',
+  },
   AIBackend: {
     apiVersions: [SLUICE_API_VERSION],
     schema: AIBackendSchema,

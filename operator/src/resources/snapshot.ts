@@ -1,5 +1,6 @@
-import type { EndpointSlice, Namespace, Secret, Service } from './core.ts';
+import type { ConfigMap, EndpointSlice, Namespace, Secret, Service } from './core.ts';
 import type {
+  BackendTLSPolicy,
   Gateway,
   GatewayClass,
   HTTPRoute,
@@ -23,6 +24,8 @@ export interface Resources {
   endpointSlices: EndpointSlice[];
   namespaces: Namespace[];
   secrets: Secret[];
+  configMaps: ConfigMap[];
+  backendTLSPolicies: BackendTLSPolicy[];
   aiBackends: AIBackend[];
   tokenRateLimitPolicies: TokenRateLimitPolicy[];
   promptGuards: PromptGuard[];
@@ -41,6 +44,8 @@ export function emptyResources(): Resources {
     endpointSlices: [],
     namespaces: [],
     secrets: [],
+    configMaps: [],
+    backendTLSPolicies: [],
     aiBackends: [],
     tokenRateLimitPolicies: [],
     promptGuards: [],

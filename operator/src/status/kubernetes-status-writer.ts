@@ -52,6 +52,23 @@ export function desiredStatus(
       }));
       return { parents: [...others, ...ours] };
     }
+    case 'BackendTLSPolicy': {
+      // Like route parents: entries of other controllers stay, ours are replaced.
+      const existing = (current?.ancestors ?? []) as {
+        ancestorRef: unknown;
+        controllerName: string;
+        conditions: Partial<TimedCondition>[];
+      }[];
+      const ours = update.status.ancestors.map((a) => ({
+        ...a,
+        conditions: stamp(
+          a.conditions,
+          existing.find((c) => c.controllerName === controllerName && jsonEqual(c.ancestorRef, a.ancestorRef))
+            ?.conditions,
+        ),
+      }));
+      return { ancestors: [...existing.filter((a) => a.controllerName !== controllerName), ...ours] };
+    }
     default:
       return { conditions: stamp(update.status.conditions, current?.conditions) };
   }

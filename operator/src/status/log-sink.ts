@@ -8,12 +8,16 @@ export function logStatuses(logger: Logger, statuses: readonly StatusUpdate[]): 
     const conditions =
       'parents' in s.status
         ? s.status.parents.flatMap((p) => p.conditions.map((c) => ({ parent: p.parentRef.name, ...c })))
-        : 'listeners' in s.status
-          ? [
-              ...s.status.conditions,
-              ...s.status.listeners.flatMap((l) => l.conditions.map((c) => ({ listener: l.name, ...c }))),
-            ]
-          : s.status.conditions;
+        : 'ancestors' in s.status
+          ? s.status.ancestors.flatMap((a) =>
+              a.conditions.map((c) => ({ ancestor: a.ancestorRef.name, ...c })),
+            )
+          : 'listeners' in s.status
+            ? [
+                ...s.status.conditions,
+                ...s.status.listeners.flatMap((l) => l.conditions.map((c) => ({ listener: l.name, ...c }))),
+              ]
+            : s.status.conditions;
     const problems = conditions.filter((c) =>
       c.type === 'Conflicted' || c.type === 'PartiallyInvalid' ? c.status === 'True' : c.status !== 'True',
     );

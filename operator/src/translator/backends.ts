@@ -3,6 +3,7 @@ import { type EndpointSlice, SERVICE_NAME_LABEL, type Service } from '../resourc
 import { type BackendObjectReference, GATEWAY_GROUP, type ReferenceGrant } from '../resources/gateway-api.ts';
 import { SLUICE_GROUP } from '../resources/sluice-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
+import { BackendTlsResolver } from './backend-tls.ts';
 
 export type BackendResolution =
   | { ok: true; cluster: string }
@@ -19,6 +20,8 @@ export class BackendResolver {
   readonly #clusters = new Map<string, Cluster>();
 
   readonly #aiBackends: ReadonlySet<string>;
+  /** BackendTLSPolicies: how clusters of Services they target speak TLS. */
+  readonly tls: BackendTlsResolver;
 
   constructor(resources: Resources, usableAIBackends: ReadonlySet<string>) {
     this.#aiBackends = usableAIBackends;
@@ -30,6 +33,7 @@ export class BackendResolver {
       this.#slices.set(k, [...(this.#slices.get(k) ?? []), slice]);
     }
     this.#grants = resources.referenceGrants;
+    this.tls = new BackendTlsResolver(resources);
   }
 
   resolve(ref: BackendObjectReference, fromNamespace: string, fromKind: string): BackendResolution {
@@ -66,9 +70,11 @@ export class BackendResolver {
       };
     const name = `service/${namespace}/${ref.name}/${ref.port}`;
     if (!this.#clusters.has(name)) {
+      const tls = this.tls.forService(namespace, ref.name, servicePort?.name);
       this.#clusters.set(name, {
         name,
         endpoints: this.#endpoints(service, namespace, ref.port, servicePort?.name),
+        ...(tls ? { tls } : {}),
       });
     }
     return { ok: true, cluster: name };

@@ -25,6 +25,13 @@ export interface RouteParentStatus {
   conditions: Condition[];
 }
 
+/** A policy's status toward one ancestor (here: each Gateway whose proxy applies it). */
+export interface PolicyAncestorStatus {
+  ancestorRef: { group: string; kind: string; namespace: string; name: string };
+  controllerName: string;
+  conditions: Condition[];
+}
+
 export type StatusUpdate =
   | { kind: 'GatewayClass'; name: string; status: { conditions: Condition[] } }
   | {
@@ -38,6 +45,12 @@ export type StatusUpdate =
       namespace: string;
       name: string;
       status: { parents: RouteParentStatus[] };
+    }
+  | {
+      kind: 'BackendTLSPolicy';
+      namespace: string;
+      name: string;
+      status: { ancestors: PolicyAncestorStatus[] };
     }
   | { kind: 'AIBackend'; namespace: string; name: string; status: { conditions: Condition[] } }
   | { kind: 'TokenRateLimitPolicy'; namespace: string; name: string; status: { conditions: Condition[] } }

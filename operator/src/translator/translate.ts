@@ -172,6 +172,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
       },
     });
   }
+  statuses.push(...resolver.tls.statuses(configs, options.controllerName));
   statuses.push(...attachBudgets(resources, configs));
   const guardRefs = routes.flatMap((info) =>
     info.rules.flatMap((rule, i) =>

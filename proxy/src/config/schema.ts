@@ -174,8 +174,18 @@ export const ListenerSchema = T.Object(
 
 export const EndpointSchema = T.Object({ host: Name, port: Port }, { additionalProperties: false });
 
+/**
+ * TLS to a backend (BackendTLSPolicy): the name sent as SNI and verified in its certificate, and the
+ * CAs trusted: PEM bundles (CA certificates are public, so they travel in the config) and/or the
+ * system roots. No CA at all trusts nothing: every connection fails verification.
+ */
+export const ClusterTlsSchema = T.Object(
+  { serverName: Name, caPem: T.Optional(T.String()), systemRoots: T.Optional(T.Boolean()) },
+  { additionalProperties: false },
+);
+
 export const ClusterSchema = T.Object(
-  { name: Name, endpoints: T.Array(EndpointSchema) },
+  { name: Name, endpoints: T.Array(EndpointSchema), tls: T.Optional(ClusterTlsSchema) },
   { additionalProperties: false },
 );
 
@@ -210,5 +220,6 @@ export type ListenerTls = Static<typeof ListenerTlsSchema>;
 export type StreamRoute = Static<typeof StreamRouteSchema>;
 export type Endpoint = Static<typeof EndpointSchema>;
 export type Cluster = Static<typeof ClusterSchema>;
+export type ClusterTls = Static<typeof ClusterTlsSchema>;
 export type ProxyConfig = Static<typeof ProxyConfigSchema>;
 export type WeightedAIBackend = Static<typeof WeightedAIBackendSchema>;

@@ -176,8 +176,8 @@ export class ProxyRuntime {
       );
       this.#pools.retainOnly(
         new Set([
-          ...[...clusters.values()].flatMap((c) => c.endpoints.map((e) => e.origin)),
-          ...[...aiBackends.values()].flatMap((b) => b.groups.flat().map((t) => t.endpoint.origin)),
+          ...[...clusters.values()].flatMap((c) => c.endpoints.map((e) => e.key)),
+          ...[...aiBackends.values()].flatMap((b) => b.groups.flat().map((t) => t.endpoint.key)),
         ]),
       );
     } catch (err) {

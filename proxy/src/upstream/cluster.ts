@@ -9,7 +9,7 @@ export class UpstreamCluster {
 
   constructor(cluster: Cluster, pools: PoolRegistry) {
     this.name = cluster.name;
-    this.endpoints = cluster.endpoints.map((e) => pools.endpoint(e.host, e.port));
+    this.endpoints = cluster.endpoints.map((e) => pools.endpoint(e.host, e.port, cluster.tls));
   }
 
   pick(): UpstreamEndpoint | undefined {

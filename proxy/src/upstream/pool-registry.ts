@@ -1,6 +1,11 @@
+import { createHash } from 'node:crypto';
+import { rootCertificates } from 'node:tls';
 import { Pool } from 'undici';
+import type { ClusterTls } from '../config/schema.ts';
 
 export interface UpstreamEndpoint {
+  /** Identifies the pool: the origin, plus the TLS trust settings when a BackendTLSPolicy sets them. */
+  key: string;
   origin: string;
   host: string;
   port: number;
@@ -20,13 +25,23 @@ export class PoolRegistry {
     this.#connections = connectionsPerOrigin;
   }
 
-  endpoint(host: string, port: number): UpstreamEndpoint {
-    return this.forOrigin(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  /** A Service endpoint: plain HTTP, or verified TLS when the cluster has BackendTLSPolicy settings. */
+  endpoint(host: string, port: number, tls?: ClusterTls): UpstreamEndpoint {
+    return this.forOrigin(
+      `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      tls,
+    );
   }
 
-  /** A pool for any origin; `https:` origins verify the server certificate against the system roots. */
-  forOrigin(origin: string): UpstreamEndpoint {
-    let ep = this.#pools.get(origin);
+  /**
+   * A pool for any origin. `https:` origins verify the server certificate: against the system roots,
+   * or with `tls`, against its CA bundle (plus the system roots if asked) for its server name.
+   */
+  forOrigin(origin: string, tls?: ClusterTls): UpstreamEndpoint {
+    const key = tls
+      ? `${origin}|${createHash('sha256').update(JSON.stringify(tls)).digest('hex').slice(0, 16)}`
+      : origin;
+    let ep = this.#pools.get(key);
     if (!ep) {
       const url = new URL(origin);
       const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -39,18 +54,19 @@ export class PoolRegistry {
         // long-running upstream responses such as streamed completions.
         headersTimeout: 0,
         bodyTimeout: 0,
+        ...(tls ? { connect: backendTlsOptions(tls) } : {}),
       });
-      ep = { origin, host, port, pool };
-      this.#pools.set(origin, ep);
+      ep = { key, origin, host, port, pool };
+      this.#pools.set(key, ep);
     }
     return ep;
   }
 
-  /** Closes pools whose origin is not in `keep`; in-flight requests on them complete first. */
+  /** Closes pools whose key is not in `keep`; in-flight requests on them complete first. */
   retainOnly(keep: ReadonlySet<string>): void {
-    for (const [origin, ep] of this.#pools) {
-      if (keep.has(origin)) continue;
-      this.#pools.delete(origin);
+    for (const [key, ep] of this.#pools) {
+      if (keep.has(key)) continue;
+      this.#pools.delete(key);
       void ep.pool.close().catch(() => {});
     }
   }
@@ -60,4 +76,16 @@ export class PoolRegistry {
     this.#pools.clear();
     await Promise.all(pools.map((ep) => ep.pool.close().catch(() => {})));
   }
+}
+
+/**
+ * Node trusts only the `ca` it is given once one is given (even an empty list), so a policy without
+ * CAs trusts nothing, and system roots are added explicitly when the policy asks for them too.
+ */
+function backendTlsOptions(tls: ClusterTls): { servername: string; ca: string[]; rejectUnauthorized: true } {
+  return {
+    servername: tls.serverName,
+    ca: [...(tls.systemRoots ? rootCertificates : []), ...(tls.caPem ? [tls.caPem] : [])],
+    rejectUnauthorized: true,
+  };
 }

@@ -58,12 +58,13 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     plural: 'tokenratelimitpolicies',
     bucket: 'tokenRateLimitPolicies',
   },
-  // The operator's own proxy ConfigMaps: watched so a hand edit or deletion is put back.
+  // ConfigMaps: CA bundles of BackendTLSPolicies, and the operator's own proxy configs (drift).
+  { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', bucket: 'configMaps' },
   {
-    kind: 'ConfigMap',
-    apiVersion: 'v1',
-    plural: 'configmaps',
-    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+    kind: 'BackendTLSPolicy',
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    plural: 'backendtlspolicies',
+    bucket: 'backendTLSPolicies',
   },
   {
     kind: 'Deployment',
