@@ -1,3 +1,4 @@
+import { connect as http2Connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -123,6 +124,39 @@ describe('HTTPS listeners: TLS termination, SNI, rotation', () => {
     const echo = JSON.parse(res.body);
     expect(echo).toMatchObject({ server: 'web', path: '/cart' });
     expect(echo.headers['x-forwarded-proto']).toBe('https');
+  });
+
+  it('speaks HTTP/2 to clients that offer it (ALPN h2) on the same port as HTTP/1.1', async () => {
+    const session = http2Connect(`https://shop.example.com:${httpsPort}`, {
+      createConnection: () =>
+        tlsConnect({
+          port: httpsPort,
+          host: '127.0.0.1',
+          servername: 'shop.example.com',
+          ca: ca.cert,
+          ALPNProtocols: ['h2'],
+        }),
+    });
+    try {
+      const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = session.request({ ':path': '/over-h2', 'x-test': 'yes' });
+        let body = '';
+        let status = 0;
+        req.on('response', (h) => (status = Number(h[':status'])));
+        req.on('data', (d) => (body += d));
+        req.on('end', () => resolve({ status, body }));
+        req.on('error', reject);
+        req.end();
+      });
+      expect(session.alpnProtocol).toBe('h2');
+      expect(status).toBe(200);
+      const echo = JSON.parse(body);
+      expect(echo).toMatchObject({ server: 'web', path: '/over-h2' });
+      expect(echo.headers).toMatchObject({ host: `shop.example.com:${httpsPort}`, 'x-test': 'yes' });
+      expect(Object.keys(echo.headers).some((h: string) => h.startsWith(':'))).toBe(false);
+    } finally {
+      session.close();
+    }
   });
 
   it('redirects plain HTTP to HTTPS with RequestRedirect, dropping the well-known port', async () => {

@@ -1,6 +1,11 @@
-import { createServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createSecureServer } from 'node:http2';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { AIContext } from '../ai/ai-context.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
@@ -25,34 +30,39 @@ export interface ServerOptions {
 
 /** Builds (never listens) the data-plane server of one listener. */
 export function buildServer(state: ListenerState, options: ServerOptions): FastifyInstance {
+  const https = state.router.listener.protocol === 'HTTPS';
+  const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    // HTTPS offers HTTP/2 and HTTP/1.1 by ALPN on the same port; plain HTTP serves HTTP/1.1.
+    const server = https
+      ? createSecureServer(
+          {
+            allowHTTP1: true,
+            minVersion: 'TLSv1.2',
+            maxSessionMemory: 64,
+            // Certificates come from the live table at each handshake, so rotation needs no restart.
+            SNICallback: (servername, done) => {
+              const context = state.tls?.lookup(servername);
+              if (context) done(null, context);
+              else done(new Error(`no certificate for SNI ${servername}`));
+            },
+          },
+          handler as never,
+        )
+      : createServer({ maxHeaderSize: options.maxHeaderBytes }, handler);
+    server.on('upgrade', upgradeHandler(state));
+    // A failed handshake (no SNI match, plain HTTP on a TLS port) closes that socket only.
+    server.on('tlsClientError', (_err: Error, socket: { destroy(): void }) => socket.destroy());
+    return server as unknown as Server;
+  };
+  // Fastify's HTTP/2 mode takes both HTTP/2 and (allowHTTP1) HTTP/1.1 requests.
   const app = Fastify({
     loggerInstance: options.logger,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    serverFactory: (handler) => {
-      const server =
-        state.router.listener.protocol === 'HTTPS'
-          ? createHttpsServer(
-              {
-                maxHeaderSize: options.maxHeaderBytes,
-                minVersion: 'TLSv1.2',
-                // Certificates come from the live table at each handshake, so rotation needs no restart.
-                SNICallback: (servername, done) => {
-                  const context = state.tls?.lookup(servername);
-                  if (context) done(null, context);
-                  else done(new Error(`no certificate for SNI ${servername}`));
-                },
-              },
-              handler,
-            )
-          : createServer({ maxHeaderSize: options.maxHeaderBytes }, handler);
-      server.on('upgrade', upgradeHandler(state));
-      // A failed handshake (no SNI match, plain HTTP on a TLS port) closes that socket only.
-      server.on('tlsClientError', (_err, socket) => socket.destroy());
-      return server;
-    },
-  });
+    ...(https ? { http2: true } : {}),
+    serverFactory,
+  } as FastifyServerOptions) as unknown as FastifyInstance;
   app.server.removeAllListeners('clientError');
   app.server.on('clientError', handleClientError);
   // Bodies are streamed to the upstream untouched: no parsing, no buffering, any content type.

@@ -40,7 +40,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
       // The model header is Sluice's to set, from the body: a client cannot pick a route by sending it.
       delete raw.headers[MODEL_HEADER];
       if (view.method === 'GET' && view.path === MODELS_PATH)
-        return sendModels(reply, router.models(raw.headers.host));
+        return sendModels(reply, router.models(requestHost(raw)));
     }
     if (op) {
       const parsed = await readJsonBody(raw, options.maxBodyBytes);
@@ -48,7 +48,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
       aiBody = parsed;
       if (typeof parsed.value.model === 'string') raw.headers[MODEL_HEADER] = parsed.value.model;
     }
-    const route = router.select(raw.headers.host, view);
+    const route = router.select(requestHost(raw), view);
     if (!route)
       return sendError(reply, op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics, started);
     const src = route.source;
@@ -66,7 +66,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
     if (src.redirect) {
       const location = redirectLocation(src.redirect, {
         scheme: router.listener.protocol === 'HTTPS' ? 'https' : 'http',
-        host: raw.headers.host ?? '',
+        host: requestHost(raw) ?? '',
         listenerPort: router.listener.port,
         path: view.path,
         rawQuery: view.rawQuery,
@@ -201,4 +201,10 @@ function mirror(route: CompiledRoute, req: MirrorRequest): void {
       .then((res) => res.body.dump())
       .catch(() => route.metrics.mirrorFailed());
   }
+}
+
+/** The request's host: the Host header (HTTP/1.1) or the :authority pseudo-header (HTTP/2). */
+function requestHost(raw: { headers: Record<string, string | string[] | undefined> }): string | undefined {
+  const host = raw.headers.host ?? raw.headers[':authority'];
+  return typeof host === 'string' ? host : undefined;
 }

@@ -30,8 +30,12 @@ export function forwardableHeaders(
         )
       : undefined;
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
+    // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) describe the request, not headers.
+    if (HOP_BY_HOP.has(name) || named?.has(name) || name.charCodeAt(0) === 58) continue;
     out[name] = headers[name];
   }
+  // An HTTP/2 client names the host in :authority; HTTP/1.1 upstreams need it as Host.
+  const authority = headers[':authority'];
+  if (out.host === undefined && typeof authority === 'string') out.host = authority;
   return out;
 }
