@@ -197,6 +197,44 @@ export const HTTPRouteSchema = T.Object({
   }),
 });
 
+/** gRPC matches: a service and/or method (exact or regular expression) and headers. */
+const GRPCMethodMatch = T.Object({
+  type: T.Optional(T.Union([T.Literal('Exact'), T.Literal('RegularExpression')])),
+  service: T.Optional(T.String({ maxLength: 1024 })),
+  method: T.Optional(T.String({ maxLength: 1024 })),
+});
+
+export const GRPCRouteSchema = T.Object({
+  apiVersion: T.String(),
+  kind: T.Literal('GRPCRoute'),
+  metadata: ObjectMetaSchema,
+  spec: T.Object({
+    parentRefs: T.Optional(T.Array(ParentRef, { maxItems: 32 })),
+    hostnames: T.Optional(T.Array(Hostname, { maxItems: 16 })),
+    rules: T.Optional(
+      T.Array(
+        T.Object({
+          name: T.Optional(SectionName),
+          matches: T.Optional(
+            T.Array(
+              T.Object({
+                method: T.Optional(GRPCMethodMatch),
+                headers: T.Optional(T.Array(HeaderMatch, { maxItems: 16 })),
+              }),
+              {
+                maxItems: 64,
+              },
+            ),
+          ),
+          filters: T.Optional(T.Array(RouteFilterSchema, { maxItems: 16 })),
+          backendRefs: T.Optional(T.Array(BackendRef, { maxItems: 16 })),
+        }),
+        { maxItems: 16 },
+      ),
+    ),
+  }),
+});
+
 /** TLS from the gateway to a Service: which CA to trust and which hostname to verify (and send as SNI). */
 export const BackendTLSPolicySchema = T.Object({
   apiVersion: T.String(),
@@ -281,6 +319,7 @@ export type HTTPRouteRule = Static<typeof RouteRuleSchema>;
 export type HTTPRouteFilter = Static<typeof RouteFilterSchema>;
 export type ReferenceGrant = Static<typeof ReferenceGrantSchema>;
 export type TCPRoute = Static<typeof TCPRouteSchema>;
+export type GRPCRoute = Static<typeof GRPCRouteSchema>;
 export type BackendTLSPolicy = Static<typeof BackendTLSPolicySchema>;
 export type UDPRoute = Static<typeof UDPRouteSchema>;
 export type TLSRoute = Static<typeof TLSRouteSchema>;

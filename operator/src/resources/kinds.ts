@@ -11,6 +11,7 @@ import {
   GATEWAY_GROUP,
   GatewayClassSchema,
   GatewaySchema,
+  GRPCRouteSchema,
   HTTPRouteSchema,
   ReferenceGrantSchema,
   TCPRouteSchema,
@@ -57,6 +58,12 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
     schema: HTTPRouteSchema,
     namespaced: true,
     bucket: 'httpRoutes',
+  },
+  GRPCRoute: {
+    apiVersions: [`${GATEWAY_GROUP}/v1`],
+    schema: GRPCRouteSchema,
+    namespaced: true,
+    bucket: 'grpcRoutes',
   },
   TCPRoute: {
     apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1alpha2`],

@@ -3,6 +3,7 @@ import type {
   BackendTLSPolicy,
   Gateway,
   GatewayClass,
+  GRPCRoute,
   HTTPRoute,
   ReferenceGrant,
   TCPRoute,
@@ -16,6 +17,7 @@ export interface Resources {
   gatewayClasses: GatewayClass[];
   gateways: Gateway[];
   httpRoutes: HTTPRoute[];
+  grpcRoutes: GRPCRoute[];
   tcpRoutes: TCPRoute[];
   tlsRoutes: TLSRoute[];
   udpRoutes: UDPRoute[];
@@ -36,6 +38,7 @@ export function emptyResources(): Resources {
     gatewayClasses: [],
     gateways: [],
     httpRoutes: [],
+    grpcRoutes: [],
     tcpRoutes: [],
     tlsRoutes: [],
     udpRoutes: [],

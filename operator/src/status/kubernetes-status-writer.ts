@@ -37,6 +37,7 @@ export function desiredStatus(
         })),
       };
     case 'HTTPRoute':
+    case 'GRPCRoute':
     case 'TCPRoute':
     case 'TLSRoute':
     case 'UDPRoute': {

@@ -7,7 +7,8 @@ import type { RouteGroupKind } from './status.ts';
 const SUPPORTED_PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP']);
 const ROUTE_KINDS_BY_PROTOCOL: Record<string, readonly string[]> = {
   HTTP: ['HTTPRoute'],
-  HTTPS: ['HTTPRoute'],
+  // gRPC needs HTTP/2, which Sluice offers on HTTPS listeners (ALPN h2); cleartext h2c is not served.
+  HTTPS: ['HTTPRoute', 'GRPCRoute'],
   TCP: ['TCPRoute'],
   TLS: ['TLSRoute'],
   UDP: ['UDPRoute'],

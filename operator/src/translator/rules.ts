@@ -41,6 +41,7 @@ export function translateRule(
   rule: HTTPRouteRule,
   resolver: BackendResolver,
   knownGuards: ReadonlySet<string>,
+  kind: 'HTTPRoute' | 'GRPCRoute' = 'HTTPRoute',
 ): RuleTranslation {
   const namespace = route.metadata.namespace ?? 'default';
   const refProblems: RuleProblem[] = [];
@@ -165,8 +166,8 @@ export function translateRule(
   for (const ref of refs) {
     const weight = ref.weight ?? 1;
     const resolved = isAI(ref)
-      ? resolver.resolveAIBackend(ref, namespace, 'HTTPRoute')
-      : resolver.resolve(ref, namespace, 'HTTPRoute');
+      ? resolver.resolveAIBackend(ref, namespace, kind)
+      : resolver.resolve(ref, namespace, kind);
     if (!resolved.ok) refProblems.push({ reason: resolved.reason, message: resolved.message });
     const entry = resolved.ok ? { weight, target: resolved.cluster } : { weight };
     if (isAI(ref)) aiBackends.push(entry.target ? { aiBackend: entry.target, weight } : { weight });
@@ -175,7 +176,7 @@ export function translateRule(
 
   const routes = matches.map(
     (match, matchIndex): Route => ({
-      name: `httproute/${namespace}/${route.metadata.name}/rule/${ruleIndex}/match/${matchIndex}`,
+      name: `${kind.toLowerCase()}/${namespace}/${route.metadata.name}/rule/${ruleIndex}/match/${matchIndex}`,
       match,
       ...(requestHeaders ? { requestHeaders } : {}),
       ...(responseHeaders ? { responseHeaders } : {}),
@@ -185,6 +186,7 @@ export function translateRule(
       backends,
       ...(aiRefs.length > 0 ? { aiBackends } : {}),
       ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
+      ...(kind === 'GRPCRoute' ? { grpc: true as const } : {}),
     }),
   );
   return { routes, refProblems, guards };

@@ -41,7 +41,7 @@ export type StatusUpdate =
       status: { conditions: Condition[]; listeners: ListenerStatus[] };
     }
   | {
-      kind: 'HTTPRoute' | 'TCPRoute' | 'TLSRoute' | 'UDPRoute';
+      kind: 'HTTPRoute' | 'GRPCRoute' | 'TCPRoute' | 'TLSRoute' | 'UDPRoute';
       namespace: string;
       name: string;
       status: { parents: RouteParentStatus[] };

@@ -14,6 +14,7 @@ import { BackendResolver } from './backends.ts';
 import { attachBudgets } from './budgets.ts';
 import { CertificateResolver } from './certificates.ts';
 import { type Condition, condition } from './conditions.ts';
+import { grpcRouteAsHttp } from './grpc-routes.ts';
 import { attachGuards, usablePromptGuards } from './guards.ts';
 import { compareHostnameSpecificity, hostnameCovers } from './hostname-order.ts';
 import { analyzeListeners, type ListenerInfo } from './listeners.ts';
@@ -37,6 +38,8 @@ export interface TranslationResult {
 }
 
 interface RouteInfo {
+  /** GRPCRoutes are translated as the HTTP routing they amount to, and keep their kind for status. */
+  kind: 'HTTPRoute' | 'GRPCRoute';
   route: HTTPRoute;
   namespace: string;
   rules: RuleTranslation[];
@@ -80,9 +83,14 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
   statuses.push(...ai.statuses);
   const resolver = new BackendResolver(resources, new Set(ai.configs.keys()));
   const usableGuards = usablePromptGuards(resources);
-  const routes = [...resources.httpRoutes]
-    .sort((a, b) => compareStrings(nsName(a), nsName(b)))
-    .map((r) => analyzeRoute(r, resolver, usableGuards));
+  const routes = [
+    ...[...resources.httpRoutes]
+      .sort((a, b) => compareStrings(nsName(a), nsName(b)))
+      .map((r) => analyzeRoute(r, 'HTTPRoute', resolver, usableGuards)),
+    ...[...resources.grpcRoutes]
+      .sort((a, b) => compareStrings(nsName(a), nsName(b)))
+      .map((r) => analyzeRoute(grpcRouteAsHttp(r), 'GRPCRoute', resolver, usableGuards)),
+  ];
 
   const certificates = new CertificateResolver(resources, options.now);
   const listenersByGateway = new Map(gateways.map((g) => [nsName(g), gatewayListeners(g, certificates)]));
@@ -101,7 +109,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
       const generation = info.route.metadata.generation;
       const { accepted, attached } = attach(
         {
-          kind: 'HTTPRoute',
+          kind: info.kind,
           namespace: info.namespace,
           generation,
           hostnames: info.route.spec.hostnames ?? [],
@@ -127,7 +135,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
             generation,
           ),
         );
-      const key = nsName(info.route);
+      const key = `${info.kind}/${nsName(info.route)}`;
       routeParents.set(key, [
         ...(routeParents.get(key) ?? []),
         routeParentStatus(ref, info.namespace, options.controllerName, conditions),
@@ -178,16 +186,16 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
     info.rules.flatMap((rule, i) =>
       rule.guards.map((guard) => ({
         guard,
-        routePrefix: `httproute/${info.namespace}/${info.route.metadata.name}/rule/${i}/`,
+        routePrefix: `${info.kind.toLowerCase()}/${info.namespace}/${info.route.metadata.name}/rule/${i}/`,
       })),
     ),
   );
   statuses.push(...attachGuards(resources, configs, guardRefs, ai.configs));
   for (const info of routes) {
-    const parents = routeParents.get(nsName(info.route));
+    const parents = routeParents.get(`${info.kind}/${nsName(info.route)}`);
     if (parents)
       statuses.push({
-        kind: 'HTTPRoute',
+        kind: info.kind,
         namespace: info.namespace,
         name: info.route.metadata.name,
         status: { parents },
@@ -202,10 +210,15 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
   return { configs, statuses };
 }
 
-function analyzeRoute(route: HTTPRoute, resolver: BackendResolver, guards: ReadonlySet<string>): RouteInfo {
+function analyzeRoute(
+  route: HTTPRoute,
+  kind: RouteInfo['kind'],
+  resolver: BackendResolver,
+  guards: ReadonlySet<string>,
+): RouteInfo {
   const namespace = route.metadata.namespace ?? 'default';
   const specRules = route.spec.rules?.length ? route.spec.rules : [{}];
-  const rules = specRules.map((rule, i) => translateRule(route, i, rule, resolver, guards));
+  const rules = specRules.map((rule, i) => translateRule(route, i, rule, resolver, guards, kind));
   const invalid = rules.flatMap((r) => (r.invalid ? [r.invalid] : []));
   const ranked: RankedRoute[] = [];
   rules.forEach((r, ruleIndex) => {
@@ -220,6 +233,7 @@ function analyzeRoute(route: HTTPRoute, resolver: BackendResolver, guards: Reado
     });
   });
   return {
+    kind,
     route,
     namespace,
     rules,

@@ -113,6 +113,8 @@ export const RouteSchema = T.Object(
     /** When present the route serves the OpenAI-compatible API from these AI backends. */
     aiBackends: T.Optional(T.Array(WeightedAIBackendSchema)),
     timeouts: T.Optional(TimeoutsSchema),
+    /** A GRPCRoute: backends speak gRPC over HTTP/2 (h2c), and failures answer with grpc-status. */
+    grpc: T.Optional(T.Literal(true)),
   },
   { additionalProperties: false },
 );

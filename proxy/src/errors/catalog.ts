@@ -110,3 +110,18 @@ export function errorBody(code: ErrorCode, message?: string, param?: string): st
 export const renderedErrors: Record<ErrorCode, string> = Object.fromEntries(
   Object.keys(errorCatalog).map((code) => [code, errorBody(code as ErrorCode)]),
 ) as Record<ErrorCode, string>;
+
+/**
+ * The gRPC status a gRPC client gets for a catalog error, by the HTTP status it would have had,
+ * following gRPC's "HTTP to gRPC status code mapping" (404 → UNIMPLEMENTED, 429/502/503/504 →
+ * UNAVAILABLE, …).
+ */
+export function grpcStatusFor(code: ErrorCode): number {
+  const status: number = errorCatalog[code].status;
+  if (status === 400) return 13;
+  if (status === 401) return 16;
+  if (status === 403) return 7;
+  if (status === 404) return 12;
+  if (status === 429 || status === 502 || status === 503 || status === 504) return 14;
+  return 2;
+}

@@ -17,6 +17,7 @@ import { ListenerRouter } from '../routing/router.ts';
 import { type SecretData, SecretStore } from '../secrets/secret-store.ts';
 import { SniTable, tlsSecretRefs } from '../tls/sni-table.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
+import { Http2Sessions } from '../upstream/grpc-relay.ts';
 import { PoolRegistry } from '../upstream/pool-registry.ts';
 import { type CompiledListener, openPortServer, type PortServer, portKey } from './port-servers.ts';
 
@@ -68,6 +69,7 @@ export type ApplyResult = { ok: true; hash: string } | { ok: false; error: strin
 export class ProxyRuntime {
   readonly #options: ProxyRuntimeOptions;
   readonly #pools = new PoolRegistry();
+  readonly #grpcSessions = new Http2Sessions();
   /** Target health outlives config swaps (keyed by backend, target and breaker settings). */
   readonly #health = new Map<string, TargetHealth>();
   readonly #redis: RedisStore | undefined;
@@ -235,6 +237,7 @@ export class ProxyRuntime {
           genai: this.#options.metrics.genai,
           budgets: this.#options.metrics.budgets,
           guards: this.#options.metrics.guards,
+          grpcSessions: this.#grpcSessions,
         }),
       );
     }
@@ -245,6 +248,7 @@ export class ProxyRuntime {
     await Promise.all([...this.#listeners.values()].map((l) => l.close()));
     this.#listeners.clear();
     await this.#pools.closeAll();
+    this.#grpcSessions.closeAll();
     await this.#redis?.close();
   }
 }

@@ -10,6 +10,7 @@ import type { AIContext } from '../ai/ai-context.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
+import type { Http2Sessions } from '../upstream/grpc-relay.ts';
 import { handleClientError } from './client-errors.ts';
 import { forwardHandler } from './forward.ts';
 import type { ListenerState } from './listener-state.ts';
@@ -26,6 +27,8 @@ export interface ServerOptions {
   genai: GenAIMetrics;
   budgets: BudgetMetrics;
   guards: GuardMetrics;
+  /** HTTP/2 sessions to gRPC backends (GRPCRoutes), kept across config swaps. */
+  grpcSessions: Http2Sessions;
 }
 
 /** Builds (never listens) the data-plane server of one listener. */

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { AIContext } from '../ai/ai-context.ts';
 import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../ai/operations.ts';
 import { readJsonBody } from '../ai/read-json-body.ts';
 import { serveAI } from '../ai/serve-ai.ts';
-import { type ErrorCode, errorCatalog, renderedErrors } from '../errors/catalog.ts';
+import { type ErrorCode, errorCatalog, grpcStatusFor, renderedErrors } from '../errors/catalog.ts';
 import type { HeaderBag } from '../filters/header-modifier.ts';
 import { rewritePath } from '../filters/path-rewrite.ts';
 import { redirectLocation } from '../filters/redirect.ts';
@@ -13,14 +14,17 @@ import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
-import { requestView } from '../routing/request-view.ts';
+import { type RequestView, requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
+import { type Http2Sessions, relayGrpc } from '../upstream/grpc-relay.ts';
 import { forwardableHeaders } from '../upstream/hop-by-hop.ts';
 import { relay, type UpstreamFailure } from '../upstream/relay.ts';
 import type { ListenerState } from './listener-state.ts';
 
 export interface ForwardOptions {
   maxBodyBytes: number;
+  /** HTTP/2 sessions to gRPC backends, shared by every listener. */
+  grpcSessions: Http2Sessions;
   ai: () => AIContext;
   genai: GenAIMetrics;
   budgets: BudgetMetrics;
@@ -52,6 +56,8 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
     if (!route)
       return sendError(reply, op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics, started);
     const src = route.source;
+    if (src.grpc && raw.httpVersion === '2.0')
+      return forwardGrpc(request, reply, route, view, options, started);
     if (route.pickAIBackend) {
       if (!op || !aiBody) return sendError(reply, 'route_not_found', route.metrics, started);
       const backend = route.pickAIBackend();
@@ -152,9 +158,78 @@ function sendError(
   metrics: RouteMetrics,
   started: number,
 ): FastifyReply {
+  if (isGrpc(reply.request.headers) && reply.request.raw.httpVersion === '2.0') {
+    metrics.observe(200, (performance.now() - started) / 1000);
+    reply.hijack();
+    sendGrpcError(reply.raw as unknown as Http2ServerResponse, code);
+    return reply;
+  }
   const status = errorCatalog[code].status;
   metrics.observe(status, (performance.now() - started) / 1000);
   return reply.code(status).header('content-type', 'application/json').send(renderedErrors[code]);
+}
+
+function isGrpc(headers: Record<string, string | string[] | undefined>): boolean {
+  const type = headers['content-type'];
+  return typeof type === 'string' && type.startsWith('application/grpc');
+}
+
+/** A GRPCRoute call: relayed over HTTP/2 to an h2c backend, failures answered with grpc-status. */
+async function forwardGrpc(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: CompiledRoute,
+  view: RequestView,
+  options: ForwardOptions,
+  started: number,
+): Promise<void> {
+  const cluster = route.pick();
+  if (!cluster) return void sendError(reply, 'backend_invalid', route.metrics, started);
+  const endpoint = cluster.pick();
+  if (!endpoint) return void sendError(reply, 'no_healthy_upstream', route.metrics, started);
+  const raw = request.raw;
+  const headers = forwardableHeaders(raw.headers);
+  const clientIp = raw.socket.remoteAddress ?? '';
+  const priorXff = raw.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = priorXff ? `${priorXff}, ${clientIp}` : clientIp;
+  route.editRequestHeaders?.(headers);
+  try {
+    reply.hijack();
+    const status = await relayGrpc(
+      options.grpcSessions,
+      endpoint,
+      raw as unknown as Http2ServerRequest,
+      reply.raw as unknown as Http2ServerResponse,
+      view.rawQuery ? `${view.path}?${view.rawQuery}` : view.path,
+      headers,
+      route.editResponseHeaders,
+    );
+    route.metrics.observe(status, (performance.now() - started) / 1000);
+  } catch (err) {
+    request.log.warn(
+      { route: route.name, upstream: `${endpoint.host}:${endpoint.port}`, err: (err as Error).message },
+      'gRPC backend failed',
+    );
+    route.metrics.observe(200, (performance.now() - started) / 1000);
+    sendGrpcError(reply.raw as unknown as Http2ServerResponse, 'upstream_unreachable');
+  }
+}
+
+/**
+ * A gRPC error as gRPC clients expect it: a "trailers-only" response, one HEADERS frame with HTTP 200,
+ * grpc-status and grpc-message that also ends the stream.
+ */
+function sendGrpcError(res: Http2ServerResponse, code: ErrorCode): void {
+  if (res.stream.destroyed || res.stream.headersSent) return;
+  res.stream.respond(
+    {
+      ':status': 200,
+      'content-type': 'application/grpc',
+      'grpc-status': String(grpcStatusFor(code)),
+      'grpc-message': encodeURIComponent(errorCatalog[code].message),
+    },
+    { endStream: true },
+  );
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -32,6 +32,12 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     plural: 'httproutes',
     bucket: 'httpRoutes',
   },
+  {
+    kind: 'GRPCRoute',
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    plural: 'grpcroutes',
+    bucket: 'grpcRoutes',
+  },
   { kind: 'TCPRoute', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'tcproutes', bucket: 'tcpRoutes' },
   { kind: 'TLSRoute', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'tlsroutes', bucket: 'tlsRoutes' },
   { kind: 'UDPRoute', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'udproutes', bucket: 'udpRoutes' },

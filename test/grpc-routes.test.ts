@@ -1,0 +1,211 @@
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayWithListeners, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
+import { freePort } from './support/ports.ts';
+import { TestCa, tlsSecretYaml } from './support/tls.ts';
+
+// A service without .proto files: messages are JSON, which gRPC carries like any bytes.
+const json = {
+  serialize: (v: unknown) => Buffer.from(JSON.stringify(v)),
+  deserialize: (b: Buffer) => JSON.parse(b.toString()),
+};
+const method = (name: string, requestStream: boolean, responseStream: boolean) => ({
+  path: `/demo.Echo/${name}`,
+  requestStream,
+  responseStream,
+  requestSerialize: json.serialize,
+  requestDeserialize: json.deserialize,
+  responseSerialize: json.serialize,
+  responseDeserialize: json.deserialize,
+});
+const EchoService = {
+  unary: method('Unary', false, false),
+  serverStream: method('ServerStream', false, true),
+  clientStream: method('ClientStream', true, false),
+  bidi: method('Bidi', true, true),
+  fail: method('Fail', false, false),
+} as const satisfies grpc.ServiceDefinition;
+type Msg = { text?: string; n?: number };
+
+function trailer(): grpc.Metadata {
+  const m = new grpc.Metadata();
+  m.set('x-trailer', 'end');
+  return m;
+}
+
+const implementation: grpc.UntypedServiceImplementation = {
+  unary: (call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
+    const initial = new grpc.Metadata();
+    initial.set('x-echo-tenant', String(call.metadata.get('x-tenant')[0] ?? ''));
+    call.sendMetadata(initial);
+    cb(null, { text: `echo ${call.request.text}` }, trailer());
+  },
+  serverStream: (call: grpc.ServerWritableStream<Msg, Msg>) => {
+    for (let i = 1; i <= (call.request.n ?? 0); i++) call.write({ n: i });
+    call.end(trailer());
+  },
+  clientStream: (call: grpc.ServerReadableStream<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
+    let sum = 0;
+    call.on('data', (m: Msg) => (sum += m.n ?? 0));
+    call.on('end', () => cb(null, { n: sum }, trailer()));
+  },
+  bidi: (call: grpc.ServerDuplexStream<Msg, Msg>) => {
+    call.on('data', (m: Msg) => call.write({ text: `got ${m.text}` }));
+    call.on('end', () => call.end(trailer()));
+  },
+  fail: (_call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) =>
+    cb({ code: grpc.status.NOT_FOUND, details: 'no such thing', metadata: trailer() }),
+};
+
+describe('GRPCRoute: gRPC through the HTTPS listener (HTTP/2) to an h2c backend', () => {
+  let server: grpc.Server;
+  let gw: TestGateway;
+  let client: grpc.Client & Record<string, (...args: never[]) => unknown>;
+  let ca: TestCa;
+  let port: number;
+
+  const connect = (authority: string) => {
+    const Client = grpc.makeGenericClientConstructor(EchoService, 'Echo');
+    return new Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(ca.cert)), {
+      'grpc.ssl_target_name_override': authority,
+      'grpc.default_authority': authority,
+    }) as unknown as grpc.Client & Record<string, (...args: never[]) => unknown>;
+  };
+
+  beforeAll(async () => {
+    server = new grpc.Server();
+    server.addService(EchoService, implementation);
+    const backendPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
+    ca = new TestCa();
+    port = await freePort();
+    gw = await startGateway(port, {
+      'gateway.yaml': gatewayWithListeners(
+        `    - {name: https, port: ${port}, protocol: HTTPS, hostname: grpc.example.com, tls: {certificateRefs: [{name: grpc-cert}]}}\n`,
+      ),
+      'routes.yaml': `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: echo, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [grpc.example.com]
+  rules:
+    - matches: [{method: {service: demo.Echo}}]
+      filters: [{type: ResponseHeaderModifier, responseHeaderModifier: {add: [{name: x-served-by, value: sluice}]}}]
+      backendRefs: [{name: echo, port: 80}]
+    - matches: [{method: {service: demo.Down}}]
+      backendRefs: [{name: down, port: 80}]
+`,
+      'backends.yaml':
+        serviceYaml('echo', [backendPort]) +
+        serviceYaml('down', [await freePort()]) +
+        tlsSecretYaml('grpc-cert', ca.server('grpc', ['grpc.example.com'])),
+    });
+    client = connect('grpc.example.com');
+  });
+  afterAll(async () => {
+    client?.close();
+    await gw?.close();
+    server?.forceShutdown();
+  });
+
+  it('unary: message, request metadata, response headers and trailers pass intact', async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-tenant', 'acme');
+    let headers: grpc.Metadata | undefined;
+    let status: grpc.StatusObject | undefined;
+    const reply = await new Promise<Msg>((resolve, reject) => {
+      const call = (client.makeUnaryRequest as unknown as grpc.Client['makeUnaryRequest'])(
+        '/demo.Echo/Unary',
+        json.serialize,
+        json.deserialize,
+        { text: 'hi' },
+        metadata,
+        (err, value) => (err ? reject(err) : resolve(value as Msg)),
+      );
+      call.on('metadata', (m) => (headers = m));
+      call.on('status', (s) => (status = s));
+    });
+    expect(reply).toEqual({ text: 'echo hi' });
+    expect(headers?.get('x-echo-tenant')).toEqual(['acme']);
+    expect(headers?.get('x-served-by')).toEqual(['sluice']);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(status?.code).toBe(grpc.status.OK);
+    expect(status?.metadata.get('x-trailer')).toEqual(['end']);
+  });
+
+  it('server streaming: every message in order, then the trailers', async () => {
+    const call = client.makeServerStreamRequest('/demo.Echo/ServerStream', json.serialize, json.deserialize, {
+      n: 5,
+    });
+    const got: number[] = [];
+    const status = await new Promise<grpc.StatusObject>((resolve) => {
+      call.on('data', (m: Msg) => got.push(m.n!));
+      call.on('status', resolve);
+    });
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    expect(status.metadata.get('x-trailer')).toEqual(['end']);
+  });
+
+  it('client streaming: many messages up, one answer down', async () => {
+    const reply = await new Promise<Msg>((resolve, reject) => {
+      const call = client.makeClientStreamRequest(
+        '/demo.Echo/ClientStream',
+        json.serialize,
+        json.deserialize,
+        (err, v) => (err ? reject(err) : resolve(v as Msg)),
+      );
+      for (let i = 1; i <= 10; i++) call.write({ n: i });
+      call.end();
+    });
+    expect(reply).toEqual({ n: 55 });
+  });
+
+  it('bidirectional streaming: answers interleave with requests', async () => {
+    const call = client.makeBidiStreamRequest('/demo.Echo/Bidi', json.serialize, json.deserialize);
+    const got: string[] = [];
+    const done = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.on('data', (m: Msg) => {
+      got.push(m.text!);
+      if (got.length < 3) call.write({ text: `m${got.length + 1}` });
+      else call.end();
+    });
+    call.write({ text: 'm1' });
+    const status = await done;
+    expect(got).toEqual(['got m1', 'got m2', 'got m3']);
+    expect(status.code).toBe(grpc.status.OK);
+  });
+
+  it('passes a backend error status, message and trailing metadata through', async () => {
+    const err = await new Promise<grpc.ServiceError>((resolve) =>
+      client.makeUnaryRequest('/demo.Echo/Fail', json.serialize, json.deserialize, {}, (e) => resolve(e!)),
+    );
+    expect(err.code).toBe(grpc.status.NOT_FOUND);
+    expect(err.details).toBe('no such thing');
+    expect(err.metadata.get('x-trailer')).toEqual(['end']);
+  });
+
+  it('answers gRPC-shaped errors when routing fails: UNIMPLEMENTED for no route, UNAVAILABLE for a dead backend', async () => {
+    const call = (path: string) =>
+      new Promise<grpc.ServiceError>((resolve) =>
+        client.makeUnaryRequest(path, json.serialize, json.deserialize, {}, (e) => resolve(e!)),
+      );
+    expect((await call('/demo.Nope/Unary')).code).toBe(grpc.status.UNIMPLEMENTED);
+    expect((await call('/demo.Down/Unary')).code).toBe(grpc.status.UNAVAILABLE);
+    // And the healthy route still works afterwards.
+    const ok = await new Promise<Msg>((resolve, reject) =>
+      client.makeUnaryRequest(
+        '/demo.Echo/Unary',
+        json.serialize,
+        json.deserialize,
+        { text: 'again' },
+        (e, v) => (e ? reject(e) : resolve(v as Msg)),
+      ),
+    );
+    expect(ok.text).toBe('echo again');
+  });
+});
