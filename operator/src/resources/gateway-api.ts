@@ -65,6 +65,15 @@ export const ListenerSchema = T.Object({
   ),
 });
 
+const FrontendValidation = T.Object({
+  caCertificateRefs: T.Optional(
+    T.Array(T.Object({ group: Group, kind: Kind, name: ObjectName, namespace: T.Optional(ObjectName) }), {
+      maxItems: 8,
+    }),
+  ),
+  mode: T.Optional(T.Union([T.Literal('AllowValidOnly'), T.Literal('AllowInsecureFallback')])),
+});
+
 export const GatewaySchema = T.Object({
   apiVersion: T.String(),
   kind: T.Literal('Gateway'),
@@ -73,6 +82,24 @@ export const GatewaySchema = T.Object({
     gatewayClassName: ObjectName,
     listeners: T.Array(ListenerSchema, { minItems: 1, maxItems: 64 }),
     addresses: T.Optional(T.Array(T.Object({ type: T.Optional(T.String()), value: T.String() }))),
+    /** Client certificate validation (frontend mTLS) for HTTPS listeners, by default or per port. */
+    tls: T.Optional(
+      T.Object({
+        frontend: T.Optional(
+          T.Object({
+            default: T.Optional(T.Object({ validation: T.Optional(FrontendValidation) })),
+            perPort: T.Optional(
+              T.Array(
+                T.Object({ port: Port, tls: T.Object({ validation: T.Optional(FrontendValidation) }) }),
+                {
+                  maxItems: 64,
+                },
+              ),
+            ),
+          }),
+        ),
+      }),
+    ),
   }),
 });
 

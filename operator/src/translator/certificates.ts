@@ -3,6 +3,12 @@ import { secretValues } from '../resources/core.ts';
 import { GATEWAY_GROUP, type Gateway, type SecretObjectReference } from '../resources/gateway-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
 
+export interface FrontendValidationCheck {
+  caPem: string;
+  mode: 'AllowValidOnly' | 'AllowInsecureFallback';
+  problem?: string;
+}
+
 export type CertificateCheck =
   | { ok: true; secret: string }
   | { ok: false; reason: 'InvalidCertificateRef' | 'RefNotPermitted'; message: string };
@@ -77,6 +83,51 @@ export class CertificateResolver {
     if (Date.parse(cert.validFrom) > this.#now)
       return fail(`holds a certificate not valid before ${cert.validFrom}`);
     return { ok: true, secret: `${namespace}/${name}` };
+  }
+
+  /**
+   * Client-certificate validation for an HTTPS port (spec.tls.frontend: the port's entry, else the
+   * default): the CA bundle from ConfigMaps or Secrets (key ca.crt) in the Gateway's namespace. A
+   * reference that does not resolve leaves no CA, so AllowValidOnly then refuses every client.
+   */
+  frontendValidation(gateway: Gateway, port: number): FrontendValidationCheck | undefined {
+    const frontend = gateway.spec.tls?.frontend;
+    const validation =
+      frontend?.perPort?.find((p) => p.port === port)?.tls.validation ?? frontend?.default?.validation;
+    if (!validation) return undefined;
+    const namespace = gateway.metadata.namespace ?? 'default';
+    const bundles: string[] = [];
+    const problems: string[] = [];
+    for (const ref of validation.caCertificateRefs ?? []) {
+      const refNamespace = ref.namespace ?? namespace;
+      const found =
+        refNamespace !== namespace || ref.group !== ''
+          ? undefined
+          : ref.kind === 'ConfigMap'
+            ? this.#resources.configMaps.find(
+                (c) => (c.metadata.namespace ?? 'default') === namespace && c.metadata.name === ref.name,
+              )?.data?.['ca.crt']
+            : ref.kind === 'Secret'
+              ? (() => {
+                  const secret = this.#resources.secrets.find(
+                    (x) => (x.metadata.namespace ?? 'default') === namespace && x.metadata.name === ref.name,
+                  );
+                  return secret ? secretValues(secret)['ca.crt'] : undefined;
+                })()
+              : undefined;
+      if (found?.includes('BEGIN CERTIFICATE')) bundles.push(found);
+      else
+        problems.push(
+          `${ref.kind} ${refNamespace}/${ref.name} has no PEM CA certificate under ca.crt (same namespace only)`,
+        );
+    }
+    return {
+      caPem: bundles.join('\n'),
+      mode: validation.mode ?? 'AllowValidOnly',
+      ...(problems.length > 0 || bundles.length === 0
+        ? { problem: problems.join('; ') || 'frontend validation names no CA certificate' }
+        : {}),
+    };
   }
 
   #granted(fromNamespace: string, toNamespace: string, toName: string): boolean {

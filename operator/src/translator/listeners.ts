@@ -23,6 +23,8 @@ export interface ListenerInfo {
   conditions: Condition[];
   /** HTTPS: the certificate Secrets (`namespace/name`) that resolved, in certificateRefs order. */
   certificates: string[];
+  /** HTTPS: client-certificate validation of this port, when the Gateway asks for it. */
+  clientValidation: { caPem: string; mode: 'AllowValidOnly' | 'AllowInsecureFallback' } | undefined;
 }
 
 /**
@@ -61,6 +63,9 @@ export function analyzeListeners(gateway: Gateway, certificates: CertificateReso
                 'TLS listeners pass TLS through by SNI (tls.mode Passthrough); use HTTPS to terminate',
             }
           : undefined;
+    const frontend = l.protocol === 'HTTPS' ? certificates.frontendValidation(gateway, l.port) : undefined;
+    if (tls && !tls.problem && frontend?.problem)
+      tls.problem = { reason: 'InvalidCACertificateRef', message: frontend.problem };
     const conditions: Condition[] = [];
     if (tls?.unsupported) {
       conditions.push(condition('Accepted', false, 'UnsupportedValue', tls.unsupported, generation));
@@ -109,7 +114,15 @@ export function analyzeListeners(gateway: Gateway, certificates: CertificateReso
         ? condition('Programmed', true, 'Programmed', 'Listener is programmed', generation)
         : condition('Programmed', false, 'Invalid', 'Listener is not valid', generation),
     );
-    return { spec: l, valid, supportedKinds, attachedRoutes: 0, conditions, certificates: tls?.valid ?? [] };
+    return {
+      spec: l,
+      valid,
+      supportedKinds,
+      attachedRoutes: 0,
+      conditions,
+      certificates: tls?.valid ?? [],
+      clientValidation: frontend ? { caPem: frontend.caPem, mode: frontend.mode } : undefined,
+    };
   });
 }
 

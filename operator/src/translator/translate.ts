@@ -308,6 +308,7 @@ function buildConfig(
       ...(https
         ? {
             tls: {
+              ...(onPort[0]!.clientValidation ? { clientValidation: onPort[0]!.clientValidation } : {}),
               certificates: onPort
                 .map((l) => ({ hostname: l.spec.hostname ?? '*', secrets: l.certificates }))
                 .sort((a, b) => compareHostnameSpecificity(a.hostname, b.hostname)),

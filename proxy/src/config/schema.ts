@@ -133,6 +133,19 @@ export const VirtualHostSchema = T.Object(
  */
 export const ListenerTlsSchema = T.Object(
   {
+    /**
+     * Client certificates (Gateway spec.tls.frontend): the CAs they must chain to, and whether a
+     * client without a valid one is refused (AllowValidOnly) or served without an identity.
+     */
+    clientValidation: T.Optional(
+      T.Object(
+        {
+          caPem: T.String(),
+          mode: T.Union([T.Literal('AllowValidOnly'), T.Literal('AllowInsecureFallback')]),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     certificates: T.Array(
       T.Object({ hostname: Name, secrets: T.Array(Name, { minItems: 1 }) }, { additionalProperties: false }),
       { minItems: 1 },

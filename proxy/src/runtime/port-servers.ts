@@ -17,11 +17,16 @@ export type CompiledListener =
 
 /** An open port whose routing is swapped in place; only a protocol change reopens it. */
 export interface PortServer {
-  protocol: Listener['protocol'];
+  /** What needs a new server when it changes: the protocol and the client-certificate mode. */
+  shape: string;
   update(compiled: CompiledListener): void;
   /** New certificates for the next handshakes (HTTPS), from a Secret change. */
   setTls(tls: SniTable | undefined): void;
   close(): Promise<void>;
+}
+
+export function portShape(l: Listener): string {
+  return `${l.protocol}|${l.tls?.clientValidation?.mode ?? ''}`;
 }
 
 /** `tcp/8080` or `udp/5353`: UDP ports are their own number space. */
@@ -46,7 +51,7 @@ export async function openPortServer(
     };
     setTls(compiled.tls);
     await server.listen({ port, host: bindAddress });
-    return httpPortServer(protocol, server, state, setTls);
+    return httpPortServer(portShape(compiled.listener), server, state, setTls);
   }
   const state: StreamState = { router: compiled.router };
   if (protocol === 'UDP') {
@@ -77,20 +82,20 @@ export async function openPortServer(
       resolve();
     });
   });
-  return streamPortServer(protocol, state, async () => {
+  return streamPortServer(portShape(compiled.listener), state, async () => {
     for (const s of open) s.destroy();
     await new Promise<void>((r) => server.close(() => r()));
   });
 }
 
 function httpPortServer(
-  protocol: Listener['protocol'],
+  shape: string,
   server: FastifyInstance,
   state: ListenerState,
   setTls: (tls: SniTable | undefined) => void,
 ): PortServer {
   return {
-    protocol,
+    shape,
     update(compiled) {
       if (compiled.kind !== 'http') return;
       state.router = compiled.router;
@@ -101,13 +106,9 @@ function httpPortServer(
   };
 }
 
-function streamPortServer(
-  protocol: Listener['protocol'],
-  state: StreamState,
-  close: () => Promise<void>,
-): PortServer {
+function streamPortServer(shape: string, state: StreamState, close: () => Promise<void>): PortServer {
   return {
-    protocol,
+    shape,
     update(compiled) {
       if (compiled.kind === 'stream') state.router = compiled.router;
     },

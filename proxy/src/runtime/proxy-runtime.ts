@@ -19,7 +19,13 @@ import { SniTable, tlsSecretRefs } from '../tls/sni-table.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
 import { Http2Sessions } from '../upstream/grpc-relay.ts';
 import { PoolRegistry } from '../upstream/pool-registry.ts';
-import { type CompiledListener, openPortServer, type PortServer, portKey } from './port-servers.ts';
+import {
+  type CompiledListener,
+  openPortServer,
+  type PortServer,
+  portKey,
+  portShape,
+} from './port-servers.ts';
 
 export interface ProxyRuntimeOptions {
   logger: FastifyBaseLogger;
@@ -216,8 +222,10 @@ export class ProxyRuntime {
   async #reconcileListeners(compiled: CompiledListener[]): Promise<void> {
     const wanted = new Map(compiled.map((c) => [portKey(c.listener), c]));
     for (const [key, running] of this.#listeners) {
-      // A port that changes protocol needs a new server; anything else swaps in place.
-      if (wanted.get(key)?.listener.protocol === running.protocol) continue;
+      // A port that changes protocol or client-certificate mode needs a new server; anything else
+      // swaps in place.
+      const next = wanted.get(key);
+      if (next && portShape(next.listener) === running.shape) continue;
       this.#listeners.delete(key);
       await running.close();
     }

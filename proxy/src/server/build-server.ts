@@ -34,6 +34,7 @@ export interface ServerOptions {
 /** Builds (never listens) the data-plane server of one listener. */
 export function buildServer(state: ListenerState, options: ServerOptions): FastifyInstance {
   const https = state.router.listener.protocol === 'HTTPS';
+  const clientValidation = state.router.listener.tls?.clientValidation;
   const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
     // HTTPS offers HTTP/2 and HTTP/1.1 by ALPN on the same port; plain HTTP serves HTTP/1.1.
     const server = https
@@ -41,6 +42,11 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
           {
             allowHTTP1: true,
             minVersion: 'TLSv1.2',
+            // Frontend mTLS: ask every client for a certificate; AllowValidOnly refuses the
+            // handshake without a valid one, AllowInsecureFallback serves it without an identity.
+            ...(clientValidation
+              ? { requestCert: true, rejectUnauthorized: clientValidation.mode === 'AllowValidOnly' }
+              : {}),
             maxSessionMemory: 64,
             // Certificates come from the live table at each handshake, so rotation needs no restart.
             SNICallback: (servername, done) => {

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { AIContext } from '../ai/ai-context.ts';
 import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../ai/operations.ts';
 import { readJsonBody } from '../ai/read-json-body.ts';
 import { serveAI } from '../ai/serve-ai.ts';
+import type { Listener } from '../config/schema.ts';
 import { type ErrorCode, errorCatalog, grpcStatusFor, renderedErrors } from '../errors/catalog.ts';
 import type { HeaderBag } from '../filters/header-modifier.ts';
 import { rewritePath } from '../filters/path-rewrite.ts';
@@ -57,7 +59,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
       return sendError(reply, op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics, started);
     const src = route.source;
     if (src.grpc && raw.httpVersion === '2.0')
-      return forwardGrpc(request, reply, route, view, options, started);
+      return forwardGrpc(request, reply, router.listener, route, view, options, started);
     if (route.pickAIBackend) {
       if (!op || !aiBody) return sendError(reply, 'route_not_found', route.metrics, started);
       const backend = route.pickAIBackend();
@@ -89,11 +91,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
     const endpoint = cluster.pick();
     if (!endpoint) return sendError(reply, 'no_healthy_upstream', route.metrics, started);
 
-    const headers = forwardableHeaders(raw.headers);
-    const clientIp = raw.socket.remoteAddress ?? '';
-    const priorXff = raw.headers['x-forwarded-for'];
-    headers['x-forwarded-for'] = priorXff ? `${priorXff}, ${clientIp}` : clientIp;
-    headers['x-forwarded-proto'] ??= router.listener.protocol === 'HTTPS' ? 'https' : 'http';
+    const headers = upstreamHeaders(raw, router.listener);
     route.editRequestHeaders?.(headers);
     let path = view.path;
     if (src.rewrite) {
@@ -178,6 +176,7 @@ function isGrpc(headers: Record<string, string | string[] | undefined>): boolean
 async function forwardGrpc(
   request: FastifyRequest,
   reply: FastifyReply,
+  listener: Listener,
   route: CompiledRoute,
   view: RequestView,
   options: ForwardOptions,
@@ -188,10 +187,7 @@ async function forwardGrpc(
   const endpoint = cluster.pick();
   if (!endpoint) return void sendError(reply, 'no_healthy_upstream', route.metrics, started);
   const raw = request.raw;
-  const headers = forwardableHeaders(raw.headers);
-  const clientIp = raw.socket.remoteAddress ?? '';
-  const priorXff = raw.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = priorXff ? `${priorXff}, ${clientIp}` : clientIp;
+  const headers = upstreamHeaders(raw, listener);
   route.editRequestHeaders?.(headers);
   try {
     reply.hijack();
@@ -282,4 +278,42 @@ function mirror(route: CompiledRoute, req: MirrorRequest): void {
 function requestHost(raw: { headers: Record<string, string | string[] | undefined> }): string | undefined {
   const host = raw.headers.host ?? raw.headers[':authority'];
   return typeof host === 'string' ? host : undefined;
+}
+
+/**
+ * The headers an upstream gets: the client's minus hop-by-hop ones, with X-Forwarded-For and -Proto,
+ * and, on a listener that validates client certificates, X-Forwarded-Client-Cert naming the verified
+ * client (Envoy's format). A client-sent X-Forwarded-Client-Cert is always dropped: only Sluice vouches.
+ */
+function upstreamHeaders(raw: IncomingMessage, listener: Listener): HeaderBag {
+  const headers = forwardableHeaders(raw.headers);
+  const clientIp = raw.socket.remoteAddress ?? '';
+  const priorXff = raw.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = priorXff ? `${priorXff}, ${clientIp}` : clientIp;
+  headers['x-forwarded-proto'] ??= listener.protocol === 'HTTPS' ? 'https' : 'http';
+  delete headers['x-forwarded-client-cert'];
+  if (listener.tls?.clientValidation) {
+    const identity = verifiedClient(raw.socket as TLSSocket);
+    if (identity) headers['x-forwarded-client-cert'] = identity;
+  }
+  return headers;
+}
+
+/** `Hash=<sha256>;Subject="<DN>"` of a verified client certificate, computed once per connection. */
+const clientIdentities = new WeakMap<object, string | null>();
+function verifiedClient(socket: TLSSocket): string | undefined {
+  let identity = clientIdentities.get(socket);
+  if (identity === undefined) {
+    const cert = socket.authorized ? socket.getPeerCertificate() : undefined;
+    identity =
+      cert?.fingerprint256 !== undefined
+        ? `Hash=${cert.fingerprint256.replaceAll(':', '').toLowerCase()};Subject="${Object.entries(
+            cert.subject ?? {},
+          )
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')}"`
+        : null;
+    clientIdentities.set(socket, identity);
+  }
+  return identity ?? undefined;
 }

@@ -22,6 +22,10 @@ export class SniTable {
     for (const entry of tls.certificates) {
       const options: SecureContextOptions = {
         ...TLS_DEFAULTS,
+        // Client certificates are checked against these CAs (only these: an empty list trusts none).
+        ...(tls.clientValidation
+          ? { ca: tls.clientValidation.caPem ? [tls.clientValidation.caPem] : [] }
+          : {}),
         cert: entry.secrets.map((s) => required(secrets, s, 'tls.crt')),
         key: entry.secrets.map((s) => required(secrets, s, 'tls.key')),
       };
