@@ -6,8 +6,8 @@ import type { RouteGroupKind } from './status.ts';
 /** Listener protocols the data plane serves today. */
 const SUPPORTED_PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP']);
 const ROUTE_KINDS_BY_PROTOCOL: Record<string, readonly string[]> = {
-  HTTP: ['HTTPRoute'],
-  // gRPC needs HTTP/2, which Sluice offers on HTTPS listeners (ALPN h2); cleartext h2c is not served.
+  // gRPC rides HTTP/2: ALPN h2 on HTTPS listeners, h2c with prior knowledge on HTTP ones.
+  HTTP: ['HTTPRoute', 'GRPCRoute'],
   HTTPS: ['HTTPRoute', 'GRPCRoute'],
   TCP: ['TCPRoute'],
   TLS: ['TLSRoute'],

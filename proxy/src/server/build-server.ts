@@ -13,6 +13,7 @@ import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { Http2Sessions } from '../upstream/grpc-relay.ts';
 import { handleClientError } from './client-errors.ts';
 import { forwardHandler } from './forward.ts';
+import { serveH2cBeside } from './h2c-sniffer.ts';
 import type { ListenerState } from './listener-state.ts';
 import { upgradeHandler } from './upgrade.ts';
 
@@ -36,7 +37,7 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
   const https = state.router.listener.protocol === 'HTTPS';
   const clientValidation = state.router.listener.tls?.clientValidation;
   const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
-    // HTTPS offers HTTP/2 and HTTP/1.1 by ALPN on the same port; plain HTTP serves HTTP/1.1.
+    // HTTPS offers HTTP/2 and HTTP/1.1 by ALPN on the same port; plain HTTP serves HTTP/1.1 and h2c.
     const server = https
       ? createSecureServer(
           {
@@ -58,6 +59,8 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
           handler as never,
         )
       : createServer({ maxHeaderSize: options.maxHeaderBytes }, handler);
+    // Cleartext ports also take HTTP/2 with prior knowledge (h2c), e.g. gRPC inside a cluster.
+    if (!https) serveH2cBeside(server as Server, handler as never);
     server.on('upgrade', upgradeHandler(state));
     // A failed handshake (no SNI match, plain HTTP on a TLS port) closes that socket only.
     server.on('tlsClientError', (_err: Error, socket: { destroy(): void }) => socket.destroy());
