@@ -26,16 +26,26 @@ export function serveH2cBeside(
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
   });
+  // Connections that have not sent their first bytes yet belong to neither server: closing the port
+  // must end them itself, or it would wait for them forever.
+  const undecided = new Set<Socket>();
   const close = http1.close.bind(http1);
   http1.close = ((cb?: (err?: Error) => void) => {
     for (const s of sessions) s.close();
+    for (const s of undecided) s.destroy();
     return close(cb);
   }) as Server['close'];
   const http1Listeners = http1.listeners('connection') as ((socket: Socket) => void)[];
   http1.removeAllListeners('connection');
   http1.on('connection', (socket: Socket) => {
     let seen = Buffer.alloc(0);
+    undecided.add(socket);
+    socket.once('close', () => undecided.delete(socket));
+    // A connection that says nothing for a minute is dropped (HTTP/1.1's own timeouts start later).
+    socket.setTimeout(60_000, () => socket.destroy());
     const decide = (toH2: boolean) => {
+      undecided.delete(socket);
+      socket.setTimeout(0);
       socket.off('data', onData);
       socket.pause();
       socket.unshift(seen);
