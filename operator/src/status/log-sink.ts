@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { StatusUpdate } from '../translator/status.ts';
 
 /** Standalone mode's status writer: one log line per object, with its failing conditions spelled out. */
+/** Conditions that report a problem when True. */
+const NEGATIVE_POLARITY = new Set(['Conflicted', 'PartiallyInvalid', 'OverlappingTLSConfig']);
+
 export function logStatuses(logger: Logger, statuses: readonly StatusUpdate[]): void {
   for (const s of statuses) {
     const object = `${s.kind} ${'namespace' in s ? `${s.namespace}/` : ''}${s.name}`;
@@ -19,7 +22,7 @@ export function logStatuses(logger: Logger, statuses: readonly StatusUpdate[]): 
               ]
             : s.status.conditions;
     const problems = conditions.filter((c) =>
-      c.type === 'Conflicted' || c.type === 'PartiallyInvalid' ? c.status === 'True' : c.status !== 'True',
+      NEGATIVE_POLARITY.has(c.type) ? c.status === 'True' : c.status !== 'True',
     );
     if (problems.length === 0) logger.info({ object }, 'status: ok');
     else logger.warn({ object, problems }, 'status: not fully accepted');

@@ -1,6 +1,7 @@
 import { GATEWAY_GROUP, type Gateway, type GatewayListener } from '../resources/gateway-api.ts';
 import type { CertificateResolver } from './certificates.ts';
 import { type Condition, condition } from './conditions.ts';
+import { hostnameCovers } from './hostname-order.ts';
 import type { RouteGroupKind } from './status.ts';
 
 /** Listener protocols the data plane serves today. */
@@ -35,6 +36,7 @@ export function analyzeListeners(gateway: Gateway, certificates: CertificateReso
   const generation = gateway.metadata.generation;
   const listeners = gateway.spec.listeners;
   const conflicts = findConflicts(listeners);
+  const overlaps = findTlsOverlaps(listeners);
   return listeners.map((l) => {
     const protocolOk = SUPPORTED_PROTOCOLS.has(l.protocol);
     const allowedKinds = ROUTE_KINDS_BY_PROTOCOL[l.protocol] ?? [];
@@ -114,6 +116,19 @@ export function analyzeListeners(gateway: Gateway, certificates: CertificateReso
         ? condition('Programmed', true, 'Programmed', 'Listener is programmed', generation)
         : condition('Programmed', false, 'Invalid', 'Listener is not valid', generation),
     );
+    // A negative-polarity condition, only ever set True: clients that coalesce HTTP/2 connections may
+    // send a request for one of these hostnames over a connection the other listener's TLS set up.
+    const overlapping = overlaps.get(l.name);
+    if (overlapping)
+      conditions.push(
+        condition(
+          'OverlappingTLSConfig',
+          true,
+          'OverlappingHostnames',
+          `hostname overlaps listener(s) ${overlapping.join(', ')} on port ${l.port}`,
+          generation,
+        ),
+      );
     return {
       spec: l,
       valid,
@@ -188,5 +203,23 @@ function findConflicts(listeners: readonly GatewayListener[]): Map<string, Confl
         });
     }
   }
+  return out;
+}
+
+/**
+ * HTTPS listeners on one port whose hostnames overlap (one covers the other; no hostname covers
+ * all), by listener name, with the names of the listeners they overlap.
+ */
+function findTlsOverlaps(listeners: readonly GatewayListener[]): Map<string, string[]> {
+  const https = listeners.filter((l) => l.protocol === 'HTTPS');
+  const out = new Map<string, string[]>();
+  for (const a of https)
+    for (const b of https) {
+      if (a === b || a.port !== b.port) continue;
+      const ha = a.hostname ?? '*';
+      const hb = b.hostname ?? '*';
+      if (hostnameCovers(ha, hb) || hostnameCovers(hb, ha))
+        out.set(a.name, [...(out.get(a.name) ?? []), b.name]);
+    }
   return out;
 }
