@@ -1,4 +1,4 @@
-import { connect as http2Connect } from 'node:http2';
+import { createServer as createH2cServer, type Http2Server, connect as http2Connect } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backends.ts';
@@ -21,10 +21,19 @@ function rawExchange(port: number, bytes: Buffer): Promise<Buffer> {
 /** HTTP/2 with prior knowledge (h2c) and HTTP/1.1 on one cleartext listener. */
 describe('h2c beside HTTP/1.1 on an HTTP listener', () => {
   let backend: TestBackend;
+  let h2Backend: Http2Server;
   let gw: TestGateway;
   let port: number;
   beforeAll(async () => {
     backend = await startBackend('web');
+    // A backend that speaks only HTTP/2 in cleartext, behind a Service port with appProtocol h2c.
+    h2Backend = createH2cServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ server: 'h2-only', httpVersion: req.httpVersion, path: req.url }));
+    });
+    const h2Port = await new Promise<number>((r) =>
+      h2Backend.listen(0, '127.0.0.1', () => r((h2Backend.address() as { port: number }).port)),
+    );
     port = await freePort();
     gw = await startGateway(port, {
       'gateway.yaml': `${gatewayYaml(port)}---
@@ -33,13 +42,41 @@ kind: HTTPRoute
 metadata: {name: web, namespace: default}
 spec:
   parentRefs: [{name: gw}]
-  rules: [{backendRefs: [{name: web, port: 80}]}]
-${serviceYaml('web', [backend.port])}`,
+  rules:
+    - backendRefs: [{name: web, port: 80}]
+    - matches: [{path: {type: PathPrefix, value: /h2-backend}}]
+      backendRefs: [{name: h2-only, port: 80}]
+${serviceYaml('web', [backend.port])}---
+apiVersion: v1
+kind: Service
+metadata: {name: h2-only, namespace: default}
+spec: {ports: [{name: http, port: 80, appProtocol: kubernetes.io/h2c}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: h2-only, namespace: default, labels: {kubernetes.io/service-name: h2-only}}
+addressType: IPv4
+endpoints: [{addresses: ["127.0.0.1"]}]
+ports: [{name: http, port: ${h2Port}}]
+`,
     });
   });
   afterAll(async () => {
     await gw?.close();
     await backend?.close();
+    h2Backend?.close();
+  });
+
+  it('speaks HTTP/2 to a Service port with appProtocol kubernetes.io/h2c, whatever the client speaks', async () => {
+    const viaH1 = await send(`http://127.0.0.1:${port}/h2-backend/x`);
+    expect(viaH1.status).toBe(200);
+    expect(viaH1.json<{ server: string; httpVersion: string; path: string }>()).toEqual({
+      server: 'h2-only',
+      httpVersion: '2.0',
+      path: '/h2-backend/x',
+    });
+    const viaH2 = await h2Get('/h2-backend/y');
+    expect(JSON.parse(viaH2.body)).toMatchObject({ server: 'h2-only', httpVersion: '2.0' });
   });
 
   const h2Get = (path: string) =>

@@ -75,6 +75,8 @@ export class BackendResolver {
         name,
         endpoints: this.#endpoints(service, namespace, ref.port, servicePort?.name),
         ...(tls ? { tls } : {}),
+        // Backend protocol selection (GEP-1911): this appProtocol means HTTP/2 with prior knowledge.
+        ...(servicePort?.appProtocol === 'kubernetes.io/h2c' ? { protocol: 'h2c' as const } : {}),
       });
     }
     return { ok: true, cluster: name };

@@ -200,7 +200,13 @@ export const ClusterTlsSchema = T.Object(
 );
 
 export const ClusterSchema = T.Object(
-  { name: Name, endpoints: T.Array(EndpointSchema), tls: T.Optional(ClusterTlsSchema) },
+  {
+    name: Name,
+    endpoints: T.Array(EndpointSchema),
+    tls: T.Optional(ClusterTlsSchema),
+    /** `h2c`: the backend speaks HTTP/2 in cleartext (Service port appProtocol kubernetes.io/h2c). */
+    protocol: T.Optional(T.Literal('h2c')),
+  },
   { additionalProperties: false },
 );
 

@@ -17,7 +17,7 @@ import { ListenerRouter } from '../routing/router.ts';
 import { type SecretData, SecretStore } from '../secrets/secret-store.ts';
 import { SniTable, tlsSecretRefs } from '../tls/sni-table.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
-import { Http2Sessions } from '../upstream/grpc-relay.ts';
+import { Http2Sessions } from '../upstream/http2-relay.ts';
 import { PoolRegistry } from '../upstream/pool-registry.ts';
 import {
   type CompiledListener,

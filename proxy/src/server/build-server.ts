@@ -10,7 +10,7 @@ import type { AIContext } from '../ai/ai-context.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
-import type { Http2Sessions } from '../upstream/grpc-relay.ts';
+import type { Http2Sessions } from '../upstream/http2-relay.ts';
 import { handleClientError } from './client-errors.ts';
 import { forwardHandler } from './forward.ts';
 import { serveH2cBeside } from './h2c-sniffer.ts';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Http2ServerResponse } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
@@ -18,8 +18,9 @@ import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import { type RequestView, requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
-import { type Http2Sessions, relayGrpc } from '../upstream/grpc-relay.ts';
+import type { UpstreamCluster } from '../upstream/cluster.ts';
 import { forwardableHeaders } from '../upstream/hop-by-hop.ts';
+import { type Http2Sessions, relayHttp2 } from '../upstream/http2-relay.ts';
 import { relay, type UpstreamFailure } from '../upstream/relay.ts';
 import type { ListenerState } from './listener-state.ts';
 
@@ -59,7 +60,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
       return sendError(reply, op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics, started);
     const src = route.source;
     if (src.grpc && raw.httpVersion === '2.0')
-      return forwardGrpc(request, reply, router.listener, route, view, options, started);
+      return forwardOverHttp2(request, reply, router.listener, route, view, options, started);
     if (route.pickAIBackend) {
       if (!op || !aiBody) return sendError(reply, 'route_not_found', route.metrics, started);
       const backend = route.pickAIBackend();
@@ -88,6 +89,8 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
 
     const cluster = route.pick();
     if (!cluster) return sendError(reply, 'backend_invalid', route.metrics, started);
+    if (cluster.h2c)
+      return forwardOverHttp2(request, reply, router.listener, route, view, options, started, cluster);
     const endpoint = cluster.pick();
     if (!endpoint) return sendError(reply, 'no_healthy_upstream', route.metrics, started);
 
@@ -172,8 +175,11 @@ function isGrpc(headers: Record<string, string | string[] | undefined>): boolean
   return typeof type === 'string' && type.startsWith('application/grpc');
 }
 
-/** A GRPCRoute call: relayed over HTTP/2 to an h2c backend, failures answered with grpc-status. */
-async function forwardGrpc(
+/**
+ * A request relayed over HTTP/2 to an h2c backend: every GRPCRoute call (failures answered with
+ * grpc-status), and plain requests to a Service port whose appProtocol is kubernetes.io/h2c.
+ */
+async function forwardOverHttp2(
   request: FastifyRequest,
   reply: FastifyReply,
   listener: Listener,
@@ -181,8 +187,10 @@ async function forwardGrpc(
   view: RequestView,
   options: ForwardOptions,
   started: number,
+  picked?: UpstreamCluster,
 ): Promise<void> {
-  const cluster = route.pick();
+  const grpc = route.source.grpc === true;
+  const cluster = picked ?? route.pick();
   if (!cluster) return void sendError(reply, 'backend_invalid', route.metrics, started);
   const endpoint = cluster.pick();
   if (!endpoint) return void sendError(reply, 'no_healthy_upstream', route.metrics, started);
@@ -191,12 +199,12 @@ async function forwardGrpc(
   route.editRequestHeaders?.(headers);
   try {
     reply.hijack();
-    const status = await relayGrpc(
+    const status = await relayHttp2(
       options.grpcSessions,
       endpoint,
-      raw as unknown as Http2ServerRequest,
-      reply.raw as unknown as Http2ServerResponse,
-      view.rawQuery ? `${view.path}?${view.rawQuery}` : view.path,
+      raw,
+      reply.raw,
+      { method: view.method, path: view.rawQuery ? `${view.path}?${view.rawQuery}` : view.path, grpc },
       headers,
       route.editResponseHeaders,
     );
@@ -206,8 +214,13 @@ async function forwardGrpc(
       { route: route.name, upstream: `${endpoint.host}:${endpoint.port}`, err: (err as Error).message },
       'gRPC backend failed',
     );
-    route.metrics.observe(200, (performance.now() - started) / 1000);
-    sendGrpcError(reply.raw as unknown as Http2ServerResponse, 'upstream_unreachable');
+    if (grpc && request.raw.httpVersion === '2.0') {
+      route.metrics.observe(200, (performance.now() - started) / 1000);
+      sendGrpcError(reply.raw as unknown as Http2ServerResponse, 'upstream_unreachable');
+    } else {
+      route.metrics.observe(errorCatalog.upstream_unreachable.status, (performance.now() - started) / 1000);
+      writeRawError(reply.raw, 'upstream_unreachable');
+    }
   }
 }
 

@@ -4,11 +4,14 @@ import type { PoolRegistry, UpstreamEndpoint } from './pool-registry.ts';
 /** A cluster ready for the hot path: endpoints resolved to pools, picked round-robin. */
 export class UpstreamCluster {
   readonly name: string;
+  /** Set when the backend speaks HTTP/2 in cleartext: requests go through the HTTP/2 relay. */
+  readonly h2c: boolean;
   readonly endpoints: readonly UpstreamEndpoint[];
   #next = 0;
 
   constructor(cluster: Cluster, pools: PoolRegistry) {
     this.name = cluster.name;
+    this.h2c = cluster.protocol === 'h2c';
     this.endpoints = cluster.endpoints.map((e) => pools.endpoint(e.host, e.port, cluster.tls));
   }
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type ClientHttp2Session,
   connect,
@@ -7,8 +8,8 @@ import {
 import type { HeaderBag } from '../filters/header-modifier.ts';
 
 /**
- * One HTTP/2 (h2c) session per gRPC backend origin, reused by every call (gRPC multiplexes calls on a
- * connection); a session that closes or fails is replaced on the next call.
+ * One HTTP/2 (h2c) session per backend origin, reused by every request (HTTP/2 multiplexes them on a
+ * connection); a session that closes or fails is replaced on the next request.
  */
 export class Http2Sessions {
   readonly #sessions = new Map<string, ClientHttp2Session>();
@@ -45,26 +46,28 @@ const NOT_COPIED = new Set([
 ]);
 
 /**
- * Relays one gRPC call over HTTP/2: request headers and messages up, response headers, messages and
- * trailers (grpc-status, grpc-message, custom trailing metadata) down, each direction streamed as it
- * comes, so unary, server-streaming, client-streaming and bidirectional calls all pass intact.
+ * Relays one request over HTTP/2 (h2c) to a backend: headers and body up, response headers, body and
+ * trailers down, each direction streamed as it comes. For gRPC that keeps unary, server-streaming,
+ * client-streaming and bidirectional calls intact, with metadata and grpc-status trailers; plain
+ * HTTP requests to an h2c Service go the same way. The client may speak HTTP/1.1 or HTTP/2.
  * Resolves with the upstream's HTTP status, or rejects when the backend cannot be reached.
  */
-export function relayGrpc(
+export function relayHttp2(
   sessions: Http2Sessions,
   target: { host: string; port: number },
-  req: Http2ServerRequest,
-  res: Http2ServerResponse,
-  path: string,
+  req: Http2ServerRequest | IncomingMessage,
+  res: Http2ServerResponse | ServerResponse,
+  request: { method: string; path: string; grpc: boolean },
   headers: HeaderBag,
   editHeaders: ((h: HeaderBag) => void) | undefined,
 ): Promise<number> {
+  const { path } = request;
   return new Promise((resolve, reject) => {
     const upstream = sessions.get(target.host, target.port).request({
       ...headers,
       // gRPC requires te: trailers end to end (a hop-by-hop header elsewhere).
-      te: 'trailers',
-      ':method': 'POST',
+      ...(request.grpc ? { te: 'trailers' } : {}),
+      ':method': request.method,
       ':path': path,
       ':scheme': 'http',
       ':authority': typeof headers.host === 'string' ? headers.host : `${target.host}:${target.port}`,
@@ -78,9 +81,9 @@ export function relayGrpc(
       const status = Number(h[':status'] ?? 200);
       // A "trailers-only" answer (an error, usually) carries grpc-status in its one HEADERS frame,
       // which must also end the stream for the client to read it as the call's status.
-      if (h['grpc-status'] !== undefined)
+      if (h['grpc-status'] !== undefined && 'stream' in res)
         res.stream.respond({ ...out, ':status': status }, { endStream: true });
-      else res.writeHead(status, out as Record<string, string>);
+      else (res as ServerResponse).writeHead(status, out as Record<string, string>);
       resolve(status);
     });
     upstream.on('trailers', (t) => {
@@ -89,13 +92,15 @@ export function relayGrpc(
         if (!k.startsWith(':') && v !== undefined) trailers[k] = String(v);
       res.addTrailers(trailers);
     });
-    upstream.on('data', (chunk: Buffer) => res.write(chunk));
+    upstream.on('data', (chunk: Buffer) => (res as ServerResponse).write(chunk));
     upstream.on('end', () => {
-      if (!res.stream.closed && !res.stream.destroyed && !res.stream.writableEnded) res.end();
+      if (!res.writableEnded && !res.destroyed) res.end();
     });
     upstream.on('error', (err) => {
       if (!answered) reject(err);
-      else res.stream.close(2); // NGHTTP2_INTERNAL_ERROR: the client sees the call fail, not succeed
+      // The client must see the exchange fail, not end cleanly: reset (HTTP/2) or cut (HTTP/1.1).
+      else if ('stream' in res) res.stream.close(2);
+      else res.destroy();
     });
     req.on('data', (chunk: Buffer) => upstream.write(chunk));
     req.on('end', () => upstream.end());
