@@ -15,6 +15,9 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
 ]);
 
+/** Only Sluice vouches for a client certificate: a client-sent X-Forwarded-Client-Cert never passes. */
+export const CLIENT_CERT = 'x-forwarded-client-cert';
+
 export function forwardableHeaders(
   headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
 ): HeaderBag {
@@ -31,7 +34,8 @@ export function forwardableHeaders(
       : undefined;
   for (const name in headers) {
     // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) describe the request, not headers.
-    if (HOP_BY_HOP.has(name) || named?.has(name) || name.charCodeAt(0) === 58) continue;
+    if (HOP_BY_HOP.has(name) || named?.has(name) || name.charCodeAt(0) === 58 || name === CLIENT_CERT)
+      continue;
     out[name] = headers[name];
   }
   // An HTTP/2 client names the host in :authority; HTTP/1.1 upstreams need it as Host.
