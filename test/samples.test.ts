@@ -41,6 +41,7 @@ describe('samples/', () => {
       'model-routing',
       'prompt-guard',
       'quickstart',
+      'tls-and-streams',
       'weighted-split',
     ]);
     for (const dir of dirs) {
