@@ -1,9 +1,10 @@
 import type { Cluster, Endpoint } from '../../../proxy/src/config/schema.ts';
 import { type EndpointSlice, SERVICE_NAME_LABEL, type Service } from '../resources/core.ts';
-import { type BackendObjectReference, GATEWAY_GROUP, type ReferenceGrant } from '../resources/gateway-api.ts';
+import type { BackendObjectReference, ReferenceGrant } from '../resources/gateway-api.ts';
 import { SLUICE_GROUP } from '../resources/sluice-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { BackendTlsResolver } from './backend-tls.ts';
+import { referenceGranted } from './reference-grants.ts';
 
 export type BackendResolution =
   | { ok: true; cluster: string }
@@ -46,7 +47,17 @@ export class BackendResolver {
         message: `backend kind ${group ? `${group}/` : ''}${kind} is not supported`,
       };
     const namespace = ref.namespace ?? fromNamespace;
-    if (namespace !== fromNamespace && !this.#granted(fromKind, fromNamespace, namespace, ref.name))
+    if (
+      namespace !== fromNamespace &&
+      !referenceGranted(this.#grants, {
+        fromKind,
+        fromNamespace,
+        toGroup: '',
+        toKind: 'Service',
+        toNamespace: namespace,
+        toName: ref.name,
+      })
+    )
       return {
         ok: false,
         reason: 'RefNotPermitted',
@@ -87,7 +98,14 @@ export class BackendResolver {
     const namespace = ref.namespace ?? fromNamespace;
     if (
       namespace !== fromNamespace &&
-      !this.#granted(fromKind, fromNamespace, namespace, ref.name, SLUICE_GROUP, 'AIBackend')
+      !referenceGranted(this.#grants, {
+        fromKind,
+        fromNamespace,
+        toGroup: SLUICE_GROUP,
+        toKind: 'AIBackend',
+        toNamespace: namespace,
+        toName: ref.name,
+      })
     )
       return {
         ok: false,
@@ -123,26 +141,6 @@ export class BackendResolver {
       }
     }
     return out.sort((a, b) => (a.host === b.host ? a.port - b.port : a.host < b.host ? -1 : 1));
-  }
-
-  #granted(
-    fromKind: string,
-    fromNamespace: string,
-    toNamespace: string,
-    toName: string,
-    toGroup = '',
-    toKind = 'Service',
-  ): boolean {
-    return this.#grants.some(
-      (g) =>
-        ns(g.metadata) === toNamespace &&
-        g.spec.from.some(
-          (f) => f.group === GATEWAY_GROUP && f.kind === fromKind && f.namespace === fromNamespace,
-        ) &&
-        g.spec.to.some(
-          (t) => t.group === toGroup && t.kind === toKind && (t.name === undefined || t.name === toName),
-        ),
-    );
   }
 }
 

@@ -1,7 +1,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { secretValues } from '../resources/core.ts';
-import { GATEWAY_GROUP, type Gateway, type SecretObjectReference } from '../resources/gateway-api.ts';
+import type { Gateway, SecretObjectReference } from '../resources/gateway-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
+import { referenceGranted } from './reference-grants.ts';
 
 export interface FrontendValidationCheck {
   caPem: string;
@@ -39,7 +40,17 @@ export class CertificateResolver {
         reason: 'InvalidCertificateRef',
         message: `${ref.group}/${ref.kind} ${name} is not a Secret`,
       };
-    if (namespace !== gatewayNamespace && !this.#granted(gatewayNamespace, namespace, ref.name))
+    if (
+      namespace !== gatewayNamespace &&
+      !referenceGranted(this.#resources.referenceGrants, {
+        fromKind: 'Gateway',
+        fromNamespace: gatewayNamespace,
+        toGroup: '',
+        toKind: 'Secret',
+        toNamespace: namespace,
+        toName: ref.name,
+      })
+    )
       return {
         ok: false,
         reason: 'RefNotPermitted',
@@ -128,18 +139,5 @@ export class CertificateResolver {
         ? { problem: problems.join('; ') || 'frontend validation names no CA certificate' }
         : {}),
     };
-  }
-
-  #granted(fromNamespace: string, toNamespace: string, toName: string): boolean {
-    return this.#resources.referenceGrants.some(
-      (g) =>
-        (g.metadata.namespace ?? 'default') === toNamespace &&
-        g.spec.from.some(
-          (f) => f.group === GATEWAY_GROUP && f.kind === 'Gateway' && f.namespace === fromNamespace,
-        ) &&
-        g.spec.to.some(
-          (t) => t.group === '' && t.kind === 'Secret' && (t.name === undefined || t.name === toName),
-        ),
-    );
   }
 }
