@@ -1,12 +1,10 @@
 import type { ClusterTls, ProxyConfig } from '../../../proxy/src/config/schema.ts';
-import { secretValues } from '../resources/core.ts';
 import { type BackendTLSPolicy, GATEWAY_GROUP } from '../resources/gateway-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
+import { CA_KEY, caBundle } from './ca-bundles.ts';
 import { type Condition, condition } from './conditions.ts';
 import { compareStrings } from './precedence.ts';
 import type { StatusUpdate } from './status.ts';
-
-const CA_KEY = 'ca.crt';
 
 interface PolicyCheck {
   policy: BackendTLSPolicy;
@@ -88,20 +86,8 @@ function checkPolicy(policy: BackendTLSPolicy, resources: Resources): PolicyChec
   const bundles: string[] = [];
   const problems: string[] = [];
   for (const ref of v.caCertificateRefs ?? []) {
-    const pem =
-      ref.group === '' && ref.kind === 'ConfigMap'
-        ? resources.configMaps.find(
-            (c) => (c.metadata.namespace ?? 'default') === namespace && c.metadata.name === ref.name,
-          )?.data?.[CA_KEY]
-        : ref.group === '' && ref.kind === 'Secret'
-          ? (() => {
-              const s = resources.secrets.find(
-                (x) => (x.metadata.namespace ?? 'default') === namespace && x.metadata.name === ref.name,
-              );
-              return s ? secretValues(s)[CA_KEY] : undefined;
-            })()
-          : undefined;
-    if (pem?.includes('BEGIN CERTIFICATE')) bundles.push(pem);
+    const pem = caBundle(resources, namespace, ref);
+    if (pem) bundles.push(pem);
     else problems.push(`${ref.kind} ${namespace}/${ref.name} has no PEM certificate under ${CA_KEY}`);
   }
   return {

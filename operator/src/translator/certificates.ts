@@ -2,6 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { secretValues } from '../resources/core.ts';
 import type { Gateway, SecretObjectReference } from '../resources/gateway-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
+import { caBundle } from './ca-bundles.ts';
 import { referenceGranted } from './reference-grants.ts';
 
 export interface FrontendValidationCheck {
@@ -111,22 +112,9 @@ export class CertificateResolver {
     const problems: string[] = [];
     for (const ref of validation.caCertificateRefs ?? []) {
       const refNamespace = ref.namespace ?? namespace;
-      const found =
-        refNamespace !== namespace || ref.group !== ''
-          ? undefined
-          : ref.kind === 'ConfigMap'
-            ? this.#resources.configMaps.find(
-                (c) => (c.metadata.namespace ?? 'default') === namespace && c.metadata.name === ref.name,
-              )?.data?.['ca.crt']
-            : ref.kind === 'Secret'
-              ? (() => {
-                  const secret = this.#resources.secrets.find(
-                    (x) => (x.metadata.namespace ?? 'default') === namespace && x.metadata.name === ref.name,
-                  );
-                  return secret ? secretValues(secret)['ca.crt'] : undefined;
-                })()
-              : undefined;
-      if (found?.includes('BEGIN CERTIFICATE')) bundles.push(found);
+      // Only the Gateway's own namespace: no ReferenceGrant covers CA bundles for Gateways yet.
+      const found = refNamespace === namespace ? caBundle(this.#resources, namespace, ref) : undefined;
+      if (found) bundles.push(found);
       else
         problems.push(
           `${ref.kind} ${refNamespace}/${ref.name} has no PEM CA certificate under ca.crt (same namespace only)`,
