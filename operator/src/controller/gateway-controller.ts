@@ -10,7 +10,12 @@ import {
   renderProxyInfra,
 } from '../infra/render-proxy.ts';
 import type { ClusterCache, KubeObject } from '../provider/kubernetes/cluster-cache.ts';
-import { collectionPath, MANAGED_BY, MANAGED_BY_LABEL } from '../provider/kubernetes/watched-kinds.ts';
+import {
+  collectionPath,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  pluralOf,
+} from '../provider/kubernetes/watched-kinds.ts';
 import { jsonEqual } from '../resources/json-equal.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { secretDataFor } from '../standalone/secret-data.ts';
@@ -181,8 +186,7 @@ export class GatewayController {
     const hash = createHash('sha256').update(JSON.stringify(objects)).digest('hex');
     if (this.#applied.get(key) === hash && this.#liveMatches(objects)) return;
     for (const o of objects) {
-      // Every rendered kind's plural is its lower-cased name plus "s" (configmaps, poddisruptionbudgets…).
-      const path = `${collectionPath({ apiVersion: o.apiVersion, plural: `${o.kind.toLowerCase()}s` }, o.metadata.namespace)}/${o.metadata.name}`;
+      const path = `${collectionPath({ apiVersion: o.apiVersion, plural: pluralOf(o.kind) }, o.metadata.namespace)}/${o.metadata.name}`;
       await this.#rest.apply(path, o, FIELD_MANAGER);
       this.#metrics.applies.labels(o.kind).inc();
     }

@@ -1,3 +1,4 @@
+import { KINDS } from '../../resources/kinds.ts';
 import type { Resources } from '../../resources/snapshot.ts';
 
 /** One kind the operator lists and watches, with the REST path its informer uses. */
@@ -14,64 +15,23 @@ export interface WatchedKind {
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'sluice';
 
+/** The resource name of a kind, by the API's own rule: gatewayclasses, tokenratelimitpolicies, services. */
+export function pluralOf(kind: string): string {
+  const k = kind.toLowerCase();
+  return k.endsWith('s') ? `${k}es` : /[^aeiou]y$/.test(k) ? `${k.slice(0, -1)}ies` : `${k}s`;
+}
+
 /**
- * Every kind the translator reads, plus the operator's own proxy Deployments (their availability makes
- * Programmed) and ConfigMaps (drift is repaired).
+ * Every kind the translator reads (the KINDS registry, at its preferred API version), plus the
+ * operator's own proxy Deployments, whose availability makes Programmed.
  */
 export const WATCHED_KINDS: readonly WatchedKind[] = [
-  {
-    kind: 'GatewayClass',
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    plural: 'gatewayclasses',
-    bucket: 'gatewayClasses',
-  },
-  { kind: 'Gateway', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'gateways', bucket: 'gateways' },
-  {
-    kind: 'HTTPRoute',
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    plural: 'httproutes',
-    bucket: 'httpRoutes',
-  },
-  {
-    kind: 'GRPCRoute',
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    plural: 'grpcroutes',
-    bucket: 'grpcRoutes',
-  },
-  { kind: 'TCPRoute', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'tcproutes', bucket: 'tcpRoutes' },
-  { kind: 'TLSRoute', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'tlsroutes', bucket: 'tlsRoutes' },
-  { kind: 'UDPRoute', apiVersion: 'gateway.networking.k8s.io/v1', plural: 'udproutes', bucket: 'udpRoutes' },
-  {
-    kind: 'ReferenceGrant',
-    apiVersion: 'gateway.networking.k8s.io/v1beta1',
-    plural: 'referencegrants',
-    bucket: 'referenceGrants',
-  },
-  { kind: 'Service', apiVersion: 'v1', plural: 'services', bucket: 'services' },
-  {
-    kind: 'EndpointSlice',
-    apiVersion: 'discovery.k8s.io/v1',
-    plural: 'endpointslices',
-    bucket: 'endpointSlices',
-  },
-  { kind: 'Namespace', apiVersion: 'v1', plural: 'namespaces', bucket: 'namespaces' },
-  { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', bucket: 'secrets' },
-  { kind: 'AIBackend', apiVersion: 'sluice.dev/v1alpha1', plural: 'aibackends', bucket: 'aiBackends' },
-  { kind: 'PromptGuard', apiVersion: 'sluice.dev/v1alpha1', plural: 'promptguards', bucket: 'promptGuards' },
-  {
-    kind: 'TokenRateLimitPolicy',
-    apiVersion: 'sluice.dev/v1alpha1',
-    plural: 'tokenratelimitpolicies',
-    bucket: 'tokenRateLimitPolicies',
-  },
-  // ConfigMaps: CA bundles of BackendTLSPolicies, and the operator's own proxy configs (drift).
-  { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', bucket: 'configMaps' },
-  {
-    kind: 'BackendTLSPolicy',
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    plural: 'backendtlspolicies',
-    bucket: 'backendTLSPolicies',
-  },
+  ...Object.entries(KINDS).map(([kind, info]) => ({
+    kind,
+    apiVersion: info.apiVersions[0]!,
+    plural: pluralOf(kind),
+    bucket: info.bucket,
+  })),
   {
     kind: 'Deployment',
     apiVersion: 'apps/v1',
