@@ -46,6 +46,8 @@ export class ListenerRouter {
 
   /** Whether any route serves the OpenAI-compatible API (then AI request bodies are read before matching). */
   readonly servesAI: boolean;
+  /** The scheme clients used (for redirects and X-Forwarded-Proto), fixed per listener. */
+  readonly scheme: 'http' | 'https';
 
   constructor(
     listener: Listener,
@@ -54,6 +56,7 @@ export class ListenerRouter {
     metrics: ProxyMetrics,
   ) {
     this.listener = listener;
+    this.scheme = listener.protocol === 'HTTPS' ? 'https' : 'http';
     let any: CompiledVirtualHost | undefined;
     let servesAI = false;
     for (const vh of listener.virtualHosts) {

@@ -7,7 +7,6 @@ import type { AIContext } from '../ai/ai-context.ts';
 import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../ai/operations.ts';
 import { readJsonBody } from '../ai/read-json-body.ts';
 import { serveAI } from '../ai/serve-ai.ts';
-import type { Listener } from '../config/schema.ts';
 import { type ErrorCode, errorCatalog, grpcStatusFor, renderedErrors } from '../errors/catalog.ts';
 import type { HeaderBag } from '../filters/header-modifier.ts';
 import { rewritePath } from '../filters/path-rewrite.ts';
@@ -17,7 +16,7 @@ import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import { type RequestView, requestView } from '../routing/request-view.ts';
-import type { CompiledRoute } from '../routing/router.ts';
+import type { CompiledRoute, ListenerRouter } from '../routing/router.ts';
 import type { UpstreamCluster } from '../upstream/cluster.ts';
 import { CLIENT_CERT, forwardableHeaders } from '../upstream/hop-by-hop.ts';
 import { type Http2Sessions, relayHttp2 } from '../upstream/http2-relay.ts';
@@ -60,7 +59,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
       return sendError(reply, op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics, started);
     const src = route.source;
     if (src.grpc && raw.httpVersion === '2.0')
-      return forwardOverHttp2(request, reply, router.listener, route, view, options, started);
+      return forwardOverHttp2(request, reply, router, route, view, options, started);
     if (route.pickAIBackend) {
       if (!op || !aiBody) return sendError(reply, 'route_not_found', route.metrics, started);
       const backend = route.pickAIBackend();
@@ -74,7 +73,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
 
     if (src.redirect) {
       const location = redirectLocation(src.redirect, {
-        scheme: router.listener.protocol === 'HTTPS' ? 'https' : 'http',
+        scheme: router.scheme,
         host: requestHost(raw) ?? '',
         listenerPort: router.listener.port,
         path: view.path,
@@ -89,12 +88,11 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
 
     const cluster = route.pick();
     if (!cluster) return sendError(reply, 'backend_invalid', route.metrics, started);
-    if (cluster.h2c)
-      return forwardOverHttp2(request, reply, router.listener, route, view, options, started, cluster);
+    if (cluster.h2c) return forwardOverHttp2(request, reply, router, route, view, options, started, cluster);
     const endpoint = cluster.pick();
     if (!endpoint) return sendError(reply, 'no_healthy_upstream', route.metrics, started);
 
-    const headers = upstreamHeaders(raw, router.listener);
+    const headers = upstreamHeaders(raw, router);
     route.editRequestHeaders?.(headers);
     let path = view.path;
     if (src.rewrite) {
@@ -182,7 +180,7 @@ function isGrpc(headers: Record<string, string | string[] | undefined>): boolean
 async function forwardOverHttp2(
   request: FastifyRequest,
   reply: FastifyReply,
-  listener: Listener,
+  router: ListenerRouter,
   route: CompiledRoute,
   view: RequestView,
   options: ForwardOptions,
@@ -195,7 +193,7 @@ async function forwardOverHttp2(
   const endpoint = cluster.pick();
   if (!endpoint) return void sendError(reply, 'no_healthy_upstream', route.metrics, started);
   const raw = request.raw;
-  const headers = upstreamHeaders(raw, listener);
+  const headers = upstreamHeaders(raw, router);
   route.editRequestHeaders?.(headers);
   try {
     reply.hijack();
@@ -298,14 +296,14 @@ function requestHost(raw: { headers: Record<string, string | string[] | undefine
  * and, on a listener that validates client certificates, X-Forwarded-Client-Cert naming the verified
  * client (Envoy's format).
  */
-function upstreamHeaders(raw: IncomingMessage, listener: Listener): HeaderBag {
+function upstreamHeaders(raw: IncomingMessage, router: ListenerRouter): HeaderBag {
   const headers = forwardableHeaders(raw.headers);
   const clientIp = raw.socket.remoteAddress ?? '';
   const priorXff = raw.headers['x-forwarded-for'];
   headers['x-forwarded-for'] = priorXff ? `${priorXff}, ${clientIp}` : clientIp;
-  headers['x-forwarded-proto'] ??= listener.protocol === 'HTTPS' ? 'https' : 'http';
+  headers['x-forwarded-proto'] ??= router.scheme;
   // forwardableHeaders already dropped any client-sent one (no `delete` here: it would slow the object).
-  if (listener.tls?.clientValidation) {
+  if (router.listener.tls?.clientValidation) {
     const identity = verifiedClient(raw.socket as TLSSocket);
     if (identity) headers[CLIENT_CERT] = identity;
   }
