@@ -2,19 +2,19 @@ import { createServer } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDirectory } from '../operator/src/provider/file/load-directory.ts';
 import { translate } from '../operator/src/translator/translate.ts';
-import { CONTROLLER, gatewayYaml, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
+import {
+  CONTROLLER,
+  gatewayYaml,
+  serviceRouteYaml,
+  serviceYaml,
+  startGateway,
+  type TestGateway,
+} from './support/gateway.ts';
 import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
 import { TestCa } from './support/tls.ts';
 
-const route = `---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: web, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules: [{backendRefs: [{name: secure, port: 80}]}]
-`;
+const route = serviceRouteYaml('web', 'secure');
 
 const caConfigMap = (name: string, pem: string) => `---
 apiVersion: v1

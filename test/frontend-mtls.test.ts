@@ -1,7 +1,13 @@
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backends.ts';
-import { gatewayWithListeners, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
+import {
+  gatewayWithListeners,
+  serviceRouteYaml,
+  serviceYaml,
+  startGateway,
+  type TestGateway,
+} from './support/gateway.ts';
 import { freePort } from './support/ports.ts';
 import { type IssuedCertificate, TestCa, tlsSecretYaml } from './support/tls.ts';
 
@@ -38,14 +44,7 @@ const gateway = (port: number, mode: string) =>
         validation:
           mode: ${mode}
           caCertificateRefs: [{group: "", kind: ConfigMap, name: client-ca}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: api, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules: [{backendRefs: [{name: web, port: 80}]}]
-`;
+${serviceRouteYaml('api', 'web')}`;
 
 /** Frontend mTLS: a listener that validates client certificates against a CA bundle. */
 describe('client certificates (Gateway spec.tls.frontend)', () => {

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_DETECTORS } from '../../proxy/src/config/guards.ts';
 import { aiRuleYaml, httpRouteYaml } from '../../test/support/ai-yaml.ts';
-import { gatewayWithListeners, gatewayYaml, serviceYaml } from '../../test/support/gateway.ts';
+import {
+  gatewayWithListeners,
+  gatewayYaml,
+  serviceRouteYaml,
+  serviceYaml,
+} from '../../test/support/gateway.ts';
 import { waitForPort } from '../load/wait-for-port.ts';
 
 export interface SluiceProcess {
@@ -70,14 +75,7 @@ export function httpsGatewayYaml(port: number): string {
 
 /** A plain HTTPRoute to one upstream port. */
 export function plainRouteYaml(upstreamPort: number): string {
-  return `---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: plain, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules: [{backendRefs: [{name: upstream, port: 80}]}]
-${serviceYaml('upstream', [upstreamPort])}`;
+  return serviceRouteYaml('plain', 'upstream') + serviceYaml('upstream', [upstreamPort]);
 }
 
 /** An AI route to one OpenAI target on `llmPort` serving every model. */

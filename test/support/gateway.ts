@@ -42,6 +42,18 @@ export function gatewayYaml(port: number, listenerExtra = ''): string {
 ${listenerExtra}`);
 }
 
+/** An HTTPRoute `name` on Gateway `gw` sending everything to Service `service` port 80. */
+export function serviceRouteYaml(name: string, service: string): string {
+  return `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: ${name}, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: ${service}, port: 80}]}]
+`;
+}
+
 /** A Service named `name` whose EndpointSlice points at loopback ports (no ports: no endpoints). */
 export function serviceYaml(name: string, ports: number[], namespace = 'default'): string {
   const endpoints = ports.length === 0 ? '[]' : `\n  - addresses: ["127.0.0.1"]`;

@@ -49,30 +49,26 @@ export async function runKubernetesProxy(options: KubernetesProxyOptions): Promi
     void host.runtime.apply(doc, secrets);
   };
   const base = `/api/v1/namespaces/${options.namespace}`;
+  // A deleted object (its Gateway being removed) leaves the last config serving until shutdown.
+  const follow = (collection: string, name: string, keep: (obj: NamedObject) => void) =>
+    watchNamedObject(
+      rest,
+      `${base}/${collection}`,
+      name,
+      (obj) => {
+        if (!obj) return;
+        keep(obj);
+        publish();
+      },
+      options.logger,
+    );
   const watches = [
-    watchNamedObject(
-      rest,
-      `${base}/configmaps`,
-      options.configMap,
-      (obj) => {
-        // A deleted ConfigMap (Gateway being removed) leaves the last config serving until shutdown.
-        if (!obj) return;
-        configMap = obj;
-        publish();
-      },
-      options.logger,
-    ),
-    watchNamedObject(
-      rest,
-      `${base}/secrets`,
-      options.secret,
-      (obj) => {
-        if (!obj) return;
-        secret = obj;
-        publish();
-      },
-      options.logger,
-    ),
+    follow('configmaps', options.configMap, (obj) => {
+      configMap = obj;
+    }),
+    follow('secrets', options.secret, (obj) => {
+      secret = obj;
+    }),
   ];
   return {
     runtime: host.runtime,
