@@ -4,6 +4,7 @@
  */
 import { pino } from 'pino';
 import { runStandalone } from '../operator/src/standalone/run-standalone.ts';
+import { DEFAULT_LIMITS } from '../proxy/src/server/serving-limits.ts';
 import { createEchoServer } from './echo-server/echo-server.ts';
 import { createFakeLlm } from './fake-llm/fake-llm-server.ts';
 
@@ -23,8 +24,7 @@ const gateway = await runStandalone({
   controllerName: process.env.SLUICE_CONTROLLER_NAME ?? 'sluice.dev/gateway-controller',
   bindAddress: process.env.SLUICE_BIND_ADDRESS ?? '127.0.0.1',
   adminPort: Number(process.env.SLUICE_ADMIN_PORT ?? 9901),
-  maxHeaderBytes: 16384,
-  maxBodyBytes: 20_971_520,
+  limits: DEFAULT_LIMITS,
   logger,
 });
 logger.info('try: curl -H "Host: demo.example.com" http://127.0.0.1:8080/hello');

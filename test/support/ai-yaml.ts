@@ -55,10 +55,13 @@ ${rules}`;
 }
 
 /** A rule sending requests for `model` (default: every request) to an AIBackend, maybe through a PromptGuard. */
-export function aiRuleYaml(backend: string, options: { model?: string; guard?: string } = {}): string {
+export function aiRuleYaml(
+  backend: string,
+  options: { model?: string; guard?: string; path?: string } = {},
+): string {
   const match = options.model
     ? `    - matches: [{path: {value: /v1}, headers: [{name: x-sluice-model, value: ${options.model}}]}]\n`
-    : '    - matches: [{path: {value: /}}]\n';
+    : `    - matches: [{path: {value: ${options.path ?? '/'}}}]\n`;
   const filter = options.guard
     ? `      filters: [{type: ExtensionRef, extensionRef: {group: sluice.dev, kind: PromptGuard, name: ${options.guard}}}]\n`
     : '';

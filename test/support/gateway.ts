@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { runStandalone, type Standalone } from '../../operator/src/standalone/run-standalone.ts';
+import { DEFAULT_LIMITS } from '../../proxy/src/server/serving-limits.ts';
 import { freePort } from './ports.ts';
 
 export const CONTROLLER = 'sluice.dev/gateway-controller';
@@ -96,8 +97,7 @@ export async function startGateway(
     controllerName: CONTROLLER,
     bindAddress: '127.0.0.1',
     adminPort,
-    maxHeaderBytes: 16384,
-    maxBodyBytes: 1_048_576,
+    limits: { ...DEFAULT_LIMITS, maxBodyBytes: 1_048_576 },
     logger: pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' }),
   });
   return {

@@ -41,8 +41,13 @@ function proxyHostOptions(flags: Flags, logger: Logger): ProxyHostOptions {
   return {
     bindAddress: flags['bind-address']!,
     adminPort: intFlag(flags, 'admin-port'),
-    maxHeaderBytes: intFlag(flags, 'max-header-bytes'),
-    maxBodyBytes: intFlag(flags, 'max-body-bytes'),
+    limits: {
+      maxHeaderBytes: intFlag(flags, 'max-header-bytes'),
+      maxBodyBytes: intFlag(flags, 'max-body-bytes'),
+      maxBufferedBodyBytes: intFlag(flags, 'max-buffered-body-bytes'),
+      http2IdleTimeoutMs: intFlag(flags, 'http2-idle-timeout') * 1000,
+      drainTimeoutMs: intFlag(flags, 'drain-timeout') * 1000,
+    },
     redisUrl: flags['redis-url'],
     logger,
   };

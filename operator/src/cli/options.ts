@@ -34,6 +34,21 @@ export const FLAGS = {
     default: '20971520',
     help: 'largest OpenAI-API request body read (larger: 413)',
   },
+  'max-buffered-body-bytes': {
+    env: 'SLUICE_MAX_BUFFERED_BODY_BYTES',
+    default: '268435456',
+    help: 'AI request bytes held in memory at once across all requests (beyond: 503)',
+  },
+  'http2-idle-timeout': {
+    env: 'SLUICE_HTTP2_IDLE_TIMEOUT',
+    default: '60',
+    help: 'seconds an HTTP/2 connection may stay silent before it is closed',
+  },
+  'drain-timeout': {
+    env: 'SLUICE_DRAIN_TIMEOUT',
+    default: '30',
+    help: 'seconds in-flight requests get to finish on SIGTERM before connections are cut',
+  },
   'redis-url': {
     env: 'SLUICE_REDIS_URL',
     default: undefined,

@@ -3,38 +3,120 @@ import type { ErrorCode } from '../errors/catalog.ts';
 
 export type JsonBody =
   | { ok: true; raw: Buffer; value: Record<string, unknown> }
-  | { ok: false; error: ErrorCode };
+  | { ok: false; error: ErrorCode; message?: string }
+  /** The client went away before its body was complete: nobody to answer. */
+  | { ok: false; gone: true };
 
 /**
- * Reads an OpenAI-style JSON request body, refusing more than `limit` bytes (413) without reading
- * further, a non-JSON content type or invalid JSON (400).
+ * Deepest nesting of arrays and objects accepted in an AI request body. Real requests (tool
+ * schemas included) stay far below; much deeper bodies exist only to exhaust a parser's or a
+ * serialiser's stack.
  */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<JsonBody> {
-  const type = req.headers['content-type'];
-  if (type !== undefined && !/^application\/(.+\+)?json\b/i.test(type))
-    return drain(req, 'invalid_content_type');
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return drain(req, 'request_too_large');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return drain(req, 'request_too_large');
-    chunks.push(chunk as Buffer);
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Bytes of request bodies held in memory by all requests of this process at once. A body is charged
+ * as it arrives and given back when its request ends; past the cap a request is refused (503) rather
+ * than let concurrent large bodies exhaust memory.
+ */
+export class BodyBudget {
+  #held = 0;
+  readonly #cap: number;
+
+  constructor(cap: number) {
+    this.#cap = cap;
   }
-  const raw = Buffer.concat(chunks);
-  try {
-    const value: unknown = JSON.parse(raw.toString('utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-      return { ok: false, error: 'invalid_json' };
-    return { ok: true, raw, value: value as Record<string, unknown> };
-  } catch {
-    return { ok: false, error: 'invalid_json' };
+
+  get held(): number {
+    return this.#held;
+  }
+
+  take(bytes: number): boolean {
+    if (this.#held + bytes > this.#cap) return false;
+    this.#held += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.#held -= bytes;
   }
 }
 
-/** Answers early without reading the rest of a refused body; the connection closes after the answer. */
-function drain(req: IncomingMessage, error: ErrorCode): JsonBody {
-  req.resume();
-  return { ok: false, error };
+/**
+ * Reads an OpenAI-style JSON request body: refuses more than `limit` bytes (413, without reading
+ * further), more than the process-wide body budget (503), a non-JSON content type, invalid JSON, a
+ * body that is not an object, or one nested deeper than MAX_JSON_DEPTH (400). Bytes taken from
+ * `budget` are given back when the response closes (or at once when the body is refused).
+ */
+export function readJsonBody(
+  req: IncomingMessage,
+  res: { once(event: 'close', listener: () => void): unknown },
+  limit: number,
+  budget: BodyBudget,
+): Promise<JsonBody> {
+  const type = req.headers['content-type'];
+  if (type !== undefined && !/^application\/(.+\+)?json\b/i.test(type))
+    return Promise.resolve({ ok: false, error: 'invalid_content_type' });
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) return Promise.resolve({ ok: false, error: 'request_too_large' });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: JsonBody) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      // Refused bodies are not read on: the caller answers and closes the connection.
+      if (!result.ok) req.pause();
+      if (!result.ok) budget.give(size);
+      else res.once('close', () => budget.give(size));
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      if (size + chunk.length > limit) return finish({ ok: false, error: 'request_too_large' });
+      if (!budget.take(chunk.length)) return finish({ ok: false, error: 'server_busy' });
+      size += chunk.length;
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish(parse(Buffer.concat(chunks, size)));
+    const onClose = () => finish({ ok: false, gone: true });
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+  });
+}
+
+function parse(raw: Buffer): JsonBody {
+  if (nestedDeeperThan(raw, MAX_JSON_DEPTH))
+    return {
+      ok: false,
+      error: 'invalid_request',
+      message: `The request body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
+    };
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { ok: false, error: 'invalid_json' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, error: 'invalid_request', message: 'The request body must be a JSON object.' };
+  return { ok: true, raw, value: value as Record<string, unknown> };
+}
+
+/** One pass over the bytes, brackets counted outside strings: cheap next to JSON.parse itself. */
+function nestedDeeperThan(raw: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return false;
 }

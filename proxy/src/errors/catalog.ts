@@ -20,6 +20,21 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'The request body must be JSON (Content-Type: application/json).',
   },
+  missing_host: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'An HTTP/1.1 request must carry a Host header.',
+  },
+  conflicting_host: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'The request names its host more than once.',
+  },
+  invalid_request: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'The request body does not have the shape this API expects.',
+  },
   missing_model: { status: 400, type: 'invalid_request_error', message: 'The request must name a model.' },
   unsupported_parameter: {
     status: 400,
@@ -48,6 +63,11 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'The model does not exist on this gateway or is not routed here.',
   },
+  method_not_allowed: {
+    status: 405,
+    type: 'invalid_request_error',
+    message: 'This method is not served by this gateway.',
+  },
   request_too_large: {
     status: 413,
     type: 'invalid_request_error',
@@ -68,6 +88,11 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'Request header fields are too large.',
   },
+  internal_error: {
+    status: 500,
+    type: 'server_error',
+    message: 'The gateway failed while handling this request.',
+  },
   backend_invalid: {
     status: 500,
     type: 'server_error',
@@ -84,6 +109,11 @@ export const errorCatalog = {
     status: 503,
     type: 'server_error',
     message: 'The budget store is unreachable and this budget fails closed.',
+  },
+  server_busy: {
+    status: 503,
+    type: 'server_error',
+    message: 'The gateway holds too many request bodies at once; retry shortly.',
   },
   providers_unavailable: {
     status: 503,

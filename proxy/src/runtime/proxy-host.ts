@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import { buildAdminServer } from '../admin/build-admin-server.ts';
 import { ProxyMetrics } from '../metrics/proxy-metrics.ts';
+import type { ServingLimits } from '../server/serving-limits.ts';
 import { ProxyRuntime } from './proxy-runtime.ts';
 
 export interface ProxyHostOptions {
   bindAddress: string;
   adminPort: number;
-  maxHeaderBytes: number;
-  maxBodyBytes: number;
+  limits: ServingLimits;
   redisUrl?: string | undefined;
   logger: Logger;
 }
@@ -36,8 +36,7 @@ export async function startProxyHost(
     logger,
     metrics,
     bindAddress: options.bindAddress,
-    maxHeaderBytes: options.maxHeaderBytes,
-    maxBodyBytes: options.maxBodyBytes,
+    limits: options.limits,
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
   });
   let sourceError = initialSourceError;

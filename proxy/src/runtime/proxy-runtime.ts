@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AIContext } from '../ai/ai-context.ts';
 import { type CompiledAIBackend, compileAIBackend } from '../ai/compiled-backend.ts';
+import { BodyBudget } from '../ai/read-json-body.ts';
 import type { TargetHealth } from '../ai/target-health.ts';
 import type { ProxyConfig } from '../config/schema.ts';
 import { ConfigValidationError, validateProxyConfig } from '../config/validate.ts';
@@ -15,6 +16,7 @@ import { RedisStore } from '../ratelimit/redis-store.ts';
 import { ResilientStore } from '../ratelimit/resilient-store.ts';
 import { ListenerRouter } from '../routing/router.ts';
 import { type SecretData, SecretStore } from '../secrets/secret-store.ts';
+import type { ServingLimits } from '../server/serving-limits.ts';
 import { SniTable, tlsSecretRefs } from '../tls/sni-table.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
 import { Http2Sessions } from '../upstream/http2-relay.ts';
@@ -32,9 +34,7 @@ export interface ProxyRuntimeOptions {
   metrics: ProxyMetrics;
   /** Address every listener binds to (e.g. 0.0.0.0 in a pod, 127.0.0.1 in tests). */
   bindAddress: string;
-  maxHeaderBytes: number;
-  /** Largest OpenAI-API request body read (larger: 413). */
-  maxBodyBytes: number;
+  limits: ServingLimits;
   /** Shared budget counters for every replica; without it budgets count in this process. */
   redisUrl?: string;
 }
@@ -80,6 +80,7 @@ export class ProxyRuntime {
   readonly #health = new Map<string, TargetHealth>();
   readonly #redis: RedisStore | undefined;
   readonly #budgetStore: ResilientStore;
+  readonly #bodyBudget: BodyBudget;
   #ai: AIContext;
   #aiBackends: ReadonlyMap<string, CompiledAIBackend> = new Map();
   /** Open ports by portKey (`tcp/8080`, `udp/53`). */
@@ -90,6 +91,7 @@ export class ProxyRuntime {
 
   constructor(options: ProxyRuntimeOptions) {
     this.#options = options;
+    this.#bodyBudget = new BodyBudget(options.limits.maxBufferedBodyBytes);
     const { logger, metrics } = options;
     this.#redis = options.redisUrl
       ? new RedisStore({
@@ -239,8 +241,8 @@ export class ProxyRuntime {
         key,
         await openPortServer(c, this.#options.bindAddress, {
           logger: this.#options.logger,
-          maxHeaderBytes: this.#options.maxHeaderBytes,
-          maxBodyBytes: this.#options.maxBodyBytes,
+          limits: this.#options.limits,
+          bodyBudget: this.#bodyBudget,
           ai: () => this.#ai,
           genai: this.#options.metrics.genai,
           budgets: this.#options.metrics.budgets,

@@ -7,22 +7,22 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { AIContext } from '../ai/ai-context.ts';
+import type { BodyBudget } from '../ai/read-json-body.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { Http2Sessions } from '../upstream/http2-relay.ts';
-import { handleClientError } from './client-errors.ts';
+import { handleClientError, refuseConnect } from './client-errors.ts';
 import { forwardHandler } from './forward.ts';
-import { serveH2cBeside } from './h2c-sniffer.ts';
+import { closeIdleSessions, serveH2cBeside } from './h2c-sniffer.ts';
 import type { ListenerState } from './listener-state.ts';
+import type { ServingLimits } from './serving-limits.ts';
 import { upgradeHandler } from './upgrade.ts';
 
 export interface ServerOptions {
   logger: FastifyBaseLogger;
-  /** Largest request head accepted; larger ones get 431. */
-  maxHeaderBytes: number;
-  /** Largest OpenAI-API JSON body read; larger ones get 413. */
-  maxBodyBytes: number;
+  limits: ServingLimits;
+  bodyBudget: BodyBudget;
   /** Credentials, identity and budgets of the config being served (read per request: they swap with it). */
   ai: () => AIContext;
   genai: GenAIMetrics;
@@ -58,10 +58,12 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
           },
           handler as never,
         )
-      : createServer({ maxHeaderSize: options.maxHeaderBytes }, handler);
+      : createServer({ maxHeaderSize: options.limits.maxHeaderBytes, requireHostHeader: false }, handler);
     // Cleartext ports also take HTTP/2 with prior knowledge (h2c), e.g. gRPC inside a cluster.
-    if (!https) serveH2cBeside(server as Server, handler as never);
+    if (!https) serveH2cBeside(server as Server, handler as never, options.limits.http2IdleTimeoutMs);
     server.on('upgrade', upgradeHandler(state));
+    server.on('connect', refuseConnect);
+    if (https) closeIdleSessions(server as never, options.limits.http2IdleTimeoutMs);
     // A failed handshake (no SNI match, plain HTTP on a TLS port) closes that socket only.
     server.on('tlsClientError', (_err: Error, socket: { destroy(): void }) => socket.destroy());
     return server as unknown as Server;

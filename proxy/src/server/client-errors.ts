@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { type ErrorCode, errorCatalog, renderedErrors } from '../errors/catalog.ts';
 
@@ -13,6 +14,30 @@ export function handleClientError(err: NodeJS.ErrnoException, socket: Socket): v
   const code: ErrorCode =
     err.code === 'HPE_HEADER_OVERFLOW' ? 'request_header_fields_too_large' : 'bad_request';
   socket.end(rawResponse(code));
+}
+
+/** How long a refused client may go on sending before its connection is cut. */
+const LINGER_MS = 1000;
+
+/**
+ * Answers on the raw socket and closes it without reading the rest of the request: the answer and
+ * a FIN go out at once; what the client still sends is discarded for at most a second (closing with
+ * unread bytes would reset the connection, and the client could lose the answer), then the socket is
+ * destroyed.
+ */
+export function refuseAndClose(req: IncomingMessage, code: ErrorCode): void {
+  const socket = req.socket;
+  socket.end(rawResponse(code));
+  req.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** CONNECT asks for a raw tunnel, which no route describes: refused with 405. */
+export function refuseConnect(_req: IncomingMessage, socket: Socket): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(rawResponse('method_not_allowed'));
 }
 
 export function rawResponse(code: ErrorCode): string {
@@ -31,6 +56,8 @@ function statusText(status: number): string {
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Content Too Large',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',

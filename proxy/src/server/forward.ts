@@ -5,9 +5,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { AIContext } from '../ai/ai-context.ts';
 import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../ai/operations.ts';
-import { readJsonBody } from '../ai/read-json-body.ts';
+import { type BodyBudget, readJsonBody } from '../ai/read-json-body.ts';
 import { serveAI } from '../ai/serve-ai.ts';
-import { type ErrorCode, errorCatalog, grpcStatusFor, renderedErrors } from '../errors/catalog.ts';
+import { type ErrorCode, errorBody, errorCatalog, grpcStatusFor, renderedErrors } from '../errors/catalog.ts';
 import type { HeaderBag } from '../filters/header-modifier.ts';
 import { rewritePath } from '../filters/path-rewrite.ts';
 import { redirectLocation } from '../filters/redirect.ts';
@@ -21,10 +21,15 @@ import type { UpstreamCluster } from '../upstream/cluster.ts';
 import { CLIENT_CERT, forwardableHeaders } from '../upstream/hop-by-hop.ts';
 import { type Http2Sessions, relayHttp2 } from '../upstream/http2-relay.ts';
 import { relay, type UpstreamFailure } from '../upstream/relay.ts';
+import { refuseAndClose } from './client-errors.ts';
 import type { ListenerState } from './listener-state.ts';
+import { requestTarget } from './request-target.ts';
+import type { ServingLimits } from './serving-limits.ts';
 
 export interface ForwardOptions {
-  maxBodyBytes: number;
+  limits: ServingLimits;
+  /** AI request bodies held in memory by this process, capped by limits.maxBufferedBodyBytes. */
+  bodyBudget: BodyBudget;
   /** HTTP/2 sessions to gRPC backends, shared by every listener. */
   grpcSessions: Http2Sessions;
   ai: () => AIContext;
@@ -39,22 +44,39 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
     const started = performance.now();
     const router = state.router;
     const raw = request.raw;
-    const view = requestView(raw.method ?? 'GET', raw.url ?? '/', raw.headers);
+    const target = requestTarget(raw);
+    if (!target.ok) {
+      // An ambiguous request line or Host is what request smuggling is made of: answer and hang up.
+      reply.header('connection', 'close');
+      return sendError(reply, target.error, router.unmatchedMetrics, started);
+    }
+    const host = target.host;
+    const view = requestView(raw.method ?? 'GET', target.url, raw.headers);
+    if (view.method === 'CONNECT')
+      return sendError(reply, 'method_not_allowed', router.unmatchedMetrics, started);
     let aiBody: { raw: Buffer; value: Record<string, unknown> } | undefined;
     const op = router.servesAI && view.method === 'POST' ? OPERATION_BY_PATH[view.path] : undefined;
     if (router.servesAI) {
       // The model header is Sluice's to set, from the body: a client cannot pick a route by sending it.
       delete raw.headers[MODEL_HEADER];
-      if (view.method === 'GET' && view.path === MODELS_PATH)
-        return sendModels(reply, router.models(requestHost(raw)));
+      if (view.method === 'GET' && view.path === MODELS_PATH) return sendModels(reply, router.models(host));
     }
     if (op) {
-      const parsed = await readJsonBody(raw, options.maxBodyBytes);
-      if (!parsed.ok) return sendError(reply, parsed.error, router.unmatchedMetrics, started);
+      const parsed = await readJsonBody(raw, reply.raw, options.limits.maxBodyBytes, options.bodyBudget);
+      if (!parsed.ok) {
+        if ('gone' in parsed) return void reply.hijack();
+        if (parsed.error === 'request_too_large' && raw.httpVersionMajor === 1) {
+          // Reading on to the end of a body we refuse only costs time (a declared 1 GiB would be read).
+          router.unmatchedMetrics.observe(413, (performance.now() - started) / 1000);
+          reply.hijack();
+          return refuseAndClose(raw, 'request_too_large');
+        }
+        return sendError(reply, parsed.error, router.unmatchedMetrics, started, parsed.message);
+      }
       aiBody = parsed;
       if (typeof parsed.value.model === 'string') raw.headers[MODEL_HEADER] = parsed.value.model;
     }
-    const route = router.select(requestHost(raw), view);
+    const route = router.select(host, view);
     if (!route)
       return sendError(reply, op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics, started);
     const src = route.source;
@@ -74,7 +96,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
     if (src.redirect) {
       const location = redirectLocation(src.redirect, {
         scheme: router.scheme,
-        host: requestHost(raw) ?? '',
+        host: host ?? '',
         listenerPort: router.listener.port,
         path: view.path,
         rawQuery: view.rawQuery,
@@ -92,14 +114,7 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
     const endpoint = cluster.pick();
     if (!endpoint) return sendError(reply, 'no_healthy_upstream', route.metrics, started);
 
-    const headers = upstreamHeaders(raw, router);
-    route.editRequestHeaders?.(headers);
-    let path = view.path;
-    if (src.rewrite) {
-      if (src.rewrite.path) path = rewritePath(path, src.rewrite.path, matchedPrefix);
-      if (src.rewrite.hostname) headers.host = src.rewrite.hostname;
-    }
-    const upstreamPath = view.rawQuery ? `${path}?${view.rawQuery}` : path;
+    const { path: upstreamPath, headers } = upstreamRequest(raw, router, route, view);
     const method = view.method;
 
     let body: IncomingMessage | Buffer | undefined = aiBody ? aiBody.raw : hasBody(raw) ? raw : undefined;
@@ -156,6 +171,7 @@ function sendError(
   code: ErrorCode,
   metrics: RouteMetrics,
   started: number,
+  message?: string,
 ): FastifyReply {
   if (isGrpc(reply.request.headers) && reply.request.raw.httpVersion === '2.0') {
     metrics.observe(200, (performance.now() - started) / 1000);
@@ -165,7 +181,10 @@ function sendError(
   }
   const status = errorCatalog[code].status;
   metrics.observe(status, (performance.now() - started) / 1000);
-  return reply.code(status).header('content-type', 'application/json').send(renderedErrors[code]);
+  return reply
+    .code(status)
+    .header('content-type', 'application/json')
+    .send(message ? errorBody(code, message) : renderedErrors[code]);
 }
 
 function isGrpc(headers: Record<string, string | string[] | undefined>): boolean {
@@ -193,8 +212,7 @@ async function forwardOverHttp2(
   const endpoint = cluster.pick();
   if (!endpoint) return void sendError(reply, 'no_healthy_upstream', route.metrics, started);
   const raw = request.raw;
-  const headers = upstreamHeaders(raw, router);
-  route.editRequestHeaders?.(headers);
+  const { path, headers } = upstreamRequest(raw, router, route, view);
   try {
     reply.hijack();
     const status = await relayHttp2(
@@ -202,7 +220,7 @@ async function forwardOverHttp2(
       endpoint,
       raw,
       reply.raw,
-      { method: view.method, path: view.rawQuery ? `${view.path}?${view.rawQuery}` : view.path, grpc },
+      { method: view.method, path, grpc },
       headers,
       route.editResponseHeaders,
     );
@@ -285,10 +303,26 @@ function mirror(route: CompiledRoute, req: MirrorRequest): void {
   }
 }
 
-/** The request's host: the Host header (HTTP/1.1) or the :authority pseudo-header (HTTP/2). */
-function requestHost(raw: { headers: Record<string, string | string[] | undefined> }): string | undefined {
-  const host = raw.headers.host ?? raw.headers[':authority'];
-  return typeof host === 'string' ? host : undefined;
+/**
+ * What the upstream is asked for, the same for HTTP/1.1, HTTP/2 and upgrades: the client's headers
+ * (see `upstreamHeaders`) through the route's header filters, and the path (with query) and host
+ * after its URLRewrite.
+ */
+export function upstreamRequest(
+  raw: IncomingMessage,
+  router: ListenerRouter,
+  route: CompiledRoute,
+  view: RequestView,
+): { path: string; headers: HeaderBag } {
+  const headers = upstreamHeaders(raw, router);
+  route.editRequestHeaders?.(headers);
+  const src = route.source;
+  let path = view.path;
+  if (src.rewrite) {
+    if (src.rewrite.path) path = rewritePath(path, src.rewrite.path, src.match.path.value);
+    if (src.rewrite.hostname) headers.host = src.rewrite.hostname;
+  }
+  return { path: view.rawQuery ? `${path}?${view.rawQuery}` : path, headers };
 }
 
 /**

@@ -3,8 +3,21 @@ import {
   createServer as createH2cServer,
   type Http2ServerRequest,
   type Http2ServerResponse,
+  type Http2Session,
 } from 'node:http2';
 import type { Socket } from 'node:net';
+
+/**
+ * HTTP/2 connections that carry no frames for `idleTimeoutMs` are closed gracefully: GOAWAY, open
+ * streams finish, no new ones start. Without it an idle client keeps its session (and memory) forever.
+ */
+export function closeIdleSessions(
+  server: { on(event: 'session', listener: (session: Http2Session) => void): unknown },
+  idleTimeoutMs: number,
+): void {
+  if (idleTimeoutMs <= 0) return;
+  server.on('session', (session) => session.setTimeout(idleTimeoutMs, () => session.close()));
+}
 
 /** What an HTTP/2 client with prior knowledge sends first (RFC 9113 §3.4). */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -18,8 +31,10 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 export function serveH2cBeside(
   http1: Server,
   handler: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
+  idleTimeoutMs: number,
 ): void {
   const h2c = createH2cServer({}, handler);
+  closeIdleSessions(h2c, idleTimeoutMs);
   // Closing the port ends HTTP/2 sessions too (HTTP/1.1 connections are the HTTP/1 server's own).
   const sessions = new Set<{ close(): void }>();
   h2c.on('session', (session) => {
@@ -41,12 +56,17 @@ export function serveH2cBeside(
     let seen = Buffer.alloc(0);
     undecided.add(socket);
     socket.once('close', () => undecided.delete(socket));
+    // Until a server owns the socket nobody else listens for its errors: a reset before the first
+    // bytes would otherwise be an unhandled 'error' event and end the process.
+    const onError = () => socket.destroy();
+    socket.on('error', onError);
     // A connection that says nothing for a minute is dropped (HTTP/1.1's own timeouts start later).
     socket.setTimeout(60_000, () => socket.destroy());
     const decide = (toH2: boolean) => {
       undecided.delete(socket);
       socket.setTimeout(0);
       socket.off('data', onData);
+      socket.off('error', onError);
       socket.pause();
       socket.unshift(seen);
       // HTTP/2 reads what is already buffered when its session starts; HTTP/1.1 needs the stream flowing.

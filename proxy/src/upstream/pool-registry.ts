@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { rootCertificates } from 'node:tls';
+import { isIP } from 'node:net';
+import { type ConnectionOptions, rootCertificates } from 'node:tls';
 import { Pool } from 'undici';
 import type { ClusterTls } from '../config/schema.ts';
 
@@ -10,6 +11,8 @@ export interface UpstreamEndpoint {
   host: string;
   port: number;
   pool: Pool;
+  /** For connections made outside the pool (upgrades): TLS options, absent for plain HTTP. */
+  tls: ConnectionOptions | undefined;
 }
 
 /**
@@ -46,6 +49,7 @@ export class PoolRegistry {
       const url = new URL(origin);
       const host = url.hostname.replace(/^\[|\]$/g, '');
       const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+      const connectTls = tls ? backendTlsOptions(tls) : undefined;
       const pool = new Pool(origin, {
         connections: this.#connections,
         pipelining: 1,
@@ -54,9 +58,11 @@ export class PoolRegistry {
         // long-running upstream responses such as streamed completions.
         headersTimeout: 0,
         bodyTimeout: 0,
-        ...(tls ? { connect: backendTlsOptions(tls) } : {}),
+        ...(connectTls ? { connect: connectTls } : {}),
       });
-      ep = { key, origin, host, port, pool };
+      const https = url.protocol === 'https:';
+      const sni = isIP(host) ? {} : { servername: host };
+      ep = { key, origin, host, port, pool, tls: https ? (connectTls ?? sni) : undefined };
       this.#pools.set(key, ep);
     }
     return ep;
