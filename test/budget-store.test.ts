@@ -6,7 +6,12 @@ import { RedisStore } from '../proxy/src/ratelimit/redis-store.ts';
 import { ResilientStore } from '../proxy/src/ratelimit/resilient-store.ts';
 import { startRedis, type TestRedis } from './support/redis.ts';
 
-const noEvents: BudgetEvents = { rejected: () => {}, remaining: () => {}, consumed: () => {} };
+const noEvents: BudgetEvents = {
+  rejected: () => {},
+  remaining: () => {},
+  consumed: () => {},
+  reservations: () => {},
+};
 
 function limit(overrides: Partial<BudgetLimit> = {}): BudgetLimit {
   return {

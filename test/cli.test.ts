@@ -70,6 +70,24 @@ describe('sluice CLI', () => {
     expect(r.stderr).toMatch(/^route\.yaml: HTTPRoute default\/r: \/spec\/rules\/0\/backendRefs\/0\/port: /);
   });
 
+  it('refuses an AIBackend URL with user:password@ in validate and translate, never printing it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-cli-userinfo-'));
+    try {
+      await writeFile(
+        join(dir, 'backend.yaml'),
+        'apiVersion: sluice.dev/v1alpha1\nkind: AIBackend\nmetadata: {name: b}\nspec:\n  targets:\n    - {name: t, provider: OpenAI, endpoint: {url: "https://alice:hunter2-secret@api.example.com/v1"}}\n',
+      );
+      for (const command of ['validate', 'translate']) {
+        const r = await sluice([command, '-f', dir]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('must not carry credentials');
+        expect(r.stdout + r.stderr).not.toContain('hunter2');
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('translate prints the proxy config and statuses as JSON', async () => {
     const r = await sluice(['translate', '-f', 'samples/quickstart']);
     expect(r.code).toBe(0);

@@ -84,6 +84,14 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it('refuses an endpoint URL carrying user:password@ without echoing it', () => {
+    const r = apply(
+      backend({ targets: [{ ...target, endpoint: { url: 'https://bob:pa55word@api.example.com' } }] }),
+    );
+    expect(r.stderr).toMatch(/must not carry credentials/);
+    expect(r.stderr).not.toContain('pa55word');
+  });
+
   it('refuses TokenRateLimitPolicy rules a schema alone cannot express (CEL and list maps)', () => {
     const limit = { name: 'l', measure: 'TotalTokens', amount: 10, window: 'Minute' };
     const ok = apply(policy([limit]));

@@ -122,6 +122,10 @@ async function serveUntilSignal(logger: Logger, instance: { close(): Promise<voi
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'draining and shutting down');
+      // A second signal means "now": no more waiting for in-flight requests.
+      const force = () => process.exit(1);
+      process.once('SIGTERM', force);
+      process.once('SIGINT', force);
       resolve();
     };
     process.once('SIGTERM', stop);

@@ -76,14 +76,14 @@ export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDo
     'spec.timeouts': { doc: 'Time limits; durations like 30s, 1m30s, 500ms.' },
     'spec.timeouts.request': { doc: 'Whole request, all attempts included (504 after).', default: '300s' },
     'spec.timeouts.firstToken': {
-      doc: 'Until the first byte of an attempt; past it the next target is tried. Unset: no limit of its own.',
+      doc: 'Until the first byte of the answer of an attempt (its response headers; for a stream, its first event); past it the next target is tried. Unset: no limit of its own.',
     },
     'spec.timeouts.streamIdle': {
       doc: 'Longest silence inside a stream; the stream ends with an error event. Unset: no limit of its own.',
     },
     'spec.retry': { doc: 'Failover attempts.' },
     'spec.retry.attempts': {
-      doc: 'Attempts per request across targets (connect errors, timeouts before the first byte, 408/429/5xx).',
+      doc: 'Attempts per request, each on a different target (connect errors, timeouts before the first byte, 408/429/5xx).',
       default: 3,
     },
     'spec.cooldown': { doc: 'Circuit breaker per target.' },

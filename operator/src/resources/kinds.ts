@@ -20,6 +20,7 @@ import {
 } from './gateway-api.ts';
 import {
   AIBackendSchema,
+  aiBackendProblems,
   PromptGuardSchema,
   promptGuardProblems,
   SLUICE_API_VERSION,
@@ -110,6 +111,7 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
     schema: AIBackendSchema,
     namespaced: true,
     bucket: 'aiBackends',
+    problems: aiBackendProblems as (obj: never) => { field: string; message: string }[],
   },
   PromptGuard: {
     apiVersions: [SLUICE_API_VERSION],

@@ -13,6 +13,11 @@ import { BUILTIN_DETECTORS, GUARD_ACTIONS } from '../../../proxy/src/config/guar
 import { regexProblem } from '../../../proxy/src/guard/regex-safety.ts';
 import { ObjectMetaSchema } from './meta.ts';
 
+/** A URL whose authority carries `user:password@`. */
+const USERINFO_URL = '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@';
+const USERINFO_MESSAGE =
+  'endpoint.url must not carry credentials (user:password@); put them in a Secret and name it in credentialsRef';
+
 export const SLUICE_GROUP = 'sluice.dev';
 export const SLUICE_API_VERSION = `${SLUICE_GROUP}/v1alpha1`;
 
@@ -35,7 +40,16 @@ export const AITargetSpecSchema = T.Object(
     /** Either a URL, or an in-cluster Service (same namespace) reached through cluster DNS. */
     endpoint: T.Union([
       T.Object(
-        { url: T.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }) },
+        {
+          url: T.String({
+            pattern: '^https?://[^\\s]+$',
+            maxLength: 2048,
+            // The same rule aiBackendProblems applies; the message never repeats the URL.
+            'x-kubernetes-validations': [
+              { rule: `!self.matches('${USERINFO_URL}')`, message: USERINFO_MESSAGE },
+            ],
+          }),
+        },
         { additionalProperties: false },
       ),
       T.Object(
@@ -232,6 +246,14 @@ export const TokenRateLimitPolicySchema = T.Object({
 export type TokenRateLimitPolicy = Static<typeof TokenRateLimitPolicySchema>;
 
 /** Cross-field checks for the file provider; the CRD enforces the same with CEL and a list map. */
+export function aiBackendProblems(b: AIBackend): { field: string; message: string }[] {
+  return b.spec.targets.flatMap((t, i) =>
+    'url' in t.endpoint && new RegExp(USERINFO_URL).test(t.endpoint.url)
+      ? [{ field: `/spec/targets/${i}/endpoint/url`, message: USERINFO_MESSAGE }]
+      : [],
+  );
+}
+
 export function tokenRateLimitPolicyProblems(p: TokenRateLimitPolicy): { field: string; message: string }[] {
   const problems: { field: string; message: string }[] = [];
   p.spec.limits.forEach((l, i) => {

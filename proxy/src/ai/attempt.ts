@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import type { CompiledTarget } from './compiled-backend.ts';
+import { sanitizedProviderError } from './provider-error.ts';
 import type { ConvertedResponse, ProviderContext, StreamConverter } from './providers/adapter.ts';
 import { SseParser, sseData } from './sse.ts';
 
@@ -9,9 +10,27 @@ export type AttemptOutcome =
   /** Complete non-streamed answer, not yet sent: the caller decides what to do with it. */
   | { kind: 'json'; converted: ConvertedResponse }
   /** A stream was sent to the client; `converter` holds usage, or nothing if the stream was cut. */
-  | { kind: 'streamed'; converter: StreamConverter; interrupted: boolean; firstTokenAt: number }
-  /** Worth another target: connect error, timeout before any byte, 429 or 5xx. */
-  | { kind: 'retryable'; error: string; status?: number; retryAfterMs?: number; timedOut: boolean }
+  | {
+      kind: 'streamed';
+      converter: StreamConverter;
+      interrupted: boolean;
+      /** The stream was interrupted because the client went away, not the target. */
+      clientGone: boolean;
+      firstTokenAt: number;
+    }
+  /**
+   * Worth another target: connect error, timeout before any byte, 429, 5xx, or the provider refusing
+   * the gateway's own credentials (401/403). `error` is the detail for logs; `reason` is safe to show.
+   */
+  | {
+      kind: 'retryable';
+      error: string;
+      reason: string;
+      status?: number;
+      retryAfterMs?: number;
+      timedOut: boolean;
+      credentialsRejected?: boolean;
+    }
   /** The provider refused the request itself (4xx): relayed to the client in OpenAI's shape. */
   | { kind: 'client_error'; status: number; body: Record<string, unknown> }
   /** The client went away first: not the target's fault, and nothing more to do. */
@@ -33,6 +52,8 @@ export interface AttemptInput {
 }
 
 const RETRYABLE_STATUS = (s: number) => s === 408 || s === 429 || s >= 500;
+/** The provider refused the key Sluice sent: the gateway's problem, never the client's. */
+const CREDENTIALS_REFUSED = (s: number) => s === 401 || s === 403;
 
 /**
  * One try against one target. Nothing reaches the client until the attempt has succeeded far enough
@@ -54,8 +75,9 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     return () => clearTimeout(timer);
   };
   const remaining = () => input.deadline - performance.now();
+  // firstToken bounds the wait for the first byte of the answer, streamed or not.
   const firstByteBudget =
-    ctx.stream && input.firstTokenMs !== undefined ? Math.min(input.firstTokenMs, remaining()) : remaining();
+    input.firstTokenMs !== undefined ? Math.min(input.firstTokenMs, remaining()) : remaining();
   let disarm = arm(firstByteBudget);
   let clientGone = false;
   const onClientGone = () => {
@@ -75,30 +97,40 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       const text = await res.body.text();
       disarm();
       const json = parseJson(text);
-      if (RETRYABLE_STATUS(res.statusCode))
+      const detail = sanitizedProviderError(target.adapter.error(json, res.statusCode), res.statusCode, [
+        ctx.apiKey,
+      ]);
+      if (RETRYABLE_STATUS(res.statusCode) || CREDENTIALS_REFUSED(res.statusCode))
         return {
           kind: 'retryable',
-          error: `status ${res.statusCode}`,
+          error: `status ${res.statusCode}: ${detail.error.message}`,
+          reason: `the provider answered ${res.statusCode}`,
           status: res.statusCode,
           retryAfterMs: retryAfterMs(res.headers['retry-after']),
           timedOut: false,
+          credentialsRejected: CREDENTIALS_REFUSED(res.statusCode),
         };
-      return {
-        kind: 'client_error',
-        status: res.statusCode,
-        body: target.adapter.error(json, res.statusCode),
-      };
+      return { kind: 'client_error', status: res.statusCode, body: detail };
     }
     if (!ctx.stream) {
+      // Headers came in time; the body may take what is left of the request deadline.
+      disarm();
+      disarm = arm(remaining());
       const json = parseJson(await res.body.text());
       disarm();
       if (json === undefined)
-        return { kind: 'retryable', error: 'provider answered invalid JSON', timedOut: false };
+        return {
+          kind: 'retryable',
+          error: 'provider answered invalid JSON',
+          reason: 'the provider answered invalid JSON',
+          timedOut: false,
+        };
       return { kind: 'json', converted: target.adapter.response(json, ctx) };
     }
     return await relayStream(
       input,
       res.body,
+      () => clientGone,
       () => disarm(),
       (ms) => {
         disarm = arm(ms);
@@ -108,7 +140,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     disarm();
     if (clientGone) return { kind: 'client_gone' };
     if (response.headersSent) throw err;
-    return { kind: 'retryable', error: describe(err, timedOut), timedOut };
+    return { kind: 'retryable', error: describe(err, timedOut), reason: reasonFor(err, timedOut), timedOut };
   } finally {
     response.off('close', onClientGone);
   }
@@ -117,6 +149,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
 async function relayStream(
   input: AttemptInput,
   body: Readable,
+  clientGone: () => boolean,
   disarm: () => void,
   rearm: (ms: number) => void,
 ): Promise<AttemptOutcome> {
@@ -155,7 +188,13 @@ async function relayStream(
     disarm();
     if (!committed) throw err;
   }
-  if (!committed) return { kind: 'retryable', error: 'stream ended before any event', timedOut: false };
+  if (!committed)
+    return {
+      kind: 'retryable',
+      error: 'stream ended before any event',
+      reason: 'the provider ended the stream before any event',
+      timedOut: false,
+    };
   const interrupted = !converter.complete();
   if (interrupted && !response.destroyed) {
     response.write(
@@ -171,7 +210,7 @@ async function relayStream(
     );
   }
   response.end();
-  return { kind: 'streamed', converter, interrupted, firstTokenAt };
+  return { kind: 'streamed', converter, interrupted, clientGone: clientGone(), firstTokenAt };
 }
 
 function parseJson(text: string): unknown {
@@ -191,6 +230,18 @@ export function retryAfterMs(header: string | string[] | undefined): number | un
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** What went wrong, in words safe for a client: no addresses, no library error names. */
+function reasonFor(err: unknown, timedOut: boolean): string {
+  if (timedOut) return 'no answer in time';
+  const code = (err as { code?: string }).code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')
+    return 'connection closed by the provider';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'provider host not found';
+  return 'connection failed';
+}
+
+/** The whole story, for logs. */
 function describe(err: unknown, timedOut: boolean): string {
   if (timedOut) return 'timed out before the first byte';
   if (err instanceof undiciErrors.UndiciError) return `${err.code}: ${err.message}`;

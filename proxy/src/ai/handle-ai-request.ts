@@ -56,7 +56,10 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
   const deadline = req.started + backend.config.timeouts.requestMs;
   const maxAttempts = backend.config.retry.attempts;
   const failures: Extract<AttemptOutcome, { kind: 'retryable' }>[] = [];
-  const round = new Set<string>();
+  // A request tries each target at most once: a target that just failed it is the least likely to
+  // serve it next, and one that cannot take its parameters is skipped without counting an attempt.
+  const tried = new Set<string>();
+  const unsupported: UnsupportedParameterError[] = [];
   let attempts = 0;
 
   const headers = (target: CompiledTarget): HeaderRecord => ({
@@ -68,20 +71,15 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
   // A client that leaves ends the exchange: no more attempts, no waiting, no blame on any target.
   const clientGone = () => response.destroyed || response.writableEnded;
   while (attempts < maxAttempts && performance.now() < deadline && !clientGone()) {
-    let target = pickTarget(backend, req.op, round);
-    if (!target && round.size > 0) {
-      // Every available target had its turn: start another round while the retry budget lasts.
-      round.clear();
-      target = pickTarget(backend, req.op, round);
-    }
+    const target = pickTarget(backend, req.op, tried);
     if (!target) {
-      // Every target is cooling down: wait for the first to come back if that fits the deadline.
-      const waitMs = (earliestReturn(backend, req.op) ?? Number.POSITIVE_INFINITY) - Date.now();
+      // Every untried target is cooling down: wait for the first to come back if that fits the deadline.
+      const waitMs = (earliestReturn(backend, req.op, tried) ?? Number.POSITIVE_INFINITY) - Date.now();
       if (waitMs > deadline - performance.now()) break;
       await waitOrClientGone(response, Math.max(1, waitMs));
       continue;
     }
-    round.add(target.config.name);
+    tried.add(target.config.name);
     attempts++;
     const ctx: ProviderContext = {
       op: req.op,
@@ -113,12 +111,12 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
       });
     } catch (err) {
       if (!(err instanceof UnsupportedParameterError)) throw err;
-      sendCatalogError(response, 'unsupported_parameter', {
-        message: err.message,
-        param: err.param,
-        headers: headers(target),
-      });
-      return undefined;
+      req.log.info(
+        { backend: backend.config.name, target: target.config.name, param: err.param },
+        'AI target skipped: it cannot take a parameter',
+      );
+      unsupported.push(err);
+      continue;
     }
     const labels = { sluice_ai_backend: backend.config.name, sluice_ai_target: target.config.name };
     switch (outcome.kind) {
@@ -135,6 +133,15 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
         return undefined;
       case 'client_error':
         req.metrics.attempts.inc({ ...labels, outcome: 'client_error' });
+        req.log.info(
+          {
+            backend: backend.config.name,
+            target: target.config.name,
+            status: outcome.status,
+            err: outcome.body.error,
+          },
+          'AI target refused the request',
+        );
         sendJson(response, outcome.status, outcome.body, headers(target));
         return undefined;
       case 'json':
@@ -144,15 +151,27 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
         sendJson(response, 200, outcome.converted.body, headers(target));
         break;
       case 'streamed':
-        if (outcome.interrupted) target.health.failed(Date.now());
-        else target.health.succeeded();
+        // A stream the client hung up on says nothing about the target.
+        if (outcome.interrupted && !outcome.clientGone) target.health.failed(Date.now());
+        else if (!outcome.interrupted) target.health.succeeded();
         req.metrics.attempts.inc({ ...labels, outcome: outcome.interrupted ? 'interrupted' : 'success' });
         break;
     }
     if (attempts > 1) req.metrics.failovers.inc({ sluice_ai_backend: backend.config.name });
     return recordExchange({ req, target, ctx, outcome, model });
   }
-  if (!clientGone()) sendFailure(response, failures, backend, req.op);
+  if (clientGone()) return undefined;
+  const refusal = unsupported[0];
+  if (failures.length === 0 && refusal) {
+    // No target could take the request as it is: a client error naming what none of them accepts.
+    sendCatalogError(response, 'unsupported_parameter', {
+      message: refusal.message,
+      param: refusal.param,
+      headers: { 'x-sluice-ai-backend': backend.config.name, 'x-sluice-attempts': '0' },
+    });
+    return undefined;
+  }
+  sendFailure(response, failures, backend, req.op, tried);
   return undefined;
 }
 
@@ -192,12 +211,16 @@ function pickTarget(
   return undefined;
 }
 
-/** When the first cooling target of this operation comes back (epoch ms), if any is cooling. */
-function earliestReturn(backend: CompiledAIBackend, op: AIOperation): number | undefined {
+/** When the first cooling, untried target of this operation comes back (epoch ms), if any is cooling. */
+function earliestReturn(
+  backend: CompiledAIBackend,
+  op: AIOperation,
+  tried: ReadonlySet<string>,
+): number | undefined {
   const now = Date.now();
   const times = backend.groups
     .flat()
-    .filter((t) => t.adapter.supports(op) && t.health.openUntil > now)
+    .filter((t) => t.adapter.supports(op) && t.health.openUntil > now && !tried.has(t.config.name))
     .map((t) => t.health.openUntil);
   return times.length > 0 ? Math.min(...times) : undefined;
 }
@@ -207,6 +230,7 @@ function sendFailure(
   failures: Extract<AttemptOutcome, { kind: 'retryable' }>[],
   backend: CompiledAIBackend,
   op: AIOperation,
+  tried: ReadonlySet<string>,
 ): void {
   const headers: HeaderRecord = {
     'x-sluice-ai-backend': backend.config.name,
@@ -222,15 +246,16 @@ function sendFailure(
   const last = failures[failures.length - 1];
   let code: ErrorCode = 'providers_unavailable';
   if (last?.timedOut) code = 'upstream_timeout';
+  else if (last?.credentialsRejected) code = 'upstream_credentials_rejected';
   else if (last) code = 'upstream_unreachable';
   if (code === 'providers_unavailable') {
-    const back = earliestReturn(backend, op);
+    const back = earliestReturn(backend, op, tried);
     if (back !== undefined && back > Date.now())
       headers['retry-after'] = String(Math.ceil((back - Date.now()) / 1000));
   }
   sendCatalogError(
     response,
     code,
-    last ? { message: `Every attempt failed; last: ${last.error}.`, headers } : { headers },
+    last ? { message: `Every attempt failed; last: ${last.reason}.`, headers } : { headers },
   );
 }

@@ -16,7 +16,7 @@ interface Exchange {
 
 /**
  * Accounts one served exchange: GenAI token, duration and latency metrics, and cost in USD. Usage
- * comes from the provider; only a stream cut short without usage is counted locally (js-tiktoken).
+ * comes from the provider; only an answer without usage (say a stream cut short) is counted locally.
  */
 export interface Settlement {
   usage: TokenUsage;
@@ -39,10 +39,13 @@ export async function recordExchange({
   } else {
     usage = outcome.converter.usage();
     responseModel = outcome.converter.model();
-    if (!usage) {
-      usage = await countLocally(req.body, outcome.converter.text());
-      req.metrics.locallyCounted.inc({ sluice_ai_backend: backend.config.name });
-    }
+  }
+  if (!usage) {
+    // No usage from the provider (a stream cut short, an answer without `usage`): never free.
+    const completion =
+      outcome.kind === 'json' ? answerText(outcome.converted.body) : outcome.converter.text();
+    usage = await countLocally(req.body, completion);
+    req.metrics.locallyCounted.inc({ sluice_ai_backend: backend.config.name });
   }
   const labels = {
     gen_ai_operation_name: GENAI_OPERATION[ctx.op],
@@ -88,17 +91,26 @@ export async function recordExchange({
   return { usage, costUsd: cost };
 }
 
-/** Prompt and streamed completion text counted with o200k_base: an estimate, used only when cut short. */
+/** Prompt and completion text counted with o200k_base: used only when the provider reported no usage. */
 async function countLocally(body: Record<string, unknown>, completion: string): Promise<TokenUsage> {
   const messages = (body.messages ?? []) as { content?: unknown }[];
   const prompt = messages
     .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? '')))
     .join('\n');
-  const text = typeof body.prompt === 'string' ? body.prompt : prompt;
-  return {
-    input: await countTokens(text),
-    cachedInput: 0,
-    output: await countTokens(completion),
-    reasoning: 0,
-  };
+  const input = body.input ?? body.prompt;
+  const text = input === undefined ? prompt : typeof input === 'string' ? input : JSON.stringify(input);
+  const [inputTokens, outputTokens] = await countTokens([text, completion]);
+  return { input: inputTokens ?? 0, cachedInput: 0, output: outputTokens ?? 0, reasoning: 0 };
+}
+
+/** The generated text of a non-streamed OpenAI-shaped answer (chat or legacy completions). */
+function answerText(body: Record<string, unknown>): string {
+  const choices = Array.isArray(body.choices) ? (body.choices as Record<string, unknown>[]) : [];
+  return choices
+    .map((c) => {
+      const message = c?.message as { content?: unknown } | undefined;
+      const text = message?.content ?? c?.text;
+      return typeof text === 'string' ? text : '';
+    })
+    .join('\n');
 }

@@ -11,6 +11,7 @@ import type { AIContext } from './ai-context.ts';
 import { type CompiledAIBackend, upstreamModel } from './compiled-backend.ts';
 import { handleAIRequest } from './handle-ai-request.ts';
 import type { AIOperation } from './operations.ts';
+import { checkRequestShape } from './request-shape.ts';
 import { sendCatalogError } from './respond.ts';
 
 export interface ServeAIInput {
@@ -31,6 +32,9 @@ export interface ServeAIInput {
  */
 export async function serveAI(input: ServeAIInput): Promise<void> {
   const { response, body, backend } = input;
+  const shape = checkRequestShape(input.op, body.value);
+  if (shape)
+    return sendCatalogError(response, 'invalid_request', { message: shape.message, param: shape.pointer });
   const ai = input.options.ai();
   const headers = input.request.raw.headers;
   const identity = ai.identifier.identify(headers);
@@ -101,53 +105,60 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
   }
 
   let reservations: Reservation[] = [];
-  if (limits.length > 0) {
-    const admission = await ai.enforcer.admit(
-      {
-        ...budgetRequest,
-        // The documented cheap estimate: request bytes / 4 for the prompt, plus the requested output.
-        estimate: { input: Math.ceil(body.raw.length / 4), output: maxOutputTokens(body.value) },
-        price: priceEstimator(backend, model),
-      },
-      limits,
-    );
-    if (admission.kind === 'unavailable') return sendCatalogError(response, 'rate_limiter_unavailable');
-    if (admission.kind === 'over_budget')
-      return sendCatalogError(response, 'budget_exceeded', {
-        message: `Budget ${admission.limit.name} (${admission.limit.measure} per ${admission.limit.window}) is used up.`,
-        headers: {
-          ...admission.headers,
-          'retry-after': String(Math.max(1, Math.ceil(admission.retryAfterMs / 1000))),
+  let settled = false;
+  try {
+    if (limits.length > 0) {
+      const admission = await ai.enforcer.admit(
+        {
+          ...budgetRequest,
+          // The documented cheap estimate: request bytes / 4 for the prompt, plus the requested output.
+          estimate: { input: Math.ceil(body.raw.length / 4), output: maxOutputTokens(body.value) },
+          price: priceEstimator(backend, model),
         },
-      });
-    for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
-    reservations = admission.reservations;
-  }
-
-  const settlement = await handleAIRequest({
-    op: input.op,
-    body: body.value,
-    backend,
-    response,
-    started: input.started,
-    secrets: ai.secrets,
-    metrics: input.options.genai,
-    log: input.request.log,
-    caller,
-    responseMaskers: guards.responseMaskers,
-    onResponseMasked: (findings) => {
-      for (const f of findings)
-        input.options.guards.verdicts.inc({
-          guard: f.detector.guard,
-          detector: f.detector.name,
-          action: 'Mask',
-          direction: 'response',
+        limits,
+      );
+      if (admission.kind === 'unavailable') return sendCatalogError(response, 'rate_limiter_unavailable');
+      if (admission.kind === 'over_budget')
+        return sendCatalogError(response, 'budget_exceeded', {
+          message: `Budget ${admission.limit.name} (${admission.limit.measure} per ${admission.limit.window}) is used up.`,
+          headers: {
+            ...admission.headers,
+            'retry-after': String(Math.max(1, Math.ceil(admission.retryAfterMs / 1000))),
+          },
         });
-    },
-  });
-  if (reservations.length === 0) return;
-  if (settlement) await ai.enforcer.settle(reservations, caller, settlement.usage, settlement.costUsd);
-  else await ai.enforcer.release(reservations);
+      for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
+      reservations = admission.reservations;
+    }
+
+    const settlement = await handleAIRequest({
+      op: input.op,
+      body: body.value,
+      backend,
+      response,
+      started: input.started,
+      secrets: ai.secrets,
+      metrics: input.options.genai,
+      log: input.request.log,
+      caller,
+      responseMaskers: guards.responseMaskers,
+      onResponseMasked: (findings) => {
+        for (const f of findings)
+          input.options.guards.verdicts.inc({
+            guard: f.detector.guard,
+            detector: f.detector.name,
+            action: 'Mask',
+            direction: 'response',
+          });
+      },
+    });
+    if (settlement && reservations.length > 0) {
+      await ai.enforcer.settle(reservations, caller, settlement.usage, settlement.costUsd);
+      settled = true;
+    }
+  } finally {
+    // Whatever failed on the way, nothing served means nothing charged: the estimate goes back.
+    if (!settled && reservations.length > 0) await ai.enforcer.release(reservations);
+  }
 }
 
 function maxOutputTokens(body: Record<string, unknown>): number | undefined {

@@ -14,7 +14,8 @@ export const AITargetSchema = T.Object(
     name: Name,
     provider: T.Union(PROVIDER_TYPES.map((p) => T.Literal(p))),
     /** Scheme, host, port and path prefix, e.g. `https://api.openai.com/v1` or `http://vllm:8000/v1`. */
-    baseUrl: T.String({ pattern: '^https?://', maxLength: 2048 }),
+    // No user:password@ in the authority: credentials come from Secrets, never inside a URL.
+    baseUrl: T.String({ pattern: '^https?://[^/?#@]+([/?#].*)?$', maxLength: 2048 }),
     /** Lower is tried first; weights split traffic among targets of the same priority. */
     priority: T.Integer({ minimum: 0, maximum: 1000 }),
     weight: T.Integer({ minimum: 0, maximum: 1_000_000 }),

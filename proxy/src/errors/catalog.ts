@@ -99,6 +99,11 @@ export const errorCatalog = {
     message: 'The route has no valid backend for this request.',
   },
   upstream_unreachable: { status: 502, type: 'server_error', message: 'The upstream could not be reached.' },
+  upstream_credentials_rejected: {
+    status: 502,
+    type: 'server_error',
+    message: "The provider refused the gateway's credentials for it.",
+  },
   no_healthy_upstream: {
     status: 503,
     type: 'server_error',

@@ -10,6 +10,8 @@ export class BudgetMetrics implements BudgetEvents {
   readonly rejections: Counter<'budget' | 'reason'>;
   readonly unauthenticated: Counter<'reason'>;
   readonly storeDegraded: Gauge;
+  readonly reservationsInFlight: Gauge;
+  readonly pendingCharges: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -42,6 +44,20 @@ export class BudgetMetrics implements BudgetEvents {
       help: '1 while the shared budget store (Redis) is unreachable and budgets fall back to their failure mode.',
       registers,
     });
+    this.reservationsInFlight = new Gauge({
+      name: 'sluice_budget_reservations_in_flight',
+      help: 'Budget reservations taken at admission and not yet settled or refunded (requests being served).',
+      registers,
+    });
+    this.pendingCharges = new Gauge({
+      name: 'sluice_ratelimit_pending_charges',
+      help: 'Budget changes counted locally while the shared store was unreachable, waiting to be replayed there.',
+      registers,
+    });
+  }
+
+  reservations(delta: number): void {
+    this.reservationsInFlight.inc(delta);
   }
 
   rejected(limit: BudgetLimit, reason: 'over_budget' | 'shadow_over_budget' | 'store_unavailable'): void {

@@ -73,7 +73,7 @@ export class GenAIMetrics {
     });
     this.locallyCounted = new Counter({
       name: 'sluice_ai_locally_counted_requests_total',
-      help: 'Streams cut short without provider usage, whose tokens Sluice counted itself.',
+      help: 'Answers without provider usage (streams cut short, bodies without usage) whose tokens Sluice counted itself.',
       labelNames: ['sluice_ai_backend'],
       registers,
     });

@@ -38,6 +38,8 @@ export interface BudgetEvents {
   remaining(limit: BudgetLimit, caller: Caller, remaining: number): void;
   /** After settlement: what the request actually consumed (tokens, or USD). */
   consumed(limit: BudgetLimit, caller: Caller, amount: number): void;
+  /** Reservations taken (positive) or settled and refunded (negative): at rest it sums to zero. */
+  reservations(delta: number): void;
 }
 
 /**
@@ -93,6 +95,7 @@ export class BudgetEnforcer {
       if (kind && (!current || d.remaining < current.remaining))
         tightest.set(kind, { limit: d.reservation.limit, remaining: d.remaining, resetMs: d.resetMs });
     }
+    this.#events.reservations(reservations.length);
     if (refusal) {
       await this.release(reservations);
       return refusal;
@@ -161,6 +164,7 @@ export class BudgetEnforcer {
     usage: TokenUsage,
     costUsd: number,
   ): Promise<void> {
+    this.#events.reservations(-reservations.length);
     await Promise.all(
       reservations.map(async (r) => {
         const actual = actualAmount(r.limit, usage, costUsd);
@@ -172,6 +176,7 @@ export class BudgetEnforcer {
 
   /** Gives a reservation back entirely (nothing was served). */
   async release(reservations: Reservation[]): Promise<void> {
+    this.#events.reservations(-reservations.length);
     await Promise.all(reservations.map((r) => this.#store.adjust(r.key, -r.amount, r.ttlMs)));
   }
 }

@@ -50,8 +50,18 @@ export async function openPortServer(
       if (tls?.fallback) (server.server as unknown as TlsServer).setSecureContext(tls.fallback);
     };
     setTls(compiled.tls);
+    const open = trackConnections(server.server);
     await server.listen({ port, host: bindAddress });
-    return httpPortServer(portShape(compiled.listener), server, state, setTls);
+    return httpPortServer(portShape(compiled.listener), server, state, setTls, async () => {
+      // In-flight requests finish first, but only for so long: a hung upstream or a client that
+      // never reads must not keep a shutting-down proxy alive.
+      const closed = server.close();
+      const timer = setTimeout(() => {
+        for (const s of open) s.destroy();
+      }, serverOptions.limits.drainTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+    });
   }
   const state: StreamState = { router: compiled.router };
   if (protocol === 'UDP') {
@@ -70,11 +80,7 @@ export async function openPortServer(
     );
   }
   const server: Server = createTcpServer(state, protocol === 'TLS', serverOptions.logger);
-  const open = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    open.add(s);
-    s.on('close', () => open.delete(s));
-  });
+  const open = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, bindAddress, () => {
@@ -88,11 +94,22 @@ export async function openPortServer(
   });
 }
 
+/** The connections a server has open right now. */
+function trackConnections(server: { on(event: 'connection', l: (s: Socket) => void): unknown }): Set<Socket> {
+  const open = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+  });
+  return open;
+}
+
 function httpPortServer(
   shape: string,
   server: FastifyInstance,
   state: ListenerState,
   setTls: (tls: SniTable | undefined) => void,
+  close: () => Promise<void>,
 ): PortServer {
   return {
     shape,
@@ -102,7 +119,7 @@ function httpPortServer(
       setTls(compiled.tls);
     },
     setTls,
-    close: () => server.close(),
+    close,
   };
 }
 

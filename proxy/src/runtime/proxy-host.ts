@@ -40,9 +40,14 @@ export async function startProxyHost(
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
   });
   let sourceError = initialSourceError;
+  // While draining, readiness turns false so load balancers stop sending new requests; liveness stays.
+  let draining = false;
   const admin = buildAdminServer(
     metrics,
-    () => ({ ready: runtime.ready, detail: { ...runtime.readinessDetail(), sourceError } }),
+    () => ({
+      ready: runtime.ready && !draining,
+      detail: { ...runtime.readinessDetail(), sourceError, ...(draining ? { draining } : {}) },
+    }),
     logger,
   );
   await admin.listen({ port: options.adminPort, host: options.bindAddress });
@@ -58,6 +63,7 @@ export async function startProxyHost(
       sourceError = null;
     },
     close: async () => {
+      draining = true;
       await runtime.close();
       await admin.close();
     },

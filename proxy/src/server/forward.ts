@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { AIContext } from '../ai/ai-context.ts';
 import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../ai/operations.ts';
 import { type BodyBudget, readJsonBody } from '../ai/read-json-body.ts';
+import { sendCatalogError } from '../ai/respond.ts';
 import { serveAI } from '../ai/serve-ai.ts';
 import { type ErrorCode, errorBody, errorCatalog, grpcStatusFor, renderedErrors } from '../errors/catalog.ts';
 import type { HeaderBag } from '../filters/header-modifier.ts';
@@ -87,7 +88,14 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
       const backend = route.pickAIBackend();
       if (!backend) return sendError(reply, 'backend_invalid', route.metrics, started);
       reply.hijack();
-      await serveAI({ op, body: aiBody, backend, route, request, response: reply.raw, started, options });
+      try {
+        await serveAI({ op, body: aiBody, backend, route, request, response: reply.raw, started, options });
+      } catch (err) {
+        // A bug must cost one request a 500, never an unanswered client or a stuck connection.
+        request.log.error({ err, route: route.name }, 'AI request failed unexpectedly');
+        if (reply.raw.headersSent) reply.raw.destroy();
+        else sendCatalogError(reply.raw, 'internal_error');
+      }
       route.metrics.observe(reply.raw.statusCode, (performance.now() - started) / 1000);
       return;
     }

@@ -1,0 +1,135 @@
+import type { AIOperation } from './operations.ts';
+
+/** Where a request body breaks the shape its API documents: a JSON pointer and what is wrong there. */
+export interface ShapeProblem {
+  pointer: string;
+  message: string;
+}
+
+type Check = (value: unknown, pointer: string) => ShapeProblem | undefined;
+
+const problem = (pointer: string, expected: string): ShapeProblem => ({
+  pointer,
+  message: `${pointer} must be ${expected}.`,
+});
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const optional =
+  (check: Check): Check =>
+  (value, pointer) =>
+    value === undefined || value === null ? undefined : check(value, pointer);
+
+const ofType =
+  (type: 'string' | 'number' | 'boolean', expected: string): Check =>
+  (value, pointer) =>
+    typeof value === type && (type !== 'number' || Number.isFinite(value))
+      ? undefined
+      : problem(pointer, expected);
+
+const arrayOf =
+  (item: Check, expected: string): Check =>
+  (value, pointer) => {
+    if (!Array.isArray(value)) return problem(pointer, expected);
+    for (let i = 0; i < value.length; i++) {
+      const p = item(value[i], `${pointer}/${i}`);
+      if (p) return p;
+    }
+    return undefined;
+  };
+
+const oneOf =
+  (checks: Check[], expected: string): Check =>
+  (value, pointer) =>
+    checks.some((c) => c(value, pointer) === undefined) ? undefined : problem(pointer, expected);
+
+const string = ofType('string', 'a string');
+const number = ofType('number', 'a number');
+const boolean = ofType('boolean', 'true or false');
+const object: Check = (value, pointer) => (isObject(value) ? undefined : problem(pointer, 'an object'));
+
+/** A content part: an object with a string `type`; text parts carry string `text`. */
+const contentPart: Check = (value, pointer) => {
+  if (!isObject(value)) return problem(pointer, 'a content part object');
+  if (value.type !== undefined && typeof value.type !== 'string')
+    return problem(`${pointer}/type`, 'a string');
+  if ((value.type === undefined || /text$/.test(String(value.type))) && typeof value.text !== 'string')
+    return problem(`${pointer}/text`, 'a string');
+  return undefined;
+};
+
+const toolCall: Check = (value, pointer) => {
+  if (!isObject(value)) return problem(pointer, 'a tool call object');
+  if (!isObject(value.function)) return problem(`${pointer}/function`, 'an object');
+  return (
+    optional(string)(value.function.name, `${pointer}/function/name`) ??
+    optional(string)(value.function.arguments, `${pointer}/function/arguments`)
+  );
+};
+
+const message: Check = (value, pointer) => {
+  if (!isObject(value)) return problem(pointer, 'a message object');
+  if (typeof value.role !== 'string') return problem(`${pointer}/role`, 'a string');
+  return (
+    optional(oneOf([string, arrayOf(contentPart, '')], 'a string or an array of content parts'))(
+      value.content,
+      `${pointer}/content`,
+    ) ??
+    optional(string)(value.name, `${pointer}/name`) ??
+    optional(arrayOf(toolCall, 'an array of tool calls'))(value.tool_calls, `${pointer}/tool_calls`)
+  );
+};
+
+const tool: Check = (value, pointer) => {
+  if (!isObject(value)) return problem(pointer, 'a tool object');
+  if (value.function !== undefined && !isObject(value.function))
+    return problem(`${pointer}/function`, 'an object');
+  return undefined;
+};
+
+const stringOrStrings = oneOf([string, arrayOf(string, '')], 'a string or an array of strings');
+/** Prompts and embedding inputs: text, texts, token ids, or arrays of token ids. */
+const textOrTokens = oneOf(
+  [string, arrayOf(string, ''), arrayOf(number, ''), arrayOf(arrayOf(number, ''), '')],
+  'a string, an array of strings, or token ids',
+);
+
+/** Fields every operation shares. */
+const COMMON: Record<string, Check> = {
+  stream: optional(boolean),
+  stream_options: optional(object),
+  user: optional(string),
+  max_tokens: optional(number),
+  max_completion_tokens: optional(number),
+  n: optional(number),
+  temperature: optional(number),
+  top_p: optional(number),
+};
+
+const SHAPES: Record<AIOperation, Record<string, Check>> = {
+  chat: {
+    ...COMMON,
+    messages: (v, p) =>
+      Array.isArray(v) && v.length === 0
+        ? problem(p, 'a non-empty array of messages')
+        : arrayOf(message, 'an array of messages')(v, p),
+    tools: optional(arrayOf(tool, 'an array of tools')),
+    stop: optional(stringOrStrings),
+  },
+  completions: { ...COMMON, prompt: textOrTokens, stop: optional(stringOrStrings) },
+  embeddings: { ...COMMON, input: textOrTokens },
+};
+
+/**
+ * Checks the parts of an AI request body that the gateway itself reads (guards, budgets, provider
+ * translation) against the documented OpenAI shapes, so that a malformed body is a clear 400 naming
+ * the field instead of an exception deep inside the pipeline. Fields it does not read pass through.
+ */
+export function checkRequestShape(op: AIOperation, body: Record<string, unknown>): ShapeProblem | undefined {
+  for (const [field, check] of Object.entries(SHAPES[op])) {
+    const p = check(body[field], `/${field}`);
+    if (p) return p;
+  }
+  return undefined;
+}
