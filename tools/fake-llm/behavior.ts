@@ -22,7 +22,30 @@ export interface FakeBehavior {
   cachedTokens?: number;
   /** Reasoning tokens reported in completion_tokens_details (OpenAI shape only). */
   reasoningTokens?: number;
+  /** Non-streamed answers without a `usage` object (some OpenAI-compatible servers). */
+  omitUsage?: boolean;
+  /** A broken or hostile provider: see FakeFault. */
+  fault?: FakeFault;
 }
+
+/**
+ * How a provider breaks, for failover and hardening tests:
+ * - `hang-mid-body`: headers and part of the body, then silence;
+ * - `reset-mid-body`: headers and part of the body, then a TCP reset;
+ * - `drip`: the whole answer one byte every 50 ms;
+ * - `garbage`: 200 with bytes that are not JSON or SSE;
+ * - `wrong-content-type`: a JSON answer labelled text/html;
+ * - `huge-headers`: 64 KiB of response headers;
+ * - `echo-key`: 401 whose message repeats the credential it was sent, and its own address.
+ */
+export type FakeFault =
+  | 'hang-mid-body'
+  | 'reset-mid-body'
+  | 'drip'
+  | 'garbage'
+  | 'wrong-content-type'
+  | 'huge-headers'
+  | 'echo-key';
 
 /** A request may override the server's behavior with this header holding JSON. */
 export const BEHAVIOR_HEADER = 'x-fake-behavior';

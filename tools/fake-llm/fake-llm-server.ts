@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { anthropicUsage, type MessagesRequest, message } from './anthropic-format.ts';
-import { BEHAVIOR_HEADER, type FakeBehavior, mergeBehavior } from './behavior.ts';
+import { BEHAVIOR_HEADER, type FakeBehavior, type FakeFault, mergeBehavior } from './behavior.ts';
 import { type ChatRequest, chatCompletion, chunk, openaiUsage, type Usage } from './openai-format.ts';
 import { contentText, countWords, promptTokens, replyWords } from './tokens.ts';
 
@@ -90,6 +90,7 @@ async function handle(
   const format: Format = path === '/v1/messages' ? 'anthropic' : 'openai';
   if (behavior.hang) return;
   await sleep(behavior.headersDelayMs);
+  if (behavior.fault) return injectFault(behavior.fault, req, res);
   if (options.apiKey && !authorized(req, options.apiKey, format, azure !== null))
     return sendError(res, format, 401, 'authentication_error', 'invalid API key');
   if (behavior.status && behavior.status >= 400) {
@@ -181,7 +182,13 @@ async function chat(
   );
   if (!req.stream) {
     report(u);
-    return sendJson(res, 200, chatCompletion(name, req, model, u, id, echoed));
+    const answer = chatCompletion(name, req, model, u, id, echoed);
+    if (behavior.omitUsage) {
+      // Such a provider reports nothing: the gateway must count what it served itself.
+      const { usage: _omitted, ...withoutUsage } = answer;
+      return sendJson(res, 200, withoutUsage);
+    }
+    return sendJson(res, 200, answer);
   }
   const withUsage = req.stream_options?.include_usage === true;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -264,6 +271,58 @@ async function messages(
   });
   send('message_stop', { type: 'message_stop' });
   res.end();
+}
+
+/** Answers as a broken provider would (see FakeFault). */
+async function injectFault(fault: FakeFault, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const half = '{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis';
+  switch (fault) {
+    case 'hang-mid-body':
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(half);
+      return;
+    case 'reset-mid-body':
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(half);
+      await sleep(20);
+      res.socket?.resetAndDestroy();
+      return;
+    case 'drip': {
+      const text = JSON.stringify({ error: { message: 'slow', type: 'x', code: null } });
+      res.writeHead(503, { 'content-type': 'application/json' });
+      for (const c of text) {
+        if (res.destroyed) return;
+        res.write(c);
+        await sleep(50);
+      }
+      res.end();
+      return;
+    }
+    case 'garbage':
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(Buffer.from([0xff, 0x00, 0x7b, 0x22, 0xfe, 0x0a]));
+      return;
+    case 'wrong-content-type':
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>maintenance</html>');
+      return;
+    case 'huge-headers':
+      res.writeHead(200, { 'content-type': 'application/json', 'x-huge': 'h'.repeat(65_536) });
+      res.end('{}');
+      return;
+    case 'echo-key': {
+      const sent = req.headers.authorization ?? req.headers['x-api-key'] ?? '';
+      const address = `${req.socket.localAddress}:${req.socket.localPort}`;
+      return sendJson(res, 401, {
+        error: {
+          message: `Incorrect API key provided: ${String(sent)} (served by ${address}, see https://internal.example/keys)`,
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+          internal_trace: 'db-7.internal:5432',
+        },
+      });
+    }
+  }
 }
 
 function lastMessageWords(req: ChatRequest): string[] {

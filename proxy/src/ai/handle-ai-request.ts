@@ -116,6 +116,7 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
         'AI target skipped: it cannot take a parameter',
       );
       unsupported.push(err);
+      attempts--; // a skipped target was never asked: it is no attempt
       continue;
     }
     const labels = { sluice_ai_backend: backend.config.name, sluice_ai_target: target.config.name };
