@@ -42,7 +42,12 @@ const request = (input: number, output = 0) => ({
 
 /** One budget of `amount` tokens on `store`, with a clock the test moves. */
 function enforcerAt(store: RedisStore, amount: number, now: () => number): BudgetEnforcer {
-  return new BudgetEnforcer([limit({ amount })], new ResilientStore(store, () => {}, now), noEvents, now);
+  return new BudgetEnforcer(
+    [limit({ amount })],
+    new ResilientStore(store, { onDegraded: () => {}, now }),
+    noEvents,
+    now,
+  );
 }
 
 /** Budget counters against a real redis-server. */
@@ -111,8 +116,10 @@ describe('budget store on Redis', () => {
       onStateChange: (up) => void (up && resilient.recovered()),
     });
     let degraded = false;
-    const resilient: ResilientStore = new ResilientStore(flaky, (d) => {
-      degraded = d;
+    const resilient: ResilientStore = new ResilientStore(flaky, {
+      onDegraded: (d) => {
+        degraded = d;
+      },
     });
     await new Promise((r) => setTimeout(r, 200));
     const enforcer = new BudgetEnforcer([limit({ amount: 10_000 })], resilient, noEvents);
@@ -122,7 +129,8 @@ describe('budget store on Redis', () => {
     const during = await enforcer.admit(request(50), l);
     expect(during.kind).toBe('admitted');
     expect(degraded).toBe(true);
-    expect(resilient.pendingCharges).toBe(1);
+    // The lost reservation is withdrawn in Redis and the local admission replayed: two changes.
+    expect(resilient.pendingCharges).toBe(2);
     await local.start();
     await expect.poll(() => resilient.pendingCharges, { timeout: 5000 }).toBe(0);
     if (first.kind !== 'admitted') throw new Error('expected admission');
@@ -138,7 +146,7 @@ describe('budget store on Redis', () => {
     await new Promise((r) => setTimeout(r, 200));
     const enforcer = new BudgetEnforcer(
       [limit({ failureMode: 'FailClosed' })],
-      new ResilientStore(flaky, () => {}),
+      new ResilientStore(flaky, { onDegraded: () => {} }),
       noEvents,
     );
     await local.kill();
@@ -147,4 +155,160 @@ describe('budget store on Redis', () => {
     await flaky.close();
     await local.close();
   });
+});
+
+/** The outages the hardening probe found: stalls without a disconnect, long queues, fail-open overshoot. */
+describe('budget store under Redis faults', () => {
+  const connected = async (store: RedisStore) => {
+    await expect.poll(() => store.connected, { timeout: 5000 }).toBe(true);
+  };
+
+  it('refuses fail-closed budgets during a 2 s stall, keeps nothing Redis applied late, and recovers without a reconnect', async () => {
+    const redis = await startRedis();
+    const store = new RedisStore({ url: redis.url, commandTimeoutMs: 200, onStateChange: () => {} });
+    await connected(store);
+    const resilient = new ResilientStore(store, { onDegraded: () => {} });
+    const enforcer = new BudgetEnforcer(
+      [limit({ failureMode: 'FailClosed', amount: 1000 })],
+      resilient,
+      noEvents,
+    );
+    const l = enforcer.applicable(request(0));
+    const first = await enforcer.admit(request(100), l);
+    if (first.kind !== 'admitted') throw new Error('expected admission');
+    const key = first.reservations[0]!.key;
+    redis.pause();
+    const pausedAt = performance.now();
+    const stalled = await Promise.all(Array.from({ length: 5 }, () => enforcer.admit(request(50), l)));
+    expect(stalled.map((a) => a.kind)).toEqual(Array(5).fill('unavailable'));
+    expect(resilient.degraded).toBe(true);
+    // The fault lasts 2 s, as in the probe that found it.
+    await new Promise((r) => setTimeout(r, Math.max(0, 2000 - (performance.now() - pausedAt))));
+    redis.resume();
+    await expect.poll(() => resilient.degraded, { timeout: 5000 }).toBe(false);
+    // The five reservations Redis applied after the stall were withdrawn: only the first one counts.
+    expect(await store.get(key)).toBe(100);
+    await store.close();
+    resilient.close();
+    await redis.close();
+  });
+
+  it('counts fail-open charges made during a stall exactly once', async () => {
+    const redis = await startRedis();
+    const store = new RedisStore({ url: redis.url, commandTimeoutMs: 200, onStateChange: () => {} });
+    await connected(store);
+    const resilient = new ResilientStore(store, { onDegraded: () => {} });
+    const enforcer = new BudgetEnforcer([limit({ amount: 1_000_000 })], resilient, noEvents);
+    const l = enforcer.applicable(request(0));
+    let key = '';
+    let expected = 0;
+    const serve = async (input: number, actual: number) => {
+      const a = await enforcer.admit(request(input), l);
+      if (a.kind !== 'admitted') throw new Error(`expected admission, got ${a.kind}`);
+      key = a.reservations[0]!.key;
+      await enforcer.settle(
+        a.reservations,
+        { consumer: 'alice', team: 'ml' },
+        { input: actual, output: 0, cachedInput: 0, reasoning: 0 },
+        0,
+      );
+      expected += actual;
+    };
+    await serve(10, 7);
+    redis.pause();
+    const pausedAt = performance.now();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => serve(10, i + 1)));
+    await new Promise((r) => setTimeout(r, Math.max(0, 2000 - (performance.now() - pausedAt))));
+    redis.resume();
+    await expect.poll(() => resilient.degraded, { timeout: 5000 }).toBe(false);
+    expect(resilient.pendingCharges).toBe(0);
+    expect(await store.get(key)).toBe(expected);
+    await store.close();
+    resilient.close();
+    await redis.close();
+  });
+
+  it('replays thousands of queued charges to the end after a kill, then leaves the degraded state', async () => {
+    const redis = await startRedis();
+    const store = new RedisStore({
+      url: redis.url,
+      commandTimeoutMs: 250,
+      onStateChange: (up) => void (up && resilient.recovered()),
+    });
+    await connected(store);
+    const resilient: ResilientStore = new ResilientStore(store, { onDegraded: () => {} });
+    const enforcer = new BudgetEnforcer([limit({ amount: 100_000_000 })], resilient, noEvents);
+    const l = enforcer.applicable(request(0));
+    await redis.kill();
+    let key = '';
+    for (let i = 0; i < 3000; i++) {
+      const a = await enforcer.admit(request(3), l);
+      if (a.kind !== 'admitted') throw new Error('expected admission');
+      key = a.reservations[0]!.key;
+      await enforcer.settle(
+        a.reservations,
+        { consumer: 'alice', team: 'ml' },
+        { input: 2, output: 0, cachedInput: 0, reasoning: 0 },
+        0,
+      );
+    }
+    expect(resilient.pendingCharges).toBeGreaterThan(3000);
+    await redis.start();
+    await expect.poll(() => resilient.degraded, { timeout: 20_000 }).toBe(false);
+    expect(resilient.pendingCharges).toBe(0);
+    expect(await store.get(key)).toBe(6000);
+    await store.close();
+    resilient.close();
+    await redis.close();
+  }, 60_000);
+
+  it('bounds fail-open overshoot across three replicas to their shares of what was left', async () => {
+    const redis = await startRedis();
+    const replicas = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const store = new RedisStore({ url: redis.url, commandTimeoutMs: 200, onStateChange: () => {} });
+        await connected(store);
+        const resilient = new ResilientStore(store, { onDegraded: () => {} });
+        return {
+          store,
+          resilient,
+          enforcer: new BudgetEnforcer(
+            [limit({ name: 'default/p/shared', amount: 3000 })],
+            resilient,
+            noEvents,
+          ),
+        };
+      }),
+    );
+    await expect
+      .poll(() => replicas.every((r) => r.resilient.replicas === 3), { timeout: 10_000 })
+      .toBe(true);
+    const l = replicas[0]!.enforcer.applicable(request(0));
+    let key = '';
+    for (const r of replicas) {
+      const a = await r.enforcer.admit(request(100), l);
+      if (a.kind !== 'admitted') throw new Error('expected admission');
+      key = a.reservations[0]!.key;
+    }
+    await redis.kill();
+    let admittedDuringOutage = 0;
+    for (const r of replicas)
+      for (let i = 0; i < 400; i++)
+        if ((await r.enforcer.admit(request(10), l)).kind === 'admitted') admittedDuringOutage += 10;
+    await redis.start();
+    await expect.poll(() => replicas.every((r) => !r.resilient.degraded), { timeout: 10_000 }).toBe(true);
+    const total = await replicas[0]!.store.get(key);
+    console.info(
+      `fail-open across 3 replicas: budget 3000, 300 used before the kill, ${admittedDuringOutage} admitted during it, total ${total}`,
+    );
+    // Without the bound each replica would have admitted the whole budget again (total ≈ 9,300).
+    expect(total).toBe(300 + admittedDuringOutage);
+    expect(total).toBeLessThanOrEqual(3000 * 1.05);
+    expect(admittedDuringOutage).toBeGreaterThan(2000);
+    for (const r of replicas) {
+      await r.store.close();
+      r.resilient.close();
+    }
+    await redis.close();
+  }, 60_000);
 });

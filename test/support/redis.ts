@@ -11,6 +11,10 @@ export interface TestRedis {
   /** Stops the server (SIGKILL: as abrupt as a crash); `start` brings it back on the same port and data. */
   kill(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP: the server stalls with every connection still open (no disconnect is seen). */
+  pause(): void;
+  /** SIGCONT: the stalled server carries on with what it had received. */
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -52,6 +56,8 @@ export async function startRedis(): Promise<TestRedis> {
     url: `redis://127.0.0.1:${port}`,
     kill,
     start,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     close: async () => {
       await kill();
       await rm(dir, { recursive: true, force: true });

@@ -12,8 +12,23 @@ local amount = tonumber(ARGV[1])
 if used + amount > tonumber(ARGV[2]) then return {0, used} end
 used = redis.call('INCRBY', KEYS[1], amount)
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-redis.call('SET', KEYS[2], 1, 'PX', ARGV[4])
+redis.call('SET', KEYS[2], amount, 'PX', ARGV[4])
 return {1, used}`;
+
+/**
+ * Undo a reservation whose reply was lost (a timeout while Redis stalled): if it was applied, give
+ * its amount back; either way leave a tombstone so that the reservation, arriving late, is a no-op.
+ */
+const CANCEL = `
+local marker = redis.call('GET', KEYS[2])
+if marker == 'cancelled' then return 0 end
+if marker then redis.call('INCRBY', KEYS[1], -tonumber(marker)) end
+redis.call('SET', KEYS[2], 'cancelled', 'PX', ARGV[1])
+return 1`;
+
+/** Replicas that heartbeated within this window count towards the fail-open share. */
+const REPLICA_WINDOW_MS = 15_000;
+const REPLICAS_KEY = 'sluice:replicas';
 
 const ADJUST = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return tonumber(redis.call('GET', KEYS[1]) or '0') end
@@ -62,6 +77,33 @@ export class RedisStore implements CounterStore {
     });
     this.#redis.defineCommand('sluiceReserve', { numberOfKeys: 2, lua: RESERVE });
     this.#redis.defineCommand('sluiceAdjust', { numberOfKeys: 2, lua: ADJUST });
+    this.#redis.defineCommand('sluiceCancel', { numberOfKeys: 2, lua: CANCEL });
+  }
+
+  /** Connected and answering commands (a stalled server stays "ready" until commands time out). */
+  get connected(): boolean {
+    return this.#redis.status === 'ready';
+  }
+
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
+  /** Withdraws a reservation that may or may not have been applied (see CANCEL). */
+  async cancel(key: string, opId: string): Promise<void> {
+    await this.#scripts.sluiceCancel(key, opKey(key, opId), OPERATION_MEMORY_MS);
+  }
+
+  /** Says this replica is alive and returns how many replicas are. */
+  async heartbeat(replicaId: string, now: number): Promise<number> {
+    const [, , [, count]] = (await this.#redis
+      .multi()
+      .zadd(REPLICAS_KEY, now, replicaId)
+      .zremrangebyscore(REPLICAS_KEY, '-inf', now - REPLICA_WINDOW_MS)
+      .zcard(REPLICAS_KEY)
+      .pexpire(REPLICAS_KEY, REPLICA_WINDOW_MS * 4)
+      .exec()) as [unknown, unknown, [unknown, number], unknown];
+    return Math.max(1, count);
   }
 
   get #scripts(): Scripted {
@@ -109,6 +151,7 @@ interface Scripted {
     opTtlMs: number,
   ): Promise<unknown>;
   sluiceAdjust(key: string, op: string, delta: number, ttlMs: number, opTtlMs: number): Promise<unknown>;
+  sluiceCancel(key: string, op: string, opTtlMs: number): Promise<unknown>;
 }
 
 /** The operation's marker key, in the counter's Redis Cluster slot (the counter key's {hash tag}). */

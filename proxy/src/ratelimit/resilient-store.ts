@@ -8,50 +8,97 @@ export type StoreOutcome<T> = { ok: true; value: T; degraded: boolean } | { ok: 
 /** What to do when the shared store is unreachable. */
 export type FailureMode = 'FailOpen' | 'FailClosed';
 
+/** A change the shared store has not confirmed: replayed (charges) or withdrawn (reservations). */
+type Pending =
+  | { kind: 'charge'; key: string; delta: number; ttlMs: number; opId: string }
+  | { kind: 'cancel'; key: string; opId: string };
+
 const MAX_PENDING = 100_000;
+/** Most remembered "last seen" counter values (for the fail-open share); oldest dropped first. */
+const MAX_SEEN = 100_000;
+/** While degraded, how often Redis is probed (and the queue replayed once it answers). */
+const PROBE_MS = 250;
+/** How often a replica says it is alive, so every replica knows how many share a budget. */
+const HEARTBEAT_MS = 5_000;
+/** Changes sent at once during a replay (ioredis pipelines them). */
+const REPLAY_BATCH = 256;
+
+export interface ResilientStoreOptions {
+  onDegraded: (degraded: boolean) => void;
+  /** Changes waiting to be replayed or withdrawn, after each change of that number. */
+  onPending?: (pending: number) => void;
+  now?: () => number;
+}
 
 /**
- * The shared Redis store with a local fallback. While Redis is unreachable, fail-open budgets count in
- * this process and every charge is queued; when Redis is back the queue is replayed there, so nothing
- * already charged is lost. Fail-closed budgets refuse instead.
+ * The shared Redis store with a local fallback.
+ *
+ * While Redis is unreachable (down, or stalled so that commands time out), fail-open budgets count
+ * in this process and every change is queued; fail-closed budgets refuse. A probe runs every 250 ms
+ * while degraded and, as soon as Redis answers, replays the queue in pipelined batches until it is
+ * empty (a command that times out is retried on the next probe, never dropped), then clears the
+ * degraded state. Every change carries an operation id, so one Redis applied late (after a stall) is
+ * not counted twice on replay; a reservation refused or answered locally because its reply was lost
+ * is withdrawn in Redis (CANCEL), so a refused request never keeps budget.
+ *
+ * Fail-open overshoot is bounded: while degraded, this replica admits at most its share of what was
+ * left of each budget when it last heard from Redis, `(limit - lastSeen) / replicas`, where replicas
+ * is the number that heartbeated in the last 15 s. All replicas together then admit at most what was
+ * left (plus what in-flight requests use beyond their estimates). A budget this replica never saw
+ * gets `limit / replicas`.
  */
 export class ResilientStore {
   readonly #primary: CounterStore;
   readonly #redis: RedisStore | undefined;
-  readonly #local: MemoryStore;
-  readonly #pending: { key: string; delta: number; ttlMs: number; opId: string }[] = [];
-  readonly #onDegraded: (degraded: boolean) => void;
+  #local: MemoryStore;
+  readonly #pending: Pending[] = [];
+  readonly #lastSeen = new Map<string, number>();
+  readonly #options: ResilientStoreOptions;
+  readonly #now: () => number;
+  readonly #replicaId = randomUUID();
+  #replicas = 1;
   #degraded = false;
+  #probe: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #replaying = false;
 
-  constructor(
-    redis: RedisStore | undefined,
-    onDegraded: (degraded: boolean) => void,
-    now: () => number = Date.now,
-  ) {
+  constructor(redis: RedisStore | undefined, options: ResilientStoreOptions) {
     this.#redis = redis;
-    this.#local = new MemoryStore(now);
+    this.#now = options.now ?? Date.now;
+    this.#local = new MemoryStore(this.#now);
     this.#primary = redis ?? this.#local;
-    this.#onDegraded = onDegraded;
+    this.#options = options;
+    if (redis) {
+      const beat = () => {
+        redis.heartbeat(this.#replicaId, this.#now()).then(
+          (n) => {
+            this.#replicas = n;
+          },
+          () => {},
+        );
+      };
+      beat();
+      this.#heartbeat = setInterval(beat, HEARTBEAT_MS);
+      this.#heartbeat.unref();
+    }
   }
 
-  /** Replays charges queued during an outage; call when the shared store is reachable again. */
-  async recovered(): Promise<void> {
-    const redis = this.#redis;
-    if (!redis) return;
-    while (this.#pending.length > 0) {
-      const next = this.#pending[0]!;
-      try {
-        await redis.adjust(next.key, next.delta, next.ttlMs, next.opId);
-      } catch {
-        return;
-      }
-      this.#pending.shift();
-    }
-    this.#setDegraded(false);
+  /** Redis reconnected: replay now rather than at the next probe. */
+  recovered(): Promise<void> {
+    return this.#replay();
   }
 
   get pendingCharges(): number {
     return this.#pending.length;
+  }
+
+  get degraded(): boolean {
+    return this.#degraded;
+  }
+
+  /** Replicas sharing budgets, as last heard from Redis (1 without Redis). */
+  get replicas(): number {
+    return this.#replicas;
   }
 
   async reserve(
@@ -62,38 +109,96 @@ export class ResilientStore {
     mode: FailureMode,
   ): Promise<StoreOutcome<ReserveResult>> {
     const opId = randomUUID();
-    try {
-      const value = await this.#primary.reserve(key, amount, limit, ttlMs, opId);
-      return { ok: true, value, degraded: false };
-    } catch {
-      this.#setDegraded(true);
-      if (mode === 'FailClosed') return { ok: false };
-      const value = await this.#local.reserve(key, amount, limit, ttlMs);
-      // Replayed with the same id: if Redis did apply it before the reply was lost, it is not counted twice.
-      if (value.admitted) this.#queue(key, amount, ttlMs, opId);
-      return { ok: true, value, degraded: true };
+    // While degraded, new reservations do not wait for commands to time out one by one.
+    if (!this.#degraded || !this.#redis) {
+      try {
+        const value = await this.#primary.reserve(key, amount, limit, ttlMs, opId);
+        if (this.#redis) this.#remember(key, value.used);
+        return { ok: true, value, degraded: false };
+      } catch {
+        this.#setDegraded(true);
+        // The command may still be applied by a stalled Redis: withdraw it there, whatever follows.
+        this.#queue({ kind: 'cancel', key, opId });
+      }
     }
+    if (mode === 'FailClosed') return { ok: false };
+    const value = await this.#local.reserve(key, amount, this.#localLimit(key, limit), ttlMs);
+    if (value.admitted) this.#queue({ kind: 'charge', key, delta: amount, ttlMs, opId: randomUUID() });
+    return { ok: true, value, degraded: true };
   }
 
   async adjust(key: string, delta: number, ttlMs: number): Promise<void> {
     if (delta === 0) return;
     const opId = randomUUID();
-    try {
-      await this.#primary.adjust(key, delta, ttlMs, opId);
-    } catch {
-      this.#setDegraded(true);
-      await this.#local.adjust(key, delta, ttlMs);
-      this.#queue(key, delta, ttlMs, opId);
+    if (!this.#degraded || !this.#redis) {
+      try {
+        await this.#primary.adjust(key, delta, ttlMs, opId);
+        return;
+      } catch {
+        this.#setDegraded(true);
+      }
     }
+    await this.#local.adjust(key, delta, ttlMs);
+    // Same id as the lost command: if Redis did apply it, the replay is a no-op.
+    this.#queue({ kind: 'charge', key, delta, ttlMs, opId });
   }
 
-  #queue(key: string, delta: number, ttlMs: number, opId: string): void {
-    if (this.#pending.length < MAX_PENDING) this.#pending.push({ key, delta, ttlMs, opId });
+  /** Stops the probe and heartbeat timers (the store itself is closed by its owner). */
+  close(): void {
+    clearInterval(this.#probe);
+    clearInterval(this.#heartbeat);
+  }
+
+  /** What this replica may admit of a budget while degraded: its share of what was left when last seen. */
+  #localLimit(key: string, limit: number): number {
+    const seen = this.#lastSeen.get(key) ?? 0;
+    return Math.floor(Math.max(0, limit - seen) / this.#replicas);
+  }
+
+  #remember(key: string, used: number): void {
+    this.#lastSeen.delete(key);
+    this.#lastSeen.set(key, used);
+    if (this.#lastSeen.size > MAX_SEEN) this.#lastSeen.delete(this.#lastSeen.keys().next().value as string);
+  }
+
+  #queue(change: Pending): void {
+    if (this.#pending.length < MAX_PENDING) this.#pending.push(change);
+    this.#options.onPending?.(this.#pending.length);
+  }
+
+  async #replay(): Promise<void> {
+    const redis = this.#redis;
+    if (!redis || this.#replaying) return;
+    this.#replaying = true;
+    try {
+      await redis.ping();
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.slice(0, REPLAY_BATCH);
+        await Promise.all(
+          batch.map((c) =>
+            c.kind === 'charge' ? redis.adjust(c.key, c.delta, c.ttlMs, c.opId) : redis.cancel(c.key, c.opId),
+          ),
+        );
+        this.#pending.splice(0, batch.length);
+        this.#options.onPending?.(this.#pending.length);
+      }
+      // Local counts were only a stand-in for Redis: the next outage starts from what Redis says.
+      this.#local = new MemoryStore(this.#now);
+      this.#setDegraded(false);
+    } catch {
+      // Still unreachable or stalling: the probe tries again; nothing queued is dropped.
+    } finally {
+      this.#replaying = false;
+    }
   }
 
   #setDegraded(degraded: boolean): void {
     if (degraded === this.#degraded) return;
     this.#degraded = degraded;
-    this.#onDegraded(degraded);
+    if (degraded) {
+      this.#probe = setInterval(() => void this.#replay(), PROBE_MS);
+      this.#probe.unref();
+    } else clearInterval(this.#probe);
+    this.#options.onDegraded(degraded);
   }
 }

@@ -103,11 +103,14 @@ export class ProxyRuntime {
           },
         })
       : undefined;
-    this.#budgetStore = new ResilientStore(this.#redis, (degraded) => {
-      metrics.budgets.storeDegraded.set(degraded ? 1 : 0);
-      if (degraded)
-        logger.warn('budget store unreachable: fail-open budgets count locally, fail-closed ones refuse');
-      else logger.info({ replayed: true }, 'budget store reachable again; local charges replayed');
+    this.#budgetStore = new ResilientStore(this.#redis, {
+      onDegraded: (degraded) => {
+        metrics.budgets.storeDegraded.set(degraded ? 1 : 0);
+        if (degraded)
+          logger.warn('budget store unreachable: fail-open budgets count locally, fail-closed ones refuse');
+        else logger.info({ replayed: true }, 'budget store reachable again; local charges replayed');
+      },
+      onPending: (n) => metrics.budgets.pendingCharges.set(n),
     });
     this.#ai = this.#aiContext(undefined, {}, this.#aiBackends);
   }
@@ -259,6 +262,7 @@ export class ProxyRuntime {
     this.#listeners.clear();
     await this.#pools.closeAll();
     this.#grpcSessions.closeAll();
+    this.#budgetStore.close();
     await this.#redis?.close();
   }
 }
