@@ -9,5 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // Installs Redis (Debian) when missing, so `npm test` passes on a fresh machine.
     globalSetup: ['test/setup/global-setup.ts'],
+    // Fails the test during which anything threw or rejected unhandled (see the file).
+    setupFiles: ['test/setup/tripwire.ts'],
   },
 });

@@ -7,6 +7,8 @@ import { firstBody, openSocket, rawExchange, statuses } from '../support/raw-soc
  * and after every case the gateway process must still run and serve the next client. Cases that
  * deserve a specific answer assert it too.
  */
+/** Repeats of each reset case: 3 in `npm test`, more with `npm run test:fuzz`. */
+const ROUNDS = Number(process.env.SLUICE_TORTURE_ROUNDS ?? 3);
 let gw: HostileGateway;
 beforeAll(async () => {
   gw = await startHostileGateway();
@@ -57,7 +59,7 @@ describe('resets at every stage', () => {
   ];
   for (const [stage, parts] of stages) {
     it(`survives a TCP reset ${stage}`, async () => {
-      for (let i = 0; i < 3; i++) await rawExchange(gw.port, parts, { reset: true });
+      for (let i = 0; i < ROUNDS; i++) await rawExchange(gw.port, parts, { reset: true });
       await gw.expectAlive();
     });
   }

@@ -174,6 +174,9 @@ async function chat(
   id: string,
   report: (u: Usage) => void,
 ) {
+  // As OpenAI does: n is a whole number from 1 to 128 (a huge n would only exhaust this fake's memory).
+  if (req.n !== undefined && req.n !== null && !(Number.isInteger(req.n) && req.n >= 1 && req.n <= 128))
+    return sendError(res, 'openai', 400, 'invalid_request_error', 'n must be an integer from 1 to 128');
   const echoed = behavior.echo ? lastMessageWords(req) : undefined;
   const u = usage(
     echoed ? { ...behavior, replyTokens: echoed.length } : behavior,
