@@ -2,7 +2,7 @@
 # Installs what the test suite runs for real when it is missing: Redis, Prometheus and openssl from
 # Debian (needs root for apt-get; without it, prints how to install and fails so no test silently
 # skips), and the Kubernetes control plane and helm built from Go modules into a cache (a few
-# minutes the first time only).
+# minutes the first time only), and h2spec.
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
@@ -18,3 +18,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 bash "$(dirname "$0")/../cluster/build-binaries.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-helm.sh" >/dev/null
+bash "$(dirname "$0")/../cluster/build-h2spec.sh" >/dev/null

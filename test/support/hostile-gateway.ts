@@ -37,7 +37,7 @@ export async function startHostileGateway(extraArgs: string[] = [], extraYaml = 
     gatewayYaml(port),
     serviceRouteYaml('web', 'echo'),
     serviceYaml('echo', [echo.port]),
-    aiBackendYaml('llm', [], [{ name: 'fake', provider: 'OpenAI', url: fake.url }]),
+    aiBackendYaml('llm', [], [{ name: 'fake', provider: 'OpenAI', url: `${fake.url}/v1` }]),
     httpRouteYaml(aiRuleYaml('llm', { path: '/v1' })),
     extraYaml,
   ].join('\n');
