@@ -230,13 +230,15 @@ describe('budget store under Redis faults', () => {
 
   it('replays thousands of queued charges to the end after a kill, then leaves the degraded state', async () => {
     const redis = await startRedis();
+    let onUp = () => {};
     const store = new RedisStore({
       url: redis.url,
       commandTimeoutMs: 250,
-      onStateChange: (up) => void (up && resilient.recovered()),
+      onStateChange: (up) => up && onUp(),
     });
     await connected(store);
-    const resilient: ResilientStore = new ResilientStore(store, { onDegraded: () => {} });
+    const resilient = new ResilientStore(store, { onDegraded: () => {} });
+    onUp = () => void resilient.recovered();
     const enforcer = new BudgetEnforcer([limit({ amount: 100_000_000 })], resilient, noEvents);
     const l = enforcer.applicable(request(0));
     await redis.kill();

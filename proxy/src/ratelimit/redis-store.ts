@@ -27,7 +27,7 @@ redis.call('SET', KEYS[2], 'cancelled', 'PX', ARGV[1])
 return 1`;
 
 /** Replicas that heartbeated within this window count towards the fail-open share. */
-const REPLICA_WINDOW_MS = 15_000;
+const REPLICA_WINDOW_MS = 5_000;
 const REPLICAS_KEY = 'sluice:replicas';
 
 const ADJUST = `

@@ -19,7 +19,7 @@ const MAX_SEEN = 100_000;
 /** While degraded, how often Redis is probed (and the queue replayed once it answers). */
 const PROBE_MS = 250;
 /** How often a replica says it is alive, so every replica knows how many share a budget. */
-const HEARTBEAT_MS = 5_000;
+const HEARTBEAT_MS = 1_000;
 /** Changes sent at once during a replay (ioredis pipelines them). */
 const REPLAY_BATCH = 256;
 
@@ -43,7 +43,7 @@ export interface ResilientStoreOptions {
  *
  * Fail-open overshoot is bounded: while degraded, this replica admits at most its share of what was
  * left of each budget when it last heard from Redis, `(limit - lastSeen) / replicas`, where replicas
- * is the number that heartbeated in the last 15 s. All replicas together then admit at most what was
+ * is the number that heartbeated (every second) in the last 5 s. All replicas together then admit at most what was
  * left (plus what in-flight requests use beyond their estimates). A budget this replica never saw
  * gets `limit / replicas`.
  */
@@ -69,23 +69,25 @@ export class ResilientStore {
     this.#primary = redis ?? this.#local;
     this.#options = options;
     if (redis) {
-      const beat = () => {
-        redis.heartbeat(this.#replicaId, this.#now()).then(
-          (n) => {
-            this.#replicas = n;
-          },
-          () => {},
-        );
-      };
-      beat();
-      this.#heartbeat = setInterval(beat, HEARTBEAT_MS);
+      this.#beat();
+      this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
       this.#heartbeat.unref();
     }
   }
 
-  /** Redis reconnected: replay now rather than at the next probe. */
+  /** Redis (re)connected: say this replica is alive and replay now rather than at the next probe. */
   recovered(): Promise<void> {
+    this.#beat();
     return this.#replay();
+  }
+
+  #beat(): void {
+    this.#redis?.heartbeat(this.#replicaId, this.#now()).then(
+      (n) => {
+        this.#replicas = n;
+      },
+      () => {},
+    );
   }
 
   get pendingCharges(): number {
