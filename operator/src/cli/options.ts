@@ -36,7 +36,7 @@ export const FLAGS = {
   },
   'max-buffered-body-bytes': {
     env: 'SLUICE_MAX_BUFFERED_BODY_BYTES',
-    default: '268435456',
+    default: '67108864',
     help: 'AI request bytes held in memory at once across all requests (beyond: 503)',
   },
   'http2-idle-timeout': {
