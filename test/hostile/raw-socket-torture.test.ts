@@ -155,6 +155,31 @@ describe('framing and connection handling', () => {
     expect(statuses(received)).toEqual([200]);
   });
 
+  it('keeps serving others while a client does not read a large answer', async () => {
+    const big = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    const socket = await openSocket(gw.port);
+    socket.on('error', () => {});
+    socket.pause();
+    gw.fake.behavior.replyTokens = 300_000;
+    socket.write(
+      head([
+        'POST /v1/chat/completions HTTP/1.1',
+        'Host: a',
+        'Content-Type: application/json',
+        `Content-Length: ${big.length}`,
+      ]) + big,
+    );
+    try {
+      // The answer (~2 MB) sits in the proxy's and the kernel's buffers while the client reads nothing.
+      await gw.expectAlive();
+      await gw.expectAlive();
+    } finally {
+      gw.fake.behavior.replyTokens = 8;
+      socket.destroy();
+    }
+    await gw.expectAlive();
+  });
+
   it('routes an absolute-form request by its own authority and forwards that authority', async () => {
     const { received } = await rawExchange(
       gw.port,

@@ -27,14 +27,19 @@ export interface HostileGateway {
   close(): Promise<void>;
 }
 
-export async function startHostileGateway(extraArgs: string[] = [], extraYaml = ''): Promise<HostileGateway> {
+export async function startHostileGateway(
+  extraArgs: string[] = [],
+  extraYaml = '',
+  /** More listeners of Gateway `gw` (YAML list items, indented 4), e.g. an HTTPS one. */
+  extraListeners = '',
+): Promise<HostileGateway> {
   const echo = await startBackend('echo');
   const fake = await startFake({ name: 'fake', behavior: { replyTokens: 8 } });
   const port = await freePort();
   const adminPort = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'sluice-hostile-'));
   const yaml = [
-    gatewayYaml(port),
+    gatewayYaml(port, extraListeners),
     serviceRouteYaml('web', 'echo'),
     serviceYaml('echo', [echo.port]),
     aiBackendYaml('llm', [], [{ name: 'fake', provider: 'OpenAI', url: `${fake.url}/v1` }]),

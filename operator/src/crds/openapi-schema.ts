@@ -99,5 +99,7 @@ function unionToOpenApi(variants: TSchema[]): OpenApiSchema {
       });
     }
   });
+  // A variant's own rules apply to the merged object (written to hold when its marker is absent).
+  for (const v of vs) rules.push(...((v['x-kubernetes-validations'] as typeof rules | undefined) ?? []));
   return { type: 'object', properties, 'x-kubernetes-validations': rules };
 }

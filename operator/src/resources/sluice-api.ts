@@ -40,17 +40,15 @@ export const AITargetSpecSchema = T.Object(
     /** Either a URL, or an in-cluster Service (same namespace) reached through cluster DNS. */
     endpoint: T.Union([
       T.Object(
+        { url: T.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }) },
         {
-          url: T.String({
-            pattern: '^https?://[^\\s]+$',
-            maxLength: 2048,
-            // The same rule aiBackendProblems applies; the message never repeats the URL.
-            'x-kubernetes-validations': [
-              { rule: `!self.matches('${USERINFO_URL}')`, message: USERINFO_MESSAGE },
-            ],
-          }),
+          additionalProperties: false,
+          // The same rule aiBackendProblems applies. On the object, not the string: the API server
+          // repeats a failing string in its error, and this one holds a password.
+          'x-kubernetes-validations': [
+            { rule: `!has(self.url) || !self.url.matches('${USERINFO_URL}')`, message: USERINFO_MESSAGE },
+          ],
         },
-        { additionalProperties: false },
       ),
       T.Object(
         {

@@ -77,10 +77,14 @@ export class PoolRegistry {
     }
   }
 
+  /**
+   * At shutdown, once the listeners have drained: whatever is still running upstream belongs to no
+   * client any more (a stream the client reset mid-body, say), so it is cut rather than waited for.
+   */
   async closeAll(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.all(pools.map((ep) => ep.pool.close().catch(() => {})));
+    await Promise.all(pools.map((ep) => ep.pool.destroy().catch(() => {})));
   }
 }
 

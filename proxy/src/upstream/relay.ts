@@ -45,6 +45,9 @@ export function relay(options: RelayOptions): Promise<void> {
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {
         controller = c;
+        // The client may have gone before the exchange started ('close' already fired): never start an
+        // upstream request nobody will read, or it holds a pooled connection for as long as it lasts.
+        if (responseClosed(response)) c.abort(new Error('client closed the connection'));
         if (options.timeoutMs !== undefined) {
           timer = setTimeout(() => {
             timedOut = true;
@@ -82,4 +85,9 @@ export function relay(options: RelayOptions): Promise<void> {
     };
     options.dispatcher.dispatch(options.request, handler);
   });
+}
+
+function responseClosed(res: ServerResponse): boolean {
+  const r = res as unknown as { destroyed?: boolean; stream?: { closed?: boolean } };
+  return r.destroyed === true || r.stream?.closed === true;
 }
