@@ -1,11 +1,9 @@
 import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aiBackendYaml, modelRouteYaml } from '../support/ai-yaml.ts';
-import { type RunningFake, startFake } from '../support/fake-providers.ts';
-import { gatewayYaml, startGateway, type TestGateway } from '../support/gateway.ts';
-import { freePort } from '../support/ports.ts';
-import { parseMetrics, sumOf } from '../support/prometheus-text.ts';
+import type { TestGateway } from '../support/gateway.ts';
+import { scrapeMetrics, sumOf } from '../support/prometheus-text.ts';
+import { startTwoProviderGateway } from '../support/two-provider-gateway.ts';
 
 /** Cases per run: a few seconds in `npm test`; `npm run test:fuzz` sets a long run. */
 const RUNS = Number(process.env.SLUICE_FUZZ_RUNS ?? 150);
@@ -94,24 +92,16 @@ const payload = fc.oneof(
 );
 
 describe('AI request bodies, fuzzed', () => {
-  let fake: RunningFake;
+  let setup: Awaited<ReturnType<typeof startTwoProviderGateway>>;
   let gw: TestGateway;
   const agent = new Agent({ connections: 8 });
   beforeAll(async () => {
-    fake = await startFake({ name: 'llm', behavior: { replyTokens: 3 } });
-    const port = await freePort();
-    gw = await startGateway(port, {
-      'gateway.yaml': gatewayYaml(port) + POLICIES,
-      'backends.yaml':
-        aiBackendYaml('openai', ['gpt'], [{ name: 'o', provider: 'OpenAI', url: `${fake.url}/v1` }]) +
-        aiBackendYaml('claude', ['claude'], [{ name: 'a', provider: 'Anthropic', url: fake.url }]),
-      'routes.yaml': modelRouteYaml({ gpt: 'openai', claude: 'claude' }),
-    });
+    setup = await startTwoProviderGateway(POLICIES, 3);
+    gw = setup.gw;
   });
   afterAll(async () => {
     await agent.close();
-    await gw?.close();
-    await fake?.close();
+    await setup?.close();
   });
 
   it(`answers every one of ${RUNS} random bodies with a well-formed response and leaks no reservation`, async () => {
@@ -136,8 +126,7 @@ describe('AI request bodies, fuzzed', () => {
       }),
       { numRuns: RUNS },
     );
-    const metrics = async () =>
-      parseMetrics(await (await request(`http://127.0.0.1:${gw.adminPort}/metrics`)).body.text());
+    const metrics = () => scrapeMetrics(gw.adminPort);
     await expect
       .poll(async () => sumOf(await metrics(), 'sluice_budget_reservations_in_flight'), { timeout: 10_000 })
       .toBe(0);

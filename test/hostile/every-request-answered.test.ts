@@ -2,12 +2,10 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from '../../proxy/src/ai/providers/registry.ts';
 import { waitFor } from '../cluster/sluice-process.ts';
-import { aiBackendYaml, modelRouteYaml } from '../support/ai-yaml.ts';
-import { type RunningFake, startFake } from '../support/fake-providers.ts';
-import { gatewayYaml, startGateway, type TestGateway } from '../support/gateway.ts';
+import type { TestGateway } from '../support/gateway.ts';
 import { startHostileGateway } from '../support/hostile-gateway.ts';
-import { freePort } from '../support/ports.ts';
-import { parseMetrics, sumOf } from '../support/prometheus-text.ts';
+import { scrapeMetrics, sumOf } from '../support/prometheus-text.ts';
+import { startTwoProviderGateway } from '../support/two-provider-gateway.ts';
 
 const BUDGET = `---
 apiVersion: sluice.dev/v1alpha1
@@ -23,22 +21,14 @@ spec:
 
 /** Every AI request ends in an answer, and every budget reservation is settled or given back. */
 describe('malformed and failing AI requests', () => {
-  let fake: RunningFake;
+  let setup: Awaited<ReturnType<typeof startTwoProviderGateway>>;
   let gw: TestGateway;
   beforeAll(async () => {
-    fake = await startFake({ name: 'llm' });
-    const port = await freePort();
-    gw = await startGateway(port, {
-      'gateway.yaml': gatewayYaml(port) + BUDGET,
-      'backends.yaml':
-        aiBackendYaml('openai', ['gpt'], [{ name: 'o', provider: 'OpenAI', url: `${fake.url}/v1` }]) +
-        aiBackendYaml('claude', ['claude'], [{ name: 'a', provider: 'Anthropic', url: fake.url }]),
-      'routes.yaml': modelRouteYaml({ gpt: 'openai', claude: 'claude' }),
-    });
+    setup = await startTwoProviderGateway(BUDGET);
+    gw = setup.gw;
   });
   afterAll(async () => {
-    await gw?.close();
-    await fake?.close();
+    await setup?.close();
   });
 
   const post = async (body: string, path = '/v1/chat/completions') => {
@@ -53,10 +43,7 @@ describe('malformed and failing AI requests', () => {
     return { status: res.statusCode, text, json: () => JSON.parse(text) };
   };
   const inFlight = async () =>
-    sumOf(
-      parseMetrics(await (await request(`http://127.0.0.1:${gw.adminPort}/metrics`)).body.text()),
-      'sluice_budget_reservations_in_flight',
-    );
+    sumOf(await scrapeMetrics(gw.adminPort), 'sluice_budget_reservations_in_flight');
 
   const cases: [string, string, string, string | undefined][] = [
     ['messages [null, 5]', 'gpt', '{"messages":[null,5]}', '/messages/0'],

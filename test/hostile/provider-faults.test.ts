@@ -7,7 +7,7 @@ import { aiBackendYaml, modelRouteYaml, secretYaml } from '../support/ai-yaml.ts
 import { type RunningFake, startFake } from '../support/fake-providers.ts';
 import { gatewayYaml, startGateway, type TestGateway } from '../support/gateway.ts';
 import { freePort } from '../support/ports.ts';
-import { parseMetrics, sumOf } from '../support/prometheus-text.ts';
+import { scrapeMetrics, sumOf } from '../support/prometheus-text.ts';
 
 const KEY = 'sk-live-0123456789abcdefSECRET';
 // Breakers that never open, so one test's failures do not change the next test's path…
@@ -230,8 +230,7 @@ describe('providers that hang, reset, drip, lie or leak', () => {
 
   it('charges answers that come without usage, counting them locally, without stalling the event loop', async () => {
     good.behavior = { omitUsage: true, replyTokens: 60 };
-    const metrics = async () =>
-      parseMetrics(await (await request(`http://127.0.0.1:${gw.adminPort}/metrics`)).body.text());
+    const metrics = () => scrapeMetrics(gw.adminPort);
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     const statuses: number[] = [];

@@ -24,3 +24,9 @@ export function sumOf(samples: Sample[], name: string, where: Record<string, str
     .filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v))
     .reduce((n, s) => n + s.value, 0);
 }
+
+/** Everything the admin port at `adminPort` exports right now. */
+export async function scrapeMetrics(adminPort: number): Promise<Sample[]> {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
+  return parseMetrics(await res.text());
+}

@@ -1,7 +1,6 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server, Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
-import type { FastifyInstance } from 'fastify';
 import type { Listener } from '../config/schema.ts';
 import type { StreamRouter } from '../l4/stream-router.ts';
 import { createTcpServer, createUdpServer, type StreamState } from '../l4/stream-servers.ts';
@@ -52,7 +51,7 @@ export async function openPortServer(
     setTls(compiled.tls);
     const open = trackConnections(server.server);
     await server.listen({ port, host: bindAddress });
-    return httpPortServer(portShape(compiled.listener), server, state, setTls, async () => {
+    return httpPortServer(portShape(compiled.listener), state, setTls, async () => {
       // In-flight requests finish first, but only for so long: a hung upstream or a client that
       // never reads must not keep a shutting-down proxy alive.
       const closed = server.close();
@@ -106,7 +105,6 @@ function trackConnections(server: { on(event: 'connection', l: (s: Socket) => vo
 
 function httpPortServer(
   shape: string,
-  server: FastifyInstance,
   state: ListenerState,
   setTls: (tls: SniTable | undefined) => void,
   close: () => Promise<void>,
