@@ -30,6 +30,11 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'The request names its host more than once.',
   },
+  invalid_path: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'The request path is malformed (a bad percent-encoding, or not absolute).',
+  },
   invalid_request: {
     status: 400,
     type: 'invalid_request_error',

@@ -3,11 +3,13 @@ import { createSecureServer } from 'node:http2';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
 import type { AIContext } from '../ai/ai-context.ts';
 import type { BodyBudget } from '../ai/read-json-body.ts';
+import { errorCatalog, renderedErrors } from '../errors/catalog.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
@@ -74,6 +76,15 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Fastify refuses some requests before any route runs (a URL it cannot decode): answer those from
+    // the catalog too, not in Fastify's own error shape.
+    frameworkErrors: (err: { code?: string }, _request: unknown, reply: FastifyReply) => {
+      const code = err.code === 'FST_ERR_BAD_URL' ? 'invalid_path' : 'bad_request';
+      reply
+        .code(errorCatalog[code].status)
+        .header('content-type', 'application/json')
+        .send(renderedErrors[code]);
+    },
     ...(https ? { http2: true } : {}),
     serverFactory,
   } as FastifyServerOptions) as unknown as FastifyInstance;

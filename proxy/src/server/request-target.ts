@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ErrorCode } from '../errors/catalog.ts';
+import { normalizePath } from '../routing/normalize-path.ts';
 
 /** What a request line and its headers say about where the request goes, once checked. */
 export type RequestTarget =
@@ -23,9 +24,21 @@ interface RawRequest {
  *   and replaced, so routing and the upstream see the same authority.
  * - HTTP/2's `:authority` wins over a `host` header, which is made to agree with it.
  * - HTTP/0.9 simple requests are refused.
- * The request's `host` header is rewritten in place to the authority that was decided on.
+ * The request's `host` header is rewritten in place to the authority that was decided on, and the
+ * path is normalised (see normalizePath): what routes match is what the upstream receives.
  */
 export function requestTarget(raw: RawRequest): RequestTarget {
+  const target = authorityAndUrl(raw);
+  if (!target.ok || target.url === '*') return target;
+  const q = target.url.indexOf('?');
+  const path = q === -1 ? target.url : target.url.slice(0, q);
+  const normal = normalizePath(path);
+  if (normal === undefined) return { ok: false, error: 'invalid_path' };
+  if (normal === path) return target;
+  return { ok: true, host: target.host, url: q === -1 ? normal : normal + target.url.slice(q) };
+}
+
+function authorityAndUrl(raw: RawRequest): RequestTarget {
   const headers = raw.headers;
   const url = raw.url ?? '/';
   if (raw.httpVersionMajor === 2) {
