@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budgetPolicyYaml } from '../support/ai-yaml.ts';
 import type { TestGateway } from '../support/gateway.ts';
 import { scrapeMetrics, sumOf } from '../support/prometheus-text.ts';
 import { startTwoProviderGateway } from '../support/two-provider-gateway.ts';
@@ -8,16 +9,9 @@ import { startTwoProviderGateway } from '../support/two-provider-gateway.ts';
 /** Cases per run: a few seconds in `npm test`; `npm run test:fuzz` sets a long run. */
 const RUNS = Number(process.env.SLUICE_FUZZ_RUNS ?? 150);
 
-const POLICIES = `---
-apiVersion: sluice.dev/v1alpha1
-kind: TokenRateLimitPolicy
-metadata: {name: fuzz, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
-  identity: {trustedHeaders: {consumer: x-consumer}}
-  limits:
-    - {name: tokens, per: Consumer, measure: TotalTokens, amount: 1000000000, window: Day}
----
+const POLICIES = `${budgetPolicyYaml('fuzz', [
+  '{name: tokens, per: Consumer, measure: TotalTokens, amount: 1000000000, window: Day}',
+])}---
 apiVersion: sluice.dev/v1alpha1
 kind: PromptGuard
 metadata: {name: pii, namespace: default}

@@ -2,22 +2,16 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from '../../proxy/src/ai/providers/registry.ts';
 import { waitFor } from '../cluster/sluice-process.ts';
+import { budgetPolicyYaml } from '../support/ai-yaml.ts';
 import type { TestGateway } from '../support/gateway.ts';
 import { startHostileGateway } from '../support/hostile-gateway.ts';
 import { scrapeMetrics, sumOf } from '../support/prometheus-text.ts';
 import { startTwoProviderGateway } from '../support/two-provider-gateway.ts';
 
-const BUDGET = `---
-apiVersion: sluice.dev/v1alpha1
-kind: TokenRateLimitPolicy
-metadata: {name: everyone, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
-  identity: {trustedHeaders: {consumer: x-consumer}}
-  limits:
-    - {name: requests, per: Consumer, measure: Requests, amount: 100000, window: Day}
-    - {name: tokens, per: Consumer, measure: TotalTokens, amount: 100000000, window: Day}
-`;
+const BUDGET = budgetPolicyYaml('everyone', [
+  '{name: requests, per: Consumer, measure: Requests, amount: 100000, window: Day}',
+  '{name: tokens, per: Consumer, measure: TotalTokens, amount: 100000000, window: Day}',
+]);
 
 /** Every AI request ends in an answer, and every budget reservation is settled or given back. */
 describe('malformed and failing AI requests', () => {
@@ -31,10 +25,10 @@ describe('malformed and failing AI requests', () => {
     await setup?.close();
   });
 
-  const post = async (body: string, path = '/v1/chat/completions') => {
-    const res = await request(`${gw.url}${path}`, {
+  const post = async (body: string, consumer = 'fuzz') => {
+    const res = await request(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-consumer': 'fuzz' },
+      headers: { 'content-type': 'application/json', 'x-consumer': consumer },
       body,
       headersTimeout: 5000,
       bodyTimeout: 5000,
@@ -110,13 +104,8 @@ describe('malformed and failing AI requests', () => {
     }
     expect(await inFlight()).toBe(0);
     // Nothing of the failed request was charged: the next one sees the whole request budget left but itself.
-    const ok = await request(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-consumer': 'fresh-after-fault' },
-      body: '{"model":"gpt","messages":[{"role":"user","content":"hi"}]}',
-    });
-    await ok.body.dump();
-    expect(ok.statusCode).toBe(200);
+    const ok = await post('{"model":"gpt","messages":[{"role":"user","content":"hi"}]}', 'fresh-after-fault');
+    expect(ok.status).toBe(200);
     expect(await inFlight()).toBe(0);
   });
 });

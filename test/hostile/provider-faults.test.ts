@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeFault } from '../../tools/fake-llm/behavior.ts';
-import { aiBackendYaml, modelRouteYaml, secretYaml } from '../support/ai-yaml.ts';
+import { aiBackendYaml, budgetPolicyYaml, modelRouteYaml, secretYaml } from '../support/ai-yaml.ts';
 import { type RunningFake, startFake } from '../support/fake-providers.ts';
 import { gatewayYaml, startGateway, type TestGateway } from '../support/gateway.ts';
 import { freePort } from '../support/ports.ts';
@@ -15,17 +15,14 @@ const SPEC =
   '  timeouts: {request: 3s, firstToken: 500ms}\n  retry: {attempts: 3}\n  cooldown: {consecutiveFailures: 1000, duration: 30s}\n';
 // …except on the backend that tests the breaker itself.
 const BREAKER_SPEC = SPEC.replace('consecutiveFailures: 1000', 'consecutiveFailures: 2');
-const BUDGET = `---
-apiVersion: sluice.dev/v1alpha1
-kind: TokenRateLimitPolicy
-metadata: {name: small, namespace: default}
-spec:
-  targetRefs: [{group: sluice.dev, kind: AIBackend, name: nousage}]
-  identity: {trustedHeaders: {consumer: x-consumer}}
-  defaultMaxOutputTokens: 1
-  limits:
-    - {name: tokens, per: Consumer, measure: TotalTokens, amount: 500, window: Day}
-`;
+const BUDGET = budgetPolicyYaml(
+  'small',
+  ['{name: tokens, per: Consumer, measure: TotalTokens, amount: 500, window: Day}'],
+  {
+    target: '{group: sluice.dev, kind: AIBackend, name: nousage}',
+    defaultMaxOutputTokens: 1,
+  },
+);
 
 /** Failover and accounting against providers that break in every way the fake can (FakeFault). */
 describe('providers that hang, reset, drip, lie or leak', () => {

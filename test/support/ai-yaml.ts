@@ -76,3 +76,27 @@ export function modelRouteYaml(routes: Record<string, string>): string {
       .join(''),
   );
 }
+
+/**
+ * A TokenRateLimitPolicy keying callers by the trusted header `x-consumer`, attached to Gateway `gw`
+ * unless `target` names something else; `limits` are YAML flow mappings, one per limit.
+ */
+export function budgetPolicyYaml(
+  name: string,
+  limits: string[],
+  options: { target?: string; failureMode?: 'FailOpen' | 'FailClosed'; defaultMaxOutputTokens?: number } = {},
+): string {
+  return `---
+apiVersion: sluice.dev/v1alpha1
+kind: TokenRateLimitPolicy
+metadata: {name: ${name}, namespace: default}
+spec:
+  targetRefs: [${options.target ?? '{group: gateway.networking.k8s.io, kind: Gateway, name: gw}'}]
+  identity: {trustedHeaders: {consumer: x-consumer}}
+${options.failureMode ? `  failureMode: ${options.failureMode}\n` : ''}${
+  options.defaultMaxOutputTokens !== undefined
+    ? `  defaultMaxOutputTokens: ${options.defaultMaxOutputTokens}\n`
+    : ''
+}  limits:
+${limits.map((l) => `    - ${l}\n`).join('')}`;
+}
