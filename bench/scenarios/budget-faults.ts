@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { startSluice, waitFor } from '../../test/cluster/sluice-process.ts';
-import { aiBackendYaml, aiRuleYaml, httpRouteYaml } from '../../test/support/ai-yaml.ts';
+import { aiBackendYaml, aiRuleYaml, budgetPolicyYaml, httpRouteYaml } from '../../test/support/ai-yaml.ts';
 import { startFake } from '../../test/support/fake-providers.ts';
 import { gatewayYaml } from '../../test/support/gateway.ts';
 import { freePort } from '../../test/support/ports.ts';
@@ -34,18 +34,14 @@ async function scenario(fault: Fault, mode: Mode) {
       gatewayYaml(port),
       aiBackendYaml('llm', [], [{ name: 'fake', provider: 'OpenAI', url: `${fake.url}/v1` }]),
       httpRouteYaml(aiRuleYaml('llm')),
-      `---
-apiVersion: sluice.dev/v1alpha1
-kind: TokenRateLimitPolicy
-metadata: {name: shared, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
-  identity: {trustedHeaders: {consumer: x-consumer}}
-  failureMode: ${mode}
-  defaultMaxOutputTokens: 20
-  limits:
-    - {name: tokens, per: Consumer, measure: TotalTokens, amount: ${BUDGET}, window: Day}
-`,
+      budgetPolicyYaml(
+        'shared',
+        [`{name: tokens, per: Consumer, measure: TotalTokens, amount: ${BUDGET}, window: Day}`],
+        {
+          failureMode: mode,
+          defaultMaxOutputTokens: 20,
+        },
+      ),
     ].join('\n'),
   );
   // Each proxy serves the same directory on its own port (as replicas behind one Service would).
@@ -113,6 +109,12 @@ spec:
   // Let a third of the budget go, then the fault; after it, run until the budget refuses for 1 s.
   const usedTokens = () => fake.reported.reduce((n, u) => n + u.prompt + u.completion, 0);
   await waitFor(() => usedTokens() > BUDGET / 3, 'a third of the budget to be used', 60_000);
+  const replicasSeen = await Promise.all(
+    proxies.map(async (p) => {
+      const text = await (await request(`http://127.0.0.1:${p.admin}/metrics`)).body.text();
+      return Number(/^sluice_ratelimit_replicas (\S+)$/m.exec(text)?.[1] ?? 0);
+    }),
+  );
   if (fault === 'kill 4 s') {
     await redis.kill();
     await new Promise((r) => setTimeout(r, 4000));
@@ -166,6 +168,7 @@ spec:
     other,
     reported,
     overshoot: reported / BUDGET - 1,
+    replicasSeen: replicasSeen.join('/'),
     counter,
     counterEqualsUsage: counter === reported,
     settled,
@@ -183,6 +186,6 @@ console.log(
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|');
 for (const r of rows)
   console.log(
-    `| ${r.fault} | ${r.mode} | ${r.served} | ${r.refused} | ${r.unavailable} | ${r.other} | ${r.reported} | ${(r.overshoot * 100).toFixed(1)}% | ${r.counter} | ${r.counterEqualsUsage ? 'yes' : 'no'} | ${r.settled ? 'yes' : 'no'} |`,
+    `| ${r.fault} | ${r.mode} | ${r.replicasSeen} | ${r.served} | ${r.refused} | ${r.unavailable} | ${r.other} | ${r.reported} | ${(r.overshoot * 100).toFixed(1)}% | ${r.counter} | ${r.counterEqualsUsage ? 'yes' : 'no'} | ${r.settled ? 'yes' : 'no'} |`,
   );
 process.exit(0);

@@ -12,6 +12,7 @@ export class BudgetMetrics implements BudgetEvents {
   readonly storeDegraded: Gauge;
   readonly reservationsInFlight: Gauge;
   readonly pendingCharges: Gauge;
+  readonly replicas: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -52,6 +53,11 @@ export class BudgetMetrics implements BudgetEvents {
     this.pendingCharges = new Gauge({
       name: 'sluice_ratelimit_pending_charges',
       help: 'Budget changes counted locally while the shared store was unreachable, waiting to be replayed there.',
+      registers,
+    });
+    this.replicas = new Gauge({
+      name: 'sluice_ratelimit_replicas',
+      help: 'Proxy replicas sharing budgets through Redis, as heard from their heartbeats (fail-open shares divide by it).',
       registers,
     });
   }

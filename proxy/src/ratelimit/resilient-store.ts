@@ -20,6 +20,12 @@ const MAX_SEEN = 100_000;
 const PROBE_MS = 250;
 /** How often a replica says it is alive, so every replica knows how many share a budget. */
 const HEARTBEAT_MS = 1_000;
+/**
+ * The replica count used is the largest heard over this long: a count that dips (a heartbeat that
+ * saw the others' entries expire while Redis was down) must not hand one replica the whole budget.
+ * Erring high only makes fail-open shares smaller.
+ */
+const REPLICA_MEMORY_MS = 60_000;
 /** Changes sent at once during a replay (ioredis pipelines them). */
 const REPLAY_BATCH = 256;
 
@@ -27,6 +33,8 @@ export interface ResilientStoreOptions {
   onDegraded: (degraded: boolean) => void;
   /** Changes waiting to be replayed or withdrawn, after each change of that number. */
   onPending?: (pending: number) => void;
+  /** The replica count fail-open shares are divided by, after each heartbeat. */
+  onReplicas?: (replicas: number) => void;
   now?: () => number;
 }
 
@@ -43,7 +51,7 @@ export interface ResilientStoreOptions {
  *
  * Fail-open overshoot is bounded: while degraded, this replica admits at most its share of what was
  * left of each budget when it last heard from Redis, `(limit - lastSeen) / replicas`, where replicas
- * is the number that heartbeated (every second) in the last 5 s. All replicas together then admit at most what was
+ * is the largest number that heartbeated (every second, counted over 5 s) in the last minute. All replicas together then admit at most what was
  * left (plus what in-flight requests use beyond their estimates). A budget this replica never saw
  * gets `limit / replicas`.
  */
@@ -56,7 +64,7 @@ export class ResilientStore {
   readonly #options: ResilientStoreOptions;
   readonly #now: () => number;
   readonly #replicaId = randomUUID();
-  #replicas = 1;
+  #replicaCounts: { at: number; count: number }[] = [];
   #degraded = false;
   #probe: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -83,8 +91,13 @@ export class ResilientStore {
 
   #beat(): void {
     this.#redis?.heartbeat(this.#replicaId, this.#now()).then(
-      (n) => {
-        this.#replicas = n;
+      (count) => {
+        const now = this.#now();
+        this.#replicaCounts = [
+          ...this.#replicaCounts.filter((c) => now - c.at < REPLICA_MEMORY_MS),
+          { at: now, count },
+        ];
+        this.#options.onReplicas?.(this.replicas);
       },
       () => {},
     );
@@ -100,7 +113,7 @@ export class ResilientStore {
 
   /** Replicas sharing budgets, as last heard from Redis (1 without Redis). */
   get replicas(): number {
-    return this.#replicas;
+    return Math.max(1, ...this.#replicaCounts.map((c) => c.count));
   }
 
   async reserve(
@@ -154,7 +167,7 @@ export class ResilientStore {
   /** What this replica may admit of a budget while degraded: its share of what was left when last seen. */
   #localLimit(key: string, limit: number): number {
     const seen = this.#lastSeen.get(key) ?? 0;
-    return Math.floor(Math.max(0, limit - seen) / this.#replicas);
+    return Math.floor(Math.max(0, limit - seen) / this.replicas);
   }
 
   #remember(key: string, used: number): void {

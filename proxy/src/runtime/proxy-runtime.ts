@@ -111,6 +111,7 @@ export class ProxyRuntime {
         else logger.info({ replayed: true }, 'budget store reachable again; local charges replayed');
       },
       onPending: (n) => metrics.budgets.pendingCharges.set(n),
+      onReplicas: (n) => metrics.budgets.replicas.set(n),
     });
     this.#ai = this.#aiContext(undefined, {}, this.#aiBackends);
   }
