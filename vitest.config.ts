@@ -2,7 +2,14 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['operator/**/*.test.ts', 'proxy/**/*.test.ts', 'tools/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'cli/**/*.test.ts',
+      'lib/**/*.test.ts',
+      'operator/**/*.test.ts',
+      'proxy/**/*.test.ts',
+      'tools/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Network tests open real sockets; forks isolate them and keep the 2-core machine responsive.

@@ -9,7 +9,7 @@ import { send } from './support/http.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
-const cli = join(root, 'operator/src/cli/main.ts');
+const cli = join(root, 'cli/src/main.ts');
 
 async function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

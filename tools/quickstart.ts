@@ -3,7 +3,7 @@
  * the sample routes to, then Sluice in standalone mode on samples/quickstart/ (watching it for edits).
  */
 import { pino } from 'pino';
-import { runStandalone } from '../operator/src/standalone/run-standalone.ts';
+import { runStandalone } from '../cli/src/run-standalone.ts';
 import { DEFAULT_LIMITS } from '../proxy/src/server/serving-limits.ts';
 import { createEchoServer } from './echo-server/echo-server.ts';
 import { createFakeLlm } from './fake-llm/fake-llm-server.ts';

@@ -35,7 +35,7 @@ export async function startSluice(
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      join(root, 'operator/src/cli/main.ts'),
+      join(root, 'cli/src/main.ts'),
       'standalone',
       '-f',
       dir,

@@ -2,7 +2,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { runStandalone, type Standalone } from '../../operator/src/standalone/run-standalone.ts';
+import { runStandalone, type Standalone } from '../../cli/src/run-standalone.ts';
 import { DEFAULT_LIMITS } from '../../proxy/src/server/serving-limits.ts';
 import { freePort } from './ports.ts';
 

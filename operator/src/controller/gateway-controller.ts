@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { KubeRest } from '../../../lib/src/kubernetes/kube-rest.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
-import type { KubeRest } from '../../../proxy/src/kubernetes/kube-rest.ts';
 import { proxyObjectNames } from '../infra/names.ts';
 import {
   GATEWAY_NAME_LABEL,

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { KubeApiError, type KubeRest } from '../../../proxy/src/kubernetes/kube-rest.ts';
+import { KubeApiError, type KubeRest } from '../../../lib/src/kubernetes/kube-rest.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;

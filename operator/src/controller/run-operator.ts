@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { buildAdminServer } from '../../../proxy/src/admin/build-admin-server.ts';
-import { KubeRest, loadKubeConfig } from '../../../proxy/src/kubernetes/kube-rest.ts';
+import { buildAdminServer } from '../../../lib/src/admin/build-admin-server.ts';
+import { KubeRest, loadKubeConfig } from '../../../lib/src/kubernetes/kube-rest.ts';
 import type { ProxyInfraOptions } from '../infra/render-proxy.ts';
 import { ClusterCache } from '../provider/kubernetes/cluster-cache.ts';
 import { KubernetesStatusWriter } from '../status/kubernetes-status-writer.ts';

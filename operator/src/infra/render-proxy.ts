@@ -1,6 +1,6 @@
+import type { SecretData } from '../../../proxy/src/config/delivery.ts';
 import { CONFIG_DATA_KEY, packConfig, packSecrets } from '../../../proxy/src/config/delivery.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
-import type { SecretData } from '../../../proxy/src/secrets/secret-store.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../provider/kubernetes/watched-kinds.ts';
 import { proxyObjectNames } from './names.ts';
 

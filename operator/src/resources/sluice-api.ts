@@ -10,7 +10,7 @@ import {
   BudgetWindowSchema,
 } from '../../../proxy/src/config/budgets.ts';
 import { BUILTIN_DETECTORS, GUARD_ACTIONS } from '../../../proxy/src/config/guards.ts';
-import { regexProblem } from '../../../proxy/src/guard/regex-safety.ts';
+import { regexProblem } from '../../../proxy/src/config/regex-safety.ts';
 import { ObjectMetaSchema } from './meta.ts';
 
 /** A URL whose authority carries `user:password@`. */

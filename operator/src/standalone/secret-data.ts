@@ -1,5 +1,5 @@
+import type { SecretData } from '../../../proxy/src/config/delivery.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
-import type { SecretData } from '../../../proxy/src/secrets/secret-store.ts';
 import { secretValues } from '../resources/core.ts';
 import type { Resources } from '../resources/snapshot.ts';
 

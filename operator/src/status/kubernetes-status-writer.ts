@@ -1,4 +1,4 @@
-import type { KubeRest } from '../../../proxy/src/kubernetes/kube-rest.ts';
+import type { KubeRest } from '../../../lib/src/kubernetes/kube-rest.ts';
 import type { KubeObject } from '../provider/kubernetes/cluster-cache.ts';
 import { collectionPath, WATCHED_KINDS } from '../provider/kubernetes/watched-kinds.ts';
 import { jsonEqual } from '../resources/json-equal.ts';

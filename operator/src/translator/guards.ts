@@ -1,7 +1,7 @@
 import type { AIBackendConfig } from '../../../proxy/src/config/ai-backend.ts';
 import type { GuardConfig } from '../../../proxy/src/config/guards.ts';
+import { regexProblem } from '../../../proxy/src/config/regex-safety.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
-import { regexProblem } from '../../../proxy/src/guard/regex-safety.ts';
 import { GATEWAY_GROUP } from '../resources/gateway-api.ts';
 import type { PromptGuard } from '../resources/sluice-api.ts';
 import type { Resources } from '../resources/snapshot.ts';

@@ -1,35 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyBaseLogger } from 'fastify';
+import type { AIOperation } from '../client-api/operations.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
-import type { Detector } from '../guard/compiled-guard.ts';
 import { maskResponse } from '../guard/guard-request.ts';
-import type { Finding } from '../guard/scan.ts';
 import { streamPayloadMasker } from '../guard/stream-payload-masker.ts';
-import type { Caller } from '../identity/identify.ts';
-import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
-import type { SecretStore } from '../secrets/secret-store.ts';
+import type { AIRequest } from './ai-request.ts';
 import { type AttemptOutcome, attempt } from './attempt.ts';
 import { type CompiledAIBackend, type CompiledTarget, upstreamModel } from './compiled-backend.ts';
-import type { AIOperation } from './operations.ts';
 import { type ProviderContext, UnsupportedParameterError } from './providers/adapter.ts';
 import { recordExchange, type Settlement } from './record-exchange.ts';
 import { type HeaderRecord, sendCatalogError, sendJson } from './respond.ts';
-
-export interface AIRequest {
-  op: AIOperation;
-  body: Record<string, unknown>;
-  backend: CompiledAIBackend;
-  response: ServerResponse;
-  /** performance.now() when the request arrived. */
-  started: number;
-  secrets: SecretStore;
-  metrics: GenAIMetrics;
-  log: FastifyBaseLogger;
-  caller: Caller;
-  /** Guards that mask completions (non-streamed answers and streams alike). */
-  responseMaskers: readonly Detector[];
-  onResponseMasked: (findings: readonly Finding[]) => void;
-}
 
 /**
  * Serves one OpenAI-compatible request from an AI backend: priority groups in order, weighted picks

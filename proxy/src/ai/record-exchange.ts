@@ -1,10 +1,10 @@
+import { GENAI_OPERATION } from '../client-api/operations.ts';
+import { costUsd, type TokenUsage } from '../usage/usage.ts';
+import type { AIRequest } from './ai-request.ts';
 import type { AttemptOutcome } from './attempt.ts';
 import type { CompiledTarget } from './compiled-backend.ts';
-import type { AIRequest } from './handle-ai-request.ts';
 import { countTokens } from './local-token-count.ts';
-import { GENAI_OPERATION } from './operations.ts';
 import type { ProviderContext } from './providers/adapter.ts';
-import { costUsd, type TokenUsage } from './usage.ts';
 
 interface Exchange {
   req: AIRequest;

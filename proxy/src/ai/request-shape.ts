@@ -1,4 +1,4 @@
-import type { AIOperation } from './operations.ts';
+import type { AIOperation } from '../client-api/operations.ts';
 
 /** Where a request body breaks the shape its API documents: a JSON pointer and what is wrong there. */
 export interface ShapeProblem {

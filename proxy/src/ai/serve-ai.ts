@@ -1,16 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+import type { AIOperation } from '../client-api/operations.ts';
 import { runExternalChecks } from '../guard/external-checks.ts';
 import { guardRequest } from '../guard/guard-request.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { Reservation } from '../ratelimit/budget-enforcer.ts';
-import type { CompiledRoute } from '../routing/router.ts';
 import type { AIContext } from './ai-context.ts';
 import { type CompiledAIBackend, upstreamModel } from './compiled-backend.ts';
 import { handleAIRequest } from './handle-ai-request.ts';
-import type { AIOperation } from './operations.ts';
 import { checkRequestShape } from './request-shape.ts';
 import { sendCatalogError } from './respond.ts';
 
@@ -18,7 +17,8 @@ export interface ServeAIInput {
   op: AIOperation;
   body: { raw: Buffer; value: Record<string, unknown> };
   backend: CompiledAIBackend;
-  route: CompiledRoute;
+  /** The matched route's name: what budgets and guards are scoped by. */
+  routeName: string;
   request: FastifyRequest;
   response: ServerResponse;
   started: number;
@@ -49,7 +49,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
   const caller = identity.caller;
   const model = typeof body.value.model === 'string' ? body.value.model : '';
   const budgetRequest = {
-    routeName: input.route.name,
+    routeName: input.routeName,
     aiBackend: backend.config.name,
     model,
     headers,
@@ -61,7 +61,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     return sendCatalogError(response, 'missing_api_key');
   }
 
-  const guards = ai.guards.forRoute(input.route.name);
+  const guards = ai.guards.forRoute(input.routeName);
   if (guards.all.length > 0) {
     const verdict = guardRequest(input.op, body.value, guards.all);
     for (const f of verdict.findings) {

@@ -1,5 +1,4 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { SecretData } from '../secrets/secret-store.ts';
 
 /**
  * How a proxy config and its credentials travel through the Kubernetes API: the config gzipped in a
@@ -7,6 +6,9 @@ import type { SecretData } from '../secrets/secret-store.ts';
  * the credentials in a Secret with one key per source Secret. The operator packs, the proxy unpacks;
  * both sides import this file so the format has one definition.
  */
+/** Secret material delivered beside the config (never inside it): `namespace/name` → key → value. */
+export type SecretData = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
 export const CONFIG_DATA_KEY = 'config.json.gz';
 
 /** gzip has no timestamp here (zlib writes mtime 0), so equal configs pack to equal bytes. */

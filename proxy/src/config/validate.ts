@@ -1,5 +1,5 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { regexProblem } from '../guard/regex-safety.ts';
+import { regexProblem } from './regex-safety.ts';
 import { type ProxyConfig, ProxyConfigSchema } from './schema.ts';
 
 export interface ConfigIssue {

@@ -1,5 +1,5 @@
 import type { PathModifier } from '../config/schema.ts';
-import { trimTrailingSlash } from '../routing/matchers.ts';
+import { trimTrailingSlash } from '../paths/trim-trailing-slash.ts';
 
 /**
  * Applies ReplaceFullPath or ReplacePrefixMatch. For a prefix, `matchedPrefix` is the route's

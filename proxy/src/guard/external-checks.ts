@@ -1,7 +1,7 @@
+import type { Dispatcher } from 'undici';
 import { request } from 'undici';
-import type { CompiledAIBackend } from '../ai/compiled-backend.ts';
-import type { AIOperation } from '../ai/operations.ts';
-import type { SecretStore } from '../secrets/secret-store.ts';
+import type { AIOperation } from '../client-api/operations.ts';
+import type { SecretRef, SecretStore } from '../secrets/secret-store.ts';
 import type { CompiledGuard } from './compiled-guard.ts';
 import { type TextSlot, textSlots } from './guard-request.ts';
 
@@ -10,7 +10,7 @@ export type ExternalVerdict =
   | { kind: 'reject'; guard: CompiledGuard; check: 'Webhook' | 'Moderation'; reason: string };
 
 export interface ExternalContext {
-  aiBackends: ReadonlyMap<string, CompiledAIBackend>;
+  aiBackends: ReadonlyMap<string, ModerationBackend>;
   secrets: SecretStore;
 }
 
@@ -121,8 +121,20 @@ async function callWebhook(
   }
 }
 
+/**
+ * What a moderation check needs of an AIBackend: its first target's endpoint, path and credential.
+ * Structural, so guards do not depend on the AI folder that calls them.
+ */
+export interface ModerationBackend {
+  groups: readonly (readonly {
+    config: { credentials?: SecretRef | undefined };
+    endpoint: { pool: Dispatcher };
+    basePath: string;
+  }[])[];
+}
+
 async function moderate(
-  backend: CompiledAIBackend,
+  backend: ModerationBackend,
   secrets: SecretStore,
   model: string,
   slots: TextSlot[],

@@ -1,4 +1,4 @@
-import type { AIOperation } from '../ai/operations.ts';
+import type { AIOperation } from '../client-api/operations.ts';
 import type { GuardAction } from '../config/guards.ts';
 import { type CompiledGuard, type Detector, normalize } from './compiled-guard.ts';
 import { type Finding, mask, scan } from './scan.ts';

@@ -1,9 +1,9 @@
+import { KubeRest, loadKubeConfig } from '../../../lib/src/kubernetes/kube-rest.ts';
+import { type NamedObject, watchNamedObject } from '../../../lib/src/kubernetes/watch-object.ts';
+import type { SecretData } from '../config/delivery.ts';
 import { unpackConfig, unpackSecrets } from '../config/delivery.ts';
 import { type ProxyHostOptions, startProxyHost } from '../runtime/proxy-host.ts';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.ts';
-import type { SecretData } from '../secrets/secret-store.ts';
-import { KubeRest, loadKubeConfig } from './kube-rest.ts';
-import { type NamedObject, watchNamedObject } from './watch-object.ts';
 
 export interface KubernetesProxyOptions extends ProxyHostOptions {
   /** Path of a kubeconfig; unset: the pod's service account. */

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { TokenUsage } from '../ai/usage.ts';
 import type { BudgetLimit } from '../config/budgets.ts';
 import type { Caller } from '../identity/identify.ts';
+import type { TokenUsage } from '../usage/usage.ts';
 import type { ResilientStore } from './resilient-store.ts';
 import { resetDuration, windowAt } from './windows.ts';
 

@@ -1,4 +1,5 @@
 import type { PathMatch, RouteMatch, ValueMatch } from '../config/schema.ts';
+import { trimTrailingSlash } from '../paths/trim-trailing-slash.ts';
 import { headerValue, queryOf, type RequestView } from './request-view.ts';
 
 export type Predicate = (req: RequestView) => boolean;
@@ -55,10 +56,4 @@ function compileValue(m: ValueMatch): (value: string | undefined) => boolean {
 
 function fullMatch(pattern: string): RegExp {
   return new RegExp(`^(?:${pattern})$`);
-}
-
-export function trimTrailingSlash(path: string): string {
-  let end = path.length;
-  while (end > 0 && path.charCodeAt(end - 1) === 47) end--;
-  return path.slice(0, end);
 }

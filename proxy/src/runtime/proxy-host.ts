@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { buildAdminServer } from '../admin/build-admin-server.ts';
+import { buildAdminServer } from '../../../lib/src/admin/build-admin-server.ts';
 import { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
 import { ProxyRuntime } from './proxy-runtime.ts';

@@ -1,5 +1,4 @@
-/** Secret material delivered beside the config (never inside it): `namespace/name` → key → value. */
-export type SecretData = Readonly<Record<string, Readonly<Record<string, string>>>>;
+import type { SecretData } from '../config/delivery.ts';
 
 export interface SecretRef {
   secret: string;

@@ -4,10 +4,10 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { AIContext } from '../ai/ai-context.ts';
-import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../ai/operations.ts';
 import { type BodyBudget, readJsonBody } from '../ai/read-json-body.ts';
 import { sendCatalogError } from '../ai/respond.ts';
 import { serveAI } from '../ai/serve-ai.ts';
+import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../client-api/operations.ts';
 import { type ErrorCode, errorBody, errorCatalog, grpcStatusFor, renderedErrors } from '../errors/catalog.ts';
 import type { HeaderBag } from '../filters/header-modifier.ts';
 import { rewritePath } from '../filters/path-rewrite.ts';
@@ -89,7 +89,16 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
       if (!backend) return sendError(reply, 'backend_invalid', route.metrics, started);
       reply.hijack();
       try {
-        await serveAI({ op, body: aiBody, backend, route, request, response: reply.raw, started, options });
+        await serveAI({
+          op,
+          body: aiBody,
+          backend,
+          routeName: route.name,
+          request,
+          response: reply.raw,
+          started,
+          options,
+        });
       } catch (err) {
         // A bug must cost one request a 500, never an unanswered client or a stuck connection.
         request.log.error({ err, route: route.name }, 'AI request failed unexpectedly');

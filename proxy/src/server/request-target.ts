@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ErrorCode } from '../errors/catalog.ts';
-import { normalizePath } from '../routing/normalize-path.ts';
+import { normalizePath } from '../paths/normalize-path.ts';
 
 /** What a request line and its headers say about where the request goes, once checked. */
 export type RequestTarget =

@@ -1,6 +1,6 @@
 import { ListWatch, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { KubeRest } from '../../../../proxy/src/kubernetes/kube-rest.ts';
+import type { KubeRest } from '../../../../lib/src/kubernetes/kube-rest.ts';
 import { checkObject } from '../../resources/check-object.ts';
 import { jsonEqual } from '../../resources/json-equal.ts';
 import { emptyResources, type Resources } from '../../resources/snapshot.ts';

@@ -1,7 +1,7 @@
+import type { AIOperation } from '../../client-api/operations.ts';
 import type { AITarget } from '../../config/ai-backend.ts';
-import type { AIOperation } from '../operations.ts';
+import type { TokenUsage } from '../../usage/usage.ts';
 import type { SseEvent } from '../sse.ts';
-import type { TokenUsage } from '../usage.ts';
 
 export interface UpstreamRequest {
   /** Path and query on the target's origin. */

@@ -1,4 +1,4 @@
-import { openAIUsageOf } from '../../usage.ts';
+import { openAIUsageOf } from '../../../usage/usage.ts';
 import type { ConvertedResponse } from '../adapter.ts';
 import { type AnthropicUsage, finishReason, usageFromAnthropic } from './anthropic-usage.ts';
 

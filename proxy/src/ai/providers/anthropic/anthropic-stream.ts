@@ -1,5 +1,5 @@
+import { openAIUsageOf, type TokenUsage } from '../../../usage/usage.ts';
 import type { SseEvent } from '../../sse.ts';
-import { openAIUsageOf, type TokenUsage } from '../../usage.ts';
 import type { ProviderContext, StreamConverter } from '../adapter.ts';
 import { type AnthropicUsage, finishReason, usageFromAnthropic } from './anthropic-usage.ts';
 

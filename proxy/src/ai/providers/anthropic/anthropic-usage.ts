@@ -1,4 +1,4 @@
-import type { TokenUsage } from '../../usage.ts';
+import type { TokenUsage } from '../../../usage/usage.ts';
 
 export interface AnthropicUsage {
   input_tokens?: number;

@@ -1,4 +1,4 @@
-import type { AIOperation } from '../../operations.ts';
+import type { AIOperation } from '../../../client-api/operations.ts';
 import type { ProviderAdapter, ProviderContext, UpstreamRequest } from '../adapter.ts';
 import { openAIAdapter, openAIRequestBody } from '../openai/openai-adapter.ts';
 

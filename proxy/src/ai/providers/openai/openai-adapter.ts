@@ -1,6 +1,6 @@
-import type { AIOperation } from '../../operations.ts';
+import type { AIOperation } from '../../../client-api/operations.ts';
+import { type TokenUsage, usageFromOpenAI } from '../../../usage/usage.ts';
 import type { SseEvent } from '../../sse.ts';
-import { type TokenUsage, usageFromOpenAI } from '../../usage.ts';
 import type {
   ConvertedResponse,
   ProviderAdapter,

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { type Logger, pino } from 'pino';
-import type { ProxyHostOptions } from '../../../proxy/src/runtime/proxy-host.ts';
-import { formatProviderError, loadDirectory } from '../provider/file/load-directory.ts';
-import { runStandalone } from '../standalone/run-standalone.ts';
-import { translateDirectory } from '../standalone/snapshot-to-config.ts';
+import { formatProviderError, loadDirectory } from '../../operator/src/provider/file/load-directory.ts';
+import { translateDirectory } from '../../operator/src/standalone/snapshot-to-config.ts';
+import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
 import { type Flags, intFlag, parseCli, USAGE } from './options.ts';
+import { runStandalone } from './run-standalone.ts';
 
 async function main(): Promise<number> {
   let parsed: ReturnType<typeof parseCli>;
@@ -74,7 +74,7 @@ async function operator(flags: Flags): Promise<number> {
   const leaseDurationSeconds = intFlag(flags, 'lease-duration');
   // The Kubernetes client is loaded only by the commands that talk to the API (~50 MiB less RSS for
   // standalone mode).
-  const { runOperator } = await import('../controller/run-operator.ts');
+  const { runOperator } = await import('../../operator/src/controller/run-operator.ts');
   const instance = await runOperator({
     kubeconfig: flags.kubeconfig,
     controllerName: flags['controller-name']!,
@@ -106,7 +106,7 @@ async function operator(flags: Flags): Promise<number> {
 async function proxy(flags: Flags): Promise<number> {
   const logger = pino({ level: flags['log-level'] ?? 'info', base: { component: 'sluice-proxy' } });
   if (!flags['config-map'] || !flags.secret) throw new Error('proxy needs --config-map and --secret');
-  const { runKubernetesProxy } = await import('../../../proxy/src/kubernetes/run-kubernetes-proxy.ts');
+  const { runKubernetesProxy } = await import('../../proxy/src/kubernetes/run-kubernetes-proxy.ts');
   const instance = await runKubernetesProxy({
     kubeconfig: flags.kubeconfig,
     namespace: flags.namespace!,

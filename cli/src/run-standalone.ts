@@ -1,10 +1,10 @@
-import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
-import { type ProxyHostOptions, startProxyHost } from '../../../proxy/src/runtime/proxy-host.ts';
-import type { SecretData } from '../../../proxy/src/secrets/secret-store.ts';
-import { watchDirectory } from '../provider/file/watch-directory.ts';
-import { logStatuses } from '../status/log-sink.ts';
-import { secretDataFor } from './secret-data.ts';
-import { pickGatewayConfig, translateDirectory } from './snapshot-to-config.ts';
+import { watchDirectory } from '../../operator/src/provider/file/watch-directory.ts';
+import { secretDataFor } from '../../operator/src/standalone/secret-data.ts';
+import { pickGatewayConfig, translateDirectory } from '../../operator/src/standalone/snapshot-to-config.ts';
+import { logStatuses } from '../../operator/src/status/log-sink.ts';
+import type { SecretData } from '../../proxy/src/config/delivery.ts';
+import type { ProxyConfig } from '../../proxy/src/config/schema.ts';
+import { type ProxyHostOptions, startProxyHost } from '../../proxy/src/runtime/proxy-host.ts';
 
 export interface StandaloneOptions extends ProxyHostOptions {
   dir: string;

@@ -1,0 +1,26 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AIOperation } from '../client-api/operations.ts';
+import type { Detector } from '../guard/compiled-guard.ts';
+import type { Finding } from '../guard/scan.ts';
+import type { Caller } from '../identity/identify.ts';
+import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import type { CompiledAIBackend } from './compiled-backend.ts';
+
+/** One admitted AI request as the attempt loop and the exchange record see it. */
+export interface AIRequest {
+  op: AIOperation;
+  body: Record<string, unknown>;
+  backend: CompiledAIBackend;
+  response: ServerResponse;
+  /** performance.now() when the request arrived. */
+  started: number;
+  secrets: SecretStore;
+  metrics: GenAIMetrics;
+  log: FastifyBaseLogger;
+  caller: Caller;
+  /** Guards that mask completions (non-streamed answers and streams alike). */
+  responseMaskers: readonly Detector[];
+  onResponseMasked: (findings: readonly Finding[]) => void;
+}

@@ -1,3 +1,0 @@
-export * from './matchers.ts';
-export * from './request-view.ts';
-export * from './router.ts';
