@@ -22,7 +22,9 @@ export interface ServeAIInput {
   request: FastifyRequest;
   response: ServerResponse;
   started: number;
-  options: { ai: () => AIContext; genai: GenAIMetrics; budgets: BudgetMetrics; guards: GuardMetrics };
+  /** Credentials, identity, budgets and guards from the same snapshot the route was matched in. */
+  ai: AIContext;
+  options: { genai: GenAIMetrics; budgets: BudgetMetrics; guards: GuardMetrics };
 }
 
 /**
@@ -35,7 +37,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
   const shape = checkRequestShape(input.op, body.value);
   if (shape)
     return sendCatalogError(response, 'invalid_request', { message: shape.message, param: shape.pointer });
-  const ai = input.options.ai();
+  const ai = input.ai;
   const headers = input.request.raw.headers;
   const identity = ai.identifier.identify(headers);
   if (!identity.ok) {

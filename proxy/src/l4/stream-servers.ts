@@ -4,9 +4,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import { MAX_CLIENT_HELLO_BYTES, readServerName } from './client-hello.ts';
 import type { StreamRouter } from './stream-router.ts';
 
-/** The live stream routing of one port: swapped whole on a config change, like an HTTP router. */
+/** The live stream routing of one port, read per connection from the published config snapshot. */
 export interface StreamState {
-  router: StreamRouter;
+  readonly router: StreamRouter;
 }
 
 /** Idle TCP connections and UDP sessions end after this long without a byte either way. */

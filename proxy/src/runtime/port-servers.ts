@@ -8,21 +8,27 @@ import type { ListenerRouter } from '../routing/router.ts';
 import { buildServer, type ServerOptions } from '../server/build-server.ts';
 import type { ListenerState } from '../server/listener-state.ts';
 import type { SniTable } from '../tls/sni-table.ts';
+import type { Snapshot } from './snapshot.ts';
 
 /** What one port serves after a config compiles: requests (HTTP, HTTPS) or streams (TCP, TLS, UDP). */
 export type CompiledListener =
   | { kind: 'http'; listener: Listener; router: ListenerRouter; tls: SniTable | undefined }
   | { kind: 'stream'; listener: Listener; router: StreamRouter };
 
-/** An open port whose routing is swapped in place; only a protocol change reopens it. */
+/** An open port; what it serves comes from the published snapshot, so only a protocol change reopens it. */
 export interface PortServer {
   /** What needs a new server when it changes: the protocol and the client-certificate mode. */
   shape: string;
-  update(compiled: CompiledListener): void;
-  /** New certificates for the next handshakes (HTTPS), from a Secret change. */
-  setTls(tls: SniTable | undefined): void;
+  /** A new snapshot was published: certificates for clients without SNI come from it. */
+  published(): void;
   close(): Promise<void>;
 }
+
+/**
+ * Where a port finds what to serve: the published snapshot, or for a port opened by the snapshot
+ * being staged, that one (nothing else serves it yet). Undefined once neither names the port.
+ */
+export type SnapshotLookup = (key: string) => Snapshot | undefined;
 
 export function portShape(l: Listener): string {
   return `${l.protocol}|${l.tls?.clientValidation?.mode ?? ''}`;
@@ -37,32 +43,55 @@ export async function openPortServer(
   compiled: CompiledListener,
   bindAddress: string,
   serverOptions: ServerOptions,
+  lookup: SnapshotLookup,
 ): Promise<PortServer> {
   const { port, protocol } = compiled.listener;
+  const key = portKey(compiled.listener);
+  const shape = portShape(compiled.listener);
   if (compiled.kind === 'http') {
-    const state: ListenerState = { router: compiled.router };
-    const server = buildServer(state, serverOptions);
-    const setTls = (tls: SniTable | undefined) => {
-      if (tls) state.tls = tls;
-      else delete state.tls;
-      // Clients without SNI get the hostname-less listener's certificate, set on the server itself.
-      if (tls?.fallback) (server.server as unknown as TlsServer).setSecureContext(tls.fallback);
+    // A keep-alive connection on a port the new config dropped still gets answers until it closes:
+    // from the last snapshot that served the port.
+    let last = lookup(key)?.served(key);
+    if (!last) throw new Error(`no snapshot serves ${key}`);
+    const state: ListenerState = {
+      current() {
+        const served = lookup(key)?.served(key);
+        if (served) last = served;
+        return last!;
+      },
     };
-    setTls(compiled.tls);
+    const server = buildServer(state, serverOptions);
+    const published = () => {
+      // Clients without SNI get the hostname-less listener's certificate, set on the server itself.
+      const fallback = state.current().tls?.fallback;
+      if (fallback) (server.server as unknown as TlsServer).setSecureContext(fallback);
+    };
+    published();
     const open = trackConnections(server.server);
     await server.listen({ port, host: bindAddress });
-    return httpPortServer(portShape(compiled.listener), state, setTls, async () => {
-      // In-flight requests finish first, but only for so long: a hung upstream or a client that
-      // never reads must not keep a shutting-down proxy alive.
-      const closed = server.close();
-      const timer = setTimeout(() => {
-        for (const s of open) s.destroy();
-      }, serverOptions.limits.drainTimeoutMs);
-      await closed;
-      clearTimeout(timer);
-    });
+    return {
+      shape,
+      published,
+      close: async () => {
+        // In-flight requests finish first, but only for so long: a hung upstream or a client that
+        // never reads must not keep a shutting-down proxy alive.
+        const closed = server.close();
+        const timer = setTimeout(() => {
+          for (const s of open) s.destroy();
+        }, serverOptions.limits.drainTimeoutMs);
+        await closed;
+        clearTimeout(timer);
+      },
+    };
   }
-  const state: StreamState = { router: compiled.router };
+  let router = compiled.router;
+  const state: StreamState = {
+    get router() {
+      const current = lookup(key)?.ports.get(key);
+      if (current?.kind === 'stream') router = current.router;
+      return router;
+    },
+  };
   if (protocol === 'UDP') {
     const socket = createUdpServer(state);
     await new Promise<void>((resolve, reject) => {
@@ -72,11 +101,11 @@ export async function openPortServer(
         resolve();
       });
     });
-    return streamPortServer(
-      protocol,
-      state,
-      () => new Promise<void>((r) => (socket as UdpSocket).close(() => r())),
-    );
+    return {
+      shape: protocol,
+      published() {},
+      close: () => new Promise<void>((r) => (socket as UdpSocket).close(() => r())),
+    };
   }
   const server: Server = createTcpServer(state, protocol === 'TLS', serverOptions.logger);
   const open = trackConnections(server);
@@ -87,10 +116,14 @@ export async function openPortServer(
       resolve();
     });
   });
-  return streamPortServer(portShape(compiled.listener), state, async () => {
-    for (const s of open) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
+  return {
+    shape,
+    published() {},
+    close: async () => {
+      for (const s of open) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }
 
 /** The connections a server has open right now. */
@@ -101,33 +134,4 @@ function trackConnections(server: { on(event: 'connection', l: (s: Socket) => vo
     s.on('close', () => open.delete(s));
   });
   return open;
-}
-
-function httpPortServer(
-  shape: string,
-  state: ListenerState,
-  setTls: (tls: SniTable | undefined) => void,
-  close: () => Promise<void>,
-): PortServer {
-  return {
-    shape,
-    update(compiled) {
-      if (compiled.kind !== 'http') return;
-      state.router = compiled.router;
-      setTls(compiled.tls);
-    },
-    setTls,
-    close,
-  };
-}
-
-function streamPortServer(shape: string, state: StreamState, close: () => Promise<void>): PortServer {
-  return {
-    shape,
-    update(compiled) {
-      if (compiled.kind === 'stream') state.router = compiled.router;
-    },
-    setTls() {},
-    close,
-  };
 }

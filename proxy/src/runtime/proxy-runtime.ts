@@ -17,6 +17,7 @@ import { RedisStore } from '../ratelimit/redis-store.ts';
 import { ResilientStore } from '../ratelimit/resilient-store.ts';
 import { ListenerRouter } from '../routing/router.ts';
 import { SecretStore } from '../secrets/secret-store.ts';
+import type { ServerOptions } from '../server/build-server.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
 import { SniTable, tlsSecretRefs } from '../tls/sni-table.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
@@ -29,6 +30,7 @@ import {
   portKey,
   portShape,
 } from './port-servers.ts';
+import { Snapshot } from './snapshot.ts';
 
 export interface ProxyRuntimeOptions {
   logger: FastifyBaseLogger;
@@ -81,18 +83,31 @@ export class ProxyRuntime {
   readonly #health = new Map<string, TargetHealth>();
   readonly #redis: RedisStore | undefined;
   readonly #budgetStore: ResilientStore;
-  readonly #bodyBudget: BodyBudget;
-  #ai: AIContext;
-  #aiBackends: ReadonlyMap<string, CompiledAIBackend> = new Map();
+  readonly #serverOptions: ServerOptions;
+  /** The one config being served; replaced by a single assignment once everything it needs is ready. */
+  #snapshot: Snapshot | undefined;
+  /** While a swap opens ports the served config does not have, what those new ports serve. */
+  #staged: Snapshot | undefined;
+  /** Superseded snapshots with requests still running: their pools stay open until they finish. */
+  readonly #retiring = new Set<Snapshot>();
   /** Open ports by portKey (`tcp/8080`, `udp/53`). */
   readonly #listeners = new Map<string, PortServer>();
-  #hash: string | undefined;
+  readonly #lookup = (key: string): Snapshot | undefined =>
+    this.#snapshot?.ports.has(key) ? this.#snapshot : this.#staged;
   #lastError: string | undefined;
   #applying: Promise<unknown> = Promise.resolve();
 
   constructor(options: ProxyRuntimeOptions) {
     this.#options = options;
-    this.#bodyBudget = new BodyBudget(options.limits.maxBufferedBodyBytes);
+    this.#serverOptions = {
+      logger: options.logger,
+      limits: options.limits,
+      bodyBudget: new BodyBudget(options.limits.maxBufferedBodyBytes),
+      genai: options.metrics.genai,
+      budgets: options.metrics.budgets,
+      guards: options.metrics.guards,
+      grpcSessions: this.#grpcSessions,
+    };
     const { logger, metrics } = options;
     this.#redis = options.redisUrl
       ? new RedisStore({
@@ -114,30 +129,29 @@ export class ProxyRuntime {
       onPending: (n) => metrics.budgets.pendingCharges.set(n),
       onReplicas: (n) => metrics.budgets.replicas.set(n),
     });
-    this.#ai = this.#aiContext(undefined, {}, this.#aiBackends);
   }
 
   #aiContext(
-    config: ProxyConfig | undefined,
+    config: ProxyConfig,
     secrets: SecretData,
     aiBackends: ReadonlyMap<string, CompiledAIBackend>,
   ): AIContext {
     const store = new SecretStore(secrets);
     return {
       secrets: store,
-      identifier: new Identifier(config?.identity, store),
-      enforcer: new BudgetEnforcer(config?.budgets ?? [], this.#budgetStore, this.#options.metrics.budgets),
-      guards: new GuardSet((config?.guards ?? []).map(compileGuard)),
+      identifier: new Identifier(config.identity, store),
+      enforcer: new BudgetEnforcer(config.budgets, this.#budgetStore, this.#options.metrics.budgets),
+      guards: new GuardSet(config.guards.map(compileGuard)),
       aiBackends,
     };
   }
 
   get ready(): boolean {
-    return this.#hash !== undefined;
+    return this.#snapshot !== undefined;
   }
 
   readinessDetail(): Record<string, unknown> {
-    return { configHash: this.#hash ?? null, lastError: this.#lastError ?? null };
+    return { configHash: this.#snapshot?.hash ?? null, lastError: this.#lastError ?? null };
   }
 
   /** Applies configs one at a time, in the order they were handed over, with the secrets they name. */
@@ -164,97 +178,155 @@ export class ProxyRuntime {
     } catch (err) {
       return this.#reject(`certificates did not load: ${(err as Error).message}`);
     }
-    if (hash === this.#hash) {
-      // Secrets are not part of the hash (it is shown in metrics and status), so take the new ones:
-      // credentials for the next request, certificates for the next handshake.
-      this.#ai = this.#aiContext(config, secrets, this.#aiBackends);
-      for (const l of config.listeners) this.#listeners.get(portKey(l))?.setTls(tlsByPort.get(l.port));
-      return { ok: true, hash };
-    }
-    let compiled: CompiledListener[];
-    let aiBackends: Map<string, CompiledAIBackend>;
+    const current = this.#snapshot;
+    let next: Snapshot;
     try {
-      const clusters = new Map(config.clusters.map((c) => [c.name, new UpstreamCluster(c, this.#pools)]));
-      aiBackends = new Map(
-        config.aiBackends.map((b) => [b.name, compileAIBackend(b, this.#pools, this.#health)]),
-      );
-      compiled = config.listeners.map(
-        (l): CompiledListener =>
-          l.streamRoutes
-            ? { kind: 'stream', listener: l, router: new StreamRouter(l, clusters) }
-            : {
-                kind: 'http',
-                listener: l,
-                router: new ListenerRouter(l, clusters, aiBackends, metrics),
-                tls: tlsByPort.get(l.port),
-              },
-      );
-      this.#pools.retainOnly(
-        new Set([
-          ...[...clusters.values()].flatMap((c) => c.endpoints.map((e) => e.key)),
-          ...[...aiBackends.values()].flatMap((b) => b.groups.flat().map((t) => t.endpoint.key)),
-        ]),
-      );
+      next =
+        current && hash === current.hash
+          ? // Same config, new Secret data (hash covers only the config, as shown in metrics and
+            // status): the compiled routing is reused with the new credentials and certificates.
+            this.#recompose(current, config, secrets, tlsByPort)
+          : this.#compile(hash, config, secrets, tlsByPort);
     } catch (err) {
       return this.#reject(`config did not compile: ${(err as Error).message}`);
     }
     try {
-      await this.#reconcileListeners(compiled);
+      this.#staged = next;
+      await this.#openPortsFor(next);
     } catch (err) {
       return this.#reject(`listener could not start: ${(err as Error).message}`);
+    } finally {
+      this.#staged = undefined;
     }
-    this.#aiBackends = aiBackends;
-    this.#ai = this.#aiContext(config, secrets, aiBackends);
+    this.#publish(next);
+    if (current && hash === current.hash) return { ok: true, hash };
     const gateway = `${config.gateway.namespace}/${config.gateway.name}`;
     metrics.configInfo.reset();
     metrics.configInfo.labels(hash, gateway).set(1);
     metrics.configReloads.labels('success').inc();
     metrics.configLastSuccess.set(Date.now() / 1000);
-    this.#hash = hash;
     this.#lastError = undefined;
     logger.info({ configHash: hash, gateway, listeners: config.listeners.length }, 'config applied');
     return { ok: true, hash };
+  }
+
+  /** Everything a config needs, compiled together; nothing live changes until it is published. */
+  #compile(
+    hash: string,
+    config: ProxyConfig,
+    secrets: SecretData,
+    tlsByPort: Map<number, SniTable>,
+  ): Snapshot {
+    const clusters = new Map(config.clusters.map((c) => [c.name, new UpstreamCluster(c, this.#pools)]));
+    const aiBackends = new Map(
+      config.aiBackends.map((b) => [b.name, compileAIBackend(b, this.#pools, this.#health)]),
+    );
+    const ports = new Map(
+      config.listeners.map((l): [string, CompiledListener] => [
+        portKey(l),
+        l.streamRoutes
+          ? { kind: 'stream', listener: l, router: new StreamRouter(l, clusters) }
+          : {
+              kind: 'http',
+              listener: l,
+              router: new ListenerRouter(l, clusters, aiBackends, this.#options.metrics),
+              tls: tlsByPort.get(l.port),
+            },
+      ]),
+    );
+    const poolKeys = new Set([
+      ...[...clusters.values()].flatMap((c) => c.endpoints.map((e) => e.key)),
+      ...[...aiBackends.values()].flatMap((b) => b.groups.flat().map((t) => t.endpoint.key)),
+    ]);
+    return new Snapshot(hash, ports, this.#aiContext(config, secrets, aiBackends), poolKeys);
+  }
+
+  /** The served snapshot's routing with new credentials and certificates. */
+  #recompose(
+    current: Snapshot,
+    config: ProxyConfig,
+    secrets: SecretData,
+    tlsByPort: Map<number, SniTable>,
+  ): Snapshot {
+    const ports = new Map(
+      [...current.ports].map(([key, port]): [string, CompiledListener] => [
+        key,
+        port.kind === 'http' ? { ...port, tls: tlsByPort.get(port.listener.port) } : port,
+      ]),
+    );
+    return new Snapshot(
+      current.hash,
+      ports,
+      this.#aiContext(config, secrets, current.ai.aiBackends),
+      current.poolKeys,
+    );
+  }
+
+  /**
+   * One reference assignment makes the snapshot live for every port at once; ports it no longer has
+   * close afterwards, and pools only older snapshots use close once their last request finishes.
+   */
+  #publish(next: Snapshot): void {
+    const previous = this.#snapshot;
+    this.#snapshot = next;
+    for (const running of this.#listeners.values()) running.published();
+    for (const [key, running] of this.#listeners) {
+      if (next.ports.has(key)) continue;
+      this.#listeners.delete(key);
+      void running.close();
+    }
+    if (!previous || previous === next) return;
+    this.#retiring.add(previous);
+    previous.retire(() => {
+      this.#retiring.delete(previous);
+      this.#pools.retainOnly(
+        new Set([...next.poolKeys, ...[...this.#retiring].flatMap((s) => [...s.poolKeys])]),
+      );
+    });
   }
 
   #reject(message: string): ApplyResult {
     this.#options.metrics.configReloads.labels('failure').inc();
     this.#lastError = message;
     this.#options.logger.error(
-      { err: message, servingHash: this.#hash ?? null },
+      { err: message, servingHash: this.#snapshot?.hash ?? null },
       'config rejected, keeping last good config',
     );
     return { ok: false, error: message };
   }
 
-  async #reconcileListeners(compiled: CompiledListener[]): Promise<void> {
-    const wanted = new Map(compiled.map((c) => [portKey(c.listener), c]));
-    for (const [key, running] of this.#listeners) {
-      // A port that changes protocol or client-certificate mode needs a new server; anything else
-      // swaps in place.
-      const next = wanted.get(key);
-      if (next && portShape(next.listener) === running.shape) continue;
-      this.#listeners.delete(key);
-      await running.close();
-    }
-    for (const [key, c] of wanted) {
-      const running = this.#listeners.get(key);
-      if (running) {
-        running.update(c);
-        continue;
+  /**
+   * Opens the ports `next` adds, before it is published. A port that changes protocol or
+   * client-certificate mode needs a new server, so it is closed and reopened (refusing connections
+   * meanwhile); every other port keeps its server and picks up `next` when it is published.
+   */
+  async #openPortsFor(next: Snapshot): Promise<void> {
+    const opened: string[] = [];
+    try {
+      for (const [key, compiled] of next.ports) {
+        const running = this.#listeners.get(key);
+        if (running && running.shape === portShape(compiled.listener)) continue;
+        if (running) {
+          this.#listeners.delete(key);
+          await running.close();
+        }
+        const server = await openPortServer(
+          compiled,
+          this.#options.bindAddress,
+          this.#serverOptions,
+          this.#lookup,
+        );
+        this.#listeners.set(key, server);
+        opened.push(key);
       }
-      this.#listeners.set(
-        key,
-        await openPortServer(c, this.#options.bindAddress, {
-          logger: this.#options.logger,
-          limits: this.#options.limits,
-          bodyBudget: this.#bodyBudget,
-          ai: () => this.#ai,
-          genai: this.#options.metrics.genai,
-          budgets: this.#options.metrics.budgets,
-          guards: this.#options.metrics.guards,
-          grpcSessions: this.#grpcSessions,
-        }),
-      );
+    } catch (err) {
+      // The served snapshot stays in charge: ports opened for the failed one go away again.
+      for (const key of opened) {
+        const server = this.#listeners.get(key);
+        this.#listeners.delete(key);
+        await server?.close();
+      }
+      throw err;
     }
   }
 

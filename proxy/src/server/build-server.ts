@@ -7,7 +7,6 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
-import type { AIContext } from '../ai/ai-context.ts';
 import type { BodyBudget } from '../ai/read-json-body.ts';
 import { errorCatalog, renderedErrors } from '../errors/catalog.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
@@ -25,8 +24,6 @@ export interface ServerOptions {
   logger: FastifyBaseLogger;
   limits: ServingLimits;
   bodyBudget: BodyBudget;
-  /** Credentials, identity and budgets of the config being served (read per request: they swap with it). */
-  ai: () => AIContext;
   genai: GenAIMetrics;
   budgets: BudgetMetrics;
   guards: GuardMetrics;
@@ -36,8 +33,10 @@ export interface ServerOptions {
 
 /** Builds (never listens) the data-plane server of one listener. */
 export function buildServer(state: ListenerState, options: ServerOptions): FastifyInstance {
-  const https = state.router.listener.protocol === 'HTTPS';
-  const clientValidation = state.router.listener.tls?.clientValidation;
+  // Protocol and client-certificate mode are fixed for a server's life (a change reopens the port).
+  const { listener } = state.current().router;
+  const https = listener.protocol === 'HTTPS';
+  const clientValidation = listener.tls?.clientValidation;
   const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
     // HTTPS offers HTTP/2 and HTTP/1.1 by ALPN on the same port; plain HTTP serves HTTP/1.1 and h2c.
     const server = https
@@ -53,7 +52,7 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
             maxSessionMemory: 64,
             // Certificates come from the live table at each handshake, so rotation needs no restart.
             SNICallback: (servername, done) => {
-              const context = state.tls?.lookup(servername);
+              const context = state.current().tls?.lookup(servername);
               if (context) done(null, context);
               else done(new Error(`no certificate for SNI ${servername}`));
             },

@@ -3,7 +3,6 @@ import type { Http2ServerResponse } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
-import type { AIContext } from '../ai/ai-context.ts';
 import { type BodyBudget, readJsonBody } from '../ai/read-json-body.ts';
 import { sendCatalogError } from '../ai/respond.ts';
 import { serveAI } from '../ai/serve-ai.ts';
@@ -23,7 +22,7 @@ import { CLIENT_CERT, forwardableHeaders } from '../upstream/hop-by-hop.ts';
 import { type Http2Sessions, relayHttp2 } from '../upstream/http2-relay.ts';
 import { relay, type UpstreamFailure } from '../upstream/relay.ts';
 import { refuseAndClose } from './client-errors.ts';
-import type { ListenerState } from './listener-state.ts';
+import type { ListenerState, ServedPort } from './listener-state.ts';
 import { requestTarget } from './request-target.ts';
 import type { ServingLimits } from './serving-limits.ts';
 
@@ -33,7 +32,6 @@ export interface ForwardOptions {
   bodyBudget: BodyBudget;
   /** HTTP/2 sessions to gRPC backends, shared by every listener. */
   grpcSessions: Http2Sessions;
-  ai: () => AIContext;
   genai: GenAIMetrics;
   budgets: BudgetMetrics;
   guards: GuardMetrics;
@@ -43,125 +41,144 @@ export interface ForwardOptions {
 export function forwardHandler(state: ListenerState, options: ForwardOptions) {
   return async function forward(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const started = performance.now();
-    const router = state.router;
-    const raw = request.raw;
-    const target = requestTarget(raw);
-    if (!target.ok) {
-      // An ambiguous request line or Host is what request smuggling is made of: answer and hang up.
-      reply.header('connection', 'close');
-      return sendError(reply, target.error, router.unmatchedMetrics, started);
-    }
-    const host = target.host;
-    const view = requestView(raw.method ?? 'GET', target.url, raw.headers);
-    if (view.method === 'CONNECT')
-      return sendError(reply, 'method_not_allowed', router.unmatchedMetrics, started);
-    let aiBody: { raw: Buffer; value: Record<string, unknown> } | undefined;
-    const op = router.servesAI && view.method === 'POST' ? OPERATION_BY_PATH[view.path] : undefined;
-    if (router.servesAI) {
-      // The model header is Sluice's to set, from the body: a client cannot pick a route by sending it.
-      delete raw.headers[MODEL_HEADER];
-      if (view.method === 'GET' && view.path === MODELS_PATH) return sendModels(reply, router.models(host));
-    }
-    if (op) {
-      const parsed = await readJsonBody(raw, reply.raw, options.limits.maxBodyBytes, options.bodyBudget);
-      if (!parsed.ok) {
-        if ('gone' in parsed) return void reply.hijack();
-        if (parsed.error === 'request_too_large' && raw.httpVersionMajor === 1) {
-          // Reading on to the end of a body we refuse only costs time (a declared 1 GiB would be read).
-          router.unmatchedMetrics.observe(413, (performance.now() - started) / 1000);
-          reply.hijack();
-          return refuseAndClose(raw, 'request_too_large');
-        }
-        return sendError(reply, parsed.error, router.unmatchedMetrics, started, parsed.message);
-      }
-      aiBody = parsed;
-      if (typeof parsed.value.model === 'string') raw.headers[MODEL_HEADER] = parsed.value.model;
-    }
-    const route = router.select(host, view);
-    if (!route)
-      return sendError(reply, op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics, started);
-    const src = route.source;
-    if (src.grpc && raw.httpVersion === '2.0')
-      return forwardOverHttp2(request, reply, router, route, view, options, started);
-    if (route.pickAIBackend) {
-      if (!op || !aiBody) return sendError(reply, 'route_not_found', route.metrics, started);
-      const backend = route.pickAIBackend();
-      if (!backend) return sendError(reply, 'backend_invalid', route.metrics, started);
-      reply.hijack();
-      try {
-        await serveAI({
-          op,
-          body: aiBody,
-          backend,
-          routeName: route.name,
-          request,
-          response: reply.raw,
-          started,
-          options,
-        });
-      } catch (err) {
-        // A bug must cost one request a 500, never an unanswered client or a stuck connection.
-        request.log.error({ err, route: route.name }, 'AI request failed unexpectedly');
-        if (reply.raw.headersSent) reply.raw.destroy();
-        else sendCatalogError(reply.raw, 'internal_error');
-      }
-      route.metrics.observe(reply.raw.statusCode, (performance.now() - started) / 1000);
-      return;
-    }
-    const matchedPrefix = src.match.path.value;
-
-    if (src.redirect) {
-      const location = redirectLocation(src.redirect, {
-        scheme: router.scheme,
-        host: host ?? '',
-        listenerPort: router.listener.port,
-        path: view.path,
-        rawQuery: view.rawQuery,
-        matchedPrefix,
-      });
-      reply.code(src.redirect.statusCode).header('location', location);
-      applyResponseEdits(reply, route);
-      route.metrics.observe(src.redirect.statusCode, (performance.now() - started) / 1000);
-      return reply.send();
-    }
-
-    const cluster = route.pick();
-    if (!cluster) return sendError(reply, 'backend_invalid', route.metrics, started);
-    if (cluster.h2c) return forwardOverHttp2(request, reply, router, route, view, options, started, cluster);
-    const endpoint = cluster.pick();
-    if (!endpoint) return sendError(reply, 'no_healthy_upstream', route.metrics, started);
-
-    const { path: upstreamPath, headers } = upstreamRequest(raw, router, route, view);
-    const method = view.method;
-
-    let body: IncomingMessage | Buffer | undefined = aiBody ? aiBody.raw : hasBody(raw) ? raw : undefined;
-    if (route.mirrors.length > 0) {
-      if (body) body = await readAll(raw);
-      mirror(route, { path: upstreamPath, method, headers, body });
-    }
-
-    const timeoutMs = minDefined(src.timeouts?.requestMs, src.timeouts?.backendRequestMs);
-    reply.hijack();
+    // The one read of the live config for this request: routing, credentials, guards and budgets
+    // all come from this snapshot, however many swaps happen before the request ends.
+    const served = state.current();
+    const leave = served.enter();
     try {
-      await relay({
-        dispatcher: endpoint.pool,
-        request: { origin: endpoint.origin, path: upstreamPath, method, headers, body: body ?? null },
-        response: reply.raw,
-        editHeaders: route.editResponseHeaders,
-        timeoutMs,
-        onStatus: (status) => route.metrics.observe(status, (performance.now() - started) / 1000),
-      });
-    } catch (err) {
-      const failure = err as UpstreamFailure;
-      const code: ErrorCode = failure.timedOut ? 'upstream_timeout' : 'upstream_unreachable';
-      request.log.warn(
-        { route: route.name, upstream: endpoint.origin, err: failure.message },
-        'upstream request failed',
-      );
-      route.metrics.observe(errorCatalog[code].status, (performance.now() - started) / 1000);
-      writeRawError(reply.raw, code);
+      await forwardOn(served, request, reply, options, started);
+    } finally {
+      leave();
     }
   };
+}
+
+async function forwardOn(
+  served: ServedPort,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: ForwardOptions,
+  started: number,
+): Promise<void> {
+  const router = served.router;
+  const raw = request.raw;
+  const target = requestTarget(raw);
+  if (!target.ok) {
+    // An ambiguous request line or Host is what request smuggling is made of: answer and hang up.
+    reply.header('connection', 'close');
+    return sendError(reply, target.error, router.unmatchedMetrics, started);
+  }
+  const host = target.host;
+  const view = requestView(raw.method ?? 'GET', target.url, raw.headers);
+  if (view.method === 'CONNECT')
+    return sendError(reply, 'method_not_allowed', router.unmatchedMetrics, started);
+  let aiBody: { raw: Buffer; value: Record<string, unknown> } | undefined;
+  const op = router.servesAI && view.method === 'POST' ? OPERATION_BY_PATH[view.path] : undefined;
+  if (router.servesAI) {
+    // The model header is Sluice's to set, from the body: a client cannot pick a route by sending it.
+    delete raw.headers[MODEL_HEADER];
+    if (view.method === 'GET' && view.path === MODELS_PATH) return sendModels(reply, router.models(host));
+  }
+  if (op) {
+    const parsed = await readJsonBody(raw, reply.raw, options.limits.maxBodyBytes, options.bodyBudget);
+    if (!parsed.ok) {
+      if ('gone' in parsed) return void reply.hijack();
+      if (parsed.error === 'request_too_large' && raw.httpVersionMajor === 1) {
+        // Reading on to the end of a body we refuse only costs time (a declared 1 GiB would be read).
+        router.unmatchedMetrics.observe(413, (performance.now() - started) / 1000);
+        reply.hijack();
+        return refuseAndClose(raw, 'request_too_large');
+      }
+      return sendError(reply, parsed.error, router.unmatchedMetrics, started, parsed.message);
+    }
+    aiBody = parsed;
+    if (typeof parsed.value.model === 'string') raw.headers[MODEL_HEADER] = parsed.value.model;
+  }
+  const route = router.select(host, view);
+  if (!route)
+    return sendError(reply, op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics, started);
+  const src = route.source;
+  if (src.grpc && raw.httpVersion === '2.0')
+    return forwardOverHttp2(request, reply, router, route, view, options, started);
+  if (route.pickAIBackend) {
+    if (!op || !aiBody) return sendError(reply, 'route_not_found', route.metrics, started);
+    const backend = route.pickAIBackend();
+    if (!backend) return sendError(reply, 'backend_invalid', route.metrics, started);
+    reply.hijack();
+    try {
+      await serveAI({
+        op,
+        body: aiBody,
+        backend,
+        routeName: route.name,
+        ai: served.ai,
+        request,
+        response: reply.raw,
+        started,
+        options,
+      });
+    } catch (err) {
+      // A bug must cost one request a 500, never an unanswered client or a stuck connection.
+      request.log.error({ err, route: route.name }, 'AI request failed unexpectedly');
+      if (reply.raw.headersSent) reply.raw.destroy();
+      else sendCatalogError(reply.raw, 'internal_error');
+    }
+    route.metrics.observe(reply.raw.statusCode, (performance.now() - started) / 1000);
+    return;
+  }
+  const matchedPrefix = src.match.path.value;
+
+  if (src.redirect) {
+    const location = redirectLocation(src.redirect, {
+      scheme: router.scheme,
+      host: host ?? '',
+      listenerPort: router.listener.port,
+      path: view.path,
+      rawQuery: view.rawQuery,
+      matchedPrefix,
+    });
+    reply.code(src.redirect.statusCode).header('location', location);
+    applyResponseEdits(reply, route);
+    route.metrics.observe(src.redirect.statusCode, (performance.now() - started) / 1000);
+    return reply.send();
+  }
+
+  const cluster = route.pick();
+  if (!cluster) return sendError(reply, 'backend_invalid', route.metrics, started);
+  if (cluster.h2c) return forwardOverHttp2(request, reply, router, route, view, options, started, cluster);
+  const endpoint = cluster.pick();
+  if (!endpoint) return sendError(reply, 'no_healthy_upstream', route.metrics, started);
+
+  const { path: upstreamPath, headers } = upstreamRequest(raw, router, route, view);
+  const method = view.method;
+
+  let body: IncomingMessage | Buffer | undefined = aiBody ? aiBody.raw : hasBody(raw) ? raw : undefined;
+  if (route.mirrors.length > 0) {
+    if (body) body = await readAll(raw);
+    mirror(route, { path: upstreamPath, method, headers, body }, served.enter);
+  }
+
+  const timeoutMs = minDefined(src.timeouts?.requestMs, src.timeouts?.backendRequestMs);
+  reply.hijack();
+  try {
+    await relay({
+      dispatcher: endpoint.pool,
+      request: { origin: endpoint.origin, path: upstreamPath, method, headers, body: body ?? null },
+      response: reply.raw,
+      editHeaders: route.editResponseHeaders,
+      timeoutMs,
+      onStatus: (status) => route.metrics.observe(status, (performance.now() - started) / 1000),
+    });
+  } catch (err) {
+    const failure = err as UpstreamFailure;
+    const code: ErrorCode = failure.timedOut ? 'upstream_timeout' : 'upstream_unreachable';
+    request.log.warn(
+      { route: route.name, upstream: endpoint.origin, err: failure.message },
+      'upstream request failed',
+    );
+    route.metrics.observe(errorCatalog[code].status, (performance.now() - started) / 1000);
+    writeRawError(reply.raw, code);
+  }
 }
 
 function sendModels(reply: FastifyReply, models: string[]): FastifyReply {
@@ -299,7 +316,7 @@ interface MirrorRequest {
 }
 
 /** Fire-and-forget copies: a mirror's answer is discarded and its failure never touches the client. */
-function mirror(route: CompiledRoute, req: MirrorRequest): void {
+function mirror(route: CompiledRoute, req: MirrorRequest, enter: ServedPort['enter']): void {
   for (const m of route.mirrors) {
     if (m.percent < 100 && Math.random() * 100 >= m.percent) continue;
     const endpoint = m.cluster.pick();
@@ -316,7 +333,9 @@ function mirror(route: CompiledRoute, req: MirrorRequest): void {
         signal: AbortSignal.timeout(30_000),
       })
       .then((res) => res.body.dump())
-      .catch(() => route.metrics.mirrorFailed());
+      .catch(() => route.metrics.mirrorFailed())
+      // A copy still running holds its snapshot (and so its pool) open like the request itself.
+      .finally(enter());
   }
 }
 

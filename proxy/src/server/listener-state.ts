@@ -1,12 +1,29 @@
+import type { AIContext } from '../ai/ai-context.ts';
 import type { ListenerRouter } from '../routing/router.ts';
 import type { SniTable } from '../tls/sni-table.ts';
 
 /**
- * The live routing table of one listener. A config swap replaces `router` in one assignment; a
- * request reads it once on arrival and keeps that table to the end, so swaps never fail in-flight work.
+ * What one HTTP port serves under one config snapshot: its routing table, its certificates and the
+ * AI context (credentials, identity, budgets, guards) compiled with them. All three come from the
+ * same snapshot, so a request never sees a new route with old secrets or guards.
+ */
+export interface ServedPort {
+  readonly router: ListenerRouter;
+  /** HTTPS: the certificates by SNI. */
+  readonly tls: SniTable | undefined;
+  readonly ai: AIContext;
+  /**
+   * Marks a request as running on this snapshot until the returned function is called: pools the
+   * next snapshot no longer names are closed only once no request on an older one can still use them.
+   */
+  enter(): () => void;
+}
+
+/**
+ * The live state of one HTTP port. A request calls `current()` once on arrival and keeps what it got
+ * to the end; a config swap publishes a whole new snapshot in one assignment, so swaps never mix
+ * parts of two configs and never fail in-flight work.
  */
 export interface ListenerState {
-  router: ListenerRouter;
-  /** HTTPS: the certificates by SNI, swapped like the router (rotation never restarts the port). */
-  tls?: SniTable;
+  current(): ServedPort;
 }

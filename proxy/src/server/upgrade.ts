@@ -25,7 +25,7 @@ export function upgradeHandler(state: ListenerState) {
     };
     const target = requestTarget(req);
     if (!target.ok) return refuse(target.error);
-    const router = state.router;
+    const router = state.current().router;
     const view = requestView(req.method ?? 'GET', target.url, req.headers);
     const route = router.select(target.host, view);
     if (!route || route.source.redirect || route.pickAIBackend) return refuse('route_not_found');

@@ -1,0 +1,56 @@
+import type { AIContext } from '../ai/ai-context.ts';
+import type { ServedPort } from '../server/listener-state.ts';
+import type { CompiledListener } from './port-servers.ts';
+
+/**
+ * One compiled config with its credentials: every port's routing table and certificates and the AI
+ * context, built together and never changed afterwards. The runtime serves exactly one at a time and
+ * replaces it by a single reference assignment.
+ */
+export class Snapshot {
+  readonly hash: string;
+  /** What each port serves, by portKey (`tcp/8080`, `udp/53`). */
+  readonly ports: ReadonlyMap<string, CompiledListener>;
+  readonly ai: AIContext;
+  /** Upstream pools the snapshot's clusters and AI targets use (PoolRegistry keys). */
+  readonly poolKeys: ReadonlySet<string>;
+  readonly #served = new Map<string, ServedPort>();
+  #inFlight = 0;
+  #onIdle: (() => void) | undefined;
+
+  constructor(
+    hash: string,
+    ports: ReadonlyMap<string, CompiledListener>,
+    ai: AIContext,
+    poolKeys: ReadonlySet<string>,
+  ) {
+    this.hash = hash;
+    this.ports = ports;
+    this.ai = ai;
+    this.poolKeys = poolKeys;
+    const enter = () => this.#enter();
+    for (const [key, port] of ports)
+      if (port.kind === 'http') this.#served.set(key, { router: port.router, tls: port.tls, ai, enter });
+  }
+
+  /** The HTTP port `key` as this snapshot serves it (one object per port, made at compile time). */
+  served(key: string): ServedPort | undefined {
+    return this.#served.get(key);
+  }
+
+  #enter(): () => void {
+    this.#inFlight++;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      if (--this.#inFlight === 0) this.#onIdle?.();
+    };
+  }
+
+  /** Calls `onIdle` once no request runs on this snapshot any more (at once if none does now). */
+  retire(onIdle: () => void): void {
+    if (this.#inFlight === 0) onIdle();
+    else this.#onIdle = onIdle;
+  }
+}
