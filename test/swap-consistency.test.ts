@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +23,11 @@ const PROMPT = 'Please write to ada@example.com about the report.';
 function configA(alpha: RunningFake): string {
   return [
     secretYaml('provider-keys', { alpha: 'key-alpha' }),
-    aiBackendYaml('alpha', ['m'], [{ name: 'a', provider: 'OpenAI', url: `${alpha.url}/v1`, secretKey: 'alpha' }]),
+    aiBackendYaml(
+      'alpha',
+      ['m'],
+      [{ name: 'a', provider: 'OpenAI', url: `${alpha.url}/v1`, secretKey: 'alpha' }],
+    ),
     httpRouteYaml(aiRuleYaml('alpha', { guard: 'mask-mail' })),
     `---
 apiVersion: sluice.dev/v1alpha1
@@ -32,14 +37,20 @@ spec:
   request:
     builtins: [{detector: Email, action: Mask}]
 `,
-    budgetPolicyYaml('tokens', ['{name: day, per: Consumer, measure: TotalTokens, amount: 1000000000, window: Day}']),
+    budgetPolicyYaml('tokens', [
+      '{name: day, per: Consumer, measure: TotalTokens, amount: 1000000000, window: Day}',
+    ]),
   ].join('');
 }
 
 function configB(beta: RunningFake): string {
   return [
     secretYaml('provider-keys', { beta: 'key-beta' }),
-    aiBackendYaml('beta', ['m'], [{ name: 'b', provider: 'OpenAI', url: `${beta.url}/v1`, secretKey: 'beta' }]),
+    aiBackendYaml(
+      'beta',
+      ['m'],
+      [{ name: 'b', provider: 'OpenAI', url: `${beta.url}/v1`, secretKey: 'beta' }],
+    ),
     httpRouteYaml(aiRuleYaml('beta')),
   ].join('');
 }
@@ -77,11 +88,13 @@ describe('config swaps under load', () => {
           headers: { 'content-type': 'application/json', 'x-consumer': 'c1' },
           // Two writes with a turn of the event loop between: the request is routed on arrival and
           // reaches the AI stage only after the rest of its body, with a swap possibly in between.
-          body: (async function* () {
-            yield body.subarray(0, 10);
-            await nextTurn();
-            yield body.subarray(10);
-          })(),
+          body: Readable.from(
+            (async function* () {
+              yield body.subarray(0, 10);
+              await nextTurn();
+              yield body.subarray(10);
+            })(),
+          ),
         });
         const text = await res.body.text();
         if (res.statusCode !== 200) {
@@ -92,7 +105,8 @@ describe('config swaps under load', () => {
         const budgeted = res.headers['x-ratelimit-limit-tokens'] !== undefined;
         if (backend === 'alpha') served.alpha++;
         else if (backend === 'beta') served.beta++;
-        if ((backend === 'alpha') !== budgeted) mismatches.push(`${backend} answered, budget headers ${budgeted}`);
+        if ((backend === 'alpha') !== budgeted)
+          mismatches.push(`${backend} answered, budget headers ${budgeted}`);
       }
     };
 

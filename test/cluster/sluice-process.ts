@@ -4,13 +4,14 @@ import { request } from 'undici';
 
 export interface SluiceProcess {
   child: ChildProcess;
+  adminPort: number;
   /** Everything it logged so far (pino JSON lines), for assertions and for failure messages. */
   output(): string;
   /** SIGTERM and wait for exit; SIGKILL with `crash`. */
   stop(crash?: boolean): Promise<void>;
 }
 
-const CLI = join(import.meta.dirname, '..', '..', 'operator', 'src', 'cli', 'main.ts');
+const CLI = join(import.meta.dirname, '..', '..', 'cli', 'src', 'main.ts');
 
 /** Runs `sluice <args>` as its own process (as in its pod) and waits until its /readyz says ready. */
 export async function startSluice(
@@ -34,6 +35,7 @@ export async function startSluice(
   });
   const proc: SluiceProcess = {
     child,
+    adminPort,
     output: () => out,
     async stop(crash = false) {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -14,6 +14,7 @@ import { type SluiceProcess, startSluice, waitFor } from '../cluster/sluice-proc
 import { standInForPods } from '../cluster/stand-in-pods.ts';
 import { type RunningFake, startFake } from '../support/fake-providers.ts';
 import { freePort } from '../support/ports.ts';
+import { scrapeMetrics, sumOf } from '../support/prometheus-text.ts';
 
 type Condition = { type: string; status: string; reason: string; observedGeneration?: number };
 const cond = (conditions: Condition[] | undefined, type: string) => conditions?.find((c) => c.type === type);
@@ -188,6 +189,44 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
       return fake.requests.at(-1)?.headers.authorization === 'Bearer sk-rotated';
     }, 'the rotated key to reach the provider');
     expect(proxy.child.exitCode).toBeNull();
+  });
+
+  it('switches to a new credential Secret without one transient rejection', async () => {
+    // The operator writes the ConfigMap and the Secret one after the other; a proxy that applied the
+    // config alone would refuse it (credentials missing) and count a failed reload before the Secret.
+    const failures = async () =>
+      sumOf(await scrapeMetrics(proxy.adminPort), 'sluice_config_reloads_total', { result: 'failure' });
+    const before = await failures();
+    cp.kubectl(
+      ['apply', '-f', '-'],
+      cp.kubectl([
+        'create',
+        'secret',
+        'generic',
+        'openai-next',
+        '-n',
+        NS,
+        '--from-literal=api-key=sk-next',
+        '--dry-run=client',
+        '-o',
+        'yaml',
+      ]),
+    );
+    cp.kubectl([
+      'patch',
+      'aibackend',
+      'chat',
+      '-n',
+      NS,
+      '--type=json',
+      '-p',
+      '[{"op":"replace","path":"/spec/targets/0/credentialsRef/name","value":"openai-next"}]',
+    ]);
+    await waitFor(async () => {
+      await ask('hi');
+      return fake.requests.at(-1)?.headers.authorization === 'Bearer sk-next';
+    }, 'the new Secret to reach the provider');
+    expect(await failures()).toBe(before);
   });
 
   it('serves an HTTPRoute change in under a second: p50/p99 over 50 changes', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeRest } from '../../../lib/src/kubernetes/kube-rest.ts';
+import { SECRETS_DIGEST_ANNOTATION } from '../../../proxy/src/config/delivery.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
 import { proxyObjectNames } from '../infra/names.ts';
 import {
@@ -207,7 +208,12 @@ export class GatewayController {
       if (o.kind !== 'ConfigMap' && o.kind !== 'Secret' && o.kind !== 'Deployment') return true;
       const live = this.#cache.get(o.kind, o.metadata.namespace, o.metadata.name);
       if (!live) return false;
-      if (o.kind === 'ConfigMap') return jsonEqual(live.binaryData, o.binaryData);
+      if (o.kind === 'ConfigMap')
+        return (
+          jsonEqual(live.binaryData, o.binaryData) &&
+          live.metadata.annotations?.[SECRETS_DIGEST_ANNOTATION] ===
+            o.metadata.annotations?.[SECRETS_DIGEST_ANNOTATION]
+        );
       if (o.kind === 'Secret') return jsonEqual(live.data ?? {}, o.data);
       return true;
     });

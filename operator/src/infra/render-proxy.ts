@@ -1,5 +1,11 @@
 import type { SecretData } from '../../../proxy/src/config/delivery.ts';
-import { CONFIG_DATA_KEY, packConfig, packSecrets } from '../../../proxy/src/config/delivery.ts';
+import {
+  CONFIG_DATA_KEY,
+  packConfig,
+  packSecrets,
+  SECRETS_DIGEST_ANNOTATION,
+  secretsDigest,
+} from '../../../proxy/src/config/delivery.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../provider/kubernetes/watched-kinds.ts';
 import { proxyObjectNames } from './names.ts';
@@ -28,6 +34,7 @@ export type RenderedObject = {
     name: string;
     namespace: string;
     labels: Record<string, string>;
+    annotations?: Record<string, string>;
     ownerReferences: unknown[];
   };
   [field: string]: unknown;
@@ -106,7 +113,10 @@ export function renderProxyInfra(
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: meta(names.configMap),
+      metadata: {
+        ...meta(names.configMap),
+        annotations: { [SECRETS_DIGEST_ANNOTATION]: secretsDigest(secrets) },
+      },
       binaryData: { [CONFIG_DATA_KEY]: packConfig(config) },
     },
     {

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { AIOperation } from '../client-api/operations.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
+import { writeError } from '../errors/render.ts';
 import { maskResponse } from '../guard/guard-request.ts';
 import { streamPayloadMasker } from '../guard/stream-payload-masker.ts';
 import type { AIRequest } from './ai-request.ts';
@@ -8,7 +9,7 @@ import { type AttemptOutcome, attempt } from './attempt.ts';
 import { type CompiledAIBackend, type CompiledTarget, upstreamModel } from './compiled-backend.ts';
 import { type ProviderContext, UnsupportedParameterError } from './providers/adapter.ts';
 import { recordExchange, type Settlement } from './record-exchange.ts';
-import { type HeaderRecord, sendCatalogError, sendJson } from './respond.ts';
+import { type HeaderRecord, sendJson } from './respond.ts';
 
 /**
  * Serves one OpenAI-compatible request from an AI backend: priority groups in order, weighted picks
@@ -19,11 +20,11 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
   const { backend, body, response } = req;
   const model = body.model;
   if (typeof model !== 'string' || model === '') {
-    sendCatalogError(response, 'missing_model', { param: 'model' });
+    writeError(response, 'missing_model', { param: 'model' });
     return undefined;
   }
   if (backend.models.size > 0 && !backend.models.has(model)) {
-    sendCatalogError(response, 'model_not_found', {
+    writeError(response, 'model_not_found', {
       message: `The model '${model}' is not served by this route.`,
       param: 'model',
     });
@@ -144,7 +145,7 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
   const refusal = unsupported[0];
   if (failures.length === 0 && refusal) {
     // No target could take the request as it is: a client error naming what none of them accepts.
-    sendCatalogError(response, 'unsupported_parameter', {
+    writeError(response, 'unsupported_parameter', {
       message: refusal.message,
       param: refusal.param,
       headers: { 'x-sluice-ai-backend': backend.config.name, 'x-sluice-attempts': '0' },
@@ -218,7 +219,7 @@ function sendFailure(
   };
   if (failures.length > 0 && failures.every((f) => f.status === 429)) {
     const wait = Math.min(...failures.map((f) => f.retryAfterMs ?? 1000));
-    sendCatalogError(response, 'rate_limited_upstream', {
+    writeError(response, 'rate_limited_upstream', {
       headers: { ...headers, 'retry-after': String(Math.ceil(wait / 1000)) },
     });
     return;
@@ -233,7 +234,7 @@ function sendFailure(
     if (back !== undefined && back > Date.now())
       headers['retry-after'] = String(Math.ceil((back - Date.now()) / 1000));
   }
-  sendCatalogError(
+  writeError(
     response,
     code,
     last ? { message: `Every attempt failed; last: ${last.reason}.`, headers } : { headers },

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { AIOperation } from '../client-api/operations.ts';
+import { writeError } from '../errors/render.ts';
 import { runExternalChecks } from '../guard/external-checks.ts';
 import { guardRequest } from '../guard/guard-request.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
@@ -11,7 +12,6 @@ import type { AIContext } from './ai-context.ts';
 import { type CompiledAIBackend, upstreamModel } from './compiled-backend.ts';
 import { handleAIRequest } from './handle-ai-request.ts';
 import { checkRequestShape } from './request-shape.ts';
-import { sendCatalogError } from './respond.ts';
 
 export interface ServeAIInput {
   op: AIOperation;
@@ -35,14 +35,13 @@ export interface ServeAIInput {
 export async function serveAI(input: ServeAIInput): Promise<void> {
   const { response, body, backend } = input;
   const shape = checkRequestShape(input.op, body.value);
-  if (shape)
-    return sendCatalogError(response, 'invalid_request', { message: shape.message, param: shape.pointer });
+  if (shape) return writeError(response, 'invalid_request', { message: shape.message, param: shape.pointer });
   const ai = input.ai;
   const headers = input.request.raw.headers;
   const identity = ai.identifier.identify(headers);
   if (!identity.ok) {
     input.options.budgets.unauthenticated.inc({ reason: identity.error });
-    return sendCatalogError(
+    return writeError(
       response,
       identity.error,
       identity.reason ? { message: `The bearer token is not valid: ${identity.reason}.` } : {},
@@ -60,7 +59,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
   const limits = ai.enforcer.applicable(budgetRequest);
   if (!identity.authenticated && limits.some((l) => l.requireIdentity)) {
     input.options.budgets.unauthenticated.inc({ reason: 'missing_api_key' });
-    return sendCatalogError(response, 'missing_api_key');
+    return writeError(response, 'missing_api_key');
   }
 
   const guards = ai.guards.forRoute(input.routeName);
@@ -77,7 +76,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
       input.request.log.info({ guardFinding: f, consumer: caller.consumer }, 'prompt guard finding');
     }
     if (verdict.kind === 'reject')
-      return sendCatalogError(response, 'prompt_rejected', {
+      return writeError(response, 'prompt_rejected', {
         status: verdict.guard.config.rejection.status,
         message: verdict.guard.config.rejection.message,
       });
@@ -98,7 +97,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
           { guard: guard.name, check: outcome.check, reason: outcome.reason },
           'prompt guard rejection',
         );
-        return sendCatalogError(response, 'prompt_rejected', {
+        return writeError(response, 'prompt_rejected', {
           status: guard.rejection.status,
           message: guard.rejection.message,
         });
@@ -119,9 +118,9 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
         },
         limits,
       );
-      if (admission.kind === 'unavailable') return sendCatalogError(response, 'rate_limiter_unavailable');
+      if (admission.kind === 'unavailable') return writeError(response, 'rate_limiter_unavailable');
       if (admission.kind === 'over_budget')
-        return sendCatalogError(response, 'budget_exceeded', {
+        return writeError(response, 'budget_exceeded', {
           message: `Budget ${admission.limit.name} (${admission.limit.measure} per ${admission.limit.window}) is used up.`,
           headers: {
             ...admission.headers,

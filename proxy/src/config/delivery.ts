@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 /**
@@ -61,4 +62,21 @@ export function unpackSecrets(data: Readonly<Record<string, string>> | undefined
     out[`${key.slice(0, dot)}/${key.slice(dot + 1)}`] = values as Record<string, string>;
   }
   return out;
+}
+
+/**
+ * ConfigMap annotation naming the credentials its config was rendered with. The ConfigMap and the
+ * Secret are two API objects written one after the other and watched separately, so a proxy can see
+ * a config before the credentials it needs (or the reverse); it applies only a pair whose Secret has
+ * this digest, and waits for the other half otherwise.
+ */
+export const SECRETS_DIGEST_ANNOTATION = 'sluice.dev/secrets-digest';
+
+/** sha256 of the packed (sorted, canonical) credentials: equal data, equal digest. */
+export function secretsDigest(secrets: SecretData): string {
+  const packed = packSecrets(secrets);
+  return createHash('sha256')
+    .update(JSON.stringify(Object.keys(packed).map((k) => [k, packed[k]])))
+    .digest('hex')
+    .slice(0, 32);
 }

@@ -1,7 +1,7 @@
 import { KubeRest, loadKubeConfig } from '../../../lib/src/kubernetes/kube-rest.ts';
 import { type NamedObject, watchNamedObject } from '../../../lib/src/kubernetes/watch-object.ts';
 import type { SecretData } from '../config/delivery.ts';
-import { unpackConfig, unpackSecrets } from '../config/delivery.ts';
+import { SECRETS_DIGEST_ANNOTATION, secretsDigest, unpackConfig, unpackSecrets } from '../config/delivery.ts';
 import { type ProxyHostOptions, startProxyHost } from '../runtime/proxy-host.ts';
 import type { ProxyRuntime } from '../runtime/proxy-runtime.ts';
 
@@ -11,7 +11,11 @@ export interface KubernetesProxyOptions extends ProxyHostOptions {
   namespace: string;
   configMap: string;
   secret: string;
+  /** How long a ConfigMap may wait for the Secret it names before that is reported (default 30 s). */
+  pairingTimeoutMs?: number;
 }
+
+const PAIRING_TIMEOUT_MS = 30_000;
 
 export interface KubernetesProxy {
   runtime: ProxyRuntime;
@@ -33,6 +37,9 @@ export async function runKubernetesProxy(options: KubernetesProxyOptions): Promi
   const rest = new KubeRest(loadKubeConfig(options.kubeconfig));
   let configMap: NamedObject | undefined;
   let secret: NamedObject | undefined;
+  // Set while the ConfigMap names credentials the Secret does not hold yet.
+  let unpaired: NodeJS.Timeout | undefined;
+  const waitMs = options.pairingTimeoutMs ?? PAIRING_TIMEOUT_MS;
   const publish = () => {
     // Both must have arrived: a config applied before its credentials would be refused.
     if (!configMap || !secret) return;
@@ -41,11 +48,28 @@ export async function runKubernetesProxy(options: KubernetesProxyOptions): Promi
     try {
       doc = unpackConfig(configMap.binaryData as Record<string, string> | undefined);
       secrets = unpackSecrets(secret.data as Record<string, string> | undefined);
-      host.sourceOk();
     } catch (err) {
       host.sourceFailed((err as Error).message, { configMap: `${options.namespace}/${options.configMap}` });
       return;
     }
+    const wanted = (configMap.metadata as { annotations?: Record<string, string> }).annotations?.[
+      SECRETS_DIGEST_ANNOTATION
+    ];
+    const held = secretsDigest(secrets);
+    if (wanted !== undefined && wanted !== held) {
+      // The other half is on its way (the operator writes the two objects one after the other): wait
+      // for it rather than refuse a config that is about to be valid, but not forever.
+      unpaired ??= setTimeout(() => {
+        host.sourceFailed(
+          `ConfigMap ${options.configMap} expects credentials ${wanted} but Secret ${options.secret} ` +
+            `holds ${held}, still after ${waitMs} ms`,
+        );
+      }, waitMs);
+      return;
+    }
+    clearTimeout(unpaired);
+    unpaired = undefined;
+    host.sourceOk();
     void host.runtime.apply(doc, secrets);
   };
   const base = `/api/v1/namespaces/${options.namespace}`;
@@ -73,6 +97,7 @@ export async function runKubernetesProxy(options: KubernetesProxyOptions): Promi
   return {
     runtime: host.runtime,
     close: async () => {
+      clearTimeout(unpaired);
       await Promise.all(watches.map((w) => w.stop()));
       await host.close();
       await rest.close();

@@ -6,6 +6,7 @@ import { BodyBudget } from '../ai/read-json-body.ts';
 import type { TargetHealth } from '../ai/target-health.ts';
 import type { SecretData } from '../config/delivery.ts';
 import type { ProxyConfig } from '../config/schema.ts';
+import { secretUses } from '../config/secret-refs.ts';
 import { ConfigValidationError, validateProxyConfig } from '../config/validate.ts';
 import { compileGuard } from '../guard/compiled-guard.ts';
 import { GuardSet } from '../guard/guard-set.ts';
@@ -19,7 +20,7 @@ import { ListenerRouter } from '../routing/router.ts';
 import { SecretStore } from '../secrets/secret-store.ts';
 import type { ServerOptions } from '../server/build-server.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
-import { SniTable, tlsSecretRefs } from '../tls/sni-table.ts';
+import { SniTable } from '../tls/sni-table.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
 import { Http2Sessions } from '../upstream/http2-relay.ts';
 import { PoolRegistry } from '../upstream/pool-registry.ts';
@@ -44,20 +45,9 @@ export interface ProxyRuntimeOptions {
 
 function missingSecrets(config: ProxyConfig, secrets: SecretData): string[] {
   const store = new SecretStore(secrets);
-  return [
-    ...config.aiBackends.flatMap((b) =>
-      b.targets.flatMap((t) =>
-        t.credentials && !store.has(t.credentials)
-          ? [`${b.name}/${t.name} needs ${t.credentials.secret}[${t.credentials.key}]`]
-          : [],
-      ),
-    ),
-    ...config.listeners.flatMap((l) =>
-      tlsSecretRefs(l.tls).flatMap((ref) =>
-        store.has(ref) ? [] : [`${l.name} needs ${ref.secret}[${ref.key}]`],
-      ),
-    ),
-  ];
+  return secretUses(config).flatMap((use) =>
+    store.has(use) ? [] : [`${use.usedBy} needs ${use.secret}[${use.key}]`],
+  );
 }
 
 /** The certificates of every HTTPS listener, by port; throws on a certificate Node cannot load. */
@@ -92,8 +82,10 @@ export class ProxyRuntime {
   readonly #retiring = new Set<Snapshot>();
   /** Open ports by portKey (`tcp/8080`, `udp/53`). */
   readonly #listeners = new Map<string, PortServer>();
+  /** Ports (re)opened for the staged snapshot: they serve it, not the published one. */
+  readonly #openedForStaged = new Set<string>();
   readonly #lookup = (key: string): Snapshot | undefined =>
-    this.#snapshot?.ports.has(key) ? this.#snapshot : this.#staged;
+    this.#openedForStaged.has(key) || !this.#snapshot?.ports.has(key) ? this.#staged : this.#snapshot;
   #lastError: string | undefined;
   #applying: Promise<unknown> = Promise.resolve();
 
@@ -197,6 +189,7 @@ export class ProxyRuntime {
       return this.#reject(`listener could not start: ${(err as Error).message}`);
     } finally {
       this.#staged = undefined;
+      this.#openedForStaged.clear();
     }
     this.#publish(next);
     if (current && hash === current.hash) return { ok: true, hash };
@@ -310,6 +303,7 @@ export class ProxyRuntime {
           this.#listeners.delete(key);
           await running.close();
         }
+        this.#openedForStaged.add(key);
         const server = await openPortServer(
           compiled,
           this.#options.bindAddress,

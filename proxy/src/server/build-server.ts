@@ -8,7 +8,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { BodyBudget } from '../ai/read-json-body.ts';
-import { errorCatalog, renderedErrors } from '../errors/catalog.ts';
+import { writeError } from '../errors/render.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
@@ -78,11 +78,8 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
     // Fastify refuses some requests before any route runs (a URL it cannot decode): answer those from
     // the catalog too, not in Fastify's own error shape.
     frameworkErrors: (err: { code?: string }, _request: unknown, reply: FastifyReply) => {
-      const code = err.code === 'FST_ERR_BAD_URL' ? 'invalid_path' : 'bad_request';
-      reply
-        .code(errorCatalog[code].status)
-        .header('content-type', 'application/json')
-        .send(renderedErrors[code]);
+      reply.hijack();
+      writeError(reply.raw, err.code === 'FST_ERR_BAD_URL' ? 'invalid_path' : 'bad_request');
     },
     ...(https ? { http2: true } : {}),
     serverFactory,

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { type ErrorCode, errorCatalog, renderedErrors } from '../errors/catalog.ts';
+import type { ErrorCode } from '../errors/catalog.ts';
+import { rawErrorResponse } from '../errors/render.ts';
 
 /**
  * Answers requests Node's HTTP parser rejects before any handler runs (malformed request lines,
@@ -13,7 +14,7 @@ export function handleClientError(err: NodeJS.ErrnoException, socket: Socket): v
   }
   const code: ErrorCode =
     err.code === 'HPE_HEADER_OVERFLOW' ? 'request_header_fields_too_large' : 'bad_request';
-  socket.end(rawResponse(code));
+  socket.end(rawErrorResponse(code));
 }
 
 /** How long a refused client may go on sending before its connection is cut. */
@@ -27,7 +28,7 @@ const LINGER_MS = 1000;
  */
 export function refuseAndClose(req: IncomingMessage, code: ErrorCode): void {
   const socket = req.socket;
-  socket.end(rawResponse(code));
+  socket.end(rawErrorResponse(code));
   req.resume();
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();
@@ -37,30 +38,5 @@ export function refuseAndClose(req: IncomingMessage, code: ErrorCode): void {
 /** CONNECT asks for a raw tunnel, which no route describes: refused with 405. */
 export function refuseConnect(_req: IncomingMessage, socket: Socket): void {
   socket.on('error', () => socket.destroy());
-  socket.end(rawResponse('method_not_allowed'));
+  socket.end(rawErrorResponse('method_not_allowed'));
 }
-
-export function rawResponse(code: ErrorCode): string {
-  const { status } = errorCatalog[code];
-  const body = renderedErrors[code];
-  return (
-    `HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: application/json\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
-  );
-}
-
-function statusText(status: number): string {
-  return STATUS_TEXT[status] ?? 'Error';
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  413: 'Content Too Large',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};

@@ -55,13 +55,3 @@ function required(secrets: SecretStore, secret: string, key: string): string {
   if (value === undefined) throw new Error(`certificate Secret ${secret} has no ${key}`);
   return value;
 }
-
-/** Secret keys an HTTPS listener needs, for the runtime's missing-credentials check. */
-export function tlsSecretRefs(tls: ListenerTls | undefined): { secret: string; key: string }[] {
-  return (tls?.certificates ?? []).flatMap((c) =>
-    c.secrets.flatMap((secret) => [
-      { secret, key: 'tls.crt' },
-      { secret, key: 'tls.key' },
-    ]),
-  );
-}

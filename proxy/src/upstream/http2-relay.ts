@@ -6,6 +6,7 @@ import {
   type Http2ServerResponse,
 } from 'node:http2';
 import type { HeaderBag } from '../filters/header-modifier.ts';
+import { UpstreamFailure } from './relay.ts';
 
 /**
  * One HTTP/2 (h2c) session per backend origin, reused by every request (HTTP/2 multiplexes them on a
@@ -45,46 +46,75 @@ const NOT_COPIED = new Set([
   'proxy-connection',
 ]);
 
+export interface Http2RelayOptions {
+  sessions: Http2Sessions;
+  exchange: {
+    endpoint: { host: string; port: number };
+    method: string;
+    path: string;
+    headers: HeaderBag;
+    timeoutMs: number | undefined;
+  };
+  req: Http2ServerRequest | IncomingMessage;
+  res: Http2ServerResponse | ServerResponse;
+  /** The request body when it was already read (mirrors); otherwise `req` is streamed up. */
+  body: Buffer | undefined;
+  /** A gRPC call: `te: trailers` goes upstream and trailers-only answers end the stream. */
+  grpc: boolean;
+  editHeaders: ((h: HeaderBag) => void) | undefined;
+  onStatus: (status: number) => void;
+}
+
+/** HTTP/2 error code CANCEL: the exchange is abandoned (client gone, deadline passed). */
+const NGHTTP2_CANCEL = 8;
+
 /**
  * Relays one request over HTTP/2 (h2c) to a backend: headers and body up, response headers, body and
- * trailers down, each direction streamed as it comes. For gRPC that keeps unary, server-streaming,
- * client-streaming and bidirectional calls intact, with metadata and grpc-status trailers; plain
- * HTTP requests to an h2c Service go the same way. The client may speak HTTP/1.1 or HTTP/2.
- * Resolves with the upstream's HTTP status, or rejects when the backend cannot be reached.
+ * trailers down, each direction streamed as it comes with backpressure. For gRPC that keeps unary,
+ * server-streaming, client-streaming and bidirectional calls intact, with metadata and grpc-status
+ * trailers; plain HTTP requests to an h2c Service go the same way. The client may speak HTTP/1.1 or
+ * HTTP/2. The route's timeout bounds the whole exchange, as on HTTP/1.1. Resolves once the upstream
+ * answered; rejects with UpstreamFailure when it could not be reached or did not answer in time.
  */
-export function relayHttp2(
-  sessions: Http2Sessions,
-  target: { host: string; port: number },
-  req: Http2ServerRequest | IncomingMessage,
-  res: Http2ServerResponse | ServerResponse,
-  request: { method: string; path: string; grpc: boolean },
-  headers: HeaderBag,
-  editHeaders: ((h: HeaderBag) => void) | undefined,
-): Promise<number> {
-  const { path } = request;
+export function relayHttp2(o: Http2RelayOptions): Promise<void> {
+  const { exchange, req, res } = o;
+  const { endpoint, headers } = exchange;
   return new Promise((resolve, reject) => {
-    const upstream = sessions.get(target.host, target.port).request({
+    const upstream = o.sessions.get(endpoint.host, endpoint.port).request({
       ...headers,
       // gRPC requires te: trailers end to end (a hop-by-hop header elsewhere).
-      ...(request.grpc ? { te: 'trailers' } : {}),
-      ':method': request.method,
-      ':path': path,
+      ...(o.grpc ? { te: 'trailers' } : {}),
+      ':method': exchange.method,
+      ':path': exchange.path,
       ':scheme': 'http',
-      ':authority': typeof headers.host === 'string' ? headers.host : `${target.host}:${target.port}`,
+      ':authority': typeof headers.host === 'string' ? headers.host : `${endpoint.host}:${endpoint.port}`,
     });
     let answered = false;
+    let timedOut = false;
+    const timer =
+      exchange.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            upstream.close(NGHTTP2_CANCEL);
+            if (!answered) reject(new UpstreamFailure(new Error('upstream did not answer in time'), true));
+            else cut();
+          }, exchange.timeoutMs);
+    // The client must see the exchange fail, not end cleanly: reset (HTTP/2) or cut (HTTP/1.1).
+    const cut = () => ('stream' in res ? res.stream.close(NGHTTP2_CANCEL) : res.destroy());
     upstream.on('response', (h) => {
       answered = true;
       const out: HeaderBag = {};
       for (const [k, v] of Object.entries(h)) if (!NOT_COPIED.has(k) && v !== undefined) out[k] = v as string;
-      editHeaders?.(out);
+      o.editHeaders?.(out);
       const status = Number(h[':status'] ?? 200);
+      o.onStatus(status);
       // A "trailers-only" answer (an error, usually) carries grpc-status in its one HEADERS frame,
       // which must also end the stream for the client to read it as the call's status.
       if (h['grpc-status'] !== undefined && 'stream' in res)
         res.stream.respond({ ...out, ':status': status }, { endStream: true });
       else (res as ServerResponse).writeHead(status, out as Record<string, string>);
-      resolve(status);
+      resolve();
     });
     upstream.on('trailers', (t) => {
       const trailers: Record<string, string> = {};
@@ -92,22 +122,28 @@ export function relayHttp2(
         if (!k.startsWith(':') && v !== undefined) trailers[k] = String(v);
       res.addTrailers(trailers);
     });
-    upstream.on('data', (chunk: Buffer) => (res as ServerResponse).write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      if (!(res as ServerResponse).write(chunk)) {
+        upstream.pause();
+        res.once('drain', () => upstream.resume());
+      }
+    });
     upstream.on('end', () => {
+      clearTimeout(timer);
       if (!res.writableEnded && !res.destroyed) res.end();
     });
     upstream.on('error', (err) => {
-      if (!answered) reject(err);
-      // The client must see the exchange fail, not end cleanly: reset (HTTP/2) or cut (HTTP/1.1).
-      else if ('stream' in res) res.stream.close(2);
-      else res.destroy();
+      clearTimeout(timer);
+      if (!answered) reject(new UpstreamFailure(err, timedOut));
+      else cut();
     });
-    req.on('data', (chunk: Buffer) => upstream.write(chunk));
-    req.on('end', () => upstream.end());
+    if (o.body) upstream.end(o.body);
+    else req.pipe(upstream);
     // A client that cancels the call cancels it upstream too.
-    req.on('aborted', () => upstream.close(8));
+    req.on('aborted', () => upstream.close(NGHTTP2_CANCEL));
     res.on('close', () => {
-      if (!upstream.closed) upstream.close(8); // NGHTTP2_CANCEL
+      clearTimeout(timer);
+      if (!upstream.closed) upstream.close(NGHTTP2_CANCEL);
     });
   });
 }

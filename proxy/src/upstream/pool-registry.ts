@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { type ConnectionOptions, rootCertificates } from 'node:tls';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { ClusterTls } from '../config/schema.ts';
 
 export interface UpstreamEndpoint {
@@ -13,6 +13,27 @@ export interface UpstreamEndpoint {
   pool: Pool;
   /** For connections made outside the pool (upgrades): TLS options, absent for plain HTTP. */
   tls: ConnectionOptions | undefined;
+  /**
+   * The TLS server name every request on this pool must use (the BackendTLSPolicy hostname, else
+   * the origin's host name). undici would otherwise take SNI and certificate verification from each
+   * request's Host header, which is the client's.
+   */
+  servername: string | undefined;
+}
+
+/**
+ * undici dispatch options for `endpoint`, pinned to its TLS server name (undici reads `servername`
+ * from dispatch options although its types do not declare it).
+ */
+export function onEndpoint(
+  endpoint: UpstreamEndpoint,
+  options: Omit<Dispatcher.DispatchOptions, 'origin'>,
+): Dispatcher.DispatchOptions {
+  return {
+    ...options,
+    origin: endpoint.origin,
+    ...(endpoint.servername ? { servername: endpoint.servername } : {}),
+  } as Dispatcher.DispatchOptions;
 }
 
 /**
@@ -62,7 +83,15 @@ export class PoolRegistry {
       });
       const https = url.protocol === 'https:';
       const sni = isIP(host) ? {} : { servername: host };
-      ep = { key, origin, host, port, pool, tls: https ? (connectTls ?? sni) : undefined };
+      ep = {
+        key,
+        origin,
+        host,
+        port,
+        pool,
+        tls: https ? (connectTls ?? sni) : undefined,
+        servername: https ? (tls?.serverName ?? sni.servername) : undefined,
+      };
       this.#pools.set(key, ep);
     }
     return ep;

@@ -17,6 +17,7 @@ export interface KubeObject {
     generation?: number;
     resourceVersion?: string;
     managedFields?: object[];
+    annotations?: Record<string, string>;
     labels?: Record<string, string>;
   };
   [field: string]: unknown;

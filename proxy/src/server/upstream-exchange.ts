@@ -1,0 +1,149 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Dispatcher } from 'undici';
+import type { ErrorCode } from '../errors/catalog.ts';
+import type { HeaderBag } from '../filters/header-modifier.ts';
+import { rewritePath } from '../filters/path-rewrite.ts';
+import type { RequestView } from '../routing/request-view.ts';
+import type { CompiledRoute, ListenerRouter } from '../routing/router.ts';
+import { CLIENT_CERT, forwardableHeaders } from '../upstream/hop-by-hop.ts';
+import { onEndpoint, type UpstreamEndpoint } from '../upstream/pool-registry.ts';
+import type { ServedPort } from './listener-state.ts';
+
+/**
+ * What every forwarding path (HTTP/1.1, HTTP/2 and gRPC, upgrades) sends upstream for a matched
+ * route, decided in one place so the three cannot drift: the picked endpoint (whose pool carries the
+ * BackendTLSPolicy), the path and Host after URLRewrite, the client's headers through the route's
+ * header filters with X-Forwarded-* and the client-certificate header, and the route's timeout.
+ */
+export interface Exchange {
+  endpoint: UpstreamEndpoint;
+  /** The cluster speaks HTTP/2 in cleartext (appProtocol kubernetes.io/h2c, GRPCRoute backends). */
+  h2c: boolean;
+  method: string;
+  /** Path and query as the upstream gets them. */
+  path: string;
+  headers: HeaderBag;
+  /** Gateway API `timeouts`: the shorter of request and backendRequest. */
+  timeoutMs: number | undefined;
+}
+
+export function prepareExchange(
+  raw: IncomingMessage,
+  router: ListenerRouter,
+  route: CompiledRoute,
+  view: RequestView,
+): Exchange | ErrorCode {
+  const cluster = route.pick();
+  if (!cluster) return 'backend_invalid';
+  const endpoint = cluster.pick();
+  if (!endpoint) return 'no_healthy_upstream';
+  const { path, headers } = upstreamRequest(raw, router, route, view);
+  const t = route.source.timeouts;
+  return {
+    endpoint,
+    h2c: cluster.h2c,
+    method: view.method,
+    path,
+    headers,
+    timeoutMs: minDefined(t?.requestMs, t?.backendRequestMs),
+  };
+}
+
+/**
+ * The path (with query) and headers after the route's filters: the client's headers (see
+ * `upstreamHeaders`) through its header modifier, the path and host after its URLRewrite.
+ */
+function upstreamRequest(
+  raw: IncomingMessage,
+  router: ListenerRouter,
+  route: CompiledRoute,
+  view: RequestView,
+): { path: string; headers: HeaderBag } {
+  const headers = upstreamHeaders(raw, router);
+  route.editRequestHeaders?.(headers);
+  const src = route.source;
+  let path = view.path;
+  if (src.rewrite) {
+    if (src.rewrite.path) path = rewritePath(path, src.rewrite.path, src.match.path.value);
+    if (src.rewrite.hostname) headers.host = src.rewrite.hostname;
+  }
+  return { path: view.rawQuery ? `${path}?${view.rawQuery}` : path, headers };
+}
+
+/**
+ * The headers an upstream gets: the client's minus hop-by-hop ones, with X-Forwarded-For and -Proto,
+ * and, on a listener that validates client certificates, X-Forwarded-Client-Cert naming the verified
+ * client (Envoy's format).
+ */
+function upstreamHeaders(raw: IncomingMessage, router: ListenerRouter): HeaderBag {
+  const headers = forwardableHeaders(raw.headers);
+  const clientIp = raw.socket.remoteAddress ?? '';
+  const priorXff = raw.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = priorXff ? `${priorXff}, ${clientIp}` : clientIp;
+  headers['x-forwarded-proto'] ??= router.scheme;
+  // forwardableHeaders already dropped any client-sent one (no `delete` here: it would slow the object).
+  if (router.listener.tls?.clientValidation) {
+    const identity = verifiedClient(raw.socket as TLSSocket);
+    if (identity) headers[CLIENT_CERT] = identity;
+  }
+  return headers;
+}
+
+/** `Hash=<sha256>;Subject="<DN>"` of a verified client certificate, computed once per connection. */
+const clientIdentities = new WeakMap<object, string | null>();
+function verifiedClient(socket: TLSSocket): string | undefined {
+  let identity = clientIdentities.get(socket);
+  if (identity === undefined) {
+    const cert = socket.authorized ? socket.getPeerCertificate() : undefined;
+    identity =
+      cert?.fingerprint256 !== undefined
+        ? `Hash=${cert.fingerprint256.replaceAll(':', '').toLowerCase()};Subject="${Object.entries(
+            cert.subject ?? {},
+          )
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')}"`
+        : null;
+    clientIdentities.set(socket, identity);
+  }
+  return identity ?? undefined;
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+/**
+ * Fire-and-forget copies of a request with a buffered body: a mirror's answer is discarded and its
+ * failure never touches the client. Each copy holds its snapshot (and so its pool) like the request.
+ */
+export function mirror(
+  route: CompiledRoute,
+  exchange: Exchange,
+  body: Buffer | undefined,
+  enter: ServedPort['enter'],
+): void {
+  for (const m of route.mirrors) {
+    if (m.percent < 100 && Math.random() * 100 >= m.percent) continue;
+    const endpoint = m.cluster.pick();
+    if (!endpoint) {
+      route.metrics.mirrorFailed();
+      continue;
+    }
+    endpoint.pool
+      .request({
+        ...onEndpoint(endpoint, {
+          path: exchange.path,
+          method: exchange.method as Dispatcher.HttpMethod,
+          headers: exchange.headers as Record<string, string | string[]>,
+          body: body ?? null,
+        }),
+        signal: AbortSignal.timeout(30_000),
+      })
+      .then((res) => res.body.dump())
+      .catch(() => route.metrics.mirrorFailed())
+      .finally(enter());
+  }
+}
