@@ -2,18 +2,10 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server, Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import type { Listener } from '../config/schema.ts';
-import type { StreamRouter } from '../l4/stream-router.ts';
 import { createTcpServer, createUdpServer, type StreamState } from '../l4/stream-servers.ts';
-import type { ListenerRouter } from '../routing/router.ts';
 import { buildServer, type ServerOptions } from '../server/build-server.ts';
 import type { ListenerState } from '../server/listener-state.ts';
-import type { SniTable } from '../tls/sni-table.ts';
-import type { Snapshot } from './snapshot.ts';
-
-/** What one port serves after a config compiles: requests (HTTP, HTTPS) or streams (TCP, TLS, UDP). */
-export type CompiledListener =
-  | { kind: 'http'; listener: Listener; router: ListenerRouter; tls: SniTable | undefined }
-  | { kind: 'stream'; listener: Listener; router: StreamRouter };
+import type { CompiledListener, Snapshot } from './snapshot.ts';
 
 /** An open port; what it serves comes from the published snapshot, so only a protocol change reopens it. */
 export interface PortServer {

@@ -24,14 +24,8 @@ import { SniTable } from '../tls/sni-table.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
 import { Http2Sessions } from '../upstream/http2-relay.ts';
 import { PoolRegistry } from '../upstream/pool-registry.ts';
-import {
-  type CompiledListener,
-  openPortServer,
-  type PortServer,
-  portKey,
-  portShape,
-} from './port-servers.ts';
-import { Snapshot } from './snapshot.ts';
+import { openPortServer, type PortServer, portKey, portShape } from './port-servers.ts';
+import { type CompiledListener, Snapshot } from './snapshot.ts';
 
 export interface ProxyRuntimeOptions {
   logger: FastifyBaseLogger;

@@ -1,6 +1,14 @@
 import type { AIContext } from '../ai/ai-context.ts';
+import type { Listener } from '../config/schema.ts';
+import type { StreamRouter } from '../l4/stream-router.ts';
+import type { ListenerRouter } from '../routing/router.ts';
 import type { ServedPort } from '../server/listener-state.ts';
-import type { CompiledListener } from './port-servers.ts';
+import type { SniTable } from '../tls/sni-table.ts';
+
+/** What one port serves after a config compiles: requests (HTTP, HTTPS) or streams (TCP, TLS, UDP). */
+export type CompiledListener =
+  | { kind: 'http'; listener: Listener; router: ListenerRouter; tls: SniTable | undefined }
+  | { kind: 'stream'; listener: Listener; router: StreamRouter };
 
 /**
  * One compiled config with its credentials: every port's routing table and certificates and the AI
