@@ -237,10 +237,11 @@ function answerError(
   if (isGrpcCall(raw)) {
     // gRPC carries failures in grpc-status; the HTTP status is 200.
     metrics.observe(200, seconds);
-    return writeGrpcError(res as Http2ServerResponse, code);
+    writeGrpcError(res as Http2ServerResponse, code);
+  } else {
+    metrics.observe(errorCatalog[code].status, seconds);
+    writeError(res, code, message === undefined ? {} : { message });
   }
-  metrics.observe(errorCatalog[code].status, seconds);
-  writeError(res, code, message === undefined ? {} : { message });
 }
 
 function hasBody(req: IncomingMessage): boolean {
