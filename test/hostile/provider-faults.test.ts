@@ -217,12 +217,15 @@ describe('providers that hang, reset, drip, lie or leak', () => {
     const res = await chat('mixed', { seed: 7 });
     expect(res.status, res.text).toBe(200);
     expect(res.headers).toMatchObject({ 'x-sluice-ai-target': 'vllm', 'x-sluice-attempts': '2' });
+    // The skipped target is named with the parameter it could not take; it cost no attempt.
+    expect(res.headers['x-sluice-skipped']).toBe('claude=seed');
   });
 
   it('answers 400 naming the parameter when no target can take it', async () => {
     const res = await chat('claude-only', { seed: 7 });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.text).error).toMatchObject({ code: 'unsupported_parameter', param: 'seed' });
+    expect(res.headers['x-sluice-attempts']).toBe('0');
   });
 
   it('charges answers that come without usage, counting them locally, without stalling the event loop', async () => {

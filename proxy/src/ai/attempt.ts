@@ -3,7 +3,12 @@ import type { Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import type { CompiledTarget } from './compiled-backend.ts';
 import { sanitizedProviderError } from './provider-error.ts';
-import type { ConvertedResponse, ProviderContext, StreamConverter } from './providers/adapter.ts';
+import type {
+  ConvertedResponse,
+  ProviderContext,
+  StreamConverter,
+  UpstreamRequest,
+} from './providers/adapter.ts';
 import { SseParser, sseData } from './sse.ts';
 
 export type AttemptOutcome =
@@ -39,7 +44,8 @@ export type AttemptOutcome =
 export interface AttemptInput {
   target: CompiledTarget;
   ctx: ProviderContext;
-  body: Record<string, unknown>;
+  /** The request as this target's provider takes it (built when the targets were planned). */
+  upstream: UpstreamRequest;
   response: ServerResponse;
   /** Absolute time (performance.now()) by which the whole exchange must finish. */
   deadline: number;
@@ -60,8 +66,7 @@ const CREDENTIALS_REFUSED = (s: number) => s === 401 || s === 403;
  * (a non-streamed body, or the first streamed event): until then a failure is retryable elsewhere.
  */
 export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
-  const { target, ctx, response } = input;
-  const upstream = target.adapter.request(input.body, ctx);
+  const { target, ctx, response, upstream } = input;
   const abort = new AbortController();
   let timedOut = false;
   const arm = (ms: number) => {

@@ -1,15 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import type { AIOperation } from '../client-api/operations.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
 import { writeError } from '../errors/render.ts';
 import { maskResponse } from '../guard/guard-request.ts';
 import { streamPayloadMasker } from '../guard/stream-payload-masker.ts';
 import type { AIRequest } from './ai-request.ts';
 import { type AttemptOutcome, attempt } from './attempt.ts';
-import { type CompiledAIBackend, type CompiledTarget, upstreamModel } from './compiled-backend.ts';
-import { type ProviderContext, UnsupportedParameterError } from './providers/adapter.ts';
+import type { CompiledAIBackend, CompiledTarget } from './compiled-backend.ts';
 import { recordExchange, type Settlement } from './record-exchange.ts';
 import { type HeaderRecord, sendJson } from './respond.ts';
+import { earliestReturn, nextTarget, planTargets, type TargetPlan } from './target-plan.ts';
 
 /**
  * Serves one OpenAI-compatible request from an AI backend: priority groups in order, weighted picks
@@ -33,72 +32,79 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
   const stream = body.stream === true && req.op !== 'embeddings';
   const clientWantsUsage =
     (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+  const plan = planTargets({
+    backend,
+    op: req.op,
+    body,
+    model,
+    secrets: req.secrets,
+    stream,
+    clientWantsUsage,
+  });
+  for (const s of plan.skipped)
+    req.log.info(
+      { backend: backend.config.name, target: s.target.config.name, param: s.param },
+      'AI target skipped: it cannot take a parameter',
+    );
+  const skippedHeader: HeaderRecord =
+    plan.skipped.length > 0
+      ? { 'x-sluice-skipped': plan.skipped.map((s) => `${s.target.config.name}=${s.param}`).join(', ') }
+      : {};
+  const first = plan.skipped[0];
+  if (plan.groups.length === 0 && first) {
+    // No target can take the request as it is: a client error naming what none of them accepts.
+    writeError(response, 'unsupported_parameter', {
+      message: first.message,
+      param: first.param,
+      headers: { 'x-sluice-ai-backend': backend.config.name, 'x-sluice-attempts': '0', ...skippedHeader },
+    });
+    return undefined;
+  }
   const deadline = req.started + backend.config.timeouts.requestMs;
   const maxAttempts = backend.config.retry.attempts;
   const failures: Extract<AttemptOutcome, { kind: 'retryable' }>[] = [];
   // A request tries each target at most once: a target that just failed it is the least likely to
-  // serve it next, and one that cannot take its parameters is skipped without counting an attempt.
+  // serve it next.
   const tried = new Set<string>();
-  const unsupported: UnsupportedParameterError[] = [];
   let attempts = 0;
 
   const headers = (target: CompiledTarget): HeaderRecord => ({
     'x-sluice-ai-backend': backend.config.name,
     'x-sluice-ai-target': target.config.name,
     'x-sluice-attempts': String(attempts),
+    ...skippedHeader,
   });
 
   // A client that leaves ends the exchange: no more attempts, no waiting, no blame on any target.
   const clientGone = () => response.destroyed || response.writableEnded;
   while (attempts < maxAttempts && performance.now() < deadline && !clientGone()) {
-    const target = pickTarget(backend, req.op, tried);
-    if (!target) {
+    const planned = nextTarget(plan, tried, Date.now());
+    if (!planned) {
       // Every untried target is cooling down: wait for the first to come back if that fits the deadline.
-      const waitMs = (earliestReturn(backend, req.op, tried) ?? Number.POSITIVE_INFINITY) - Date.now();
+      const waitMs = (earliestReturn(plan, tried, Date.now()) ?? Number.POSITIVE_INFINITY) - Date.now();
       if (waitMs > deadline - performance.now()) break;
       await waitOrClientGone(response, Math.max(1, waitMs));
       continue;
     }
+    const { target, ctx } = planned;
     tried.add(target.config.name);
     attempts++;
-    const ctx: ProviderContext = {
-      op: req.op,
-      target: target.config,
-      basePath: target.basePath,
-      upstreamModel: upstreamModel(target.config, model),
-      apiKey: req.secrets.get(target.config.credentials),
-      stream,
-      clientWantsUsage,
-    };
-    let outcome: AttemptOutcome;
-    try {
-      outcome = await attempt({
-        target,
-        ctx,
-        body,
-        response,
-        deadline,
-        firstTokenMs: backend.config.timeouts.firstTokenMs,
-        streamIdleMs: backend.config.timeouts.streamIdleMs,
-        transformPayload:
-          req.responseMaskers.length > 0 ? streamPayloadMasker(req.responseMaskers) : undefined,
-        commitStream: () =>
-          response.writeHead(200, {
-            ...headers(target),
-            'content-type': 'text/event-stream',
-            'cache-control': 'no-cache',
-          }),
-      });
-    } catch (err) {
-      if (!(err instanceof UnsupportedParameterError)) throw err;
-      req.log.info(
-        { backend: backend.config.name, target: target.config.name, param: err.param },
-        'AI target skipped: it cannot take a parameter',
-      );
-      unsupported.push(err);
-      attempts--; // a skipped target was never asked: it is no attempt
-      continue;
-    }
+    const outcome = await attempt({
+      target,
+      ctx,
+      upstream: planned.upstream,
+      response,
+      deadline,
+      firstTokenMs: backend.config.timeouts.firstTokenMs,
+      streamIdleMs: backend.config.timeouts.streamIdleMs,
+      transformPayload: req.responseMaskers.length > 0 ? streamPayloadMasker(req.responseMaskers) : undefined,
+      commitStream: () =>
+        response.writeHead(200, {
+          ...headers(target),
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+        }),
+    });
     const labels = { sluice_ai_backend: backend.config.name, sluice_ai_target: target.config.name };
     switch (outcome.kind) {
       case 'retryable':
@@ -142,17 +148,7 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
     return recordExchange({ req, target, ctx, outcome, model });
   }
   if (clientGone()) return undefined;
-  const refusal = unsupported[0];
-  if (failures.length === 0 && refusal) {
-    // No target could take the request as it is: a client error naming what none of them accepts.
-    writeError(response, 'unsupported_parameter', {
-      message: refusal.message,
-      param: refusal.param,
-      headers: { 'x-sluice-ai-backend': backend.config.name, 'x-sluice-attempts': '0' },
-    });
-    return undefined;
-  }
-  sendFailure(response, failures, backend, req.op, tried);
+  sendFailure(response, failures, backend, plan, tried, skippedHeader);
   return undefined;
 }
 
@@ -168,54 +164,18 @@ function waitOrClientGone(response: ServerResponse, ms: number): Promise<void> {
   });
 }
 
-/** Weighted pick among available, not-yet-tried targets of the first priority group that has one. */
-function pickTarget(
-  backend: CompiledAIBackend,
-  op: AIOperation,
-  tried: ReadonlySet<string>,
-): CompiledTarget | undefined {
-  const now = Date.now();
-  for (const group of backend.groups) {
-    const candidates = group.filter(
-      (t) => t.adapter.supports(op) && t.health.available(now) && !tried.has(t.config.name),
-    );
-    if (candidates.length === 0) continue;
-    const total = candidates.reduce((n, t) => n + t.config.weight, 0);
-    if (total === 0) return candidates[0];
-    let r = Math.random() * total;
-    for (const t of candidates) {
-      r -= t.config.weight;
-      if (r < 0) return t;
-    }
-    return candidates[candidates.length - 1];
-  }
-  return undefined;
-}
-
-/** When the first cooling, untried target of this operation comes back (epoch ms), if any is cooling. */
-function earliestReturn(
-  backend: CompiledAIBackend,
-  op: AIOperation,
-  tried: ReadonlySet<string>,
-): number | undefined {
-  const now = Date.now();
-  const times = backend.groups
-    .flat()
-    .filter((t) => t.adapter.supports(op) && t.health.openUntil > now && !tried.has(t.config.name))
-    .map((t) => t.health.openUntil);
-  return times.length > 0 ? Math.min(...times) : undefined;
-}
-
 function sendFailure(
   response: ServerResponse,
   failures: Extract<AttemptOutcome, { kind: 'retryable' }>[],
   backend: CompiledAIBackend,
-  op: AIOperation,
+  plan: TargetPlan,
   tried: ReadonlySet<string>,
+  skippedHeader: HeaderRecord,
 ): void {
   const headers: HeaderRecord = {
     'x-sluice-ai-backend': backend.config.name,
     'x-sluice-attempts': String(failures.length),
+    ...skippedHeader,
   };
   if (failures.length > 0 && failures.every((f) => f.status === 429)) {
     const wait = Math.min(...failures.map((f) => f.retryAfterMs ?? 1000));
@@ -230,7 +190,7 @@ function sendFailure(
   else if (last?.credentialsRejected) code = 'upstream_credentials_rejected';
   else if (last) code = 'upstream_unreachable';
   if (code === 'providers_unavailable') {
-    const back = earliestReturn(backend, op, tried);
+    const back = earliestReturn(plan, tried, Date.now());
     if (back !== undefined && back > Date.now())
       headers['retry-after'] = String(Math.ceil((back - Date.now()) / 1000));
   }

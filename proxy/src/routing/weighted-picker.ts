@@ -1,4 +1,23 @@
-/** A weighted random choice, precomputed; `null` when no entry has weight. */
+/**
+ * The one weighted choice of the proxy (routes' backendRefs, AI targets): an item with weight w is
+ * picked with probability w / total; weight 0 is never picked. Undefined when nothing has weight.
+ */
+export function pickByWeight<T>(items: readonly T[], weightOf: (item: T) => number): T | undefined {
+  let total = 0;
+  for (const item of items) total += weightOf(item);
+  if (total <= 0) return undefined;
+  let r = Math.random() * total;
+  for (const item of items) {
+    const w = weightOf(item);
+    if (w <= 0) continue;
+    r -= w;
+    if (r < 0) return item;
+  }
+  // Floating-point leftovers land on the last weighted item.
+  return items.findLast((item) => weightOf(item) > 0);
+}
+
+/** `pickByWeight` over a fixed list, with the trivial cases decided once; `null` when none has weight. */
 export function weightedPicker<T>(entries: { weight: number; item: T }[]): () => T | null {
   const weighted = entries.filter((e) => e.weight > 0);
   if (weighted.length === 0) return () => null;
@@ -6,15 +25,5 @@ export function weightedPicker<T>(entries: { weight: number; item: T }[]): () =>
     const only = weighted[0]!.item;
     return () => only;
   }
-  const cumulative: number[] = [];
-  let total = 0;
-  for (const e of weighted) {
-    total += e.weight;
-    cumulative.push(total);
-  }
-  return () => {
-    const r = Math.random() * total;
-    for (let i = 0; i < cumulative.length; i++) if (r < cumulative[i]!) return weighted[i]!.item;
-    return weighted[weighted.length - 1]!.item;
-  };
+  return () => pickByWeight(weighted, (e) => e.weight)!.item;
 }
