@@ -10,6 +10,7 @@ import type {
   WeightedAIBackend,
   WeightedBackend,
 } from '../../../proxy/src/config/schema.ts';
+import { userRegexProblem } from '../../../proxy/src/config/user-regex.ts';
 import type { HTTPRoute, HTTPRouteFilter, HTTPRouteRule } from '../resources/gateway-api.ts';
 import { SLUICE_GROUP } from '../resources/sluice-api.ts';
 import type { BackendResolver } from './backends.ts';
@@ -64,8 +65,10 @@ export function translateRule(
         .filter((h) => h.type === 'RegularExpression')
         .map((h) => h.value),
     ];
-    const badRegex = regexes.find((r) => !compiles(r));
-    if (badRegex !== undefined) return fail('UnsupportedValue', `invalid regular expression "${badRegex}"`);
+    for (const r of regexes) {
+      const problem = userRegexProblem(r);
+      if (problem) return fail('UnsupportedValue', `"${r}": ${problem}`);
+    }
     matches.push({
       path,
       headers: dedupeByName(m.headers ?? [], true).map((h) => ({
@@ -217,13 +220,4 @@ function dedupeByName<T extends { name: string }>(items: readonly T[], caseInsen
     seen.add(k);
     return true;
   });
-}
-
-function compiles(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,7 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { regexProblem } from './regex-safety.ts';
 import { type ProxyConfig, ProxyConfigSchema } from './schema.ts';
+import { userRegexProblem } from './user-regex.ts';
 
 export interface ConfigIssue {
   /** JSON-pointer-like path into the document, e.g. `/listeners/0/virtualHosts/1/routes/3/match`. */
@@ -129,9 +130,6 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
 
 function checkRegex(pattern: string | undefined, path: string, issues: ConfigIssue[]): void {
   if (pattern === undefined) return;
-  try {
-    new RegExp(pattern);
-  } catch (err) {
-    issues.push({ path, reason: `invalid regular expression: ${(err as Error).message}` });
-  }
+  const problem = userRegexProblem(pattern);
+  if (problem) issues.push({ path, reason: problem });
 }

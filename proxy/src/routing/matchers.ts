@@ -1,4 +1,5 @@
 import type { PathMatch, RouteMatch, ValueMatch } from '../config/schema.ts';
+import { compileUserRegex } from '../config/user-regex.ts';
 import { trimTrailingSlash } from '../paths/trim-trailing-slash.ts';
 import { headerValue, queryOf, type RequestView } from './request-view.ts';
 
@@ -39,8 +40,8 @@ export function compilePath(path: PathMatch): Predicate {
       return (req) => req.path === prefix || req.path.startsWith(withSlash);
     }
     case 'RegularExpression': {
-      const re = fullMatch(path.value);
-      return (req) => re.test(req.path);
+      const re = compileUserRegex(path.value);
+      return (req) => re.matches(req.path);
     }
   }
 }
@@ -50,10 +51,7 @@ function compileValue(m: ValueMatch): (value: string | undefined) => boolean {
     const expected = m.value;
     return (value) => value === expected;
   }
-  const re = fullMatch(m.value);
-  return (value) => value !== undefined && re.test(value);
-}
-
-function fullMatch(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`);
+  const re = compileUserRegex(m.value);
+  // RE2 `matches` is a whole-input match, as the Gateway API's RegularExpression matches are here.
+  return (value) => value !== undefined && re.matches(value);
 }
