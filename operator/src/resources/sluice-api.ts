@@ -17,6 +17,8 @@ import { ObjectMetaSchema } from './meta.ts';
 const USERINFO_URL = '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@';
 const USERINFO_MESSAGE =
   'endpoint.url must not carry credentials (user:password@); put them in a Secret and name it in credentialsRef';
+const JWT_KEYS_RULE = 'has(self.jwks) != has(self.jwksUri)';
+const JWT_KEYS_MESSAGE = 'identity.jwt needs exactly one of jwks and jwksUri';
 
 export const SLUICE_GROUP = 'sluice.dev';
 export const SLUICE_API_VERSION = `${SLUICE_GROUP}/v1alpha1`;
@@ -177,17 +179,28 @@ export const TokenRateLimitPolicySchema = T.Object({
             apiKeys: T.Optional(
               T.Array(T.Object({ secretRef: T.Object({ name: T.String({ minLength: 1 }) }) })),
             ),
-            /** Bearer JWTs verified against inline public keys (a JWKS); claims name consumer and team. */
+            /**
+             * Bearer JWTs verified against the issuer's public keys: inline (`jwks`) or fetched from
+             * `jwksUri` and cached; claims name consumer and team.
+             */
             jwt: T.Optional(
               T.Object(
                 {
                   issuer: T.Optional(T.String()),
                   audiences: T.Optional(T.Array(T.String())),
-                  jwks: T.Object({ keys: T.Array(T.Record(T.String(), T.Unknown()), { minItems: 1 }) }),
+                  jwks: T.Optional(
+                    T.Object({ keys: T.Array(T.Record(T.String(), T.Unknown()), { minItems: 1 }) }),
+                  ),
+                  jwksUri: T.Optional(
+                    T.String({ pattern: '^https?://[^/?#@]+([/?#].*)?$', maxLength: 2048 }),
+                  ),
                   consumerClaim: T.Optional(T.String({ minLength: 1 })),
                   teamClaim: T.Optional(T.String({ minLength: 1 })),
                 },
-                { additionalProperties: false },
+                {
+                  additionalProperties: false,
+                  'x-kubernetes-validations': [{ rule: JWT_KEYS_RULE, message: JWT_KEYS_MESSAGE }],
+                },
               ),
             ),
             trustedHeaders: T.Optional(
@@ -266,6 +279,9 @@ export function tokenRateLimitPolicyProblems(p: TokenRateLimitPolicy): { field: 
         message: 'perHeader is only meaningful with per: Header',
       });
   });
+  const jwt = p.spec.identity?.jwt;
+  if (jwt && (jwt.jwks === undefined) === (jwt.jwksUri === undefined))
+    problems.push({ field: '/spec/identity/jwt', message: JWT_KEYS_MESSAGE });
   const names = p.spec.limits.map((l) => l.name);
   names.forEach((n, i) => {
     if (names.indexOf(n) !== i)

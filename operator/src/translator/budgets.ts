@@ -148,7 +148,8 @@ function identityOf(
             jwt: {
               ...(jwt.issuer !== undefined ? { issuer: jwt.issuer } : {}),
               ...(jwt.audiences ? { audiences: jwt.audiences } : {}),
-              jwks: jwt.jwks.keys,
+              ...(jwt.jwks ? { jwks: jwt.jwks.keys } : {}),
+              ...(jwt.jwksUri ? { jwksUri: jwt.jwksUri } : {}),
               consumerClaim: jwt.consumerClaim ?? 'sub',
               ...(jwt.teamClaim ? { teamClaim: jwt.teamClaim } : {}),
             },

@@ -38,7 +38,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
   if (shape) return writeError(response, 'invalid_request', { message: shape.message, param: shape.pointer });
   const ai = input.ai;
   const headers = input.request.raw.headers;
-  const identity = ai.identifier.identify(headers);
+  const identity = await ai.identifier.identify(headers);
   if (!identity.ok) {
     input.options.budgets.unauthenticated.inc({ reason: identity.error });
     return writeError(

@@ -10,8 +10,10 @@ export const JwtSchema = T.Object(
   {
     issuer: T.Optional(T.String()),
     audiences: T.Optional(T.Array(T.String())),
-    /** Public JSON Web Keys (RSA, EC or OKP). */
-    jwks: T.Array(T.Record(T.String(), T.Unknown()), { minItems: 1 }),
+    /** Public JSON Web Keys (RSA, EC or OKP), inline; or `jwksUri`, never both. */
+    jwks: T.Optional(T.Array(T.Record(T.String(), T.Unknown()), { minItems: 1 })),
+    /** The issuer's JWKS endpoint (https, or http on loopback), fetched and cached by the proxy. */
+    jwksUri: T.Optional(T.String({ pattern: '^https?://[^/?#@]+([/?#].*)?$', maxLength: 2048 })),
     consumerClaim: Name,
     teamClaim: T.Optional(Name),
   },

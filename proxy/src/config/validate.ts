@@ -56,6 +56,9 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
       targets.add(t.name);
     });
   });
+  const jwt = config.identity?.jwt;
+  if (jwt && (jwt.jwks === undefined) === (jwt.jwksUri === undefined))
+    issues.push({ path: '/identity/jwt', reason: 'exactly one of jwks and jwksUri is needed' });
   config.guards.forEach((g, gi) => {
     g.regexes.forEach((r, ri) => {
       const problem = regexProblem(r.pattern);

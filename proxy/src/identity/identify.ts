@@ -42,11 +42,11 @@ export class Identifier {
     }
   }
 
-  identify(headers: IncomingHttpHeaders): IdentityResult {
+  async identify(headers: IncomingHttpHeaders): Promise<IdentityResult> {
     const presented = apiKeyOf(headers);
     const jwt = this.#jwt;
     if (presented !== undefined && jwt && looksLikeJwt(presented)) {
-      const verified = jwt.verifier.verify(presented);
+      const verified = await jwt.verifier.verify(presented);
       if (!verified.ok) return { ok: false, error: 'invalid_token', reason: verified.reason };
       const consumer = verified.claims[jwt.config.consumerClaim];
       if (typeof consumer !== 'string' || consumer === '')

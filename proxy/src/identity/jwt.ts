@@ -1,85 +1,86 @@
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
 import type { JwtConfig } from '../config/budgets.ts';
 
-/** JWS algorithms accepted: asymmetric only, since the verification keys sit in the (public) config. */
-const ALGORITHMS: Record<string, { hash: string; kty: string; dsaEncoding?: 'ieee-p1363'; pss?: boolean }> = {
-  RS256: { hash: 'sha256', kty: 'RSA' },
-  RS384: { hash: 'sha384', kty: 'RSA' },
-  RS512: { hash: 'sha512', kty: 'RSA' },
-  PS256: { hash: 'sha256', kty: 'RSA', pss: true },
-  ES256: { hash: 'sha256', kty: 'EC', dsaEncoding: 'ieee-p1363' },
-  ES384: { hash: 'sha384', kty: 'EC', dsaEncoding: 'ieee-p1363' },
-  EdDSA: { hash: '', kty: 'OKP' },
-};
-const LEEWAY_S = 60;
+/**
+ * JWS algorithms accepted: asymmetric only, since verification keys are public (inline in the config
+ * or fetched from the issuer). jose binds each algorithm to a matching key type and curve, enforces
+ * `crit`, and refuses `alg: none` and HMAC with a public key.
+ */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const CLOCK_TOLERANCE_S = 60;
 
-interface VerificationKey {
-  kid: string | undefined;
-  kty: string;
-  key: KeyObject;
+/** How remote key sets are cached: keys are re-fetched after this, or sooner for an unknown `kid`. */
+const REMOTE_JWKS = { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 5_000 };
+
+/**
+ * Fetched key sets by URL, kept across config swaps (like upstream pools): a reload must not make
+ * every replica fetch the issuer's keys again.
+ */
+const remoteKeySets = new Map<string, JWTVerifyGetKey>();
+function remoteKeySet(uri: string): JWTVerifyGetKey {
+  let keys = remoteKeySets.get(uri);
+  if (!keys) {
+    keys = createRemoteJWKSet(new URL(uri), REMOTE_JWKS);
+    remoteKeySets.set(uri, keys);
+  }
+  return keys;
 }
 
 export type JwtResult = { ok: true; claims: Record<string, unknown> } | { ok: false; reason: string };
 
-/** Verifies JWTs against a JSON Web Key Set, then issuer, audience and validity times. */
+/**
+ * Verifies JWTs with jose against a JSON Web Key Set (inline, or fetched from `jwksUri` and cached),
+ * then issuer, audience and validity times.
+ */
 export class JwtVerifier {
-  readonly #keys: VerificationKey[];
+  readonly #keys: JWTVerifyGetKey;
   readonly #config: JwtConfig;
 
   constructor(config: JwtConfig) {
     this.#config = config;
-    this.#keys = config.jwks.map((jwk) => ({
-      kid: typeof jwk.kid === 'string' ? jwk.kid : undefined,
-      kty: String(jwk.kty),
-      key: createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
-    }));
+    this.#keys = config.jwksUri
+      ? remoteKeySet(config.jwksUri)
+      : createLocalJWKSet({ keys: config.jwks ?? [] } as JSONWebKeySet);
   }
 
-  verify(token: string, nowS = Date.now() / 1000): JwtResult {
-    const parts = token.split('.');
-    if (parts.length !== 3) return { ok: false, reason: 'not a JWT' };
-    const [h, p, sig] = parts as [string, string, string];
-    let header: { alg?: string; kid?: string };
-    let claims: Record<string, unknown>;
+  async verify(token: string): Promise<JwtResult> {
     try {
-      header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
-      claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
-    } catch {
-      return { ok: false, reason: 'malformed JWT' };
+      const { payload } = await jwtVerify(token, this.#keys, {
+        algorithms: ALGORITHMS,
+        clockTolerance: CLOCK_TOLERANCE_S,
+        ...(this.#config.issuer !== undefined ? { issuer: this.#config.issuer } : {}),
+        ...(this.#config.audiences?.length ? { audience: this.#config.audiences } : {}),
+      });
+      return { ok: true, claims: payload as Record<string, unknown> };
+    } catch (err) {
+      return { ok: false, reason: reasonFor(err) };
     }
-    const alg = ALGORITHMS[header.alg ?? ''];
-    if (!alg) return { ok: false, reason: `algorithm ${header.alg} not accepted` };
-    const candidates = this.#keys.filter(
-      (k) => k.kty === alg.kty && (header.kid === undefined || k.kid === header.kid),
-    );
-    const input = Buffer.from(`${h}.${p}`);
-    const signature = Buffer.from(sig, 'base64url');
-    const valid = candidates.some((k) =>
-      verify(
-        alg.hash || null,
-        input,
-        {
-          key: k.key,
-          ...(alg.dsaEncoding ? { dsaEncoding: alg.dsaEncoding } : {}),
-          ...(alg.pss ? { padding: 6, saltLength: 32 } : {}),
-        },
-        signature,
-      ),
-    );
-    if (!valid) return { ok: false, reason: 'signature does not verify' };
-    if (typeof claims.exp === 'number' && nowS > claims.exp + LEEWAY_S)
-      return { ok: false, reason: 'expired' };
-    if (typeof claims.nbf === 'number' && nowS < claims.nbf - LEEWAY_S)
-      return { ok: false, reason: 'not yet valid' };
-    if (this.#config.issuer !== undefined && claims.iss !== this.#config.issuer)
-      return { ok: false, reason: 'wrong issuer' };
-    const audiences = this.#config.audiences;
-    if (audiences && audiences.length > 0) {
-      const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-      if (!aud.some((a) => audiences.includes(String(a)))) return { ok: false, reason: 'wrong audience' };
-    }
-    return { ok: true, claims };
   }
+}
+
+/** What a caller is told about a refused token: the kind of failure, never key material. */
+function reasonFor(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'iss') return 'wrong issuer';
+    if (err.claim === 'aud') return 'wrong audience';
+    if (err.claim === 'nbf') return 'not yet valid';
+    return `claim ${err.claim} is not valid`;
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'signature does not verify';
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'algorithm not accepted';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'signature does not verify';
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid)
+    return 'the signing keys could not be fetched';
+  if (err instanceof errors.JOSENotSupported) return 'algorithm or key not supported';
+  return 'malformed JWT';
 }
 
 /** A compact JWS looks like three base64url segments, the first a JSON header (`eyJ…`). */
