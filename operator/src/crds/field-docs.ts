@@ -177,7 +177,10 @@ export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDo
     'spec.identity.jwt': { doc: 'Bearer JWTs verified against inline public keys.' },
     'spec.identity.jwt.issuer': { doc: 'Required iss claim.' },
     'spec.identity.jwt.audiences': { doc: 'Accepted aud values (any one).' },
-    'spec.identity.jwt.jwks': { doc: 'The public keys, as a JWKS document.' },
+    'spec.identity.jwt.jwks': { doc: 'The public keys inline, as a JWKS document (or `jwksUri`, not both).' },
+    'spec.identity.jwt.jwksUri': {
+      doc: "The issuer's JWKS endpoint; keys are fetched, cached for 10 minutes and re-fetched for an unknown `kid` (or `jwks`, not both).",
+    },
     'spec.identity.jwt.jwks.keys': { doc: 'JSON Web Keys (RSA, EC or OKP).' },
     'spec.identity.jwt.consumerClaim': { doc: 'Claim naming the consumer.', default: 'sub' },
     'spec.identity.jwt.teamClaim': { doc: 'Claim naming the team.' },
