@@ -40,10 +40,14 @@ const request = (input: number, output = 0) => ({
   price: () => 0,
 });
 
+/** Budgets scoped to the Gateway need no route table. */
+const NO_ROUTES = new Map();
+
 /** One budget of `amount` tokens on `store`, with a clock the test moves. */
 function enforcerAt(store: RedisStore, amount: number, now: () => number): BudgetEnforcer {
   return new BudgetEnforcer(
     [limit({ amount })],
+    NO_ROUTES,
     new ResilientStore(store, { onDegraded: () => {}, now }),
     noEvents,
     now,
@@ -122,7 +126,7 @@ describe('budget store on Redis', () => {
       },
     });
     await new Promise((r) => setTimeout(r, 200));
-    const enforcer = new BudgetEnforcer([limit({ amount: 10_000 })], resilient, noEvents);
+    const enforcer = new BudgetEnforcer([limit({ amount: 10_000 })], NO_ROUTES, resilient, noEvents);
     const l = enforcer.applicable(request(0));
     const first = await enforcer.admit(request(100), l);
     await local.kill();
@@ -146,6 +150,7 @@ describe('budget store on Redis', () => {
     await new Promise((r) => setTimeout(r, 200));
     const enforcer = new BudgetEnforcer(
       [limit({ failureMode: 'FailClosed' })],
+      NO_ROUTES,
       new ResilientStore(flaky, { onDegraded: () => {} }),
       noEvents,
     );
@@ -170,6 +175,7 @@ describe('budget store under Redis faults', () => {
     const resilient = new ResilientStore(store, { onDegraded: () => {} });
     const enforcer = new BudgetEnforcer(
       [limit({ failureMode: 'FailClosed', amount: 1000 })],
+      NO_ROUTES,
       resilient,
       noEvents,
     );
@@ -198,7 +204,7 @@ describe('budget store under Redis faults', () => {
     const store = new RedisStore({ url: redis.url, commandTimeoutMs: 200, onStateChange: () => {} });
     await connected(store);
     const resilient = new ResilientStore(store, { onDegraded: () => {} });
-    const enforcer = new BudgetEnforcer([limit({ amount: 1_000_000 })], resilient, noEvents);
+    const enforcer = new BudgetEnforcer([limit({ amount: 1_000_000 })], NO_ROUTES, resilient, noEvents);
     const l = enforcer.applicable(request(0));
     let key = '';
     let expected = 0;
@@ -239,7 +245,7 @@ describe('budget store under Redis faults', () => {
     await connected(store);
     const resilient = new ResilientStore(store, { onDegraded: () => {} });
     onUp = () => void resilient.recovered();
-    const enforcer = new BudgetEnforcer([limit({ amount: 100_000_000 })], resilient, noEvents);
+    const enforcer = new BudgetEnforcer([limit({ amount: 100_000_000 })], NO_ROUTES, resilient, noEvents);
     const l = enforcer.applicable(request(0));
     await redis.kill();
     let key = '';
@@ -276,6 +282,7 @@ describe('budget store under Redis faults', () => {
           resilient,
           enforcer: new BudgetEnforcer(
             [limit({ name: 'default/p/shared', amount: 3000 })],
+            NO_ROUTES,
             resilient,
             noEvents,
           ),

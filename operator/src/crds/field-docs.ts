@@ -97,6 +97,9 @@ export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDo
     'spec.targetRefs[].group': { doc: 'gateway.networking.k8s.io.' },
     'spec.targetRefs[].kind': { doc: 'Gateway or HTTPRoute.' },
     'spec.targetRefs[].name': { doc: 'Name of the Gateway or HTTPRoute.' },
+    'spec.targetRefs[].sectionName': {
+      doc: 'With an HTTPRoute: the `name` of one of its rules, to guard that rule only (no such rule: TargetNotFound).',
+    },
     'spec.roles': {
       doc: 'Message roles checked (add tool to check tool results).',
       default: ['user', 'system'],
@@ -168,6 +171,9 @@ export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDo
     },
     'spec.targetRefs[].kind': { doc: 'Gateway, HTTPRoute or AIBackend.' },
     'spec.targetRefs[].name': { doc: 'Name of the target.' },
+    'spec.targetRefs[].sectionName': {
+      doc: 'With an HTTPRoute: the `name` of one of its rules, to budget that rule only (no such rule: TargetNotFound).',
+    },
     'spec.identity': { doc: 'How callers are identified as consumer and team.' },
     'spec.identity.apiKeys': { doc: 'API keys sent as Authorization: Bearer, one Secret each.' },
     'spec.identity.apiKeys[].secretRef': {

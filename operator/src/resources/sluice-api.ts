@@ -20,6 +20,9 @@ const USERINFO_MESSAGE =
 const JWT_KEYS_RULE = 'has(self.jwks) != has(self.jwksUri)';
 const JWT_KEYS_MESSAGE = 'identity.jwt needs exactly one of jwks and jwksUri';
 
+/** A Gateway API rule name (a policy's sectionName), as the Gateway API CRDs constrain it. */
+const RuleName = T.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
+
 export const SLUICE_GROUP = 'sluice.dev';
 export const SLUICE_API_VERSION = `${SLUICE_GROUP}/v1alpha1`;
 
@@ -161,6 +164,8 @@ const PolicyTargetRef = T.Object(
     group: T.Union([T.Literal('gateway.networking.k8s.io'), T.Literal(SLUICE_GROUP)]),
     kind: T.Union([T.Literal('Gateway'), T.Literal('HTTPRoute'), T.Literal('AIBackend')]),
     name: T.String({ minLength: 1, maxLength: 253 }),
+    /** With an HTTPRoute: the name of one of its rules, to target that rule only. */
+    sectionName: T.Optional(RuleName),
   },
   { additionalProperties: false },
 );
@@ -304,6 +309,8 @@ export const PromptGuardSchema = T.Object({
               group: T.Literal('gateway.networking.k8s.io'),
               kind: T.Union([T.Literal('Gateway'), T.Literal('HTTPRoute')]),
               name: T.String({ minLength: 1, maxLength: 253 }),
+              /** With an HTTPRoute: the name of one of its rules, to guard that rule only. */
+              sectionName: T.Optional(RuleName),
             },
             { additionalProperties: false },
           ),

@@ -6,6 +6,7 @@ import { AI_DEFAULTS, type TokenRateLimitPolicy } from '../resources/sluice-api.
 import type { Resources } from '../resources/snapshot.ts';
 import { type Condition, condition } from './conditions.ts';
 import { compareStrings } from './precedence.ts';
+import { describeRouteRef, resolveRouteTarget, servesTarget } from './route-targets.ts';
 import type { StatusUpdate } from './status.ts';
 
 /** Secret keys of an API-key consumer Secret. */
@@ -25,9 +26,6 @@ export function attachBudgets(resources: Resources, configs: ProxyConfig[]): Sta
       secretValues(s),
     ]),
   );
-  const routes = new Set(
-    resources.httpRoutes.map((r) => `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`),
-  );
   const aiBackends = new Set(
     resources.aiBackends.map((b) => `${b.metadata.namespace ?? 'default'}/${b.metadata.name}`),
   );
@@ -42,7 +40,7 @@ export function attachBudgets(resources: Resources, configs: ProxyConfig[]): Sta
           t.group !== GATEWAY_GROUP ||
           !configs.some((c) => `${c.gateway.namespace}/${c.gateway.name}` === name)
         );
-      if (t.kind === 'HTTPRoute') return t.group !== GATEWAY_GROUP || !routes.has(name);
+      if (t.kind === 'HTTPRoute') return t.group !== GATEWAY_GROUP || !resolveRouteTarget(resources, ns, t);
       return t.group !== 'sluice.dev' || !aiBackends.has(name);
     });
     const { identity, problems } = identityOf(policy, ns, secrets);
@@ -53,7 +51,9 @@ export function attachBudgets(resources: Resources, configs: ProxyConfig[]): Sta
             'Accepted',
             false,
             'TargetNotFound',
-            `targets not found: ${missingTargets.map((t) => `${t.kind} ${ns}/${t.name}`).join(', ')}`,
+            `targets not found: ${missingTargets
+              .map((t) => (t.kind === 'HTTPRoute' ? describeRouteRef(ns, t) : `${t.kind} ${ns}/${t.name}`))
+              .join(', ')}`,
             generation,
           ),
       problems.length === 0
@@ -69,14 +69,15 @@ export function attachBudgets(resources: Resources, configs: ProxyConfig[]): Sta
     for (const target of policy.spec.targetRefs) {
       if (missingTargets.includes(target)) continue;
       const name = `${ns}/${target.name}`;
+      const route = target.kind === 'HTTPRoute' ? resolveRouteTarget(resources, ns, target) : undefined;
       const scope: BudgetLimit['scope'] =
         target.kind === 'Gateway'
           ? { kind: 'Gateway' }
-          : target.kind === 'HTTPRoute'
-            ? { kind: 'HTTPRoute', routePrefix: `httproute/${name}/` }
+          : route
+            ? { kind: 'Route', route }
             : { kind: 'AIBackend', aiBackend: name };
       for (const config of configs) {
-        if (!applies(config, target.kind, name)) continue;
+        if (!applies(config, scope, name)) continue;
         config.budgets.push(...limitsOf(policy, ns, scope, identity !== undefined));
         if (identity) config.identity = mergeIdentity(config.identity, identity);
       }
@@ -85,13 +86,10 @@ export function attachBudgets(resources: Resources, configs: ProxyConfig[]): Sta
   return statuses;
 }
 
-function applies(config: ProxyConfig, kind: string, name: string): boolean {
-  if (kind === 'Gateway') return `${config.gateway.namespace}/${config.gateway.name}` === name;
-  if (kind === 'AIBackend') return config.aiBackends.some((b) => b.name === name);
-  const prefix = `httproute/${name}/`;
-  return config.listeners.some((l) =>
-    l.virtualHosts.some((vh) => vh.routes.some((r) => r.name.startsWith(prefix))),
-  );
+function applies(config: ProxyConfig, scope: BudgetLimit['scope'], name: string): boolean {
+  if (scope.kind === 'Gateway') return `${config.gateway.namespace}/${config.gateway.name}` === name;
+  if (scope.kind === 'AIBackend') return config.aiBackends.some((b) => b.name === name);
+  return servesTarget(config, scope.route);
 }
 
 function limitsOf(

@@ -1,6 +1,7 @@
 import type { AIBackendConfig } from '../../../proxy/src/config/ai-backend.ts';
 import type { GuardConfig } from '../../../proxy/src/config/guards.ts';
 import { regexProblem } from '../../../proxy/src/config/regex-safety.ts';
+import type { RouteTarget } from '../../../proxy/src/config/route-ref.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
 import { GATEWAY_GROUP } from '../resources/gateway-api.ts';
 import type { PromptGuard } from '../resources/sluice-api.ts';
@@ -8,12 +9,13 @@ import type { Resources } from '../resources/snapshot.ts';
 import { type Condition, condition } from './conditions.ts';
 import { durationMs } from './durations.ts';
 import { compareStrings } from './precedence.ts';
+import { describeRouteRef, resolveRouteTarget, servesTarget } from './route-targets.ts';
 import type { StatusUpdate } from './status.ts';
 
 /** A rule that names a guard with an ExtensionRef filter. */
 export interface GuardRuleRef {
   guard: string;
-  routePrefix: string;
+  route: RouteTarget;
 }
 
 const DEFAULT_MAX_MATCH = 256;
@@ -34,9 +36,6 @@ export function attachGuards(
   aiBackends: ReadonlyMap<string, AIBackendConfig>,
 ): StatusUpdate[] {
   const statuses: StatusUpdate[] = [];
-  const routes = new Set(
-    resources.httpRoutes.map((r) => `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`),
-  );
   for (const guard of [...resources.promptGuards].sort((a, b) => compareStrings(key(a), key(b)))) {
     const ns = guard.metadata.namespace ?? 'default';
     const generation = guard.metadata.generation;
@@ -49,7 +48,7 @@ export function attachGuards(
     const missing = targets.filter((t) =>
       t.kind === 'Gateway'
         ? !configs.some((c) => `${c.gateway.namespace}/${c.gateway.name}` === `${ns}/${t.name}`)
-        : !routes.has(`${ns}/${t.name}`),
+        : !resolveRouteTarget(resources, ns, t),
     );
     const conditions: Condition[] = [
       problems.length > 0
@@ -59,7 +58,9 @@ export function attachGuards(
               'Accepted',
               false,
               'TargetNotFound',
-              `targets not found: ${missing.map((t) => `${t.kind} ${ns}/${t.name}`).join(', ')}`,
+              `targets not found: ${missing
+                .map((t) => (t.kind === 'HTTPRoute' ? describeRouteRef(ns, t) : `${t.kind} ${ns}/${t.name}`))
+                .join(', ')}`,
               generation,
             )
           : condition('Accepted', true, 'Accepted', 'Guard is attached', generation),
@@ -77,14 +78,13 @@ export function attachGuards(
       for (const config of configs) {
         if (t.kind === 'Gateway' && `${config.gateway.namespace}/${config.gateway.name}` === name)
           attach(config, { kind: 'Gateway' });
-        if (t.kind === 'HTTPRoute' && hasRoutes(config, `httproute/${name}/`))
-          attach(config, { kind: 'HTTPRoute', routePrefix: `httproute/${name}/` });
+        const route = t.kind === 'HTTPRoute' ? resolveRouteTarget(resources, ns, t) : undefined;
+        if (route && servesTarget(config, route)) attach(config, { kind: 'Route', route });
       }
     }
     for (const ref of ruleRefs.filter((r) => r.guard === key(guard)))
       for (const config of configs)
-        if (hasRoutes(config, ref.routePrefix))
-          attach(config, { kind: 'HTTPRoute', routePrefix: ref.routePrefix });
+        if (servesTarget(config, ref.route)) attach(config, { kind: 'Route', route: ref.route });
   }
   return statuses;
 }
@@ -151,12 +151,6 @@ function problemsOf(guard: PromptGuard): string[] {
     const problem = regexProblem(r.pattern);
     return problem ? [`regex ${r.name}: ${problem}`] : [];
   });
-}
-
-function hasRoutes(config: ProxyConfig, prefix: string): boolean {
-  return config.listeners.some((l) =>
-    l.virtualHosts.some((vh) => vh.routes.some((r) => r.name.startsWith(prefix))),
-  );
 }
 
 function key(g: PromptGuard): string {

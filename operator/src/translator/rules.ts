@@ -180,6 +180,7 @@ export function translateRule(
   const routes = matches.map(
     (match, matchIndex): Route => ({
       name: `${kind.toLowerCase()}/${namespace}/${route.metadata.name}/rule/${ruleIndex}/match/${matchIndex}`,
+      ref: { kind, namespace, name: route.metadata.name, rule: ruleIndex },
       match,
       ...(requestHeaders ? { requestHeaders } : {}),
       ...(responseHeaders ? { responseHeaders } : {}),

@@ -186,7 +186,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
     info.rules.flatMap((rule, i) =>
       rule.guards.map((guard) => ({
         guard,
-        routePrefix: `${info.kind.toLowerCase()}/${info.namespace}/${info.route.metadata.name}/rule/${i}/`,
+        route: { kind: info.kind, namespace: info.namespace, name: info.route.metadata.name, rule: i },
       })),
     ),
   );

@@ -3,8 +3,8 @@
  * key), never inlined; the proxy reads their values from the secrets delivered beside the config.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
-
-const Name = T.String({ minLength: 1, maxLength: 512 });
+import { Name } from './names.ts';
+import { RouteTargetSchema } from './route-ref.ts';
 
 export const JwtSchema = T.Object(
   {
@@ -71,10 +71,10 @@ export const BudgetLimitSchema = T.Object(
   {
     /** `namespace/policy/limit`: the budget's identity in counters, metrics and headers. */
     name: Name,
-    /** Which requests it applies to: a whole Gateway, an HTTPRoute's rules, or an AI backend. */
+    /** Which requests it applies to: a whole Gateway, a route or one rule of it, or an AI backend. */
     scope: T.Union([
       T.Object({ kind: T.Literal('Gateway') }, { additionalProperties: false }),
-      T.Object({ kind: T.Literal('HTTPRoute'), routePrefix: Name }, { additionalProperties: false }),
+      T.Object({ kind: T.Literal('Route'), route: RouteTargetSchema }, { additionalProperties: false }),
       T.Object({ kind: T.Literal('AIBackend'), aiBackend: Name }, { additionalProperties: false }),
     ]),
     /** Separate budgets per value of this key. */

@@ -1,7 +1,8 @@
 /** PromptGuard in the proxy config contract: detectors compiled by the proxy, attached like budgets. */
 import { type Static, Type as T } from '@sinclair/typebox';
+import { Name } from './names.ts';
+import { RouteTargetSchema } from './route-ref.ts';
 
-const Name = T.String({ minLength: 1, maxLength: 512 });
 export const GUARD_ACTIONS = ['Reject', 'Mask', 'Audit'] as const;
 const Action = T.Union(GUARD_ACTIONS.map((a) => T.Literal(a)));
 /** What an external check's failure (timeout, error) means: let the request through, or refuse it. */
@@ -30,7 +31,7 @@ export const GuardSchema = T.Object(
     name: Name,
     scope: T.Union([
       T.Object({ kind: T.Literal('Gateway') }, { additionalProperties: false }),
-      T.Object({ kind: T.Literal('HTTPRoute'), routePrefix: Name }, { additionalProperties: false }),
+      T.Object({ kind: T.Literal('Route'), route: RouteTargetSchema }, { additionalProperties: false }),
     ]),
     /** Message roles whose text is checked. */
     roles: T.Array(T.String()),

@@ -7,10 +7,11 @@ import { type Static, Type as T } from '@sinclair/typebox';
 import { AIBackendSchema } from './ai-backend.ts';
 import { BudgetLimitSchema, IdentitySchema } from './budgets.ts';
 import { GuardSchema } from './guards.ts';
+import { Name } from './names.ts';
+import { RouteRefSchema } from './route-ref.ts';
 
 export const PROXY_CONFIG_VERSION = 'sluice.dev/proxy-config/v1alpha1';
 
-const Name = T.String({ minLength: 1, maxLength: 512 });
 const Port = T.Integer({ minimum: 1, maximum: 65535 });
 
 export const PathMatchSchema = T.Object(
@@ -103,6 +104,8 @@ export const RouteSchema = T.Object(
   {
     /** Stable identity used in metrics and logs, e.g. `httproute/default/web/rule/0/match/0`. */
     name: Name,
+    /** The route rule it came from, for policy attachment (the name is for people, not matching). */
+    ref: RouteRefSchema,
     match: RouteMatchSchema,
     requestHeaders: T.Optional(HeaderModifierSchema),
     responseHeaders: T.Optional(HeaderModifierSchema),

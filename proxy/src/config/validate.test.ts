@@ -16,6 +16,7 @@ const valid = (): ProxyConfig => ({
           routes: [
             {
               name: 'r',
+              ref: { kind: 'HTTPRoute', namespace: 'default', name: 'r', rule: 0 },
               match: { path: { type: 'PathPrefix', value: '/' }, headers: [], queryParams: [] },
               mirrors: [],
               backends: [{ cluster: 'c', weight: 1 }],

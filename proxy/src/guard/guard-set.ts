@@ -1,3 +1,4 @@
+import { type RouteRef, routeInTarget } from '../config/route-ref.ts';
 import type { CompiledGuard, Detector } from './compiled-guard.ts';
 
 /** The guards that apply to one route, split by what each request step needs. */
@@ -11,32 +12,31 @@ export interface RouteGuards {
 
 const NONE: RouteGuards = { all: [], external: [], responseMaskers: [] };
 
-/**
- * A config's guards, resolved per route once (on its first request) instead of filtering every guard's
- * scope on every request.
- */
+/** A config's guards, resolved for every route when the config is compiled. */
 export class GuardSet {
-  readonly #guards: readonly CompiledGuard[];
   readonly #byRoute = new Map<string, RouteGuards>();
+  /** For a route the config does not name: the Gateway-wide guards. */
+  readonly #unrouted: RouteGuards;
 
-  constructor(guards: readonly CompiledGuard[]) {
-    this.#guards = guards;
-  }
-
-  forRoute(routeName: string): RouteGuards {
-    if (this.#guards.length === 0) return NONE;
-    let resolved = this.#byRoute.get(routeName);
-    if (!resolved) {
-      const all = this.#guards.filter(
-        (g) => g.config.scope.kind === 'Gateway' || routeName.startsWith(g.config.scope.routePrefix),
+  constructor(guards: readonly CompiledGuard[], routes: ReadonlyMap<string, RouteRef>) {
+    const forRoute = (ref: RouteRef | undefined): RouteGuards => {
+      const all = guards.filter(
+        (g) =>
+          g.config.scope.kind === 'Gateway' ||
+          (ref !== undefined && routeInTarget(ref, g.config.scope.route)),
       );
-      resolved = {
+      if (all.length === 0) return NONE;
+      return {
         all,
         external: all.filter((g) => g.config.webhook || g.config.moderation),
         responseMaskers: all.filter((g) => g.config.maskResponses).flatMap((g) => g.maskers),
       };
-      this.#byRoute.set(routeName, resolved);
-    }
-    return resolved;
+    };
+    for (const [name, ref] of routes) this.#byRoute.set(name, forRoute(ref));
+    this.#unrouted = forRoute(undefined);
+  }
+
+  forRoute(routeName: string): RouteGuards {
+    return this.#byRoute.get(routeName) ?? this.#unrouted;
   }
 }

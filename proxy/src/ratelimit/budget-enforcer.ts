@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BudgetLimit } from '../config/budgets.ts';
+import { type RouteRef, routeInTarget } from '../config/route-ref.ts';
 import type { Caller } from '../identity/identify.ts';
 import type { TokenUsage } from '../usage/usage.ts';
 import type { ResilientStore } from './resilient-store.ts';
@@ -48,18 +49,27 @@ export interface BudgetEvents {
  * is reserved and settled once, whatever the number of failover attempts behind it.
  */
 export class BudgetEnforcer {
-  readonly #limits: readonly BudgetLimit[];
+  /** The budgets each route's requests can fall under, resolved when the config is compiled. */
+  readonly #byRoute = new Map<string, readonly BudgetLimit[]>();
+  /** For a route the config does not name: the Gateway-wide and AI-backend budgets. */
+  readonly #unrouted: readonly BudgetLimit[];
   readonly #store: ResilientStore;
   readonly #events: BudgetEvents;
   readonly #now: () => number;
 
   constructor(
     limits: readonly BudgetLimit[],
+    routes: ReadonlyMap<string, RouteRef>,
     store: ResilientStore,
     events: BudgetEvents,
     now: () => number = Date.now,
   ) {
-    this.#limits = limits;
+    const forRoute = (ref: RouteRef | undefined) =>
+      limits.filter(
+        (l) => l.scope.kind !== 'Route' || (ref !== undefined && routeInTarget(ref, l.scope.route)),
+      );
+    for (const [name, ref] of routes) this.#byRoute.set(name, forRoute(ref));
+    this.#unrouted = forRoute(undefined);
     this.#store = store;
     this.#events = events;
     this.#now = now;
@@ -71,8 +81,12 @@ export class BudgetEnforcer {
   ): BudgetLimit[] {
     // A policy attached through several targets (say a route and its AI backend) is one budget.
     const seen = new Set<string>();
-    return this.#limits.filter(
-      (l) => inScope(l, req) && matches(l, req) && !seen.has(l.name) && seen.add(l.name) !== undefined,
+    return (this.#byRoute.get(req.routeName) ?? this.#unrouted).filter(
+      (l) =>
+        (l.scope.kind !== 'AIBackend' || l.scope.aiBackend === req.aiBackend) &&
+        matches(l, req) &&
+        !seen.has(l.name) &&
+        seen.add(l.name) !== undefined,
     );
   }
 
@@ -178,17 +192,6 @@ export class BudgetEnforcer {
   async release(reservations: Reservation[]): Promise<void> {
     this.#events.reservations(-reservations.length);
     await Promise.all(reservations.map((r) => this.#store.adjust(r.key, -r.amount, r.ttlMs)));
-  }
-}
-
-function inScope(l: BudgetLimit, req: Pick<BudgetRequest, 'routeName' | 'aiBackend'>): boolean {
-  switch (l.scope.kind) {
-    case 'Gateway':
-      return true;
-    case 'HTTPRoute':
-      return req.routeName.startsWith(l.scope.routePrefix);
-    case 'AIBackend':
-      return req.aiBackend === l.scope.aiBackend;
   }
 }
 

@@ -123,11 +123,16 @@ export class ProxyRuntime {
     aiBackends: ReadonlyMap<string, CompiledAIBackend>,
   ): AIContext {
     const store = new SecretStore(secrets);
+    const routes = new Map(
+      config.listeners.flatMap((l) =>
+        l.virtualHosts.flatMap((vh) => vh.routes.map((r) => [r.name, r.ref] as const)),
+      ),
+    );
     return {
       secrets: store,
       identifier: new Identifier(config.identity, store),
-      enforcer: new BudgetEnforcer(config.budgets, this.#budgetStore, this.#options.metrics.budgets),
-      guards: new GuardSet(config.guards.map(compileGuard)),
+      enforcer: new BudgetEnforcer(config.budgets, routes, this.#budgetStore, this.#options.metrics.budgets),
+      guards: new GuardSet(config.guards.map(compileGuard), routes),
       aiBackends,
     };
   }
