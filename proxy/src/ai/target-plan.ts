@@ -1,5 +1,5 @@
+import { pickByWeight } from '../balance/weighted-pick.ts';
 import type { AIOperation } from '../client-api/operations.ts';
-import { pickByWeight } from '../routing/weighted-picker.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { type CompiledAIBackend, type CompiledTarget, upstreamModel } from './compiled-backend.ts';
 import {

@@ -1,5 +1,5 @@
+import { weightedPicker } from '../balance/weighted-pick.ts';
 import type { Listener, StreamRoute } from '../config/schema.ts';
-import { weightedPicker } from '../routing/weighted-picker.ts';
 import type { UpstreamCluster } from '../upstream/cluster.ts';
 
 export interface StreamTarget {

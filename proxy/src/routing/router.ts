@@ -1,4 +1,5 @@
 import type { CompiledAIBackend } from '../ai/compiled-backend.ts';
+import { weightedPicker } from '../balance/weighted-pick.ts';
 import type { Listener, Route } from '../config/schema.ts';
 import { compileHeaderModifier, type HeaderEdit } from '../filters/header-modifier.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
@@ -6,7 +7,6 @@ import { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import type { UpstreamCluster } from '../upstream/cluster.ts';
 import { compileMatch, type Predicate } from './matchers.ts';
 import type { RequestView } from './request-view.ts';
-import { weightedPicker } from './weighted-picker.ts';
 
 /** A backend pick: a cluster, or `undefined` when the weighted choice landed on an invalid reference. */
 export type BackendPick = UpstreamCluster | undefined;
