@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FakeBehavior } from '../tools/fake-llm/behavior.ts';
 import { aiBackendYaml, modelRouteYaml } from './support/ai-yaml.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
@@ -149,8 +149,14 @@ describe('AI failover', () => {
     expect(await served('m-cooldown')).toMatchObject({ target: 'secondary', attempts: '1' });
     expect(primary.requests).toHaveLength(2);
     primary.behavior = {};
-    await new Promise((r) => setTimeout(r, 1100));
-    expect(await served('m-cooldown')).toMatchObject({ target: 'primary', attempts: '1' });
+    // Until the 1 s cooldown ends the secondary serves; then the primary is back.
+    await vi.waitFor(
+      async () => expect(await served('m-cooldown')).toMatchObject({ target: 'primary', attempts: '1' }),
+      {
+        timeout: 5000,
+        interval: 100,
+      },
+    );
   });
 
   it('answers 429 with Retry-After when every provider is rate limiting', async () => {
@@ -181,7 +187,10 @@ describe('AI failover', () => {
         signal: abort.signal,
       }).catch(() => 'aborted'),
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(primaries['m-abort']!.requests).toHaveLength(5), {
+      timeout: 5000,
+      interval: 5,
+    });
     abort.abort();
     await Promise.all(pending);
     await new Promise((r) => setTimeout(r, 300));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BudgetLimit } from '../proxy/src/config/budgets.ts';
 import { BudgetEnforcer, type BudgetEvents } from '../proxy/src/ratelimit/budget-enforcer.ts';
 import { RedisStore } from '../proxy/src/ratelimit/redis-store.ts';
@@ -61,7 +61,7 @@ describe('budget store on Redis', () => {
   beforeAll(async () => {
     redis = await startRedis();
     store = new RedisStore({ url: redis.url, commandTimeoutMs: 500, onStateChange: () => {} });
-    await new Promise((r) => setTimeout(r, 200));
+    await vi.waitFor(() => store.ping(), { timeout: 5000, interval: 20 });
   });
   afterAll(async () => {
     await store.close();
@@ -125,7 +125,7 @@ describe('budget store on Redis', () => {
         degraded = d;
       },
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await vi.waitFor(() => flaky.ping(), { timeout: 5000, interval: 20 });
     const enforcer = new BudgetEnforcer([limit({ amount: 10_000 })], NO_ROUTES, resilient, noEvents);
     const l = enforcer.applicable(request(0));
     const first = await enforcer.admit(request(100), l);
@@ -147,7 +147,7 @@ describe('budget store on Redis', () => {
   it('refuses fail-closed budgets while Redis is down', async () => {
     const local = await startRedis();
     const flaky = new RedisStore({ url: local.url, commandTimeoutMs: 200, onStateChange: () => {} });
-    await new Promise((r) => setTimeout(r, 200));
+    await vi.waitFor(() => flaky.ping(), { timeout: 5000, interval: 20 });
     const enforcer = new BudgetEnforcer(
       [limit({ failureMode: 'FailClosed' })],
       NO_ROUTES,

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type SluiceProcess, startSluice } from '../bench/targets/sluice.ts';
 import { aiBackendYaml, aiRuleYaml, httpRouteYaml } from './support/ai-yaml.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
@@ -125,14 +125,34 @@ describe('budgets shared through Redis', () => {
         while (!stop && n < 5000) statuses.push(await chat(proxies[w % 2]!, 'sk-bob', n++));
       }),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    const metricsOf = async (i: number) =>
+      (await send(`http://127.0.0.1:${proxies[i]!.adminPort}/metrics`)).text;
+    const served = (more: number) => {
+      const target = statuses.length + more;
+      return vi.waitFor(() => expect(statuses.length).toBeGreaterThanOrEqual(target), { timeout: 20_000 });
+    };
+    await served(100);
     await redis.kill();
-    await new Promise((r) => setTimeout(r, 300));
+    // Both proxies notice the store is gone (their probes), then go on serving fail-open budgets.
+    for (const i of [0, 1])
+      await vi.waitFor(
+        async () => expect(await metricsOf(i)).toContain('sluice_ratelimit_store_degraded 1'),
+        {
+          timeout: 10_000,
+        },
+      );
     const closed = await chat(proxies[0]!, 'sk-carol', 0);
-    const metrics = (await send(`http://127.0.0.1:${proxies[0]!.adminPort}/metrics`)).text;
-    await new Promise((r) => setTimeout(r, 300));
+    const metrics = await metricsOf(0);
+    await served(100);
     await redis.start();
-    await new Promise((r) => setTimeout(r, 500));
+    for (const i of [0, 1])
+      await vi.waitFor(
+        async () => expect(await metricsOf(i)).toContain('sluice_ratelimit_store_degraded 0'),
+        {
+          timeout: 10_000,
+        },
+      );
+    await served(100);
     stop = true;
     await load;
     expect(closed).toBe(503);

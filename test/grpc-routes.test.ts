@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gatewayWithListeners, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { freePort } from './support/ports.ts';
 import { TestCa, tlsSecretYaml } from './support/tls.ts';
@@ -133,7 +133,8 @@ spec:
     expect(reply).toEqual({ text: 'echo hi' });
     expect(headers?.get('x-echo-tenant')).toEqual(['acme']);
     expect(headers?.get('x-served-by')).toEqual(['sluice']);
-    await new Promise((r) => setTimeout(r, 20));
+    // The status (with trailers) arrives after the reply.
+    await vi.waitFor(() => expect(status).toBeTruthy(), { timeout: 5000, interval: 10 });
     expect(status?.code).toBe(grpc.status.OK);
     expect(status?.metadata.get('x-trailer')).toEqual(['end']);
   });

@@ -2,7 +2,7 @@ import { connect as http2Connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startBackend, type TestBackend } from './support/backends.ts';
 import { gatewayWithListeners, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { send } from './support/http.ts';
@@ -202,10 +202,17 @@ describe('HTTPS listeners: TLS termination, SNI, rotation', () => {
         done++;
       }
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await vi.waitFor(() => expect(done).toBeGreaterThanOrEqual(20), { timeout: 10_000 });
     const renewed = ca.server('shop-renewed', ['shop.example.com']);
     await gw.write('certs.yaml', files(renewed));
-    await new Promise((r) => setTimeout(r, 300));
+    // New handshakes get the renewed certificate; the load goes on across the change.
+    await vi.waitFor(
+      async () =>
+        expect((await handshake(httpsPort, 'shop.example.com', ca.cert)).serial).not.toBe(before.serial),
+      { timeout: 10_000 },
+    );
+    const rotatedAt = done;
+    await vi.waitFor(() => expect(done).toBeGreaterThanOrEqual(rotatedAt + 20), { timeout: 10_000 });
     stop = true;
     await Promise.all(load);
     const after = await handshake(httpsPort, 'shop.example.com', ca.cert);

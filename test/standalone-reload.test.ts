@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startBackend, type TestBackend } from './support/backends.ts';
 import { gatewayYaml, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { send } from './support/http.ts';
@@ -66,7 +66,8 @@ describe('standalone mode: reloads, bad input and the admin port', () => {
     });
     for (let v = 1; v <= 20; v++) {
       await gw.write('route.yaml', routeWithVersion(v));
-      await new Promise((r) => setTimeout(r, 25));
+      // The next swap only once clients were served by this one.
+      await vi.waitFor(() => expect(versions.has(String(v))).toBe(true), { timeout: 5000, interval: 5 });
     }
     stop = true;
     await Promise.all(loops);

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer as createTcpServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gatewayWithListeners, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { freePort } from './support/ports.ts';
 import { TestCa } from './support/tls.ts';
@@ -133,7 +133,7 @@ spec:
     const replies: string[] = [];
     client.on('message', (m) => replies.push(m.toString()));
     for (const word of ['one', 'two', 'three']) client.send(word, ports.udp, '127.0.0.1');
-    await new Promise((r) => setTimeout(r, 300));
+    await vi.waitFor(() => expect(replies).toHaveLength(3), { timeout: 5000, interval: 20 });
     client.close();
     expect(replies.sort()).toEqual(['udp:one', 'udp:three', 'udp:two']);
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WorkQueue } from './work-queue.ts';
 
 describe('WorkQueue', () => {
@@ -38,26 +38,39 @@ describe('WorkQueue', () => {
   });
 
   it('retries a failing key with growing delays and forgets the failures after a success', async () => {
-    const at: number[] = [];
-    const q = new WorkQueue(
-      async () => {
-        at.push(performance.now());
-        if (at.length < 4) throw new Error('boom');
-      },
-      { baseDelayMs: 20 },
-    );
-    const errors: string[] = [];
-    q.onError = (_k, err) => errors.push((err as Error).message);
-    q.resume();
-    q.add('a');
-    await q.idle();
-    expect(at).toHaveLength(4);
-    expect(errors).toEqual(['boom', 'boom', 'boom']);
-    const gaps = at.slice(1).map((t, i) => t - at[i]!);
-    // 20, 40, 80 ms: each wait at least its backoff.
-    expect(gaps[0]).toBeGreaterThanOrEqual(19);
-    expect(gaps[1]).toBeGreaterThanOrEqual(39);
-    expect(gaps[2]).toBeGreaterThanOrEqual(79);
+    // The queue's clock (timers and Date) is vitest's fake one: delays are checked exactly, not raced.
+    vi.useFakeTimers();
+    try {
+      let runs = 0;
+      const q = new WorkQueue(
+        async () => {
+          runs++;
+          if (runs < 4) throw new Error('boom');
+        },
+        { baseDelayMs: 20 },
+      );
+      const errors: string[] = [];
+      q.onError = (_k, err) => errors.push((err as Error).message);
+      q.resume();
+      q.add('a');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(runs).toBe(1);
+      // 20, 40, 80 ms: nothing a millisecond early, the retry exactly on time.
+      for (const [delay, expected] of [
+        [20, 2],
+        [40, 3],
+        [80, 4],
+      ] as const) {
+        await vi.advanceTimersByTimeAsync(delay - 1);
+        expect(runs).toBe(expected - 1);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(runs).toBe(expected);
+      }
+      await q.idle();
+      expect(errors).toEqual(['boom', 'boom', 'boom']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('holds keys while paused (a standby replica) and runs them when resumed', async () => {

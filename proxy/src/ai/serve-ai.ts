@@ -2,16 +2,17 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { AIOperation } from '../client-api/operations.ts';
 import { writeError } from '../errors/render.ts';
-import { runExternalChecks } from '../guard/external-checks.ts';
-import { guardRequest } from '../guard/guard-request.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
-import type { Reservation } from '../ratelimit/budget-enforcer.ts';
 import type { AIContext } from './ai-context.ts';
-import { type CompiledAIBackend, upstreamModel } from './compiled-backend.ts';
+import type { CompiledAIBackend } from './compiled-backend.ts';
 import { handleAIRequest } from './handle-ai-request.ts';
 import { checkRequestShape } from './request-shape.ts';
+import { admit } from './stages/admit.ts';
+import { guardPrompt } from './stages/guard-prompt.ts';
+import { identifyCaller } from './stages/identify-caller.ts';
+import type { StageResult } from './stages/stage.ts';
 
 export interface ServeAIInput {
   op: AIOperation;
@@ -28,111 +29,55 @@ export interface ServeAIInput {
 }
 
 /**
- * One AI request end to end: who is calling, which budgets apply, admission on an estimate, the
- * exchange with failover, then settlement with the provider-reported usage (or a full refund when
- * nothing was served).
+ * One AI request through its stages, each a module with a typed input and output: shape check →
+ * identity (and the budgets that apply) → request guards → admission on an estimate → attempts with
+ * failover (response guards mask what streams back) → settlement with the provider-reported usage,
+ * or a full refund when nothing was served. A stage that refuses ends the request with its catalog
+ * error, rendered here.
  */
 export async function serveAI(input: ServeAIInput): Promise<void> {
-  const { response, body, backend } = input;
-  const shape = checkRequestShape(input.op, body.value);
+  const { response, body, backend, ai, op } = input;
+  const answered = <T>(result: StageResult<T>): result is Extract<StageResult<T>, { ok: false }> => {
+    if (!result.ok) writeError(response, result.refusal.code, result.refusal.detail);
+    return !result.ok;
+  };
+  const shape = checkRequestShape(op, body.value);
   if (shape) return writeError(response, 'invalid_request', { message: shape.message, param: shape.pointer });
-  const ai = input.ai;
+
   const headers = input.request.raw.headers;
-  const identity = await ai.identifier.identify(headers);
-  if (!identity.ok) {
-    input.options.budgets.unauthenticated.inc({ reason: identity.error });
-    return writeError(
-      response,
-      identity.error,
-      identity.reason ? { message: `The bearer token is not valid: ${identity.reason}.` } : {},
-    );
-  }
-  const caller = identity.caller;
-  const model = typeof body.value.model === 'string' ? body.value.model : '';
   const budgetRequest = {
     routeName: input.routeName,
     aiBackend: backend.config.name,
-    model,
+    model: typeof body.value.model === 'string' ? body.value.model : '',
     headers,
-    caller,
   };
-  const limits = ai.enforcer.applicable(budgetRequest);
-  if (!identity.authenticated && limits.some((l) => l.requireIdentity)) {
-    input.options.budgets.unauthenticated.inc({ reason: 'missing_api_key' });
-    return writeError(response, 'missing_api_key');
-  }
+  const identified = await identifyCaller(ai, budgetRequest, input.options.budgets);
+  if (answered(identified)) return;
+  const { caller, limits } = identified.value;
 
   const guards = ai.guards.forRoute(input.routeName);
-  if (guards.all.length > 0) {
-    const verdict = guardRequest(input.op, body.value, guards.all);
-    for (const f of verdict.findings) {
-      input.options.guards.verdicts.inc({
-        guard: f.guard,
-        detector: f.detector,
-        action: f.action,
-        direction: 'request',
-      });
-      // The audit record says which detector fired and where, never the text it matched.
-      input.request.log.info({ guardFinding: f, consumer: caller.consumer }, 'prompt guard finding');
-    }
-    if (verdict.kind === 'reject')
-      return writeError(response, 'prompt_rejected', {
-        status: verdict.guard.config.rejection.status,
-        message: verdict.guard.config.rejection.message,
-      });
-    if (guards.external.length > 0) {
-      const outcome = await runExternalChecks(input.op, body.value, guards.external, {
-        aiBackends: ai.aiBackends,
-        secrets: ai.secrets,
-      });
-      if (outcome.kind === 'reject') {
-        const guard = outcome.guard.config;
-        input.options.guards.verdicts.inc({
-          guard: guard.name,
-          detector: outcome.check,
-          action: 'Reject',
-          direction: 'request',
-        });
-        input.request.log.info(
-          { guard: guard.name, check: outcome.check, reason: outcome.reason },
-          'prompt guard rejection',
-        );
-        return writeError(response, 'prompt_rejected', {
-          status: guard.rejection.status,
-          message: guard.rejection.message,
-        });
-      }
-    }
-  }
+  const guarded = await guardPrompt(
+    ai,
+    guards,
+    { op, body: body.value, caller },
+    { metrics: input.options.guards, log: input.request.log },
+  );
+  if (answered(guarded)) return;
 
-  let reservations: Reservation[] = [];
+  const admitted = await admit(
+    ai,
+    { ...budgetRequest, caller, bodyBytes: body.raw.length, body: body.value },
+    backend,
+    limits,
+  );
+  if (answered(admitted)) return;
+  const { reservations } = admitted.value;
+  for (const [name, value] of Object.entries(admitted.value.headers)) response.setHeader(name, value);
+
   let settled = false;
   try {
-    if (limits.length > 0) {
-      const admission = await ai.enforcer.admit(
-        {
-          ...budgetRequest,
-          // The documented cheap estimate: request bytes / 4 for the prompt, plus the requested output.
-          estimate: { input: Math.ceil(body.raw.length / 4), output: maxOutputTokens(body.value) },
-          price: priceEstimator(backend, model),
-        },
-        limits,
-      );
-      if (admission.kind === 'unavailable') return writeError(response, 'rate_limiter_unavailable');
-      if (admission.kind === 'over_budget')
-        return writeError(response, 'budget_exceeded', {
-          message: `Budget ${admission.limit.name} (${admission.limit.measure} per ${admission.limit.window}) is used up.`,
-          headers: {
-            ...admission.headers,
-            'retry-after': String(Math.max(1, Math.ceil(admission.retryAfterMs / 1000))),
-          },
-        });
-      for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
-      reservations = admission.reservations;
-    }
-
     const settlement = await handleAIRequest({
-      op: input.op,
+      op,
       body: body.value,
       backend,
       response,
@@ -160,20 +105,4 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     // Whatever failed on the way, nothing served means nothing charged: the estimate goes back.
     if (!settled && reservations.length > 0) await ai.enforcer.release(reservations);
   }
-}
-
-function maxOutputTokens(body: Record<string, unknown>): number | undefined {
-  const v = body.max_completion_tokens ?? body.max_tokens;
-  return typeof v === 'number' && v >= 0 ? v : undefined;
-}
-
-/** Price of the model the first target would be asked for: enough for an admission estimate. */
-function priceEstimator(
-  backend: CompiledAIBackend,
-  model: string,
-): (input: number, output: number) => number {
-  const first = backend.groups[0]?.[0];
-  const price = first ? backend.prices.get(upstreamModel(first.config, model)) : undefined;
-  if (!price) return () => 0;
-  return (input, output) => (input * price.inputPerMillion + output * price.outputPerMillion) / 1_000_000;
 }

@@ -1,0 +1,38 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { BudgetLimit } from '../../config/budgets.ts';
+import type { Caller } from '../../identity/identify.ts';
+import type { BudgetMetrics } from '../../metrics/budget-metrics.ts';
+import type { AIContext } from '../ai-context.ts';
+import { pass, refuse, type StageResult } from './stage.ts';
+
+export interface IdentifiedCaller {
+  caller: Caller;
+  /** The budgets this request falls under (by route, AI backend and the caller's attributes). */
+  limits: BudgetLimit[];
+}
+
+/**
+ * Stage "identity": who is calling (API key, JWT or trusted headers) and which budgets apply to them;
+ * a budget that requires an identity refuses anonymous callers here.
+ */
+export async function identifyCaller(
+  ai: AIContext,
+  request: { headers: IncomingHttpHeaders; routeName: string; aiBackend: string; model: string },
+  metrics: BudgetMetrics,
+): Promise<StageResult<IdentifiedCaller>> {
+  const identity = await ai.identifier.identify(request.headers);
+  if (!identity.ok) {
+    metrics.unauthenticated.inc({ reason: identity.error });
+    return refuse(
+      identity.error,
+      identity.reason ? { message: `The bearer token is not valid: ${identity.reason}.` } : undefined,
+    );
+  }
+  const caller = identity.caller;
+  const limits = ai.enforcer.applicable({ ...request, caller });
+  if (!identity.authenticated && limits.some((l) => l.requireIdentity)) {
+    metrics.unauthenticated.inc({ reason: 'missing_api_key' });
+    return refuse('missing_api_key');
+  }
+  return pass({ caller, limits });
+}
