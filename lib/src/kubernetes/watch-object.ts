@@ -1,14 +1,12 @@
 import { ListWatch, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeRest } from './kube-rest.ts';
+import { restartOnError } from './restart-on-error.ts';
 
 export interface NamedObject {
   metadata: { name: string; namespace?: string; resourceVersion?: string };
   [field: string]: unknown;
 }
-
-const RESTART_BASE_MS = 250;
-const RESTART_MAX_MS = 10_000;
 
 /**
  * Watches one named object (`fieldSelector=metadata.name=…`, which RBAC authorizes with
@@ -39,29 +37,11 @@ export function watchNamedObject(
   informer.on('add', onChange);
   informer.on('update', onChange);
   informer.on('delete', () => onChange(undefined));
-  let stopped = false;
-  let failures = 0;
-  let timer: NodeJS.Timeout | undefined;
-  informer.on('connect', () => {
-    failures = 0;
-  });
-  informer.on('error', (err: unknown) => {
-    if (stopped) return;
-    failures++;
-    const delay = Math.min(RESTART_BASE_MS * 2 ** (failures - 1), RESTART_MAX_MS);
-    logger.warn(
-      { object: `${collection}/${name}`, err: String((err as Error)?.message ?? err), retryInMs: delay },
-      'watch failed, restarting',
-    );
-    timer = setTimeout(() => {
-      if (!stopped) void informer.start().catch(() => {});
-    }, delay);
-  });
+  const restarts = restartOnError(informer, { object: `${collection}/${name}` }, logger);
   void informer.start().catch(() => {});
   return {
     stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
+      restarts.stop();
       await informer.stop();
     },
   };

@@ -7,16 +7,12 @@ import { proxyObjectNames } from '../infra/names.ts';
 import {
   GATEWAY_NAME_LABEL,
   type ProxyInfraOptions,
+  RENDERED_PLURALS,
   type RenderedObject,
   renderProxyInfra,
 } from '../infra/render-proxy.ts';
 import type { ClusterCache, KubeObject } from '../provider/kubernetes/cluster-cache.ts';
-import {
-  collectionPath,
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
-  pluralOf,
-} from '../provider/kubernetes/watched-kinds.ts';
+import { collectionPath, MANAGED_BY, MANAGED_BY_LABEL } from '../provider/kubernetes/watched-kinds.ts';
 import { jsonEqual } from '../resources/json-equal.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { secretDataFor } from '../standalone/secret-data.ts';
@@ -187,7 +183,7 @@ export class GatewayController {
     const hash = createHash('sha256').update(JSON.stringify(objects)).digest('hex');
     if (this.#applied.get(key) === hash && this.#liveMatches(objects)) return;
     for (const o of objects) {
-      const path = `${collectionPath({ apiVersion: o.apiVersion, plural: pluralOf(o.kind) }, o.metadata.namespace)}/${o.metadata.name}`;
+      const path = `${collectionPath({ apiVersion: o.apiVersion, plural: RENDERED_PLURALS[o.kind]! }, o.metadata.namespace)}/${o.metadata.name}`;
       await this.#rest.apply(path, o, FIELD_MANAGER);
       this.#metrics.applies.labels(o.kind).inc();
     }

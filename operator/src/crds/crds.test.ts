@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { KINDS } from '../resources/kinds.ts';
 import { FIELD_DOCS } from './field-docs.ts';
 import type { OpenApiSchema } from './openapi-schema.ts';
 import { renderApiDocs } from './render-api-docs.ts';
 import { CRD_DIRS, renderCrdFiles } from './render-crd-files.ts';
 import { schemaFields } from './schema-fields.ts';
-import { sluiceCrds } from './sluice-crds.ts';
+import { CRD_SOURCES, sluiceCrds } from './sluice-crds.ts';
 
 describe('generated CRDs', () => {
   it.each(CRD_DIRS)(
@@ -46,5 +47,11 @@ describe('API reference pages', () => {
         readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'api', file), 'utf8'),
         file,
       ).toBe(text);
+  });
+});
+
+describe('resource names', () => {
+  it('the kinds registry names each Sluice kind by the plural its CRD declares', () => {
+    for (const src of CRD_SOURCES) expect(KINDS[src.kind]?.plural, src.kind).toBe(src.plural);
   });
 });

@@ -27,6 +27,18 @@ export interface OwnerGateway {
 
 export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 
+/** The REST resource name of each kind rendered here, as the API server names it. */
+export const RENDERED_PLURALS: Readonly<Record<string, string>> = {
+  ServiceAccount: 'serviceaccounts',
+  Role: 'roles',
+  RoleBinding: 'rolebindings',
+  ConfigMap: 'configmaps',
+  Secret: 'secrets',
+  Deployment: 'deployments',
+  Service: 'services',
+  PodDisruptionBudget: 'poddisruptionbudgets',
+};
+
 export type RenderedObject = {
   apiVersion: string;
   kind: string;

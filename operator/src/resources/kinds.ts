@@ -30,6 +30,8 @@ import {
 import type { Resources } from './snapshot.ts';
 
 export interface KindInfo {
+  /** The REST resource name, as the API server (or the CRD's spec.names) declares it. */
+  plural: string;
   /** API versions accepted for this kind. */
   apiVersions: readonly string[];
   schema: TSchema;
@@ -43,70 +45,105 @@ export interface KindInfo {
 /** Every kind a provider accepts; anything else is reported as an unknown kind. */
 export const KINDS: Readonly<Record<string, KindInfo>> = {
   GatewayClass: {
+    plural: 'gatewayclasses',
     apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1beta1`],
     schema: GatewayClassSchema,
     namespaced: false,
     bucket: 'gatewayClasses',
   },
   Gateway: {
+    plural: 'gateways',
     apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1beta1`],
     schema: GatewaySchema,
     namespaced: true,
     bucket: 'gateways',
   },
   HTTPRoute: {
+    plural: 'httproutes',
     apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1beta1`],
     schema: HTTPRouteSchema,
     namespaced: true,
     bucket: 'httpRoutes',
   },
   GRPCRoute: {
+    plural: 'grpcroutes',
     apiVersions: [`${GATEWAY_GROUP}/v1`],
     schema: GRPCRouteSchema,
     namespaced: true,
     bucket: 'grpcRoutes',
   },
   TCPRoute: {
+    plural: 'tcproutes',
     apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1alpha2`],
     schema: TCPRouteSchema,
     namespaced: true,
     bucket: 'tcpRoutes',
   },
   TLSRoute: {
+    plural: 'tlsroutes',
     apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1alpha2`, `${GATEWAY_GROUP}/v1alpha3`],
     schema: TLSRouteSchema,
     namespaced: true,
     bucket: 'tlsRoutes',
   },
   UDPRoute: {
+    plural: 'udproutes',
     apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1alpha2`],
     schema: UDPRouteSchema,
     namespaced: true,
     bucket: 'udpRoutes',
   },
   ReferenceGrant: {
+    plural: 'referencegrants',
     apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1beta1`],
     schema: ReferenceGrantSchema,
     namespaced: true,
     bucket: 'referenceGrants',
   },
-  Service: { apiVersions: ['v1'], schema: ServiceSchema, namespaced: true, bucket: 'services' },
+  Service: {
+    plural: 'services',
+    apiVersions: ['v1'],
+    schema: ServiceSchema,
+    namespaced: true,
+    bucket: 'services',
+  },
   EndpointSlice: {
+    plural: 'endpointslices',
     apiVersions: ['discovery.k8s.io/v1'],
     schema: EndpointSliceSchema,
     namespaced: true,
     bucket: 'endpointSlices',
   },
-  Namespace: { apiVersions: ['v1'], schema: NamespaceSchema, namespaced: false, bucket: 'namespaces' },
-  Secret: { apiVersions: ['v1'], schema: SecretSchema, namespaced: true, bucket: 'secrets' },
-  ConfigMap: { apiVersions: ['v1'], schema: ConfigMapSchema, namespaced: true, bucket: 'configMaps' },
+  Namespace: {
+    plural: 'namespaces',
+    apiVersions: ['v1'],
+    schema: NamespaceSchema,
+    namespaced: false,
+    bucket: 'namespaces',
+  },
+  Secret: {
+    plural: 'secrets',
+    apiVersions: ['v1'],
+    schema: SecretSchema,
+    namespaced: true,
+    bucket: 'secrets',
+  },
+  ConfigMap: {
+    plural: 'configmaps',
+    apiVersions: ['v1'],
+    schema: ConfigMapSchema,
+    namespaced: true,
+    bucket: 'configMaps',
+  },
   BackendTLSPolicy: {
+    plural: 'backendtlspolicies',
     apiVersions: [`${GATEWAY_GROUP}/v1`, `${GATEWAY_GROUP}/v1alpha3`],
     schema: BackendTLSPolicySchema,
     namespaced: true,
     bucket: 'backendTLSPolicies',
   },
   AIBackend: {
+    plural: 'aibackends',
     apiVersions: [SLUICE_API_VERSION],
     schema: AIBackendSchema,
     namespaced: true,
@@ -114,6 +151,7 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
     problems: aiBackendProblems as (obj: never) => { field: string; message: string }[],
   },
   PromptGuard: {
+    plural: 'promptguards',
     apiVersions: [SLUICE_API_VERSION],
     schema: PromptGuardSchema,
     namespaced: true,
@@ -121,6 +159,7 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
     problems: promptGuardProblems as (obj: never) => { field: string; message: string }[],
   },
   TokenRateLimitPolicy: {
+    plural: 'tokenratelimitpolicies',
     apiVersions: [SLUICE_API_VERSION],
     schema: TokenRateLimitPolicySchema,
     namespaced: true,

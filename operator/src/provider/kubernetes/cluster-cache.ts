@@ -1,6 +1,7 @@
 import { ListWatch, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeRest } from '../../../../lib/src/kubernetes/kube-rest.ts';
+import { restartOnError } from '../../../../lib/src/kubernetes/restart-on-error.ts';
 import { checkObject } from '../../resources/check-object.ts';
 import { jsonEqual } from '../../resources/json-equal.ts';
 import { emptyResources, type Resources } from '../../resources/snapshot.ts';
@@ -25,13 +26,10 @@ export interface KubeObject {
 
 export type ChangeListener = (kind: string, obj: KubeObject, previous: KubeObject | undefined) => void;
 
-const RESTART_BASE_MS = 500;
-const RESTART_MAX_MS = 30_000;
-
 /**
  * The Kubernetes provider: one list+watch informer per kind, objects validated once when they arrive
  * (the same check the file provider runs) and kept ready for a snapshot. An informer that loses its
- * watch (API server restart, network) restarts with backoff and resumes from its last resourceVersion.
+ * watch (API server restart, network) restarts with backoff (restartOnError) and resumes from its last resourceVersion.
  */
 export class ClusterCache {
   readonly #rest: KubeRest;
@@ -39,8 +37,7 @@ export class ClusterCache {
   readonly #objects = new Map<string, Map<string, KubeObject>>();
   readonly #informers: ListWatch<KubeObject>[] = [];
   readonly #listeners: ChangeListener[] = [];
-  readonly #restarts = new Map<string, NodeJS.Timeout>();
-  #stopped = false;
+  readonly #restarts: { stop(): void }[] = [];
   /** Bumped on every change: a snapshot taken at one version can be reused until the next. */
   version = 0;
 
@@ -103,25 +100,7 @@ export class ClusterCache {
     informer.on('add', put);
     informer.on('update', put);
     informer.on('delete', (obj) => this.#remove(k.kind, store, objectKey(obj)));
-    let failures = 0;
-    informer.on('connect', () => {
-      failures = 0;
-    });
-    informer.on('error', (err: unknown) => {
-      if (this.#stopped) return;
-      failures++;
-      const delay = Math.min(RESTART_BASE_MS * 2 ** (failures - 1), RESTART_MAX_MS);
-      this.#logger.warn(
-        { kind: k.kind, err: String((err as Error)?.message ?? err), retryInMs: delay },
-        'watch failed, restarting',
-      );
-      this.#restarts.set(
-        k.kind,
-        setTimeout(() => {
-          if (!this.#stopped) void informer.start().catch(() => {});
-        }, delay),
-      );
-    });
+    this.#restarts.push(restartOnError(informer, { kind: k.kind }, this.#logger));
     this.#informers.push(informer);
     // Every initial list must succeed before the operator reconciles anything: a partial cache
     // would look like deleted objects and tear down working proxies. A failed list restarts with
@@ -155,8 +134,7 @@ export class ClusterCache {
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const t of this.#restarts.values()) clearTimeout(t);
+    for (const r of this.#restarts) r.stop();
     await Promise.all(this.#informers.map((i) => i.stop()));
   }
 }

@@ -15,12 +15,6 @@ export interface WatchedKind {
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'sluice';
 
-/** The resource name of a kind, by the API's own rule: gatewayclasses, tokenratelimitpolicies, services. */
-export function pluralOf(kind: string): string {
-  const k = kind.toLowerCase();
-  return k.endsWith('s') ? `${k}es` : /[^aeiou]y$/.test(k) ? `${k.slice(0, -1)}ies` : `${k}s`;
-}
-
 /**
  * Every kind the translator reads (the KINDS registry, at its preferred API version), plus the
  * operator's own proxy Deployments, whose availability makes Programmed.
@@ -29,7 +23,7 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   ...Object.entries(KINDS).map(([kind, info]) => ({
     kind,
     apiVersion: info.apiVersions[0]!,
-    plural: pluralOf(kind),
+    plural: info.plural,
     bucket: info.bucket,
   })),
   {
