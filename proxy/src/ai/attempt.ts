@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
+import type { ClientEvent } from '../client-api/client-event.ts';
 import type { CompiledTarget } from './compiled-backend.ts';
 import { sanitizedProviderError } from './provider-error.ts';
 import type {
@@ -54,7 +55,7 @@ export interface AttemptInput {
   /** Writes the client's response headers; called once, when the stream is committed. */
   commitStream: () => void;
   /** Rewrites each OpenAI stream payload before it is sent (e.g. response masking). */
-  transformPayload: ((payload: string) => string[]) | undefined;
+  transformPayload: ((event: ClientEvent) => ClientEvent[]) | undefined;
 }
 
 const RETRYABLE_STATUS = (s: number) => s === 408 || s === 429 || s >= 500;
@@ -167,8 +168,8 @@ async function relayStream(
   // (an async iterator would drop data still buffered when the upstream connection breaks).
   const onData = (chunk: Buffer) => {
     const converted = parser.push(chunk).flatMap((e) => converter.convert(e));
-    const payloads = input.transformPayload ? converted.flatMap(input.transformPayload) : converted;
-    if (payloads.length === 0) return;
+    const events = input.transformPayload ? converted.flatMap(input.transformPayload) : converted;
+    if (events.length === 0) return;
     if (!committed) {
       // The first event arrived in time: from here on the client has this target's answer.
       committed = true;
@@ -176,7 +177,7 @@ async function relayStream(
       input.commitStream();
     }
     disarm();
-    if (!response.write(payloads.map(sseData).join(''))) {
+    if (!response.write(events.map((e) => sseData(e.data)).join(''))) {
       body.pause();
       response.once('drain', () => body.resume());
     }

@@ -59,6 +59,8 @@ export function guardRequest(
   }
   for (const slot of slots) {
     const text = slot.get();
+    // NFKC and case folding once per text, whatever the number of guards with a deny list.
+    let normalized: string | undefined;
     const toMask: Finding[] = [];
     for (const guard of guards) {
       if (!guard.roles.has(slot.role)) continue;
@@ -76,7 +78,7 @@ export function guardRequest(
         return finding;
       };
       if (guard.denyPhrases.length > 0) {
-        const normalized = normalize(text);
+        normalized ??= normalize(text);
         for (const phrase of guard.denyPhrases) {
           const at = normalized.indexOf(phrase);
           if (at === -1) continue;

@@ -1,3 +1,4 @@
+import type { ClientEvent } from '../client-api/client-event.ts';
 import type { Detector } from './compiled-guard.ts';
 import { StreamMasker } from './stream-masker.ts';
 
@@ -10,7 +11,7 @@ interface Chunk {
  * Masks the content of streamed OpenAI chunks, one StreamMasker per choice. Held-back text is released
  * with the choice's finish chunk (or before `[DONE]`); a stream that breaks never releases it unmasked.
  */
-export function streamPayloadMasker(maskers: readonly Detector[]): (payload: string) => string[] {
+export function streamPayloadMasker(maskers: readonly Detector[]): (event: ClientEvent) => ClientEvent[] {
   const byChoice = new Map<number, StreamMasker>();
   const finished = new Set<number>();
   const masker = (index: number) => {
@@ -21,23 +22,20 @@ export function streamPayloadMasker(maskers: readonly Detector[]): (payload: str
     }
     return m;
   };
-  return (payload) => {
+  return (event) => {
+    const payload = event.data;
     if (payload === '[DONE]') {
       const rest = [...byChoice.entries()]
         .filter(([index]) => !finished.has(index))
         .map(([index, m]) => ({ index, delta: { content: m.flush() }, finish_reason: null }))
         .filter((c) => c.delta.content !== '');
       return rest.length > 0
-        ? [JSON.stringify({ object: 'chat.completion.chunk', choices: rest }), payload]
-        : [payload];
+        ? [{ data: JSON.stringify({ object: 'chat.completion.chunk', choices: rest }) }, event]
+        : [event];
     }
-    let chunk: Chunk;
-    try {
-      chunk = JSON.parse(payload);
-    } catch {
-      return [payload];
-    }
-    if (chunk.error || !Array.isArray(chunk.choices)) return [payload];
+    // The converter hands over the chunk it already parsed; only what it could not parse is left.
+    const chunk = event.chunk as Chunk | undefined;
+    if (!chunk || chunk.error || !Array.isArray(chunk.choices)) return [event];
     for (const c of chunk.choices) {
       const index = c.index ?? 0;
       const m = masker(index);
@@ -48,6 +46,6 @@ export function streamPayloadMasker(maskers: readonly Detector[]): (payload: str
         if (rest !== '') c.delta = { ...c.delta, content: (c.delta?.content ?? '') + rest };
       }
     }
-    return [JSON.stringify(chunk)];
+    return [{ data: JSON.stringify(chunk), chunk: chunk as Record<string, unknown> }];
   };
 }

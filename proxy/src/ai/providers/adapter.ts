@@ -1,3 +1,4 @@
+import type { ClientEvent } from '../../client-api/client-event.ts';
 import type { AIOperation } from '../../client-api/operations.ts';
 import type { AITarget } from '../../config/ai-backend.ts';
 import type { TokenUsage } from '../../usage/usage.ts';
@@ -31,7 +32,7 @@ export interface ConvertedResponse {
 
 /** Turns upstream SSE events into OpenAI `data:` payloads (without the `data: ` framing). */
 export interface StreamConverter {
-  convert(event: SseEvent): string[];
+  convert(event: SseEvent): ClientEvent[];
   usage(): TokenUsage | undefined;
   model(): string | undefined;
   /** The provider signalled a complete stream (OpenAI `[DONE]`, Anthropic `message_stop`). */

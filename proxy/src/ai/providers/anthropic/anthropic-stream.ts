@@ -1,3 +1,4 @@
+import type { ClientEvent } from '../../../client-api/client-event.ts';
 import { openAIUsageOf, type TokenUsage } from '../../../usage/usage.ts';
 import type { SseEvent } from '../../sse.ts';
 import type { ProviderContext, StreamConverter } from '../adapter.ts';
@@ -27,8 +28,8 @@ export function anthropicStreamConverter(ctx: ProviderContext): StreamConverter 
   let toolIndex = -1;
   const blockToTool = new Map<number, number>();
   const created = Math.floor(Date.now() / 1000);
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-    JSON.stringify({
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null): ClientEvent =>
+    built({
       id,
       object: 'chat.completion.chunk',
       created,
@@ -37,7 +38,7 @@ export function anthropicStreamConverter(ctx: ProviderContext): StreamConverter 
     });
 
   return {
-    convert(event: SseEvent): string[] {
+    convert(event: SseEvent): ClientEvent[] {
       let data: AnthropicEvent;
       try {
         data = JSON.parse(event.data);
@@ -90,10 +91,10 @@ export function anthropicStreamConverter(ctx: ProviderContext): StreamConverter 
           return [chunk({}, finishReason(data.delta?.stop_reason))];
         case 'message_stop': {
           done = true;
-          const out: string[] = [];
+          const out: ClientEvent[] = [];
           if (ctx.clientWantsUsage)
             out.push(
-              JSON.stringify({
+              built({
                 id,
                 object: 'chat.completion.chunk',
                 created,
@@ -102,7 +103,7 @@ export function anthropicStreamConverter(ctx: ProviderContext): StreamConverter 
                 usage: openAIUsageOf(usageFromAnthropic(usage)),
               }),
             );
-          out.push('[DONE]');
+          out.push({ data: '[DONE]' });
           return out;
         }
         case 'error':
@@ -111,7 +112,7 @@ export function anthropicStreamConverter(ctx: ProviderContext): StreamConverter 
           done = true;
           sawUsage = false;
           return [
-            JSON.stringify({
+            built({
               error: {
                 message: data.error?.message ?? 'provider error',
                 type: data.error?.type ?? 'upstream_error',
@@ -128,4 +129,9 @@ export function anthropicStreamConverter(ctx: ProviderContext): StreamConverter 
     complete: () => done,
     text: () => text,
   };
+}
+
+/** An OpenAI chunk this converter built: its text and the object, handed on together. */
+function built(chunk: Record<string, unknown>): ClientEvent {
+  return { data: JSON.stringify(chunk), chunk };
 }

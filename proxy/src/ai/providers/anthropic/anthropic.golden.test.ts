@@ -54,9 +54,9 @@ function translateCase(name: string, input: unknown): unknown {
     converter.convert({ event: undefined, data: JSON.stringify(e) }),
   );
   return {
-    payloads: payloads.map((p) => {
-      if (p === '[DONE]') return p;
-      const chunk = JSON.parse(p);
+    payloads: payloads.map(({ data }) => {
+      if (data === '[DONE]') return data;
+      const chunk = JSON.parse(data);
       return 'created' in chunk ? { ...chunk, created: 0 } : chunk;
     }),
     usage: converter.usage() ?? null,

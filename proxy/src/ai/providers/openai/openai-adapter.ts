@@ -1,3 +1,4 @@
+import type { ClientEvent } from '../../../client-api/client-event.ts';
 import type { AIOperation } from '../../../client-api/operations.ts';
 import { type TokenUsage, usageFromOpenAI } from '../../../usage/usage.ts';
 import type { SseEvent } from '../../sse.ts';
@@ -61,11 +62,11 @@ export function openAIStreamConverter(ctx: ProviderContext): StreamConverter {
   let done = false;
   let text = '';
   return {
-    convert(event: SseEvent): string[] {
+    convert(event: SseEvent): ClientEvent[] {
       const data = event.data;
       if (data === '[DONE]') {
         done = true;
-        return ['[DONE]'];
+        return [{ data }];
       }
       let chunk: {
         model?: string;
@@ -75,18 +76,20 @@ export function openAIStreamConverter(ctx: ProviderContext): StreamConverter {
       try {
         chunk = JSON.parse(data);
       } catch {
-        return [data];
+        return [{ data }];
       }
       model ??= chunk.model;
       for (const c of chunk.choices ?? []) text += c.delta?.content ?? c.text ?? '';
       if (chunk.usage) usage = usageFromOpenAI(chunk.usage as Parameters<typeof usageFromOpenAI>[0]) ?? usage;
-      if (ctx.clientWantsUsage || !('usage' in chunk)) return [data];
+      const parsed = chunk as Record<string, unknown>;
+      if (ctx.clientWantsUsage || !('usage' in chunk)) return [{ data, chunk: parsed }];
       if (chunk.usage && (chunk.choices?.length ?? 0) === 0) return [];
+      delete chunk.usage;
       // The usage Sluice forced shows as `"usage":null` on every chunk; OpenAI puts it last, so cut the
       // text instead of re-serializing the chunk (the hot path of every stream).
-      if (data.endsWith(USAGE_NULL_TAIL)) return [`${data.slice(0, -USAGE_NULL_TAIL.length)}}`];
-      delete chunk.usage;
-      return [JSON.stringify(chunk)];
+      if (data.endsWith(USAGE_NULL_TAIL))
+        return [{ data: `${data.slice(0, -USAGE_NULL_TAIL.length)}}`, chunk: parsed }];
+      return [{ data: JSON.stringify(chunk), chunk: parsed }];
     },
     usage: () => usage,
     model: () => model,

@@ -18,7 +18,7 @@ describe('OpenAI stream converter', () => {
     const out = [chunk('Hel'), chunk('lo'), usageChunk, '[DONE]'].flatMap((data) =>
       c.convert({ event: undefined, data }),
     );
-    expect(out.map((d) => (d === '[DONE]' ? d : JSON.parse(d)))).toEqual([
+    expect(out.map(({ data }) => (data === '[DONE]' ? data : JSON.parse(data)))).toEqual([
       { model: 'gpt-4o-2024', choices: [{ index: 0, delta: { content: 'Hel' } }] },
       { model: 'gpt-4o-2024', choices: [{ index: 0, delta: { content: 'lo' } }] },
       '[DONE]',
@@ -31,12 +31,12 @@ describe('OpenAI stream converter', () => {
 
   it('passes the usage chunk on, unchanged, to a client that asked for it', () => {
     const c = openAIStreamConverter(ctx(true));
-    expect(c.convert({ event: undefined, data: usageChunk })).toEqual([usageChunk]);
+    expect(c.convert({ event: undefined, data: usageChunk }).map((e) => e.data)).toEqual([usageChunk]);
   });
 
   it('relays what is not JSON untouched and reports an incomplete stream without [DONE]', () => {
     const c = openAIStreamConverter(ctx(false));
-    expect(c.convert({ event: undefined, data: 'not json' })).toEqual(['not json']);
+    expect(c.convert({ event: undefined, data: 'not json' })).toEqual([{ data: 'not json' }]);
     expect(c.complete()).toBe(false);
     expect(c.usage()).toBeUndefined();
   });

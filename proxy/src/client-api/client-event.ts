@@ -1,0 +1,8 @@
+/**
+ * One event for the client: its `data:` text and, when the converter parsed or built it, the chunk
+ * object itself, so later steps (response masking) need not parse the same JSON again.
+ */
+export interface ClientEvent {
+  data: string;
+  chunk?: Record<string, unknown>;
+}
