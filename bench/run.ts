@@ -6,7 +6,9 @@
  *    nginx vs the Portkey gateway vs direct, all in front of the fake LLM (wrk)
  *  - concurrent streams: time to first token and inter-event gaps through Sluice vs direct
  * Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_STREAMS (1000),
- * BENCH_STREAM_RAMP_MS (2000); BENCH_SMOKE=1 for a one-second pass over everything.
+ * BENCH_STREAM_RAMP_MS (2000); BENCH_SMOKE=1 for a one-second pass over everything; BENCH_BASELINE=<dir>
+ * adds "sluice (baseline)" targets run from another checkout, for before/after in the same run.
+ * Sluice targets also report CPU per request (user + system time of the process, from /proc).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -27,6 +29,7 @@ import {
   guardYaml,
   httpsGatewayYaml,
   plainRouteYaml,
+  type SluiceProcess,
   startSluice,
 } from './targets/sluice.ts';
 
@@ -42,6 +45,7 @@ const rampMs = Number(process.env.BENCH_STREAM_RAMP_MS ?? (smoke ? 200 : 2000));
 const PLAIN_RATE = smoke ? 200 : 2000;
 const CHAT_RATE = smoke ? 100 : 1000;
 const run = promisify(execFile);
+const baseline = process.env.BENCH_BASELINE;
 
 /** A 2 KB prompt of ordinary text with nothing to mask: what guards and budgets cost per request. */
 const PROMPT_2KB = Array.from(
@@ -61,14 +65,25 @@ interface Row {
   p99: number;
   errors: number;
   ratio: string;
+  /** CPU time of the target process per request, in µs (Sluice targets only). */
+  cpuUs: number | undefined;
 }
 const rows: Row[] = [];
 const notes: string[] = [];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Measures targets with wrk in alternating rounds; ratios against the `nginx` target. */
-/** A URL, or a URL with the headers a target needs (Portkey's routing headers). */
-type Target = string | { url: string; headers: Record<string, string> };
+/**
+ * A URL, or a URL with the headers a target needs (Portkey's routing headers) and, for a process we
+ * started, its CPU clock (for CPU per request).
+ */
+type Target = string | { url: string; headers?: Record<string, string>; cpuSeconds?: () => Promise<number> };
+
+/** A Sluice process as a target: its URL and its CPU clock. */
+const sluiceTarget = (s: SluiceProcess, path: string, scheme = 'http'): Target => ({
+  url: `${scheme}://127.0.0.1:${s.port}${path}`,
+  cpuSeconds: () => s.cpuSeconds(),
+});
 
 async function throughput(
   scenario: string,
@@ -77,13 +92,21 @@ async function throughput(
   headers: Record<string, string> = {},
 ): Promise<void> {
   const results: Record<string, WrkResult[]> = Object.fromEntries(Object.keys(targets).map((t) => [t, []]));
+  const cpuUs: Record<string, number[]> = Object.fromEntries(Object.keys(targets).map((t) => [t, []]));
   const load = (target: Target, secs: number) =>
     typeof target === 'string'
       ? wrk(target, { connections, seconds: secs, postJson, headers })
       : wrk(target.url, { connections, seconds: secs, postJson, headers: { ...headers, ...target.headers } });
   for (const target of Object.values(targets)) await load(target, warmupSeconds); // warm-up (JIT, pools)
   for (let round = 0; round < rounds; round++)
-    for (const [name, target] of Object.entries(targets)) results[name]!.push(await load(target, seconds));
+    for (const [name, target] of Object.entries(targets)) {
+      const clock = typeof target === 'string' ? undefined : target.cpuSeconds;
+      const cpuBefore = await clock?.();
+      const r = await load(target, seconds);
+      results[name]!.push(r);
+      if (clock && cpuBefore !== undefined)
+        cpuUs[name]!.push((((await clock()) - cpuBefore) * 1e6) / (r.requestsPerSecond * seconds));
+    }
   const nginxRps = median(results.nginx!.map((r) => r.requestsPerSecond));
   for (const [target, rs] of Object.entries(results)) {
     const rps = median(rs.map((r) => r.requestsPerSecond));
@@ -95,6 +118,7 @@ async function throughput(
       p99: median(rs.map((r) => r.latencyP99Ms)),
       errors: rs.reduce((n, r) => n + r.errors, 0),
       ratio: (rps / nginxRps).toFixed(2),
+      cpuUs: cpuUs[target]!.length > 0 ? median(cpuUs[target]!) : undefined,
     });
   }
 }
@@ -146,12 +170,23 @@ for (const n of [1000, 5000]) {
   const proxy = reverseProxy(upstream.port);
   const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
   const sluice = await startSluice(await freePort(), await freePort(), plainRouteYaml(upstream.port));
+  const before = baseline
+    ? await startSluice(
+        await freePort(),
+        await freePort(),
+        plainRouteYaml(upstream.port),
+        [],
+        undefined,
+        baseline,
+      )
+    : undefined;
   notes.push(`Sluice RSS at idle (config loaded, no traffic yet): ${(await sluice.rssMiB()).toFixed(0)} MiB`);
   try {
     await throughput('plain HTTP route', {
       direct: `http://127.0.0.1:${upstream.port}/`,
       nginx: `http://127.0.0.1:${nginx.port}/`,
-      sluice: `http://127.0.0.1:${sluice.port}/`,
+      sluice: sluiceTarget(sluice, '/'),
+      ...(before ? { 'sluice (baseline)': sluiceTarget(before, '/') } : {}),
     });
     notes.push(`Sluice RSS after the plain-route runs: ${(await sluice.rssMiB()).toFixed(0)} MiB`);
     await latencyAtRate('plain HTTP route', PLAIN_RATE, {
@@ -159,7 +194,7 @@ for (const n of [1000, 5000]) {
       sluice: `http://127.0.0.1:${sluice.port}/`,
     });
   } finally {
-    await Promise.all([sluice.stop(), nginx.stop(), upstream.stop()]);
+    await Promise.all([sluice.stop(), before?.stop(), nginx.stop(), upstream.stop()]);
   }
 }
 
@@ -206,15 +241,19 @@ for (const n of [1000, 5000]) {
     aiRouteYaml(llm.port) + budgetPolicyYaml(),
     ['--redis-url', redis.url],
   );
+  const before = baseline
+    ? await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port), [], undefined, baseline)
+    : undefined;
   try {
     await throughput(
       'chat completion (not streamed)',
       {
         direct: `http://127.0.0.1:${llm.port}/v1/chat/completions`,
         nginx: `http://127.0.0.1:${nginx.port}/v1/chat/completions`,
-        sluice: `http://127.0.0.1:${sluice.port}/v1/chat/completions`,
-        'sluice + 2 budgets on Redis': `http://127.0.0.1:${limited.port}/v1/chat/completions`,
-        'sluice + PromptGuard built-ins': `http://127.0.0.1:${guarded.port}/v1/chat/completions`,
+        sluice: sluiceTarget(sluice, '/v1/chat/completions'),
+        ...(before ? { 'sluice (baseline)': sluiceTarget(before, '/v1/chat/completions') } : {}),
+        'sluice + 2 budgets on Redis': sluiceTarget(limited, '/v1/chat/completions'),
+        'sluice + PromptGuard built-ins': sluiceTarget(guarded, '/v1/chat/completions'),
         portkey: {
           url: `http://127.0.0.1:${portkey.port}/v1/chat/completions`,
           headers: portkey.headers(`http://127.0.0.1:${llm.port}/v1`),
@@ -248,6 +287,7 @@ for (const n of [1000, 5000]) {
   } finally {
     await Promise.all([
       sluice.stop(),
+      before?.stop(),
       limited.stop(),
       guarded.stop(),
       portkey.stop(),
@@ -284,11 +324,11 @@ const lines = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   `Load: wrk, 1 thread, ${connections} connections, ${seconds} s × ${rounds} rounds (median), loopback`,
   '',
-  '| scenario | target | req/s | p50 ms | p99 ms | errors | × nginx |',
-  '|---|---|---:|---:|---:|---:|---:|',
+  '| scenario | target | req/s | p50 ms | p99 ms | errors | × nginx | CPU µs/req |',
+  '|---|---|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.ratio} |`,
+      `| ${r.scenario} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.ratio} | ${r.cpuUs === undefined ? '' : r.cpuUs.toFixed(0)} |`,
   ),
   '',
   ...notes.map((n) => `- ${n}`),

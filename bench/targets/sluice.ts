@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,25 +18,38 @@ export interface SluiceProcess {
   adminPort: number;
   /** Resident set size of the gateway process, in MiB. */
   rssMiB(): Promise<number>;
+  /** CPU the gateway process has used so far (user + system, from /proc/<pid>/stat), in seconds. */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
-const root = join(import.meta.dirname, '..', '..');
+const ownRoot = join(import.meta.dirname, '..', '..');
 
-/** Sluice standalone as its own process (as deployed), on a Gateway listening on `port` plus `objectsYaml`. */
+/** The CLI of a checkout: this one, or an older one to compare with (BENCH_BASELINE; before the CLI moved to cli/ it lived in operator/src/cli/). */
+function cliOf(root: string): string {
+  for (const path of ['cli/src/main.ts', 'operator/src/cli/main.ts'])
+    if (existsSync(join(root, path))) return join(root, path);
+  throw new Error(`no Sluice CLI under ${root}`);
+}
+
+/**
+ * Sluice standalone as its own process (as deployed), on a Gateway listening on `port` plus
+ * `objectsYaml`; `root` runs another checkout of Sluice (the before of a before/after comparison).
+ */
 export async function startSluice(
   port: number,
   adminPort: number,
   objectsYaml: string,
   extraArgs: string[] = [],
   gateway = gatewayYaml(port),
+  root = ownRoot,
 ): Promise<SluiceProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   await writeFile(join(dir, 'bench.yaml'), `${gateway}${objectsYaml}`);
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      join(root, 'cli/src/main.ts'),
+      cliOf(root),
       'standalone',
       '-f',
       dir,
@@ -57,6 +71,13 @@ export async function startSluice(
       const { readFile } = await import('node:fs/promises');
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    },
+    cpuSeconds: async () => {
+      const { readFile } = await import('node:fs/promises');
+      // Fields 14 and 15 after the command name: utime and stime, in clock ticks (100 per second).
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     stop: async () => {
       child.kill('SIGTERM');

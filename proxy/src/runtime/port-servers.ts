@@ -43,19 +43,17 @@ export async function openPortServer(
   if (compiled.kind === 'http') {
     // A keep-alive connection on a port the new config dropped still gets answers until it closes:
     // from the last snapshot that served the port.
-    let last = lookup(key)?.served(key);
-    if (!last) throw new Error(`no snapshot serves ${key}`);
-    const state: ListenerState = {
-      current() {
-        const served = lookup(key)?.served(key);
-        if (served) last = served;
-        return last!;
-      },
-    };
+    // What the port serves, refreshed whenever a snapshot is published (publication updates every
+    // port in one synchronous pass, so no request sees two configs). A port the new config dropped
+    // keeps the last view for its keep-alive connections until it closes.
+    let current = lookup(key)?.served(key);
+    if (!current) throw new Error(`no snapshot serves ${key}`);
+    const state: ListenerState = { current: () => current! };
     const server = buildServer(state, serverOptions);
     const published = () => {
+      current = lookup(key)?.served(key) ?? current;
       // Clients without SNI get the hostname-less listener's certificate, set on the server itself.
-      const fallback = state.current().tls?.fallback;
+      const fallback = current!.tls?.fallback;
       if (fallback) (server.server as unknown as TlsServer).setSecureContext(fallback);
     };
     published();

@@ -36,24 +36,20 @@ export class Snapshot {
     this.ports = ports;
     this.ai = ai;
     this.poolKeys = poolKeys;
-    const enter = () => this.#enter();
+    const enter = () => {
+      this.#inFlight++;
+    };
+    const leave = () => {
+      if (--this.#inFlight === 0) this.#onIdle?.();
+    };
     for (const [key, port] of ports)
-      if (port.kind === 'http') this.#served.set(key, { router: port.router, tls: port.tls, ai, enter });
+      if (port.kind === 'http')
+        this.#served.set(key, { router: port.router, tls: port.tls, ai, enter, leave });
   }
 
   /** The HTTP port `key` as this snapshot serves it (one object per port, made at compile time). */
   served(key: string): ServedPort | undefined {
     return this.#served.get(key);
-  }
-
-  #enter(): () => void {
-    this.#inFlight++;
-    let left = false;
-    return () => {
-      if (left) return;
-      left = true;
-      if (--this.#inFlight === 0) this.#onIdle?.();
-    };
   }
 
   /** Calls `onIdle` once no request runs on this snapshot any more (at once if none does now). */

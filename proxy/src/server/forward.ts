@@ -50,13 +50,13 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
     // The one read of the live config for this request: routing, credentials, guards and budgets
     // all come from this snapshot, however many swaps happen before the request ends.
     const served = state.current();
-    const leave = served.enter();
+    served.enter();
     // Every answer below is written on the raw response, in one format per protocol (errors/render).
     reply.hijack();
     try {
       await forwardOn(served, request.raw, reply.raw as Response, request, options, started);
     } finally {
-      leave();
+      served.leave();
     }
   };
 }
@@ -185,7 +185,7 @@ async function proxyExchange(
   if (route.mirrors.length > 0) {
     // Copies need the body more than once: buffered (bounded by the server's body limit).
     if (body && !Buffer.isBuffer(body)) body = await readAll(raw);
-    mirror(route, exchange, body as Buffer | undefined, served.enter);
+    mirror(route, exchange, body as Buffer | undefined, served);
   }
   const onStatus = (status: number) => route.metrics.observe(status, (performance.now() - started) / 1000);
   try {

@@ -13,10 +13,11 @@ export interface ServedPort {
   readonly tls: SniTable | undefined;
   readonly ai: AIContext;
   /**
-   * Marks a request as running on this snapshot until the returned function is called: pools the
-   * next snapshot no longer names are closed only once no request on an older one can still use them.
+   * Marks work (a request, a mirrored copy) as running on this snapshot until the matching `leave`:
+   * pools the next snapshot no longer names are closed only once nothing on an older one can use them.
    */
-  enter(): () => void;
+  enter(): void;
+  leave(): void;
 }
 
 /**

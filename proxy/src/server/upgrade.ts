@@ -30,7 +30,7 @@ export function upgradeHandler(state: ListenerState) {
     if (!route || route.source.redirect || route.pickAIBackend) return refuse('route_not_found');
     const exchange = prepareExchange(req, router, route, view);
     if (typeof exchange === 'string') return refuse(exchange);
-    const leave = served.enter();
+    served.enter();
     relayUpgrade({
       endpoint: exchange.endpoint,
       request: {
@@ -49,6 +49,6 @@ export function upgradeHandler(state: ListenerState) {
         if (!client.writable) return void client.destroy();
         refuse(err instanceof UpstreamFailure && err.timedOut ? 'upstream_timeout' : 'upstream_unreachable');
       })
-      .finally(leave);
+      .finally(served.leave);
   };
 }

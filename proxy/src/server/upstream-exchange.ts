@@ -123,7 +123,7 @@ export function mirror(
   route: CompiledRoute,
   exchange: Exchange,
   body: Buffer | undefined,
-  enter: ServedPort['enter'],
+  served: Pick<ServedPort, 'enter' | 'leave'>,
 ): void {
   for (const m of route.mirrors) {
     if (m.percent < 100 && Math.random() * 100 >= m.percent) continue;
@@ -132,6 +132,7 @@ export function mirror(
       route.metrics.mirrorFailed();
       continue;
     }
+    served.enter();
     endpoint.pool
       .request({
         ...onEndpoint(endpoint, {
@@ -144,6 +145,6 @@ export function mirror(
       })
       .then((res) => res.body.dump())
       .catch(() => route.metrics.mirrorFailed())
-      .finally(enter());
+      .finally(served.leave);
   }
 }
