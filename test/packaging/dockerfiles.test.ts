@@ -100,7 +100,12 @@ describe.each(['Dockerfile.proxy', 'Dockerfile.operator'])('%s', (name) => {
     );
     child.kill('SIGTERM');
     // Waited for with the process's own log in the failure message: a hang at shutdown says why.
-    await waitFor(() => child.exitCode !== null, 'the process to exit after SIGTERM', 45_000, () => out);
+    await waitFor(
+      () => child.exitCode !== null,
+      'the process to exit after SIGTERM',
+      45_000,
+      () => out,
+    );
     expect(child.exitCode).toBe(0);
     expect(out).toContain('draining and shutting down');
     // Nothing is written next to the app at run time: a read-only root filesystem works.
