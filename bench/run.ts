@@ -11,9 +11,11 @@
  * Sluice targets also report CPU per request (user + system time of the process, from /proc).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startJaeger } from '../test/support/jaeger.ts';
 import { freePort } from '../test/support/ports.ts';
 import { startRedis } from '../test/support/redis.ts';
 import { TestCa, tlsSecretYaml } from '../test/support/tls.ts';
@@ -244,6 +246,23 @@ for (const n of [1000, 5000]) {
   const before = baseline
     ? await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port), [], undefined, baseline)
     : undefined;
+  // Telemetry's cost: access logs to a file, and traces to a real collector at 100% and 1% sampling.
+  const jaeger = await startJaeger();
+  const logDir = await mkdtemp(join(tmpdir(), 'sluice-bench-log-'));
+  const logged = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port), [
+    '--access-log',
+    join(logDir, 'access.log'),
+  ]);
+  const traced = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port), [
+    '--otlp-endpoint',
+    jaeger.otlpEndpoint,
+  ]);
+  const sampled = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port), [
+    '--otlp-endpoint',
+    jaeger.otlpEndpoint,
+    '--trace-sampling-ratio',
+    '0.01',
+  ]);
   try {
     await throughput(
       'chat completion (not streamed)',
@@ -254,6 +273,9 @@ for (const n of [1000, 5000]) {
         ...(before ? { 'sluice (baseline)': sluiceTarget(before, '/v1/chat/completions') } : {}),
         'sluice + 2 budgets on Redis': sluiceTarget(limited, '/v1/chat/completions'),
         'sluice + PromptGuard built-ins': sluiceTarget(guarded, '/v1/chat/completions'),
+        'sluice + access log (file)': sluiceTarget(logged, '/v1/chat/completions'),
+        'sluice + tracing 100%': sluiceTarget(traced, '/v1/chat/completions'),
+        'sluice + tracing 1%': sluiceTarget(sampled, '/v1/chat/completions'),
         portkey: {
           url: `http://127.0.0.1:${portkey.port}/v1/chat/completions`,
           headers: portkey.headers(`http://127.0.0.1:${llm.port}/v1`),
@@ -283,11 +305,18 @@ for (const n of [1000, 5000]) {
     notes.push(`Sluice chat throughput is ${(plain.rps / portkeyRow.rps).toFixed(2)}× Portkey's (same run)`);
     notes.push(`Budget enforcement on Redis costs ${cost(withBudgets)}% of Sluice's chat throughput`);
     notes.push(`PromptGuard with all 14 built-in detectors (request and answer) costs ${cost(withGuard)}%`);
+    for (const name of ['sluice + access log (file)', 'sluice + tracing 100%', 'sluice + tracing 1%'])
+      notes.push(
+        `${name.slice('sluice + '.length)} costs ${cost(rows.find((r) => r.target === name)!)}% of chat throughput`,
+      );
     notes.push('Chat requests carry a 2 KB prompt; answers are 16 tokens');
   } finally {
     await Promise.all([
       sluice.stop(),
       before?.stop(),
+      logged.stop(),
+      traced.stop(),
+      sampled.stop(),
       limited.stop(),
       guarded.stop(),
       portkey.stop(),
@@ -295,6 +324,8 @@ for (const n of [1000, 5000]) {
       llm.stop(),
     ]);
     await redis.close();
+    await jaeger.close();
+    await rm(logDir, { recursive: true, force: true });
   }
   const slowLlm = await startFakeLlm(await freePort(), [
     '--reply-tokens',

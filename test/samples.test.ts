@@ -39,6 +39,7 @@ describe('samples/', () => {
       'http-routes',
       'kubernetes',
       'model-routing',
+      'observability',
       'prompt-guard',
       'quickstart',
       'tls-and-streams',

@@ -59,6 +59,8 @@ export async function startSluice(
       String(adminPort),
       '--log-level',
       'warn',
+      // Access logs are on by default; rows that measure them ask for them (older checkouts lack the flag).
+      ...(root === ownRoot && !extraArgs.includes('--access-log') ? ['--access-log', 'off'] : []),
       ...extraArgs,
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },

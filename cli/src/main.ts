@@ -3,6 +3,8 @@ import { type Logger, pino } from 'pino';
 import { formatProviderError, loadDirectory } from '../../operator/src/provider/file/load-directory.ts';
 import { translateDirectory } from '../../operator/src/standalone/snapshot-to-config.ts';
 import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
+import { parseAccessLogSink } from '../../proxy/src/telemetry/access-log.ts';
+import type { TracingOptions } from '../../proxy/src/telemetry/tracing.ts';
 import { type Flags, intFlag, parseCli, USAGE } from './options.ts';
 import { runStandalone } from './run-standalone.ts';
 
@@ -50,7 +52,43 @@ function proxyHostOptions(flags: Flags, logger: Logger): ProxyHostOptions {
     },
     redisUrl: flags['redis-url'],
     logger,
+    telemetry: {
+      tracing: tracingOptions(flags, process.env),
+      accessLog: parseAccessLogSink(flags['access-log']),
+    },
   };
+}
+
+/**
+ * Tracing from --otlp-endpoint (OTEL_EXPORTER_OTLP_ENDPOINT, the base URL; `/v1/traces` is added) or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the full URL), with the standard OTEL_EXPORTER_OTLP_HEADERS,
+ * OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES honoured.
+ */
+function tracingOptions(flags: Flags, env: NodeJS.ProcessEnv): TracingOptions | undefined {
+  const base = flags['otlp-endpoint'];
+  const endpoint =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  if (!endpoint) return undefined;
+  const ratio = Number(flags['trace-sampling-ratio']);
+  if (!(ratio >= 0 && ratio <= 1))
+    throw new Error(`--trace-sampling-ratio must be between 0 and 1, got "${flags['trace-sampling-ratio']}"`);
+  return {
+    endpoint,
+    samplingRatio: ratio,
+    serviceName: env.OTEL_SERVICE_NAME ?? 'sluice-proxy',
+    resource: keyValues(env.OTEL_RESOURCE_ATTRIBUTES),
+    headers: keyValues(env.OTEL_EXPORTER_OTLP_HEADERS),
+  };
+}
+
+/** `k1=v1,k2=v2` (the OTel environment format, values percent-encoded). */
+function keyValues(list: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (list ?? '').split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq).trim()] = decodeURIComponent(pair.slice(eq + 1).trim());
+  }
+  return out;
 }
 
 function requireDir(flags: Flags): string {
@@ -91,6 +129,11 @@ async function operator(flags: Flags): Promise<number> {
       image: flags['proxy-image']!,
       replicas: intFlag(flags, 'proxy-replicas'),
       redisUrl: flags['proxy-redis-url'],
+      telemetry: {
+        otlpEndpoint: flags['proxy-otlp-endpoint'],
+        samplingRatio: flags['proxy-trace-sampling-ratio'],
+        accessLog: flags['proxy-access-log'],
+      },
       logLevel: flags['log-level']!,
       adminPort: 9901,
     },

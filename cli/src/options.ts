@@ -55,6 +55,21 @@ export const FLAGS = {
     help: 'Redis for budgets shared by every replica (e.g. redis://127.0.0.1:6379); unset: in-process counters',
   },
   'log-level': { env: 'SLUICE_LOG_LEVEL', default: 'info', help: 'trace, debug, info, warn or error' },
+  'access-log': {
+    env: 'SLUICE_ACCESS_LOG',
+    default: 'stdout',
+    help: 'one JSON line per request: stdout, off, or a file path (appended)',
+  },
+  'otlp-endpoint': {
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    default: undefined,
+    help: 'OpenTelemetry collector (OTLP/HTTP) for traces, e.g. http://collector:4318; unset: no tracing',
+  },
+  'trace-sampling-ratio': {
+    env: 'OTEL_TRACES_SAMPLER_ARG',
+    default: '1',
+    help: 'share of new traces recorded, 0 to 1; a sampled client trace is always followed',
+  },
   kubeconfig: {
     env: 'SLUICE_KUBECONFIG',
     default: undefined,
@@ -80,6 +95,21 @@ export const FLAGS = {
     env: 'SLUICE_PROXY_REPLICAS',
     default: '2',
     help: 'operator: proxy replicas per Gateway',
+  },
+  'proxy-otlp-endpoint': {
+    env: 'SLUICE_PROXY_OTLP_ENDPOINT',
+    default: undefined,
+    help: 'operator: OpenTelemetry collector (OTLP/HTTP) every proxy sends traces to',
+  },
+  'proxy-trace-sampling-ratio': {
+    env: 'SLUICE_PROXY_TRACE_SAMPLING_RATIO',
+    default: undefined,
+    help: "operator: the proxies' --trace-sampling-ratio",
+  },
+  'proxy-access-log': {
+    env: 'SLUICE_PROXY_ACCESS_LOG',
+    default: undefined,
+    help: "operator: the proxies' --access-log (stdout when unset)",
   },
   'proxy-redis-url': {
     env: 'SLUICE_PROXY_REDIS_URL',

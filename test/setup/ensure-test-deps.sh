@@ -19,3 +19,4 @@ fi
 bash "$(dirname "$0")/../cluster/build-binaries.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-helm.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-h2spec.sh" >/dev/null
+bash "$(dirname "$0")/../cluster/build-jaeger.sh" >/dev/null

@@ -17,6 +17,12 @@ export interface ProxyInfraOptions {
   redisUrl?: string | undefined;
   logLevel: string;
   adminPort: number;
+  /** Tracing and access logs of every proxy: OTLP endpoint, sampling ratio, access-log sink. */
+  telemetry?: {
+    otlpEndpoint?: string | undefined;
+    samplingRatio?: string | undefined;
+    accessLog?: string | undefined;
+  };
 }
 
 export interface OwnerGateway {
@@ -177,7 +183,7 @@ export function renderProxyInfra(
                   '--log-level',
                   options.logLevel,
                 ],
-                env: options.redisUrl ? [{ name: 'SLUICE_REDIS_URL', value: options.redisUrl }] : [],
+                env: proxyEnv(options),
                 ports: [
                   ...ports.map((p) => ({ name: `listener-${p}`, containerPort: p, protocol: 'TCP' })),
                   { name: 'admin', containerPort: options.adminPort, protocol: 'TCP' },
@@ -217,4 +223,15 @@ export function renderProxyInfra(
       spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
     },
   ];
+}
+
+/** What the operator hands every proxy through its environment (stable order: stable rendering). */
+function proxyEnv(options: ProxyInfraOptions): { name: string; value: string }[] {
+  const t = options.telemetry;
+  return [
+    ['SLUICE_REDIS_URL', options.redisUrl],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', t?.otlpEndpoint],
+    ['OTEL_TRACES_SAMPLER_ARG', t?.samplingRatio],
+    ['SLUICE_ACCESS_LOG', t?.accessLog],
+  ].flatMap(([name, value]) => (value ? [{ name: name!, value }] : []));
 }

@@ -6,6 +6,7 @@ import type { Finding } from '../guard/scan.ts';
 import type { Caller } from '../identity/identify.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
+import type { ObservedRequest } from '../telemetry/request-telemetry.ts';
 import type { CompiledAIBackend } from './compiled-backend.ts';
 
 /** One admitted AI request as the attempt loop and the exchange record see it. */
@@ -22,5 +23,7 @@ export interface AIRequest {
   caller: Caller;
   /** Guards that mask completions (non-streamed answers and streams alike). */
   responseMaskers: readonly Detector[];
+  /** Tracing and access-log record of the request, when telemetry is on. */
+  observed: ObservedRequest | undefined;
   onResponseMasked: (findings: readonly Finding[]) => void;
 }

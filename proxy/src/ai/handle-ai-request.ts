@@ -1,14 +1,24 @@
 import type { ServerResponse } from 'node:http';
+import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { GENAI_OPERATION } from '../client-api/operations.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
 import { writeError } from '../errors/render.ts';
 import { maskResponse } from '../guard/guard-request.ts';
 import { streamPayloadMasker } from '../guard/stream-payload-masker.ts';
+import { propagate } from '../telemetry/request-telemetry.ts';
 import type { AIRequest } from './ai-request.ts';
 import { type AttemptOutcome, attempt } from './attempt.ts';
 import type { CompiledAIBackend, CompiledTarget } from './compiled-backend.ts';
+import type { UpstreamRequest } from './providers/adapter.ts';
 import { recordExchange, type Settlement } from './record-exchange.ts';
 import { type HeaderRecord, sendJson } from './respond.ts';
-import { earliestReturn, nextTarget, planTargets, type TargetPlan } from './target-plan.ts';
+import {
+  earliestReturn,
+  nextTarget,
+  type PlannedTarget,
+  planTargets,
+  type TargetPlan,
+} from './target-plan.ts';
 
 /**
  * Serves one OpenAI-compatible request from an AI backend: priority groups in order, weighted picks
@@ -89,10 +99,11 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
     const { target, ctx } = planned;
     tried.add(target.config.name);
     attempts++;
+    const span = startAttemptSpan(req, planned, attempts);
     const outcome = await attempt({
       target,
       ctx,
-      upstream: planned.upstream,
+      upstream: span ? traced(planned.upstream, req, span) : planned.upstream,
       response,
       deadline,
       firstTokenMs: backend.config.timeouts.firstTokenMs,
@@ -106,6 +117,14 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
         }),
     });
     const labels = { sluice_ai_backend: backend.config.name, sluice_ai_target: target.config.name };
+    endAttemptSpan(span, outcome);
+    if (req.observed)
+      req.observed.record.ai = {
+        ...req.observed.record.ai,
+        backend: backend.config.name,
+        target: target.config.name,
+        attempts,
+      };
     switch (outcome.kind) {
       case 'retryable':
         target.health.failed(Date.now(), outcome.status === 429 ? outcome.retryAfterMs : undefined);
@@ -145,7 +164,7 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
         break;
     }
     if (attempts > 1) req.metrics.failovers.inc({ sluice_ai_backend: backend.config.name });
-    return recordExchange({ req, target, ctx, outcome, model });
+    return recordExchange({ req, target, ctx, outcome, model, span });
   }
   if (clientGone()) return undefined;
   sendFailure(response, failures, backend, plan, tried, skippedHeader);
@@ -199,4 +218,61 @@ function sendFailure(
     code,
     last ? { message: `Every attempt failed; last: ${last.reason}.`, headers } : { headers },
   );
+}
+
+/**
+ * A client span per attempt (GenAI semantic conventions), child of the request's server span; its
+ * trace context goes to the provider. Undefined when the request is not traced.
+ */
+function startAttemptSpan(req: AIRequest, planned: PlannedTarget, attempt: number): Span | undefined {
+  const observed = req.observed;
+  if (!observed?.span || !observed.tracing) return undefined;
+  const { target, ctx } = planned;
+  return observed.tracing.tracer.startSpan(
+    `${GENAI_OPERATION[req.op]} ${ctx.upstreamModel}`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'gen_ai.operation.name': GENAI_OPERATION[req.op],
+        'gen_ai.provider.name': target.adapter.genAiName,
+        'gen_ai.request.model': ctx.upstreamModel,
+        'server.address': target.endpoint.host,
+        'server.port': target.endpoint.port,
+        'sluice.ai.backend': req.backend.config.name,
+        'sluice.ai.target': target.config.name,
+        'sluice.ai.attempt': attempt,
+      },
+    },
+    observed.context,
+  );
+}
+
+/** The provider request with the attempt span's traceparent added (a copy: the plan is reused). */
+function traced(upstream: UpstreamRequest, req: AIRequest, span: Span): UpstreamRequest {
+  const headers = { ...upstream.headers };
+  propagate(req.observed, headers, req.observed!.tracing!.contextWith(span, req.observed!.context));
+  return { ...upstream, headers };
+}
+
+function endAttemptSpan(span: Span | undefined, outcome: AttemptOutcome): void {
+  if (!span) return;
+  span.setAttribute('sluice.ai.outcome', outcome.kind);
+  if (outcome.kind === 'retryable' || outcome.kind === 'client_error') {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    const status = outcome.kind === 'client_error' ? outcome.status : outcome.status;
+    span.setAttribute(
+      'error.type',
+      outcome.kind === 'retryable' && outcome.timedOut
+        ? 'timeout'
+        : status
+          ? String(status)
+          : 'connect_error',
+    );
+  }
+  if (outcome.kind === 'streamed' && outcome.interrupted) {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setAttribute('error.type', outcome.clientGone ? 'client_gone' : 'stream_interrupted');
+  }
+  // Served exchanges end in recordExchange, once their usage is known.
+  if (outcome.kind !== 'json' && outcome.kind !== 'streamed') span.end();
 }

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import { GENAI_OPERATION } from '../client-api/operations.ts';
 import { costUsd, type TokenUsage } from '../usage/usage.ts';
 import type { AIRequest } from './ai-request.ts';
@@ -12,6 +13,8 @@ interface Exchange {
   ctx: ProviderContext;
   outcome: Extract<AttemptOutcome, { kind: 'json' } | { kind: 'streamed' }>;
   model: string;
+  /** The attempt's span, ended here with the usage and response model. */
+  span: Span | undefined;
 }
 
 /**
@@ -29,6 +32,7 @@ export async function recordExchange({
   ctx,
   outcome,
   model,
+  span,
 }: Exchange): Promise<Settlement | undefined> {
   const backend = req.backend;
   let usage: TokenUsage | undefined;
@@ -67,6 +71,15 @@ export async function recordExchange({
         (now - outcome.firstTokenAt) / 1000 / (usage.output - 1),
       );
   }
+  if (span) {
+    if (outcome.kind === 'streamed') span.addEvent('gen_ai.first_token', outcome.firstTokenAt);
+    span.setAttribute('gen_ai.response.model', responseModel ?? ctx.upstreamModel);
+    if (usage) {
+      span.setAttribute('gen_ai.usage.input_tokens', usage.input);
+      span.setAttribute('gen_ai.usage.output_tokens', usage.output);
+    }
+    span.end();
+  }
   if (!usage) return undefined;
   req.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'input' }, usage.input);
   req.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'output' }, usage.output);
@@ -88,6 +101,19 @@ export async function recordExchange({
       },
       cost,
     );
+  if (req.observed)
+    req.observed.record.ai = {
+      backend: backend.config.name,
+      target: target.config.name,
+      ...req.observed.record.ai,
+      model,
+      responseModel: responseModel ?? ctx.upstreamModel,
+      inputTokens: usage.input,
+      outputTokens: usage.output,
+      costUsd: cost,
+      consumer: req.caller.consumer,
+      team: req.caller.team,
+    };
   return { usage, costUsd: cost };
 }
 

@@ -5,6 +5,7 @@ import { writeError } from '../errors/render.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
+import type { ObservedRequest } from '../telemetry/request-telemetry.ts';
 import type { AIContext } from './ai-context.ts';
 import type { CompiledAIBackend } from './compiled-backend.ts';
 import { handleAIRequest } from './handle-ai-request.ts';
@@ -25,6 +26,7 @@ export interface ServeAIInput {
   started: number;
   /** Credentials, identity, budgets and guards from the same snapshot the route was matched in. */
   ai: AIContext;
+  observed: ObservedRequest | undefined;
   options: { genai: GenAIMetrics; budgets: BudgetMetrics; guards: GuardMetrics };
 }
 
@@ -54,6 +56,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
   const identified = await identifyCaller(ai, budgetRequest, input.options.budgets);
   if (answered(identified)) return;
   const { caller, limits } = identified.value;
+  input.observed?.span?.setAttributes({ 'sluice.consumer': caller.consumer, 'sluice.team': caller.team });
 
   const guards = ai.guards.forRoute(input.routeName);
   const guarded = await guardPrompt(
@@ -62,7 +65,10 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     { op, body: body.value, caller },
     { metrics: input.options.guards, log: input.request.log },
   );
-  if (answered(guarded)) return;
+  if (answered(guarded)) {
+    input.observed?.span?.addEvent('sluice.guard.rejected');
+    return;
+  }
 
   const admitted = await admit(
     ai,
@@ -70,6 +76,10 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     backend,
     limits,
   );
+  input.observed?.span?.addEvent('sluice.budget', {
+    'sluice.budget.decision': admitted.ok ? 'admitted' : admitted.refusal.code,
+    'sluice.budget.count': limits.length,
+  });
   if (answered(admitted)) return;
   const { reservations } = admitted.value;
   for (const [name, value] of Object.entries(admitted.value.headers)) response.setHeader(name, value);
@@ -87,6 +97,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
       log: input.request.log,
       caller,
       responseMaskers: guards.responseMaskers,
+      observed: input.observed,
       onResponseMasked: (findings) => {
         for (const f of findings)
           input.options.guards.verdicts.inc({

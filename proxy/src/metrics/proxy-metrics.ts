@@ -25,6 +25,11 @@ export class ProxyMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly spansDropped = new Counter({
+    name: 'sluice_trace_spans_dropped_total',
+    help: 'Spans the trace collector did not take (export failed or timed out); requests are never held for it.',
+    registers: [this.registry],
+  });
   readonly configInfo = new Gauge({
     name: 'sluice_config_info',
     help: 'The config the proxy serves: 1 for its version hash and gateway.',

@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import { buildAdminServer } from '../../../lib/src/admin/build-admin-server.ts';
 import { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
+import { AccessLog, type AccessLogSink } from '../telemetry/access-log.ts';
+import type { Telemetry } from '../telemetry/request-telemetry.ts';
+import type { TracingOptions } from '../telemetry/tracing.ts';
 import { ProxyRuntime } from './proxy-runtime.ts';
 
 export interface ProxyHostOptions {
@@ -10,6 +13,13 @@ export interface ProxyHostOptions {
   limits: ServingLimits;
   redisUrl?: string | undefined;
   logger: Logger;
+  /** Tracing to an OTLP collector and access logs; both off when absent. */
+  telemetry?: TelemetryOptions | undefined;
+}
+
+export interface TelemetryOptions {
+  tracing: TracingOptions | undefined;
+  accessLog: AccessLogSink;
 }
 
 /**
@@ -32,12 +42,24 @@ export async function startProxyHost(
 ): Promise<ProxyHost> {
   const { logger } = options;
   const metrics = new ProxyMetrics();
+  const tracingOptions = options.telemetry?.tracing;
+  const sink = options.telemetry?.accessLog ?? 'off';
+  const telemetry: Telemetry = {
+    // The OTel SDK and its exporter load only when tracing is on: startup and memory stay lean otherwise.
+    tracing: tracingOptions
+      ? new (await import('../telemetry/tracing.ts')).Tracing(tracingOptions, (spans) =>
+          metrics.spansDropped.inc(spans),
+        )
+      : undefined,
+    accessLog: sink === 'off' ? undefined : new AccessLog(sink),
+  };
   const runtime = new ProxyRuntime({
     logger,
     metrics,
     bindAddress: options.bindAddress,
     limits: options.limits,
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    ...(telemetry.tracing || telemetry.accessLog ? { telemetry } : {}),
   });
   let sourceError = initialSourceError;
   // While draining, readiness turns false so load balancers stop sending new requests; liveness stays.
@@ -66,6 +88,8 @@ export async function startProxyHost(
       draining = true;
       await runtime.close();
       await admin.close();
+      await telemetry.tracing?.shutdown();
+      await telemetry.accessLog?.close();
     },
   };
 }

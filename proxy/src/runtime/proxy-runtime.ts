@@ -20,6 +20,7 @@ import { ListenerRouter } from '../routing/router.ts';
 import { SecretStore } from '../secrets/secret-store.ts';
 import type { ServerOptions } from '../server/build-server.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
+import type { Telemetry } from '../telemetry/request-telemetry.ts';
 import { SniTable } from '../tls/sni-table.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
 import { Http2Sessions } from '../upstream/http2-relay.ts';
@@ -35,6 +36,7 @@ export interface ProxyRuntimeOptions {
   limits: ServingLimits;
   /** Shared budget counters for every replica; without it budgets count in this process. */
   redisUrl?: string;
+  telemetry?: Telemetry | undefined;
 }
 
 function missingSecrets(config: ProxyConfig, secrets: SecretData): string[] {
@@ -93,6 +95,7 @@ export class ProxyRuntime {
       budgets: options.metrics.budgets,
       guards: options.metrics.guards,
       grpcSessions: this.#grpcSessions,
+      telemetry: options.telemetry,
     };
     const { logger, metrics } = options;
     this.#redis = options.redisUrl

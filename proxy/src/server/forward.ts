@@ -17,6 +17,12 @@ import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import { requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
+import {
+  type ObservedRequest,
+  observeRequest,
+  propagate,
+  type Telemetry,
+} from '../telemetry/request-telemetry.ts';
 import { type Http2Sessions, relayHttp2 } from '../upstream/http2-relay.ts';
 import { onEndpoint } from '../upstream/pool-registry.ts';
 import { relay, UpstreamFailure } from '../upstream/relay.ts';
@@ -35,6 +41,8 @@ export interface ForwardOptions {
   genai: GenAIMetrics;
   budgets: BudgetMetrics;
   guards: GuardMetrics;
+  /** Tracing and access logs; undefined when both are off (then nothing per request is spent on them). */
+  telemetry: Telemetry | undefined;
 }
 
 type Response = ServerResponse | Http2ServerResponse;
@@ -53,8 +61,11 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
     served.enter();
     // Every answer below is written on the raw response, in one format per protocol (errors/render).
     reply.hijack();
+    const observed = options.telemetry
+      ? observeRequest(options.telemetry, request.raw, reply.raw, started)
+      : undefined;
     try {
-      await forwardOn(served, request.raw, reply.raw as Response, request, options, started);
+      await forwardOn(served, request.raw, reply.raw as Response, request, options, started, observed);
     } finally {
       served.leave();
     }
@@ -68,6 +79,7 @@ async function forwardOn(
   request: FastifyRequest,
   options: ForwardOptions,
   started: number,
+  observed: ObservedRequest | undefined,
 ): Promise<void> {
   const router = served.router;
   const fail = (code: ErrorCode, metrics: RouteMetrics, message?: string) =>
@@ -116,6 +128,7 @@ async function forwardOn(
   const route = router.select(host, view);
   if (!route) return fail(op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics);
   const src = route.source;
+  if (observed) observed.record.route = route.name;
 
   if (route.pickAIBackend) {
     if (!op || !aiBody) return fail('route_not_found', route.metrics);
@@ -128,6 +141,7 @@ async function forwardOn(
         backend,
         routeName: route.name,
         ai: served.ai,
+        observed,
         request,
         response: res as ServerResponse,
         started,
@@ -161,6 +175,10 @@ async function forwardOn(
 
   const exchange = prepareExchange(raw, router, route, view);
   if (typeof exchange === 'string') return fail(exchange, route.metrics);
+  if (observed) {
+    observed.record.upstream = exchange.endpoint.origin;
+    propagate(observed, exchange.headers);
+  }
   await proxyExchange(served, raw, res, route, exchange, aiBody?.raw, options, started, request);
 }
 

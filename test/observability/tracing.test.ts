@@ -1,0 +1,183 @@
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { aiBackendYaml, aiRuleYaml, httpRouteYaml } from '../support/ai-yaml.ts';
+import { type RunningFake, startFake } from '../support/fake-providers.ts';
+import { type HostileGateway, startHostileGateway } from '../support/hostile-gateway.ts';
+import { send } from '../support/http.ts';
+import { type JaegerSpan, startJaeger, type TestJaeger, tag } from '../support/jaeger.ts';
+import { scrapeMetrics, sumOf } from '../support/prometheus-text.ts';
+
+const SERVICE = `sluice-trace-test-${process.pid}`;
+const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CLIENT_PARENT = '00f067aa0ba902b7';
+const PROVIDER_KEY = 'sk-provider-secret-123';
+
+/**
+ * Traces read back from a real collector (Jaeger all-in-one, OTLP/HTTP), and access-log lines read
+ * back from the file the gateway writes, for plain, failed-over, streamed and refused requests.
+ */
+describe('tracing and access logs', () => {
+  let jaeger: TestJaeger;
+  let gw: HostileGateway;
+  let failing: RunningFake;
+  let up: RunningFake;
+  const accessLog = join(tmpdir(), `sluice-access-${process.pid}.log`);
+  const byTrace = async (traceId: string) =>
+    (await jaeger.traces(SERVICE)).find((t) => t.traceID === traceId)?.spans ?? [];
+  /** Waits until the collector holds `count` spans of the trace (export is batched, once a second). */
+  const spansOf = async (traceId: string, count: number): Promise<JaegerSpan[]> => {
+    let spans: JaegerSpan[] = [];
+    await vi.waitFor(
+      async () => {
+        spans = await byTrace(traceId);
+        expect(spans.length).toBeGreaterThanOrEqual(count);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    return spans;
+  };
+
+  beforeAll(async () => {
+    jaeger = await startJaeger();
+    failing = await startFake({ name: 'down', behavior: { status: 503 } });
+    up = await startFake({ name: 'up', apiKey: PROVIDER_KEY });
+    process.env.OTEL_SERVICE_NAME = SERVICE;
+    gw = await startHostileGateway(
+      ['--otlp-endpoint', jaeger.otlpEndpoint, '--access-log', accessLog],
+      [
+        `---\napiVersion: v1\nkind: Secret\nmetadata: {name: provider-keys, namespace: default}\nstringData: {key: "${PROVIDER_KEY}"}\n`,
+        aiBackendYaml(
+          'failover',
+          ['failover-model'],
+          [
+            { name: 'down', provider: 'OpenAI', url: `${failing.url}/v1`, priority: 0 },
+            { name: 'up', provider: 'OpenAI', url: `${up.url}/v1`, priority: 1, secretKey: 'key' },
+          ],
+        ),
+        httpRouteYaml(aiRuleYaml('failover', { model: 'failover-model' })).replace(
+          'name: ai,',
+          'name: failover-route,',
+        ),
+      ].join(''),
+    );
+  }, 600_000);
+  afterAll(async () => {
+    await gw?.close();
+    await failing?.close();
+    await up?.close();
+    await jaeger?.close();
+  });
+
+  it('continues the client trace across the gateway and into the upstream (W3C traceparent)', async () => {
+    const res = await send(`${gw.url}/traced?token=not-logged`, {
+      headers: { traceparent: `00-${CLIENT_TRACE}-${CLIENT_PARENT}-01` },
+    });
+    expect(res.status).toBe(200);
+    const upstream = res.json().headers.traceparent;
+    // Same trace; the parent the upstream sees is the gateway's server span, not the client's span.
+    expect(upstream).toMatch(new RegExp(`^00-${CLIENT_TRACE}-[0-9a-f]{16}-01$`));
+    expect(upstream).not.toContain(CLIENT_PARENT);
+    const [server] = await spansOf(CLIENT_TRACE, 1);
+    expect(server!.references).toEqual([
+      expect.objectContaining({ refType: 'CHILD_OF', spanID: CLIENT_PARENT, traceID: CLIENT_TRACE }),
+    ]);
+    expect(upstream).toContain(server!.spanID);
+    expect(tag(server!, 'http.response.status_code')).toBe(200);
+    expect(tag(server!, 'http.route')).toBe('httproute/default/web/rule/0/match/0');
+    expect(tag(server!, 'url.path')).toBe('/traced');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('traces a failed-over chat completion: a server span and one GenAI client span per attempt', async () => {
+    const res = await send(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
+      },
+      body: JSON.stringify({ model: 'failover-model', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status, res.text).toBe(200);
+    const spans = await spansOf('a'.repeat(32), 3);
+    const attempts = spans.filter((s) => tag(s, 'gen_ai.operation.name') === 'chat');
+    expect(attempts.map((s) => tag(s, 'sluice.ai.target')).sort()).toEqual(['down', 'up']);
+    const down = attempts.find((s) => tag(s, 'sluice.ai.target') === 'down')!;
+    const up = attempts.find((s) => tag(s, 'sluice.ai.target') === 'up')!;
+    expect(tag(down, 'error.type')).toBe('503');
+    expect(tag(up, 'gen_ai.usage.output_tokens')).toBeGreaterThan(0);
+    expect(tag(up, 'gen_ai.provider.name')).toBe('openai');
+    const server = spans.find((s) =>
+      s.references.every((r) => r.spanID !== down.spanID && r.spanID === 'b'.repeat(16)),
+    );
+    expect(server).toBeDefined();
+    for (const a of attempts) expect(a.references[0]!.spanID).toBe(server!.spanID);
+    // Nothing secret rides on a span.
+    expect(JSON.stringify(spans)).not.toContain(PROVIDER_KEY);
+  });
+
+  it('records time to first token on a streamed answer', async () => {
+    const client = new OpenAI({
+      apiKey: 'client-key',
+      baseURL: `${gw.url}/v1`,
+      maxRetries: 0,
+      defaultHeaders: { traceparent: `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01` },
+    });
+    const stream = await client.chat.completions.create({
+      model: 'm',
+      stream: true,
+      messages: [{ role: 'user', content: 'hello' }],
+    });
+    for await (const _ of stream);
+    const spans = await spansOf('c'.repeat(32), 2);
+    const attempt = spans.find((s) => tag(s, 'gen_ai.operation.name') === 'chat')!;
+    expect(attempt.logs.some((l) => l.fields.some((f) => f.value === 'gen_ai.first_token'))).toBe(true);
+  });
+
+  it('writes one JSON access-log line per request with the documented fields and no secrets', async () => {
+    await vi.waitFor(
+      async () => {
+        const lines = (await readFile(accessLog, 'utf8')).trim().split('\n');
+        expect(lines.length).toBeGreaterThanOrEqual(3);
+      },
+      { timeout: 10_000 },
+    );
+    const text = await readFile(accessLog, 'utf8');
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const traced = lines.find((l) => l.path === '/traced')!;
+    expect(traced).toMatchObject({
+      method: 'GET',
+      status: 200,
+      route: 'httproute/default/web/rule/0/match/0',
+      trace_id: CLIENT_TRACE,
+      client_ip: '127.0.0.1',
+      completed: true,
+    });
+    expect(typeof traced.duration_ms).toBe('number');
+    const chat = lines.find((l) => l.trace_id === 'a'.repeat(32))!;
+    expect(chat.ai).toMatchObject({ target: 'up', attempts: 2, model: 'failover-model' });
+    expect((chat.ai as { outputTokens: number }).outputTokens).toBeGreaterThan(0);
+    expect(text).not.toContain('not-logged');
+    expect(text).not.toContain(PROVIDER_KEY);
+    expect(text).not.toContain('client-key');
+  });
+
+  it('keeps serving when the collector dies, counting the spans it could not send', async () => {
+    await jaeger.kill();
+    const statuses: number[] = [];
+    for (let i = 0; i < 50; i++) statuses.push((await send(`${gw.url}/after-collector-death`)).status);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    await vi.waitFor(
+      async () =>
+        expect(sumOf(await scrapeMetrics(gw.adminPort), 'sluice_trace_spans_dropped_total')).toBeGreaterThan(
+          0,
+        ),
+      { timeout: 30_000, interval: 500 },
+    );
+  });
+});
