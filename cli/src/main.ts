@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { type Logger, pino } from 'pino';
+import type { TracingOptions } from '../../lib/src/telemetry/tracing.ts';
 import { formatProviderError, loadDirectory } from '../../operator/src/provider/file/load-directory.ts';
 import { translateDirectory } from '../../operator/src/standalone/snapshot-to-config.ts';
 import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
 import { parseAccessLogSink } from '../../proxy/src/telemetry/access-log.ts';
-import type { TracingOptions } from '../../proxy/src/telemetry/tracing.ts';
 import { type Flags, intFlag, parseCli, USAGE } from './options.ts';
 import { runStandalone } from './run-standalone.ts';
 
@@ -125,6 +125,10 @@ async function operator(flags: Flags): Promise<number> {
       leaseDurationSeconds,
       retryPeriodMs: Math.max(200, (leaseDurationSeconds * 1000) / 5),
     },
+    tracing: tracingOptions(flags, {
+      ...process.env,
+      OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME ?? 'sluice-operator',
+    }),
     proxy: {
       image: flags['proxy-image']!,
       replicas: intFlag(flags, 'proxy-replicas'),

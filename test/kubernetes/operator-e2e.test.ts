@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { installSluice } from '../cluster/install.ts';
 import {
@@ -13,6 +13,7 @@ import {
 import { type SluiceProcess, startSluice, waitFor } from '../cluster/sluice-process.ts';
 import { standInForPods } from '../cluster/stand-in-pods.ts';
 import { type RunningFake, startFake } from '../support/fake-providers.ts';
+import { type JaegerSpan, startJaeger, type TestJaeger, tag } from '../support/jaeger.ts';
 import { freePort } from '../support/ports.ts';
 import { scrapeMetrics, sumOf } from '../support/prometheus-text.ts';
 
@@ -27,6 +28,7 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
   let listenerPort: number;
   let operatorArgs: string[];
   let operatorAdmin: number;
+  let jaeger: TestJaeger;
   const get = (args: string[]) => JSON.parse(cp.kubectl(['get', ...args, '-o', 'json']));
   /** One chat completion through the proxy with the official SDK; returns the reply text. */
   const ask = async (content: string) => {
@@ -51,7 +53,10 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
     applyKubernetesSample(cp, listenerPort, fake.url);
     // The operator runs with its own ServiceAccount's token: if its RBAC were short, this would fail.
     operatorAdmin = await freePort();
+    jaeger = await startJaeger();
     operatorArgs = [
+      '--otlp-endpoint',
+      jaeger.otlpEndpoint,
       'operator',
       '--kubeconfig',
       cp.serviceAccountKubeconfig('sluice-system', 'sluice-operator'),
@@ -77,6 +82,7 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
     await proxy?.stop();
     await operator?.stop();
     await fake?.close();
+    await jaeger?.close();
     await cp?.stop();
   });
 
@@ -166,6 +172,26 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
     const reply = await ask('hello from kubernetes');
     expect(reply).toContain('fake-openai');
     expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer sk-replace-me');
+  });
+
+  it('traces each Gateway reconcile: translation, applies and the status write as child spans', async () => {
+    let spans: JaegerSpan[] = [];
+    await vi.waitFor(
+      async () => {
+        const traces = await jaeger.traces('sluice-operator');
+        spans = traces.flatMap((t) => t.spans).filter((sp) => sp.operationName === 'reconcile Gateway');
+        expect(spans.length).toBeGreaterThan(0);
+      },
+      { timeout: 20_000, interval: 500 },
+    );
+    const traces = await jaeger.traces('sluice-operator');
+    const trace = traces.find((t) => t.spans.some((sp) => sp.operationName === 'apply proxy objects'))!;
+    const root = trace.spans.find((sp) => sp.operationName === 'reconcile Gateway')!;
+    expect(tag(root, 'k8s.namespace.name')).toBe(NS);
+    const children = trace.spans.filter((sp) => sp.references.some((r) => r.spanID === root.spanID));
+    expect(children.map((c) => c.operationName)).toEqual(
+      expect.arrayContaining(['translate', 'apply proxy objects']),
+    );
   });
 
   it('takes a rotated provider key without restarting the proxy', async () => {

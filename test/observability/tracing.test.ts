@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { aiBackendYaml, aiRuleYaml, httpRouteYaml } from '../support/ai-yaml.ts';
+import { aiBackendYaml, aiRuleYaml, budgetPolicyYaml, httpRouteYaml } from '../support/ai-yaml.ts';
 import { type RunningFake, startFake } from '../support/fake-providers.ts';
 import { type HostileGateway, startHostileGateway } from '../support/hostile-gateway.ts';
 import { send } from '../support/http.ts';
@@ -57,6 +57,17 @@ describe('tracing and access logs', () => {
             { name: 'up', provider: 'OpenAI', url: `${up.url}/v1`, priority: 1, secretKey: 'key' },
           ],
         ),
+        `---
+apiVersion: sluice.dev/v1alpha1
+kind: PromptGuard
+metadata: {name: deny, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  request: {denyList: {phrases: [forbidden phrase]}}
+`,
+        budgetPolicyYaml('tiny', [
+          '{name: tiny, per: Consumer, match: {consumers: [broke]}, measure: Requests, amount: 1, window: Day}',
+        ]),
         httpRouteYaml(aiRuleYaml('failover', { model: 'failover-model' })).replace(
           'name: ai,',
           'name: failover-route,',
@@ -134,6 +145,36 @@ describe('tracing and access logs', () => {
     const spans = await spansOf('c'.repeat(32), 2);
     const attempt = spans.find((s) => tag(s, 'gen_ai.operation.name') === 'chat')!;
     expect(attempt.logs.some((l) => l.fields.some((f) => f.value === 'gen_ai.first_token'))).toBe(true);
+  });
+
+  it('marks a guard rejection and a budget refusal on the server span', async () => {
+    const chat = (content: string, trace: string, consumer = 'alice') =>
+      send(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-consumer': consumer,
+          traceparent: `00-${trace}-${'1'.repeat(16)}-01`,
+        },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content }] }),
+      });
+    expect((await chat('a forbidden phrase here', 'e'.repeat(32))).status).toBe(400);
+    expect((await chat('hello', 'f'.repeat(31) + '0', 'broke')).status).toBe(200);
+    expect((await chat('hello', 'f'.repeat(32), 'broke')).status).toBe(429);
+    const events = (span: JaegerSpan) => span.logs.flatMap((l) => l.fields.map((f) => f.value));
+    const [rejected] = await spansOf('e'.repeat(32), 1);
+    expect(events(rejected!)).toContain('sluice.guard.rejected');
+    expect(tag(rejected!, 'http.response.status_code')).toBe(400);
+    const refusedTrace = await spansOf('f'.repeat(32), 1);
+    const server = refusedTrace.find((s) => tag(s, 'http.response.status_code') === 429)!;
+    expect(events(server)).toContain('sluice.budget');
+    expect(
+      server.logs.some((l) =>
+        l.fields.some((f) => f.key === 'sluice.budget.decision' && f.value === 'budget_exceeded'),
+      ),
+    ).toBe(true);
+    // Refused before any provider was asked: no attempt span.
+    expect(refusedTrace.filter((s) => tag(s, 'gen_ai.operation.name'))).toEqual([]);
   });
 
   it('writes one JSON access-log line per request with the documented fields and no secrets', async () => {

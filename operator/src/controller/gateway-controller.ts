@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { type Context, SpanStatusCode } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { KubeRest } from '../../../lib/src/kubernetes/kube-rest.ts';
+import type { Tracing } from '../../../lib/src/telemetry/tracing.ts';
 import { SECRETS_DIGEST_ANNOTATION } from '../../../proxy/src/config/delivery.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
 import { proxyObjectNames } from '../infra/names.ts';
@@ -36,6 +38,8 @@ const STATUS_WRITE_CONCURRENCY = 16;
 export interface GatewayControllerOptions {
   controllerName: string;
   proxy: ProxyInfraOptions;
+  /** Spans for each Gateway reconcile (translation, applies, status write). */
+  tracing?: Tracing;
 }
 
 interface Translation {
@@ -152,20 +156,53 @@ export class GatewayController {
 
   async #reconcileGateway(key: string): Promise<void> {
     const [namespace, name] = key.slice(GATEWAY_PREFIX.length).split('/') as [string, string];
+    const tracing = this.#o.tracing;
+    if (!tracing) return this.#reconcileGatewayTraced(namespace, name, key, undefined);
+    const span = tracing.tracer.startSpan('reconcile Gateway', {
+      attributes: { 'k8s.namespace.name': namespace, 'sluice.gateway': name },
+    });
+    try {
+      await this.#reconcileGatewayTraced(namespace, name, key, {
+        tracing,
+        parent: tracing.contextWith(span),
+      });
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  async #reconcileGatewayTraced(
+    namespace: string,
+    name: string,
+    key: string,
+    traced: { tracing: Tracing; parent: Context } | undefined,
+  ): Promise<void> {
+    /** A child span around one step of the reconcile, when tracing is on. */
+    const step = async <T>(what: string, run: () => Promise<T> | T): Promise<T> => {
+      const span = traced?.tracing.tracer.startSpan(what, {}, traced.parent);
+      try {
+        return await run();
+      } finally {
+        span?.end();
+      }
+    };
     const gateway = this.#cache.get('Gateway', namespace, name);
-    const { resources, result } = this.#translation();
+    const { resources, result } = await step('translate', () => this.#translation());
     const config = result.configs.find((c) => c.gateway.namespace === namespace && c.gateway.name === name);
     if (!gateway || !config) {
       // Deleted or no longer ours: owner references let the garbage collector remove the proxy.
       this.#applied.delete(key);
       return;
     }
-    await this.#applyInfra(key, gateway, config, resources);
+    await step('apply proxy objects', () => this.#applyInfra(key, gateway, config, resources));
     const update = result.statuses.find(
       (s): s is Extract<StatusUpdate, { kind: 'Gateway' }> =>
         s.kind === 'Gateway' && s.namespace === namespace && s.name === name,
     );
-    if (update) await this.#writeGatewayStatus(gateway, update);
+    if (update) await step('write Gateway status', () => this.#writeGatewayStatus(gateway, update));
   }
 
   async #applyInfra(

@@ -3,6 +3,11 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** The operator's metric families (public names: alerts and dashboards use them). */
 export class OperatorMetrics {
   readonly registry = new Registry();
+  readonly spansDropped = new Counter({
+    name: 'sluice_trace_spans_dropped_total',
+    help: 'Reconcile spans the trace collector did not take (export failed or timed out).',
+    registers: [this.registry],
+  });
   readonly reconciles = new Counter({
     name: 'sluice_operator_reconciles_total',
     help: 'Reconciles run, by controller (gateway or status) and result (success or error).',

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { buildAdminServer } from '../../../lib/src/admin/build-admin-server.ts';
 import { KubeRest, loadKubeConfig } from '../../../lib/src/kubernetes/kube-rest.ts';
+import type { TracingOptions } from '../../../lib/src/telemetry/tracing.ts';
 import type { ProxyInfraOptions } from '../infra/render-proxy.ts';
 import { ClusterCache } from '../provider/kubernetes/cluster-cache.ts';
 import { KubernetesStatusWriter } from '../status/kubernetes-status-writer.ts';
@@ -26,6 +27,8 @@ export interface OperatorOptions {
   };
   proxy: ProxyInfraOptions;
   logger: Logger;
+  /** Reconcile spans to an OTLP collector; none when absent. */
+  tracing?: TracingOptions | undefined;
   /** Called when this replica loses leadership; the CLI exits so Kubernetes restarts it clean. */
   onLostLeadership?: () => void;
 }
@@ -43,9 +46,15 @@ export async function runOperator(options: OperatorOptions): Promise<Operator> {
   const rest = new KubeRest(loadKubeConfig(options.kubeconfig));
   const metrics = new OperatorMetrics();
   const cache = new ClusterCache(rest, logger);
+  const tracing = options.tracing
+    ? new (await import('../../../lib/src/telemetry/tracing.ts')).Tracing(options.tracing, (n) =>
+        metrics.spansDropped.inc(n),
+      )
+    : undefined;
   const controller = new GatewayController(cache, rest, new KubernetesStatusWriter(rest), metrics, logger, {
     controllerName: options.controllerName,
     proxy: options.proxy,
+    ...(tracing ? { tracing } : {}),
   });
   const queue = new WorkQueue((key) => controller.reconcile(key));
   queue.onError = (key, err) =>
@@ -113,6 +122,7 @@ export async function runOperator(options: OperatorOptions): Promise<Operator> {
       await cache.stop();
       await admin.close();
       await rest.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { buildAdminServer } from '../../../lib/src/admin/build-admin-server.ts';
+import type { TracingOptions } from '../../../lib/src/telemetry/tracing.ts';
 import { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
 import { AccessLog, type AccessLogSink } from '../telemetry/access-log.ts';
 import type { Telemetry } from '../telemetry/request-telemetry.ts';
-import type { TracingOptions } from '../telemetry/tracing.ts';
 import { ProxyRuntime } from './proxy-runtime.ts';
 
 export interface ProxyHostOptions {
@@ -47,7 +47,7 @@ export async function startProxyHost(
   const telemetry: Telemetry = {
     // The OTel SDK and its exporter load only when tracing is on: startup and memory stay lean otherwise.
     tracing: tracingOptions
-      ? new (await import('../telemetry/tracing.ts')).Tracing(tracingOptions, (spans) =>
+      ? new (await import('../../../lib/src/telemetry/tracing.ts')).Tracing(tracingOptions, (spans) =>
           metrics.spansDropped.inc(spans),
         )
       : undefined,

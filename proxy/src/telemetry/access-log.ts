@@ -10,8 +10,9 @@ export function parseAccessLogSink(value: string | undefined): AccessLogSink {
 }
 
 /**
- * One JSON line per request, written asynchronously in 4 KiB batches (pino's SonicBoom), so logging
- * costs a serialisation, not a write, per request. The field set is stable and documented (README,
+ * One JSON line per request, written asynchronously (pino's SonicBoom: lines that arrive while a
+ * write is in flight go out together in the next one), so under load logging costs a serialisation,
+ * not a system call, per request, and a quiet gateway's lines are never held back. The field set is stable and documented (README,
  * "Access logs"); query strings, headers and bodies are never logged, so no credential can be.
  */
 export class AccessLog {
@@ -21,7 +22,7 @@ export class AccessLog {
     this.#out = pino.destination({
       dest: sink === 'stdout' ? 1 : sink.file,
       sync: false,
-      minLength: 4096,
+      minLength: 0,
       mkdir: true,
     });
   }

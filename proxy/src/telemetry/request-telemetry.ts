@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { type Context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { Tracing } from '../../../lib/src/telemetry/tracing.ts';
 import type { AccessLog } from './access-log.ts';
-import type { Tracing } from './tracing.ts';
 
 /** Tracing and access logging of the data path; each is optional and costs nothing when off. */
 export interface Telemetry {
