@@ -5,7 +5,7 @@ import { formatProviderError, loadDirectory } from '../../operator/src/provider/
 import { translateDirectory } from '../../operator/src/standalone/snapshot-to-config.ts';
 import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
 import { parseAccessLogSink } from '../../proxy/src/telemetry/access-log.ts';
-import { type Flags, intFlag, parseCli, USAGE } from './options.ts';
+import { type FlagName, type Flags, intFlag, parseCli, USAGE } from './options.ts';
 import { runStandalone } from './run-standalone.ts';
 
 async function main(): Promise<number> {
@@ -55,6 +55,14 @@ function proxyHostOptions(flags: Flags, logger: Logger): ProxyHostOptions {
     telemetry: {
       tracing: tracingOptions(flags, process.env),
       accessLog: parseAccessLogSink(flags['access-log']),
+      accessLogFilter: {
+        minStatus: intFlag(flags, 'access-log-min-status'),
+        sampleRatio: ratioFlag(flags, 'access-log-sample'),
+        fields: flags['access-log-fields']
+          ?.split(',')
+          .map((f) => f.trim())
+          .filter(Boolean),
+      },
     },
   };
 }
@@ -69,12 +77,9 @@ function tracingOptions(flags: Flags, env: NodeJS.ProcessEnv): TracingOptions | 
   const endpoint =
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
   if (!endpoint) return undefined;
-  const ratio = Number(flags['trace-sampling-ratio']);
-  if (!(ratio >= 0 && ratio <= 1))
-    throw new Error(`--trace-sampling-ratio must be between 0 and 1, got "${flags['trace-sampling-ratio']}"`);
   return {
     endpoint,
-    samplingRatio: ratio,
+    samplingRatio: ratioFlag(flags, 'trace-sampling-ratio'),
     serviceName: env.OTEL_SERVICE_NAME ?? 'sluice-proxy',
     resource: keyValues(env.OTEL_RESOURCE_ATTRIBUTES),
     headers: keyValues(env.OTEL_EXPORTER_OTLP_HEADERS),
@@ -205,3 +210,9 @@ main().then(
     process.exitCode = 1;
   },
 );
+
+function ratioFlag(flags: Flags, name: FlagName): number {
+  const ratio = Number(flags[name]);
+  if (!(ratio >= 0 && ratio <= 1)) throw new Error(`--${name} must be between 0 and 1, got "${flags[name]}"`);
+  return ratio;
+}

@@ -60,6 +60,21 @@ export const FLAGS = {
     default: 'stdout',
     help: 'one JSON line per request: stdout, off, or a file path (appended)',
   },
+  'access-log-min-status': {
+    env: 'SLUICE_ACCESS_LOG_MIN_STATUS',
+    default: '0',
+    help: 'log only answers with at least this status (400: errors only)',
+  },
+  'access-log-sample': {
+    env: 'SLUICE_ACCESS_LOG_SAMPLE',
+    default: '1',
+    help: 'share of successful answers logged, 0 to 1 (errors are always logged)',
+  },
+  'access-log-fields': {
+    env: 'SLUICE_ACCESS_LOG_FIELDS',
+    default: undefined,
+    help: 'comma-separated access-log fields to keep (default: all)',
+  },
   'otlp-endpoint': {
     env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
     default: undefined,

@@ -212,7 +212,12 @@ export class GatewayController {
     resources: Resources,
   ): Promise<void> {
     const objects = renderProxyInfra(
-      { namespace: gateway.metadata.namespace!, name: gateway.metadata.name, uid: gateway.metadata.uid! },
+      {
+        namespace: gateway.metadata.namespace!,
+        name: gateway.metadata.name,
+        uid: gateway.metadata.uid!,
+        annotations: gateway.metadata.annotations,
+      },
       config,
       secretDataFor(config, resources),
       this.#o.proxy,

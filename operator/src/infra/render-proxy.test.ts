@@ -58,4 +58,34 @@ describe('renderProxyInfra', () => {
     expect(proxyName(long)).not.toBe(proxyName(`${'a'.repeat(79)}b`));
     expect(proxyName('short')).toBe('sluice-short');
   });
+
+  it("hands proxies the operator's telemetry settings, overridden per Gateway by its annotations", () => {
+    const envOf = (objects: ReturnType<typeof renderProxyInfra>) =>
+      (
+        objects.find((o) => o.kind === 'Deployment') as unknown as {
+          spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } };
+        }
+      ).spec.template.spec.containers[0]!.env;
+    const withDefaults = {
+      ...options,
+      telemetry: { otlpEndpoint: 'http://collector:4318', accessLog: 'stdout' },
+    };
+    expect(envOf(renderProxyInfra(owner, config, {}, withDefaults))).toEqual([
+      { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://collector:4318' },
+      { name: 'SLUICE_ACCESS_LOG', value: 'stdout' },
+    ]);
+    const annotated = {
+      ...owner,
+      annotations: {
+        'telemetry.sluice.dev/otlp-endpoint': 'http://team-a-collector:4318',
+        'telemetry.sluice.dev/trace-sampling-ratio': '0.1',
+        'telemetry.sluice.dev/access-log': 'off',
+      },
+    };
+    expect(envOf(renderProxyInfra(annotated, config, {}, withDefaults))).toEqual([
+      { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://team-a-collector:4318' },
+      { name: 'OTEL_TRACES_SAMPLER_ARG', value: '0.1' },
+      { name: 'SLUICE_ACCESS_LOG', value: 'off' },
+    ]);
+  });
 });

@@ -25,10 +25,21 @@ export interface ProxyInfraOptions {
   };
 }
 
+/**
+ * Gateway annotations that override the operator's telemetry defaults for that Gateway's proxies
+ * (a stand-in until the Gateway API's telemetry policy is stable).
+ */
+export const TELEMETRY_ANNOTATIONS = {
+  otlpEndpoint: 'telemetry.sluice.dev/otlp-endpoint',
+  samplingRatio: 'telemetry.sluice.dev/trace-sampling-ratio',
+  accessLog: 'telemetry.sluice.dev/access-log',
+} as const;
+
 export interface OwnerGateway {
   namespace: string;
   name: string;
   uid: string;
+  annotations?: Record<string, string> | undefined;
 }
 
 export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
@@ -94,6 +105,7 @@ export function renderProxyInfra(
     ],
   });
   const ports = config.listeners.map((l) => l.port);
+  const env = proxyEnv({ ...options, telemetry: gatewayTelemetry(options.telemetry, gateway.annotations) });
   return [
     {
       apiVersion: 'v1',
@@ -183,7 +195,7 @@ export function renderProxyInfra(
                   '--log-level',
                   options.logLevel,
                 ],
-                env: proxyEnv(options),
+                env,
                 ports: [
                   ...ports.map((p) => ({ name: `listener-${p}`, containerPort: p, protocol: 'TCP' })),
                   { name: 'admin', containerPort: options.adminPort, protocol: 'TCP' },
@@ -234,4 +246,18 @@ function proxyEnv(options: ProxyInfraOptions): { name: string; value: string }[]
     ['OTEL_TRACES_SAMPLER_ARG', t?.samplingRatio],
     ['SLUICE_ACCESS_LOG', t?.accessLog],
   ].flatMap(([name, value]) => (value ? [{ name: name!, value }] : []));
+}
+
+/** The operator's telemetry settings with a Gateway's own annotations on top. */
+function gatewayTelemetry(
+  defaults: ProxyInfraOptions['telemetry'],
+  annotations: Record<string, string> | undefined,
+): ProxyInfraOptions['telemetry'] {
+  const own = (key: keyof typeof TELEMETRY_ANNOTATIONS) =>
+    annotations?.[TELEMETRY_ANNOTATIONS[key]] || defaults?.[key];
+  return {
+    otlpEndpoint: own('otlpEndpoint'),
+    samplingRatio: own('samplingRatio'),
+    accessLog: own('accessLog'),
+  };
 }

@@ -3,7 +3,7 @@ import { buildAdminServer } from '../../../lib/src/admin/build-admin-server.ts';
 import type { TracingOptions } from '../../../lib/src/telemetry/tracing.ts';
 import { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
-import { AccessLog, type AccessLogSink } from '../telemetry/access-log.ts';
+import { AccessLog, type AccessLogFilter, type AccessLogSink } from '../telemetry/access-log.ts';
 import type { Telemetry } from '../telemetry/request-telemetry.ts';
 import { ProxyRuntime } from './proxy-runtime.ts';
 
@@ -20,6 +20,7 @@ export interface ProxyHostOptions {
 export interface TelemetryOptions {
   tracing: TracingOptions | undefined;
   accessLog: AccessLogSink;
+  accessLogFilter?: AccessLogFilter;
 }
 
 /**
@@ -51,7 +52,7 @@ export async function startProxyHost(
           metrics.spansDropped.inc(spans),
         )
       : undefined,
-    accessLog: sink === 'off' ? undefined : new AccessLog(sink),
+    accessLog: sink === 'off' ? undefined : new AccessLog(sink, options.telemetry?.accessLogFilter),
   };
   const runtime = new ProxyRuntime({
     logger,

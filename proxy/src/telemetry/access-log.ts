@@ -15,10 +15,26 @@ export function parseAccessLogSink(value: string | undefined): AccessLogSink {
  * not a system call, per request, and a quiet gateway's lines are never held back. The field set is stable and documented (README,
  * "Access logs"); query strings, headers and bodies are never logged, so no credential can be.
  */
+export interface AccessLogFilter {
+  /** Only answers with at least this status (say 400: errors only). */
+  minStatus: number;
+  /** Share of successful answers (status below 400) logged; errors are always logged. */
+  sampleRatio: number;
+  /** Only these top-level fields (all when undefined). */
+  fields: readonly string[] | undefined;
+}
+
+export const LOG_EVERYTHING: AccessLogFilter = { minStatus: 0, sampleRatio: 1, fields: undefined };
+
 export class AccessLog {
   readonly #out: ReturnType<typeof pino.destination>;
+  readonly #filter: AccessLogFilter;
+  /** Standard output is flushed at close, never closed: the process's own log still uses it. */
+  readonly #toStdout: boolean;
 
-  constructor(sink: Exclude<AccessLogSink, 'off'>) {
+  constructor(sink: Exclude<AccessLogSink, 'off'>, filter: AccessLogFilter = LOG_EVERYTHING) {
+    this.#filter = filter;
+    this.#toStdout = sink === 'stdout';
     this.#out = pino.destination({
       dest: sink === 'stdout' ? 1 : sink.file,
       sync: false,
@@ -27,16 +43,25 @@ export class AccessLog {
     });
   }
 
-  write(line: Record<string, unknown>): void {
-    this.#out.write(`${JSON.stringify(line)}\n`);
+  /** Whether an answer with this status is logged (checked before the line is built). */
+  wants(status: number): boolean {
+    const f = this.#filter;
+    if (status < f.minStatus) return false;
+    return status >= 400 || f.sampleRatio >= 1 || Math.random() < f.sampleRatio;
   }
 
+  write(line: Record<string, unknown>): void {
+    const fields = this.#filter.fields;
+    const kept = fields ? Object.fromEntries(fields.filter((k) => k in line).map((k) => [k, line[k]])) : line;
+    this.#out.write(`${JSON.stringify(kept)}\n`);
+  }
+
+  /** Writes what is buffered (opening the file first if it is not open yet) and closes the sink. */
   close(): Promise<void> {
     return new Promise((resolve) => {
-      this.#out.flush(() => {
-        this.#out.end();
-        resolve();
-      });
+      if (this.#toStdout) return this.#out.flush(() => resolve());
+      this.#out.once('close', () => resolve());
+      this.#out.end();
     });
   }
 }

@@ -100,7 +100,7 @@ export function observeRequest(
       }
       span.end();
     }
-    accessLog?.write(accessLine(raw, status, seconds, record, span, res));
+    if (accessLog?.wants(status)) accessLog.write(accessLine(raw, status, seconds, record, span, res));
   });
   return { record, span, context, tracing };
 }

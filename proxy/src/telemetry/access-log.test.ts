@@ -1,0 +1,41 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessLog, parseAccessLogSink } from './access-log.ts';
+
+describe('access log', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-access-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('reads its sink from the flag: stdout, off, or a file', () => {
+    expect(parseAccessLogSink(undefined)).toBe('stdout');
+    expect(parseAccessLogSink('off')).toBe('off');
+    expect(parseAccessLogSink('/var/log/x.log')).toEqual({ file: '/var/log/x.log' });
+  });
+
+  it('keeps only the chosen fields and statuses, and samples successes but never errors', async () => {
+    const file = join(dir, 'a.log');
+    const log = new AccessLog({ file }, { minStatus: 0, sampleRatio: 0, fields: ['status', 'path'] });
+    expect(log.wants(200)).toBe(false);
+    expect(log.wants(404)).toBe(true);
+    expect(log.wants(503)).toBe(true);
+    log.write({ status: 503, path: '/x', client_ip: '10.0.0.1' });
+    await log.close();
+    expect(
+      (await readFile(file, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([{ status: 503, path: '/x' }]);
+    const errorsOnly = new AccessLog(
+      { file: join(dir, 'b.log') },
+      { minStatus: 400, sampleRatio: 1, fields: undefined },
+    );
+    expect([200, 302, 400, 500].map((s) => errorsOnly.wants(s))).toEqual([false, false, true, true]);
+    await errorsOnly.close();
+  });
+});
