@@ -8,7 +8,9 @@ import { type RunningFake, startFake } from '../support/fake-providers.ts';
 import { type HostileGateway, startHostileGateway } from '../support/hostile-gateway.ts';
 import { send } from '../support/http.ts';
 import { type JaegerSpan, startJaeger, type TestJaeger, tag } from '../support/jaeger.ts';
+import { freePort } from '../support/ports.ts';
 import { scrapeMetrics, sumOf } from '../support/prometheus-text.ts';
+import { rawExchange } from '../support/raw-socket.ts';
 
 const SERVICE = `sluice-trace-test-${process.pid}`;
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -24,6 +26,7 @@ describe('tracing and access logs', () => {
   let gw: HostileGateway;
   let failing: RunningFake;
   let up: RunningFake;
+  let tcpPort: number;
   const accessLog = join(tmpdir(), `sluice-access-${process.pid}.log`);
   const byTrace = async (traceId: string) =>
     (await jaeger.traces(SERVICE)).find((t) => t.traceID === traceId)?.spans ?? [];
@@ -45,6 +48,7 @@ describe('tracing and access logs', () => {
     failing = await startFake({ name: 'down', behavior: { status: 503 } });
     up = await startFake({ name: 'up', apiKey: PROVIDER_KEY });
     process.env.OTEL_SERVICE_NAME = SERVICE;
+    tcpPort = await freePort();
     gw = await startHostileGateway(
       ['--otlp-endpoint', jaeger.otlpEndpoint, '--access-log', accessLog],
       [
@@ -72,7 +76,16 @@ spec:
           'name: ai,',
           'name: failover-route,',
         ),
+        `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TCPRoute
+metadata: {name: raw, namespace: default}
+spec:
+  parentRefs: [{name: gw, sectionName: tcp}]
+  rules: [{backendRefs: [{name: echo, port: 80}]}]
+`,
       ].join(''),
+      `    - {name: tcp, port: ${tcpPort}, protocol: TCP}\n`,
     );
   }, 600_000);
   afterAll(async () => {
@@ -204,6 +217,28 @@ spec:
     expect(chat.ai).toMatchObject({ target: 'up', attempts: 2, model: 'failover-model' });
     expect((chat.ai as { outputTokens: number }).outputTokens).toBeGreaterThan(0);
     expect(text).not.toContain('not-logged');
+    // TCP sessions get their own line when they close.
+    const tcp = await rawExchange(
+      tcpPort,
+      ['GET /over-tcp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+      {
+        waitMs: 5000,
+      },
+    );
+    expect(tcp.received, gw.proc.output().slice(-2000)).toMatch(/^HTTP\/1\.1 200/);
+    await vi.waitFor(
+      async () => {
+        const session = (await readFile(accessLog, 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .find((l) => l.protocol === 'TCP');
+        expect(session).toMatchObject({ client_ip: '127.0.0.1', route: expect.any(String) });
+        expect(session!.bytes_received).toBeGreaterThan(0);
+        expect(session!.bytes_sent).toBeGreaterThan(0);
+      },
+      { timeout: 10_000 },
+    );
     expect(text).not.toContain(PROVIDER_KEY);
     expect(text).not.toContain('client-key');
   });

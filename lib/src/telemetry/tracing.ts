@@ -10,13 +10,15 @@ import { ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
+  AlwaysOnSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
-  ParentBasedSampler,
   type ReadableSpan,
   type SpanExporter,
-  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
+
+/** W3C traceparent, version 00: anything else is treated as no parent (a new trace). */
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 export interface TracingOptions {
   /** OTLP/HTTP (protobuf) traces endpoint, e.g. http://collector:4318/v1/traces. */
@@ -39,15 +41,19 @@ export class Tracing {
   readonly tracer: Tracer;
   readonly #provider: BasicTracerProvider;
   readonly #propagator = new W3CTraceContextPropagator();
+  readonly #ratio: number;
 
   constructor(options: TracingOptions, onDropped: (spans: number) => void) {
     const exporter = new CountingExporter(
       new OTLPTraceExporter({ url: options.endpoint, headers: options.headers, timeoutMillis: 5_000 }),
       onDropped,
     );
+    this.#ratio = options.samplingRatio;
     this.#provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': options.serviceName, ...options.resource }),
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.samplingRatio) }),
+      // The sampling decision is made before a span exists (`sampled`), so the SDK records every
+      // span it is asked for; an unsampled request then costs a header read and a random number.
+      sampler: new AlwaysOnSampler(),
       spanProcessors: [
         // A bounded queue: past 4,096 waiting spans new ones are dropped, not buffered without end.
         new BatchSpanProcessor(exporter, {
@@ -58,6 +64,17 @@ export class Tracing {
       ],
     });
     this.tracer = this.#provider.getTracer('sluice-proxy');
+  }
+
+  /**
+   * Parent-based sampling, decided from the raw header: a client's trace is recorded exactly when its
+   * `traceparent` says sampled (an unsampled one is forwarded to the upstream untouched); a new
+   * trace is recorded with the configured ratio.
+   */
+  sampled(traceparent: string | string[] | undefined): boolean {
+    if (typeof traceparent === 'string' && TRACEPARENT.test(traceparent))
+      return (Number.parseInt(traceparent.slice(53, 55), 16) & 1) === 1;
+    return this.#ratio >= 1 || Math.random() < this.#ratio;
   }
 
   /** The client's trace context (traceparent/tracestate), or none. */

@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
+import type { AccessLog } from '../telemetry/access-log.ts';
 import { MAX_CLIENT_HELLO_BYTES, readServerName } from './client-hello.ts';
 import type { StreamRouter } from './stream-router.ts';
 
@@ -18,13 +19,21 @@ const UDP_SESSION_IDLE_MS = 60_000;
  * ClientHello's SNI first (never the key, never decrypting) and replays those bytes to the backend.
  * Errors on one connection close that connection only.
  */
-export function createTcpServer(state: StreamState, passthrough: boolean, logger: FastifyBaseLogger): Server {
+export function createTcpServer(
+  state: StreamState,
+  passthrough: boolean,
+  logger: FastifyBaseLogger,
+  accessLog?: AccessLog,
+): Server {
+  const protocol = passthrough ? 'TLS' : 'TCP';
   return createServer((client) => {
+    const opened = performance.now();
     client.setNoDelay(true);
     client.setTimeout(idleMs(state));
     client.on('timeout', () => client.destroy());
     client.on('error', () => client.destroy());
-    if (!passthrough) return pipeTo(client, state.router.route(), Buffer.alloc(0), logger);
+    const session = { accessLog, protocol, opened, listener: state.router.listener.name };
+    if (!passthrough) return pipeTo(client, state.router.route(), Buffer.alloc(0), logger, session);
     let buffered = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
@@ -33,7 +42,7 @@ export function createTcpServer(state: StreamState, passthrough: boolean, logger
       client.off('data', onData);
       client.pause();
       // No SNI, or bytes that are not TLS: only a hostname-less route may take it.
-      pipeTo(client, state.router.route(name ?? null), buffered, logger);
+      pipeTo(client, state.router.route(name ?? null), buffered, logger, session);
     };
     client.on('data', onData);
   });
@@ -43,12 +52,39 @@ function idleMs(state: StreamState): number {
   return state.router.listener.idleTimeoutMs ?? DEFAULT_IDLE_MS;
 }
 
+/** What a TCP/TLS session's access-log line needs besides its sockets. */
+interface SessionLog {
+  accessLog: AccessLog | undefined;
+  protocol: string;
+  listener: string;
+  /** performance.now() at accept. */
+  opened: number;
+}
+
 function pipeTo(
   client: Socket,
   target: ReturnType<StreamRouter['route']>,
   first: Buffer,
   logger: FastifyBaseLogger,
+  session: SessionLog,
 ): void {
+  const { accessLog } = session;
+  // Read now: a closed socket no longer knows its peer.
+  const clientIp = client.remoteAddress ?? '';
+  if (accessLog)
+    client.once('close', () => {
+      accessLog.write({
+        time: new Date().toISOString(),
+        protocol: session.protocol,
+        listener: session.listener,
+        client_ip: clientIp,
+        route: target?.route ?? null,
+        upstream: target ? `${target.host}:${target.port}` : null,
+        bytes_received: client.bytesRead,
+        bytes_sent: client.bytesWritten,
+        duration_ms: Math.round((performance.now() - session.opened) * 1000) / 1000,
+      });
+    });
   if (!target) {
     client.destroy();
     return;
@@ -73,7 +109,7 @@ function pipeTo(
  * UDP: each client address gets its own upstream socket (a session), so answers find their way
  * back; sessions end after a minute of silence. Datagrams are relayed as they are, never merged.
  */
-export function createUdpServer(state: StreamState): UdpSocket {
+export function createUdpServer(state: StreamState, accessLog?: AccessLog): UdpSocket {
   const server = createSocket('udp4');
   const sessions = new Map<string, UdpSession>();
   const end = (key: string) => {
@@ -82,6 +118,17 @@ export function createUdpServer(state: StreamState): UdpSocket {
     clearTimeout(s.timer);
     s.socket.close();
     sessions.delete(key);
+    accessLog?.write({
+      time: new Date().toISOString(),
+      protocol: 'UDP',
+      listener: state.router.listener.name,
+      client: key,
+      route: s.route,
+      upstream: s.upstream,
+      datagrams_received: s.datagramsIn,
+      datagrams_sent: s.datagramsOut,
+      duration_ms: Math.round((performance.now() - s.opened) * 1000) / 1000,
+    });
   };
   const touch = (s: UdpSession, key: string) => {
     clearTimeout(s.timer);
@@ -99,10 +146,16 @@ export function createUdpServer(state: StreamState): UdpSocket {
         connected: false,
         queue: [],
         timer: setTimeout(() => end(key), UDP_SESSION_IDLE_MS),
+        route: target.route,
+        upstream: `${target.host}:${target.port}`,
+        opened: performance.now(),
+        datagramsIn: 0,
+        datagramsOut: 0,
       };
       session = created;
       sessions.set(key, created);
       socket.on('message', (reply) => {
+        created.datagramsOut++;
         server.send(reply, from.port, from.address);
         touch(created, key);
       });
@@ -113,6 +166,7 @@ export function createUdpServer(state: StreamState): UdpSocket {
         for (const queued of created.queue.splice(0)) socket.send(queued);
       });
     }
+    session.datagramsIn++;
     if (session.connected) session.socket.send(msg);
     else session.queue.push(msg);
     touch(session, key);
@@ -128,4 +182,9 @@ interface UdpSession {
   connected: boolean;
   queue: Buffer[];
   timer: NodeJS.Timeout;
+  route: string;
+  upstream: string;
+  opened: number;
+  datagramsIn: number;
+  datagramsOut: number;
 }

@@ -83,7 +83,7 @@ export async function openPortServer(
     },
   };
   if (protocol === 'UDP') {
-    const socket = createUdpServer(state);
+    const socket = createUdpServer(state, serverOptions.telemetry?.accessLog);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(port, bindAddress, () => {
@@ -97,7 +97,12 @@ export async function openPortServer(
       close: () => new Promise<void>((r) => (socket as UdpSocket).close(() => r())),
     };
   }
-  const server: Server = createTcpServer(state, protocol === 'TLS', serverOptions.logger);
+  const server: Server = createTcpServer(
+    state,
+    protocol === 'TLS',
+    serverOptions.logger,
+    serverOptions.telemetry?.accessLog,
+  );
   const open = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -62,9 +62,9 @@ export function observeRequest(
   const { tracing, accessLog } = telemetry;
   let span: Span | undefined;
   let context: Context | undefined;
-  if (tracing) {
+  if (tracing?.sampled(raw.headers.traceparent)) {
     const parent = tracing.extract(raw.headers);
-    const started = tracing.tracer.startSpan(
+    span = tracing.tracer.startSpan(
       method,
       {
         kind: SpanKind.SERVER,
@@ -80,10 +80,7 @@ export function observeRequest(
       },
       parent,
     );
-    if (started.isRecording()) {
-      span = started;
-      context = tracing.contextWith(started, parent);
-    } else started.end();
+    context = tracing.contextWith(span, parent);
   }
   res.once('close', () => {
     const status = res.statusCode;
