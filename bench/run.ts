@@ -7,7 +7,8 @@
  *  - concurrent streams: time to first token and inter-event gaps through Sluice vs direct
  * Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_STREAMS (1000),
  * BENCH_STREAM_RAMP_MS (2000); BENCH_SMOKE=1 for a one-second pass over everything; BENCH_BASELINE=<dir>
- * adds "sluice (baseline)" targets run from another checkout, for before/after in the same run.
+ * adds "sluice (baseline)" targets run from another checkout, for before/after in the same run;
+ * BENCH_ONLY=plain,https,chat,translate runs a subset.
  * Sluice targets also report CPU per request (user + system time of the process, from /proc).
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -48,6 +49,9 @@ const PLAIN_RATE = smoke ? 200 : 2000;
 const CHAT_RATE = smoke ? 100 : 1000;
 const run = promisify(execFile);
 const baseline = process.env.BENCH_BASELINE;
+/** BENCH_ONLY=plain,https,chat,translate: run just those scenarios (default: all). */
+const only = process.env.BENCH_ONLY?.split(',');
+const runs = (scenario: string) => !only || only.includes(scenario);
 
 /** A 2 KB prompt of ordinary text with nothing to mask: what guards and budgets cost per request. */
 const PROMPT_2KB = Array.from(
@@ -159,7 +163,7 @@ async function streamClient(url: string): Promise<Record<string, number>> {
 }
 
 // Control plane: translation time and memory (scenario g).
-for (const n of [1000, 5000]) {
+for (const n of runs('translate') ? [1000, 5000] : []) {
   const m = measureTranslation(n);
   notes.push(
     `Translating ${n} HTTPRoutes: ${m.coldMs.toFixed(0)} ms cold, ${m.warmMs.toFixed(0)} ms warm, heap ${m.heapMiB.toFixed(0)} MiB`,
@@ -167,7 +171,7 @@ for (const n of [1000, 5000]) {
 }
 
 // Plain HTTP route.
-{
+if (runs('plain')) {
   const upstream = await startNginx(await freePort(), STATIC_BODY_LOCATION);
   const proxy = reverseProxy(upstream.port);
   const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
@@ -202,7 +206,7 @@ for (const n of [1000, 5000]) {
 
 // HTTPS: the same plain route behind TLS termination (one EC P-256 certificate for both), on
 // keep-alive connections (requests/s) and with a new connection per request (full handshakes/s).
-{
+if (runs('https')) {
   const ca = new TestCa();
   const cert = ca.server('bench', ['bench.example.com']);
   const upstream = await startNginx(await freePort(), STATIC_BODY_LOCATION);
@@ -229,7 +233,7 @@ for (const n of [1000, 5000]) {
 }
 
 // Chat completions, not streamed, and concurrent streams, in front of the fake LLM.
-{
+if (runs('chat')) {
   const llm = await startFakeLlm(await freePort(), ['--reply-tokens', '16']);
   const proxy = reverseProxy(llm.port);
   const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
