@@ -32,6 +32,9 @@ describe('npm run bench (smoke mode)', () => {
       'chat completion (not streamed) / sluice',
       'chat completion (not streamed) / sluice + 2 budgets on Redis',
       'chat completion (not streamed) / sluice + PromptGuard built-ins',
+      'chat completion (not streamed) / sluice + access log (file)',
+      'chat completion (not streamed) / sluice + tracing 100%',
+      'chat completion (not streamed) / sluice + tracing 1%',
       'chat completion (not streamed) / portkey',
     ]);
     for (const r of rows) {
@@ -45,5 +48,6 @@ describe('npm run bench (smoke mode)', () => {
     );
     expect(stdout).toMatch(/Translating 1000 HTTPRoutes: \d+ ms cold/);
     expect(stdout).toMatch(/Sluice RSS at idle .* MiB/);
+    expect(stdout).toMatch(/tracing 1% costs -?\d+(\.\d+)?% of chat throughput/);
   }, 240_000);
 });
