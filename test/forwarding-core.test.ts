@@ -46,6 +46,9 @@ spec:
   rules:
     - matches: [{path: {value: /ws}}]
 ${FILTERS}      backendRefs: [{name: tls-ws, port: 80}]
+    - matches: [{path: {value: /ws-slow}}]
+      timeouts: {request: 300ms}
+      backendRefs: [{name: tls-ws, port: 80}]
     - matches: [{path: {value: /wrong-ca}}]
       backendRefs: [{name: tls-ws-stranger, port: 80}]
     - matches: [{path: {value: /h2}}]
@@ -122,6 +125,8 @@ describe('one forwarding core: upgrades and HTTP/2 get the same filters, TLS and
       res.end(`plain request, SNI ${(req.socket as TLSSocket).servername}`),
     );
     tlsBackend.on('upgrade', (req, socket: Socket) => {
+      // Never answers: the route's timeout must end the wait.
+      if (req.url === '/ws-slow') return;
       upgrades.push({
         path: req.url,
         headers: req.headers,
@@ -179,6 +184,16 @@ describe('one forwarding core: upgrades and HTTP/2 get the same filters, TLS and
     expect(seen.headers['x-secret']).toBeUndefined();
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen.headers['x-forwarded-proto']).toBe('http');
+  });
+
+  it('answers an upgrade the backend never accepts with 504 once the route timeout passes', async () => {
+    const socket = await openSocket(gw.port);
+    socket.write(
+      'GET /ws-slow HTTP/1.1\r\nHost: app.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+    );
+    const head = await readUntil(socket, '\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 504 /);
+    socket.destroy();
   });
 
   it("verifies plain requests against the policy's hostname, not the client's Host header", async () => {
