@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from './support/http.ts';
+import { rawExchange } from './support/raw-socket.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -146,6 +147,14 @@ describe('npm start (the quickstart)', () => {
       });
       expect(chat.choices[0]?.message.content).toMatch(/^fake-llm:/);
       expect(chat.usage?.total_tokens).toBe(9);
+      // A hostile probe reported the quickstart exiting on a TCP reset before the first byte: every
+      // port it opens (gateway, admin, demo backend, fake provider) takes resets and it keeps serving.
+      for (const port of [8080, 9901, 3000, 8090])
+        for (let i = 0; i < 10; i++) await rawExchange(port, [], { reset: true });
+      await rawExchange(8080, ['GET /hello HTTP/1.1\r\nHost: demo.example.com\r\n\r\n'], { reset: true });
+      expect(child.exitCode).toBeNull();
+      const again = await send('http://127.0.0.1:8080/hello', { headers: { host: 'demo.example.com' } });
+      expect(again.status).toBe(200);
     } finally {
       child.kill('SIGTERM');
       const code = await new Promise((resolve) => child.once('exit', resolve));
