@@ -12,22 +12,9 @@ import {
 } from './support/gateway.ts';
 import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
-import { TestCa } from './support/tls.ts';
+import { caConfigMapYaml, TestCa } from './support/tls.ts';
 
 const route = serviceRouteYaml('web', 'secure');
-
-const caConfigMap = (name: string, pem: string) => `---
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: ${name}, namespace: default}
-data:
-  ca.crt: |
-${pem
-  .trim()
-  .split('\n')
-  .map((l) => `    ${l}`)
-  .join('\n')}
-`;
 
 const policy = (hostname: string, caRef: string) => `---
 apiVersion: gateway.networking.k8s.io/v1
@@ -64,7 +51,7 @@ describe('BackendTLSPolicy', () => {
     const port = await freePort();
     gw = await startGateway(port, {
       'gateway.yaml': gatewayYaml(port) + route + serviceYaml('secure', [backendPort]),
-      'cas.yaml': caConfigMap('trusted-ca', trusted.cert) + caConfigMap('stranger-ca', stranger.cert),
+      'cas.yaml': caConfigMapYaml('trusted-ca', trusted.cert) + caConfigMapYaml('stranger-ca', stranger.cert),
     });
   });
   afterAll(async () => {

@@ -4,28 +4,11 @@ import { createServer as createTlsServer, type Server as HttpsServer } from 'nod
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
+import { gatewayYaml, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
 import { openSocket } from './support/raw-socket.ts';
-import { TestCa } from './support/tls.ts';
-
-/** A Service `name` with one loopback endpoint on `port`, optionally with an appProtocol. */
-function serviceAt(name: string, port: number, appProtocol?: string): string {
-  return `---
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec: {ports: [{name: http, port: 80${appProtocol ? `, appProtocol: ${appProtocol}` : ''}}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: ${name}, namespace: default, labels: {kubernetes.io/service-name: ${name}}}
-addressType: IPv4
-endpoints: [{addresses: ["127.0.0.1"]}]
-ports: [{name: http, port: ${port}}]
-`;
-}
+import { caConfigMapYaml, TestCa } from './support/tls.ts';
 
 /** The same filters on every rule: what each forwarding path must apply identically. */
 const FILTERS = `      filters:
@@ -72,19 +55,6 @@ spec:
   validation:
     caCertificateRefs: [{group: "", kind: ConfigMap, name: stranger-ca}]
     hostname: ws.internal
-`;
-
-const caConfigMap = (name: string, pem: string) => `---
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: ${name}, namespace: default}
-data:
-  ca.crt: |
-${pem
-  .trim()
-  .split('\n')
-  .map((l) => `    ${l}`)
-  .join('\n')}
 `;
 
 interface Seen {
@@ -151,10 +121,10 @@ describe('one forwarding core: upgrades and HTTP/2 get the same filters, TLS and
     gw = await startGateway(port, {
       'gateway.yaml': gatewayYaml(port) + routes,
       'services.yaml':
-        serviceAt('tls-ws', tlsPort) +
-        serviceAt('tls-ws-stranger', tlsPort) +
-        serviceAt('h2-only', h2Port, 'kubernetes.io/h2c'),
-      'cas.yaml': caConfigMap('trusted-ca', trusted.cert) + caConfigMap('stranger-ca', stranger.cert),
+        serviceYaml('tls-ws', [tlsPort]) +
+        serviceYaml('tls-ws-stranger', [tlsPort]) +
+        serviceYaml('h2-only', [h2Port], 'default', 'kubernetes.io/h2c'),
+      'cas.yaml': caConfigMapYaml('trusted-ca', trusted.cert) + caConfigMapYaml('stranger-ca', stranger.cert),
     });
   });
   afterAll(async () => {

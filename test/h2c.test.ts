@@ -46,19 +46,7 @@ spec:
     - backendRefs: [{name: web, port: 80}]
     - matches: [{path: {type: PathPrefix, value: /h2-backend}}]
       backendRefs: [{name: h2-only, port: 80}]
-${serviceYaml('web', [backend.port])}---
-apiVersion: v1
-kind: Service
-metadata: {name: h2-only, namespace: default}
-spec: {ports: [{name: http, port: 80, appProtocol: kubernetes.io/h2c}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: h2-only, namespace: default, labels: {kubernetes.io/service-name: h2-only}}
-addressType: IPv4
-endpoints: [{addresses: ["127.0.0.1"]}]
-ports: [{name: http, port: ${h2Port}}]
-`,
+${serviceYaml('web', [backend.port])}${serviceYaml('h2-only', [h2Port], 'default', 'kubernetes.io/h2c')}`,
     });
   });
   afterAll(async () => {

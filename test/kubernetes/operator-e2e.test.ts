@@ -30,6 +30,23 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
   let operatorAdmin: number;
   let jaeger: TestJaeger;
   const get = (args: string[]) => JSON.parse(cp.kubectl(['get', ...args, '-o', 'json']));
+  /** Creates or replaces the Secret `name` in the sample namespace with one key, `api-key`. */
+  const applyApiKeySecret = (name: string, key: string) =>
+    cp.kubectl(
+      ['apply', '-f', '-'],
+      cp.kubectl([
+        'create',
+        'secret',
+        'generic',
+        name,
+        '-n',
+        NS,
+        `--from-literal=api-key=${key}`,
+        '--dry-run=client',
+        '-o',
+        'yaml',
+      ]),
+    );
   /** One chat completion through the proxy with the official SDK; returns the reply text. */
   const ask = async (content: string) => {
     const client = new OpenAI({
@@ -195,21 +212,7 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
   });
 
   it('takes a rotated provider key without restarting the proxy', async () => {
-    cp.kubectl(
-      ['apply', '-f', '-'],
-      cp.kubectl([
-        'create',
-        'secret',
-        'generic',
-        'openai',
-        '-n',
-        NS,
-        '--from-literal=api-key=sk-rotated',
-        '--dry-run=client',
-        '-o',
-        'yaml',
-      ]),
-    );
+    applyApiKeySecret('openai', 'sk-rotated');
     await waitFor(async () => {
       await ask('hi');
       return fake.requests.at(-1)?.headers.authorization === 'Bearer sk-rotated';
@@ -223,21 +226,7 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
     const failures = async () =>
       sumOf(await scrapeMetrics(proxy.adminPort), 'sluice_config_reloads_total', { result: 'failure' });
     const before = await failures();
-    cp.kubectl(
-      ['apply', '-f', '-'],
-      cp.kubectl([
-        'create',
-        'secret',
-        'generic',
-        'openai-next',
-        '-n',
-        NS,
-        '--from-literal=api-key=sk-next',
-        '--dry-run=client',
-        '-o',
-        'yaml',
-      ]),
-    );
+    applyApiKeySecret('openai-next', 'sk-next');
     cp.kubectl([
       'patch',
       'aibackend',

@@ -55,8 +55,16 @@ spec:
 `;
 }
 
-/** A Service named `name` whose EndpointSlice points at loopback ports (no ports: no endpoints). */
-export function serviceYaml(name: string, ports: number[], namespace = 'default'): string {
+/**
+ * A Service named `name` whose EndpointSlice points at loopback ports (no ports: no endpoints);
+ * `appProtocol` marks its port (kubernetes.io/h2c for HTTP/2 backends).
+ */
+export function serviceYaml(
+  name: string,
+  ports: number[],
+  namespace = 'default',
+  appProtocol?: string,
+): string {
   const endpoints = ports.length === 0 ? '[]' : `\n  - addresses: ["127.0.0.1"]`;
   // One slice per port keeps several local backends behind one Service, as several pods would be.
   const slices = (ports.length === 0 ? [0] : ports)
@@ -79,7 +87,7 @@ apiVersion: v1
 kind: Service
 metadata: {name: ${name}, namespace: ${namespace}}
 spec:
-  ports: [{name: http, port: 80}]
+  ports: [{name: http, port: 80${appProtocol ? `, appProtocol: ${appProtocol}` : ''}}]
 ${slices}`;
 }
 

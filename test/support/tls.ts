@@ -84,3 +84,19 @@ type: kubernetes.io/tls
 data: {tls.crt: ${b64(c.cert)}, tls.key: ${b64(c.key)}}
 `;
 }
+
+/** A ConfigMap with a CA bundle under `ca.crt`, as BackendTLSPolicy caCertificateRefs name them. */
+export function caConfigMapYaml(name: string, pem: string): string {
+  return `---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ${name}, namespace: default}
+data:
+  ca.crt: |
+${pem
+  .trim()
+  .split('\n')
+  .map((l) => `    ${l}`)
+  .join('\n')}
+`;
+}

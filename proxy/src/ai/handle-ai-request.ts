@@ -259,14 +259,10 @@ function endAttemptSpan(span: Span | undefined, outcome: AttemptOutcome): void {
   span.setAttribute('sluice.ai.outcome', outcome.kind);
   if (outcome.kind === 'retryable' || outcome.kind === 'client_error') {
     span.setStatus({ code: SpanStatusCode.ERROR });
-    const status = outcome.kind === 'client_error' ? outcome.status : outcome.status;
+    const timedOut = outcome.kind === 'retryable' && outcome.timedOut;
     span.setAttribute(
       'error.type',
-      outcome.kind === 'retryable' && outcome.timedOut
-        ? 'timeout'
-        : status
-          ? String(status)
-          : 'connect_error',
+      timedOut ? 'timeout' : outcome.status ? String(outcome.status) : 'connect_error',
     );
   }
   if (outcome.kind === 'streamed' && outcome.interrupted) {
