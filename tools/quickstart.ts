@@ -26,6 +26,8 @@ const gateway = await runStandalone({
   adminPort: Number(process.env.SLUICE_ADMIN_PORT ?? 9901),
   limits: DEFAULT_LIMITS,
   logger,
+  // As `sluice standalone` does by default: one JSON access-log line per request on stdout.
+  telemetry: { tracing: undefined, accessLog: 'stdout' },
 });
 logger.info('try: curl -H "Host: demo.example.com" http://127.0.0.1:8080/hello');
 logger.info(
