@@ -27,6 +27,7 @@ apiVersion: sluice.dev/v1alpha1
 kind: PromptGuard
 metadata: {name: pii, namespace: default}
 spec:
+  roles: [user, system, tool]
   targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
   request:
     builtins: [${MASK_ALL.map((d) => `{detector: ${d}, action: Mask}`).join(', ')}]
@@ -132,7 +133,7 @@ spec:
   });
 
   it('masks answers even when the prompt carried nothing to mask', async () => {
-    // Assistant turns are not checked on the way in (roles: user, system); the fake echoes the last one.
+    // Assistant turns are not checked on the way in (this guard's roles leave them out); the fake echoes the last one.
     const answer = await client.chat.completions.create({
       model: 'gpt',
       messages: [

@@ -101,8 +101,8 @@ export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDo
       doc: 'With an HTTPRoute: the `name` of one of its rules, to guard that rule only (no such rule: TargetNotFound).',
     },
     'spec.roles': {
-      doc: 'Message roles checked (add tool to check tool results).',
-      default: ['user', 'system'],
+      doc: 'Roles whose texts are checked, any letter case: `user` (also the `user` field and predicted output), `system` (also `developer` messages and tool definitions), `assistant` (also tool-call arguments), `tool` (also `function` results).',
+      default: ['user', 'system', 'assistant', 'tool'],
     },
     'spec.request': { doc: 'Checks on the prompt before it reaches a provider.' },
     'spec.request.builtins': { doc: 'Built-in detectors.' },
@@ -113,7 +113,7 @@ export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDo
       doc: 'Reject (answer with the rejection), Mask (replace the match and go on) or Audit (count only).',
     },
     'spec.request.regexes': {
-      doc: 'Custom patterns (JavaScript syntax; patterns prone to catastrophic backtracking are refused).',
+      doc: 'Custom patterns in RE2 syntax (linear-time matching; lookaround and backreferences are refused).',
     },
     'spec.request.regexes[].name': { doc: 'Name shown in metrics and the default mask.' },
     'spec.request.regexes[].pattern': { doc: 'The regular expression.' },

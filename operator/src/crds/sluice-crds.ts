@@ -45,7 +45,7 @@ export const CRD_SOURCES: CrdSource[] = [
     description:
       'Prompt safety checks (PII detectors, regexes, deny-lists, webhooks, moderation) for routes.',
     status:
-      '`Accepted` (False/`Invalid` for a pattern prone to catastrophic backtracking or a missing moderation AIBackend; False/`TargetNotFound` naming targets that do not exist).',
+      '`Accepted` (False/`Invalid` for a pattern that is not valid RE2 (lookaround, backreferences) or a missing moderation AIBackend; False/`TargetNotFound` naming targets that do not exist).',
     samples: ['samples/prompt-guard/pii.yaml'],
   },
   {

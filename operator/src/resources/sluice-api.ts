@@ -10,7 +10,7 @@ import {
   BudgetWindowSchema,
 } from '../../../proxy/src/config/budgets.ts';
 import { BUILTIN_DETECTORS, GUARD_ACTIONS } from '../../../proxy/src/config/guards.ts';
-import { regexProblem } from '../../../proxy/src/config/regex-safety.ts';
+import { userRegexProblem } from '../../../proxy/src/config/user-regex.ts';
 import { ObjectMetaSchema } from './meta.ts';
 
 /** A URL whose authority carries `user:password@`. */
@@ -317,7 +317,7 @@ export const PromptGuardSchema = T.Object({
           { maxItems: 16 },
         ),
       ),
-      /** Message roles checked (default user and system; add `tool` for tool results). */
+      /** Roles whose texts are checked (default: every role — user, system, assistant, tool). */
       roles: T.Optional(T.Array(T.String({ minLength: 1 }), { minItems: 1 })),
       request: T.Optional(
         T.Object(
@@ -338,7 +338,21 @@ export const PromptGuardSchema = T.Object({
                 T.Object(
                   {
                     name: T.String({ minLength: 1, maxLength: 63 }),
-                    pattern: T.String({ minLength: 1, maxLength: 1024 }),
+                    pattern: T.String({
+                      minLength: 1,
+                      maxLength: 1024,
+                      // The API server refuses what RE2 cannot run; promptGuardProblems names the rest.
+                      'x-kubernetes-validations': [
+                        {
+                          rule: "!self.matches('\\\\(\\\\?<?[=!]')",
+                          message: 'lookahead and lookbehind are not supported: patterns use RE2 syntax',
+                        },
+                        {
+                          rule: "!self.matches('\\\\\\\\[1-9]')",
+                          message: 'backreferences are not supported: patterns use RE2 syntax',
+                        },
+                      ],
+                    }),
                     action: T.Union(GUARD_ACTIONS.map((a) => T.Literal(a))),
                     replacement: T.Optional(T.String()),
                     maxLength: T.Optional(T.Integer({ minimum: 1, maximum: 65_536 })),
@@ -405,10 +419,10 @@ export const PromptGuardSchema = T.Object({
 
 export type PromptGuard = Static<typeof PromptGuardSchema>;
 
-/** Custom patterns are checked for catastrophic backtracking when the object is loaded. */
+/** Custom patterns must be RE2 (linear-time) expressions; checked when the object is loaded. */
 export function promptGuardProblems(g: PromptGuard): { field: string; message: string }[] {
   return (g.spec.request?.regexes ?? []).flatMap((r, i) => {
-    const problem = regexProblem(r.pattern);
+    const problem = userRegexProblem(r.pattern);
     return problem ? [{ field: `/spec/request/regexes/${i}/pattern`, message: problem }] : [];
   });
 }

@@ -1,8 +1,8 @@
 import type { AIBackendConfig } from '../../../proxy/src/config/ai-backend.ts';
 import type { GuardConfig } from '../../../proxy/src/config/guards.ts';
-import { regexProblem } from '../../../proxy/src/config/regex-safety.ts';
 import type { RouteTarget } from '../../../proxy/src/config/route-ref.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
+import { userRegexProblem } from '../../../proxy/src/config/user-regex.ts';
 import { GATEWAY_GROUP } from '../resources/gateway-api.ts';
 import type { PromptGuard } from '../resources/sluice-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
@@ -100,7 +100,7 @@ function toConfig(
   return {
     name: key(guard),
     scope,
-    roles: spec.roles ?? ['user', 'system'],
+    roles: spec.roles ?? ['user', 'system', 'assistant', 'tool'],
     builtins: spec.request?.builtins ?? [],
     regexes: (spec.request?.regexes ?? []).map((r) => ({
       name: r.name,
@@ -148,7 +148,7 @@ function toConfig(
 
 function problemsOf(guard: PromptGuard): string[] {
   return (guard.spec.request?.regexes ?? []).flatMap((r) => {
-    const problem = regexProblem(r.pattern);
+    const problem = userRegexProblem(r.pattern);
     return problem ? [`regex ${r.name}: ${problem}`] : [];
   });
 }

@@ -108,7 +108,10 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
       deadline,
       firstTokenMs: backend.config.timeouts.firstTokenMs,
       streamIdleMs: backend.config.timeouts.streamIdleMs,
-      transformPayload: req.responseMaskers.length > 0 ? streamPayloadMasker(req.responseMaskers) : undefined,
+      transformPayload:
+        req.responseMaskers.length > 0
+          ? streamPayloadMasker(req.responseMaskers, (f) => req.onResponseMasked([f]))
+          : undefined,
       commitStream: () =>
         response.writeHead(200, {
           ...headers(target),
@@ -153,7 +156,7 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
       case 'json':
         target.health.succeeded();
         req.metrics.attempts.inc({ ...labels, outcome: 'success' });
-        req.onResponseMasked(maskResponse(outcome.converted.body, req.responseMaskers));
+        req.onResponseMasked(await maskResponse(outcome.converted.body, req.responseMaskers));
         sendJson(response, 200, outcome.converted.body, headers(target));
         break;
       case 'streamed':

@@ -1,10 +1,11 @@
 import { RE2JS } from 're2js';
 
 /**
- * Regular expressions written by cluster users (route path, header, query and gRPC method matches)
- * run on every request, so they use RE2 semantics (re2js, a port of Google's RE2): matching time is
- * linear in the input whatever the pattern, so no pattern can freeze the proxy. RE2 is also what
- * Envoy-based Gateway API implementations accept; it has no backreferences or lookaround.
+ * Regular expressions written by cluster users (route path, header, query and gRPC method matches,
+ * PromptGuard patterns) run on every request, so they use RE2 semantics (re2js, a port of Google's
+ * RE2): matching time is linear in the input whatever the pattern, so no pattern can freeze the
+ * proxy. RE2 is also what Envoy-based Gateway API implementations accept; it has no backreferences
+ * or lookaround, and such patterns are refused with the construct named.
  */
 export type UserRegex = RE2JS;
 
@@ -13,12 +14,24 @@ export function compileUserRegex(pattern: string): UserRegex {
   return RE2JS.compile(pattern);
 }
 
+/** Constructs of backtracking engines RE2 refuses, named the way a user would look them up. */
+const UNSUPPORTED: readonly [RegExp, string][] = [
+  [/\(\?<[=!]/, 'lookbehind (?<=…) / (?<!…)'],
+  [/\(\?[=!]/, 'lookahead (?=…) / (?!…)'],
+  [/\\[1-9]|\\k</, 'backreference (\\1, \\k<name>)'],
+  [/\(\?>/, 'atomic group (?>…)'],
+  [/[*+?}][+]/, 'possessive quantifier (a++, a*+)'],
+];
+
 /** Why `pattern` is not a valid RE2 expression, or undefined when it is. */
 export function userRegexProblem(pattern: string): string | undefined {
   try {
     compileUserRegex(pattern);
     return undefined;
   } catch (err) {
+    const construct = UNSUPPORTED.find(([shape]) => shape.test(pattern));
+    if (construct)
+      return `${construct[1]} is not supported: patterns use RE2 syntax, which matches in linear time and has no lookaround or backreferences`;
     return `invalid regular expression (RE2 syntax): ${(err as Error).message}`;
   }
 }

@@ -1,5 +1,4 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { regexProblem } from './regex-safety.ts';
 import { type ProxyConfig, ProxyConfigSchema } from './schema.ts';
 import { userRegexProblem } from './user-regex.ts';
 
@@ -61,7 +60,7 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
     issues.push({ path: '/identity/jwt', reason: 'exactly one of jwks and jwksUri is needed' });
   config.guards.forEach((g, gi) => {
     g.regexes.forEach((r, ri) => {
-      const problem = regexProblem(r.pattern);
+      const problem = userRegexProblem(r.pattern);
       if (problem) issues.push({ path: `/guards/${gi}/regexes/${ri}/pattern`, reason: problem });
     });
   });

@@ -1,112 +1,195 @@
 import { isIPv6 } from 'node:net';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { BuiltinDetector } from '../config/guards.ts';
-
-export interface DetectorDefinition {
-  /** Global regex finding candidates; `validate` then rejects look-alikes. */
-  pattern: RegExp;
-  validate?: (match: string) => boolean;
-  /** What a masked value becomes. */
-  replacement: string;
-  /** Longest text the pattern can match: how much a streamed answer must hold back. */
-  maxLength: number;
-}
+import { type DetectorSpec, type Match, regexDetector } from './detector.ts';
+import { privateKeyDetector } from './private-key-detector.ts';
 
 /**
- * Built-in detectors: a bounded regex (no nested quantifiers, so linear in practice) plus a validator
- * for the shapes that have one — a 16-digit order number failing Luhn is no card, 000-12-3456 no SSN.
+ * Built-in detectors. They run on normalised text (see ScanText) and are written to be linear in it:
+ * every pattern starts with a look-behind that lets a match start only where a run of its characters
+ * starts, quantifiers are bounded and unambiguous, and work after a refused candidate resumes one
+ * character on, where the look-behind fails at once. `test/hostile/guard-redos.test.ts` holds the
+ * crafted inputs that prove it. They are JavaScript regexes rather than RE2 because they need
+ * look-behinds and because V8 runs them about twenty times faster than re2js on ordinary prompts;
+ * cluster users' patterns, which nobody here has reviewed, run on RE2.
  */
-export const BUILTINS: Readonly<Record<BuiltinDetector, DetectorDefinition>> = {
-  Email: {
-    pattern: /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}/g,
-    replacement: '<EMAIL>',
-    maxLength: 730,
-  },
-  Phone: {
-    // Not part of a longer run of digit groups (a card or account number is no phone number).
-    pattern:
-      /(?<![\w+]|\d[ .-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{2,4})[ .-]?\d{3,4}[ .-]?\d{3,4}(?![\w]|[ .-]\d)/g,
-    validate: (m) => {
-      const digits = m.replace(/\D/g, '').length;
-      return digits >= 10 && digits <= 15;
-    },
+export const BUILTINS: Readonly<Record<BuiltinDetector, DetectorSpec>> = {
+  Email: regexDetector(
+    /(?<![\p{L}\p{N}._%+'-])[\p{L}\p{N}._%+'-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.){1,8}(?:\p{L}{2,24}|xn--[a-z0-9-]{1,59})(?![\p{L}\p{N}-])/u,
+    { maxLength: 64 + 1 + 8 * 64 + 63, replacement: '<EMAIL>', refine: emailRefine, requires: /@/ },
+  ),
+  Phone: regexDetector(/(?<![\w+#$€£.,/:-])(?:\+|\b00)?\(?\d[\d ().\-/]{5,20}\d(?![\w/:-]|[.,]\d)/, {
+    maxLength: 26,
     replacement: '<PHONE>',
-    maxLength: 25,
-  },
-  CreditCard: {
-    pattern: /(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])/g,
-    validate: (m) => {
-      const digits = m.replace(/\D/g, '');
-      return digits.length >= 13 && digits.length <= 19 && luhn(digits);
-    },
-    replacement: '<CREDIT_CARD>',
-    maxLength: 37,
-  },
-  SSN: {
-    pattern: /(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])/g,
-    validate: (m) => {
-      const [area, group, serial] = m.split('-') as [string, string, string];
-      const a = Number(area);
-      return a !== 0 && a !== 666 && a < 900 && group !== '00' && serial !== '0000';
-    },
-    replacement: '<SSN>',
+    requires: /\d{3}/,
+    refine: phoneRefine,
+  }),
+  CreditCard: regexDetector(
+    /(?<![\w.-])(?<card>\d{4}([ -]?)\d{4}\2\d{4}\2\d{4}(?:\2\d{3})?|\d{4}([ -]?)\d{6}\3\d{4,5}|\d{4}([ -]?)\d{4}\4\d{4}\4\d{1,3}|\d{13,19})(?![\w-]|[.,]\d)(?<expiry>[ ,;]{1,3}(?:(?:exp(?:iry|ires)?|valid thru)\.?:? ?)?(?:0[1-9]|1[0-2]) ?\/ ?(?:20)?\d{2}(?!\d)(?:[ ,;]{1,3}(?:(?:cvc|cvv2?|cid|security code|code):? ?)?\d{3,4}(?!\d))?)?/i,
+    { maxLength: 23 + 40, replacement: '<CREDIT_CARD>', refine: cardRefine, requires: /\d{4}/ },
+  ),
+  SSN: regexDetector(/(?<![\w.-])(\d{3})([ -])(\d{2})\2(\d{4})(?![\w-]|[.,]\d)/, {
     maxLength: 11,
-  },
-  IPv4: {
-    pattern: /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])/g,
-    validate: (m) => m.split('.').every((o) => Number(o) <= 255 && (o.length === 1 || !o.startsWith('0'))),
+    replacement: '<SSN>',
+    requires: /\d{3}/,
+    refine: (m) => {
+      const area = Number(m[1]);
+      const valid = area !== 0 && area !== 666 && area < 900 && m[3] !== '00' && m[4] !== '0000';
+      return valid ? whole(m) : undefined;
+    },
+  }),
+  IPv4: regexDetector(
+    /(?<![\w.-])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w-]|\.\d)/,
+    { maxLength: 15, replacement: '<IP_ADDRESS>', refine: ipv4Refine, requires: /\d\./ },
+  ),
+  IPv6: regexDetector(/(?<![\w:.])[0-9A-Fa-f:.]{0,45}:[0-9A-Fa-f:.]{0,45}(?![\w:])/, {
+    maxLength: 91,
     replacement: '<IP_ADDRESS>',
-    maxLength: 15,
-  },
-  IPv6: {
-    // Candidates of hex groups and colons (compressed forms too); node:net decides what is an address.
-    pattern: /(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])/g,
-    validate: (m) => isIPv6(m) && m.includes(':') && m.split(':').length >= 3,
-    replacement: '<IP_ADDRESS>',
-    maxLength: 45,
-  },
-  IBAN: {
-    pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
-    validate: (m) => ibanValid(m.replace(/ /g, '')),
-    replacement: '<IBAN>',
-    maxLength: 42,
-  },
-  OpenAIKey: {
-    pattern: /(?<![\w-])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,200}/g,
+    requires: /[0-9A-Fa-f]:|::/,
+    refine: ipv6Refine,
+  }),
+  IBAN: regexDetector(
+    /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])/,
+    {
+      maxLength: 42,
+      replacement: '<IBAN>',
+      requires: /[A-Za-z]{2}\d\d/,
+      refine: (m) => (ibanValid(m[0].replace(/ /g, '').toUpperCase()) ? whole(m) : undefined),
+    },
+  ),
+  OpenAIKey: regexDetector(/(?<![\w-])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,250}/, {
+    maxLength: 265,
     replacement: '<SECRET>',
-    maxLength: 211,
-  },
-  AnthropicKey: {
-    pattern: /(?<![\w-])sk-ant-[A-Za-z0-9_-]{20,200}/g,
+    triggers: ['sk-'],
+  }),
+  AnthropicKey: regexDetector(/(?<![\w-])sk-ant-[A-Za-z0-9_-]{20,250}/, {
+    maxLength: 257,
     replacement: '<SECRET>',
-    maxLength: 207,
-  },
-  AWSAccessKey: {
-    pattern: /(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])/g,
-    replacement: '<SECRET>',
+    triggers: ['sk-ant-'],
+  }),
+  AWSAccessKey: regexDetector(/(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![A-Za-z0-9])/, {
     maxLength: 20,
-  },
-  GitHubToken: {
-    pattern: /(?<![\w])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})/g,
     replacement: '<SECRET>',
-    maxLength: 266,
-  },
-  SlackToken: {
-    pattern: /(?<![\w])xox[abprs]-[A-Za-z0-9-]{10,200}/g,
+    triggers: ['AKIA', 'ASIA', 'ABIA', 'ACCA'],
+  }),
+  GitHubToken: regexDetector(/(?<![\w-])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})/, {
+    maxLength: 255,
     replacement: '<SECRET>',
-    maxLength: 205,
-  },
-  PrivateKey: {
-    pattern:
-      /-----BEGIN (?:[A-Z]{1,10} ){0,3}PRIVATE KEY-----[A-Za-z0-9+/=\s:,-]{0,16384}?-----END (?:[A-Z]{1,10} ){0,3}PRIVATE KEY-----/g,
-    replacement: '<PRIVATE_KEY>',
-    maxLength: 16_500,
-  },
-  JWT: {
-    pattern: /(?<![\w-])eyJ[A-Za-z0-9_-]{5,4096}\.eyJ[A-Za-z0-9_-]{5,8192}\.[A-Za-z0-9_-]{10,1024}/g,
+    triggers: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+  }),
+  SlackToken: regexDetector(/(?<![\w-])(?:xox[abprse](?:\.xox[abprse])?-|xapp-)[A-Za-z0-9-]{10,250}/, {
+    maxLength: 260,
     replacement: '<SECRET>',
-    maxLength: 13_320,
-  },
+    triggers: ['xoxa', 'xoxb', 'xoxp', 'xoxr', 'xoxs', 'xoxe', 'xapp-'],
+  }),
+  PrivateKey: privateKeyDetector,
+  JWT: regexDetector(/(?<![\w.-])eyJ[A-Za-z0-9_-]{2,8192}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{8,2048}/, {
+    maxLength: 18_436,
+    replacement: '<SECRET>',
+    triggers: ['eyJ'],
+  }),
 };
+
+const whole = (m: RegExpExecArray): Match => ({ start: m.index, end: m.index + m[0].length });
+
+/** The words before a match, lower-cased: what context rules look at. */
+function before(text: string, at: number, chars = 32): string {
+  return text.slice(Math.max(0, at - chars), at).toLowerCase();
+}
+
+/** File names such as `icon@2x.png` look like addresses; their "domain" ends in a file extension. */
+const ASSET_SUFFIX = /@\d+(?:\.\d+)?x\.|\.(?:png|jpe?g|gif|svg|webp|ico|bmp|tiff?|avif|heic)$/i;
+
+function emailRefine(m: RegExpExecArray): Match | undefined {
+  const local = m[0].slice(0, m[0].indexOf('@'));
+  if (ASSET_SUFFIX.test(m[0]) || local.startsWith('.') || local.endsWith('.')) return undefined;
+  return whole(m);
+}
+
+/** Words that say the digits that follow are not a phone number, unless a phone word is closer. */
+const NOT_A_PHONE =
+  /\b(?:order|invoice|ticket|ref(?:erence)?|id|account|acct|tracking|serial|sku|upc|ean|gtin|isbn|timestamp|ts|epoch|unix|build|version|case|po|item|part|batch|lot|transaction|txn|confirmation)\b[\s:#=.no-]*$|[#=]\s*$/;
+const PHONE_WORD = /\b(?:phone|tel|telephone|call|mobile|cell|fax|whatsapp|sms|text me|ring|dial|contact)\b/;
+
+function phoneRefine(m: RegExpExecArray, text: string): Match | undefined {
+  const context = before(text, m.index);
+  if (NOT_A_PHONE.test(context) && !PHONE_WORD.test(context.slice(-16))) return undefined;
+  const nearPhoneWord = PHONE_WORD.test(context);
+  // The run of digit groups may go on past the number ("call 415 555 0132 2 times"): drop groups
+  // from the end until a number is found.
+  let candidate = m[0];
+  for (let tries = 0; tries < 4; tries++) {
+    if (isPhone(candidate, nearPhoneWord)) return { start: m.index, end: m.index + candidate.length };
+    const cut = candidate.search(/[ ().\-/]+\d+$/);
+    if (cut <= 0) return undefined;
+    candidate = candidate.slice(0, cut);
+  }
+  return undefined;
+}
+
+/** North American numbers: area code and exchange do not start with 0 or 1. */
+const NANP = /^1?[2-9]\d\d[2-9]\d{6}$/;
+const DATE_SHAPE = /^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$/;
+
+/**
+ * libphonenumber's validation costs about 20 µs; text crafted to be full of digit groups could ask
+ * for it hundreds of thousands of times. Past this many checks in a 100 ms window, a candidate that
+ * has the shape of a number is taken for one: scanning stays fast and fails closed (masks).
+ */
+const PHONE_CHECKS_PER_WINDOW = 2_000;
+let windowStart = 0;
+let checksLeft = PHONE_CHECKS_PER_WINDOW;
+
+function isPhone(candidate: string, nearPhoneWord: boolean): boolean {
+  const digits = candidate.replace(/\D/g, '');
+  if (digits.length < 7 || digits.length > 15 || DATE_SHAPE.test(candidate)) return false;
+  const international = candidate.startsWith('+') || candidate.startsWith('00');
+  // Without a country code or a separator, a bare run of digits is most often an id or a count.
+  if (!international && !/[ ().\-/]/.test(candidate) && !nearPhoneWord) return false;
+  if (!international && !NANP.test(digits)) return false;
+  const now = performance.now();
+  if (now - windowStart > 100) {
+    windowStart = now;
+    checksLeft = PHONE_CHECKS_PER_WINDOW;
+  }
+  if (checksLeft <= 0) return true;
+  checksLeft--;
+  return parsePhoneNumberFromString(candidate.replace(/^00/, '+'), 'US')?.isValid() === true;
+}
+
+function cardRefine(m: RegExpExecArray): Match | undefined {
+  const digits = m.groups!.card!.replace(/\D/g, '');
+  if (digits.length < 13 || digits.length > 19 || !luhn(digits) || /^(\d)\1+$/.test(digits)) return undefined;
+  return whole(m);
+}
+
+/** `v1.2.3.4`, `version 10.0.19041.1`, `1.2.3.4-beta`: versions have the shape of addresses. */
+const VERSION_BEFORE =
+  /(?:\bv|\bver(?:sion)?s?|\brelease|\bbuild|\brev(?:ision)?|\bpatch|\bupdate|\bupgrade|\bnode|\bpython|\bjava|\bchrome|\bfirefox|\bsafari|\bedge|\bios|\bandroid|\bmacos|\bwindows|\bkernel|\bsdk|\bfirmware|@)\s*[:=]?\s*$/;
+
+function ipv4Refine(m: RegExpExecArray, text: string): Match | undefined {
+  const after = text.slice(m.index + m[0].length, m.index + m[0].length + 8);
+  if (VERSION_BEFORE.test(before(text, m.index, 16)) || /^(?:-|\+)?(?:alpha|beta|rc|dev|pre)/i.test(after))
+    return undefined;
+  return whole(m);
+}
+
+function ipv6Refine(m: RegExpExecArray): Match | undefined {
+  let candidate = m[0];
+  let start = m.index;
+  // A sentence ends in a full stop; a list in a colon (but `::` is part of an address).
+  while (candidate.endsWith('.') || (candidate.endsWith(':') && !candidate.endsWith('::')))
+    candidate = candidate.slice(0, -1);
+  while (candidate.startsWith(':') && !candidate.startsWith('::')) {
+    candidate = candidate.slice(1);
+    start++;
+  }
+  if (candidate.length > 45 || !isIPv6(candidate)) return undefined;
+  // A real address names at least two groups; `::`, `::1` or `a::b` in code are scope operators.
+  const groups = candidate.split(/:+/).filter((g) => g !== '');
+  if (groups.length < 2 || (groups.length < 3 && groups.every((g) => g.length < 2))) return undefined;
+  return { start, end: start + candidate.length };
+}
 
 export function luhn(digits: string): boolean {
   let sum = 0;

@@ -1,19 +1,12 @@
-import type { GuardAction, GuardConfig } from '../config/guards.ts';
+import type { GuardConfig } from '../config/guards.ts';
 import { BUILTINS } from './builtin-detectors.ts';
+import { type Detector, userPatternDetector } from './detector.ts';
 
-export interface Detector {
-  /** The PromptGuard it belongs to (`namespace/name`), for metrics and audit records. */
-  guard: string;
-  name: string;
-  action: GuardAction;
-  pattern: RegExp;
-  validate?: (match: string) => boolean;
-  replacement: string;
-  maxLength: number;
-}
+export type { Detector } from './detector.ts';
 
 export interface CompiledGuard {
   config: GuardConfig;
+  /** Roles checked, lower-cased (see `roleOf` for how a request's texts get their role). */
   roles: ReadonlySet<string>;
   detectors: readonly Detector[];
   /** Detectors whose action is Mask: applied to completions when `maskResponses` is set. */
@@ -21,30 +14,25 @@ export interface CompiledGuard {
   denyPhrases: readonly string[];
 }
 
-/** Compiles a guard once per config: regexes built, deny-list phrases normalized. */
+/** Compiles a guard once per config: patterns built, deny-list phrases normalised. */
 export function compileGuard(config: GuardConfig): CompiledGuard {
   const detectors: Detector[] = [
     ...config.builtins.map((b) => ({
+      ...BUILTINS[b.detector],
       guard: config.name,
       name: b.detector,
       action: b.action,
-      pattern: new RegExp(BUILTINS[b.detector].pattern.source, 'g'),
-      ...(BUILTINS[b.detector].validate ? { validate: BUILTINS[b.detector].validate } : {}),
-      replacement: BUILTINS[b.detector].replacement,
-      maxLength: BUILTINS[b.detector].maxLength,
     })),
     ...config.regexes.map((r) => ({
+      ...userPatternDetector(r.pattern, r.maxLength, r.replacement),
       guard: config.name,
       name: r.name,
       action: r.action,
-      pattern: new RegExp(r.pattern, 'gu'),
-      replacement: r.replacement,
-      maxLength: r.maxLength,
     })),
   ];
   return {
     config,
-    roles: new Set(config.roles),
+    roles: new Set(config.roles.map((r) => r.toLowerCase())),
     detectors,
     maskers: detectors.filter((d) => d.action === 'Mask'),
     denyPhrases: (config.denyList?.phrases ?? []).map(normalize),

@@ -3,7 +3,7 @@ import { request } from 'undici';
 import type { AIOperation } from '../client-api/operations.ts';
 import type { SecretRef, SecretStore } from '../secrets/secret-store.ts';
 import type { CompiledGuard } from './compiled-guard.ts';
-import { type TextSlot, textSlots } from './guard-request.ts';
+import { requestTexts, type TextSlot } from './request-texts.ts';
 
 export type ExternalVerdict =
   | { kind: 'allow'; masked: number }
@@ -33,7 +33,8 @@ export async function runExternalChecks(
 ): Promise<ExternalVerdict> {
   let masked = 0;
   for (const guard of guards) {
-    const slots = textSlots(op, body).filter((s) => guard.roles.has(s.role));
+    const texts = requestTexts(op, body);
+    const slots = (Array.isArray(texts) ? texts : []).filter((s) => guard.roles.has(s.role));
     if (slots.length === 0) continue;
     const webhook = guard.config.webhook;
     if (webhook) {

@@ -1,7 +1,9 @@
 import type { AIOperation } from '../client-api/operations.ts';
 import type { GuardAction } from '../config/guards.ts';
 import { type CompiledGuard, type Detector, normalize } from './compiled-guard.ts';
-import { type Finding, mask, scan } from './scan.ts';
+import { type NotText, requestTexts, TextCollector, type TextSlot } from './request-texts.ts';
+import type { Finding } from './scan.ts';
+import { type ScannedText, scanWhole } from './scan-whole.ts';
 
 /** Where a detector fired: never the matched value itself. */
 export interface GuardFinding {
@@ -11,40 +13,36 @@ export interface GuardFinding {
   role: string;
   /** Index of the message (or prompt/input entry). */
   message: number;
+  /** Offset in the message's text (its text parts joined) and length, in the original text. */
   offset: number;
   length: number;
 }
 
 export type GuardVerdict =
   | { kind: 'reject'; guard: CompiledGuard; finding: GuardFinding; findings: GuardFinding[] }
+  | { kind: 'invalid'; problem: NotText }
   | { kind: 'pass'; findings: GuardFinding[] };
 
 /** Text a guarded request may carry: 1 Mi characters bound the time one request can spend in guards. */
 export const MAX_SCANNED_CHARS = 1_048_576;
 
-export interface TextSlot {
-  role: string;
-  message: number;
-  get(): string;
-  set(text: string): void;
-}
-
 /**
- * Checks the request's text against the guards: deny-listed phrases, then detectors, all on the text
- * as the client sent it, so one guard's masking never hides what another guard rejects. Any Reject
- * refuses the request; otherwise Mask findings of every guard are applied together, in place; Audit
- * findings are only recorded.
+ * Checks the request's texts against the guards: deny-listed phrases, then detectors, all on the
+ * text as the client sent it (normalised once per text for every guard), so one guard's masking
+ * never hides what another guard rejects. Any Reject refuses the request; otherwise Mask findings of
+ * every guard are applied together, in place; Audit findings are only recorded.
  */
-export function guardRequest(
+export async function guardRequest(
   op: AIOperation,
   body: Record<string, unknown>,
   guards: readonly CompiledGuard[],
-): GuardVerdict {
+): Promise<GuardVerdict> {
   const findings: GuardFinding[] = [];
-  const slots = textSlots(op, body);
+  const slots = requestTexts(op, body);
+  if (!Array.isArray(slots)) return { kind: 'invalid', problem: slots };
+  const guard = guards[0];
   // Scanning is linear in the text, but text is unbounded: past the cap the request is refused unread.
   const chars = slots.reduce((n, s) => n + s.get().length, 0);
-  const guard = guards[0];
   if (guard && chars > MAX_SCANNED_CHARS) {
     const finding = {
       guard: guard.config.name,
@@ -57,110 +55,115 @@ export function guardRequest(
     };
     return { kind: 'reject', guard, finding, findings: [finding] };
   }
-  for (const slot of slots) {
-    const text = slot.get();
-    // NFKC and case folding once per text, whatever the number of guards with a deny list.
-    let normalized: string | undefined;
-    const toMask: Finding[] = [];
-    for (const guard of guards) {
-      if (!guard.roles.has(slot.role)) continue;
-      const record = (detector: string, action: GuardAction, offset: number, length: number) => {
-        const finding = {
-          guard: guard.config.name,
-          detector,
-          action,
-          role: slot.role,
-          message: slot.message,
-          offset,
-          length,
-        };
-        findings.push(finding);
-        return finding;
+  for (const text of byGroup(slots)) {
+    const role = text[0]!.role;
+    const applicable = guards.filter((g) => g.roles.has(role));
+    if (applicable.length === 0) continue;
+    const original = text.map((s) => s.get()).join('');
+    const detectors = applicable.flatMap((g) => g.detectors);
+    const scanned = await scanWhole(original, detectors);
+    let folded: string | undefined;
+    const record = (guard: CompiledGuard, detector: string, action: GuardAction, span: [number, number]) => {
+      const finding = {
+        guard: guard.config.name,
+        detector,
+        action,
+        role,
+        message: text[0]!.message,
+        offset: span[0],
+        length: span[1] - span[0],
       };
-      if (guard.denyPhrases.length > 0) {
-        normalized ??= normalize(text);
-        for (const phrase of guard.denyPhrases) {
-          const at = normalized.indexOf(phrase);
-          if (at === -1) continue;
-          const finding = record('DenyList', guard.config.denyList!.action, at, phrase.length);
-          if (finding.action === 'Reject') return { kind: 'reject', guard, finding, findings };
-        }
-      }
-      for (const f of scan(text, guard.detectors)) {
-        const finding = record(f.detector.name, f.detector.action, f.start, f.end - f.start);
-        if (f.detector.action === 'Reject') return { kind: 'reject', guard, finding, findings };
-        if (f.detector.action === 'Mask') toMask.push(f);
+      findings.push(finding);
+      return finding;
+    };
+    for (const g of applicable) {
+      if (g.denyPhrases.length === 0) continue;
+      folded ??= normalize(scanned.scan.scanned.text);
+      for (const phrase of g.denyPhrases) {
+        const at = folded.indexOf(phrase);
+        if (at === -1) continue;
+        const finding = record(g, 'DenyList', g.config.denyList!.action, [at, at + phrase.length]);
+        if (finding.action === 'Reject') return { kind: 'reject', guard: g, finding, findings };
       }
     }
-    if (toMask.length > 0) slot.set(mask(text, nonOverlapping(toMask)));
+    const toMask: Finding[] = [];
+    for (const f of scanned.findings) {
+      const g = applicable.find((x) => x.config.name === f.detector.guard)!;
+      const finding = record(g, f.detector.name, f.detector.action, scanned.scan.toOriginal(f.start, f.end));
+      if (f.detector.action === 'Reject') return { kind: 'reject', guard: g, finding, findings };
+      if (f.detector.action === 'Mask') toMask.push(f);
+    }
+    if (toMask.length > 0) maskSlots(text, scanned, toMask);
   }
   return { kind: 'pass', findings };
 }
 
-/** Mask findings of several guards may overlap: keep the earliest, longest ones. */
-function nonOverlapping(findings: Finding[]): Finding[] {
-  const sorted = [...findings].sort((a, b) => a.start - b.start || b.end - a.end);
-  const kept: Finding[] = [];
-  let covered = 0;
-  for (const f of sorted) {
-    if (f.start < covered) continue;
-    kept.push(f);
-    covered = f.end;
+/** Slots in groups (one text each), in request order. */
+function byGroup(slots: readonly TextSlot[]): TextSlot[][] {
+  const groups = new Map<number, TextSlot[]>();
+  for (const s of slots) {
+    const g = groups.get(s.group);
+    if (g) g.push(s);
+    else groups.set(s.group, [s]);
   }
-  return kept;
+  return [...groups.values()];
 }
 
-/** The texts of a request a guard looks at, each readable and rewritable in place. */
-export function textSlots(op: AIOperation, body: Record<string, unknown>): TextSlot[] {
-  if (op === 'chat') {
-    const messages = Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [];
-    return messages.flatMap((m, i): TextSlot[] => {
-      const role = typeof m.role === 'string' ? m.role : '';
-      if (typeof m.content === 'string') return [slot(role, i, m, 'content')];
-      if (!Array.isArray(m.content)) return [];
-      return (m.content as Record<string, unknown>[])
-        .filter((p) => p.type === 'text' && typeof p.text === 'string')
-        .map((p) => slot(role, i, p, 'text'));
-    });
+/**
+ * Applies Mask findings of a text made of several slots: each finding's replacement goes where it
+ * starts, and the rest of its span is cut from the slots it runs into.
+ */
+function maskSlots(text: readonly TextSlot[], scanned: ScannedText, findings: readonly Finding[]): void {
+  const spans = findings.map((f) => ({
+    span: scanned.scan.toOriginal(f.start, f.end),
+    replacement: f.detector.replacement,
+  }));
+  let offset = 0;
+  for (const slot of text) {
+    const value = slot.get();
+    const start = offset;
+    const end = offset + value.length;
+    offset = end;
+    let out = '';
+    let at = start;
+    for (const { span, replacement } of spans) {
+      if (span[1] <= start || span[0] >= end) continue;
+      const from = Math.max(span[0], start);
+      out += value.slice(at - start, from - start);
+      if (span[0] >= start) out += replacement;
+      at = Math.min(span[1], end);
+    }
+    out += value.slice(at - start);
+    if (out !== value) slot.set(out);
   }
-  const field = op === 'completions' ? 'prompt' : 'input';
-  const value = body[field];
-  if (typeof value === 'string') return [slot('user', 0, body, field)];
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((v, i): TextSlot[] => (typeof v === 'string' ? [slot('user', i, value, i)] : []));
-}
-
-/** A string held at `holder[key]` of the request body, read and rewritten in place. */
-function slot(
-  role: string,
-  message: number,
-  holder: Record<string, unknown> | unknown[],
-  key: string | number,
-): TextSlot {
-  const cell = holder as Record<string | number, unknown>;
-  return {
-    role,
-    message,
-    get: () => cell[key] as string,
-    set: (text) => {
-      cell[key] = text;
-    },
-  };
 }
 
 /** Masks a non-streamed OpenAI-shaped answer in place with the guards' Mask detectors. */
-export function maskResponse(body: Record<string, unknown>, maskers: readonly Detector[]): Finding[] {
+export async function maskResponse(
+  body: Record<string, unknown>,
+  maskers: readonly Detector[],
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   if (maskers.length === 0) return findings;
-  const maskText = (text: string) => {
-    const found = scan(text, maskers);
-    findings.push(...found);
-    return mask(text, found);
-  };
-  for (const choice of (body.choices ?? []) as Record<string, unknown>[]) {
-    const message = choice.message as { content?: unknown } | undefined;
-    if (message && typeof message.content === 'string') message.content = maskText(message.content);
-    if (typeof choice.text === 'string') choice.text = maskText(choice.text);
+  for (const slot of answerTexts(body)) {
+    const original = slot.get();
+    const scanned = await scanWhole(original, maskers);
+    if (scanned.findings.length === 0) continue;
+    findings.push(...scanned.findings);
+    maskSlots([slot], scanned, scanned.findings);
   }
   return findings;
+}
+
+/** The texts of an answer: each choice's message (content, refusal, reasoning, tool calls) or text. */
+function answerTexts(body: Record<string, unknown>): TextSlot[] {
+  const texts = new TextCollector();
+  const choices = Array.isArray(body.choices) ? body.choices : [];
+  choices.forEach((c: Record<string, unknown>, i) => {
+    if (typeof c !== 'object' || c === null) return;
+    if (typeof c.message === 'object' && c.message !== null)
+      texts.message(c.message as Record<string, unknown>, i, `/choices/${i}/message`, 'assistant');
+    texts.string('assistant', i, c, 'text', `/choices/${i}/text`);
+  });
+  return texts.all;
 }

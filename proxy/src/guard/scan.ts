@@ -1,4 +1,5 @@
-import type { Detector } from './compiled-guard.ts';
+import type { Detector } from './detector.ts';
+import type { ScanText } from './scan-text.ts';
 
 export interface Finding {
   detector: Detector;
@@ -6,23 +7,23 @@ export interface Finding {
   end: number;
 }
 
-/** Non-overlapping findings in text order; at one position the longer match wins. */
-export function scan(text: string, detectors: readonly Detector[]): Finding[] {
+/** Every detector's matches in `text` (scanned-text offsets), each detector's own sequence. */
+export function candidates(text: string, detectors: readonly Detector[], from = 0): Finding[] {
   const found: Finding[] = [];
   for (const detector of detectors) {
-    detector.pattern.lastIndex = 0;
-    for (let m = detector.pattern.exec(text); m !== null; m = detector.pattern.exec(text)) {
-      if (m[0].length === 0) {
-        detector.pattern.lastIndex++;
-        continue;
-      }
-      if (detector.validate && !detector.validate(m[0])) continue;
-      found.push({ detector, start: m.index, end: m.index + m[0].length });
-    }
+    for (let m = detector.next(text, from); m !== undefined; m = detector.next(text, m.end))
+      found.push({ detector, start: m.start, end: m.end });
   }
+  return found;
+}
+
+/**
+ * Merges candidates of several detectors: in text order, at one position the longer match wins, and
+ * a candidate overlapping one kept before it is dropped. `covered` is where the last kept one ended.
+ */
+export function keepNonOverlapping(found: Finding[], covered = 0): Finding[] {
   found.sort((a, b) => a.start - b.start || b.end - a.end);
   const kept: Finding[] = [];
-  let covered = 0;
   for (const f of found) {
     if (f.start < covered) continue;
     kept.push(f);
@@ -31,14 +32,25 @@ export function scan(text: string, detectors: readonly Detector[]): Finding[] {
   return kept;
 }
 
-/** Replaces the findings whose action is Mask with their replacement. */
-export function mask(text: string, findings: readonly Finding[]): string {
+/** Non-overlapping findings in text order. */
+export function scan(text: string, detectors: readonly Detector[]): Finding[] {
+  return keepNonOverlapping(candidates(text, detectors));
+}
+
+/**
+ * The original text with every Mask finding replaced, findings given in scanned-text offsets of
+ * `scanned` and mapped back to the original's, so characters dropped by normalisation inside a
+ * secret (a zero-width space) go with it.
+ */
+export function mask(original: string, scanned: ScanText, findings: readonly Finding[]): string {
   let out = '';
   let at = 0;
   for (const f of findings) {
     if (f.detector.action !== 'Mask') continue;
-    out += text.slice(at, f.start) + f.detector.replacement;
-    at = f.end;
+    const [start, end] = scanned.toOriginal(f.start, f.end);
+    if (start < at) continue;
+    out += original.slice(at, start) + f.detector.replacement;
+    at = end;
   }
-  return out + text.slice(at);
+  return out + original.slice(at);
 }

@@ -1,54 +1,53 @@
-import type { Detector } from './compiled-guard.ts';
-import { type Finding, mask, scan } from './scan.ts';
-
-/** Characters kept from emitted text so look-behinds at the buffer start see what preceded it. */
-const CONTEXT = 16;
+import type { Detector } from './detector.ts';
+import { IncrementalScan } from './incremental-scan.ts';
+import type { Finding } from './scan.ts';
 
 /**
- * Masks streamed text split at arbitrary points. It holds back only the last `maxLength` characters
- * (the longest any masking detector can match) plus any match that straddles the emit point, so a
- * secret is never emitted partly unmasked and the result does not depend on how the text was cut.
+ * Masks streamed text split at arbitrary points. The output equals masking the whole text at once,
+ * for every way of cutting it (IncrementalScan decides each finding exactly as a whole-text scan
+ * does); only text a detector could still change is held back, and nothing is emitted that ends
+ * inside a secret or inside a UTF-16 surrogate pair.
  */
 export class StreamMasker {
-  readonly #detectors: readonly Detector[];
-  readonly #holdback: number;
-  #buffer = '';
-  #context = '';
+  readonly #scan: IncrementalScan;
+  readonly #onFinding: ((f: Finding) => void) | undefined;
+  /** Original text not yet emitted, and the context before it that the scan still holds. */
+  #original = '';
+  #emitted = 0;
 
-  constructor(detectors: readonly Detector[]) {
-    this.#detectors = detectors;
-    this.#holdback = Math.max(0, ...detectors.map((d) => d.maxLength));
+  constructor(detectors: readonly Detector[], onFinding?: (f: Finding) => void) {
+    this.#scan = new IncrementalScan(detectors);
+    this.#onFinding = onFinding;
   }
 
   /** Adds streamed text; returns the masked text that is now safe to send. */
   push(text: string): string {
-    this.#buffer += text;
-    let emitUpTo = this.#buffer.length - this.#holdback;
-    if (emitUpTo <= 0) return '';
-    const findings = this.#findings();
-    for (const f of findings) if (f.start < emitUpTo && f.end > emitUpTo) emitUpTo = f.start;
-    return this.#emit(
-      emitUpTo,
-      findings.filter((f) => f.end <= emitUpTo),
-    );
+    this.#scan.append(text);
+    this.#original += text;
+    return this.#scan.due() ? this.#emit(this.#scan.decide(false)) : '';
   }
 
   /** The end of the stream: everything left, masked. */
   flush(): string {
-    return this.#emit(this.#buffer.length, this.#findings());
+    return this.#emit(this.#scan.decide(true));
   }
 
-  #findings(): Finding[] {
-    const offset = this.#context.length;
-    return scan(this.#context + this.#buffer, this.#detectors)
-      .filter((f) => f.start >= offset)
-      .map((f) => ({ ...f, start: f.start - offset, end: f.end - offset }));
-  }
-
-  #emit(upTo: number, findings: readonly Finding[]): string {
-    const out = this.#buffer.slice(0, upTo);
-    this.#context = (this.#context + out).slice(-CONTEXT);
-    this.#buffer = this.#buffer.slice(upTo);
-    return mask(out, findings);
+  #emit(kept: readonly Finding[]): string {
+    const scan = this.#scan;
+    const upTo = scan.originalAt(scan.decided);
+    let out = '';
+    let at = this.#emitted;
+    for (const f of kept) {
+      this.#onFinding?.(f);
+      const [start, end] = scan.toOriginal(f.start, f.end);
+      if (start < at) continue;
+      out += this.#original.slice(at, start) + f.detector.replacement;
+      at = end;
+    }
+    if (upTo > at) out += this.#original.slice(at, upTo);
+    const dropped = scan.dropBefore(scan.decided);
+    this.#original = this.#original.slice(dropped);
+    this.#emitted = Math.max(at, upTo) - dropped;
+    return out;
   }
 }

@@ -21,7 +21,9 @@ export async function guardPrompt(
 ): Promise<StageResult<void>> {
   if (guards.all.length === 0) return pass(undefined);
   const { metrics, log } = observe;
-  const verdict = guardRequest(request.op, request.body, guards.all);
+  const verdict = await guardRequest(request.op, request.body, guards.all);
+  if (verdict.kind === 'invalid')
+    return refuse('invalid_request', { message: verdict.problem.message, param: verdict.problem.pointer });
   for (const f of verdict.findings) {
     metrics.verdicts.inc({ guard: f.guard, detector: f.detector, action: f.action, direction: 'request' });
     log.info({ guardFinding: f, consumer: request.caller.consumer }, 'prompt guard finding');
