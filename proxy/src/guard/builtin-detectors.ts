@@ -15,13 +15,13 @@ import { privateKeyDetector } from './private-key-detector.ts';
  */
 export const BUILTINS: Readonly<Record<BuiltinDetector, DetectorSpec>> = {
   Email: regexDetector(
-    /(?<![\p{L}\p{N}._%+'-])[\p{L}\p{N}._%+'-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.){1,8}(?:\p{L}{2,24}|xn--[a-z0-9-]{1,59})(?![\p{L}\p{N}-])/u,
-    { maxLength: 64 + 1 + 8 * 64 + 63, replacement: '<EMAIL>', refine: emailRefine, requires: /@/ },
+    /(?<![\p{L}\p{N}._%+'-])[\p{L}\p{N}._%+'-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.){1,5}(?:\p{L}{2,24}|xn--[a-z0-9-]{1,59})(?![\p{L}\p{N}-])/u,
+    { maxLength: 64 + 1 + 5 * 64 + 59, replacement: '<EMAIL>', refine: emailRefine, requires: /@/ },
   ),
   Phone: regexDetector(/(?<![\w+#$€£.,/:-])(?:\+|\b00)?\(?\d[\d ().\-/]{5,20}\d(?![\w/:-]|[.,]\d)/, {
     maxLength: 26,
     replacement: '<PHONE>',
-    requires: /\d{3}/,
+    requires: /\d\d/,
     refine: phoneRefine,
   }),
   CreditCard: regexDetector(

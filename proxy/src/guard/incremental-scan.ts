@@ -29,11 +29,12 @@ export class IncrementalScan {
   #decided = 0;
   #decidedAtLength = 0;
 
-  constructor(detectors: readonly Detector[]) {
+  /** `batch` overrides the default (half the holdback, at least 256 characters). */
+  constructor(detectors: readonly Detector[], batch?: number) {
     this.detectors = detectors;
     this.#searchFrom = detectors.map(() => 0);
     const holdback = Math.max(0, ...detectors.map((d) => (d.triggers ? 0 : d.maxLength)));
-    this.batch = Math.max(256, holdback >> 1);
+    this.batch = batch ?? Math.max(256, holdback >> 1);
   }
 
   /** Absolute scanned offset up to which findings are decided. */

@@ -15,8 +15,9 @@ export class StreamMasker {
   #original = '';
   #emitted = 0;
 
-  constructor(detectors: readonly Detector[], onFinding?: (f: Finding) => void) {
-    this.#scan = new IncrementalScan(detectors);
+  /** `batch`: characters between two decisions (see IncrementalScan); smaller holds back less. */
+  constructor(detectors: readonly Detector[], onFinding?: (f: Finding) => void, batch?: number) {
+    this.#scan = new IncrementalScan(detectors, batch);
     this.#onFinding = onFinding;
   }
 
