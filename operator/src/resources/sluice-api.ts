@@ -10,7 +10,7 @@ import {
   BudgetWindowSchema,
 } from '../../../proxy/src/config/budgets.ts';
 import { BUILTIN_DETECTORS, GUARD_ACTIONS } from '../../../proxy/src/config/guards.ts';
-import { userRegexProblem } from '../../../proxy/src/config/user-regex.ts';
+import { guardPatternProblem } from '../../../proxy/src/config/user-regex.ts';
 import { ObjectMetaSchema } from './meta.ts';
 
 /** A URL whose authority carries `user:password@`. */
@@ -422,7 +422,7 @@ export type PromptGuard = Static<typeof PromptGuardSchema>;
 /** Custom patterns must be RE2 (linear-time) expressions; checked when the object is loaded. */
 export function promptGuardProblems(g: PromptGuard): { field: string; message: string }[] {
   return (g.spec.request?.regexes ?? []).flatMap((r, i) => {
-    const problem = userRegexProblem(r.pattern);
+    const problem = guardPatternProblem(r.pattern);
     return problem ? [{ field: `/spec/request/regexes/${i}/pattern`, message: problem }] : [];
   });
 }

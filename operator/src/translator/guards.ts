@@ -2,7 +2,7 @@ import type { AIBackendConfig } from '../../../proxy/src/config/ai-backend.ts';
 import type { GuardConfig } from '../../../proxy/src/config/guards.ts';
 import type { RouteTarget } from '../../../proxy/src/config/route-ref.ts';
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
-import { userRegexProblem } from '../../../proxy/src/config/user-regex.ts';
+import { guardPatternProblem } from '../../../proxy/src/config/user-regex.ts';
 import { GATEWAY_GROUP } from '../resources/gateway-api.ts';
 import type { PromptGuard } from '../resources/sluice-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
@@ -148,7 +148,7 @@ function toConfig(
 
 function problemsOf(guard: PromptGuard): string[] {
   return (guard.spec.request?.regexes ?? []).flatMap((r) => {
-    const problem = userRegexProblem(r.pattern);
+    const problem = guardPatternProblem(r.pattern);
     return problem ? [`regex ${r.name}: ${problem}`] : [];
   });
 }

@@ -35,3 +35,27 @@ export function userRegexProblem(pattern: string): string | undefined {
     return `invalid regular expression (RE2 syntax): ${(err as Error).message}`;
   }
 }
+
+/**
+ * PromptGuard patterns are also matched against text that is still arriving (a streamed answer, a
+ * long prompt scanned a slice at a time), where the end of the text seen so far is not its end: a
+ * pattern anchored to the end (`$`, `\z`) would match there and then not. Such patterns are refused.
+ */
+export function guardPatternProblem(pattern: string): string | undefined {
+  const problem = userRegexProblem(pattern);
+  if (problem) return problem;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      if (!inClass && (pattern[i + 1] === 'z' || pattern[i + 1] === 'Z')) return END_ANCHOR;
+      i++;
+    } else if (c === '[') inClass = true;
+    else if (c === ']') inClass = false;
+    else if (c === '$' && !inClass) return END_ANCHOR;
+  }
+  return undefined;
+}
+
+const END_ANCHOR =
+  'end-of-text anchors ($, \\z) are not supported in PromptGuard patterns: texts are scanned as they arrive, where the end so far is not the end';

@@ -1,6 +1,6 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { type ProxyConfig, ProxyConfigSchema } from './schema.ts';
-import { userRegexProblem } from './user-regex.ts';
+import { guardPatternProblem, userRegexProblem } from './user-regex.ts';
 
 export interface ConfigIssue {
   /** JSON-pointer-like path into the document, e.g. `/listeners/0/virtualHosts/1/routes/3/match`. */
@@ -60,7 +60,7 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
     issues.push({ path: '/identity/jwt', reason: 'exactly one of jwks and jwksUri is needed' });
   config.guards.forEach((g, gi) => {
     g.regexes.forEach((r, ri) => {
-      const problem = userRegexProblem(r.pattern);
+      const problem = guardPatternProblem(r.pattern);
       if (problem) issues.push({ path: `/guards/${gi}/regexes/${ri}/pattern`, reason: problem });
     });
   });

@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { BuiltinDetector } from '../config/guards.ts';
-import { type DetectorSpec, type Match, regexDetector } from './detector.ts';
+import { type DetectorSpec, type Match, regexDetector, type ScanWork } from './detector.ts';
 import { privateKeyDetector } from './private-key-detector.ts';
 
 /**
@@ -54,7 +54,10 @@ export const BUILTINS: Readonly<Record<BuiltinDetector, DetectorSpec>> = {
       maxLength: 42,
       replacement: '<IBAN>',
       requires: /[A-Za-z]{2}\d\d/,
-      refine: (m) => (ibanValid(m[0].replace(/ /g, '').toUpperCase()) ? whole(m) : undefined),
+      refine: (m) => {
+        const iban = m[0].replace(/ /g, '').toUpperCase();
+        return IBAN_LENGTHS[iban.slice(0, 2)] === iban.length && ibanValid(iban) ? whole(m) : undefined;
+      },
     },
   ),
   OpenAIKey: regexDetector(/(?<![\w-])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,250}/, {
@@ -111,49 +114,52 @@ const NOT_A_PHONE =
   /\b(?:order|invoice|ticket|ref(?:erence)?|id|account|acct|tracking|serial|sku|upc|ean|gtin|isbn|timestamp|ts|epoch|unix|build|version|case|po|item|part|batch|lot|transaction|txn|confirmation)\b[\s:#=.no-]*$|[#=]\s*$/;
 const PHONE_WORD = /\b(?:phone|tel|telephone|call|mobile|cell|fax|whatsapp|sms|text me|ring|dial|contact)\b/;
 
-function phoneRefine(m: RegExpExecArray, text: string): Match | undefined {
+function phoneRefine(m: RegExpExecArray, text: string, work: ScanWork): Match | undefined {
+  const length = phoneLength(m[0]);
+  if (length === 0) return undefined;
+  const candidate = m[0].slice(0, length);
   const context = before(text, m.index);
-  if (NOT_A_PHONE.test(context) && !PHONE_WORD.test(context.slice(-16))) return undefined;
   const nearPhoneWord = PHONE_WORD.test(context);
-  // The run of digit groups may go on past the number ("call 415 555 0132 2 times"): drop groups
-  // from the end until a number is found.
-  let candidate = m[0];
-  for (let tries = 0; tries < 4; tries++) {
-    if (isPhone(candidate, nearPhoneWord)) return { start: m.index, end: m.index + candidate.length };
-    const cut = candidate.search(/[ ().\-/]+\d+$/);
-    if (cut <= 0) return undefined;
-    candidate = candidate.slice(0, cut);
+  if (NOT_A_PHONE.test(context) && !PHONE_WORD.test(context.slice(-16))) return undefined;
+  // Without a country code or a separator, a bare run of digits is most often an id or a count.
+  if (!/[ ().\-/]/.test(candidate) && !candidate.startsWith('+') && !nearPhoneWord) return undefined;
+  if (DATE_SHAPE.test(candidate)) return undefined;
+  return validPhone(candidate, work) ? { start: m.index, end: m.index + length } : undefined;
+}
+
+/**
+ * How much of a run of digit groups has the shape of a phone number (0: none): 7 to 15 digits and,
+ * without a country code, the North American plan. The run may go on past the number ("call 415
+ * 555 0132 2 times"), so up to four groups are dropped from its end. One pass, no regex: candidates
+ * are many in text full of numbers.
+ */
+function phoneLength(run: string): number {
+  const international = run.charCodeAt(0) === 43 || run.startsWith('00');
+  let digits = '';
+  const groupEnds: [end: number, digits: number][] = [];
+  for (let i = 0; i < run.length; i++) {
+    const c = run.charCodeAt(i);
+    if (c < 48 || c > 57) continue;
+    digits += run[i];
+    const next = run.charCodeAt(i + 1);
+    if (!(next >= 48 && next <= 57)) groupEnds.push([i + 1, digits.length]);
   }
-  return undefined;
+  for (let k = groupEnds.length - 1; k >= 0 && k >= groupEnds.length - 5; k--) {
+    const [end, count] = groupEnds[k]!;
+    if (count < 7 || count > 15) continue;
+    if (international || NANP.test(digits.slice(0, count))) return end;
+  }
+  return 0;
 }
 
 /** North American numbers: area code and exchange do not start with 0 or 1. */
 const NANP = /^1?[2-9]\d\d[2-9]\d{6}$/;
 const DATE_SHAPE = /^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$/;
 
-/**
- * libphonenumber's validation costs about 20 µs; text crafted to be full of digit groups could ask
- * for it hundreds of thousands of times. Past this many checks in a 100 ms window, a candidate that
- * has the shape of a number is taken for one: scanning stays fast and fails closed (masks).
- */
-const PHONE_CHECKS_PER_WINDOW = 2_000;
-let windowStart = 0;
-let checksLeft = PHONE_CHECKS_PER_WINDOW;
-
-function isPhone(candidate: string, nearPhoneWord: boolean): boolean {
-  const digits = candidate.replace(/\D/g, '');
-  if (digits.length < 7 || digits.length > 15 || DATE_SHAPE.test(candidate)) return false;
-  const international = candidate.startsWith('+') || candidate.startsWith('00');
-  // Without a country code or a separator, a bare run of digits is most often an id or a count.
-  if (!international && !/[ ().\-/]/.test(candidate) && !nearPhoneWord) return false;
-  if (!international && !NANP.test(digits)) return false;
-  const now = performance.now();
-  if (now - windowStart > 100) {
-    windowStart = now;
-    checksLeft = PHONE_CHECKS_PER_WINDOW;
-  }
-  if (checksLeft <= 0) return true;
-  checksLeft--;
+/** libphonenumber's validation (about 20 µs), within the text's budget; past it, the shape suffices. */
+function validPhone(candidate: string, work: ScanWork): boolean {
+  if (work.phoneChecks <= 0) return true;
+  work.phoneChecks--;
   return parsePhoneNumberFromString(candidate.replace(/^00/, '+'), 'US')?.isValid() === true;
 }
 
@@ -174,8 +180,11 @@ function ipv4Refine(m: RegExpExecArray, text: string): Match | undefined {
   return whole(m);
 }
 
+const TWO_HEX_GROUPS = /[0-9A-Fa-f][^:]*:+[0-9A-Fa-f]|[0-9A-Fa-f]{2}/;
+
 function ipv6Refine(m: RegExpExecArray): Match | undefined {
   let candidate = m[0];
+  if (!TWO_HEX_GROUPS.test(candidate)) return undefined;
   let start = m.index;
   // A sentence ends in a full stop; a list in a colon (but `::` is part of an address).
   while (candidate.endsWith('.') || (candidate.endsWith(':') && !candidate.endsWith('::')))
@@ -190,6 +199,98 @@ function ipv6Refine(m: RegExpExecArray): Match | undefined {
   if (groups.length < 2 || (groups.length < 3 && groups.every((g) => g.length < 2))) return undefined;
   return { start, end: start + candidate.length };
 }
+
+/** IBAN length by country (the SWIFT IBAN registry). */
+const IBAN_LENGTHS: Readonly<Record<string, number>> = {
+  AD: 24,
+  AE: 23,
+  AL: 28,
+  AT: 20,
+  AZ: 28,
+  BA: 20,
+  BE: 16,
+  BG: 22,
+  BH: 22,
+  BI: 27,
+  BR: 29,
+  BY: 28,
+  CH: 21,
+  CR: 22,
+  CY: 28,
+  CZ: 24,
+  DE: 22,
+  DJ: 27,
+  DK: 18,
+  DO: 28,
+  EE: 20,
+  EG: 29,
+  ES: 24,
+  FI: 18,
+  FK: 18,
+  FO: 18,
+  FR: 27,
+  GB: 22,
+  GE: 22,
+  GI: 23,
+  GL: 18,
+  GR: 27,
+  GT: 28,
+  HR: 21,
+  HU: 28,
+  IE: 22,
+  IL: 23,
+  IQ: 23,
+  IS: 26,
+  IT: 27,
+  JO: 30,
+  KW: 30,
+  KZ: 20,
+  LB: 28,
+  LC: 32,
+  LI: 21,
+  LT: 20,
+  LU: 20,
+  LV: 21,
+  LY: 25,
+  MC: 27,
+  MD: 24,
+  ME: 22,
+  MK: 19,
+  MN: 20,
+  MR: 27,
+  MT: 31,
+  MU: 30,
+  NI: 28,
+  NL: 18,
+  NO: 15,
+  OM: 23,
+  PK: 24,
+  PL: 28,
+  PS: 29,
+  PT: 25,
+  QA: 29,
+  RO: 24,
+  RS: 22,
+  RU: 33,
+  SA: 24,
+  SC: 31,
+  SD: 18,
+  SE: 24,
+  SI: 19,
+  SK: 24,
+  SM: 27,
+  SO: 23,
+  ST: 25,
+  SV: 28,
+  TL: 23,
+  TN: 24,
+  TR: 26,
+  UA: 29,
+  VA: 22,
+  VG: 24,
+  XK: 20,
+  YE: 30,
+};
 
 export function luhn(digits: string): boolean {
   let sum = 0;

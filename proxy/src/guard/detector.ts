@@ -15,7 +15,7 @@ export interface Match {
  */
 export interface DetectorSpec {
   /** The first match starting at or after `from`; text before `from` is only context. */
-  next(text: string, from: number): Match | undefined;
+  next(text: string, from: number, work: ScanWork): Match | undefined;
   /** The longest text a match can span. */
   maxLength: number;
   /**
@@ -25,6 +25,17 @@ export interface DetectorSpec {
   triggers?: readonly string[];
   replacement: string;
 }
+
+/**
+ * What one text's scan has left of costly checks (libphonenumber's validation): text crafted to be
+ * full of candidates gets the cheap checks only past this, and fails closed (masks). Per text, so a
+ * stream and a whole-text scan of the same text decide alike.
+ */
+export interface ScanWork {
+  phoneChecks: number;
+}
+
+export const newScanWork = (): ScanWork => ({ phoneChecks: 500 });
 
 /** A detector as one guard uses it. */
 export interface Detector extends DetectorSpec {
@@ -49,7 +60,7 @@ export function regexDetector(
   options: {
     maxLength: number;
     replacement: string;
-    refine?: (m: RegExpExecArray, text: string) => Match | undefined;
+    refine?: (m: RegExpExecArray, text: string, work: ScanWork) => Match | undefined;
     triggers?: readonly string[];
     /** A cheap test every match needs to pass somewhere after `from` (a character it must contain). */
     requires?: RegExp;
@@ -62,7 +73,7 @@ export function regexDetector(
     maxLength: options.maxLength,
     replacement: options.replacement,
     ...(options.triggers ? { triggers: options.triggers } : {}),
-    next(text, from) {
+    next(text, from, work) {
       if (requires) {
         requires.lastIndex = from;
         if (!requires.test(text)) return undefined;
@@ -70,7 +81,8 @@ export function regexDetector(
       re.lastIndex = from;
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
         const end = m.index + m[0].length;
-        const found = m[0].length === 0 ? undefined : refine ? refine(m, text) : { start: m.index, end };
+        const found =
+          m[0].length === 0 ? undefined : refine ? refine(m, text, work) : { start: m.index, end };
         if (found) return found;
         re.lastIndex = m.index + 1;
       }
@@ -82,16 +94,28 @@ export function regexDetector(
 /**
  * A detector from a cluster user's pattern: RE2 semantics (re2js), so matching time is linear in the
  * text whatever the pattern. The pattern was checked when the config was validated.
+ *
+ * A match is at most `maxLength` characters, what the user declared: RE2 is shown the text a window
+ * at a time (the window, plus room for a match to end), so a greedy match cannot run on through a
+ * megabyte only to be cut, and a longer match is cut at `maxLength`. For a pattern whose matches
+ * keep within `maxLength`, windows change nothing: every attempt that starts in a window ends, or
+ * fails, inside what it is shown.
  */
 export function userPatternDetector(pattern: string, maxLength: number, replacement: string): DetectorSpec {
   const re = RE2JS.compile(pattern);
+  const window = Math.max(256, 2 * maxLength);
+  const reach = maxLength + CONTEXT_AFTER;
   return {
     maxLength,
     replacement,
     next(text, from) {
-      const m = re.matcher(text);
-      for (let at = from; at <= text.length && m.find(at); at = m.start() + 1) {
-        if (m.end() > m.start()) return { start: m.start(), end: m.end() };
+      for (let at = from; at < text.length; at += window) {
+        const end = Math.min(text.length, at + window + reach);
+        // A prefix, so `^` and look-behind context (\b) keep their meaning; slicing one is free.
+        const m = re.matcher(end === text.length ? text : text.slice(0, end));
+        for (let pos = at; pos <= end && m.find(pos) && m.start() < at + window; pos = m.start() + 1) {
+          if (m.end() > m.start()) return { start: m.start(), end: Math.min(m.end(), m.start() + maxLength) };
+        }
       }
       return undefined;
     },

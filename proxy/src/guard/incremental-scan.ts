@@ -1,4 +1,4 @@
-import { CONTEXT_AFTER, CONTEXT_BEFORE, type Detector } from './detector.ts';
+import { CONTEXT_AFTER, CONTEXT_BEFORE, type Detector, newScanWork } from './detector.ts';
 import { type Finding, keepNonOverlapping } from './scan.ts';
 import { ScanText } from './scan-text.ts';
 
@@ -17,7 +17,7 @@ const DROP_SLACK = 8_192;
  * not yet decided, and callers call it every `batch` characters, so the work is linear in the text.
  */
 export class IncrementalScan {
-  readonly scanned = new ScanText();
+  readonly scanned: ScanText;
   readonly detectors: readonly Detector[];
   /** How much new text is worth a decision (larger holdback, larger batches: linear either way). */
   readonly batch: number;
@@ -28,9 +28,15 @@ export class IncrementalScan {
   #covered = 0;
   #decided = 0;
   #decidedAtLength = 0;
+  readonly #work = newScanWork();
 
-  /** `batch` overrides the default (half the holdback, at least 256 characters). */
-  constructor(detectors: readonly Detector[], batch?: number) {
+  /**
+   * `batch` overrides the default (half the holdback, at least 256 characters); `scanned` starts
+   * from text known in full, decided a part at a time with `decide(false, upTo)`.
+   */
+  constructor(detectors: readonly Detector[], options: { batch?: number; scanned?: ScanText } = {}) {
+    const { batch } = options;
+    this.scanned = options.scanned ?? new ScanText();
     this.detectors = detectors;
     this.#searchFrom = detectors.map(() => 0);
     const holdback = Math.max(0, ...detectors.map((d) => (d.triggers ? 0 : d.maxLength)));
@@ -57,13 +63,16 @@ export class IncrementalScan {
   }
 
   /**
-   * Decides as far as the text allows (everything when `final`), returning the newly decided
+   * Decides as far as the text (or its first `upTo` characters) allows (everything when `final`),
+   * returning the newly decided
    * findings in absolute scanned offsets: Mask findings merged so none overlap, then Reject and Audit
    * ones as found. Everything before `decided` is settled from then on.
    */
-  decide(final: boolean): Finding[] {
+  decide(final: boolean, upTo?: number): Finding[] {
     if (final) this.scanned.end();
-    const text = this.scanned.text;
+    // A prefix of flat text is a cheap slice; growing text by appending to it would be re-copied
+    // by every regex that reads it.
+    const text = upTo === undefined ? this.scanned.text : this.scanned.text.slice(0, upTo - this.#base);
     const base = this.#base;
     const total = base + text.length;
     this.#decidedAtLength = total;
@@ -73,9 +82,14 @@ export class IncrementalScan {
       const safe = final ? total : safeEnd(d, text, base, this.#searchFrom[i]!);
       let from = this.#searchFrom[i]!;
       while (from < safe) {
-        const m = d.next(text, from - base);
+        const m = d.next(text, from - base, this.#work);
         if (m === undefined || m.start + base >= safe) {
           from = safe;
+          break;
+        }
+        // A match reaching the end seen so far might reach further with more text: undecided.
+        if (!final && m.end + base + CONTEXT_AFTER > total) {
+          from = m.start + base;
           break;
         }
         this.#pending.push({ detector: d, start: m.start + base, end: m.end + base });

@@ -16,10 +16,11 @@ export class ScanText {
   /** Length of the original text appended so far (UTF-16 units). */
   originalLength = 0;
   /**
-   * For each character of `text`, the original offset it came from; undefined while every
-   * character so far was ASCII and kept as is (the common case, and no array is built).
+   * For each character of `text`, the original offset it came from; undefined while normalisation
+   * never changed a length (ASCII, and one-for-one replacements such as full-width digits or
+   * look-alike letters), so offsets are the same in both. Capacity may exceed `text.length`.
    */
-  #origins: number[] | undefined;
+  #origins: Int32Array | undefined;
   /** A high surrogate that ended the last piece: its pair comes with the next one. */
   #pendingHigh = '';
 
@@ -44,26 +45,37 @@ export class ScanText {
       this.text += piece;
       return;
     }
-    const origins = this.#materialise();
-    let out = '';
-    let at = 0;
-    for (const run of piece.matchAll(NON_ASCII_RUN)) {
-      const ascii = piece.slice(at, run.index);
-      out += ascii;
-      for (let i = 0; i < ascii.length; i++) origins.push(pieceStart + at + i);
-      let offset = run.index;
-      for (const ch of run[0]) {
-        const mapped = normaliseCodePoint(ch);
-        out += mapped;
-        for (let i = 0; i < mapped.length; i++) origins.push(pieceStart + offset);
-        offset += ch.length;
+    this.text += this.#normalise(piece, pieceStart);
+  }
+
+  /**
+   * One pass over code units with a table lookup each (the table fills as characters are first
+   * seen), written into a typed array: fast enough for text that is all non-ASCII.
+   */
+  #normalise(piece: string, pieceStart: number): string {
+    let out = new Uint16Array(piece.length + 16);
+    let len = 0;
+    const textStart = this.text.length;
+    const put = (unit: number, origin: number) => {
+      if (len === out.length) out = grow(out, out.length * 2);
+      out[len] = unit;
+      if (this.#origins) this.#setOrigin(textStart + len, origin);
+      len++;
+    };
+    for (let i = 0; i < piece.length; i++) {
+      const c = piece.charCodeAt(i);
+      const mapped = c < 0x80 ? c + 1 : UNIT_TABLE[c] || classify(c);
+      if (mapped > 0) {
+        put(mapped - 1, pieceStart + i);
+        continue;
       }
-      at = run.index + run[0].length;
+      const width = c >= 0xd800 && c <= 0xdbff && i + 1 < piece.length ? 2 : 1;
+      const replacement = normaliseCodePoint(piece.slice(i, i + width));
+      if (replacement.length !== width && this.#origins === undefined) this.#materialise(textStart + len);
+      for (let k = 0; k < replacement.length; k++) put(replacement.charCodeAt(k), pieceStart + i);
+      i += width - 1;
     }
-    const tail = piece.slice(at);
-    out += tail;
-    for (let i = 0; i < tail.length; i++) origins.push(pieceStart + at + i);
-    this.text += out;
+    return UTF16.decode(out.subarray(0, len));
   }
 
   /** No more text: a lone high surrogate left over is kept as it is. */
@@ -79,47 +91,64 @@ export class ScanText {
 
   /** The original span a finding at `[start, end)` of `text` covers. */
   toOriginal(start: number, end: number): [number, number] {
-    if (this.#origins === undefined) return [start, end];
     const o = this.#origins;
-    const from = start < o.length ? o[start]! : this.originalLength;
+    if (o === undefined) return [start, end];
+    const n = this.text.length;
+    const from = start < n ? o[start]! : this.scannedOriginalEnd;
     // The end runs to the next kept character, so dropped characters inside the span go with it.
-    let to = end < o.length ? o[end]! : this.originalLength - this.#pendingHigh.length;
-    if (to <= o[end - 1]!) to = o[end - 1]! + 1;
+    let to = end < n ? o[end]! : this.scannedOriginalEnd;
+    if (end > 0 && to <= o[end - 1]!) to = o[end - 1]! + 1;
     return [from, to];
-  }
-
-  /** Where original offset `offset` lands in `text`: the first scanned character at or after it. */
-  fromOriginal(offset: number): number {
-    if (this.#origins === undefined) return offset;
-    const o = this.#origins;
-    let lo = 0;
-    let hi = o.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (o[mid]! < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   /** Forgets everything before scanned offset `n` (already emitted by a stream): memory stays bounded. */
   dropBefore(n: number): number {
-    const originalCut =
-      n < this.text.length ? this.toOriginal(n, n + 1)[0] : this.originalLength - this.#pendingHigh.length;
+    const originalCut = n < this.text.length ? this.toOriginal(n, n + 1)[0] : this.scannedOriginalEnd;
+    if (this.#origins) {
+      const kept = this.#origins.slice(n, this.text.length);
+      for (let i = 0; i < kept.length; i++) kept[i]! -= originalCut;
+      this.#origins = grow(kept, Math.max(16, kept.length * 2));
+    }
     this.text = this.text.slice(n);
-    if (this.#origins) this.#origins = this.#origins.slice(n).map((o) => o - originalCut);
     this.originalLength -= originalCut;
     return originalCut;
   }
 
-  #materialise(): number[] {
-    if (this.#origins === undefined) this.#origins = Array.from({ length: this.text.length }, (_, i) => i);
-    return this.#origins;
+  /** From here on lengths differ: record origins, the first `upTo` characters being their own. */
+  #materialise(upTo: number): void {
+    const o = new Int32Array(Math.max(16, upTo * 2));
+    for (let i = 0; i < upTo; i++) o[i] = i;
+    this.#origins = o;
+  }
+
+  #setOrigin(at: number, origin: number): void {
+    if (at >= this.#origins!.length) this.#origins = grow(this.#origins!, at * 2 + 16);
+    this.#origins![at] = origin;
   }
 }
 
+function grow<T extends Uint16Array | Int32Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a.subarray(0, Math.min(a.length, size)));
+  return b;
+}
+
+const UTF16 = new TextDecoder('utf-16le');
+
+/**
+ * For each BMP code unit: its one-unit replacement plus one, -1 when it needs `normaliseCodePoint`
+ * (dropped, several units, or a surrogate), 0 while not yet looked at.
+ */
+const UNIT_TABLE = new Int32Array(65_536);
+
+function classify(c: number): number {
+  if (c >= 0xd800 && c <= 0xdfff) return (UNIT_TABLE[c] = -1);
+  const mapped = computeNormalised(String.fromCharCode(c));
+  UNIT_TABLE[c] = mapped.length === 1 ? mapped.charCodeAt(0) + 1 : -1;
+  return UNIT_TABLE[c]!;
+}
+
 const NON_ASCII = /[^\x00-\x7f]/;
-const NON_ASCII_RUN = /[^\x00-\x7f]+/g;
 /** Format characters (Unicode category Cf): invisible, and the classic way to split a secret. */
 const FORMAT = /^\p{Cf}$/u;
 /** Hyphens, dashes and minus signs NFKC leaves alone. */
@@ -183,7 +212,20 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
   χ: 'x',
 };
 
+/** Normalised code points seen so far: most texts repeat a few non-ASCII characters many times. */
+const normalised = new Map<string, string>();
+const MEMO_LIMIT = 65_536;
+
 function normaliseCodePoint(ch: string): string {
+  let mapped = normalised.get(ch);
+  if (mapped === undefined) {
+    mapped = computeNormalised(ch);
+    if (normalised.size < MEMO_LIMIT) normalised.set(ch, mapped);
+  }
+  return mapped;
+}
+
+function computeNormalised(ch: string): string {
   if (FORMAT.test(ch)) return '';
   if (DASHES.test(ch)) return '-';
   const confusable = CONFUSABLES[ch];

@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Detector } from './detector.ts';
 import { IncrementalScan } from './incremental-scan.ts';
 import type { Finding } from './scan.ts';
+import { ScanText } from './scan-text.ts';
 
 /** Characters scanned between two yields to the event loop: a few milliseconds of work at most. */
 const SLICE = 32_768;
@@ -18,16 +19,13 @@ export interface ScannedText {
  * scan makes the result identical to a single pass.
  */
 export async function scanWhole(original: string, detectors: readonly Detector[]): Promise<ScannedText> {
-  const scan = new IncrementalScan(detectors);
+  const scan = new IncrementalScan(detectors, { scanned: ScanText.of(original) });
   const findings: Finding[] = [];
   if (detectors.length === 0) return { scan, findings };
-  let at = 0;
-  for (; original.length - at > SLICE; at += SLICE) {
-    scan.append(original.slice(at, at + SLICE));
-    findings.push(...scan.decide(false));
+  for (let upTo = SLICE; upTo < scan.length; upTo += SLICE) {
+    findings.push(...scan.decide(false, upTo));
     await yieldToEventLoop();
   }
-  scan.append(original.slice(at));
   findings.push(...scan.decide(true));
   return { scan, findings };
 }

@@ -1,4 +1,4 @@
-import type { Detector } from './detector.ts';
+import { type Detector, newScanWork } from './detector.ts';
 import type { ScanText } from './scan-text.ts';
 
 export interface Finding {
@@ -10,8 +10,9 @@ export interface Finding {
 /** Every detector's matches in `text` (scanned-text offsets), each detector's own sequence. */
 export function candidates(text: string, detectors: readonly Detector[], from = 0): Finding[] {
   const found: Finding[] = [];
+  const work = newScanWork();
   for (const detector of detectors) {
-    for (let m = detector.next(text, from); m !== undefined; m = detector.next(text, m.end))
+    for (let m = detector.next(text, from, work); m !== undefined; m = detector.next(text, m.end, work))
       found.push({ detector, start: m.start, end: m.end });
   }
   return found;

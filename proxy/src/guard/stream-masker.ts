@@ -17,7 +17,7 @@ export class StreamMasker {
 
   /** `batch`: characters between two decisions (see IncrementalScan); smaller holds back less. */
   constructor(detectors: readonly Detector[], onFinding?: (f: Finding) => void, batch?: number) {
-    this.#scan = new IncrementalScan(detectors, batch);
+    this.#scan = new IncrementalScan(detectors, batch === undefined ? {} : { batch });
     this.#onFinding = onFinding;
   }
 
