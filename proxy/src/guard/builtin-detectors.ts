@@ -54,10 +54,7 @@ export const BUILTINS: Readonly<Record<BuiltinDetector, DetectorSpec>> = {
       maxLength: 42,
       replacement: '<IBAN>',
       requires: /[A-Za-z]{2}\d\d/,
-      refine: (m) => {
-        const iban = m[0].replace(/ /g, '').toUpperCase();
-        return IBAN_LENGTHS[iban.slice(0, 2)] === iban.length && ibanValid(iban) ? whole(m) : undefined;
-      },
+      refine: ibanRefine,
     },
   ),
   OpenAIKey: regexDetector(/(?<![\w-])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,250}/, {
@@ -163,15 +160,19 @@ function validPhone(candidate: string, work: ScanWork): boolean {
   return parsePhoneNumberFromString(candidate.replace(/^00/, '+'), 'US')?.isValid() === true;
 }
 
+/** Card networks' numbers start with 2 to 6 (Mastercard 2-series, Amex, Visa, Mastercard, Discover). */
+const CARD_IIN = /^[2-6]/;
+
 function cardRefine(m: RegExpExecArray): Match | undefined {
   const digits = m.groups!.card!.replace(/\D/g, '');
-  if (digits.length < 13 || digits.length > 19 || !luhn(digits) || /^(\d)\1+$/.test(digits)) return undefined;
+  const valid = digits.length >= 13 && digits.length <= 19 && CARD_IIN.test(digits) && luhn(digits);
+  if (!valid || /^(\d)\1+$/.test(digits)) return undefined;
   return whole(m);
 }
 
 /** `v1.2.3.4`, `version 10.0.19041.1`, `1.2.3.4-beta`: versions have the shape of addresses. */
 const VERSION_BEFORE =
-  /(?:\bv|\bver(?:sion)?s?|\brelease|\bbuild|\brev(?:ision)?|\bpatch|\bupdate|\bupgrade|\bnode|\bpython|\bjava|\bchrome|\bfirefox|\bsafari|\bedge|\bios|\bandroid|\bmacos|\bwindows|\bkernel|\bsdk|\bfirmware|@)\s*[:=]?\s*$/;
+  /(?:\bv|\bver(?:sion)?s?|\brelease|\bbuild|\brev(?:ision)?|\bpatch|\bupdate|\bupgrade|\bnode|\bpython|\bjava|\bchrome|\bfirefox|\bsafari|\bedge|\bios|\bandroid|\bmacos|\bwindows|\bkernel|\bsdk|\bfirmware|\bsection|\bchapter|\bclause|\bfig(?:ure)?|\btable|\bstep|\brule|\bitem|\bparagraph|§|@)\s*[:=]?\s*$/;
 
 function ipv4Refine(m: RegExpExecArray, text: string): Match | undefined {
   const after = text.slice(m.index + m[0].length, m.index + m[0].length + 8);
@@ -198,6 +199,17 @@ function ipv6Refine(m: RegExpExecArray): Match | undefined {
   const groups = candidate.split(/:+/).filter((g) => g !== '');
   if (groups.length < 2 || (groups.length < 3 && groups.every((g) => g.length < 2))) return undefined;
   return { start, end: start + candidate.length };
+}
+
+/** The candidate, or without its last group: "pay GB82 WEST … 32 in time" ends in a word. */
+function ibanRefine(m: RegExpExecArray): Match | undefined {
+  const shorter = m[0].replace(/ [A-Za-z0-9]{1,4}$/, '');
+  for (const candidate of shorter === m[0] ? [m[0]] : [m[0], shorter]) {
+    const iban = candidate.replace(/ /g, '').toUpperCase();
+    if (IBAN_LENGTHS[iban.slice(0, 2)] === iban.length && ibanValid(iban))
+      return { start: m.index, end: m.index + candidate.length };
+  }
+  return undefined;
 }
 
 /** IBAN length by country (the SWIFT IBAN registry). */
