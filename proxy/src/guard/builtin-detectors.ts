@@ -42,10 +42,10 @@ export const BUILTINS: Readonly<Record<BuiltinDetector, DetectorSpec>> = {
     /(?<![\w.-])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w-]|\.\d)/,
     { maxLength: 15, replacement: '<IP_ADDRESS>', refine: ipv4Refine, requires: /\d\./ },
   ),
-  IPv6: regexDetector(/(?<![\w:.])[0-9A-Fa-f:.]{0,45}:[0-9A-Fa-f:.]{0,45}(?![\w:])/, {
+  IPv6: regexDetector(/(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{1,44}(?![\w:])/, {
     maxLength: 91,
     replacement: '<IP_ADDRESS>',
-    requires: /[0-9A-Fa-f]:|::/,
+    requires: /[0-9A-Fa-f]:[0-9A-Fa-f:]|::/,
     refine: ipv6Refine,
   }),
   IBAN: regexDetector(
@@ -61,32 +61,38 @@ export const BUILTINS: Readonly<Record<BuiltinDetector, DetectorSpec>> = {
     maxLength: 265,
     replacement: '<SECRET>',
     triggers: ['sk-'],
+    requires: /sk-/,
   }),
   AnthropicKey: regexDetector(/(?<![\w-])sk-ant-[A-Za-z0-9_-]{20,250}/, {
     maxLength: 257,
     replacement: '<SECRET>',
     triggers: ['sk-ant-'],
+    requires: /sk-ant-/,
   }),
   AWSAccessKey: regexDetector(/(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![A-Za-z0-9])/, {
     maxLength: 20,
     replacement: '<SECRET>',
     triggers: ['AKIA', 'ASIA', 'ABIA', 'ACCA'],
+    requires: /A[KSBC][IC]A/,
   }),
   GitHubToken: regexDetector(/(?<![\w-])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})/, {
     maxLength: 255,
     replacement: '<SECRET>',
     triggers: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+    requires: /gh[pousr]_|github_pat_/,
   }),
   SlackToken: regexDetector(/(?<![\w-])(?:xox[abprse](?:\.xox[abprse])?-|xapp-)[A-Za-z0-9-]{10,250}/, {
     maxLength: 260,
     replacement: '<SECRET>',
     triggers: ['xoxa', 'xoxb', 'xoxp', 'xoxr', 'xoxs', 'xoxe', 'xapp-'],
+    requires: /xox|xapp-/,
   }),
   PrivateKey: privateKeyDetector,
   JWT: regexDetector(/(?<![\w.-])eyJ[A-Za-z0-9_-]{2,8192}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{8,2048}/, {
     maxLength: 18_436,
     replacement: '<SECRET>',
     triggers: ['eyJ'],
+    requires: /eyJ/,
   }),
 };
 
