@@ -8,7 +8,7 @@
  * Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_STREAMS (1000),
  * BENCH_STREAM_RAMP_MS (2000); BENCH_SMOKE=1 for a one-second pass over everything; BENCH_BASELINE=<dir>
  * adds "sluice (baseline)" targets run from another checkout, for before/after in the same run;
- * BENCH_ONLY=plain,https,chat,translate runs a subset.
+ * BENCH_ONLY=plain,https,chat,guard-stream,translate runs a subset.
  * Sluice targets also report CPU per request (user + system time of the process, from /proc).
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -49,7 +49,7 @@ const PLAIN_RATE = smoke ? 200 : 2000;
 const CHAT_RATE = smoke ? 100 : 1000;
 const run = promisify(execFile);
 const baseline = process.env.BENCH_BASELINE;
-/** BENCH_ONLY=plain,https,chat,translate: run just those scenarios (default: all). */
+/** BENCH_ONLY=plain,https,chat,guard-stream,translate: run just those scenarios (default: all). */
 const only = process.env.BENCH_ONLY?.split(',');
 const runs = (scenario: string) => !only || only.includes(scenario);
 
@@ -353,6 +353,62 @@ if (runs('chat')) {
   } finally {
     await Promise.all([sluice2.stop(), slowLlm.stop()]);
   }
+}
+
+// A long streamed answer masked by PromptGuard: what the held-back, incrementally scanned stream
+// costs the gateway in CPU, against the same stream unguarded (alternating, same fake provider).
+if (runs('guard-stream')) {
+  const answerWords = smoke ? 2_000 : 20_000;
+  const llm = await startFakeLlm(await freePort(), ['--reply-tokens', String(answerWords)]);
+  const plain = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port));
+  const guarded = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port) + guardYaml());
+  const perRound = smoke ? 2 : 10;
+  const names = ['sluice', 'sluice + PromptGuard masking the answer'] as const;
+  const cpuMs: Record<string, number[]> = { [names[0]]: [], [names[1]]: [] };
+  const received: Record<string, { chars: number; chunks: number }> = {};
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, target] of [
+        [names[0], plain],
+        [names[1], guarded],
+      ] as const) {
+        const before = await target.cpuSeconds();
+        for (let i = 0; i < perRound; i++)
+          received[name] = await streamAnswer(`http://127.0.0.1:${target.port}/v1/chat/completions`);
+        cpuMs[name]!.push((((await target.cpuSeconds()) - before) * 1000) / perRound);
+      }
+    }
+    const base = median(cpuMs[names[0]]!);
+    const masked = median(cpuMs[names[1]]!);
+    const added = ((masked - base) / base) * 100;
+    notes.push(
+      `A streamed answer of ${received[names[0]]!.chars.toLocaleString('en')} characters in ${answerWords.toLocaleString('en')} deltas: ` +
+        `${base.toFixed(1)} ms of gateway CPU unguarded (${received[names[0]]!.chunks} chunks to the client), ` +
+        `${masked.toFixed(1)} ms with all 14 built-ins masking it (${received[names[1]]!.chunks} chunks, ` +
+        `${received[names[1]]!.chars.toLocaleString('en')} characters; held-back deltas are coalesced) — ` +
+        `${added >= 0 ? '+' : ''}${added.toFixed(1)}%; medians of ${rounds} rounds of ${perRound} streams`,
+    );
+  } finally {
+    await Promise.all([plain.stop(), guarded.stop(), llm.stop()]);
+  }
+}
+
+/** Streams one chat completion to its end; returns the content characters and chunks received. */
+async function streamAnswer(url: string): Promise<{ chars: number; chunks: number }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  let chars = 0;
+  let chunks = 0;
+  for (const line of (await res.text()).split('\n')) {
+    if (!line.startsWith('data: {')) continue;
+    chunks++;
+    const delta = JSON.parse(line.slice(6)).choices?.[0]?.delta?.content;
+    if (typeof delta === 'string') chars += delta.length;
+  }
+  return { chars, chunks };
 }
 
 const lines = [

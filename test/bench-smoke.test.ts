@@ -47,6 +47,7 @@ describe('npm run bench (smoke mode)', () => {
       /chat completion at a fixed \d+ req\/s: nginx .* errors 0; sluice .* errors 0; portkey .* errors 0/,
     );
     expect(stdout).toMatch(/Translating 1000 HTTPRoutes: \d+ ms cold/);
+    expect(stdout).toMatch(/A streamed answer of [\d,]+ characters .* ms with all 14 built-ins masking it/);
     expect(stdout).toMatch(/Sluice RSS at idle .* MiB/);
     expect(stdout).toMatch(/tracing 1% costs -?\d+(\.\d+)?% of chat throughput/);
   }, 240_000);

@@ -152,6 +152,34 @@ spec:
     ).toBe(1);
   });
 
+  it.each([
+    ['messages that are not objects', { messages: [null, 5] }, '/messages/0'],
+    [
+      'a null content part',
+      { messages: [{ role: 'user', content: [null, { type: 'text', text: 'x' }] }] },
+      '/messages/0/content/0',
+    ],
+    ['numeric content', { messages: [{ role: 'user', content: 42 }] }, '/messages/0/content'],
+    [
+      'a text part without text',
+      { messages: [{ role: 'user', content: [{ type: 'input_text' }] }] },
+      '/messages/0/content/0/text',
+    ],
+  ])(
+    'answers a guarded request with %s with 400 and a JSON pointer, never unscanned',
+    async (_what, body, pointer) => {
+      const before = fake.requests.length;
+      const res = await send(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt', ...body }),
+      });
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.text).error).toMatchObject({ code: 'invalid_request', param: pointer });
+      expect(fake.requests.length).toBe(before);
+    },
+  );
+
   it('masks streamed answers identically, whatever the chunking', async () => {
     const prompt =
       'mail jane@example.com card 4111 1111 1111 1111 key sk-proj-AbCdEfGhIjKlMnOpQrStUvWx12 done';

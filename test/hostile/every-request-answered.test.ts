@@ -41,7 +41,12 @@ describe('malformed and failing AI requests', () => {
 
   const cases: [string, string, string, string | undefined][] = [
     ['messages [null, 5]', 'gpt', '{"messages":[null,5]}', '/messages/0'],
-    ['a null content part', 'gpt', '{"messages":[{"role":"user","content":[null]}]}', '/messages/0/content'],
+    [
+      'a null content part (named by its own pointer)',
+      'gpt',
+      '{"messages":[{"role":"user","content":[null]}]}',
+      '/messages/0/content/0',
+    ],
     [
       'content as an object (Anthropic target)',
       'claude',

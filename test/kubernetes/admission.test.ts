@@ -102,6 +102,22 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
     expect(duplicate.stderr).toMatch(/Duplicate value/);
   });
 
+  it('refuses PromptGuard patterns RE2 cannot run, and accepts the ones it runs in linear time', () => {
+    const guard = (pattern: string) =>
+      stringify({
+        apiVersion: 'sluice.dev/v1alpha1',
+        kind: 'PromptGuard',
+        metadata: { name: 'g', namespace: 'default' },
+        spec: { request: { regexes: [{ name: 'r', pattern, action: 'Mask' }] } },
+      });
+    expect(apply(guard('key(?=[0-9])')).stderr).toMatch(
+      /lookahead and lookbehind are not supported: patterns use RE2 syntax/,
+    );
+    expect(apply(guard('(?<!x)key')).stderr).toMatch(/lookahead and lookbehind are not supported/);
+    expect(apply(guard('(a)\\1')).stderr).toMatch(/backreferences are not supported/);
+    expect(apply(guard('(a|aa)+b')).code).toBe(0);
+  });
+
   it('refuses Gateway API objects the upstream CRDs refuse (their CEL rules are installed)', () => {
     const r = apply(
       stringify({

@@ -169,7 +169,14 @@ async function relayStream(
   const onData = (chunk: Buffer) => {
     const converted = parser.push(chunk).flatMap((e) => converter.convert(e));
     const events = input.transformPayload ? converted.flatMap(input.transformPayload) : converted;
-    if (events.length === 0) return;
+    if (events.length === 0) {
+      // The provider is still sending even when a guard holds its text back: that is no idle stream.
+      if (committed) {
+        disarm();
+        rearm(Math.min(input.streamIdleMs ?? Number.POSITIVE_INFINITY, input.deadline - performance.now()));
+      }
+      return;
+    }
     if (!committed) {
       // The first event arrived in time: from here on the client has this target's answer.
       committed = true;

@@ -59,6 +59,12 @@ const contentPart: Check = (value, pointer) => {
   return undefined;
 };
 
+/** A string, or content parts: a bad part is named by its own pointer. */
+const textContent: Check = (value, pointer) =>
+  Array.isArray(value)
+    ? arrayOf(contentPart, 'an array of content parts')(value, pointer)
+    : string(value, pointer) && problem(pointer, 'a string or an array of content parts');
+
 const toolCall: Check = (value, pointer) => {
   if (!isObject(value)) return problem(pointer, 'a tool call object');
   if (!isObject(value.function)) return problem(`${pointer}/function`, 'an object');
@@ -72,10 +78,7 @@ const message: Check = (value, pointer) => {
   if (!isObject(value)) return problem(pointer, 'a message object');
   if (typeof value.role !== 'string') return problem(`${pointer}/role`, 'a string');
   return (
-    optional(oneOf([string, arrayOf(contentPart, '')], 'a string or an array of content parts'))(
-      value.content,
-      `${pointer}/content`,
-    ) ??
+    optional(textContent)(value.content, `${pointer}/content`) ??
     optional(string)(value.name, `${pointer}/name`) ??
     optional(arrayOf(toolCall, 'an array of tool calls'))(value.tool_calls, `${pointer}/tool_calls`)
   );

@@ -29,6 +29,20 @@ interface Chunk {
   choices?: Choice[];
 }
 
+const TEXT_FIELDS = ['content', 'reasoning_content', 'refusal'] as const;
+const HELD_FIELDS: ReadonlySet<string> = new Set(TEXT_FIELDS);
+
+/** A choice with nothing left to say after masking: empty text deltas, no finish, no tool calls. */
+function heldBack(c: Choice): boolean {
+  if (c.finish_reason || (c.text !== undefined && c.text !== '')) return false;
+  const delta = c.delta as Record<string, unknown> | undefined;
+  for (const key in delta) {
+    const value = delta[key];
+    if (!HELD_FIELDS.has(key) || (value !== '' && value !== null)) return false;
+  }
+  return true;
+}
+
 /** The streamed fields of one choice that carry text, each masked as its own stream. */
 type Field = 'content' | 'reasoning_content' | 'refusal' | 'text' | `tool:${number}`;
 
@@ -103,7 +117,7 @@ export function streamPayloadMasker(
       if (typeof c.text === 'string') c.text = masker(index, 'text').push(c.text);
       const delta = c.delta;
       if (delta) {
-        for (const field of ['content', 'reasoning_content', 'refusal'] as const) {
+        for (const field of TEXT_FIELDS) {
           const value = delta[field];
           if (typeof value === 'string') delta[field] = masker(index, field).push(value);
         }
@@ -115,6 +129,9 @@ export function streamPayloadMasker(
       }
       if (c.finish_reason) release(index, c);
     }
+    // A chunk whose text is all held back says nothing yet: it is not sent (the text follows, masked,
+    // in a later chunk), which spares serialising and writing most chunks of a long answer.
+    if (chunk.choices.every(heldBack) && (chunk as { usage?: unknown }).usage == null) return [];
     return [{ data: JSON.stringify(chunk), chunk: chunk as Record<string, unknown> }];
   };
 }
