@@ -25,7 +25,7 @@ export const BUILTINS: Readonly<Record<BuiltinDetector, DetectorSpec>> = {
     refine: phoneRefine,
   }),
   CreditCard: regexDetector(
-    /(?<![\w.-])(?<card>\d{4}([ -]?)\d{4}\2\d{4}\2\d{4}(?:\2\d{3})?|\d{4}([ -]?)\d{6}\3\d{4,5}|\d{4}([ -]?)\d{4}\4\d{4}\4\d{1,3}|\d{13,19})(?![\w-]|[.,]\d)(?<expiry>[ ,;]{1,3}(?:(?:exp(?:iry|ires)?|valid thru)\.?:? ?)?(?:0[1-9]|1[0-2]) ?\/ ?(?:20)?\d{2}(?!\d)(?:[ ,;]{1,3}(?:(?:cvc|cvv2?|cid|security code|code):? ?)?\d{3,4}(?!\d))?)?/i,
+    /(?<![\w.-])(?<card>\d{4}(?<s1>[ -]?)\d{4}\k<s1>\d{4}\k<s1>\d{4}(?:\k<s1>\d{3})?|\d{4}(?<s2>[ -]?)\d{6}\k<s2>\d{4,5}|\d{4}(?<s3>[ -]?)\d{4}\k<s3>\d{4}\k<s3>\d{1,3}|\d{13,19})(?![\w-]|[.,]\d)(?<expiry>[ ,;]{1,3}(?:(?:exp(?:iry|ires)?|valid thru)\.?:? ?)?(?:0[1-9]|1[0-2]) ?\/ ?(?:20)?\d{2}(?!\d)(?:[ ,;]{1,3}(?:(?:cvc|cvv2?|cid|security code|code):? ?)?\d{3,4}(?!\d))?)?/i,
     { maxLength: 23 + 40, replacement: '<CREDIT_CARD>', refine: cardRefine, requires: /\d{4}/ },
   ),
   SSN: regexDetector(/(?<![\w.-])(\d{3})([ -])(\d{2})\2(\d{4})(?![\w-]|[.,]\d)/, {

@@ -113,7 +113,10 @@ export class TextCollector {
     pointer: string,
   ): void {
     const value = holder[key];
-    if (typeof value === 'string') return this.string(role, message, holder, key, pointer);
+    if (typeof value === 'string') {
+      this.string(role, message, holder, key, pointer);
+      return;
+    }
     if (!Array.isArray(value)) return;
     const group = this.#group++;
     value.forEach((p: Record<string, unknown>, i) => {

@@ -142,13 +142,16 @@ const UTF16 = new TextDecoder('utf-16le');
 const UNIT_TABLE = new Int32Array(65_536);
 
 function classify(c: number): number {
-  if (c >= 0xd800 && c <= 0xdfff) return (UNIT_TABLE[c] = -1);
+  if (c >= 0xd800 && c <= 0xdfff) {
+    UNIT_TABLE[c] = -1;
+    return -1;
+  }
   const mapped = computeNormalised(String.fromCharCode(c));
   UNIT_TABLE[c] = mapped.length === 1 ? mapped.charCodeAt(0) + 1 : -1;
   return UNIT_TABLE[c]!;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 /** Format characters (Unicode category Cf): invisible, and the classic way to split a secret. */
 const FORMAT = /^\p{Cf}$/u;
 /** Hyphens, dashes and minus signs NFKC leaves alone. */
