@@ -1,15 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Suites that keep both cores busy for seconds (1 MiB ReDoS scans, 100,000 stream chunkings): they run
+ * after the rest, so their load never starves timing-sensitive tests (Redis faults, token counting).
+ */
+const CPU_HEAVY = ['test/hostile/guard-redos.test.ts', 'test/hostile/guard-stream-fuzz.test.ts'];
+
 export default defineConfig({
   test: {
-    include: [
-      'cli/**/*.test.ts',
-      'lib/**/*.test.ts',
-      'operator/**/*.test.ts',
-      'proxy/**/*.test.ts',
-      'tools/**/*.test.ts',
-      'test/**/*.test.ts',
-    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Network tests open real sockets; forks isolate them and keep the 2-core machine responsive.
@@ -18,5 +16,24 @@ export default defineConfig({
     globalSetup: ['test/setup/global-setup.ts'],
     // Fails the test during which anything threw or rejected unhandled (see the file).
     setupFiles: ['test/setup/tripwire.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: [
+            'cli/**/*.test.ts',
+            'lib/**/*.test.ts',
+            'operator/**/*.test.ts',
+            'proxy/**/*.test.ts',
+            'tools/**/*.test.ts',
+            'test/**/*.test.ts',
+          ],
+          exclude: CPU_HEAVY,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      { extends: true, test: { name: 'cpu-heavy', include: CPU_HEAVY, sequence: { groupOrder: 1 } } },
+    ],
   },
 });

@@ -217,12 +217,15 @@ spec:
         }
       })(),
     ).rejects.toThrow();
+    // The local count runs in the tokenizer's worker, which loads its ranks on first use.
     await expect
-      .poll(async () =>
-        sumOf(await metrics(), 'sluice_budget_consumed_total', {
-          budget: 'default/teams/dave-output',
-          consumer: 'dave',
-        }),
+      .poll(
+        async () =>
+          sumOf(await metrics(), 'sluice_budget_consumed_total', {
+            budget: 'default/teams/dave-output',
+            consumer: 'dave',
+          }),
+        { timeout: 15_000 },
       )
       .toBeGreaterThan(0);
     const counted = sumOf(await metrics(), 'sluice_budget_consumed_total', {

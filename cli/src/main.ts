@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { type Logger, pino } from 'pino';
-import type { TracingOptions } from '../../lib/src/telemetry/tracing.ts';
+import { PROPAGATORS, type Propagator, type TracingOptions } from '../../lib/src/telemetry/tracing.ts';
 import { formatProviderError, loadDirectory } from '../../operator/src/provider/file/load-directory.ts';
 import { translateDirectory } from '../../operator/src/standalone/snapshot-to-config.ts';
 import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
@@ -62,6 +62,7 @@ function proxyHostOptions(flags: Flags, logger: Logger): ProxyHostOptions {
           ?.split(',')
           .map((f) => f.trim())
           .filter(Boolean),
+        template: flags['access-log-format'],
       },
     },
   };
@@ -83,7 +84,19 @@ function tracingOptions(flags: Flags, env: NodeJS.ProcessEnv): TracingOptions | 
     serviceName: env.OTEL_SERVICE_NAME ?? 'sluice-proxy',
     resource: keyValues(env.OTEL_RESOURCE_ATTRIBUTES),
     headers: keyValues(env.OTEL_EXPORTER_OTLP_HEADERS),
+    propagators: propagatorsFlag(flags['trace-propagators']),
   };
+}
+
+function propagatorsFlag(value: string | undefined): Propagator[] {
+  const names = (value ?? 'tracecontext')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const n of names)
+    if (!(PROPAGATORS as readonly string[]).includes(n))
+      throw new Error(`--trace-propagators: unknown propagator "${n}" (expected ${PROPAGATORS.join(', ')})`);
+  return names as Propagator[];
 }
 
 /** `k1=v1,k2=v2` (the OTel environment format, values percent-encoded). */

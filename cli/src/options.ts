@@ -75,6 +75,11 @@ export const FLAGS = {
     default: undefined,
     help: 'comma-separated access-log fields to keep (default: all)',
   },
+  'access-log-format': {
+    env: 'SLUICE_ACCESS_LOG_FORMAT',
+    default: undefined,
+    help: 'a text line per request instead of JSON, e.g. "{time} {method} {path} {status} {duration_ms}ms"',
+  },
   'otlp-endpoint': {
     env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
     default: undefined,
@@ -84,6 +89,11 @@ export const FLAGS = {
     env: 'OTEL_TRACES_SAMPLER_ARG',
     default: '1',
     help: 'share of new traces recorded, 0 to 1; a sampled client trace is always followed',
+  },
+  'trace-propagators': {
+    env: 'OTEL_PROPAGATORS',
+    default: 'tracecontext',
+    help: 'trace-context formats read and forwarded, comma-separated: tracecontext, b3 (single header), b3multi',
   },
   kubeconfig: {
     env: 'SLUICE_KUBECONFIG',

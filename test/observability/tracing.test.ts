@@ -50,7 +50,14 @@ describe('tracing and access logs', () => {
     process.env.OTEL_SERVICE_NAME = SERVICE;
     tcpPort = await freePort();
     gw = await startHostileGateway(
-      ['--otlp-endpoint', jaeger.otlpEndpoint, '--access-log', accessLog],
+      [
+        '--otlp-endpoint',
+        jaeger.otlpEndpoint,
+        '--access-log',
+        accessLog,
+        '--trace-propagators',
+        'tracecontext,b3',
+      ],
       [
         `---\napiVersion: v1\nkind: Secret\nmetadata: {name: provider-keys, namespace: default}\nstringData: {key: "${PROVIDER_KEY}"}\n`,
         aiBackendYaml(
@@ -113,6 +120,21 @@ spec:
     expect(tag(server!, 'http.route')).toBe('httproute/default/web/rule/0/match/0');
     expect(tag(server!, 'url.path')).toBe('/traced');
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('continues a B3 trace too when b3 is among the propagators, and forwards both formats', async () => {
+    const b3Trace = '80f198ee56343ba864fe8b2a57d3eff7';
+    const b3Parent = 'e457b5a2e4d86bd1';
+    const res = await send(`${gw.url}/traced`, { headers: { b3: `${b3Trace}-${b3Parent}-1` } });
+    expect(res.status).toBe(200);
+    const headers = res.json().headers;
+    expect(headers.traceparent).toMatch(new RegExp(`^00-${b3Trace}-[0-9a-f]{16}-01$`));
+    expect(headers.b3).toMatch(new RegExp(`^${b3Trace}-[0-9a-f]{16}-1$`));
+    const [server] = await spansOf(b3Trace, 1);
+    expect(server!.references).toEqual([expect.objectContaining({ spanID: b3Parent, traceID: b3Trace })]);
+    // A B3 "not sampled" flag is followed like W3C's: nothing recorded, the context still forwarded.
+    const unsampled = await send(`${gw.url}/traced`, { headers: { b3: `${'1'.repeat(32)}-${b3Parent}-0` } });
+    expect(unsampled.json().headers.b3).toBe(`${'1'.repeat(32)}-${b3Parent}-0`);
   });
 
   it('traces a failed-over chat completion: a server span and one GenAI client span per attempt', async () => {

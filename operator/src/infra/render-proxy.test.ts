@@ -63,7 +63,7 @@ describe('renderProxyInfra', () => {
     const envOf = (objects: ReturnType<typeof renderProxyInfra>) =>
       (
         objects.find((o) => o.kind === 'Deployment') as unknown as {
-          spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } };
+          spec: { template: { spec: { containers: { env: unknown[] }[] } } };
         }
       ).spec.template.spec.containers[0]!.env;
     const withDefaults = {
@@ -80,12 +80,22 @@ describe('renderProxyInfra', () => {
         'telemetry.sluice.dev/otlp-endpoint': 'http://team-a-collector:4318',
         'telemetry.sluice.dev/trace-sampling-ratio': '0.1',
         'telemetry.sluice.dev/access-log': 'off',
+        'telemetry.sluice.dev/access-log-format': '{method} {path} {status}',
+        'telemetry.sluice.dev/trace-propagators': 'tracecontext,b3',
+        'telemetry.sluice.dev/otlp-headers-secret': 'collector-auth',
       },
     };
     expect(envOf(renderProxyInfra(annotated, config, {}, withDefaults))).toEqual([
       { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://team-a-collector:4318' },
       { name: 'OTEL_TRACES_SAMPLER_ARG', value: '0.1' },
+      { name: 'OTEL_PROPAGATORS', value: 'tracecontext,b3' },
       { name: 'SLUICE_ACCESS_LOG', value: 'off' },
+      { name: 'SLUICE_ACCESS_LOG_FORMAT', value: '{method} {path} {status}' },
+      // The collector's API key stays in its Secret: the kubelet resolves the reference.
+      {
+        name: 'OTEL_EXPORTER_OTLP_HEADERS',
+        valueFrom: { secretKeyRef: { name: 'collector-auth', key: 'headers' } },
+      },
     ]);
   });
 });

@@ -22,6 +22,10 @@ export interface ProxyInfraOptions {
     otlpEndpoint?: string | undefined;
     samplingRatio?: string | undefined;
     accessLog?: string | undefined;
+    accessLogFormat?: string | undefined;
+    propagators?: string | undefined;
+    /** A Secret in the Gateway's namespace whose `headers` key holds the collector's headers. */
+    otlpHeadersSecret?: string | undefined;
   };
 }
 
@@ -33,6 +37,9 @@ export const TELEMETRY_ANNOTATIONS = {
   otlpEndpoint: 'telemetry.sluice.dev/otlp-endpoint',
   samplingRatio: 'telemetry.sluice.dev/trace-sampling-ratio',
   accessLog: 'telemetry.sluice.dev/access-log',
+  accessLogFormat: 'telemetry.sluice.dev/access-log-format',
+  propagators: 'telemetry.sluice.dev/trace-propagators',
+  otlpHeadersSecret: 'telemetry.sluice.dev/otlp-headers-secret',
 } as const;
 
 export interface OwnerGateway {
@@ -237,15 +244,31 @@ export function renderProxyInfra(
   ];
 }
 
-/** What the operator hands every proxy through its environment (stable order: stable rendering). */
-function proxyEnv(options: ProxyInfraOptions): { name: string; value: string }[] {
+type EnvVar =
+  | { name: string; value: string }
+  | { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } };
+
+/**
+ * What the operator hands every proxy through its environment (stable order: stable rendering).
+ * The collector's headers (an API key) come from a Secret by reference: the kubelet reads it, so
+ * the value is in neither the Deployment nor the operator's memory.
+ */
+function proxyEnv(options: ProxyInfraOptions): EnvVar[] {
   const t = options.telemetry;
-  return [
+  const values: EnvVar[] = [
     ['SLUICE_REDIS_URL', options.redisUrl],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', t?.otlpEndpoint],
     ['OTEL_TRACES_SAMPLER_ARG', t?.samplingRatio],
+    ['OTEL_PROPAGATORS', t?.propagators],
     ['SLUICE_ACCESS_LOG', t?.accessLog],
+    ['SLUICE_ACCESS_LOG_FORMAT', t?.accessLogFormat],
   ].flatMap(([name, value]) => (value ? [{ name: name!, value }] : []));
+  if (t?.otlpHeadersSecret)
+    values.push({
+      name: 'OTEL_EXPORTER_OTLP_HEADERS',
+      valueFrom: { secretKeyRef: { name: t.otlpHeadersSecret, key: 'headers' } },
+    });
+  return values;
 }
 
 /** The operator's telemetry settings with a Gateway's own annotations on top. */
@@ -259,5 +282,8 @@ function gatewayTelemetry(
     otlpEndpoint: own('otlpEndpoint'),
     samplingRatio: own('samplingRatio'),
     accessLog: own('accessLog'),
+    accessLogFormat: own('accessLogFormat'),
+    propagators: own('propagators'),
+    otlpHeadersSecret: own('otlpHeadersSecret'),
   };
 }

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessLog, parseAccessLogSink } from './access-log.ts';
+import { AccessLog, LOG_EVERYTHING, parseAccessLogSink } from './access-log.ts';
 
 describe('access log', () => {
   let dir: string;
@@ -37,5 +37,26 @@ describe('access log', () => {
     );
     expect([200, 302, 400, 500].map((s) => errorsOnly.wants(s))).toEqual([false, false, true, true]);
     await errorsOnly.close();
+  });
+
+  it('writes text lines from a template, nested fields dotted and absent ones as -', async () => {
+    const file = join(dir, 'c.log');
+    const log = new AccessLog(
+      { file },
+      { ...LOG_EVERYTHING, template: '{method} {path} {status} {route} {ai.model} {ai.inputTokens}tok' },
+    );
+    log.write({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      status: 200,
+      route: null,
+      ai: { model: 'gpt-4o', inputTokens: 12 },
+    });
+    log.write({ method: 'GET', path: '/x', status: 404 });
+    await log.close();
+    expect((await readFile(file, 'utf8')).trim().split('\n')).toEqual([
+      'POST /v1/chat/completions 200 - gpt-4o 12tok',
+      'GET /x 404 - - -tok',
+    ]);
   });
 });

@@ -10,7 +10,7 @@ export function parseAccessLogSink(value: string | undefined): AccessLogSink {
 }
 
 /**
- * One JSON line per request, written asynchronously (pino's SonicBoom: lines that arrive while a
+ * One JSON line (or a line from a text template) per request, written asynchronously (pino's SonicBoom: lines that arrive while a
  * write is in flight go out together in the next one), so under load logging costs a serialisation,
  * not a system call, per request, and a quiet gateway's lines are never held back. The field set is stable and documented (README,
  * "Access logs"); query strings, headers and bodies are never logged, so no credential can be.
@@ -22,18 +22,50 @@ export interface AccessLogFilter {
   sampleRatio: number;
   /** Only these top-level fields (all when undefined). */
   fields: readonly string[] | undefined;
+  /**
+   * A text line instead of JSON: `{field}` placeholders, dotted for nested fields (`{ai.model}`),
+   * `-` where a field is absent, e.g. `{time} {method} {path} {status} {duration_ms}ms`.
+   */
+  template?: string | undefined;
 }
 
 export const LOG_EVERYTHING: AccessLogFilter = { minStatus: 0, sampleRatio: 1, fields: undefined };
 
+/** A template split once into literal text and field paths, rendered per line without regexes. */
+export function compileTemplate(template: string): (line: Record<string, unknown>) => string {
+  const parts = template.split(/\{([\w.]+)\}/);
+  const paths = parts.map((p, i) => (i % 2 === 1 ? p.split('.') : undefined));
+  return (line) => {
+    let out = '';
+    for (let i = 0; i < parts.length; i++) {
+      const path = paths[i];
+      if (!path) {
+        out += parts[i];
+        continue;
+      }
+      let value: unknown = line;
+      for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
+      out +=
+        value === undefined || value === null
+          ? '-'
+          : typeof value === 'object'
+            ? JSON.stringify(value)
+            : String(value);
+    }
+    return out;
+  };
+}
+
 export class AccessLog {
   readonly #out: ReturnType<typeof pino.destination>;
   readonly #filter: AccessLogFilter;
+  readonly #render: ((line: Record<string, unknown>) => string) | undefined;
   /** Standard output is flushed at close, never closed: the process's own log still uses it. */
   readonly #toStdout: boolean;
 
   constructor(sink: Exclude<AccessLogSink, 'off'>, filter: AccessLogFilter = LOG_EVERYTHING) {
     this.#filter = filter;
+    this.#render = filter.template === undefined ? undefined : compileTemplate(filter.template);
     this.#toStdout = sink === 'stdout';
     this.#out = pino.destination({
       dest: sink === 'stdout' ? 1 : sink.file,
@@ -51,6 +83,10 @@ export class AccessLog {
   }
 
   write(line: Record<string, unknown>): void {
+    if (this.#render) {
+      this.#out.write(`${this.#render(line)}\n`);
+      return;
+    }
     const fields = this.#filter.fields;
     const kept = fields ? Object.fromEntries(fields.filter((k) => k in line).map((k) => [k, line[k]])) : line;
     this.#out.write(`${JSON.stringify(kept)}\n`);

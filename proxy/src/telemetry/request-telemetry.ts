@@ -62,7 +62,7 @@ export function observeRequest(
   const { tracing, accessLog } = telemetry;
   let span: Span | undefined;
   let context: Context | undefined;
-  if (tracing?.sampled(raw.headers.traceparent)) {
+  if (tracing?.sampled(raw.headers)) {
     const parent = tracing.extract(raw.headers);
     span = tracing.tracer.startSpan(
       method,
