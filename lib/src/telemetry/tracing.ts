@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import {
   type Context,
   defaultTextMapGetter,
@@ -7,17 +6,17 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { CompositePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOnSampler,
   BasicTracerProvider,
+  BatchSpanProcessor,
   type ReadableSpan,
-  type SpanProcessor,
+  type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import { type CompactSpan, compactSpan } from './compact-span.ts';
-import type { ExportWorkerData, FromWorker } from './span-export-worker.ts';
 
 /** W3C traceparent, version 00: anything else is treated as no parent (a new trace). */
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -60,21 +59,26 @@ export class Tracing {
   readonly #ratio: number;
 
   constructor(options: TracingOptions, onDropped: (spans: number) => void) {
+    const exporter = new CountingExporter(
+      new OTLPTraceExporter({ url: options.endpoint, headers: options.headers, timeoutMillis: 5_000 }),
+      onDropped,
+    );
     this.#ratio = options.samplingRatio;
     const propagators = options.propagators ?? ['tracecontext'];
     this.#propagator = new CompositePropagator({ propagators: propagators.map(propagatorOf) });
     this.#b3 = propagators.some((p) => p !== 'tracecontext');
-    const resource = { 'service.name': options.serviceName, ...options.resource };
     this.#provider = new BasicTracerProvider({
-      resource: resourceFromAttributes(resource),
+      resource: resourceFromAttributes({ 'service.name': options.serviceName, ...options.resource }),
       // The sampling decision is made before a span exists (`sampled`), so the SDK records every
       // span it is asked for; an unsampled request then costs a header read and a random number.
       sampler: new AlwaysOnSampler(),
       spanProcessors: [
-        new WorkerSpanProcessor(
-          { endpoint: options.endpoint, headers: options.headers, resource, scope: 'sluice-proxy' },
-          onDropped,
-        ),
+        // A bounded queue: past 4,096 waiting spans new ones are dropped, not buffered without end.
+        new BatchSpanProcessor(exporter, {
+          maxQueueSize: 4096,
+          maxExportBatchSize: 512,
+          scheduledDelayMillis: 1000,
+        }),
       ],
     });
     this.tracer = this.#provider.getTracer('sluice-proxy');
@@ -121,79 +125,24 @@ export class Tracing {
   }
 }
 
-/** Spans handed to the worker at once, and the most waiting on this thread before new ones are dropped. */
-const BATCH = 512;
-const MAX_QUEUE = 4096;
-const FLUSH_MS = 1000;
-
-/**
- * Batches finished spans as plain data and hands them to a worker thread that converts and exports
- * them: the OTLP conversion and protobuf encoding, most of tracing's cost, happen off the event loop.
- * Spans the worker could not deliver (and spans past a full queue) are counted as dropped.
- */
-class WorkerSpanProcessor implements SpanProcessor {
-  readonly #worker: Worker;
+/** Counts spans the collector never got (export failures), for the drop metric. */
+class CountingExporter implements SpanExporter {
+  readonly #inner: SpanExporter;
   readonly #onDropped: (spans: number) => void;
-  #buffer: CompactSpan[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  readonly #flushes = new Map<number, () => void>();
-  #nextFlush = 0;
-  #dead = false;
-
-  constructor(data: ExportWorkerData, onDropped: (spans: number) => void) {
+  constructor(inner: SpanExporter, onDropped: (spans: number) => void) {
+    this.#inner = inner;
     this.#onDropped = onDropped;
-    this.#worker = new Worker(new URL('./span-export-worker.ts', import.meta.url), { workerData: data });
-    // Exporting must never keep a draining process alive.
-    this.#worker.unref();
-    this.#worker.on('message', (m: FromWorker) => {
-      if ('dropped' in m) onDropped(m.dropped);
-      else {
-        this.#flushes.get(m.flushed)?.();
-        this.#flushes.delete(m.flushed);
-      }
-    });
-    this.#worker.on('error', () => {
-      this.#dead = true;
+  }
+  export(spans: ReadableSpan[], done: Parameters<SpanExporter['export']>[1]): void {
+    this.#inner.export(spans, (result) => {
+      if (result.code !== ExportResultCode.SUCCESS) this.#onDropped(spans.length);
+      done(result);
     });
   }
-
-  onStart(): void {}
-
-  onEnd(span: ReadableSpan): void {
-    if (this.#dead || this.#buffer.length >= MAX_QUEUE) {
-      this.#onDropped(1);
-      return;
-    }
-    this.#buffer.push(compactSpan(span));
-    if (this.#buffer.length >= BATCH) this.#send();
-    else this.#timer ??= setTimeout(() => this.#send(), FLUSH_MS).unref();
+  shutdown(): Promise<void> {
+    return this.#inner.shutdown();
   }
-
-  #send(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#buffer.length === 0) return;
-    this.#worker.postMessage({ spans: this.#buffer });
-    this.#buffer = [];
-  }
-
-  /** Hands over what is buffered and waits (at most the exporter's timeout) until it is exported. */
   forceFlush(): Promise<void> {
-    this.#send();
-    if (this.#dead) return Promise.resolve();
-    const id = ++this.#nextFlush;
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, 5_000).unref();
-      this.#flushes.set(id, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.#worker.postMessage({ flush: id });
-    });
-  }
-
-  async shutdown(): Promise<void> {
-    await this.forceFlush();
-    await this.#worker.terminate();
+    return this.#inner.forceFlush?.() ?? Promise.resolve();
   }
 }
