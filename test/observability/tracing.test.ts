@@ -212,6 +212,37 @@ spec:
     expect(refusedTrace.filter((s) => tag(s, 'gen_ai.operation.name'))).toEqual([]);
   });
 
+  it('traces a WebSocket upgrade and logs the session when it ends', async () => {
+    const wsTrace = '5e'.repeat(16);
+    const session = await rawExchange(
+      gw.port,
+      [
+        `GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\ntraceparent: 00-${wsTrace}-${CLIENT_PARENT}-01\r\n\r\n`,
+        'ping over the tunnel',
+      ],
+      { gapMs: 200, waitMs: 1000, halfClose: true },
+    );
+    expect(session.received).toMatch(/^HTTP\/1\.1 101/);
+    // The upstream got the gateway's span as parent, in the client's trace.
+    expect(session.received).toMatch(new RegExp(`x-echo-traceparent: 00-${wsTrace}-[0-9a-f]{16}-01`, 'i'));
+    const [server] = await spansOf(wsTrace, 1);
+    expect(tag(server!, 'http.response.status_code')).toBe(101);
+    expect(tag(server!, 'network.protocol.name')).toBe('websocket');
+    expect(tag(server!, 'http.route')).toBe('httproute/default/web/rule/0/match/0');
+    await vi.waitFor(
+      async () => {
+        const line = (await readFile(accessLog, 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .find((l) => l.trace_id === wsTrace);
+        expect(line).toMatchObject({ path: '/ws', status: 101, upgrade: 'websocket', completed: true });
+        expect(line!.request_bytes).toBeGreaterThan(0);
+      },
+      { timeout: 10_000 },
+    );
+  });
+
   it('writes one JSON access-log line per request with the documented fields and no secrets', async () => {
     await vi.waitFor(
       async () => {

@@ -36,8 +36,10 @@ export function createEchoServer(options: EchoServerOptions): Server {
     });
   });
   server.on('upgrade', (req, socket) => {
+    // The trace context it was sent, so a proxy's propagation on upgrades can be seen.
+    const traceparent = req.headers.traceparent ? `X-Echo-Traceparent: ${req.headers.traceparent}\r\n` : '';
     socket.write(
-      `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${req.headers.upgrade}\r\nX-Echo-Server: ${options.name}\r\n\r\n`,
+      `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${req.headers.upgrade}\r\nX-Echo-Server: ${options.name}\r\n${traceparent}\r\n`,
     );
     socket.pipe(socket);
     socket.on('error', () => socket.destroy());

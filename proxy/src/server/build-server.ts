@@ -64,7 +64,7 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
       : createServer({ maxHeaderSize: options.limits.maxHeaderBytes, requireHostHeader: false }, handler);
     // Cleartext ports also take HTTP/2 with prior knowledge (h2c), e.g. gRPC inside a cluster.
     if (!https) serveH2cBeside(server as Server, handler as never, options.limits.http2IdleTimeoutMs);
-    server.on('upgrade', upgradeHandler(state));
+    server.on('upgrade', upgradeHandler(state, options.telemetry));
     server.on('connect', refuseConnect);
     if (https) closeIdleSessions(server as never, options.limits.http2IdleTimeoutMs);
     // A failed handshake (no SNI match, plain HTTP on a TLS port) closes that socket only.

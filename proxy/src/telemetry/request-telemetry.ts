@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
+import type { Socket } from 'node:net';
 import { type Context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Tracing } from '../../../lib/src/telemetry/tracing.ts';
 import type { AccessLog } from './access-log.ts';
@@ -53,13 +54,34 @@ export function observeRequest(
   res: ServerResponse | Http2ServerResponse,
   started: number,
 ): ObservedRequest {
+  const { record, span, context, method } = startObserving(telemetry.tracing, raw);
+  res.setHeader('x-request-id', record.requestId);
+  const { accessLog } = telemetry;
+  res.once('close', () => {
+    const status = res.statusCode;
+    const seconds = (performance.now() - started) / 1000;
+    if (span) endServerSpan(span, method, record, status, res.writableEnded);
+    if (accessLog?.wants(status)) {
+      const length = res.getHeader('content-length');
+      const bytes = length === undefined ? null : Number(length);
+      accessLog.write(
+        accessLine(raw, { status, seconds, bytes, completed: res.writableEnded }, record, span),
+      );
+    }
+  });
+  return { record, span, context, tracing: telemetry.tracing };
+}
+
+/**
+ * The request id (the client's `x-request-id` if sane, else a new one, sent upstream) and, when the
+ * trace is sampled, a server span continuing the client's trace.
+ */
+function startObserving(tracing: Tracing | undefined, raw: IncomingMessage) {
   const offered = raw.headers['x-request-id'];
   const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
   raw.headers['x-request-id'] = requestId;
-  res.setHeader('x-request-id', requestId);
   const record: RequestRecord = { requestId };
   const method = raw.method ?? 'GET';
-  const { tracing, accessLog } = telemetry;
   let span: Span | undefined;
   let context: Context | undefined;
   if (tracing?.sampled(raw.headers)) {
@@ -82,24 +104,75 @@ export function observeRequest(
     );
     context = tracing.contextWith(span, parent);
   }
-  res.once('close', () => {
-    const status = res.statusCode;
+  return { record, span, context, method };
+}
+
+/** Ends a server span with the answer's status (named after the route once it is known). */
+function endServerSpan(
+  span: Span,
+  method: string,
+  record: RequestRecord,
+  status: number,
+  completed: boolean,
+): void {
+  span.setAttribute('http.response.status_code', status);
+  if (record.route) {
+    span.setAttribute('http.route', record.route);
+    span.updateName(`${method} ${record.route}`);
+  }
+  if (status >= 500 || !completed) {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setAttribute('error.type', completed ? String(status) : 'response_incomplete');
+  }
+  span.end();
+}
+
+/** An HTTP/1.1 Upgrade (WebSocket) under observation: ended once, when the client's socket closes. */
+export interface ObservedUpgrade extends ObservedRequest {
+  /** The status the client got: 101 when the tunnel opened, else the refusal's. */
+  answered(status: number): void;
+}
+
+/**
+ * Observes an upgrade like a request — request id, server span, context for the upstream — and,
+ * when the client's socket closes (the whole session), ends the span and writes one access line
+ * with the upgrade's protocol, its length and the bytes each way.
+ */
+export function observeUpgrade(
+  telemetry: Telemetry,
+  raw: IncomingMessage,
+  client: Socket,
+  started: number,
+): ObservedUpgrade {
+  const { record, span, context, method } = startObserving(telemetry.tracing, raw);
+  const protocol = [raw.headers.upgrade ?? ''].flat().join(', ');
+  span?.setAttribute('network.protocol.name', protocol.toLowerCase());
+  let status = 0;
+  client.once('close', () => {
     const seconds = (performance.now() - started) / 1000;
-    if (span) {
-      span.setAttribute('http.response.status_code', status);
-      if (record.route) {
-        span.setAttribute('http.route', record.route);
-        span.updateName(`${method} ${record.route}`);
-      }
-      if (status >= 500 || !res.writableEnded) {
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        span.setAttribute('error.type', res.writableEnded ? String(status) : 'response_incomplete');
-      }
-      span.end();
-    }
-    if (accessLog?.wants(status)) accessLog.write(accessLine(raw, status, seconds, record, span, res));
+    if (span) endServerSpan(span, method, record, status, status > 0);
+    const { accessLog } = telemetry;
+    if (accessLog?.wants(status))
+      accessLog.write({
+        ...accessLine(
+          raw,
+          { status, seconds, bytes: client.bytesWritten, completed: status === 101 },
+          record,
+          span,
+        ),
+        upgrade: protocol,
+        request_bytes: client.bytesRead,
+      });
   });
-  return { record, span, context, tracing };
+  return {
+    record,
+    span,
+    context,
+    tracing: telemetry.tracing,
+    answered: (s) => {
+      status ||= s;
+    },
+  };
 }
 
 /** Adds the trace context of `observed` (or of a child span) to an upstream request's headers. */
@@ -113,13 +186,10 @@ export function propagate(
 
 function accessLine(
   raw: IncomingMessage,
-  status: number,
-  seconds: number,
+  answer: { status: number; seconds: number; bytes: number | null; completed: boolean },
   record: RequestRecord,
   span: Span | undefined,
-  res: ServerResponse | Http2ServerResponse,
 ): Record<string, unknown> {
-  const length = res.getHeader('content-length');
   return {
     time: new Date().toISOString(),
     request_id: record.requestId,
@@ -131,10 +201,10 @@ function accessLine(
     protocol: `HTTP/${raw.httpVersion}`,
     route: record.route ?? null,
     upstream: record.upstream ?? null,
-    status,
-    response_bytes: length === undefined ? null : Number(length),
-    duration_ms: Math.round(seconds * 1e6) / 1000,
-    completed: res.writableEnded,
+    status: answer.status,
+    response_bytes: answer.bytes,
+    duration_ms: Math.round(answer.seconds * 1e6) / 1000,
+    completed: answer.completed,
     ...(record.ai ? { ai: record.ai } : {}),
   };
 }
