@@ -5,7 +5,7 @@ import type { Finding } from './scan.ts';
 import { ScanText } from './scan-text.ts';
 
 /** Characters scanned between two yields to the event loop: a few milliseconds of work at most. */
-const SLICE = 32_768;
+const SLICE = 8_192;
 
 export interface ScannedText {
   scan: IncrementalScan;
