@@ -4,7 +4,7 @@ import { PROPAGATORS, type Propagator, type TracingOptions } from '../../lib/src
 import { formatProviderError, loadDirectory } from '../../operator/src/provider/file/load-directory.ts';
 import { translateDirectory } from '../../operator/src/standalone/snapshot-to-config.ts';
 import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
-import { parseAccessLogSink } from '../../proxy/src/telemetry/access-log.ts';
+import { type AccessLogSink, parseAccessLogSink } from '../../proxy/src/telemetry/access-log.ts';
 import { type FlagName, type Flags, intFlag, parseCli, USAGE } from './options.ts';
 import { runStandalone } from './run-standalone.ts';
 
@@ -54,7 +54,7 @@ function proxyHostOptions(flags: Flags, logger: Logger): ProxyHostOptions {
     logger,
     telemetry: {
       tracing: tracingOptions(flags, process.env),
-      accessLog: parseAccessLogSink(flags['access-log']),
+      accessLog: accessLogSink(flags, process.env),
       accessLogFilter: {
         minStatus: intFlag(flags, 'access-log-min-status'),
         sampleRatio: ratioFlag(flags, 'access-log-sample'),
@@ -97,6 +97,30 @@ function propagatorsFlag(value: string | undefined): Propagator[] {
     if (!(PROPAGATORS as readonly string[]).includes(n))
       throw new Error(`--trace-propagators: unknown propagator "${n}" (expected ${PROPAGATORS.join(', ')})`);
   return names as Propagator[];
+}
+
+/**
+ * The access-log sink; `otlp` sends lines as log records to the collector tracing uses
+ * (--otlp-endpoint plus `/v1/logs`, or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT), with the same headers.
+ */
+function accessLogSink(flags: Flags, env: NodeJS.ProcessEnv): AccessLogSink {
+  const sink = parseAccessLogSink(flags['access-log']);
+  if (sink !== 'otlp') return sink;
+  const base = flags['otlp-endpoint'];
+  const endpoint =
+    env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/logs` : undefined);
+  if (!endpoint)
+    throw new Error(
+      '--access-log otlp needs a collector: set --otlp-endpoint (or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT)',
+    );
+  return {
+    otlp: {
+      endpoint,
+      headers: keyValues(env.OTEL_EXPORTER_OTLP_HEADERS),
+      serviceName: env.OTEL_SERVICE_NAME ?? 'sluice-proxy',
+      resource: keyValues(env.OTEL_RESOURCE_ATTRIBUTES),
+    },
+  };
 }
 
 /** `k1=v1,k2=v2` (the OTel environment format, values percent-encoded). */

@@ -58,7 +58,7 @@ export const FLAGS = {
   'access-log': {
     env: 'SLUICE_ACCESS_LOG',
     default: 'stdout',
-    help: 'one JSON line per request: stdout, off, or a file path (appended)',
+    help: 'one JSON line per request: stdout, off, a file path (appended), or otlp (log records to the --otlp-endpoint collector)',
   },
   'access-log-min-status': {
     env: 'SLUICE_ACCESS_LOG_MIN_STATUS',

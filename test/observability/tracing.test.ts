@@ -310,3 +310,44 @@ spec:
     );
   });
 });
+
+/** Access lines as OTLP log records, read back from the collector's debug output. */
+describe('access logs to an OTLP collector', () => {
+  let jaeger: TestJaeger;
+  let gw: HostileGateway;
+  beforeAll(async () => {
+    jaeger = await startJaeger();
+    gw = await startHostileGateway(['--otlp-endpoint', jaeger.otlpEndpoint, '--access-log', 'otlp'], '');
+  }, 600_000);
+  afterAll(async () => {
+    await gw?.close();
+    await jaeger?.close();
+  });
+
+  it('sends one log record per request, joined to its trace, with the documented fields', async () => {
+    const trace = '7a'.repeat(16);
+    const res = await send(`${gw.url}/via-otlp?secret=not-logged`, {
+      headers: { traceparent: `00-${trace}-${CLIENT_PARENT}-01` },
+    });
+    expect(res.status).toBe(200);
+    await vi.waitFor(() => expect(jaeger.output()).toContain('/via-otlp'), {
+      timeout: 20_000,
+      interval: 250,
+    });
+    const output = jaeger.output();
+    const record = output.slice(output.lastIndexOf('LogRecord #', output.indexOf('/via-otlp')));
+    expect(record).toMatch(new RegExp(`Trace ID: ${trace}`));
+    expect(record).toContain('EventName: sluice.access');
+    const body = JSON.parse(/Body: Map\((\{.*\})\)/.exec(record)![1]!) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      method: 'GET',
+      path: '/via-otlp',
+      status: 200,
+      route: 'httproute/default/web/rule/0/match/0',
+      request_id: res.headers['x-request-id'],
+      trace_id: trace,
+      completed: true,
+    });
+    expect(output).not.toContain('not-logged');
+  });
+});

@@ -19,6 +19,8 @@ export interface JaegerSpan {
 export interface TestJaeger {
   /** Base OTLP/HTTP endpoint, for --otlp-endpoint. */
   otlpEndpoint: string;
+  /** What the collector printed so far: the debug exporter writes every log record it receives. */
+  output(): string;
   /** Every trace of `service` Jaeger holds, newest first. */
   traces(service: string): Promise<{ traceID: string; spans: JaegerSpan[] }[]>;
   kill(): Promise<void>;
@@ -51,6 +53,8 @@ export async function startJaeger(): Promise<TestJaeger> {
   extensions: [jaeger_storage, jaeger_query, healthcheckv2]
   pipelines:
     traces: {receivers: [otlp], processors: [batch], exporters: [jaeger_storage_exporter]}
+    # Jaeger stores no logs: log records are printed (the debug exporter) for tests to read.
+    logs: {receivers: [otlp], processors: [batch], exporters: [debug]}
   telemetry:
     metrics:
       level: basic
@@ -71,6 +75,7 @@ processors:
   batch: {timeout: 100ms}
 exporters:
   jaeger_storage_exporter: {trace_storage: memstore}
+  debug: {verbosity: detailed, use_internal_logger: false}
 `,
   );
   let out = '';
@@ -97,6 +102,7 @@ exporters:
   };
   return {
     otlpEndpoint: `http://127.0.0.1:${otlp}`,
+    output: () => out,
     traces: async (service) => {
       const res = await fetch(
         `http://127.0.0.1:${query}/api/traces?service=${service}&limit=1000&lookback=1h`,

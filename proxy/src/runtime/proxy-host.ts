@@ -52,7 +52,7 @@ export async function startProxyHost(
           metrics.spansDropped.inc(spans),
         )
       : undefined,
-    accessLog: sink === 'off' ? undefined : new AccessLog(sink, options.telemetry?.accessLogFilter),
+    accessLog: sink === 'off' ? undefined : await AccessLog.open(sink, options.telemetry?.accessLogFilter),
   };
   const runtime = new ProxyRuntime({
     logger,

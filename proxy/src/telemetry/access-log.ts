@@ -1,11 +1,14 @@
 import { pino } from 'pino';
 
-/** Where access-log lines go: standard output, a file (appended), or nowhere. */
-export type AccessLogSink = 'stdout' | 'off' | { file: string };
+import type { OtlpLogOptions, OtlpLogSink } from '../../../lib/src/telemetry/otlp-log-sink.ts';
 
-export function parseAccessLogSink(value: string | undefined): AccessLogSink {
+/** Where access-log lines go: standard output, a file (appended), an OTLP collector, or nowhere. */
+export type AccessLogSink = 'stdout' | 'off' | { file: string } | { otlp: OtlpLogOptions };
+
+/** The flag's value; `otlp` is resolved by the caller, which knows the collector. */
+export function parseAccessLogSink(value: string | undefined): AccessLogSink | 'otlp' {
   if (value === undefined || value === 'stdout') return 'stdout';
-  if (value === 'off') return 'off';
+  if (value === 'off' || value === 'otlp') return value;
   return { file: value };
 }
 
@@ -57,22 +60,33 @@ export function compileTemplate(template: string): (line: Record<string, unknown
 }
 
 export class AccessLog {
-  readonly #out: ReturnType<typeof pino.destination>;
+  /** Exactly one of the two: a file descriptor sink (stdout, a file) or an OTLP collector. */
+  readonly #out: ReturnType<typeof pino.destination> | undefined;
+  readonly #otlp: OtlpLogSink | undefined;
   readonly #filter: AccessLogFilter;
   readonly #render: ((line: Record<string, unknown>) => string) | undefined;
   /** Standard output is flushed at close, never closed: the process's own log still uses it. */
   readonly #toStdout: boolean;
 
-  constructor(sink: Exclude<AccessLogSink, 'off'>, filter: AccessLogFilter = LOG_EVERYTHING) {
+  /** An OTLP sink is built by `AccessLog.open`, which loads the OTel logs SDK only when needed. */
+  constructor(sink: 'stdout' | { file: string } | OtlpLogSink, filter: AccessLogFilter = LOG_EVERYTHING) {
     this.#filter = filter;
     this.#render = filter.template === undefined ? undefined : compileTemplate(filter.template);
     this.#toStdout = sink === 'stdout';
-    this.#out = pino.destination({
-      dest: sink === 'stdout' ? 1 : sink.file,
-      sync: false,
-      minLength: 0,
-      mkdir: true,
-    });
+    if (typeof sink === 'string' || 'file' in sink)
+      this.#out = pino.destination({
+        dest: sink === 'stdout' ? 1 : sink.file,
+        sync: false,
+        minLength: 0,
+        mkdir: true,
+      });
+    else this.#otlp = sink;
+  }
+
+  static async open(sink: Exclude<AccessLogSink, 'off'>, filter?: AccessLogFilter): Promise<AccessLog> {
+    if (typeof sink === 'string' || 'file' in sink) return new AccessLog(sink, filter);
+    const { OtlpLogSink } = await import('../../../lib/src/telemetry/otlp-log-sink.ts');
+    return new AccessLog(new OtlpLogSink(sink.otlp), filter);
   }
 
   /** Whether an answer with this status is logged (checked before the line is built). */
@@ -83,21 +97,21 @@ export class AccessLog {
   }
 
   write(line: Record<string, unknown>): void {
-    if (this.#render) {
-      this.#out.write(`${this.#render(line)}\n`);
-      return;
-    }
     const fields = this.#filter.fields;
     const kept = fields ? Object.fromEntries(fields.filter((k) => k in line).map((k) => [k, line[k]])) : line;
-    this.#out.write(`${JSON.stringify(kept)}\n`);
+    const text = this.#render?.(line);
+    if (this.#otlp) this.#otlp.write(text ?? kept, { traceId: line.trace_id, spanId: line.span_id });
+    else this.#out!.write(`${text ?? JSON.stringify(kept)}\n`);
   }
 
   /** Writes what is buffered (opening the file first if it is not open yet) and closes the sink. */
   close(): Promise<void> {
+    if (this.#otlp) return this.#otlp.close();
+    const out = this.#out!;
     return new Promise((resolve) => {
-      if (this.#toStdout) return this.#out.flush(() => resolve());
-      this.#out.once('close', () => resolve());
-      this.#out.end();
+      if (this.#toStdout) return out.flush(() => resolve());
+      out.once('close', () => resolve());
+      out.end();
     });
   }
 }
