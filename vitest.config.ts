@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Suites that keep both cores busy for seconds (1 MiB ReDoS scans, 100,000 stream chunkings): they run
- * after the rest, so their load never starves timing-sensitive tests (Redis faults, token counting).
+ * as a group of their own, never beside the rest, so their load cannot starve timing-sensitive tests
+ * (Redis faults, token counting).
  */
 const CPU_HEAVY = ['test/hostile/guard-redos.test.ts', 'test/hostile/guard-stream-fuzz.test.ts'];
 
