@@ -1,23 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_DETECTORS, type BuiltinDetector } from '../proxy/src/config/guards.ts';
-import { compileGuard } from '../proxy/src/guard/compiled-guard.ts';
 import { scanWhole } from '../proxy/src/guard/scan-whole.ts';
 import { CORPUS } from './data/guard-corpus.ts';
+import { MASK_EVERY_BUILTIN, testGuard } from './support/guards.ts';
 
 /** Targets per detector on the corpus (issue 15). */
 const RECALL = 0.97;
 const PRECISION = 0.98;
 
 /** Every built-in together, as a guard that masks them all runs them. */
-const { detectors } = compileGuard({
-  name: 'default/all',
-  scope: { kind: 'Gateway' },
-  roles: ['user'],
-  builtins: BUILTIN_DETECTORS.map((detector) => ({ detector, action: 'Mask' as const })),
-  regexes: [],
-  maskResponses: false,
-  rejection: { status: 400, message: 'no' },
-});
+const { detectors } = testGuard({ builtins: MASK_EVERY_BUILTIN });
 
 interface Score {
   tp: number;

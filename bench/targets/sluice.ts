@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILTIN_DETECTORS } from '../../proxy/src/config/guards.ts';
-import { aiRuleYaml, httpRouteYaml } from '../../test/support/ai-yaml.ts';
+import { aiRuleYaml, httpRouteYaml, maskEverythingGuardYaml } from '../../test/support/ai-yaml.ts';
 import {
   gatewayWithListeners,
   gatewayYaml,
@@ -129,14 +128,5 @@ spec:
 
 /** A PromptGuard with every built-in detector masking, on every AI request and answer. */
 export function guardYaml(): string {
-  return `---
-apiVersion: sluice.dev/v1alpha1
-kind: PromptGuard
-metadata: {name: bench, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
-  request:
-    builtins: [${BUILTIN_DETECTORS.map((d) => `{detector: ${d}, action: Mask}`).join(', ')}]
-  response: {mask: true}
-`;
+  return maskEverythingGuardYaml('bench', '', 'response: {mask: true}');
 }

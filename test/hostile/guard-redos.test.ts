@@ -1,12 +1,12 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_DETECTORS, type GuardConfig } from '../../proxy/src/config/guards.ts';
+import type { GuardConfig } from '../../proxy/src/config/guards.ts';
 import { guardPatternProblem } from '../../proxy/src/config/user-regex.ts';
-import { compileGuard } from '../../proxy/src/guard/compiled-guard.ts';
 import { scanWhole } from '../../proxy/src/guard/scan-whole.ts';
-import { aiBackendYaml, aiRuleYaml, httpRouteYaml } from '../support/ai-yaml.ts';
+import { aiBackendYaml, aiRuleYaml, httpRouteYaml, maskEverythingGuardYaml } from '../support/ai-yaml.ts';
 import { type RunningFake, startFake } from '../support/fake-providers.ts';
 import { gatewayYaml, startGateway, type TestGateway } from '../support/gateway.ts';
+import { MASK_EVERY_BUILTIN, testGuard } from '../support/guards.ts';
 import { send } from '../support/http.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -22,21 +22,9 @@ const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0
 const FREEZE_MS = 2_000;
 const STALL_MS = 250;
 
-const guardOf = (config: Partial<GuardConfig>) =>
-  compileGuard({
-    name: 'default/g',
-    scope: { kind: 'Gateway' },
-    roles: ['user'],
-    builtins: [],
-    regexes: [],
-    maskResponses: false,
-    rejection: { status: 400, message: 'no' },
-    ...config,
-  });
-
 /** Scans `text`, measuring the total time and the longest the event loop was held at once. */
 async function timedScan(text: string, config: Partial<GuardConfig>) {
-  const { detectors } = guardOf(config);
+  const { detectors } = testGuard(config);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const started = performance.now();
@@ -116,7 +104,7 @@ describe('PromptGuard patterns cannot freeze the proxy', () => {
 
   it.each(Object.entries(CRAFTED))('scans %s with every built-in in linear time', async (what, crafted) => {
     const { ms, stallMs } = await timedScan(crafted, {
-      builtins: BUILTIN_DETECTORS.map((detector) => ({ detector, action: 'Mask' as const })),
+      builtins: MASK_EVERY_BUILTIN,
     });
     report.push(
       `  ${what.padEnd(48)} ${ms.toFixed(0).padStart(5)} ms, longest stall ${stallMs.toFixed(1)} ms`,
@@ -134,16 +122,13 @@ describe('a crafted 1 MiB prompt does not hold up other clients', () => {
     const port = await freePort();
     gw = await startGateway(port, {
       'gateway.yaml': gatewayYaml(port),
-      'objects.yaml': `${aiBackendYaml('chat', [], [{ name: 'llm', provider: 'OpenAI', url: `${fake.url}/v1` }])}${httpRouteYaml(aiRuleYaml('chat'))}---
-apiVersion: sluice.dev/v1alpha1
-kind: PromptGuard
-metadata: {name: all, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
-  request:
-    builtins: [${BUILTIN_DETECTORS.map((d) => `{detector: ${d}, action: Mask}`).join(', ')}]
-    regexes: [{name: nested, pattern: "(a|aa)+b", action: Mask, maxLength: 64}]
-`,
+      'objects.yaml':
+        aiBackendYaml('chat', [], [{ name: 'llm', provider: 'OpenAI', url: `${fake.url}/v1` }]) +
+        httpRouteYaml(aiRuleYaml('chat')) +
+        maskEverythingGuardYaml(
+          'all',
+          'regexes: [{name: nested, pattern: "(a|aa)+b", action: Mask, maxLength: 64}]',
+        ),
     });
   });
   afterAll(async () => {

@@ -1,23 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_DETECTORS } from '../../proxy/src/config/guards.ts';
-import { compileGuard } from '../../proxy/src/guard/compiled-guard.ts';
 import { mask, scan } from '../../proxy/src/guard/scan.ts';
 import { ScanText } from '../../proxy/src/guard/scan-text.ts';
 import { StreamMasker } from '../../proxy/src/guard/stream-masker.ts';
 import { streamPayloadMasker } from '../../proxy/src/guard/stream-payload-masker.ts';
+import { MASK_EVERY_BUILTIN, testGuard } from '../support/guards.ts';
 
 /** Every built-in detector and a custom RE2 pattern, all masking. */
-const guard = compileGuard({
-  name: 'default/all',
-  scope: { kind: 'Gateway' },
+const guard = testGuard({
   roles: ['assistant'],
-  builtins: BUILTIN_DETECTORS.map((detector) => ({ detector, action: 'Mask' as const })),
+  builtins: MASK_EVERY_BUILTIN,
   regexes: [
     { name: 'order', pattern: 'ORD-[0-9]{6}', action: 'Mask', replacement: '<ORDER>', maxLength: 10 },
   ],
   maskResponses: true,
-  rejection: { status: 400, message: 'no' },
 });
 const detectors = guard.maskers;
 

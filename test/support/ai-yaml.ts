@@ -1,4 +1,6 @@
-/** YAML builders for AI tests: AIBackends, a credentials Secret and model-routed HTTPRoutes. */
+import { BUILTIN_DETECTORS } from '../../proxy/src/config/guards.ts';
+
+/** YAML builders for AI tests: AIBackends, a credentials Secret, model-routed HTTPRoutes, guards. */
 
 export interface TargetYaml {
   name: string;
@@ -99,4 +101,20 @@ ${options.failureMode ? `  failureMode: ${options.failureMode}\n` : ''}${
     : ''
 }  limits:
 ${limits.map((l) => `    - ${l}\n`).join('')}`;
+}
+
+/**
+ * A Gateway-wide PromptGuard with every built-in detector masking requests; `request` adds to its
+ * `spec.request` (one YAML line), `spec` to its spec (e.g. `response: {mask: true}`).
+ */
+export function maskEverythingGuardYaml(name: string, request = '', spec = ''): string {
+  return `---
+apiVersion: sluice.dev/v1alpha1
+kind: PromptGuard
+metadata: {name: ${name}, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  request:
+    builtins: [${BUILTIN_DETECTORS.map((d) => `{detector: ${d}, action: Mask}`).join(', ')}]
+${request ? `    ${request}\n` : ''}${spec ? `  ${spec}\n` : ''}`;
 }
