@@ -28,6 +28,11 @@ describe('tracing and access logs', () => {
   let up: RunningFake;
   let tcpPort: number;
   const accessLog = join(tmpdir(), `sluice-access-${process.pid}.log`);
+  const accessLines = async () =>
+    (await readFile(accessLog, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   const byTrace = async (traceId: string) =>
     (await jaeger.traces(SERVICE)).find((t) => t.traceID === traceId)?.spans ?? [];
   /** Waits until the collector holds `count` spans of the trace (export is batched, once a second). */
@@ -231,11 +236,7 @@ spec:
     expect(tag(server!, 'http.route')).toBe('httproute/default/web/rule/0/match/0');
     await vi.waitFor(
       async () => {
-        const line = (await readFile(accessLog, 'utf8'))
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as Record<string, unknown>)
-          .find((l) => l.trace_id === wsTrace);
+        const line = (await accessLines()).find((l) => l.trace_id === wsTrace);
         expect(line).toMatchObject({ path: '/ws', status: 101, upgrade: 'websocket', completed: true });
         expect(line!.request_bytes).toBeGreaterThan(0);
       },
@@ -281,11 +282,7 @@ spec:
     expect(tcp.received, gw.proc.output().slice(-2000)).toMatch(/^HTTP\/1\.1 200/);
     await vi.waitFor(
       async () => {
-        const session = (await readFile(accessLog, 'utf8'))
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as Record<string, unknown>)
-          .find((l) => l.protocol === 'TCP');
+        const session = (await accessLines()).find((l) => l.protocol === 'TCP');
         expect(session).toMatchObject({ client_ip: '127.0.0.1', route: expect.any(String) });
         expect(session!.bytes_received).toBeGreaterThan(0);
         expect(session!.bytes_sent).toBeGreaterThan(0);
