@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mask, scan } from '../../proxy/src/guard/scan.ts';
-import { ScanText } from '../../proxy/src/guard/scan-text.ts';
 import { StreamMasker } from '../../proxy/src/guard/stream-masker.ts';
 import { streamPayloadMasker } from '../../proxy/src/guard/stream-payload-masker.ts';
 import { MASK_EVERY_BUILTIN, testGuard } from '../support/guards.ts';
+import { maskAtOnce } from '../support/whole-text-masking.ts';
 
 /** Every built-in detector and a custom RE2 pattern, all masking. */
 const guard = testGuard({
@@ -83,10 +82,7 @@ function pieces(t: string, cuts: readonly number[]): string[] {
 }
 
 /** The masking of the whole text at once: one plain scan, no incremental decisions. */
-const maskedAtOnce = (t: string) => {
-  const scanned = ScanText.of(t);
-  return mask(t, scanned, scan(scanned.text, detectors));
-};
+const maskedAtOnce = (t: string) => maskAtOnce(t, detectors);
 
 const RUNS = 100_000;
 

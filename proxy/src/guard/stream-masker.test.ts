@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { maskAtOnce } from '../../../test/support/whole-text-masking.ts';
 import type { GuardConfig } from '../config/guards.ts';
 import { compileGuard } from './compiled-guard.ts';
-import { mask, scan } from './scan.ts';
-import { ScanText } from './scan-text.ts';
 import { StreamMasker } from './stream-masker.ts';
 
 const guard = compileGuard({
@@ -45,7 +44,7 @@ function random(seed: number): () => number {
 }
 
 describe('StreamMasker', () => {
-  const whole = mask(COMPLETION, ScanText.of(COMPLETION), scan(COMPLETION, guard.maskers));
+  const whole = maskAtOnce(COMPLETION, guard.maskers);
 
   it('masks what a whole-text scan masks, and keeps look-alikes', () => {
     for (const secret of SECRETS) expect(whole).not.toContain(secret);
