@@ -36,6 +36,7 @@ export async function guardRequest(
   op: AIOperation,
   body: Record<string, unknown>,
   guards: readonly CompiledGuard[],
+  byRole: GuardsByRole = guardsByRole(guards),
 ): Promise<GuardVerdict> {
   const findings: GuardFinding[] = [];
   const slots = requestTexts(op, body);
@@ -57,10 +58,10 @@ export async function guardRequest(
   }
   for (const text of byGroup(slots)) {
     const role = text[0]!.role;
-    const applicable = guards.filter((g) => g.roles.has(role));
-    if (applicable.length === 0) continue;
+    const forRole = byRole.get(role);
+    if (!forRole) continue;
+    const { guards: applicable, detectors } = forRole;
     const original = text.map((s) => s.get()).join('');
-    const detectors = applicable.flatMap((g) => g.detectors);
     const scanned = await scanWhole(original, detectors);
     let folded: string | undefined;
     const record = (guard: CompiledGuard, detector: string, action: GuardAction, span: [number, number]) => {
@@ -96,6 +97,20 @@ export async function guardRequest(
     if (toMask.length > 0) maskSlots(text, scanned, toMask);
   }
   return { kind: 'pass', findings };
+}
+
+/** For each role some guard checks: those guards and all their detectors, scanned as one pass. */
+export type GuardsByRole = ReadonlyMap<string, { guards: CompiledGuard[]; detectors: Detector[] }>;
+
+/** Worked out once per route when the config is compiled (GuardSet), not per request. */
+export function guardsByRole(guards: readonly CompiledGuard[]): GuardsByRole {
+  const roles = new Set(guards.flatMap((g) => [...g.roles]));
+  return new Map(
+    [...roles].map((role) => {
+      const applicable = guards.filter((g) => g.roles.has(role));
+      return [role, { guards: applicable, detectors: applicable.flatMap((g) => g.detectors) }];
+    }),
+  );
 }
 
 /** Slots in groups (one text each), in request order. */

@@ -21,7 +21,7 @@ export async function guardPrompt(
 ): Promise<StageResult<void>> {
   if (guards.all.length === 0) return pass(undefined);
   const { metrics, log } = observe;
-  const verdict = await guardRequest(request.op, request.body, guards.all);
+  const verdict = await guardRequest(request.op, request.body, guards.all, guards.byRole);
   if (verdict.kind === 'invalid')
     return refuse('invalid_request', { message: verdict.problem.message, param: verdict.problem.pointer });
   for (const f of verdict.findings) {
