@@ -71,6 +71,18 @@ describe('sluice CLI', () => {
     expect(r.stderr).toMatch(/^route\.yaml: HTTPRoute default\/r: \/spec\/rules\/0\/backendRefs\/0\/port: /);
   });
 
+  it.each([
+    [['--access-log', 'otlp'], /--access-log otlp needs a collector: set --otlp-endpoint/],
+    [
+      ['--trace-propagators', 'jaeger'],
+      /--trace-propagators: unknown propagator "jaeger" \(expected tracecontext, b3, b3multi\)/,
+    ],
+  ])('refuses telemetry flags it cannot honour, saying why: %s', async (flags, message) => {
+    const r = await sluice(['standalone', '-f', 'samples/quickstart', '--otlp-endpoint', '', ...flags]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
   it('refuses an AIBackend URL with user:password@ in validate and translate, never printing it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-cli-userinfo-'));
     try {

@@ -74,6 +74,8 @@ function proxyHostOptions(flags: Flags, logger: Logger): ProxyHostOptions {
  * OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES honoured.
  */
 function tracingOptions(flags: Flags, env: NodeJS.ProcessEnv): TracingOptions | undefined {
+  // Checked even with tracing off: a typo should not wait for the day a collector is configured.
+  const propagators = propagatorsFlag(flags['trace-propagators']);
   const base = flags['otlp-endpoint'];
   const endpoint =
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
@@ -84,7 +86,7 @@ function tracingOptions(flags: Flags, env: NodeJS.ProcessEnv): TracingOptions | 
     serviceName: env.OTEL_SERVICE_NAME ?? 'sluice-proxy',
     resource: keyValues(env.OTEL_RESOURCE_ATTRIBUTES),
     headers: keyValues(env.OTEL_EXPORTER_OTLP_HEADERS),
-    propagators: propagatorsFlag(flags['trace-propagators']),
+    propagators,
   };
 }
 

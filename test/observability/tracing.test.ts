@@ -347,4 +347,13 @@ describe('access logs to an OTLP collector', () => {
     });
     expect(output).not.toContain('not-logged');
   });
+
+  it('keeps answering when the collector is gone: log records are dropped, requests are not', async () => {
+    await jaeger.kill();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => send(`${gw.url}/after-collector-died`)),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    await gw.expectAlive();
+  });
 });
