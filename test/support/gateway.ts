@@ -95,6 +95,8 @@ ${slices}`;
 export async function startGateway(
   listenerPort: number,
   files: Record<string, string>,
+  /** `::` takes IPv6 and IPv4 clients alike (tests of client addresses use both). */
+  bindAddress = '127.0.0.1',
 ): Promise<TestGateway> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-test-'));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
@@ -103,7 +105,7 @@ export async function startGateway(
     dir,
     gateway: undefined,
     controllerName: CONTROLLER,
-    bindAddress: '127.0.0.1',
+    bindAddress,
     adminPort,
     limits: { ...DEFAULT_LIMITS, maxBodyBytes: 1_048_576 },
     logger: pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' }),

@@ -1,4 +1,5 @@
-import { request } from 'undici';
+import { connect } from 'node:net';
+import { Agent, request } from 'undici';
 
 export interface Answer {
   status: number;
@@ -17,16 +18,38 @@ export interface EchoBody {
   body: string;
 }
 
-/** One real HTTP request over a socket to the gateway. */
+/** One real HTTP request over a socket to the gateway; `from` binds the client socket to that address. */
 export async function send(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  options: { method?: string; headers?: Record<string, string>; body?: string; from?: string } = {},
 ): Promise<Answer> {
-  const res = await request(url, {
-    method: (options.method ?? 'GET') as 'GET',
-    headers: options.headers,
-    body: options.body,
+  const dispatcher = options.from ? fromAddress(options.from) : undefined;
+  try {
+    const res = await request(url, {
+      method: (options.method ?? 'GET') as 'GET',
+      headers: options.headers,
+      body: options.body,
+      ...(dispatcher ? { dispatcher } : {}),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
+  } finally {
+    await dispatcher?.close();
+  }
+}
+
+/** An undici agent whose sockets leave from `localAddress` (undici's own connector ignores that option). */
+function fromAddress(localAddress: string): Agent {
+  return new Agent({
+    connect: (opts, done) => {
+      const socket = connect({
+        host: opts.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(opts.port),
+        localAddress,
+      });
+      socket.once('connect', () => done(null, socket));
+      socket.once('error', (err) => done(err, null));
+      return socket;
+    },
   });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
 }

@@ -18,6 +18,7 @@ import {
   TLSRouteSchema,
   UDPRouteSchema,
 } from './gateway-api.ts';
+import { SecurityPolicySchema, securityPolicyProblems } from './security-policy.ts';
 import {
   AIBackendSchema,
   aiBackendProblems,
@@ -165,5 +166,13 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
     namespaced: true,
     bucket: 'tokenRateLimitPolicies',
     problems: tokenRateLimitPolicyProblems as (obj: never) => { field: string; message: string }[],
+  },
+  SecurityPolicy: {
+    plural: 'securitypolicies',
+    apiVersions: [SLUICE_API_VERSION],
+    schema: SecurityPolicySchema,
+    namespaced: true,
+    bucket: 'securityPolicies',
+    problems: securityPolicyProblems as (obj: never) => { field: string; message: string }[],
   },
 };

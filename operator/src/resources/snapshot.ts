@@ -10,6 +10,7 @@ import type {
   TLSRoute,
   UDPRoute,
 } from './gateway-api.ts';
+import type { SecurityPolicy } from './security-policy.ts';
 import type { AIBackend, PromptGuard, TokenRateLimitPolicy } from './sluice-api.ts';
 
 /** Everything the translator reads: one consistent snapshot from a provider (Kubernetes or files). */
@@ -31,6 +32,7 @@ export interface Resources {
   aiBackends: AIBackend[];
   tokenRateLimitPolicies: TokenRateLimitPolicy[];
   promptGuards: PromptGuard[];
+  securityPolicies: SecurityPolicy[];
 }
 
 export function emptyResources(): Resources {
@@ -52,5 +54,6 @@ export function emptyResources(): Resources {
     aiBackends: [],
     tokenRateLimitPolicies: [],
     promptGuards: [],
+    securityPolicies: [],
   };
 }

@@ -53,7 +53,8 @@ export function desiredStatus(
       }));
       return { parents: [...others, ...ours] };
     }
-    case 'BackendTLSPolicy': {
+    case 'BackendTLSPolicy':
+    case 'SecurityPolicy': {
       // Like route parents: entries of other controllers stay, ours are replaced.
       const existing = (current?.ancestors ?? []) as {
         ancestorRef: unknown;

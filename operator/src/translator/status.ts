@@ -27,7 +27,7 @@ export interface RouteParentStatus {
 
 /** A policy's status toward one ancestor (here: each Gateway whose proxy applies it). */
 export interface PolicyAncestorStatus {
-  ancestorRef: { group: string; kind: string; namespace: string; name: string };
+  ancestorRef: { group: string; kind: string; namespace: string; name: string; sectionName?: string };
   controllerName: string;
   conditions: Condition[];
 }
@@ -47,7 +47,7 @@ export type StatusUpdate =
       status: { parents: RouteParentStatus[] };
     }
   | {
-      kind: 'BackendTLSPolicy';
+      kind: 'BackendTLSPolicy' | 'SecurityPolicy';
       namespace: string;
       name: string;
       status: { ancestors: PolicyAncestorStatus[] };

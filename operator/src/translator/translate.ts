@@ -20,6 +20,7 @@ import { compareHostnameSpecificity, hostnameCovers } from './hostname-order.ts'
 import { analyzeListeners, type ListenerInfo } from './listeners.ts';
 import { comparePrecedence, compareStrings, type RankedRoute } from './precedence.ts';
 import { type RuleProblem, type RuleTranslation, translateRule } from './rules.ts';
+import { attachSecurityPolicies } from './security-policies.ts';
 import type { RouteParentStatus, StatusUpdate } from './status.ts';
 import { type StreamAttachment, translateStreamRoutes } from './stream-routes.ts';
 
@@ -153,6 +154,8 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
   statuses.push(...streams.statuses);
 
   const configs: ProxyConfig[] = [];
+  /** The Gateway listener each virtual host serves, for policies that target a listener. */
+  const vhostListener = new Map<VirtualHost, string>();
   for (const gateway of gateways) {
     const key = nsName(gateway);
     const listeners = listenersByGateway.get(key)!;
@@ -163,6 +166,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
       streams.attachments.get(key) ?? [],
       resolver.clusters(),
       ai.configs,
+      vhostListener,
     );
     configs.push(config);
     statuses.push({
@@ -191,6 +195,9 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
     ),
   );
   statuses.push(...attachGuards(resources, configs, guardRefs, ai.configs));
+  statuses.push(
+    ...attachSecurityPolicies(resources, configs, vhostListener, resolver, options.controllerName),
+  );
   for (const info of routes) {
     const parents = routeParents.get(`${info.kind}/${nsName(info.route)}`);
     if (parents)
@@ -292,6 +299,7 @@ function buildConfig(
   streamAttachments: StreamAttachment[],
   allClusters: Cluster[],
   allAIBackends: ReadonlyMap<string, AIBackendConfig>,
+  vhostListener: Map<VirtualHost, string>,
 ): ProxyConfig {
   const usable = listeners.filter(
     (l) => l.valid && (l.spec.protocol === 'HTTP' || l.spec.protocol === 'HTTPS'),
@@ -315,7 +323,7 @@ function buildConfig(
             },
           }
         : {}),
-      virtualHosts: virtualHostsForPort(onPort, attachments),
+      virtualHosts: virtualHostsForPort(onPort, attachments, vhostListener),
     };
   });
   irListeners.push(...streamListeners(gateway, listeners, streamAttachments));
@@ -378,8 +386,12 @@ function streamListeners(
  * specific matching hostname; inside it, a host's routes are those of its own hostname followed by
  * those of every less specific hostname that also covers it (hostname is the first precedence rule).
  */
-function virtualHostsForPort(listeners: ListenerInfo[], attachments: Attachment[]): VirtualHost[] {
-  const owner = new Map<string, { listenerHost: string; routes: RankedRoute[] }>();
+function virtualHostsForPort(
+  listeners: ListenerInfo[],
+  attachments: Attachment[],
+  vhostListener: Map<VirtualHost, string>,
+): VirtualHost[] {
+  const owner = new Map<string, { listenerHost: string; listener: string; routes: RankedRoute[] }>();
   for (const l of listeners) {
     const listenerHost = l.spec.hostname ?? '*';
     const own = new Map<string, Map<string, RankedRoute>>([[listenerHost, new Map()]]);
@@ -398,12 +410,16 @@ function virtualHostsForPort(listeners: ListenerInfo[], attachments: Attachment[
       const routes = hosts
         .filter((general) => hostnameCovers(general, host))
         .flatMap((general) => [...own.get(general)!.values()].sort(comparePrecedence));
-      owner.set(host, { listenerHost, routes: dedupe(routes) });
+      owner.set(host, { listenerHost, listener: l.spec.name, routes: dedupe(routes) });
     }
   }
   return [...owner.entries()]
     .sort(([a], [b]) => compareHostnameSpecificity(a, b))
-    .map(([hostname, v]) => ({ hostname, routes: v.routes.map((r) => r.route) }));
+    .map(([hostname, v]) => {
+      const vh: VirtualHost = { hostname, routes: v.routes.map((r) => r.route) };
+      vhostListener.set(vh, v.listener);
+      return vh;
+    });
 }
 
 function dedupe(routes: RankedRoute[]): RankedRoute[] {

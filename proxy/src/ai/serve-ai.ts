@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { AIOperation } from '../client-api/operations.ts';
 import { writeError } from '../errors/render.ts';
+import type { Caller } from '../identity/identify.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
@@ -19,6 +20,8 @@ export interface ServeAIInput {
   op: AIOperation;
   body: { raw: Buffer; value: Record<string, unknown> };
   backend: CompiledAIBackend;
+  /** The caller the route's SecurityPolicy authenticated; then TokenRateLimitPolicy identity is not consulted. */
+  caller: Caller | undefined;
   /** The matched route's name: what budgets and guards are scoped by. */
   routeName: string;
   request: FastifyRequest;
@@ -53,7 +56,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     model: typeof body.value.model === 'string' ? body.value.model : '',
     headers,
   };
-  const identified = await identifyCaller(ai, budgetRequest, input.options.budgets);
+  const identified = await identifyCaller(ai, budgetRequest, input.options.budgets, input.caller);
   if (answered(identified)) return;
   const { caller, limits } = identified.value;
   input.observed?.span?.setAttributes({ 'sluice.consumer': caller.consumer, 'sluice.team': caller.team });

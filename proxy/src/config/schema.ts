@@ -9,6 +9,7 @@ import { BudgetLimitSchema, IdentitySchema } from './budgets.ts';
 import { GuardSchema } from './guards.ts';
 import { Name } from './names.ts';
 import { RouteRefSchema } from './route-ref.ts';
+import { CorsSchema, SecuritySchema } from './security.ts';
 
 export const PROXY_CONFIG_VERSION = 'sluice.dev/proxy-config/v1alpha1';
 
@@ -118,6 +119,10 @@ export const RouteSchema = T.Object(
     timeouts: T.Optional(TimeoutsSchema),
     /** A GRPCRoute: backends speak gRPC over HTTP/2 (h2c), and failures answer with grpc-status. */
     grpc: T.Optional(T.Literal(true)),
+    /** Cross-origin rules: preflights are answered here, other responses get the CORS headers. */
+    cors: T.Optional(CorsSchema),
+    /** Who may call it: the name of an entry of `ProxyConfig.security`. */
+    security: T.Optional(Name),
   },
   { additionalProperties: false },
 );
@@ -223,6 +228,8 @@ export const ProxyConfigSchema = T.Object(
     identity: T.Optional(IdentitySchema),
     budgets: T.Array(BudgetLimitSchema),
     guards: T.Array(GuardSchema),
+    /** Effective SecurityPolicies, shared by the routes that name them (absent: none). */
+    security: T.Optional(T.Array(SecuritySchema)),
   },
   { additionalProperties: false, $id: 'https://sluice.dev/schemas/proxy-config.json' },
 );

@@ -8,7 +8,7 @@ export interface SecretUse {
 }
 
 /**
- * Every Secret value a config references: provider credentials, API keys of callers, listener
+ * Every Secret value a config references: provider credentials, API keys and htpasswd files of callers, listener
  * certificates. The one list both sides use: the operator delivers exactly these Secrets, the proxy
  * refuses a config whose delivered credentials lack one of them.
  */
@@ -21,6 +21,10 @@ export function secretUses(config: ProxyConfig): SecretUse[] {
       ...k.credentials,
       usedBy: `identity.apiKeys[${i}]`,
     })),
+    ...(config.security ?? []).flatMap((sec) => [
+      ...(sec.apiKeyAuth?.clients ?? []).map((c) => ({ ...c.credentials, usedBy: `${sec.name} apiKeyAuth` })),
+      ...(sec.basicAuth ? [{ ...sec.basicAuth.users, usedBy: `${sec.name} basicAuth` }] : []),
+    ]),
     ...config.listeners.flatMap((l) =>
       (l.tls?.certificates ?? []).flatMap((c) =>
         c.secrets.flatMap((secret) => [

@@ -1,4 +1,5 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { isCidr } from './cidr.ts';
 import { type ProxyConfig, ProxyConfigSchema } from './schema.ts';
 import { guardPatternProblem, userRegexProblem } from './user-regex.ts';
 
@@ -64,6 +65,28 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
       if (problem) issues.push({ path: `/guards/${gi}/regexes/${ri}/pattern`, reason: problem });
     });
   });
+  const securityNames = new Set<string>();
+  (config.security ?? []).forEach((sec, si) => {
+    const at = `/security/${si}`;
+    if (securityNames.has(sec.name))
+      issues.push({ path: `${at}/name`, reason: `duplicate security ${sec.name}` });
+    securityNames.add(sec.name);
+    if (sec.extAuth && !clusters.has(sec.extAuth.cluster))
+      issues.push({ path: `${at}/extAuth/cluster`, reason: `unknown cluster ${sec.extAuth.cluster}` });
+    for (const [ri, rule] of (sec.authorization?.rules ?? []).entries())
+      for (const [ci, cidr] of (rule.clientCIDRs ?? []).entries())
+        if (!isCidr(cidr))
+          issues.push({
+            path: `${at}/authorization/rules/${ri}/clientCIDRs/${ci}`,
+            reason: `${cidr} is not a CIDR`,
+          });
+    for (const [pi, p] of (sec.jwt?.providers ?? []).entries())
+      if ((p.jwks === undefined) === (p.jwksUri === undefined))
+        issues.push({
+          path: `${at}/jwt/providers/${pi}`,
+          reason: 'exactly one of jwks and jwksUri is needed',
+        });
+  });
   // UDP ports are a separate space from TCP ones (HTTP, HTTPS, TCP and TLS all listen on TCP).
   const ports = new Set<string>();
   config.listeners.forEach((l, li) => {
@@ -122,6 +145,8 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
           r.rewrite?.path?.type === 'ReplacePrefixMatch' || r.redirect?.path?.type === 'ReplacePrefixMatch';
         if (prefixRewrite && r.match.path.type !== 'PathPrefix')
           issues.push({ path: `${at}/match/path`, reason: 'ReplacePrefixMatch needs a PathPrefix match' });
+        if (r.security !== undefined && !securityNames.has(r.security))
+          issues.push({ path: `${at}/security`, reason: `unknown security ${r.security}` });
         if (r.redirect && r.rewrite)
           issues.push({ path: at, reason: 'redirect and rewrite cannot be combined' });
       });

@@ -57,6 +57,21 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'This route requires a client identity (an API key or trusted identity headers).',
   },
+  missing_credentials: {
+    status: 401,
+    type: 'invalid_request_error',
+    message: 'This route requires credentials.',
+  },
+  invalid_credentials: {
+    status: 401,
+    type: 'invalid_request_error',
+    message: 'The credentials are not valid.',
+  },
+  forbidden: {
+    status: 403,
+    type: 'permission_error',
+    message: "The request is not allowed by this route's security policy.",
+  },
   prompt_rejected: {
     status: 400,
     type: 'invalid_request_error',
@@ -98,6 +113,11 @@ export const errorCatalog = {
     type: 'server_error',
     message: 'The gateway failed while handling this request.',
   },
+  security_policy_invalid: {
+    status: 500,
+    type: 'server_error',
+    message: "The route's SecurityPolicy is not valid; requests are refused until it is fixed.",
+  },
   backend_invalid: {
     status: 500,
     type: 'server_error',
@@ -119,6 +139,11 @@ export const errorCatalog = {
     status: 503,
     type: 'server_error',
     message: 'The budget store is unreachable and this budget fails closed.',
+  },
+  authorizer_unavailable: {
+    status: 503,
+    type: 'server_error',
+    message: 'The external authorizer gave no verdict.',
   },
   server_busy: {
     status: 503,

@@ -25,7 +25,6 @@ const verifier = new JwtVerifier({
   issuer: 'https://idp.test',
   audiences: ['sluice'],
   jwks,
-  consumerClaim: 'sub',
 });
 
 describe('JWT verification (jose)', () => {

@@ -16,19 +16,34 @@ import type { JwtConfig } from '../config/budgets.ts';
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const CLOCK_TOLERANCE_S = 60;
 
-/** How remote key sets are cached: keys are re-fetched after this, or sooner for an unknown `kid`. */
-const REMOTE_JWKS = { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 5_000 };
+/**
+ * How remote key sets are cached: keys are re-fetched after `cacheMs`, or sooner when a token names an
+ * unknown `kid` (a rotation), but never more often than the cooldown, so forged kids cannot make the
+ * proxy hammer the issuer.
+ */
+const REMOTE_JWKS = { cacheMs: 10 * 60_000, cooldownMs: 30_000, timeoutMs: 5_000 };
+
+/** A verifier's settings: issuer, audiences and keys, and for fetched keys how they are cached. */
+export interface JwtVerifierConfig extends Pick<JwtConfig, 'issuer' | 'audiences' | 'jwks' | 'jwksUri'> {
+  cacheMs?: number | undefined;
+  timeoutMs?: number | undefined;
+}
 
 /**
  * Fetched key sets by URL, kept across config swaps (like upstream pools): a reload must not make
  * every replica fetch the issuer's keys again.
  */
 const remoteKeySets = new Map<string, JWTVerifyGetKey>();
-function remoteKeySet(uri: string): JWTVerifyGetKey {
-  let keys = remoteKeySets.get(uri);
+function remoteKeySet(uri: string, cacheMs: number, timeoutMs: number): JWTVerifyGetKey {
+  const id = `${cacheMs}/${timeoutMs}/${uri}`;
+  let keys = remoteKeySets.get(id);
   if (!keys) {
-    keys = createRemoteJWKSet(new URL(uri), REMOTE_JWKS);
-    remoteKeySets.set(uri, keys);
+    keys = createRemoteJWKSet(new URL(uri), {
+      cacheMaxAge: cacheMs,
+      cooldownDuration: Math.min(REMOTE_JWKS.cooldownMs, cacheMs),
+      timeoutDuration: timeoutMs,
+    });
+    remoteKeySets.set(id, keys);
   }
   return keys;
 }
@@ -41,12 +56,16 @@ export type JwtResult = { ok: true; claims: Record<string, unknown> } | { ok: fa
  */
 export class JwtVerifier {
   readonly #keys: JWTVerifyGetKey;
-  readonly #config: JwtConfig;
+  readonly #config: JwtVerifierConfig;
 
-  constructor(config: JwtConfig) {
+  constructor(config: JwtVerifierConfig) {
     this.#config = config;
     this.#keys = config.jwksUri
-      ? remoteKeySet(config.jwksUri)
+      ? remoteKeySet(
+          config.jwksUri,
+          config.cacheMs ?? REMOTE_JWKS.cacheMs,
+          config.timeoutMs ?? REMOTE_JWKS.timeoutMs,
+        )
       : createLocalJWKSet({ keys: config.jwks ?? [] } as JSONWebKeySet);
   }
 

@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { BudgetMetrics } from './budget-metrics.ts';
 import { GenAIMetrics } from './genai-metrics.ts';
 import { GuardMetrics } from './guard-metrics.ts';
+import { SecurityMetrics } from './security-metrics.ts';
 
 /** The proxy's metric families. Names are a public contract (dashboards and alerts use them). */
 export class ProxyMetrics {
@@ -51,6 +52,7 @@ export class ProxyMetrics {
   readonly genai = new GenAIMetrics(this.registry);
   readonly budgets = new BudgetMetrics(this.registry);
   readonly guards = new GuardMetrics(this.registry);
+  readonly security = new SecurityMetrics(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_proxy_' });

@@ -1,6 +1,7 @@
 import type { CompiledAIBackend } from '../ai/compiled-backend.ts';
 import { weightedPicker } from '../balance/weighted-pick.ts';
 import type { Listener, Route } from '../config/schema.ts';
+import { CorsPolicy } from '../filters/cors.ts';
 import { compileHeaderModifier, type HeaderEdit } from '../filters/header-modifier.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import { RouteMetrics } from '../metrics/proxy-metrics.ts';
@@ -21,6 +22,8 @@ export interface CompiledRoute {
   editRequestHeaders: HeaderEdit | undefined;
   editResponseHeaders: HeaderEdit | undefined;
   metrics: RouteMetrics;
+  /** Cross-origin rules (SecurityPolicy cors or the HTTPRoute CORS filter). */
+  cors: CorsPolicy | undefined;
   /** Present on AI routes: picks an AI backend by weight (`undefined` when none has weight). */
   pickAIBackend: (() => CompiledAIBackend | undefined) | undefined;
 }
@@ -146,6 +149,7 @@ function compileRoute(
     }),
     editRequestHeaders: compileHeaderModifier(route.requestHeaders),
     editResponseHeaders: compileHeaderModifier(route.responseHeaders),
+    cors: route.cors ? new CorsPolicy(route.cors) : undefined,
     metrics,
   };
 }

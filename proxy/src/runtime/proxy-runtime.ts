@@ -18,6 +18,8 @@ import { RedisStore } from '../ratelimit/redis-store.ts';
 import { ResilientStore } from '../ratelimit/resilient-store.ts';
 import { ListenerRouter } from '../routing/router.ts';
 import { SecretStore } from '../secrets/secret-store.ts';
+import { socketPeerAddress } from '../security/client-address.ts';
+import { type CompiledSecurity, compileSecurityTable } from '../security/compiled-security.ts';
 import type { ServerOptions } from '../server/build-server.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
 import type { Telemetry } from '../telemetry/request-telemetry.ts';
@@ -96,6 +98,7 @@ export class ProxyRuntime {
       guards: options.metrics.guards,
       grpcSessions: this.#grpcSessions,
       telemetry: options.telemetry,
+      clientAddress: socketPeerAddress,
     };
     const { logger, metrics } = options;
     this.#redis = options.redisUrl
@@ -138,6 +141,19 @@ export class ProxyRuntime {
       guards: new GuardSet(config.guards.map(compileGuard), routes),
       aiBackends,
     };
+  }
+
+  #security(
+    config: ProxyConfig,
+    secrets: SecretData,
+    clusters: ReadonlyMap<string, UpstreamCluster>,
+  ): ReadonlyMap<string, CompiledSecurity> {
+    return compileSecurityTable(
+      config.security,
+      new SecretStore(secrets),
+      clusters,
+      this.#options.metrics.security,
+    );
   }
 
   get ready(): boolean {
@@ -233,7 +249,13 @@ export class ProxyRuntime {
       ...[...clusters.values()].flatMap((c) => c.endpoints.map((e) => e.key)),
       ...[...aiBackends.values()].flatMap((b) => b.groups.flat().map((t) => t.endpoint.key)),
     ]);
-    return new Snapshot(hash, ports, this.#aiContext(config, secrets, aiBackends), poolKeys);
+    return new Snapshot(
+      hash,
+      ports,
+      this.#aiContext(config, secrets, aiBackends),
+      this.#security(config, secrets, clusters),
+      poolKeys,
+    );
   }
 
   /** The served snapshot's routing with new credentials and certificates. */
@@ -249,10 +271,13 @@ export class ProxyRuntime {
         port.kind === 'http' ? { ...port, tls: tlsByPort.get(port.listener.port) } : port,
       ]),
     );
+    // SecurityPolicies hold keys and htpasswd files: recompiled with the new Secret data.
+    const clusters = new Map(config.clusters.map((c) => [c.name, new UpstreamCluster(c, this.#pools)]));
     return new Snapshot(
       current.hash,
       ports,
       this.#aiContext(config, secrets, current.ai.aiBackends),
+      this.#security(config, secrets, clusters),
       current.poolKeys,
     );
   }

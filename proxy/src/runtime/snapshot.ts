@@ -2,6 +2,7 @@ import type { AIContext } from '../ai/ai-context.ts';
 import type { Listener } from '../config/schema.ts';
 import type { StreamRouter } from '../l4/stream-router.ts';
 import type { ListenerRouter } from '../routing/router.ts';
+import type { CompiledSecurity } from '../security/compiled-security.ts';
 import type { ServedPort } from '../server/listener-state.ts';
 import type { SniTable } from '../tls/sni-table.ts';
 
@@ -12,7 +13,7 @@ export type CompiledListener =
 
 /**
  * One compiled config with its credentials: every port's routing table and certificates and the AI
- * context, built together and never changed afterwards. The runtime serves exactly one at a time and
+ * context and SecurityPolicies, built together and never changed afterwards. The runtime serves exactly one at a time and
  * replaces it by a single reference assignment.
  */
 export class Snapshot {
@@ -20,6 +21,7 @@ export class Snapshot {
   /** What each port serves, by portKey (`tcp/8080`, `udp/53`). */
   readonly ports: ReadonlyMap<string, CompiledListener>;
   readonly ai: AIContext;
+  readonly security: ReadonlyMap<string, CompiledSecurity>;
   /** Upstream pools the snapshot's clusters and AI targets use (PoolRegistry keys). */
   readonly poolKeys: ReadonlySet<string>;
   readonly #served = new Map<string, ServedPort>();
@@ -30,11 +32,13 @@ export class Snapshot {
     hash: string,
     ports: ReadonlyMap<string, CompiledListener>,
     ai: AIContext,
+    security: ReadonlyMap<string, CompiledSecurity>,
     poolKeys: ReadonlySet<string>,
   ) {
     this.hash = hash;
     this.ports = ports;
     this.ai = ai;
+    this.security = security;
     this.poolKeys = poolKeys;
     const enter = () => {
       this.#inFlight++;
@@ -44,7 +48,7 @@ export class Snapshot {
     };
     for (const [key, port] of ports)
       if (port.kind === 'http')
-        this.#served.set(key, { router: port.router, tls: port.tls, ai, enter, leave });
+        this.#served.set(key, { router: port.router, tls: port.tls, ai, security, enter, leave });
   }
 
   /** The HTTP port `key` as this snapshot serves it (one object per port, made at compile time). */

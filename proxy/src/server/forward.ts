@@ -9,14 +9,17 @@ import { serveAI } from '../ai/serve-ai.ts';
 import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../client-api/operations.ts';
 import { type ErrorCode, errorCatalog } from '../errors/catalog.ts';
 import { isGrpcCall, writeError, writeGrpcError } from '../errors/render.ts';
+import { CorsPolicy } from '../filters/cors.ts';
 import type { HeaderBag } from '../filters/header-modifier.ts';
 import { redirectLocation } from '../filters/redirect.ts';
+import type { Caller } from '../identity/identify.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
-import { requestView } from '../routing/request-view.ts';
+import { type RequestView, requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
+import type { ClientAddressOf } from '../security/client-address.ts';
 import {
   type ObservedRequest,
   observeRequest,
@@ -43,13 +46,16 @@ export interface ForwardOptions {
   guards: GuardMetrics;
   /** Tracing and access logs; undefined when both are off (then nothing per request is spent on them). */
   telemetry: Telemetry | undefined;
+  /** Where a request comes from, for SecurityPolicy address rules (the socket peer until ClientTrafficPolicy). */
+  clientAddress: ClientAddressOf;
 }
 
 type Response = ServerResponse | Http2ServerResponse;
 
 /**
  * The catch-all handler. Stages, in order: the request target is checked; AI requests have their
- * body read (the model picks the route); the route is matched; then either the AI pipeline
+ * body read (the model picks the route); the route is matched; CORS preflights are answered and the
+ * route's SecurityPolicy decides who may pass (see `admitCaller`); then either the AI pipeline
  * (`serveAI`), a redirect, or the forwarding core relays to the picked upstream.
  */
 export function forwardHandler(state: ListenerState, options: ForwardOptions) {
@@ -129,6 +135,12 @@ async function forwardOn(
   if (!route) return fail(op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics);
   const src = route.source;
   if (observed) observed.record.route = route.name;
+  const admitted = await admitCaller(served, raw, res, route, view, options);
+  if (!admitted.ok) {
+    route.metrics.observe(res.statusCode, (performance.now() - started) / 1000);
+    return;
+  }
+  if (observed && admitted.caller) observed.record.consumer = admitted.caller.consumer;
 
   if (route.pickAIBackend) {
     if (!op || !aiBody) return fail('route_not_found', route.metrics);
@@ -139,6 +151,7 @@ async function forwardOn(
         op,
         body: aiBody,
         backend,
+        caller: admitted.caller,
         routeName: route.name,
         ai: served.ai,
         observed,
@@ -180,6 +193,49 @@ async function forwardOn(
     propagate(observed, exchange.headers);
   }
   await proxyExchange(served, raw, res, route, exchange, aiBody?.raw, options, started, request);
+}
+
+/**
+ * The route's access stages before anything goes upstream: a CORS preflight is answered here (it
+ * carries no credentials, so it comes first), an allowed Origin gets the CORS response headers on
+ * whatever answer follows, and the route's SecurityPolicy admits or refuses the caller. A refusal is
+ * answered here; an admitted request continues with the caller the policy established, if any.
+ */
+async function admitCaller(
+  served: ServedPort,
+  raw: IncomingMessage,
+  res: Response,
+  route: CompiledRoute,
+  view: RequestView,
+  options: ForwardOptions,
+): Promise<{ ok: true; caller: Caller | undefined } | { ok: false }> {
+  const cors = route.cors;
+  if (cors) {
+    if (CorsPolicy.isPreflight(raw)) {
+      (res as ServerResponse).writeHead(200, { ...cors.preflight(raw), 'content-length': '0' }).end();
+      return { ok: false };
+    }
+    const origin = raw.headers.origin;
+    const corsHeaders = typeof origin === 'string' ? cors.responseHeaders(origin) : undefined;
+    // Set before any answer is written, so errors below carry them too (browsers hide bodies otherwise).
+    for (const name in corsHeaders) res.setHeader(name, corsHeaders[name]!);
+  }
+  const name = route.source.security;
+  if (name === undefined) return { ok: true, caller: undefined };
+  const outcome = await served.security.get(name)!.check(raw, view, options.clientAddress(raw));
+  if (outcome.ok) return outcome;
+  if ('denial' in outcome) {
+    const { status, headers, body } = outcome.denial;
+    (res as ServerResponse)
+      .writeHead(status, { ...headers, 'content-length': String(body.length) })
+      .end(body);
+  } else if (isGrpcCall(raw)) writeGrpcError(res as Http2ServerResponse, outcome.code);
+  else
+    writeError(res, outcome.code, {
+      ...(outcome.message !== undefined ? { message: outcome.message } : {}),
+      ...(outcome.headers ? { headers: outcome.headers } : {}),
+    });
+  return { ok: false };
 }
 
 /**

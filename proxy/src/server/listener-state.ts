@@ -1,5 +1,6 @@
 import type { AIContext } from '../ai/ai-context.ts';
 import type { ListenerRouter } from '../routing/router.ts';
+import type { CompiledSecurity } from '../security/compiled-security.ts';
 import type { SniTable } from '../tls/sni-table.ts';
 
 /**
@@ -12,6 +13,8 @@ export interface ServedPort {
   /** HTTPS: the certificates by SNI. */
   readonly tls: SniTable | undefined;
   readonly ai: AIContext;
+  /** Effective SecurityPolicies by name, compiled with this snapshot's credentials. */
+  readonly security: ReadonlyMap<string, CompiledSecurity>;
   /**
    * Marks work (a request, a mirrored copy) as running on this snapshot until the matching `leave`:
    * pools the next snapshot no longer names are closed only once nothing on an older one can use them.

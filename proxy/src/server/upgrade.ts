@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { type ErrorCode, errorCatalog } from '../errors/catalog.ts';
 import { rawErrorResponse } from '../errors/render.ts';
 import { requestView } from '../routing/request-view.ts';
+import type { ClientAddressOf } from '../security/client-address.ts';
 import { observeUpgrade, propagate, type Telemetry } from '../telemetry/request-telemetry.ts';
 import { UpstreamFailure } from '../upstream/relay.ts';
 import { relayUpgrade } from '../upstream/upgrade-relay.ts';
@@ -14,8 +15,15 @@ import { prepareExchange } from './upstream-exchange.ts';
  * WebSocket (and other HTTP/1.1 Upgrade) pass-through: routed and prepared like any other request
  * (the same exchange: filters, rewrites, X-Forwarded-*, client-certificate header, timeout), then
  * sent on the endpoint's pool, so TLS and BackendTLSPolicy verification are those of every request.
+ * The route's SecurityPolicy admits the upgrade first: a socket is never tunnelled past it. (An
+ * external authorizer's own denial answers as a plain 403 here: there is no response object to
+ * relay it on.)
  */
-export function upgradeHandler(state: ListenerState, telemetry: Telemetry | undefined) {
+export function upgradeHandler(
+  state: ListenerState,
+  telemetry: Telemetry | undefined,
+  clientAddress: ClientAddressOf,
+) {
   return (req: IncomingMessage, client: Socket, head: Buffer): undefined => {
     client.on('error', () => client.destroy());
     const started = performance.now();
@@ -30,34 +38,47 @@ export function upgradeHandler(state: ListenerState, telemetry: Telemetry | unde
     const served = state.current();
     const router = served.router;
     const view = requestView(req.method ?? 'GET', target.url, req.headers);
-    const route = router.select(target.host, view);
-    if (!route || route.source.redirect || route.pickAIBackend) return refuse('route_not_found');
+    const selected = router.select(target.host, view);
+    if (!selected || selected.source.redirect || selected.pickAIBackend) return refuse('route_not_found');
+    const route = selected;
     if (observed) observed.record.route = route.name;
-    const exchange = prepareExchange(req, router, route, view);
-    if (typeof exchange === 'string') return refuse(exchange);
-    propagate(observed, exchange.headers);
     served.enter();
-    relayUpgrade({
-      endpoint: exchange.endpoint,
-      request: {
-        path: exchange.path,
-        method: exchange.method,
-        headers: exchange.headers,
-      },
-      protocol: [req.headers.upgrade ?? ''].flat().join(', '),
-      client,
-      head,
-      editHeaders: route.editResponseHeaders,
-      timeoutMs: exchange.timeoutMs,
-      onStatus: (status) => {
-        observed?.answered(status);
-        route.metrics.observe(status, (performance.now() - started) / 1000);
-      },
-    })
-      .catch((err: unknown) => {
+    void admit()
+      .then((refusal) => (refusal ? refuse(refusal) : tunnel()))
+      .catch(() => refuse('internal_error'))
+      .finally(served.leave);
+
+    async function admit(): Promise<ErrorCode | undefined> {
+      const name = route.source.security;
+      if (name === undefined) return undefined;
+      const outcome = await served.security.get(name)!.check(req, view, clientAddress(req));
+      return outcome.ok ? undefined : 'code' in outcome ? outcome.code : 'forbidden';
+    }
+
+    async function tunnel(): Promise<undefined> {
+      const exchange = prepareExchange(req, router, route, view);
+      if (typeof exchange === 'string') return refuse(exchange);
+      propagate(observed, exchange.headers);
+      await relayUpgrade({
+        endpoint: exchange.endpoint,
+        request: {
+          path: exchange.path,
+          method: exchange.method,
+          headers: exchange.headers,
+        },
+        protocol: [req.headers.upgrade ?? ''].flat().join(', '),
+        client,
+        head,
+        editHeaders: route.editResponseHeaders,
+        timeoutMs: exchange.timeoutMs,
+        onStatus: (status) => {
+          observed?.answered(status);
+          route.metrics.observe(status, (performance.now() - started) / 1000);
+        },
+      }).catch((err: unknown) => {
         if (!client.writable) return void client.destroy();
         refuse(err instanceof UpstreamFailure && err.timedOut ? 'upstream_timeout' : 'upstream_unreachable');
-      })
-      .finally(served.leave);
+      });
+    }
   };
 }

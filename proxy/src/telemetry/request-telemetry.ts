@@ -17,6 +17,8 @@ export interface RequestRecord {
   readonly requestId: string;
   route?: string;
   upstream?: string;
+  /** The caller a SecurityPolicy authenticated (client ID, user name or token subject). */
+  consumer?: string;
   ai?: {
     backend: string;
     target?: string;
@@ -201,6 +203,7 @@ function accessLine(
     protocol: `HTTP/${raw.httpVersion}`,
     route: record.route ?? null,
     upstream: record.upstream ?? null,
+    ...(record.consumer !== undefined ? { consumer: record.consumer } : {}),
     status: answer.status,
     response_bytes: answer.bytes,
     duration_ms: Math.round(answer.seconds * 1e6) / 1000,

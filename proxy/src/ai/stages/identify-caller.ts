@@ -12,15 +12,19 @@ export interface IdentifiedCaller {
 }
 
 /**
- * Stage "identity": who is calling (API key, JWT or trusted headers) and which budgets apply to them;
- * a budget that requires an identity refuses anonymous callers here.
+ * Stage "identity": who is calling and which budgets apply to them; a budget that requires an
+ * identity refuses anonymous callers here. A caller the route's SecurityPolicy authenticated is the
+ * one identity; only without one are TokenRateLimitPolicy's own API keys, JWT or trusted headers read.
  */
 export async function identifyCaller(
   ai: AIContext,
   request: { headers: IncomingHttpHeaders; routeName: string; aiBackend: string; model: string },
   metrics: BudgetMetrics,
+  authenticated: Caller | undefined,
 ): Promise<StageResult<IdentifiedCaller>> {
-  const identity = await ai.identifier.identify(request.headers);
+  const identity = authenticated
+    ? { ok: true as const, caller: authenticated, authenticated: true }
+    : await ai.identifier.identify(request.headers);
   if (!identity.ok) {
     metrics.unauthenticated.inc({ reason: identity.error });
     return refuse(

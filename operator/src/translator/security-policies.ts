@@ -1,0 +1,543 @@
+import { readHtpasswd } from '../../../proxy/src/config/htpasswd.ts';
+import type { ProxyConfig, Route, VirtualHost } from '../../../proxy/src/config/schema.ts';
+import type {
+  ApiKeyAuth,
+  Authorization,
+  BasicAuth,
+  Cors,
+  ExtAuth,
+  JwtAuth,
+  Security,
+} from '../../../proxy/src/config/security.ts';
+import { secretValues } from '../resources/core.ts';
+import { GATEWAY_GROUP } from '../resources/gateway-api.ts';
+import type { CorsSpec, SecurityPolicy } from '../resources/security-policy.ts';
+import { securityPolicyProblems } from '../resources/security-policy.ts';
+import type { Resources } from '../resources/snapshot.ts';
+import type { BackendResolver } from './backends.ts';
+import { type Condition, condition } from './conditions.ts';
+import { durationMs } from './durations.ts';
+import { selectorMatches } from './labels.ts';
+import { compareStrings } from './precedence.ts';
+import type { PolicyAncestorStatus, StatusUpdate } from './status.ts';
+
+/** The Secret label naming the team of the callers a credential Secret holds (API keys, htpasswd). */
+export const TEAM_LABEL = 'sluice.dev/team';
+const HTPASSWD_KEY = '.htpasswd';
+const DEFAULT_EXT_AUTH_TIMEOUT = '10s';
+
+/** The field groups of a SecurityPolicy; precedence is decided per group. */
+const GROUPS = ['cors', 'apiKeyAuth', 'basicAuth', 'jwt', 'authorization', 'extAuth'] as const;
+type Group = (typeof GROUPS)[number];
+
+/** How specific a target is: a route rule beats a route, which beats a listener, which beats a Gateway. */
+const Level = { Gateway: 0, Listener: 1, Route: 2, Rule: 3 } as const;
+type Level = (typeof Level)[keyof typeof Level];
+
+interface Target {
+  kind: 'Gateway' | 'HTTPRoute' | 'GRPCRoute';
+  name: string;
+  sectionName?: string | undefined;
+  /** For a route rule target: the rule's index. */
+  rule?: number;
+}
+
+/** A policy ready to apply: its proxy-side parts per field group, or why it cannot be applied. */
+interface PreparedPolicy {
+  key: string;
+  policy: SecurityPolicy;
+  namespace: string;
+  targets: Target[];
+  missing: string[];
+  /** Why it cannot be applied as written (its routes then refuse every request). */
+  problems: string[];
+  /** What was skipped but leaves the policy usable (htpasswd lines the proxy will not accept). */
+  warnings: string[];
+  parts: Partial<{
+    cors: Cors;
+    apiKeyAuth: ApiKeyAuth;
+    basicAuth: BasicAuth;
+    jwt: JwtAuth;
+    authorization: Authorization;
+    extAuth: ExtAuth & { clusterConfig?: ProxyConfig['clusters'][number] };
+  }>;
+}
+
+/** What happened to a policy on one Gateway: groups it won, lost to an equal, or lost to a more specific one. */
+interface Outcome {
+  won: Set<Group>;
+  conflicted: Map<Group, string>;
+  overridden: Map<Group, string>;
+}
+
+/**
+ * SecurityPolicies → each route's effective security (GEP-713 policy attachment). For every route
+ * rule, each field group (cors, apiKeyAuth, basicAuth, jwt, authorization, extAuth) comes from the
+ * most specific policy that sets it — a rule target, then the route, then the listener, then the
+ * Gateway; between equals the oldest (then by namespace/name) wins and the other is Conflicted. A
+ * policy that cannot be applied as written (a missing Secret, a bad htpasswd line, an authorizer
+ * Service that does not exist) still wins its groups, and its routes refuse every request: an
+ * unprotected route is never the outcome of a typo. Status is per Gateway ancestor.
+ */
+export function attachSecurityPolicies(
+  resources: Resources,
+  configs: ProxyConfig[],
+  vhostListener: ReadonlyMap<VirtualHost, string>,
+  resolver: BackendResolver,
+  controllerName: string,
+): StatusUpdate[] {
+  if (resources.securityPolicies.length === 0) return [];
+  const prepared = [...resources.securityPolicies]
+    .sort(
+      (a, b) =>
+        compareStrings(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') ||
+        compareStrings(nsName(a), nsName(b)),
+    )
+    .map((p) => preparePolicy(p, resources, resolver));
+  const outcomes = new Map<string, Map<string, Outcome>>();
+  const outcomeOf = (policy: string, gateway: string): Outcome => {
+    const byGateway = outcomes.get(policy) ?? new Map<string, Outcome>();
+    outcomes.set(policy, byGateway);
+    const found = byGateway.get(gateway) ?? { won: new Set(), conflicted: new Map(), overridden: new Map() };
+    byGateway.set(gateway, found);
+    return found;
+  };
+  for (const config of configs) {
+    const gateway = `${config.gateway.namespace}/${config.gateway.name}`;
+    const entries = new Map<string, Security>();
+    for (const listener of config.listeners)
+      for (const vh of listener.virtualHosts) {
+        const listenerName = vhostListener.get(vh);
+        vh.routes = vh.routes.map((route) => {
+          const candidates = candidatesFor(prepared, config, listenerName, route);
+          if (candidates.length === 0) return route;
+          const winners = new Map<Group, PreparedPolicy>();
+          for (const group of GROUPS) {
+            const setting = candidates.filter((c) => c.policy.parts[group] !== undefined);
+            const top = setting[0];
+            if (!top) continue;
+            winners.set(group, top.policy);
+            outcomeOf(top.policy.key, gateway).won.add(group);
+            for (const other of setting.slice(1)) {
+              const o = outcomeOf(other.policy.key, gateway);
+              if (other.level === top.level) o.conflicted.set(group, top.policy.key);
+              else o.overridden.set(group, top.policy.key);
+            }
+          }
+          return applyWinners(route, winners, entries, config);
+        });
+      }
+    if (entries.size > 0) config.security = [...entries.values()];
+  }
+  return prepared.map((p) => statusOf(p, outcomes.get(p.key), configs, controllerName));
+}
+
+function preparePolicy(
+  policy: SecurityPolicy,
+  resources: Resources,
+  resolver: BackendResolver,
+): PreparedPolicy {
+  const namespace = policy.metadata.namespace ?? 'default';
+  const key = `${namespace}/${policy.metadata.name}`;
+  const problems = securityPolicyProblems(policy).map((p) => `${p.field}: ${p.message}`);
+  const { targets, missing } = resolveTargets(policy, namespace, resources);
+  const spec = policy.spec;
+  const parts: PreparedPolicy['parts'] = {};
+  const warnings: string[] = [];
+  const secretOf = (name: string) =>
+    resources.secrets.find(
+      (s) => (s.metadata.namespace ?? 'default') === namespace && s.metadata.name === name,
+    );
+  if (spec.cors) parts.cors = corsOf(spec.cors);
+  if (spec.apiKeyAuth) {
+    const clients: ApiKeyAuth['clients'] = [];
+    for (const ref of spec.apiKeyAuth.credentialRefs) {
+      const secret = secretOf(ref.name);
+      if (!secret) {
+        problems.push(`apiKeyAuth: Secret ${namespace}/${ref.name} not found`);
+        continue;
+      }
+      const team = secret.metadata.labels?.[TEAM_LABEL] ?? '';
+      const ids = Object.keys(secretValues(secret)).sort(compareStrings);
+      if (ids.length === 0) problems.push(`apiKeyAuth: Secret ${namespace}/${ref.name} holds no keys`);
+      for (const clientId of ids)
+        clients.push({ clientId, team, credentials: { secret: `${namespace}/${ref.name}`, key: clientId } });
+    }
+    parts.apiKeyAuth = {
+      policy: key,
+      clients,
+      extractFrom: spec.apiKeyAuth.extractFrom.map((e) => ({
+        ...(e.headers ? { headers: e.headers.map((name) => ({ name })) } : {}),
+        ...(e.params ? { params: e.params } : {}),
+        ...(e.cookies ? { cookies: e.cookies } : {}),
+      })),
+      ...(spec.apiKeyAuth.forwardClientIDHeader
+        ? { forwardClientIDHeader: spec.apiKeyAuth.forwardClientIDHeader }
+        : {}),
+      sanitize: spec.apiKeyAuth.sanitize ?? false,
+    };
+  }
+  if (spec.basicAuth) {
+    const name = spec.basicAuth.users.name;
+    const secret = secretOf(name);
+    const text = secret ? secretValues(secret)[HTPASSWD_KEY] : undefined;
+    if (!secret) problems.push(`basicAuth: Secret ${namespace}/${name} not found`);
+    else if (text === undefined)
+      problems.push(`basicAuth: Secret ${namespace}/${name} has no ${HTPASSWD_KEY} key`);
+    else {
+      // A bad line locks out only its own user; a file with no usable line locks out everyone, loudly.
+      const read = readHtpasswd(text);
+      const lines = read.problems.map((p) => `basicAuth: ${HTPASSWD_KEY} ${p}`);
+      if (read.entries.length === 0)
+        problems.push('basicAuth: the htpasswd file has no usable user', ...lines);
+      else warnings.push(...lines.map((l) => `${l} (skipped)`));
+    }
+    parts.basicAuth = {
+      policy: key,
+      users: { secret: `${namespace}/${name}`, key: HTPASSWD_KEY },
+      team: secret?.metadata.labels?.[TEAM_LABEL] ?? '',
+      ...(spec.basicAuth.forwardUsernameHeader
+        ? { forwardUsernameHeader: spec.basicAuth.forwardUsernameHeader }
+        : {}),
+    };
+  }
+  if (spec.jwt) {
+    const providers: JwtAuth['providers'] = [];
+    for (const p of spec.jwt.providers) {
+      let jwks: Record<string, unknown>[] | undefined;
+      if (p.localJWKS) {
+        jwks = inlineKeys(p.localJWKS.inline);
+        if (!jwks)
+          problems.push(
+            `jwt provider ${p.name}: localJWKS.inline is not a JSON Web Key Set ({"keys": [...]})`,
+          );
+      }
+      providers.push({
+        name: p.name,
+        ...(p.issuer ? { issuer: p.issuer } : {}),
+        ...(p.audiences?.length ? { audiences: p.audiences } : {}),
+        ...(jwks ? { jwks } : {}),
+        ...(p.remoteJWKS ? { jwksUri: p.remoteJWKS.uri } : {}),
+        ...(p.remoteJWKS?.cacheDuration ? { cacheMs: durationMs(p.remoteJWKS.cacheDuration) } : {}),
+        ...(p.remoteJWKS?.timeout ? { timeoutMs: durationMs(p.remoteJWKS.timeout) } : {}),
+        consumerClaim: p.consumerClaim ?? 'sub',
+        ...(p.teamClaim ? { teamClaim: p.teamClaim } : {}),
+        claimToHeaders: p.claimToHeaders ?? [],
+        ...(p.extractFrom
+          ? {
+              extractFrom: {
+                ...(p.extractFrom.headers ? { headers: p.extractFrom.headers } : {}),
+                ...(p.extractFrom.params ? { params: p.extractFrom.params } : {}),
+                ...(p.extractFrom.cookies ? { cookies: p.extractFrom.cookies } : {}),
+              },
+            }
+          : {}),
+      });
+    }
+    parts.jwt = { policy: key, optional: spec.jwt.optional ?? false, providers };
+  }
+  if (spec.authorization) {
+    parts.authorization = {
+      policy: key,
+      defaultAction: spec.authorization.defaultAction ?? 'Deny',
+      rules: (spec.authorization.rules ?? []).map((r, i) => ({
+        name: r.name ?? `rule-${i}`,
+        action: r.action,
+        ...(r.principal.clientCIDRs ? { clientCIDRs: r.principal.clientCIDRs } : {}),
+        ...(r.principal.jwt
+          ? {
+              jwt: {
+                provider: r.principal.jwt.provider,
+                ...(r.principal.jwt.scopes ? { scopes: r.principal.jwt.scopes } : {}),
+                ...(r.principal.jwt.claims
+                  ? { claims: r.principal.jwt.claims.map((c) => ({ name: c.name, values: c.values })) }
+                  : {}),
+              },
+            }
+          : {}),
+        ...(r.principal.headers ? { headers: r.principal.headers } : {}),
+        ...(r.operation?.methods ? { methods: r.operation.methods } : {}),
+        ...(r.operation?.paths ? { paths: r.operation.paths } : {}),
+      })),
+    };
+  }
+  if (spec.extAuth) {
+    const ref = spec.extAuth.http.backendRefs[0]!;
+    const resolved = resolver.resolve(ref, namespace, 'SecurityPolicy');
+    if (!resolved.ok) problems.push(`extAuth: ${resolved.message}`);
+    const cluster = resolved.ok ? resolver.clusters().find((c) => c.name === resolved.cluster) : undefined;
+    parts.extAuth = {
+      policy: key,
+      cluster: resolved.ok ? resolved.cluster : `unresolved/${key}`,
+      pathPrefix: spec.extAuth.http.path ?? '/',
+      headersToExtAuth: spec.extAuth.headersToExtAuth ?? [],
+      headersToBackend: spec.extAuth.http.headersToBackend ?? [],
+      timeoutMs: durationMs(spec.extAuth.timeout ?? DEFAULT_EXT_AUTH_TIMEOUT),
+      failOpen: spec.extAuth.failOpen ?? false,
+      ...(cluster ? { clusterConfig: cluster } : {}),
+    };
+  }
+  return { key, policy, namespace, targets, missing, problems, warnings, parts };
+}
+
+function resolveTargets(
+  policy: SecurityPolicy,
+  namespace: string,
+  resources: Resources,
+): { targets: Target[]; missing: string[] } {
+  const targets: Target[] = [];
+  const missing: string[] = [];
+  const inNamespace = <T extends { metadata: { namespace?: string | undefined } }>(list: T[]) =>
+    list.filter((o) => (o.metadata.namespace ?? 'default') === namespace);
+  const objectsOf = (kind: Target['kind']) =>
+    kind === 'Gateway'
+      ? inNamespace(resources.gateways)
+      : kind === 'HTTPRoute'
+        ? inNamespace(resources.httpRoutes)
+        : inNamespace(resources.grpcRoutes);
+  for (const ref of policy.spec.targetRefs ?? []) {
+    const object = objectsOf(ref.kind).find((o) => o.metadata.name === ref.name);
+    const described = `${ref.kind} ${namespace}/${ref.name}${ref.sectionName ? ` section ${ref.sectionName}` : ''}`;
+    if (!object) {
+      missing.push(described);
+      continue;
+    }
+    if (ref.sectionName === undefined) {
+      targets.push({ kind: ref.kind, name: ref.name });
+      continue;
+    }
+    const sections =
+      ref.kind === 'Gateway'
+        ? (object as (typeof resources.gateways)[number]).spec.listeners.map((l) => l.name)
+        : ((object as (typeof resources.httpRoutes)[number]).spec.rules ?? []).map((r) => r.name);
+    const index = sections.indexOf(ref.sectionName);
+    if (index < 0) missing.push(described);
+    else
+      targets.push({
+        kind: ref.kind,
+        name: ref.name,
+        sectionName: ref.sectionName,
+        ...(ref.kind === 'Gateway' ? {} : { rule: index }),
+      });
+  }
+  for (const selector of policy.spec.targetSelectors ?? [])
+    for (const object of objectsOf(selector.kind))
+      if (selectorMatches({ matchLabels: selector.matchLabels }, object.metadata.labels ?? {}))
+        targets.push({ kind: selector.kind, name: object.metadata.name });
+  return { targets, missing };
+}
+
+/** The policies that apply to one route rule, most specific first, then oldest first. */
+function candidatesFor(
+  prepared: PreparedPolicy[],
+  config: ProxyConfig,
+  listenerName: string | undefined,
+  route: Route,
+): { policy: PreparedPolicy; level: Level }[] {
+  const out: { policy: PreparedPolicy; level: Level }[] = [];
+  for (const policy of prepared) {
+    let best: Level | undefined;
+    for (const t of policy.targets) {
+      const level = levelOf(t, policy.namespace, config, listenerName, route);
+      if (level !== undefined && (best === undefined || level > best)) best = level;
+    }
+    if (best !== undefined) out.push({ policy, level: best });
+  }
+  // Stable: equals keep the oldest-first order of `prepared`.
+  return out.sort((a, b) => b.level - a.level);
+}
+
+function levelOf(
+  t: Target,
+  namespace: string,
+  config: ProxyConfig,
+  listenerName: string | undefined,
+  route: Route,
+): Level | undefined {
+  if (t.kind === 'Gateway') {
+    if (config.gateway.namespace !== namespace || config.gateway.name !== t.name) return undefined;
+    if (t.sectionName === undefined) return Level.Gateway;
+    return t.sectionName === listenerName ? Level.Listener : undefined;
+  }
+  const ref = route.ref;
+  if (ref.kind !== t.kind || ref.namespace !== namespace || ref.name !== t.name) return undefined;
+  if (t.rule === undefined) return Level.Route;
+  return t.rule === ref.rule ? Level.Rule : undefined;
+}
+
+/** The route with its effective security: one shared entry per distinct combination of winners. */
+function applyWinners(
+  route: Route,
+  winners: Map<Group, PreparedPolicy>,
+  entries: Map<string, Security>,
+  config: ProxyConfig,
+): Route {
+  const cors = winners.get('cors')?.parts.cors;
+  const entry: Omit<Security, 'name'> = {};
+  const invalid = [...winners.values()].find((p) => p.problems.length > 0);
+  if (invalid) entry.invalid = { policy: invalid.key, reason: invalid.problems[0]! };
+  for (const group of GROUPS) {
+    if (group === 'cors') continue;
+    const part = winners.get(group)?.parts[group];
+    if (!part) continue;
+    if (group === 'extAuth') {
+      const { clusterConfig, ...extAuth } = part as NonNullable<PreparedPolicy['parts']['extAuth']>;
+      if (clusterConfig && !config.clusters.some((c) => c.name === clusterConfig.name))
+        config.clusters.push(clusterConfig);
+      if (clusterConfig) entry.extAuth = extAuth;
+      continue;
+    }
+    Object.assign(entry, { [group]: part });
+  }
+  const securityGroups = Object.keys(entry).length > 0;
+  let name: string | undefined;
+  if (securityGroups) {
+    const body = JSON.stringify(entry);
+    const base = [
+      ...new Set([...winners.entries()].filter(([g]) => g !== 'cors').map(([, p]) => p.key)),
+    ].join('+');
+    for (let n = 1; ; n++) {
+      const candidate = n === 1 ? base : `${base}#${n}`;
+      const existing = entries.get(candidate);
+      if (!existing) {
+        entries.set(candidate, { name: candidate, ...entry });
+        name = candidate;
+        break;
+      }
+      const { name: _, ...rest } = existing;
+      if (JSON.stringify(rest) === body) {
+        name = candidate;
+        break;
+      }
+    }
+  }
+  return {
+    ...route,
+    // The route's own CORS filter (a rule of the route itself) is more specific than any policy.
+    ...(cors && !route.cors ? { cors } : {}),
+    ...(name ? { security: name } : {}),
+  };
+}
+
+function statusOf(
+  p: PreparedPolicy,
+  byGateway: Map<string, Outcome> | undefined,
+  configs: ProxyConfig[],
+  controllerName: string,
+): StatusUpdate {
+  const generation = p.policy.metadata.generation;
+  const ancestors: PolicyAncestorStatus[] = [];
+  const ancestor = (gateway: string, conditions: Condition[]) => {
+    const [namespace, name] = gateway.split('/') as [string, string];
+    ancestors.push({
+      ancestorRef: { group: GATEWAY_GROUP, kind: 'Gateway', namespace, name },
+      controllerName,
+      conditions,
+    });
+  };
+  const gateways = [...(byGateway?.keys() ?? [])].sort(compareStrings);
+  const missing = p.missing.length > 0 ? `targets not found: ${p.missing.join(', ')}` : undefined;
+  for (const gateway of gateways) {
+    const o = byGateway!.get(gateway)!;
+    const conditions: Condition[] = [];
+    if (p.problems.length > 0)
+      conditions.push(
+        condition(
+          'Accepted',
+          false,
+          'Invalid',
+          `${p.problems.join('; ')}; its routes refuse requests until fixed`,
+          generation,
+        ),
+      );
+    else if (o.won.size === 0 && o.conflicted.size > 0)
+      conditions.push(
+        condition(
+          'Accepted',
+          false,
+          'Conflicted',
+          `every field is set by an older policy on the same target: ${describe(o.conflicted)}`,
+          generation,
+        ),
+      );
+    else
+      conditions.push(
+        condition(
+          'Accepted',
+          true,
+          'Accepted',
+          [
+            'Policy is attached',
+            ...(o.conflicted.size > 0 ? [`conflicted on ${describe(o.conflicted)}`] : []),
+            ...(missing ? [missing] : []),
+            ...p.warnings,
+          ].join('; '),
+          generation,
+        ),
+      );
+    if (o.overridden.size > 0)
+      conditions.push(
+        condition(
+          'Overridden',
+          true,
+          'Overridden',
+          `more specific policies set ${describe(o.overridden)}`,
+          generation,
+        ),
+      );
+    ancestor(gateway, conditions);
+  }
+  if (gateways.length === 0) {
+    // Attached nowhere: say why against each Gateway it names (or the first managed one it could reach).
+    const reason = p.problems.length > 0 ? 'Invalid' : 'TargetNotFound';
+    const message =
+      p.problems.length > 0 ? p.problems.join('; ') : (missing ?? 'no target is served by a Sluice Gateway');
+    const named = p.targets.filter((t) => t.kind === 'Gateway').map((t) => `${p.namespace}/${t.name}`);
+    const anchors =
+      named.length > 0
+        ? named
+        : configs
+            .filter((c) => c.gateway.namespace === p.namespace)
+            .map((c) => `${c.gateway.namespace}/${c.gateway.name}`);
+    for (const gateway of [...new Set(anchors)].slice(0, 16))
+      ancestor(gateway, [condition('Accepted', false, reason, message, generation)]);
+  }
+  return {
+    kind: 'SecurityPolicy',
+    namespace: p.namespace,
+    name: p.policy.metadata.name,
+    status: { ancestors },
+  };
+}
+
+function describe(groups: Map<Group, string>): string {
+  return [...groups].map(([g, by]) => `${g} (by ${by})`).join(', ');
+}
+
+function corsOf(spec: CorsSpec): Cors {
+  return {
+    allowOrigins: spec.allowOrigins,
+    allowMethods: spec.allowMethods ?? [],
+    allowHeaders: spec.allowHeaders ?? [],
+    exposeHeaders: spec.exposeHeaders ?? [],
+    ...(spec.maxAge ? { maxAgeSeconds: Math.floor(durationMs(spec.maxAge) / 1000) } : {}),
+    allowCredentials: spec.allowCredentials ?? false,
+  };
+}
+
+/** `{"keys": [...]}` as inline JSON, or undefined when it is not a key set. */
+function inlineKeys(text: string): Record<string, unknown>[] | undefined {
+  try {
+    const parsed = JSON.parse(text) as { keys?: unknown };
+    const keys = parsed?.keys;
+    return Array.isArray(keys) && keys.length > 0 && keys.every((k) => typeof k === 'object' && k !== null)
+      ? (keys as Record<string, unknown>[])
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function nsName(o: { metadata: { namespace?: string | undefined; name: string } }): string {
+  return `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+}

@@ -1,0 +1,158 @@
+/**
+ * Who may call a route, in the proxy config contract: the effective SecurityPolicy of a route after
+ * the translator has resolved attachment and precedence (each part names the policy it came from,
+ * for metrics and logs). Credentials are named by Secret and key, never inlined.
+ */
+import { type Static, Type as T } from '@sinclair/typebox';
+import { JwtSchema } from './budgets.ts';
+import { Name } from './names.ts';
+
+const SecretKey = T.Object({ secret: Name, key: Name }, { additionalProperties: false });
+const Strings = T.Array(T.String());
+
+/** Cross-origin rules of a route (SecurityPolicy `cors` or the HTTPRoute CORS filter). */
+export const CorsSchema = T.Object(
+  {
+    /** `*`, exact origins, or patterns where `*` stands for any run of characters. */
+    allowOrigins: Strings,
+    allowMethods: Strings,
+    allowHeaders: Strings,
+    exposeHeaders: Strings,
+    maxAgeSeconds: T.Optional(T.Integer({ minimum: 0 })),
+    allowCredentials: T.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+/** Where a credential is read from; the first source that has one is used. */
+export const CredentialSourceSchema = T.Object(
+  {
+    headers: T.Optional(
+      T.Array(T.Object({ name: Name, valuePrefix: T.Optional(T.String()) }, { additionalProperties: false })),
+    ),
+    params: T.Optional(Strings),
+    cookies: T.Optional(Strings),
+  },
+  { additionalProperties: false },
+);
+
+const Policy = Name;
+
+export const ApiKeyAuthSchema = T.Object(
+  {
+    policy: Policy,
+    /** One entry per client: its ID (the consumer), its team, and where its key is. */
+    clients: T.Array(
+      T.Object({ clientId: Name, team: T.String(), credentials: SecretKey }, { additionalProperties: false }),
+    ),
+    extractFrom: T.Array(CredentialSourceSchema, { minItems: 1 }),
+    forwardClientIDHeader: T.Optional(Name),
+    /** Remove the key from the request before it goes upstream. */
+    sanitize: T.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+export const BasicAuthSchema = T.Object(
+  {
+    policy: Policy,
+    /** The htpasswd file: one `user:hash` per line. */
+    users: SecretKey,
+    team: T.String(),
+    forwardUsernameHeader: T.Optional(Name),
+  },
+  { additionalProperties: false },
+);
+
+export const JwtProviderSchema = T.Composite(
+  [
+    T.Object({ name: Name }),
+    JwtSchema,
+    T.Object({
+      cacheMs: T.Optional(T.Integer({ minimum: 1 })),
+      timeoutMs: T.Optional(T.Integer({ minimum: 1 })),
+      claimToHeaders: T.Array(T.Object({ header: Name, claim: Name }, { additionalProperties: false })),
+      /** Default: `Authorization: Bearer …`, then the `access_token` query parameter. */
+      extractFrom: T.Optional(CredentialSourceSchema),
+    }),
+  ],
+  { additionalProperties: false },
+);
+
+export const JwtAuthSchema = T.Object(
+  { policy: Policy, optional: T.Boolean(), providers: T.Array(JwtProviderSchema, { minItems: 1 }) },
+  { additionalProperties: false },
+);
+
+export const AuthorizationRuleSchema = T.Object(
+  {
+    name: Name,
+    action: T.Union([T.Literal('Allow'), T.Literal('Deny')]),
+    clientCIDRs: T.Optional(Strings),
+    jwt: T.Optional(
+      T.Object(
+        {
+          provider: Name,
+          scopes: T.Optional(Strings),
+          claims: T.Optional(
+            T.Array(T.Object({ name: Name, values: Strings }, { additionalProperties: false })),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    headers: T.Optional(T.Array(T.Object({ name: Name, values: Strings }, { additionalProperties: false }))),
+    methods: T.Optional(Strings),
+    paths: T.Optional(Strings),
+  },
+  { additionalProperties: false },
+);
+
+export const AuthorizationSchema = T.Object(
+  {
+    policy: Policy,
+    defaultAction: T.Union([T.Literal('Allow'), T.Literal('Deny')]),
+    rules: T.Array(AuthorizationRuleSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const ExtAuthSchema = T.Object(
+  {
+    policy: Policy,
+    /** The authorizer, as a cluster of the config. */
+    cluster: Name,
+    pathPrefix: T.String(),
+    headersToExtAuth: Strings,
+    headersToBackend: Strings,
+    timeoutMs: T.Integer({ minimum: 1 }),
+    failOpen: T.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+export const SecuritySchema = T.Object(
+  {
+    /** How routes refer to it: the policies it was assembled from, joined. */
+    name: Name,
+    /** A policy that could not be applied as written: its routes refuse every request (fail closed). */
+    invalid: T.Optional(T.Object({ policy: Policy, reason: T.String() }, { additionalProperties: false })),
+    apiKeyAuth: T.Optional(ApiKeyAuthSchema),
+    basicAuth: T.Optional(BasicAuthSchema),
+    jwt: T.Optional(JwtAuthSchema),
+    authorization: T.Optional(AuthorizationSchema),
+    extAuth: T.Optional(ExtAuthSchema),
+  },
+  { additionalProperties: false },
+);
+
+export type Cors = Static<typeof CorsSchema>;
+export type CredentialSource = Static<typeof CredentialSourceSchema>;
+export type ApiKeyAuth = Static<typeof ApiKeyAuthSchema>;
+export type BasicAuth = Static<typeof BasicAuthSchema>;
+export type JwtProvider = Static<typeof JwtProviderSchema>;
+export type JwtAuth = Static<typeof JwtAuthSchema>;
+export type AuthorizationRule = Static<typeof AuthorizationRuleSchema>;
+export type Authorization = Static<typeof AuthorizationSchema>;
+export type ExtAuth = Static<typeof ExtAuthSchema>;
+export type Security = Static<typeof SecuritySchema>;
