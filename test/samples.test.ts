@@ -42,6 +42,7 @@ describe('samples/', () => {
       'observability',
       'prompt-guard',
       'quickstart',
+      'security',
       'tls-and-streams',
       'weighted-split',
     ]);
@@ -55,7 +56,7 @@ describe('samples/', () => {
             ? s.status.conditions
             : 'parents' in s.status
               ? s.status.parents.flatMap((p) => p.conditions)
-              : [];
+              : s.status.ancestors.flatMap((a) => a.conditions);
         return conditions
           .filter((c) => c.status === 'False')
           .map((c) => `${s.kind} ${s.name}: ${c.type} ${c.reason}`);
@@ -140,6 +141,40 @@ describe('samples/', () => {
         (s) => s.kind === 'HTTPRoute',
       );
       expect(JSON.stringify(route)).toContain('RefNotPermitted');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('security: the IP allow-list as Envoy Gateway writes it, API keys, Basic on top for one rule, CORS preflights', async () => {
+    const gw = await run('security');
+    try {
+      const www = { host: 'www.example.com' };
+      const api = { host: 'api.example.com' };
+      // 127.0.0.1 is not in 10.0.1.0/24.
+      expect((await send(`${gw.url}/`, { headers: www })).status).toBe(403);
+      expect((await send(`${gw.url}/keys`, { headers: api })).status).toBe(401);
+      const keyed = await send(`${gw.url}/keys`, { headers: { ...api, 'x-api-key': 'demo-key-for-alice' } });
+      expect(keyed.status).toBe(200);
+      expect(keyed.json().headers['x-client-id']).toBe('alice');
+      const basic = `Basic ${Buffer.from('demo:demo-password').toString('base64')}`;
+      expect(
+        (await send(`${gw.url}/basic`, { headers: { ...api, 'x-api-key': 'demo-key-for-bob' } })).status,
+      ).toBe(401);
+      const both = await send(`${gw.url}/basic`, {
+        headers: { ...api, 'x-api-key': 'demo-key-for-bob', authorization: basic },
+      });
+      expect(both.status).toBe(200);
+      expect(both.json().headers['x-user']).toBe('demo');
+      const preflight = await send(`${gw.url}/cors`, {
+        method: 'OPTIONS',
+        headers: {
+          ...api,
+          origin: 'https://pr-7.preview.example.com',
+          'access-control-request-method': 'PUT',
+        },
+      });
+      expect(preflight.headers['access-control-allow-origin']).toBe('https://pr-7.preview.example.com');
     } finally {
       await gw.close();
     }

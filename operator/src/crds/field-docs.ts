@@ -1,15 +1,14 @@
+import type { FieldDoc } from './field-doc.ts';
+import { SECURITY_POLICY_DOCS } from './security-policy-docs.ts';
+
 /**
  * What every field of Sluice's CRDs means and its default, keyed by path (`[]` a list item, `{}` a
  * map value). One table feeds the CRD descriptions (`kubectl explain`) and docs/api/*.md; a test fails
  * when a schema field has no entry here or an entry names no field.
  */
-export interface FieldDoc {
-  doc: string;
-  /** Applied by the API server when the field is left out (the translator assumes the same). */
-  default?: unknown;
-}
 
 export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDoc>>>> = {
+  SecurityPolicy: SECURITY_POLICY_DOCS,
   AIBackend: {
     'spec.models': {
       doc: 'Client-facing model names this backend serves; empty: any model passes through. Listed by GET /v1/models.',

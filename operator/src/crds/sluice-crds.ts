@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import { SecurityPolicySchema } from '../resources/security-policy.ts';
 import {
   AIBackendSchema,
   PromptGuardSchema,
@@ -19,6 +20,8 @@ export interface CrdSource {
   status: string;
   /** Samples that use it (docs). */
   samples: string[];
+  /** A policy attached per GEP-713 reports status per ancestor Gateway, not as plain conditions. */
+  ancestorStatus?: true;
 }
 
 export const CRD_SOURCES: CrdSource[] = [
@@ -58,6 +61,25 @@ export const CRD_SOURCES: CrdSource[] = [
       '`Accepted` (False/`TargetNotFound` naming targets that do not exist) and `ResolvedRefs` (False/`InvalidAPIKeySecrets` when an API-key Secret is missing or lacks api-key, consumer or team).',
     samples: ['samples/budgets/budgets.yaml'],
   },
+  {
+    kind: 'SecurityPolicy',
+    plural: 'securitypolicies',
+    shortNames: ['secpol'],
+    schema: SecurityPolicySchema,
+    description:
+      'Who may call a route: client-address rules, API keys, Basic, JWT, CORS and external authorization (fields as in Envoy Gateway).',
+    status:
+      '`status.ancestors[]`, one per Gateway: `Accepted` (True; False/`Invalid` naming what cannot be applied — its routes then answer 500 until fixed; False/`Conflicted` when an older policy on the same target sets every field; False/`TargetNotFound`) and `Overridden` (True when more specific policies set some of its fields).',
+    samples: [
+      'samples/security/ip-allowlist.yaml',
+      'samples/security/api-keys.yaml',
+      'samples/security/basic-auth.yaml',
+      'samples/security/jwt.yaml',
+      'samples/security/cors.yaml',
+      'samples/security/ext-auth.yaml',
+    ],
+    ancestorStatus: true,
+  },
 ];
 
 /** metav1.Condition, as every Gateway API style status carries it. */
@@ -81,6 +103,46 @@ const CONDITION: OpenApiSchema = {
       pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
     },
     message: { type: 'string', maxLength: 32768 },
+  },
+};
+
+const CONDITIONS: OpenApiSchema = {
+  type: 'array',
+  maxItems: 8,
+  items: CONDITION,
+  'x-kubernetes-list-type': 'map',
+  'x-kubernetes-list-map-keys': ['type'],
+};
+
+const CONDITIONS_STATUS: OpenApiSchema = { type: 'object', properties: { conditions: CONDITIONS } };
+
+/** Gateway API PolicyStatus: one entry per ancestor (Gateway) and controller. */
+const ANCESTOR_STATUS: OpenApiSchema = {
+  type: 'object',
+  properties: {
+    ancestors: {
+      type: 'array',
+      maxItems: 16,
+      items: {
+        type: 'object',
+        required: ['ancestorRef', 'controllerName', 'conditions'],
+        properties: {
+          ancestorRef: {
+            type: 'object',
+            required: ['name'],
+            properties: {
+              group: { type: 'string' },
+              kind: { type: 'string' },
+              namespace: { type: 'string' },
+              name: { type: 'string' },
+              sectionName: { type: 'string' },
+            },
+          },
+          controllerName: { type: 'string', maxLength: 253 },
+          conditions: CONDITIONS,
+        },
+      },
+    },
   },
 };
 
@@ -124,7 +186,13 @@ export function sluiceCrds(): object[] {
             storage: true,
             subresources: { status: {} },
             additionalPrinterColumns: [
-              condition('Accepted'),
+              src.ancestorStatus
+                ? {
+                    name: 'Accepted',
+                    type: 'string',
+                    jsonPath: '.status.ancestors[0].conditions[?(@.type=="Accepted")].status',
+                  }
+                : condition('Accepted'),
               ...(src.kind === 'AIBackend' ? [condition('ResolvedRefs')] : []),
               { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
             ],
@@ -138,18 +206,7 @@ export function sluiceCrds(): object[] {
                   kind: { type: 'string' },
                   metadata: { type: 'object' },
                   spec,
-                  status: {
-                    type: 'object',
-                    properties: {
-                      conditions: {
-                        type: 'array',
-                        maxItems: 8,
-                        items: CONDITION,
-                        'x-kubernetes-list-type': 'map',
-                        'x-kubernetes-list-map-keys': ['type'],
-                      },
-                    },
-                  },
+                  status: src.ancestorStatus ? ANCESTOR_STATUS : CONDITIONS_STATUS,
                 },
               },
             },
