@@ -117,6 +117,82 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
     expect(apply(guard('(a|aa)+b')).code).toBe(0);
   });
 
+  const securityPolicy = (spec: Record<string, unknown>) =>
+    stringify({
+      apiVersion: 'sluice.dev/v1alpha1',
+      kind: 'SecurityPolicy',
+      metadata: { name: 'sp', namespace: 'default' },
+      spec: { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'r' }], ...spec },
+    });
+  const jwtProvider = { name: 'idp', remoteJWKS: { uri: 'https://idp.example.com/jwks' } };
+
+  it('accepts the Envoy Gateway IP allow-list as written and fills in the documented defaults', () => {
+    const r = apply(
+      securityPolicy({
+        authorization: { rules: [{ action: 'Allow', principal: { clientCIDRs: ['10.0.1.0/24'] } }] },
+      }),
+    );
+    expect(r.stderr).toBe('');
+    const stored = JSON.parse(cp.kubectl(['get', 'secpol', 'sp', '-n', 'default', '-o', 'json']));
+    expect(stored.spec.authorization.defaultAction).toBe('Deny');
+    expect(cp.kubectl(['get', 'securitypolicies', '-n', 'default'])).toMatch(/NAME\s+ACCEPTED\s+AGE/);
+    expect(cp.kubectl(['explain', 'securitypolicy.spec.apiKeyAuth.sanitize'])).toContain('Remove the key');
+  });
+
+  it.each([
+    ['no target at all', { targetRefs: [] }, /needs targetRefs or targetSelectors/],
+    [
+      'a CIDR that is not one',
+      { authorization: { rules: [{ action: 'Allow', principal: { clientCIDRs: ['10.0.0.300/8'] } }] } },
+      /clientCIDRs must be IPv4 or IPv6 CIDRs/,
+    ],
+    [
+      'an empty principal',
+      { authorization: { rules: [{ action: 'Deny', principal: {} }] } },
+      /a principal needs clientCIDRs, jwt or headers/,
+    ],
+    [
+      'credentials with the * origin',
+      { cors: { allowOrigins: ['*'], allowCredentials: true } },
+      /allowCredentials cannot be combined with the \* origin/,
+    ],
+    [
+      'a key source naming both headers and cookies',
+      {
+        apiKeyAuth: {
+          credentialRefs: [{ name: 'k' }],
+          extractFrom: [{ headers: ['x-api-key'], cookies: ['k'] }],
+        },
+      },
+      /exactly one of headers, params or cookies/,
+    ],
+    [
+      'a JWT provider with both remote and local keys',
+      { jwt: { providers: [{ ...jwtProvider, localJWKS: { inline: '{"keys":[]}' } }] } },
+      /exactly one of remoteJWKS and localJWKS/,
+    ],
+    [
+      'two JWT providers with one name',
+      { jwt: { providers: [jwtProvider, jwtProvider] } },
+      /Duplicate value/,
+    ],
+    [
+      'a rule naming a provider the policy lacks',
+      {
+        jwt: { providers: [jwtProvider] },
+        authorization: {
+          rules: [{ action: 'Allow', principal: { jwt: { provider: 'other', scopes: ['a'] } } }],
+        },
+      },
+      /names a jwt provider this policy does not define/,
+    ],
+    ['an unknown mechanism', { oauth2: {} }, /unknown field "spec.oauth2"/],
+  ])('refuses a SecurityPolicy with %s', (_what, spec, message) => {
+    const r = apply(securityPolicy(spec));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
   it('refuses Gateway API objects the upstream CRDs refuse (their CEL rules are installed)', () => {
     const r = apply(
       stringify({

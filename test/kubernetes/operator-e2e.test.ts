@@ -343,6 +343,50 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
     );
   });
 
+  it('enforces a SecurityPolicy on the AI route with SDK keys from a Secret, and reports it per Gateway', async () => {
+    cp.kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: Secret
+metadata: {name: sdk-clients, namespace: ${NS}, labels: {sluice.dev/team: research}}
+stringData: {notebook: client-key}
+---
+apiVersion: sluice.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: sdk-keys, namespace: ${NS}}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: ai}]
+  apiKeyAuth:
+    credentialRefs: [{name: sdk-clients}]
+    extractFrom: [{headers: [authorization]}]
+`,
+    );
+    const refused = () =>
+      new OpenAI({
+        apiKey: 'stolen',
+        baseURL: `http://127.0.0.1:${listenerPort}/v1`,
+        maxRetries: 0,
+      }).chat.completions
+        .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+        .then(
+          () => false,
+          (err: { status?: number }) => err.status === 401,
+        );
+    await waitFor(refused, 'the policy to reach the proxy');
+    // The SDK's own key (Authorization: Bearer) is the credential; the provider still gets the Secret's key.
+    expect(await ask('hello with a key')).toContain('fake-openai');
+    expect(fake.requests.at(-1)?.headers.authorization).not.toContain('client-key');
+    await waitFor(() => {
+      const ancestors = get(['securitypolicy', 'sdk-keys', '-n', NS]).status?.ancestors ?? [];
+      return ancestors.some(
+        (a: { ancestorRef: { name: string }; conditions: Condition[] }) =>
+          a.ancestorRef.name === 'ai-gateway' && cond(a.conditions, 'Accepted')?.status === 'True',
+      );
+    }, 'the policy status per ancestor Gateway');
+    cp.kubectl(['delete', 'securitypolicy', 'sdk-keys', '-n', NS]);
+    await waitFor(async () => !(await refused()), 'the route to be open again after the policy is deleted');
+  });
+
   it('cleans up the proxy when the Gateway is deleted', async () => {
     cp.kubectl(['delete', 'gateway', 'ai-gateway', '-n', NS, '--wait=false']);
     await waitFor(

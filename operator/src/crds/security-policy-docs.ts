@@ -46,7 +46,9 @@ export const SECURITY_POLICY_DOCS: Record<string, FieldDoc> = {
   },
   ...prefixed('spec.apiKeyAuth.credentialRefs[]', secretRef(undefined)),
   'spec.apiKeyAuth.extractFrom': { doc: 'Where the key is read from; the first source that has one wins.' },
-  'spec.apiKeyAuth.extractFrom[].headers': { doc: 'Header names.' },
+  'spec.apiKeyAuth.extractFrom[].headers': {
+    doc: 'Header names; from Authorization the key is read after `Bearer ` (how the OpenAI SDK sends it).',
+  },
   'spec.apiKeyAuth.extractFrom[].params': { doc: 'Query parameter names.' },
   'spec.apiKeyAuth.extractFrom[].cookies': { doc: 'Cookie names.' },
   'spec.apiKeyAuth.forwardClientIDHeader': {

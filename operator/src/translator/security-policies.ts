@@ -167,7 +167,14 @@ function preparePolicy(
       policy: key,
       clients,
       extractFrom: spec.apiKeyAuth.extractFrom.map((e) => ({
-        ...(e.headers ? { headers: e.headers.map((name) => ({ name })) } : {}),
+        // Authorization carries a key the way SDKs send it: `Bearer <key>`.
+        ...(e.headers
+          ? {
+              headers: e.headers.map((name) =>
+                name.toLowerCase() === 'authorization' ? { name, valuePrefix: 'Bearer ' } : { name },
+              ),
+            }
+          : {}),
         ...(e.params ? { params: e.params } : {}),
         ...(e.cookies ? { cookies: e.cookies } : {}),
       })),
