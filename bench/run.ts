@@ -33,6 +33,7 @@ import {
   httpsGatewayYaml,
   plainRouteYaml,
   type SluiceProcess,
+  securityPolicyBench,
   startSluice,
 } from './targets/sluice.ts';
 
@@ -86,7 +87,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 type Target = string | { url: string; headers?: Record<string, string>; cpuSeconds?: () => Promise<number> };
 
 /** A Sluice process as a target: its URL and its CPU clock. */
-const sluiceTarget = (s: SluiceProcess, path: string, scheme = 'http'): Target => ({
+const sluiceTarget = (s: SluiceProcess, path: string, scheme = 'http'): Exclude<Target, string> => ({
   url: `${scheme}://127.0.0.1:${s.port}${path}`,
   cpuSeconds: () => s.cpuSeconds(),
 });
@@ -176,6 +177,12 @@ if (runs('plain')) {
   const proxy = reverseProxy(upstream.port);
   const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
   const sluice = await startSluice(await freePort(), await freePort(), plainRouteYaml(upstream.port));
+  const security = securityPolicyBench();
+  const secured = await startSluice(
+    await freePort(),
+    await freePort(),
+    plainRouteYaml(upstream.port) + security.yaml,
+  );
   const before = baseline
     ? await startSluice(
         await freePort(),
@@ -193,14 +200,23 @@ if (runs('plain')) {
       nginx: `http://127.0.0.1:${nginx.port}/`,
       sluice: sluiceTarget(sluice, '/'),
       ...(before ? { 'sluice (baseline)': sluiceTarget(before, '/') } : {}),
+      'sluice + SecurityPolicy (IP, API key, JWT)': {
+        ...sluiceTarget(secured, '/'),
+        headers: security.headers,
+      },
     });
     notes.push(`Sluice RSS after the plain-route runs: ${(await sluice.rssMiB()).toFixed(0)} MiB`);
+    const open = rows.find((r) => r.scenario === 'plain HTTP route' && r.target === 'sluice')!;
+    const guarded = rows.find((r) => r.target.startsWith('sluice + SecurityPolicy'))!;
+    notes.push(
+      `SecurityPolicy (client-address rule, API key, ES256 JWT) costs ${((1 - guarded.rps / open.rps) * 100).toFixed(1)}% of plain-route throughput`,
+    );
     await latencyAtRate('plain HTTP route', PLAIN_RATE, {
       nginx: `http://127.0.0.1:${nginx.port}/`,
       sluice: `http://127.0.0.1:${sluice.port}/`,
     });
   } finally {
-    await Promise.all([sluice.stop(), before?.stop(), nginx.stop(), upstream.stop()]);
+    await Promise.all([sluice.stop(), secured.stop(), before?.stop(), nginx.stop(), upstream.stop()]);
   }
 }
 

@@ -23,6 +23,7 @@ describe('npm run bench (smoke mode)', () => {
       'plain HTTP route / direct',
       'plain HTTP route / nginx',
       'plain HTTP route / sluice',
+      'plain HTTP route / sluice + SecurityPolicy (IP, API key, JWT)',
       'HTTPS, keep-alive / nginx',
       'HTTPS, keep-alive / sluice',
       'HTTPS, new TLS handshake per request / nginx',
@@ -49,6 +50,9 @@ describe('npm run bench (smoke mode)', () => {
     expect(stdout).toMatch(/Translating 1000 HTTPRoutes: \d+ ms cold/);
     expect(stdout).toMatch(/A streamed answer of [\d,]+ characters .* ms with all 14 built-ins masking it/);
     expect(stdout).toMatch(/Sluice RSS at idle .* MiB/);
+    expect(stdout).toMatch(
+      /SecurityPolicy \(client-address rule, API key, ES256 JWT\) costs -?\d+(\.\d+)?% of plain-route/,
+    );
     expect(stdout).toMatch(/tracing 1% costs -?\d+(\.\d+)?% of chat throughput/);
   }, 240_000);
 });

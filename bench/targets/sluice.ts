@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -129,4 +130,41 @@ spec:
 /** A PromptGuard with every built-in detector masking, on every AI request and answer. */
 export function guardYaml(): string {
   return maskEverythingGuardYaml('bench', '', 'response: {mask: true}');
+}
+
+/**
+ * A SecurityPolicy on the plain route with three stages: a client-address rule (loopback allowed,
+ * everyone else denied), an API key and a JWT verified against an inline ES256 key. Returns the YAML
+ * and the headers a client needs to pass (a token valid for two hours).
+ */
+export function securityPolicyBench(): { yaml: string; headers: Record<string, string> } {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwks = JSON.stringify({
+    keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256' }],
+  });
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: 'ES256', kid: 'bench', typ: 'JWT' })}.${b64({ iss: 'https://bench.idp', aud: 'bench', sub: 'loadgen', exp: now + 7200 })}`;
+  const token = `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  return {
+    headers: { 'x-api-key': 'bench-key-0123456789abcdef', authorization: `Bearer ${token}` },
+    yaml: `---
+apiVersion: v1
+kind: Secret
+metadata: {name: bench-keys, namespace: default}
+stringData: {loadgen: bench-key-0123456789abcdef}
+---
+apiVersion: sluice.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: bench, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: plain}]
+  authorization:
+    defaultAction: Deny
+    rules: [{action: Allow, principal: {clientCIDRs: [127.0.0.0/8, "::1/128"]}}]
+  apiKeyAuth: {credentialRefs: [{name: bench-keys}], extractFrom: [{headers: [x-api-key]}], sanitize: true}
+  jwt:
+    providers: [{name: bench, issuer: "https://bench.idp", audiences: [bench], localJWKS: {inline: ${JSON.stringify(jwks)}}}]
+`,
+  };
 }

@@ -15,6 +15,7 @@ import type { JwtConfig } from '../config/budgets.ts';
  */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const CLOCK_TOLERANCE_S = 60;
+const VERIFIED_CACHE_SIZE = 4096;
 
 /**
  * How remote key sets are cached: keys are re-fetched after `cacheMs`, or sooner when a token names an
@@ -57,9 +58,17 @@ export type JwtResult = { ok: true; claims: Record<string, unknown> } | { ok: fa
 export class JwtVerifier {
   readonly #keys: JWTVerifyGetKey;
   readonly #config: JwtVerifierConfig;
+  /**
+   * Tokens that verified, with their claims, until they expire or the keys they were checked against
+   * could have changed (the key cache's age), whichever is first: a client repeating its token costs a
+   * map lookup instead of a signature check. Bounded; the oldest entry goes first.
+   */
+  readonly #verified = new Map<string, { claims: Record<string, unknown>; until: number }>();
+  readonly #trustMs: number;
 
   constructor(config: JwtVerifierConfig) {
     this.#config = config;
+    this.#trustMs = config.cacheMs ?? REMOTE_JWKS.cacheMs;
     this.#keys = config.jwksUri
       ? remoteKeySet(
           config.jwksUri,
@@ -70,6 +79,10 @@ export class JwtVerifier {
   }
 
   async verify(token: string): Promise<JwtResult> {
+    const now = Date.now();
+    const known = this.#verified.get(token);
+    if (known && known.until > now) return { ok: true, claims: known.claims };
+    if (known) this.#verified.delete(token);
     try {
       const { payload } = await jwtVerify(token, this.#keys, {
         algorithms: ALGORITHMS,
@@ -77,7 +90,16 @@ export class JwtVerifier {
         ...(this.#config.issuer !== undefined ? { issuer: this.#config.issuer } : {}),
         ...(this.#config.audiences?.length ? { audience: this.#config.audiences } : {}),
       });
-      return { ok: true, claims: payload as Record<string, unknown> };
+      const claims = payload as Record<string, unknown>;
+      // Without the clock tolerance: a cached token is never honoured past its own exp.
+      const until = Math.min(
+        now + this.#trustMs,
+        typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity,
+      );
+      if (this.#verified.size >= VERIFIED_CACHE_SIZE)
+        this.#verified.delete(this.#verified.keys().next().value!);
+      this.#verified.set(token, { claims, until });
+      return { ok: true, claims };
     } catch (err) {
       return { ok: false, reason: reasonFor(err) };
     }
