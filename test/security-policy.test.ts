@@ -108,6 +108,16 @@ describe('SecurityPolicy', () => {
       {
         'gateway.yaml': gatewayYaml(port),
         'objects.yaml': `${serviceYaml('echo', [backend.port])}${serviceYaml('authz', [authorizerPort])}${route('ip-route', '/ip')}${route('key-route', '/key')}${route('basic-route', '/basic')}${route('jwt-route', '/jwt')}${route('jwt-admin', '/admin', 'admin')}${route('cors-route', '/cors')}${route('ext-route', '/ext')}${route('ws-route', '/ws')}---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: cors-filter, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+    - matches: [{path: {type: PathPrefix, value: /filtered}}]
+      filters: [{type: CORS, cors: {allowOrigins: ["https://*.example.org"], allowMethods: ["*"], allowHeaders: ["*"]}}]
+      backendRefs: [{name: echo, port: 80}]
+---
 apiVersion: v1
 kind: Secret
 metadata: {name: api-keys, namespace: default, labels: {sluice.dev/team: payments}}
@@ -467,6 +477,27 @@ ${policy(
       const other = await send(url('/cors'), { headers: { origin: 'https://shop.example' } });
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
     });
+  });
+
+  it('implements the Gateway API HTTPRoute CORS filter on the same mechanism (wildcards, default max age)', async () => {
+    const res = await send(url('/filtered'), {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://a.b.example.org',
+        'access-control-request-method': 'PATCH',
+        'access-control-request-headers': 'x-one, x-two',
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers).toMatchObject({
+      'access-control-allow-origin': 'https://a.b.example.org',
+      'access-control-allow-methods': '*',
+      'access-control-allow-headers': '*',
+      'access-control-max-age': '5',
+    });
+    expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+    const other = await send(url('/filtered'), { headers: { origin: 'https://example.org.evil.com' } });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   describe('external authorization', () => {

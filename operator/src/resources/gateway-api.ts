@@ -198,6 +198,17 @@ export const RouteFilterSchema = T.Object({
   ),
   urlRewrite: T.Optional(T.Object({ hostname: T.Optional(Hostname), path: T.Optional(PathModifier) })),
   extensionRef: T.Optional(T.Object({ group: Group, kind: Kind, name: ObjectName })),
+  /** Standard since v1.5 (HTTPRouteCORS). */
+  cors: T.Optional(
+    T.Object({
+      allowOrigins: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 253 }), { maxItems: 64 })),
+      allowCredentials: T.Optional(T.Boolean()),
+      allowMethods: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 32 }), { maxItems: 9 })),
+      allowHeaders: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 256 }), { maxItems: 64 })),
+      exposeHeaders: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 256 }), { maxItems: 64 })),
+      maxAge: T.Optional(T.Integer({ minimum: 1 })),
+    }),
+  ),
 });
 
 const BackendRef = T.Composite([

@@ -10,6 +10,7 @@ import type {
   WeightedAIBackend,
   WeightedBackend,
 } from '../../../proxy/src/config/schema.ts';
+import type { Cors } from '../../../proxy/src/config/security.ts';
 import { userRegexProblem } from '../../../proxy/src/config/user-regex.ts';
 import type { HTTPRoute, HTTPRouteFilter, HTTPRouteRule } from '../resources/gateway-api.ts';
 import { SLUICE_GROUP } from '../resources/sluice-api.ts';
@@ -90,8 +91,22 @@ export function translateRule(
   let redirect: Redirect | undefined;
   let rewrite: Rewrite | undefined;
   const mirrors: Mirror[] = [];
+  let cors: Cors | undefined;
   for (const f of rule.filters ?? []) {
     switch (f.type) {
+      case 'CORS': {
+        const c = f.cors ?? {};
+        cors = {
+          allowOrigins: c.allowOrigins ?? [],
+          allowMethods: c.allowMethods ?? [],
+          allowHeaders: c.allowHeaders ?? [],
+          exposeHeaders: c.exposeHeaders ?? [],
+          // The API's default: browsers cache a preflight answer for 5 seconds.
+          maxAgeSeconds: c.maxAge ?? 5,
+          allowCredentials: c.allowCredentials ?? false,
+        };
+        break;
+      }
       case 'RequestHeaderModifier':
         requestHeaders = headerModifier(f.requestHeaderModifier);
         break;
@@ -191,6 +206,7 @@ export function translateRule(
       ...(aiRefs.length > 0 ? { aiBackends } : {}),
       ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
       ...(kind === 'GRPCRoute' ? { grpc: true as const } : {}),
+      ...(cors ? { cors } : {}),
     }),
   );
   return { routes, refProblems, guards };

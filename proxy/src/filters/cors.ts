@@ -42,21 +42,20 @@ export class CorsPolicy {
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean);
     const base = { vary: 'Origin' };
-    if (!this.#allowsOrigin(origin)) return base;
-    if (!this.#methods.has('*') && !this.#methods.has(method)) return base;
-    if (!this.#headers.has('*') && !asked.every((h) => this.#headers.has(h))) return base;
     const c = this.#config;
+    const anyMethod = this.#methods.has('*');
+    const anyHeader = this.#headers.has('*');
+    if (!this.#allowsOrigin(origin)) return base;
+    if (!anyMethod && !this.#methods.has(method) && !SAFELISTED_METHODS.has(method)) return base;
+    if (!anyHeader && !asked.every((h) => this.#headers.has(h))) return base;
+    // `*` is only meaningful to browsers without credentials; with them, echo what was asked.
+    const methods = anyMethod ? (c.allowCredentials ? method : '*') : c.allowMethods.join(', ');
+    const headers = anyHeader ? (c.allowCredentials ? asked.join(', ') : '*') : c.allowHeaders.join(', ');
     return {
       ...base,
       ...this.#originHeaders(origin),
-      'access-control-allow-methods': this.#methods.has('*') ? method : c.allowMethods.join(', '),
-      ...(asked.length > 0
-        ? {
-            'access-control-allow-headers': this.#headers.has('*')
-              ? asked.join(', ')
-              : c.allowHeaders.join(', '),
-          }
-        : {}),
+      ...(methods ? { 'access-control-allow-methods': methods } : {}),
+      ...(headers ? { 'access-control-allow-headers': headers } : {}),
       ...(c.maxAgeSeconds !== undefined ? { 'access-control-max-age': String(c.maxAgeSeconds) } : {}),
     };
   }
@@ -64,9 +63,12 @@ export class CorsPolicy {
   /** Headers added to an ordinary response to a request that came with an Origin; none for a refused origin. */
   responseHeaders(origin: string): Record<string, string> | undefined {
     if (!this.#allowsOrigin(origin)) return undefined;
-    const expose = this.#config.exposeHeaders;
+    const c = this.#config;
+    // Browsers ignore an expose-headers `*` on a credentialed request, so it is not sent then.
+    const expose = c.allowCredentials ? c.exposeHeaders.filter((h) => h !== '*') : c.exposeHeaders;
     return {
       ...this.#originHeaders(origin),
+      vary: 'Origin',
       ...(expose.length > 0 ? { 'access-control-expose-headers': expose.join(', ') } : {}),
     };
   }
@@ -86,6 +88,9 @@ export class CorsPolicy {
     return this.#exact.has(lower) || this.#patterns.some((p) => p.test(lower));
   }
 }
+
+/** Methods a browser may always use cross-origin (Fetch standard), whatever the policy lists. */
+const SAFELISTED_METHODS = new Set(['GET', 'HEAD', 'POST']);
 
 /** `https://*.example.com` → a pattern where `*` stands for one or more DNS labels, nothing else. */
 function originPattern(wildcard: string): RegExp {

@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { IdentityConfig, JwtConfig } from '../config/budgets.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { JwtVerifier, looksLikeJwt } from './jwt.ts';
+import { KeyTable } from './key-digest.ts';
 
 /** Who is calling; both empty for an anonymous caller. */
 export interface Caller {
@@ -16,18 +16,13 @@ export type IdentityResult =
 
 export const ANONYMOUS: Caller = { consumer: '', team: '' };
 
-interface KeyEntry {
-  digest: Buffer;
-  caller: Caller;
-}
-
 /**
  * Identifies callers by API key (Authorization: Bearer … or x-api-key) or by trusted headers. Keys are
  * held only as SHA-256 digests, looked up by digest and compared in constant time; they are never
  * logged. A presented key that matches no consumer is refused, even where identity is optional.
  */
 export class Identifier {
-  readonly #keys = new Map<string, KeyEntry>();
+  readonly #keys = new KeyTable<Caller>();
   readonly #trusted: IdentityConfig['trustedHeaders'];
   readonly #jwt: { verifier: JwtVerifier; config: JwtConfig } | undefined;
 
@@ -36,9 +31,7 @@ export class Identifier {
     this.#jwt = config?.jwt ? { verifier: new JwtVerifier(config.jwt), config: config.jwt } : undefined;
     for (const k of config?.apiKeys ?? []) {
       const value = secrets.get(k.credentials);
-      if (value === undefined) continue;
-      const digest = sha256(value);
-      this.#keys.set(digest.toString('hex'), { digest, caller: { consumer: k.consumer, team: k.team } });
+      if (value !== undefined) this.#keys.add(value, { consumer: k.consumer, team: k.team });
     }
   }
 
@@ -59,10 +52,9 @@ export class Identifier {
       };
     }
     if (presented !== undefined && this.#keys.size > 0) {
-      const digest = sha256(presented);
-      const entry = this.#keys.get(digest.toString('hex'));
-      if (!entry || !timingSafeEqual(entry.digest, digest)) return { ok: false, error: 'invalid_api_key' };
-      return { ok: true, caller: entry.caller, authenticated: true };
+      const caller = this.#keys.lookup(presented);
+      if (!caller) return { ok: false, error: 'invalid_api_key' };
+      return { ok: true, caller, authenticated: true };
     }
     const trusted = this.#trusted;
     if (trusted) {
@@ -84,8 +76,4 @@ function apiKeyOf(headers: IncomingHttpHeaders): string | undefined {
 
 function headerString(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }

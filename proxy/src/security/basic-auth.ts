@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { BasicAuth } from '../config/security.ts';
+import { keyDigest } from '../identity/key-digest.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { type AuthResult, REALM } from './auth-result.ts';
 import { htpasswdUsers } from './htpasswd.ts';
@@ -35,7 +35,7 @@ export class BasicAuthenticator {
         challenge: CHALLENGE,
       };
     const username = decoded.slice(0, colon);
-    const digest = createHash('sha256').update(decoded).digest('base64');
+    const digest = keyDigest(decoded).toString('base64');
     if (!this.#verified.has(digest)) {
       const verify = this.#users.get(username);
       if (!verify || !(await verify(decoded.slice(colon + 1))))

@@ -37,6 +37,7 @@ export class CompiledSecurity {
   readonly #jwt: JwtAuthenticator | undefined;
   readonly #authorizer: Authorizer | undefined;
   readonly #extAuth: ExtAuthorizer | undefined;
+  readonly #counters = new Map<string, { inc(): void }>();
 
   constructor(
     config: Security,
@@ -134,7 +135,14 @@ export class CompiledSecurity {
   }
 
   #count(policy: string, stage: Stage, result: string): void {
-    this.#metrics.decisions.inc({ policy, stage, result });
+    // Each stage's policy is fixed for this compiled entry: its counters are bound once, not hashed per request.
+    const id = `${stage}/${result}`;
+    let counter = this.#counters.get(id);
+    if (!counter) {
+      counter = this.#metrics.decisions.labels({ policy, stage, result });
+      this.#counters.set(id, counter);
+    }
+    counter.inc();
   }
 }
 

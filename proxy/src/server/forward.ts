@@ -135,12 +135,17 @@ async function forwardOn(
   if (!route) return fail(op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics);
   const src = route.source;
   if (observed) observed.record.route = route.name;
-  const admitted = await admitCaller(served, raw, res, route, view, options);
-  if (!admitted.ok) {
-    route.metrics.observe(res.statusCode, (performance.now() - started) / 1000);
-    return;
+  let caller: Caller | undefined;
+  // Routes without CORS or a SecurityPolicy skip the stage entirely (no promise, no allocation).
+  if (route.cors || src.security !== undefined) {
+    const admitted = await admitCaller(served, raw, res, route, view, options);
+    if (!admitted.ok) {
+      route.metrics.observe(res.statusCode, (performance.now() - started) / 1000);
+      return;
+    }
+    caller = admitted.caller;
+    if (observed && caller) observed.record.consumer = caller.consumer;
   }
-  if (observed && admitted.caller) observed.record.consumer = admitted.caller.consumer;
 
   if (route.pickAIBackend) {
     if (!op || !aiBody) return fail('route_not_found', route.metrics);
@@ -151,7 +156,7 @@ async function forwardOn(
         op,
         body: aiBody,
         backend,
-        caller: admitted.caller,
+        caller,
         routeName: route.name,
         ai: served.ai,
         observed,
