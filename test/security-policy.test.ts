@@ -107,7 +107,7 @@ describe('SecurityPolicy', () => {
       port,
       {
         'gateway.yaml': gatewayYaml(port),
-        'objects.yaml': `${serviceYaml('echo', [backend.port])}${serviceYaml('authz', [authorizerPort])}${route('ip-route', '/ip')}${route('key-route', '/key')}${route('basic-route', '/basic')}${route('jwt-route', '/jwt')}${route('jwt-admin', '/admin', 'admin')}${route('cors-route', '/cors')}${route('ext-route', '/ext')}${route('ws-route', '/ws')}---
+        'objects.yaml': `${serviceYaml('echo', [backend.port])}${serviceYaml('authz', [authorizerPort])}${route('ip-route', '/ip')}${route('key-route', '/key')}${route('basic-route', '/basic')}${route('jwt-route', '/jwt')}${route('jwt-admin', '/admin', 'admin')}${route('cors-route', '/cors')}${route('ext-route', '/ext')}${route('ws-route', '/ws')}${route('broken-route', '/broken')}---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: cors-filter, namespace: default}
@@ -182,6 +182,11 @@ ${policy(
         issuer: "${ISSUER}"
         audiences: [shop]
         remoteJWKS: {uri: "https://localhost:${issuerPort}/jwks", cacheDuration: 1s}
+`,
+)}${policy(
+  'broken',
+  `  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: broken-route}]
+  basicAuth: {users: {name: no-such-secret}}
 `,
 )}${policy(
   'cors',
@@ -532,6 +537,14 @@ ${policy(
         authorizerDelayMs = 0;
       }
     });
+  });
+
+  it('fails closed on a policy it cannot apply, without holding up the rest of the Gateway', async () => {
+    const res = await send(url('/broken'), { headers: { authorization: 'Basic YTpi' } });
+    expect(res.status).toBe(500);
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('security_policy_invalid');
+    // Every other route of the same config is served (this whole suite runs on it).
+    expect((await send(url('/ip'), { from: '127.0.1.9' })).status).toBe(200);
   });
 
   it('counts decisions per policy and stage', async () => {

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs what the test suite runs for real when it is missing: Redis, Prometheus and openssl from
+# Installs what the test suite runs for real when it is missing: Redis, Prometheus, openssl and Chromium from
 # Debian (needs root for apt-get; without it, prints how to install and fails so no test silently
 # skips), and the Kubernetes control plane and helm built from Go modules into a cache (a few
-# minutes the first time only), and h2spec.
+# minutes the first time only), h2spec, Jaeger and ORY Hydra (the OpenID provider).
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+# Headless Chromium drives the OIDC login tests (playwright-core, with this browser).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "tests need ${missing[*]}: run 'apt-get install -y ${missing[*]}' as root" >&2
@@ -20,3 +22,4 @@ bash "$(dirname "$0")/../cluster/build-binaries.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-helm.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-h2spec.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-jaeger.sh" >/dev/null
+bash "$(dirname "$0")/../cluster/build-hydra.sh" >/dev/null

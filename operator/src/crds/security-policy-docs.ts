@@ -111,6 +111,44 @@ export const SECURITY_POLICY_DOCS: Record<string, FieldDoc> = {
     default: 'sub',
   },
   'spec.jwt.providers[].teamClaim': { doc: 'Sluice: the claim naming the caller’s team.' },
+  'spec.oidc': {
+    doc: 'OpenID Connect login for browsers: authorization code with PKCE; the session lives in an encrypted cookie.',
+  },
+  'spec.oidc.provider': { doc: 'The OpenID provider.' },
+  'spec.oidc.provider.issuer': {
+    doc: 'Issuer URL; endpoints and keys are discovered at {issuer}/.well-known/openid-configuration.',
+  },
+  'spec.oidc.provider.authorizationEndpoint': { doc: 'Overrides the discovered authorization endpoint.' },
+  'spec.oidc.provider.tokenEndpoint': { doc: 'Overrides the discovered token endpoint.' },
+  'spec.oidc.clientID': { doc: 'The client registered with the provider.' },
+  ...prefixed(
+    'spec.oidc.clientSecret',
+    secretRef('A Secret whose client-secret key holds the client secret.'),
+  ),
+  'spec.oidc.scopes': {
+    doc: 'Scopes asked for besides openid (always sent), e.g. email, profile, offline_access.',
+  },
+  'spec.oidc.redirectURL': {
+    doc: 'Where the provider sends the browser back: a path on the request’s own host or an absolute URL; the route must match it.',
+    default: '/oauth2/callback',
+  },
+  'spec.oidc.logoutPath': {
+    doc: 'A path that ends the session (the cookie is cleared).',
+    default: '/logout',
+  },
+  'spec.oidc.forwardAccessToken': {
+    doc: 'Send the access token upstream as Authorization: Bearer.',
+    default: false,
+  },
+  'spec.oidc.refreshToken': {
+    doc: 'Renew an expired access token with the refresh token (ask for offline_access to get one).',
+    default: true,
+  },
+  'spec.oidc.consumerClaim': {
+    doc: 'Sluice: the ID-token claim naming the consumer budgets and logs key on.',
+    default: 'sub',
+  },
+  'spec.oidc.teamClaim': { doc: 'Sluice: the ID-token claim naming the team.' },
   'spec.authorization': {
     doc: 'Ordered allow/deny rules; rules on client addresses alone are judged before authentication.',
   },

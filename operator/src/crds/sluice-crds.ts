@@ -67,7 +67,7 @@ export const CRD_SOURCES: CrdSource[] = [
     shortNames: ['secpol'],
     schema: SecurityPolicySchema,
     description:
-      'Who may call a route: client-address rules, API keys, Basic, JWT, CORS and external authorization (fields as in Envoy Gateway).',
+      'Who may call a route: client-address rules, API keys, Basic, JWT, OIDC login, CORS and external authorization (fields as in Envoy Gateway).',
     status:
       '`status.ancestors[]`, one per Gateway: `Accepted` (True; False/`Invalid` naming what cannot be applied — its routes then answer 500 until fixed; False/`Conflicted` when an older policy on the same target sets every field; False/`TargetNotFound`) and `Overridden` (True when more specific policies set some of its fields).',
     samples: [
@@ -77,6 +77,7 @@ export const CRD_SOURCES: CrdSource[] = [
       'samples/security/jwt.yaml',
       'samples/security/cors.yaml',
       'samples/security/ext-auth.yaml',
+      'samples/security/oidc-login.yaml',
     ],
     ancestorStatus: true,
   },

@@ -172,6 +172,33 @@ const JwtSpec = T.Object(
   { additionalProperties: false },
 );
 
+const HttpUrl = T.String({ pattern: '^https?://[^/?#@]+([/?#].*)?$', maxLength: 2048 });
+
+const OidcSpec = T.Object(
+  {
+    provider: T.Object(
+      {
+        /** Its metadata is discovered at `{issuer}/.well-known/openid-configuration`. */
+        issuer: HttpUrl,
+        authorizationEndpoint: T.Optional(HttpUrl),
+        tokenEndpoint: T.Optional(HttpUrl),
+      },
+      { additionalProperties: false },
+    ),
+    clientID: T.String({ minLength: 1, maxLength: 512 }),
+    /** A Secret whose `client-secret` key holds the client secret. */
+    clientSecret: SecretRef,
+    scopes: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 256 }), { maxItems: 16 })),
+    redirectURL: T.Optional(T.String({ pattern: '^(/|https?://[^/?#@]+/)[^?#]*$', maxLength: 2048 })),
+    logoutPath: T.Optional(T.String({ pattern: '^/', maxLength: 1024 })),
+    forwardAccessToken: T.Optional(T.Boolean()),
+    refreshToken: T.Optional(T.Boolean()),
+    consumerClaim: T.Optional(T.String({ minLength: 1, maxLength: 256 })),
+    teamClaim: T.Optional(T.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+
 const Action = T.Union([T.Literal('Allow'), T.Literal('Deny')]);
 
 const PrincipalSpec = T.Object(
@@ -338,6 +365,7 @@ export const SecurityPolicySchema = T.Object({
       apiKeyAuth: T.Optional(ApiKeyAuthSpec),
       basicAuth: T.Optional(BasicAuthSpec),
       jwt: T.Optional(JwtSpec),
+      oidc: T.Optional(OidcSpec),
       authorization: T.Optional(AuthorizationSpec),
       extAuth: T.Optional(ExtAuthSpec),
     },

@@ -7,6 +7,7 @@ import type {
   Cors,
   ExtAuth,
   JwtAuth,
+  Oidc,
   Security,
 } from '../../../proxy/src/config/security.ts';
 import { secretValues } from '../resources/core.ts';
@@ -27,7 +28,8 @@ const HTPASSWD_KEY = '.htpasswd';
 const DEFAULT_EXT_AUTH_TIMEOUT = '10s';
 
 /** The field groups of a SecurityPolicy; precedence is decided per group. */
-const GROUPS = ['cors', 'apiKeyAuth', 'basicAuth', 'jwt', 'authorization', 'extAuth'] as const;
+const GROUPS = ['cors', 'apiKeyAuth', 'basicAuth', 'jwt', 'oidc', 'authorization', 'extAuth'] as const;
+const CLIENT_SECRET_KEY = 'client-secret';
 type Group = (typeof GROUPS)[number];
 
 /** How specific a target is: a route rule beats a route, which beats a listener, which beats a Gateway. */
@@ -58,6 +60,7 @@ interface PreparedPolicy {
     apiKeyAuth: ApiKeyAuth;
     basicAuth: BasicAuth;
     jwt: JwtAuth;
+    oidc: Oidc;
     authorization: Authorization;
     extAuth: ExtAuth & { clusterConfig?: ProxyConfig['clusters'][number] };
   }>;
@@ -243,6 +246,31 @@ function preparePolicy(
     }
     parts.jwt = { policy: key, optional: spec.jwt.optional ?? false, providers };
   }
+  if (spec.oidc) {
+    const o = spec.oidc;
+    const secret = secretOf(o.clientSecret.name);
+    if (!secret) problems.push(`oidc: Secret ${namespace}/${o.clientSecret.name} not found`);
+    else if (!secretValues(secret)[CLIENT_SECRET_KEY])
+      problems.push(`oidc: Secret ${namespace}/${o.clientSecret.name} has no ${CLIENT_SECRET_KEY} key`);
+    parts.oidc = {
+      policy: key,
+      issuer: o.provider.issuer,
+      ...(o.provider.authorizationEndpoint
+        ? { authorizationEndpoint: o.provider.authorizationEndpoint }
+        : {}),
+      ...(o.provider.tokenEndpoint ? { tokenEndpoint: o.provider.tokenEndpoint } : {}),
+      clientId: o.clientID,
+      clientSecret: { secret: `${namespace}/${o.clientSecret.name}`, key: CLIENT_SECRET_KEY },
+      // `openid` makes it OpenID Connect (an ID token comes back); the rest are the policy's.
+      scopes: ['openid', ...(o.scopes ?? []).filter((s) => s !== 'openid')],
+      redirectUrl: o.redirectURL ?? '/oauth2/callback',
+      logoutPath: o.logoutPath ?? '/logout',
+      forwardAccessToken: o.forwardAccessToken ?? false,
+      refreshToken: o.refreshToken ?? true,
+      consumerClaim: o.consumerClaim ?? 'sub',
+      ...(o.teamClaim ? { teamClaim: o.teamClaim } : {}),
+    };
+  }
   if (spec.authorization) {
     parts.authorization = {
       policy: key,
@@ -382,9 +410,12 @@ function applyWinners(
   const cors = winners.get('cors')?.parts.cors;
   const entry: Omit<Security, 'name'> = {};
   const invalid = [...winners.values()].find((p) => p.problems.length > 0);
+  // A route that refuses everything needs none of the mechanisms: leaving them out also keeps their
+  // Secrets (maybe the missing ones) out of what the proxy must load, so one bad policy cannot
+  // block the whole Gateway's config.
   if (invalid) entry.invalid = { policy: invalid.key, reason: invalid.problems[0]! };
   for (const group of GROUPS) {
-    if (group === 'cors') continue;
+    if (group === 'cors' || invalid) continue;
     const part = winners.get(group)?.parts[group];
     if (!part) continue;
     if (group === 'extAuth') {

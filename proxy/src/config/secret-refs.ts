@@ -24,6 +24,7 @@ export function secretUses(config: ProxyConfig): SecretUse[] {
     ...(config.security ?? []).flatMap((sec) => [
       ...(sec.apiKeyAuth?.clients ?? []).map((c) => ({ ...c.credentials, usedBy: `${sec.name} apiKeyAuth` })),
       ...(sec.basicAuth ? [{ ...sec.basicAuth.users, usedBy: `${sec.name} basicAuth` }] : []),
+      ...(sec.oidc ? [{ ...sec.oidc.clientSecret, usedBy: `${sec.name} oidc` }] : []),
     ]),
     ...config.listeners.flatMap((l) =>
       (l.tls?.certificates ?? []).flatMap((c) =>

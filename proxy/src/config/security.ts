@@ -84,6 +84,28 @@ export const JwtAuthSchema = T.Object(
   { additionalProperties: false },
 );
 
+/** OpenID Connect login for browsers: the authorization-code flow with PKCE, sessions in a cookie. */
+export const OidcSchema = T.Object(
+  {
+    policy: Policy,
+    issuer: T.String({ pattern: '^https?://', maxLength: 2048 }),
+    /** Endpoints that override what discovery (`/.well-known/openid-configuration`) says. */
+    authorizationEndpoint: T.Optional(T.String({ pattern: '^https?://', maxLength: 2048 })),
+    tokenEndpoint: T.Optional(T.String({ pattern: '^https?://', maxLength: 2048 })),
+    clientId: T.String({ minLength: 1 }),
+    clientSecret: SecretKey,
+    scopes: Strings,
+    /** Where the provider sends the browser back: an absolute URL, or a path on the request's own host. */
+    redirectUrl: T.String({ minLength: 1, maxLength: 2048 }),
+    logoutPath: T.String({ pattern: '^/', maxLength: 1024 }),
+    forwardAccessToken: T.Boolean(),
+    refreshToken: T.Boolean(),
+    consumerClaim: Name,
+    teamClaim: T.Optional(Name),
+  },
+  { additionalProperties: false },
+);
+
 export const AuthorizationRuleSchema = T.Object(
   {
     name: Name,
@@ -140,6 +162,7 @@ export const SecuritySchema = T.Object(
     apiKeyAuth: T.Optional(ApiKeyAuthSchema),
     basicAuth: T.Optional(BasicAuthSchema),
     jwt: T.Optional(JwtAuthSchema),
+    oidc: T.Optional(OidcSchema),
     authorization: T.Optional(AuthorizationSchema),
     extAuth: T.Optional(ExtAuthSchema),
   },
@@ -152,6 +175,7 @@ export type ApiKeyAuth = Static<typeof ApiKeyAuthSchema>;
 export type BasicAuth = Static<typeof BasicAuthSchema>;
 export type JwtProvider = Static<typeof JwtProviderSchema>;
 export type JwtAuth = Static<typeof JwtAuthSchema>;
+export type Oidc = Static<typeof OidcSchema>;
 export type AuthorizationRule = Static<typeof AuthorizationRuleSchema>;
 export type Authorization = Static<typeof AuthorizationSchema>;
 export type ExtAuth = Static<typeof ExtAuthSchema>;

@@ -12,15 +12,22 @@ import { Authorizer } from './authorization.ts';
 import { BasicAuthenticator } from './basic-auth.ts';
 import { ExtAuthorizer } from './ext-auth.ts';
 import { JwtAuthenticator, type VerifiedJwt } from './jwt-auth.ts';
+import { OidcAuthenticator } from './oidc-auth.ts';
 
-/** How a request that passed the policy continues: who the caller is, if the policy established it. */
+/**
+ * How a request that passed the policy continues: who the caller is, if the policy established it,
+ * and cookies to set on whatever answer follows (a refreshed OIDC session).
+ */
 export type SecurityOutcome =
-  | { ok: true; caller: Caller | undefined }
+  | { ok: true; caller: Caller | undefined; setCookies?: string[] }
   | { ok: false; code: ErrorCode; message?: string; headers?: Record<string, string> }
-  /** The external authorizer's own denial, relayed as it answered. */
-  | { ok: false; denial: { status: number; headers: Record<string, string | string[]>; body: Buffer } };
+  /** An answer the policy writes itself: the external authorizer's denial as it answered, an OIDC redirect. */
+  | {
+      ok: false;
+      reply: { status: number; headers: Record<string, string | string[]>; body: Buffer | string };
+    };
 
-type Stage = 'client_ip' | 'api_key' | 'basic' | 'jwt' | 'authorization' | 'ext_auth';
+type Stage = 'client_ip' | 'api_key' | 'basic' | 'jwt' | 'oidc' | 'authorization' | 'ext_auth';
 
 /**
  * One effective SecurityPolicy, compiled with the credentials of its snapshot. `check` runs the
@@ -35,6 +42,7 @@ export class CompiledSecurity {
   readonly #apiKey: ApiKeyAuthenticator | undefined;
   readonly #basic: BasicAuthenticator | undefined;
   readonly #jwt: JwtAuthenticator | undefined;
+  readonly #oidc: OidcAuthenticator | undefined;
   readonly #authorizer: Authorizer | undefined;
   readonly #extAuth: ExtAuthorizer | undefined;
   readonly #counters = new Map<string, { inc(): void }>();
@@ -51,13 +59,19 @@ export class CompiledSecurity {
     this.#apiKey = config.apiKeyAuth ? new ApiKeyAuthenticator(config.apiKeyAuth, secrets) : undefined;
     this.#basic = config.basicAuth ? new BasicAuthenticator(config.basicAuth, secrets) : undefined;
     this.#jwt = config.jwt ? new JwtAuthenticator(config.jwt) : undefined;
+    this.#oidc = config.oidc ? new OidcAuthenticator(config.oidc, secrets) : undefined;
     this.#authorizer = config.authorization ? new Authorizer(config.authorization) : undefined;
     this.#extAuth = config.extAuth
       ? new ExtAuthorizer(config.extAuth, clusters.get(config.extAuth.cluster))
       : undefined;
   }
 
-  async check(raw: IncomingMessage, view: RequestView, address: string): Promise<SecurityOutcome> {
+  async check(
+    raw: IncomingMessage,
+    view: RequestView,
+    address: string,
+    scheme: 'http' | 'https',
+  ): Promise<SecurityOutcome> {
     const config = this.#config;
     if (config.invalid) {
       this.#count(config.invalid.policy, 'authorization', 'error');
@@ -103,6 +117,23 @@ export class CompiledSecurity {
       if (refused) return refused;
       jwt = result.ok ? result.jwt : undefined;
     }
+    let setCookies: string[] | undefined;
+    if (this.#oidc && config.oidc) {
+      const result = await this.#oidc.authenticate(raw, view, scheme);
+      if (result.result === 'reply') {
+        this.#count(config.oidc.policy, 'oidc', result.status === 302 ? 'redirect' : 'error');
+        return { ok: false, reply: result };
+      }
+      const refused = authenticated(
+        config.oidc.policy,
+        'oidc',
+        result.result === 'pass'
+          ? { ok: true, caller: result.caller }
+          : { ok: false, code: 'missing_credentials', reason: result.reason, challenge: result.challenge },
+      );
+      if (refused) return refused;
+      if (result.result === 'pass' && result.setCookies.length > 0) setCookies = result.setCookies;
+    }
     if (this.#authorizer && authz && !early) {
       const decision = this.#authorizer.decide({
         address,
@@ -119,7 +150,7 @@ export class CompiledSecurity {
       const verdict = await this.#extAuth.check(raw, view);
       if (verdict.result === 'deny') {
         this.#count(policy, 'ext_auth', 'deny');
-        return { ok: false, denial: verdict };
+        return { ok: false, reply: verdict };
       }
       if (verdict.result === 'error') {
         this.#count(policy, 'ext_auth', 'error');
@@ -131,7 +162,7 @@ export class CompiledSecurity {
           };
       } else this.#count(policy, 'ext_auth', 'allow');
     }
-    return { ok: true, caller };
+    return setCookies ? { ok: true, caller, setCookies } : { ok: true, caller };
   }
 
   #count(policy: string, stage: Stage, result: string): void {

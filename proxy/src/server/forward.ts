@@ -227,12 +227,16 @@ async function admitCaller(
   }
   const name = route.source.security;
   if (name === undefined) return { ok: true, caller: undefined };
-  const outcome = await served.security.get(name)!.check(raw, view, options.clientAddress(raw));
-  if (outcome.ok) return outcome;
-  if ('denial' in outcome) {
-    const { status, headers, body } = outcome.denial;
+  const security = served.security.get(name)!;
+  const outcome = await security.check(raw, view, options.clientAddress(raw), served.router.scheme);
+  if (outcome.ok) {
+    if (outcome.setCookies) res.setHeader('set-cookie', outcome.setCookies);
+    return outcome;
+  }
+  if ('reply' in outcome) {
+    const { status, headers, body } = outcome.reply;
     (res as ServerResponse)
-      .writeHead(status, { ...headers, 'content-length': String(body.length) })
+      .writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) })
       .end(body);
   } else if (isGrpcCall(raw)) writeGrpcError(res as Http2ServerResponse, outcome.code);
   else

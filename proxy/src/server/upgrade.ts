@@ -51,7 +51,8 @@ export function upgradeHandler(
     async function admit(): Promise<ErrorCode | undefined> {
       const name = route.source.security;
       if (name === undefined) return undefined;
-      const outcome = await served.security.get(name)!.check(req, view, clientAddress(req));
+      const outcome = await served.security.get(name)!.check(req, view, clientAddress(req), router.scheme);
+      // No response object here: a reply of the policy's own (a denial, a login redirect) is a plain refusal.
       return outcome.ok ? undefined : 'code' in outcome ? outcome.code : 'forbidden';
     }
 
