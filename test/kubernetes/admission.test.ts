@@ -187,6 +187,16 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
       /names a jwt provider this policy does not define/,
     ],
     ['an unknown mechanism', { oauth2: {} }, /unknown field "spec.oauth2"/],
+    [
+      'an authorizer that is both HTTP and gRPC',
+      {
+        extAuth: {
+          http: { backendRefs: [{ name: 'a', port: 80 }] },
+          grpc: { backendRefs: [{ name: 'a', port: 81 }] },
+        },
+      },
+      /extAuth needs exactly one of http and grpc/,
+    ],
   ])('refuses a SecurityPolicy with %s', (_what, spec, message) => {
     const r = apply(securityPolicy(spec));
     expect(r.code).not.toBe(0);

@@ -23,3 +23,4 @@ bash "$(dirname "$0")/../cluster/build-helm.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-h2spec.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-jaeger.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-hydra.sh" >/dev/null
+bash "$(dirname "$0")/../cluster/build-opa-authz.sh" >/dev/null

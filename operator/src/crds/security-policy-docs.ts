@@ -187,7 +187,18 @@ export const SECURITY_POLICY_DOCS: Record<string, FieldDoc> = {
   'spec.extAuth': {
     doc: 'An external authorizer asked about every request (Envoy ext_authz HTTP semantics).',
   },
-  'spec.extAuth.http': { doc: 'The HTTP authorizer.' },
+  'spec.extAuth.grpc': {
+    doc: "An authorizer speaking Envoy's gRPC API, envoy.service.auth.v3.Authorization/Check (OPA's Envoy plugin, Authorino…), in cleartext HTTP/2.",
+  },
+  'spec.extAuth.grpc.backendRefs': { doc: 'The authorizer Service (one).' },
+  'spec.extAuth.grpc.backendRefs[].group': { doc: 'Core group: empty.', default: '' },
+  'spec.extAuth.grpc.backendRefs[].kind': { doc: 'Service.', default: 'Service' },
+  'spec.extAuth.grpc.backendRefs[].name': { doc: 'Service name.' },
+  'spec.extAuth.grpc.backendRefs[].namespace': {
+    doc: 'Service namespace; another namespace needs a ReferenceGrant from SecurityPolicy.',
+  },
+  'spec.extAuth.grpc.backendRefs[].port': { doc: 'Service port.' },
+  'spec.extAuth.http': { doc: 'An HTTP authorizer (exactly one of http and grpc).' },
   'spec.extAuth.http.backendRefs': { doc: 'The authorizer Service (one).' },
   'spec.extAuth.http.backendRefs[].group': { doc: 'Core group: empty.', default: '' },
   'spec.extAuth.http.backendRefs[].kind': { doc: 'Service.', default: 'Service' },
@@ -204,7 +215,7 @@ export const SECURITY_POLICY_DOCS: Record<string, FieldDoc> = {
     doc: 'Headers of the authorizer’s 2xx answer copied onto the request sent upstream.',
   },
   'spec.extAuth.headersToExtAuth': {
-    doc: 'Client headers sent to the authorizer (beyond method, path and Host); none by default.',
+    doc: 'Client headers sent to the authorizer (beyond method, path and Host); by default none over HTTP, all over gRPC (as Envoy does).',
   },
   'spec.extAuth.timeout': { doc: 'How long a check may take.', default: '10s' },
   'spec.extAuth.failOpen': {

@@ -311,15 +311,24 @@ const BackendRef = T.Object(
 
 const ExtAuthSpec = T.Object(
   {
-    http: T.Object(
-      {
-        backendRefs: T.Array(BackendRef, { minItems: 1, maxItems: 1 }),
-        /** Path prefix of the check request; the client's path is appended (default `/`). */
-        path: T.Optional(T.String({ pattern: '^/', maxLength: 1024 })),
-        /** Headers of the authorizer's 2xx answer copied onto the request sent upstream. */
-        headersToBackend: T.Optional(T.Array(HeaderName, { maxItems: 32 })),
-      },
-      { additionalProperties: false },
+    /** Envoy's gRPC authorization API (envoy.service.auth.v3.Authorization/Check), e.g. OPA's Envoy plugin. */
+    grpc: T.Optional(
+      T.Object(
+        { backendRefs: T.Array(BackendRef, { minItems: 1, maxItems: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    http: T.Optional(
+      T.Object(
+        {
+          backendRefs: T.Array(BackendRef, { minItems: 1, maxItems: 1 }),
+          /** Path prefix of the check request; the client's path is appended (default `/`). */
+          path: T.Optional(T.String({ pattern: '^/', maxLength: 1024 })),
+          /** Headers of the authorizer's 2xx answer copied onto the request sent upstream. */
+          headersToBackend: T.Optional(T.Array(HeaderName, { maxItems: 32 })),
+        },
+        { additionalProperties: false },
+      ),
     ),
     /** Client request headers sent to the authorizer (default: none beyond the request line and Host). */
     headersToExtAuth: T.Optional(T.Array(HeaderName, { maxItems: 32 })),
@@ -328,7 +337,12 @@ const ExtAuthSpec = T.Object(
     /** Let requests through when the authorizer cannot be reached or answers 5xx. */
     failOpen: T.Optional(T.Boolean()),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    'x-kubernetes-validations': [
+      { rule: 'has(self.http) != has(self.grpc)', message: 'extAuth needs exactly one of http and grpc' },
+    ],
+  },
 );
 
 export const SecurityPolicySchema = T.Object({
@@ -421,6 +435,8 @@ export function securityPolicyProblems(p: SecurityPolicy): { field: string; mess
         message: `duplicate provider name ${provider.name}`,
       });
   });
+  if (spec.extAuth && (spec.extAuth.http === undefined) === (spec.extAuth.grpc === undefined))
+    problems.push({ field: '/spec/extAuth', message: 'extAuth needs exactly one of http and grpc' });
   (spec.authorization?.rules ?? []).forEach((rule, i) => {
     const principal = rule.principal;
     if (!principal.clientCIDRs && !principal.jwt && !principal.headers)

@@ -297,16 +297,18 @@ function preparePolicy(
     };
   }
   if (spec.extAuth) {
-    const ref = spec.extAuth.http.backendRefs[0]!;
+    const http = spec.extAuth.http;
+    const ref = (http ?? spec.extAuth.grpc)!.backendRefs[0]!;
     const resolved = resolver.resolve(ref, namespace, 'SecurityPolicy');
     if (!resolved.ok) problems.push(`extAuth: ${resolved.message}`);
     const cluster = resolved.ok ? resolver.clusters().find((c) => c.name === resolved.cluster) : undefined;
     parts.extAuth = {
       policy: key,
+      protocol: http ? 'HTTP' : 'GRPC',
       cluster: resolved.ok ? resolved.cluster : `unresolved/${key}`,
-      pathPrefix: spec.extAuth.http.path ?? '/',
+      pathPrefix: http?.path ?? '/',
       headersToExtAuth: spec.extAuth.headersToExtAuth ?? [],
-      headersToBackend: spec.extAuth.http.headersToBackend ?? [],
+      headersToBackend: http?.headersToBackend ?? [],
       timeoutMs: durationMs(spec.extAuth.timeout ?? DEFAULT_EXT_AUTH_TIMEOUT),
       failOpen: spec.extAuth.failOpen ?? false,
       ...(cluster ? { clusterConfig: cluster } : {}),

@@ -142,8 +142,11 @@ export const AuthorizationSchema = T.Object(
 export const ExtAuthSchema = T.Object(
   {
     policy: Policy,
+    /** HTTP (Envoy's ext_authz HTTP service semantics) or GRPC (envoy.service.auth.v3.Authorization). */
+    protocol: T.Union([T.Literal('HTTP'), T.Literal('GRPC')]),
     /** The authorizer, as a cluster of the config. */
     cluster: Name,
+    /** HTTP: prefix of the check request's path. */
     pathPrefix: T.String(),
     headersToExtAuth: Strings,
     headersToBackend: Strings,

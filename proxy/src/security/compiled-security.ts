@@ -11,6 +11,7 @@ import type { AuthResult } from './auth-result.ts';
 import { Authorizer } from './authorization.ts';
 import { BasicAuthenticator } from './basic-auth.ts';
 import { ExtAuthorizer } from './ext-auth.ts';
+import { GrpcExtAuthorizer } from './ext-auth-grpc.ts';
 import { JwtAuthenticator, type VerifiedJwt } from './jwt-auth.ts';
 import { OidcAuthenticator } from './oidc-auth.ts';
 
@@ -44,7 +45,7 @@ export class CompiledSecurity {
   readonly #jwt: JwtAuthenticator | undefined;
   readonly #oidc: OidcAuthenticator | undefined;
   readonly #authorizer: Authorizer | undefined;
-  readonly #extAuth: ExtAuthorizer | undefined;
+  readonly #extAuth: ExtAuthorizer | GrpcExtAuthorizer | undefined;
   readonly #counters = new Map<string, { inc(): void }>();
 
   constructor(
@@ -61,9 +62,12 @@ export class CompiledSecurity {
     this.#jwt = config.jwt ? new JwtAuthenticator(config.jwt) : undefined;
     this.#oidc = config.oidc ? new OidcAuthenticator(config.oidc, secrets) : undefined;
     this.#authorizer = config.authorization ? new Authorizer(config.authorization) : undefined;
-    this.#extAuth = config.extAuth
-      ? new ExtAuthorizer(config.extAuth, clusters.get(config.extAuth.cluster))
-      : undefined;
+    const ext = config.extAuth;
+    this.#extAuth = !ext
+      ? undefined
+      : ext.protocol === 'GRPC'
+        ? new GrpcExtAuthorizer(ext, clusters.get(ext.cluster))
+        : new ExtAuthorizer(ext, clusters.get(ext.cluster));
   }
 
   async check(
@@ -147,7 +151,7 @@ export class CompiledSecurity {
     }
     if (this.#extAuth && config.extAuth) {
       const policy = config.extAuth.policy;
-      const verdict = await this.#extAuth.check(raw, view);
+      const verdict = await this.#extAuth.check(raw, view, address, scheme);
       if (verdict.result === 'deny') {
         this.#count(policy, 'ext_auth', 'deny');
         return { ok: false, reply: verdict };
