@@ -88,8 +88,9 @@ export function attachSecurityPolicies(
   vhostListener: ReadonlyMap<VirtualHost, string>,
   resolver: BackendResolver,
   controllerName: string,
-): StatusUpdate[] {
-  if (resources.securityPolicies.length === 0) return [];
+): { statuses: StatusUpdate[]; affected: PolicyAffected } {
+  const affected: PolicyAffected = new Map();
+  if (resources.securityPolicies.length === 0) return { statuses: [], affected };
   const prepared = [...resources.securityPolicies]
     .sort(
       (a, b) =>
@@ -115,12 +116,16 @@ export function attachSecurityPolicies(
           const candidates = candidatesFor(prepared, config, listenerName, route);
           if (candidates.length === 0) return route;
           const winners = new Map<Group, PreparedPolicy>();
+          const routeKey = `${route.ref.kind}/${route.ref.namespace}/${route.ref.name}`;
           for (const group of GROUPS) {
             const setting = candidates.filter((c) => c.policy.parts[group] !== undefined);
             const top = setting[0];
             if (!top) continue;
             winners.set(group, top.policy);
             outcomeOf(top.policy.key, gateway).won.add(group);
+            noteAffected(affected, routeKey, gateway, top.policy.key);
+            if (top.level <= Level.Listener)
+              noteAffected(affected, `Gateway/${gateway}`, gateway, top.policy.key);
             for (const other of setting.slice(1)) {
               const o = outcomeOf(other.policy.key, gateway);
               if (other.level === top.level) o.conflicted.set(group, top.policy.key);
@@ -132,7 +137,42 @@ export function attachSecurityPolicies(
       }
     if (entries.size > 0) config.security = [...entries.values()];
   }
-  return prepared.map((p) => statusOf(p, outcomes.get(p.key), configs, controllerName));
+  return {
+    statuses: prepared.map((p) => statusOf(p, outcomes.get(p.key), configs, controllerName)),
+    affected,
+  };
+}
+
+/**
+ * Which SecurityPolicies shape each target, for the GEP-713 condition on the targets themselves:
+ * by `Kind/namespace/name` (routes and Gateways), then by the Gateway it applies through.
+ */
+export type PolicyAffected = Map<string, Map<string, Set<string>>>;
+
+function noteAffected(affected: PolicyAffected, target: string, gateway: string, policy: string): void {
+  const byGateway = affected.get(target) ?? new Map<string, Set<string>>();
+  affected.set(target, byGateway);
+  const policies = byGateway.get(gateway) ?? new Set<string>();
+  byGateway.set(gateway, policies);
+  policies.add(policy);
+}
+
+/** The condition a target carries toward one Gateway while SecurityPolicies apply to it there. */
+export function policyAffectedCondition(
+  affected: PolicyAffected,
+  target: string,
+  gateway: string,
+  generation: number | undefined,
+): Condition | undefined {
+  const policies = affected.get(target)?.get(gateway);
+  if (!policies) return undefined;
+  return condition(
+    'SecurityPolicyAffected',
+    true,
+    'PolicyAffected',
+    `SecurityPolicy ${[...policies].sort(compareStrings).join(', ')} applies`,
+    generation,
+  );
 }
 
 function preparePolicy(

@@ -20,7 +20,7 @@ import { compareHostnameSpecificity, hostnameCovers } from './hostname-order.ts'
 import { analyzeListeners, type ListenerInfo } from './listeners.ts';
 import { comparePrecedence, compareStrings, type RankedRoute } from './precedence.ts';
 import { type RuleProblem, type RuleTranslation, translateRule } from './rules.ts';
-import { attachSecurityPolicies } from './security-policies.ts';
+import { attachSecurityPolicies, policyAffectedCondition } from './security-policies.ts';
 import type { RouteParentStatus, StatusUpdate } from './status.ts';
 import { type StreamAttachment, translateStreamRoutes } from './stream-routes.ts';
 
@@ -195,11 +195,36 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
     ),
   );
   statuses.push(...attachGuards(resources, configs, guardRefs, ai.configs));
-  statuses.push(
-    ...attachSecurityPolicies(resources, configs, vhostListener, resolver, options.controllerName),
+  const security = attachSecurityPolicies(
+    resources,
+    configs,
+    vhostListener,
+    resolver,
+    options.controllerName,
   );
+  statuses.push(...security.statuses);
+  for (const update of statuses) {
+    if (update.kind !== 'Gateway') continue;
+    const key = `${update.namespace}/${update.name}`;
+    const affected = policyAffectedCondition(
+      security.affected,
+      `Gateway/${key}`,
+      key,
+      gatewayByKey.get(key)?.metadata.generation,
+    );
+    if (affected) update.status.conditions.push(affected);
+  }
   for (const info of routes) {
     const parents = routeParents.get(`${info.kind}/${nsName(info.route)}`);
+    for (const parent of parents ?? []) {
+      const affected = policyAffectedCondition(
+        security.affected,
+        `${info.kind}/${nsName(info.route)}`,
+        `${parent.parentRef.namespace}/${parent.parentRef.name}`,
+        info.route.metadata.generation,
+      );
+      if (affected) parent.conditions.push(affected);
+    }
     if (parents)
       statuses.push({
         kind: info.kind,
