@@ -94,11 +94,26 @@ spec:
   parentRefs: [{name: gw}]
   hostnames: [grpc.example.com]
   rules:
+    - name: guarded
+      matches: [{method: {service: demo.Echo, method: Fail}}]
+      backendRefs: [{name: echo, port: 80}]
     - matches: [{method: {service: demo.Echo}}]
       filters: [{type: ResponseHeaderModifier, responseHeaderModifier: {add: [{name: x-served-by, value: sluice}]}}]
       backendRefs: [{name: echo, port: 80}]
     - matches: [{method: {service: demo.Down}}]
       backendRefs: [{name: down, port: 80}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: grpc-keys, namespace: default}
+stringData: {ci: grpc-key-0123456789}
+---
+apiVersion: sluice.dev/v1alpha1
+kind: SecurityPolicy
+metadata: {name: guarded, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: GRPCRoute, name: echo, sectionName: guarded}]
+  apiKeyAuth: {credentialRefs: [{name: grpc-keys}], extractFrom: [{headers: [x-api-key]}]}
 `,
       'backends.yaml':
         serviceYaml('echo', [backendPort]) +
@@ -181,10 +196,25 @@ spec:
     expect(status.code).toBe(grpc.status.OK);
   });
 
-  it('passes a backend error status, message and trailing metadata through', async () => {
-    const err = await new Promise<grpc.ServiceError>((resolve) =>
-      client.makeUnaryRequest('/demo.Echo/Fail', json.serialize, json.deserialize, {}, (e) => resolve(e!)),
+  const fail = (metadata = new grpc.Metadata()) =>
+    new Promise<grpc.ServiceError>((resolve) =>
+      client.makeUnaryRequest('/demo.Echo/Fail', json.serialize, json.deserialize, {}, metadata, (e) =>
+        resolve(e!),
+      ),
     );
+  const withKey = (key: string) => {
+    const m = new grpc.Metadata();
+    m.set('x-api-key', key);
+    return m;
+  };
+
+  it('a SecurityPolicy on one GRPCRoute rule: no key or a wrong one is UNAUTHENTICATED, the other rules are open', async () => {
+    expect((await fail()).code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((await fail(withKey('nope'))).code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it('passes a backend error status, message and trailing metadata through', async () => {
+    const err = await fail(withKey('grpc-key-0123456789'));
     expect(err.code).toBe(grpc.status.NOT_FOUND);
     expect(err.details).toBe('no such thing');
     expect(err.metadata.get('x-trailer')).toEqual(['end']);

@@ -79,7 +79,7 @@ spec:
     timeout: 2s
 `,
       },
-      '::',
+      { bindAddress: '::' },
     );
   }, 300_000);
   afterAll(async () => {

@@ -98,7 +98,7 @@ describe('SecurityPolicy', () => {
 
     const htpasswd = [
       `ada:${bcrypt.hashSync('lovelace', 4)}`,
-      `sha:{SHA}${createHash('sha1').update('secret').digest('base64')}`,
+      `sha:{SHA}${createHash('sha1').update('sha-pass-9f8e').digest('base64')}`,
       'old:$apr1$abc$defghijklmnopqrstuvwx',
       'broken line',
     ].join('\n');
@@ -209,7 +209,7 @@ ${policy(
 `,
 )}`,
       },
-      '::',
+      { bindAddress: '::', captureLogs: true },
     );
   });
   afterAll(async () => {
@@ -310,7 +310,7 @@ ${policy(
     it('admits bcrypt and {SHA} users, forwards the user name and never the password', async () => {
       for (const [user, password] of [
         ['ada', 'lovelace'],
-        ['sha', 'secret'],
+        ['sha', 'sha-pass-9f8e'],
         ['ada', 'lovelace'],
       ] as const) {
         const res = await send(url('/basic'), { headers: basic(user, password) });
@@ -545,6 +545,13 @@ ${policy(
     expect(res.json<{ error: { code: string } }>().error.code).toBe('security_policy_invalid');
     // Every other route of the same config is served (this whole suite runs on it).
     expect((await send(url('/ip'), { from: '127.0.1.9' })).status).toBe(200);
+  });
+
+  it('never logs a credential: keys, passwords, tokens (logs kept at debug level for the whole suite)', () => {
+    const logs = gw.logs();
+    expect(logs).toContain('config applied');
+    for (const secret of ['key-alice-0123456789', 'key-bob-0123456789', 'lovelace', 'sha-pass-9f8e', 'eyJ'])
+      expect(logs, secret).not.toContain(secret);
   });
 
   it('counts decisions per policy and stage', async () => {

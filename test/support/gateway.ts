@@ -14,6 +14,8 @@ export interface TestGateway {
   adminPort: number;
   url: string;
   standalone: Standalone;
+  /** What the gateway logged, when started with `captureLogs` (JSON lines). */
+  logs(): string;
   /** Replaces a file in the watched directory and reloads synchronously. */
   write(file: string, yaml: string): Promise<void>;
   close(): Promise<void>;
@@ -95,9 +97,14 @@ ${slices}`;
 export async function startGateway(
   listenerPort: number,
   files: Record<string, string>,
-  /** `::` takes IPv6 and IPv4 clients alike (tests of client addresses use both). */
-  bindAddress = '127.0.0.1',
+  options: {
+    /** `::` takes IPv6 and IPv4 clients alike (tests of client addresses use both). */
+    bindAddress?: string;
+    /** Keep every log line (debug and up), for tests that check what is never logged. */
+    captureLogs?: boolean;
+  } = {},
 ): Promise<TestGateway> {
+  const logged: string[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'sluice-test-'));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   const adminPort = await freePort();
@@ -105,10 +112,12 @@ export async function startGateway(
     dir,
     gateway: undefined,
     controllerName: CONTROLLER,
-    bindAddress,
+    bindAddress: options.bindAddress ?? '127.0.0.1',
     adminPort,
     limits: { ...DEFAULT_LIMITS, maxBodyBytes: 1_048_576 },
-    logger: pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' }),
+    logger: options.captureLogs
+      ? pino({ level: 'debug' }, { write: (line: string) => void logged.push(line) })
+      : pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' }),
   });
   return {
     dir,
@@ -116,6 +125,7 @@ export async function startGateway(
     adminPort,
     url: `http://127.0.0.1:${listenerPort}`,
     standalone,
+    logs: () => logged.join(''),
     write: async (file, yaml) => {
       // Write-then-rename, as editors and config tools do, so the watcher never reads half a file.
       const staging = join(tmpdir(), `sluice-staging-${process.pid}-${Date.now()}-${Math.random()}`);
