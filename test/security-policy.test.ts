@@ -6,7 +6,14 @@ import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { translateDirectory } from '../operator/src/standalone/snapshot-to-config.ts';
 import { startBackend, type TestBackend } from './support/backends.ts';
-import { CONTROLLER, gatewayYaml, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
+import {
+  CONTROLLER,
+  gatewayYaml,
+  prefixRouteYaml,
+  serviceYaml,
+  startGateway,
+  type TestGateway,
+} from './support/gateway.ts';
 import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
 import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
@@ -33,18 +40,8 @@ const claims = (extra: Record<string, unknown> = {}) => ({
 });
 
 /** An HTTP route `name` for PathPrefix `path` to Service echo; `ruleName` names its one rule. */
-function route(name: string, path: string, ruleName?: string): string {
-  return `---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: ${name}, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules:
-    - ${ruleName ? `name: ${ruleName}\n      ` : ''}matches: [{path: {type: PathPrefix, value: ${path}}}]
-      backendRefs: [{name: echo, port: 80}]
-`;
-}
+const route = (name: string, path: string, ruleName?: string) =>
+  prefixRouteYaml(name, path, 'echo', ruleName);
 
 function policy(name: string, body: string): string {
   return `---
@@ -416,21 +413,12 @@ ${policy(
       const fetchesBefore = jwksFetches;
       keys = [{ ...rotated.publicKey.export({ format: 'jwk' }), kid: 'k2', use: 'sig', alg: 'RS256' }];
       const token = jwt(claims(), rotated.privateKey, 'k2');
-      await expect
-        .poll(async () => (await send(url('/jwt'), { headers: bearer(token) })).status, {
-          timeout: 10_000,
-          interval: 250,
-        })
-        .toBe(200);
+      const statusWith = async (t: string) => (await send(url('/jwt'), { headers: bearer(t) })).status;
+      await expect.poll(() => statusWith(token), { timeout: 10_000, interval: 250 }).toBe(200);
       expect(jwksFetches).toBeGreaterThan(fetchesBefore);
       // The old key is gone from the set: its tokens stop verifying once the cache has turned over.
       const old = jwt(claims(), rsa.privateKey, 'k1');
-      await expect
-        .poll(async () => (await send(url('/jwt'), { headers: bearer(old) })).status, {
-          timeout: 10_000,
-          interval: 250,
-        })
-        .toBe(401);
+      await expect.poll(() => statusWith(old), { timeout: 10_000, interval: 250 }).toBe(401);
       keys = [
         { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' },
         { ...rotated.publicKey.export({ format: 'jwk' }), kid: 'k2', use: 'sig', alg: 'RS256' },

@@ -3,7 +3,13 @@ import fc from 'fast-check';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from '../support/backends.ts';
-import { gatewayYaml, serviceYaml, startGateway, type TestGateway } from '../support/gateway.ts';
+import {
+  gatewayYaml,
+  prefixRouteYaml,
+  serviceYaml,
+  startGateway,
+  type TestGateway,
+} from '../support/gateway.ts';
 import { freePort } from '../support/ports.ts';
 
 /** Cases per run: a few seconds in `npm test`; `npm run test:fuzz` sets a long run. */
@@ -59,14 +65,7 @@ describe('SecurityPolicy under hostile credentials', () => {
     const jwks = JSON.stringify({
       keys: [{ ...key.publicKey.export({ format: 'jwk' }), kid: 'k', alg: 'ES256' }],
     });
-    const route = (name: string) => `---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: ${name}, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules: [{matches: [{path: {type: PathPrefix, value: /${name}}}], backendRefs: [{name: echo, port: 80}]}]
-`;
+    const route = (name: string) => prefixRouteYaml(name, `/${name}`, 'echo');
     gw = await startGateway(port, {
       'gateway.yaml': gatewayYaml(port),
       'objects.yaml': `${serviceYaml('echo', [backend.port])}${route('key')}${route('basic')}${route('jwt')}${route('cors')}---

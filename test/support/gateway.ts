@@ -45,6 +45,20 @@ export function gatewayYaml(port: number, listenerExtra = ''): string {
 ${listenerExtra}`);
 }
 
+/** An HTTPRoute `name` on Gateway `gw` for PathPrefix `path` to Service `service` port 80; `ruleName` names its rule. */
+export function prefixRouteYaml(name: string, path: string, service: string, ruleName?: string): string {
+  return `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: ${name}, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+    - ${ruleName ? `name: ${ruleName}\n      ` : ''}matches: [{path: {type: PathPrefix, value: ${path}}}]
+      backendRefs: [{name: ${service}, port: 80}]
+`;
+}
+
 /** An HTTPRoute `name` on Gateway `gw` sending everything to Service `service` port 80. */
 export function serviceRouteYaml(name: string, service: string): string {
   return `---
