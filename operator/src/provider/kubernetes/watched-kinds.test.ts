@@ -21,6 +21,7 @@ describe('WATCHED_KINDS', () => {
       '/apis/sluice.dev/v1alpha1/aibackends',
       '/apis/sluice.dev/v1alpha1/promptguards',
       '/apis/sluice.dev/v1alpha1/tokenratelimitpolicies',
+      '/apis/sluice.dev/v1alpha1/securitypolicies',
       '/apis/apps/v1/deployments',
     ]);
   });
