@@ -203,6 +203,38 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it.each([
+    [
+      'both X-Forwarded-For and a header',
+      { xForwardedFor: { numTrustedHops: 1 }, customHeader: { name: 'x-real-ip' } },
+      /exactly one of xForwardedFor and customHeader/,
+    ],
+    [
+      'both trusted hops and trusted CIDRs',
+      { xForwardedFor: { numTrustedHops: 1, trustedCIDRs: ['10.0.0.0/8'] } },
+      /exactly one of numTrustedHops and trustedCIDRs/,
+    ],
+    [
+      'a trusted CIDR that is not one',
+      { xForwardedFor: { trustedCIDRs: ['10.0.0.0/33'] } },
+      /trustedCIDRs must be IPv4 or IPv6 CIDRs/,
+    ],
+  ])('refuses a ClientTrafficPolicy with %s', (_what, clientIPDetection, message) => {
+    const r = apply(
+      stringify({
+        apiVersion: 'sluice.dev/v1alpha1',
+        kind: 'ClientTrafficPolicy',
+        metadata: { name: 'ctp', namespace: 'default' },
+        spec: {
+          targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'g' }],
+          clientIPDetection,
+        },
+      }),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
   it('refuses Gateway API objects the upstream CRDs refuse (their CEL rules are installed)', () => {
     const r = apply(
       stringify({

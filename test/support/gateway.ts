@@ -116,6 +116,8 @@ export async function startGateway(
     bindAddress?: string;
     /** Keep every log line (debug and up), for tests that check what is never logged. */
     captureLogs?: boolean;
+    /** Write the access log (JSON lines) to this file. */
+    accessLogFile?: string;
   } = {},
 ): Promise<TestGateway> {
   const logged: string[] = [];
@@ -127,6 +129,9 @@ export async function startGateway(
     gateway: undefined,
     controllerName: CONTROLLER,
     bindAddress: options.bindAddress ?? '127.0.0.1',
+    ...(options.accessLogFile
+      ? { telemetry: { tracing: undefined, accessLog: { file: options.accessLogFile } } }
+      : {}),
     adminPort,
     limits: { ...DEFAULT_LIMITS, maxBodyBytes: 1_048_576 },
     logger: options.captureLogs

@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import { ClientTrafficPolicySchema } from '../resources/client-traffic-policy.ts';
 import { SecurityPolicySchema } from '../resources/security-policy.ts';
 import {
   AIBackendSchema,
@@ -79,6 +80,18 @@ export const CRD_SOURCES: CrdSource[] = [
       'samples/security/ext-auth.yaml',
       'samples/security/oidc-login.yaml',
     ],
+    ancestorStatus: true,
+  },
+  {
+    kind: 'ClientTrafficPolicy',
+    plural: 'clienttrafficpolicies',
+    shortNames: ['ctp'],
+    schema: ClientTrafficPolicySchema,
+    description:
+      "How a Gateway's listeners treat their clients; for now, who the client is behind trusted proxies (fields as in Envoy Gateway).",
+    status:
+      '`status.ancestors[]`, one per Gateway: `Accepted` (True; False/`Conflicted` when an older policy on the same target sets the same fields; False/`TargetNotFound`; False/`Invalid`).',
+    samples: ['samples/security/client-ip.yaml'],
     ancestorStatus: true,
   },
 ];

@@ -1,3 +1,4 @@
+export * from './client-traffic-policy.ts';
 export * from './core.ts';
 export * from './gateway-api.ts';
 export * from './kinds.ts';

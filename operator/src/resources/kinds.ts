@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import { ClientTrafficPolicySchema, clientTrafficPolicyProblems } from './client-traffic-policy.ts';
 import {
   ConfigMapSchema,
   EndpointSliceSchema,
@@ -174,5 +175,13 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
     namespaced: true,
     bucket: 'securityPolicies',
     problems: securityPolicyProblems as (obj: never) => { field: string; message: string }[],
+  },
+  ClientTrafficPolicy: {
+    plural: 'clienttrafficpolicies',
+    apiVersions: [SLUICE_API_VERSION],
+    schema: ClientTrafficPolicySchema,
+    namespaced: true,
+    bucket: 'clientTrafficPolicies',
+    problems: clientTrafficPolicyProblems as (obj: never) => { field: string; message: string }[],
   },
 };

@@ -1,3 +1,4 @@
+import type { ClientTrafficPolicy } from './client-traffic-policy.ts';
 import type { ConfigMap, EndpointSlice, Namespace, Secret, Service } from './core.ts';
 import type {
   BackendTLSPolicy,
@@ -33,6 +34,7 @@ export interface Resources {
   tokenRateLimitPolicies: TokenRateLimitPolicy[];
   promptGuards: PromptGuard[];
   securityPolicies: SecurityPolicy[];
+  clientTrafficPolicies: ClientTrafficPolicy[];
 }
 
 export function emptyResources(): Resources {
@@ -55,5 +57,6 @@ export function emptyResources(): Resources {
     tokenRateLimitPolicies: [],
     promptGuards: [],
     securityPolicies: [],
+    clientTrafficPolicies: [],
   };
 }

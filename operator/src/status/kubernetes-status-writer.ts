@@ -54,7 +54,8 @@ export function desiredStatus(
       return { parents: [...others, ...ours] };
     }
     case 'BackendTLSPolicy':
-    case 'SecurityPolicy': {
+    case 'SecurityPolicy':
+    case 'ClientTrafficPolicy': {
       // Like route parents: entries of other controllers stay, ours are replaced.
       const existing = (current?.ancestors ?? []) as {
         ancestorRef: unknown;

@@ -11,7 +11,6 @@ import type {
   Security,
 } from '../../../proxy/src/config/security.ts';
 import { secretValues } from '../resources/core.ts';
-import { GATEWAY_GROUP } from '../resources/gateway-api.ts';
 import type { CorsSpec, SecurityPolicy } from '../resources/security-policy.ts';
 import { securityPolicyProblems } from '../resources/security-policy.ts';
 import type { Resources } from '../resources/snapshot.ts';
@@ -19,6 +18,7 @@ import type { BackendResolver } from './backends.ts';
 import { type Condition, condition } from './conditions.ts';
 import { durationMs } from './durations.ts';
 import { selectorMatches } from './labels.ts';
+import { gatewayAncestor, oldestFirst } from './policy-attachment.ts';
 import { compareStrings } from './precedence.ts';
 import type { PolicyAncestorStatus, StatusUpdate } from './status.ts';
 
@@ -92,11 +92,7 @@ export function attachSecurityPolicies(
   const affected: PolicyAffected = new Map();
   if (resources.securityPolicies.length === 0) return { statuses: [], affected };
   const prepared = [...resources.securityPolicies]
-    .sort(
-      (a, b) =>
-        compareStrings(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') ||
-        compareStrings(nsName(a), nsName(b)),
-    )
+    .sort(oldestFirst)
     .map((p) => preparePolicy(p, resources, resolver));
   const outcomes = new Map<string, Map<string, Outcome>>();
   const outcomeOf = (policy: string, gateway: string): Outcome => {
@@ -507,14 +503,8 @@ function statusOf(
 ): StatusUpdate {
   const generation = p.policy.metadata.generation;
   const ancestors: PolicyAncestorStatus[] = [];
-  const ancestor = (gateway: string, conditions: Condition[]) => {
-    const [namespace, name] = gateway.split('/') as [string, string];
-    ancestors.push({
-      ancestorRef: { group: GATEWAY_GROUP, kind: 'Gateway', namespace, name },
-      controllerName,
-      conditions,
-    });
-  };
+  const ancestor = (gateway: string, conditions: Condition[]) =>
+    ancestors.push(gatewayAncestor(gateway, controllerName, conditions));
   const gateways = [...(byGateway?.keys() ?? [])].sort(compareStrings);
   const missing = p.missing.length > 0 ? `targets not found: ${p.missing.join(', ')}` : undefined;
   for (const gateway of gateways) {
@@ -616,8 +606,4 @@ function inlineKeys(text: string): Record<string, unknown>[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-function nsName(o: { metadata: { namespace?: string | undefined; name: string } }): string {
-  return `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
 }

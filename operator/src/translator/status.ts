@@ -47,7 +47,7 @@ export type StatusUpdate =
       status: { parents: RouteParentStatus[] };
     }
   | {
-      kind: 'BackendTLSPolicy' | 'SecurityPolicy';
+      kind: 'BackendTLSPolicy' | 'SecurityPolicy' | 'ClientTrafficPolicy';
       namespace: string;
       name: string;
       status: { ancestors: PolicyAncestorStatus[] };

@@ -13,6 +13,7 @@ import { attach, resolvedRefs, routeParentStatus } from './attachment.ts';
 import { BackendResolver } from './backends.ts';
 import { attachBudgets } from './budgets.ts';
 import { CertificateResolver } from './certificates.ts';
+import { attachClientTrafficPolicies } from './client-traffic-policies.ts';
 import { type Condition, condition } from './conditions.ts';
 import { grpcRouteAsHttp } from './grpc-routes.ts';
 import { attachGuards, usablePromptGuards } from './guards.ts';
@@ -186,6 +187,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
   }
   statuses.push(...resolver.tls.statuses(configs, options.controllerName));
   statuses.push(...attachBudgets(resources, configs));
+  statuses.push(...attachClientTrafficPolicies(resources, configs, options.controllerName));
   const guardRefs = routes.flatMap((info) =>
     info.rules.flatMap((rule, i) =>
       rule.guards.map((guard) => ({

@@ -172,6 +172,21 @@ export const StreamRouteSchema = T.Object(
 );
 
 /**
+ * Who the client is when proxies stand in front (ClientTrafficPolicy `clientIPDetection`): exactly
+ * one of a number of trusted X-Forwarded-For hops, the CIDRs of trusted proxies, or a header.
+ */
+export const ClientIPDetectionSchema = T.Object(
+  {
+    xffTrustedHops: T.Optional(T.Integer({ minimum: 1, maximum: 32 })),
+    xffTrustedCidrs: T.Optional(T.Array(T.String(), { minItems: 1 })),
+    header: T.Optional(Name),
+    /** With `header`: refuse a request whose header is missing or not an address (403). */
+    failClosed: T.Optional(T.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/**
  * One port. HTTP and HTTPS listeners route requests through virtual hosts; TCP, UDP and TLS
  * (passthrough) listeners route whole connections or datagram sessions through streamRoutes.
  */
@@ -191,6 +206,8 @@ export const ListenerSchema = T.Object(
     streamRoutes: T.Optional(T.Array(StreamRouteSchema)),
     /** TCP/TLS: close a connection idle this long (default 300 s). */
     idleTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
+    /** HTTP/HTTPS: how the client address is found (absent: the socket peer). */
+    clientIPDetection: T.Optional(ClientIPDetectionSchema),
   },
   { additionalProperties: false },
 );
@@ -249,6 +266,7 @@ export type VirtualHost = Static<typeof VirtualHostSchema>;
 export type Listener = Static<typeof ListenerSchema>;
 export type ListenerTls = Static<typeof ListenerTlsSchema>;
 export type StreamRoute = Static<typeof StreamRouteSchema>;
+export type ClientIPDetection = Static<typeof ClientIPDetectionSchema>;
 export type Endpoint = Static<typeof EndpointSchema>;
 export type Cluster = Static<typeof ClusterSchema>;
 export type ClusterTls = Static<typeof ClusterTlsSchema>;

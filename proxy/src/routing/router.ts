@@ -5,6 +5,7 @@ import { CorsPolicy } from '../filters/cors.ts';
 import { compileHeaderModifier, type HeaderEdit } from '../filters/header-modifier.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import { RouteMetrics } from '../metrics/proxy-metrics.ts';
+import { type ClientAddressOf, compileClientAddress } from '../net/client-address.ts';
 import type { UpstreamCluster } from '../upstream/cluster.ts';
 import { compileMatch, type Predicate } from './matchers.ts';
 import type { RequestView } from './request-view.ts';
@@ -51,6 +52,8 @@ export class ListenerRouter {
   readonly servesAI: boolean;
   /** The scheme clients used (for redirects and X-Forwarded-Proto), fixed per listener. */
   readonly scheme: 'http' | 'https';
+  /** Who a request comes from: the socket peer, or what the listener's trusted proxies say. */
+  readonly clientAddress: ClientAddressOf;
 
   constructor(
     listener: Listener,
@@ -60,6 +63,7 @@ export class ListenerRouter {
   ) {
     this.listener = listener;
     this.scheme = listener.protocol === 'HTTPS' ? 'https' : 'http';
+    this.clientAddress = compileClientAddress(listener.clientIPDetection);
     let any: CompiledVirtualHost | undefined;
     let servesAI = false;
     for (const vh of listener.virtualHosts) {

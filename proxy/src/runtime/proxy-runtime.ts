@@ -18,7 +18,6 @@ import { RedisStore } from '../ratelimit/redis-store.ts';
 import { ResilientStore } from '../ratelimit/resilient-store.ts';
 import { ListenerRouter } from '../routing/router.ts';
 import { SecretStore } from '../secrets/secret-store.ts';
-import { socketPeerAddress } from '../security/client-address.ts';
 import { type CompiledSecurity, compileSecurityTable } from '../security/compiled-security.ts';
 import type { ServerOptions } from '../server/build-server.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
@@ -98,7 +97,6 @@ export class ProxyRuntime {
       guards: options.metrics.guards,
       grpcSessions: this.#grpcSessions,
       telemetry: options.telemetry,
-      clientAddress: socketPeerAddress,
     };
     const { logger, metrics } = options;
     this.#redis = options.redisUrl

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Authorization, AuthorizationRule } from '../config/security.ts';
+import { cidrMatcher } from '../net/cidr-matcher.ts';
 import { compilePath } from '../routing/matchers.ts';
 import type { RequestView } from '../routing/request-view.ts';
-import { cidrMatcher } from './cidr-matcher.ts';
 import { claimValue, type VerifiedJwt } from './jwt-auth.ts';
 
 export interface AuthorizationInput {

@@ -12,7 +12,6 @@ import { writeError } from '../errors/render.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
-import type { ClientAddressOf } from '../security/client-address.ts';
 import type { Telemetry } from '../telemetry/request-telemetry.ts';
 import type { Http2Sessions } from '../upstream/http2-relay.ts';
 import { handleClientError, refuseConnect } from './client-errors.ts';
@@ -32,7 +31,6 @@ export interface ServerOptions {
   /** HTTP/2 sessions to gRPC backends (GRPCRoutes), kept across config swaps. */
   grpcSessions: Http2Sessions;
   telemetry: Telemetry | undefined;
-  clientAddress: ClientAddressOf;
 }
 
 /** Builds (never listens) the data-plane server of one listener. */
@@ -66,7 +64,7 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
       : createServer({ maxHeaderSize: options.limits.maxHeaderBytes, requireHostHeader: false }, handler);
     // Cleartext ports also take HTTP/2 with prior knowledge (h2c), e.g. gRPC inside a cluster.
     if (!https) serveH2cBeside(server as Server, handler as never, options.limits.http2IdleTimeoutMs);
-    server.on('upgrade', upgradeHandler(state, options.telemetry, options.clientAddress));
+    server.on('upgrade', upgradeHandler(state, options.telemetry));
     server.on('connect', refuseConnect);
     if (https) closeIdleSessions(server as never, options.limits.http2IdleTimeoutMs);
     // A failed handshake (no SNI match, plain HTTP on a TLS port) closes that socket only.

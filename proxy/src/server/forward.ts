@@ -19,7 +19,6 @@ import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import { type RequestView, requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
-import type { ClientAddressOf } from '../security/client-address.ts';
 import {
   type ObservedRequest,
   observeRequest,
@@ -46,8 +45,6 @@ export interface ForwardOptions {
   guards: GuardMetrics;
   /** Tracing and access logs; undefined when both are off (then nothing per request is spent on them). */
   telemetry: Telemetry | undefined;
-  /** Where a request comes from, for SecurityPolicy address rules (the socket peer until ClientTrafficPolicy). */
-  clientAddress: ClientAddressOf;
 }
 
 type Response = ServerResponse | Http2ServerResponse;
@@ -134,11 +131,14 @@ async function forwardOn(
   const route = router.select(host, view);
   if (!route) return fail(op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics);
   const src = route.source;
-  if (observed) observed.record.route = route.name;
+  if (observed) {
+    observed.record.route = route.name;
+    observed.record.clientAddress = router.clientAddress(raw) ?? '';
+  }
   let caller: Caller | undefined;
   // Routes without CORS or a SecurityPolicy skip the stage entirely (no promise, no allocation).
   if (route.cors || src.security !== undefined) {
-    const admitted = await admitCaller(served, raw, res, route, view, options);
+    const admitted = await admitCaller(served, raw, res, route, view);
     if (!admitted.ok) {
       route.metrics.observe(res.statusCode, (performance.now() - started) / 1000);
       return;
@@ -212,7 +212,6 @@ async function admitCaller(
   res: Response,
   route: CompiledRoute,
   view: RequestView,
-  options: ForwardOptions,
 ): Promise<{ ok: true; caller: Caller | undefined } | { ok: false }> {
   const cors = route.cors;
   if (cors) {
@@ -227,8 +226,15 @@ async function admitCaller(
   }
   const name = route.source.security;
   if (name === undefined) return { ok: true, caller: undefined };
+  const address = served.router.clientAddress(raw);
+  if (address === undefined) {
+    writeError(res, 'forbidden', {
+      message: 'The client address header this listener requires is missing or malformed.',
+    });
+    return { ok: false };
+  }
   const security = served.security.get(name)!;
-  const outcome = await security.check(raw, view, options.clientAddress(raw), served.router.scheme);
+  const outcome = await security.check(raw, view, address, served.router.scheme);
   if (outcome.ok) {
     if (outcome.setCookies) res.setHeader('set-cookie', outcome.setCookies);
     return outcome;

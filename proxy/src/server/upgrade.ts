@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import { type ErrorCode, errorCatalog } from '../errors/catalog.ts';
 import { rawErrorResponse } from '../errors/render.ts';
 import { requestView } from '../routing/request-view.ts';
-import type { ClientAddressOf } from '../security/client-address.ts';
 import { observeUpgrade, propagate, type Telemetry } from '../telemetry/request-telemetry.ts';
 import { UpstreamFailure } from '../upstream/relay.ts';
 import { relayUpgrade } from '../upstream/upgrade-relay.ts';
@@ -19,11 +18,7 @@ import { prepareExchange } from './upstream-exchange.ts';
  * external authorizer's own denial answers as a plain 403 here: there is no response object to
  * relay it on.)
  */
-export function upgradeHandler(
-  state: ListenerState,
-  telemetry: Telemetry | undefined,
-  clientAddress: ClientAddressOf,
-) {
+export function upgradeHandler(state: ListenerState, telemetry: Telemetry | undefined) {
   return (req: IncomingMessage, client: Socket, head: Buffer): undefined => {
     client.on('error', () => client.destroy());
     const started = performance.now();
@@ -51,7 +46,9 @@ export function upgradeHandler(
     async function admit(): Promise<ErrorCode | undefined> {
       const name = route.source.security;
       if (name === undefined) return undefined;
-      const outcome = await served.security.get(name)!.check(req, view, clientAddress(req), router.scheme);
+      const address = router.clientAddress(req);
+      if (address === undefined) return 'forbidden';
+      const outcome = await served.security.get(name)!.check(req, view, address, router.scheme);
       // No response object here: a reply of the policy's own (a denial, a login redirect) is a plain refusal.
       return outcome.ok ? undefined : 'code' in outcome ? outcome.code : 'forbidden';
     }

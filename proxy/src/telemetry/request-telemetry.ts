@@ -19,6 +19,8 @@ export interface RequestRecord {
   upstream?: string;
   /** The caller a SecurityPolicy authenticated (client ID, user name or token subject). */
   consumer?: string;
+  /** The client address as the listener detects it (trusted proxies' X-Forwarded-For or header). */
+  clientAddress?: string;
   ai?: {
     backend: string;
     target?: string;
@@ -196,7 +198,7 @@ function accessLine(
     time: new Date().toISOString(),
     request_id: record.requestId,
     ...(span ? { trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId } : {}),
-    client_ip: raw.socket.remoteAddress ?? '',
+    client_ip: record.clientAddress ?? raw.socket.remoteAddress ?? '',
     method: raw.method,
     host: raw.headers.host ?? raw.headers[':authority'] ?? '',
     path: pathOf(raw.url),

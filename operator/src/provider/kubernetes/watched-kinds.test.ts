@@ -22,6 +22,7 @@ describe('WATCHED_KINDS', () => {
       '/apis/sluice.dev/v1alpha1/promptguards',
       '/apis/sluice.dev/v1alpha1/tokenratelimitpolicies',
       '/apis/sluice.dev/v1alpha1/securitypolicies',
+      '/apis/sluice.dev/v1alpha1/clienttrafficpolicies',
       '/apis/apps/v1/deployments',
     ]);
   });

@@ -1,0 +1,34 @@
+import type { FieldDoc } from './field-doc.ts';
+
+/** Field docs of ClientTrafficPolicy. */
+export const CLIENT_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
+  'spec.targetRefs': {
+    doc: "Gateways (optionally one listener by sectionName) in the policy's namespace; a setting applies to the listener's whole port.",
+  },
+  'spec.targetRefs[].group': { doc: 'gateway.networking.k8s.io.' },
+  'spec.targetRefs[].kind': { doc: 'Gateway.' },
+  'spec.targetRefs[].name': { doc: 'Gateway name.' },
+  'spec.targetRefs[].sectionName': { doc: 'A listener name: outranks a policy on the whole Gateway.' },
+  'spec.targetSelectors': { doc: "Gateways chosen by labels, in the policy's namespace." },
+  'spec.targetSelectors[].group': { doc: 'gateway.networking.k8s.io.', default: 'gateway.networking.k8s.io' },
+  'spec.targetSelectors[].kind': { doc: 'Gateway.' },
+  'spec.targetSelectors[].matchLabels': { doc: 'Labels the Gateway must carry (all of them).' },
+  'spec.clientIPDetection': {
+    doc: 'Who the client is when proxies or load balancers stand in front: what SecurityPolicy address rules, external authorizers and the access log see. Without it: the socket peer, and a client-sent X-Forwarded-For is never believed.',
+  },
+  'spec.clientIPDetection.xForwardedFor': {
+    doc: 'Read the client from X-Forwarded-For, trusting only what trusted proxies appended.',
+  },
+  'spec.clientIPDetection.xForwardedFor.numTrustedHops': {
+    doc: 'How many proxies in front are trusted: the client is that many entries from the right (fewer entries: the peer).',
+  },
+  'spec.clientIPDetection.xForwardedFor.trustedCIDRs': {
+    doc: 'Addresses of the trusted proxies: from a trusted peer, the rightmost entry that is not one of them is the client; an untrusted peer is the client itself.',
+  },
+  'spec.clientIPDetection.customHeader': { doc: 'A header a trusted proxy sets to the client address.' },
+  'spec.clientIPDetection.customHeader.name': { doc: 'Header name, e.g. X-Real-IP or CF-Connecting-IP.' },
+  'spec.clientIPDetection.customHeader.failClosed': {
+    doc: 'Refuse (403) a request whose header is missing or not an address, instead of using the peer.',
+    default: false,
+  },
+};

@@ -1,0 +1,134 @@
+/**
+ * ClientTrafficPolicy (`sluice.dev/v1alpha1`): how a Gateway's listeners treat their clients. Field
+ * names follow Envoy Gateway's ClientTrafficPolicy. This first part covers client IP detection; the
+ * traffic-policy issue adds connection limits, timeouts and the rest.
+ */
+import { type Static, Type as T } from '@sinclair/typebox';
+import { isCidr } from '../../../proxy/src/config/cidr.ts';
+import { GATEWAY_GROUP } from './gateway-api.ts';
+import { Labels, ObjectMetaSchema } from './meta.ts';
+import { Cidr } from './security-policy.ts';
+import { SLUICE_API_VERSION } from './sluice-api.ts';
+
+const SectionName = T.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
+const HeaderName = T.String({ minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" });
+
+export const ClientTrafficPolicySchema = T.Object({
+  apiVersion: T.Literal(SLUICE_API_VERSION),
+  kind: T.Literal('ClientTrafficPolicy'),
+  metadata: ObjectMetaSchema,
+  spec: T.Object(
+    {
+      targetRefs: T.Optional(
+        T.Array(
+          T.Object(
+            {
+              group: T.Literal(GATEWAY_GROUP),
+              kind: T.Literal('Gateway'),
+              name: T.String({ minLength: 1, maxLength: 253 }),
+              /** One listener; its port is what the setting applies to. */
+              sectionName: T.Optional(SectionName),
+            },
+            { additionalProperties: false },
+          ),
+          { maxItems: 16 },
+        ),
+      ),
+      targetSelectors: T.Optional(
+        T.Array(
+          T.Object(
+            { group: T.Optional(T.Literal(GATEWAY_GROUP)), kind: T.Literal('Gateway'), matchLabels: Labels },
+            { additionalProperties: false },
+          ),
+          { maxItems: 16 },
+        ),
+      ),
+      clientIPDetection: T.Optional(
+        T.Object(
+          {
+            xForwardedFor: T.Optional(
+              T.Object(
+                {
+                  numTrustedHops: T.Optional(T.Integer({ minimum: 1, maximum: 32 })),
+                  trustedCIDRs: T.Optional(
+                    T.Array(Cidr, {
+                      minItems: 1,
+                      maxItems: 64,
+                      'x-kubernetes-validations': [
+                        {
+                          rule: 'self.all(c, isCIDR(c))',
+                          message: 'trustedCIDRs must be IPv4 or IPv6 CIDRs',
+                        },
+                      ],
+                    }),
+                  ),
+                },
+                {
+                  additionalProperties: false,
+                  'x-kubernetes-validations': [
+                    {
+                      rule: 'has(self.numTrustedHops) != has(self.trustedCIDRs)',
+                      message: 'xForwardedFor needs exactly one of numTrustedHops and trustedCIDRs',
+                    },
+                  ],
+                },
+              ),
+            ),
+            customHeader: T.Optional(
+              T.Object(
+                { name: HeaderName, failClosed: T.Optional(T.Boolean()) },
+                { additionalProperties: false },
+              ),
+            ),
+          },
+          {
+            additionalProperties: false,
+            'x-kubernetes-validations': [
+              {
+                rule: 'has(self.xForwardedFor) != has(self.customHeader)',
+                message: 'clientIPDetection needs exactly one of xForwardedFor and customHeader',
+              },
+            ],
+          },
+        ),
+      ),
+    },
+    {
+      additionalProperties: false,
+      'x-kubernetes-validations': [
+        {
+          rule: '(has(self.targetRefs) && size(self.targetRefs) > 0) || (has(self.targetSelectors) && size(self.targetSelectors) > 0)',
+          message: 'a ClientTrafficPolicy needs targetRefs or targetSelectors',
+        },
+      ],
+    },
+  ),
+});
+
+export type ClientTrafficPolicy = Static<typeof ClientTrafficPolicySchema>;
+
+/** The CRD's CEL rules, for the file provider. */
+export function clientTrafficPolicyProblems(p: ClientTrafficPolicy): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  if (!p.spec.targetRefs?.length && !p.spec.targetSelectors?.length)
+    problems.push({ field: '/spec', message: 'a ClientTrafficPolicy needs targetRefs or targetSelectors' });
+  const d = p.spec.clientIPDetection;
+  if (d && (d.xForwardedFor === undefined) === (d.customHeader === undefined))
+    problems.push({
+      field: '/spec/clientIPDetection',
+      message: 'clientIPDetection needs exactly one of xForwardedFor and customHeader',
+    });
+  const xff = d?.xForwardedFor;
+  if (xff && (xff.numTrustedHops === undefined) === (xff.trustedCIDRs === undefined))
+    problems.push({
+      field: '/spec/clientIPDetection/xForwardedFor',
+      message: 'xForwardedFor needs exactly one of numTrustedHops and trustedCIDRs',
+    });
+  for (const [i, cidr] of (xff?.trustedCIDRs ?? []).entries())
+    if (!isCidr(cidr))
+      problems.push({
+        field: `/spec/clientIPDetection/xForwardedFor/trustedCIDRs/${i}`,
+        message: `${cidr} is not an IPv4 or IPv6 CIDR`,
+      });
+  return problems;
+}

@@ -1,0 +1,138 @@
+import type { ClientIPDetection, ProxyConfig } from '../../../proxy/src/config/schema.ts';
+import type { ClientTrafficPolicy } from '../resources/client-traffic-policy.ts';
+import { clientTrafficPolicyProblems } from '../resources/client-traffic-policy.ts';
+import type { Gateway } from '../resources/gateway-api.ts';
+import type { Resources } from '../resources/snapshot.ts';
+import { type Condition, condition } from './conditions.ts';
+import { selectorMatches } from './labels.ts';
+import { gatewayAncestor, oldestFirst } from './policy-attachment.ts';
+import type { StatusUpdate } from './status.ts';
+
+/**
+ * ClientTrafficPolicies → the client-facing settings of each Gateway's ports (GEP-713 attachment).
+ * A policy targets a Gateway or one listener (`sectionName`); what it sets applies to that
+ * listener's port, which every listener on the port shares. A listener target outranks the Gateway;
+ * between equals the oldest wins and the other is Conflicted.
+ */
+export function attachClientTrafficPolicies(
+  resources: Resources,
+  configs: ProxyConfig[],
+  controllerName: string,
+): StatusUpdate[] {
+  const policies = [...resources.clientTrafficPolicies].sort(oldestFirst);
+  const gateways = new Map(
+    resources.gateways.map((g) => [`${g.metadata.namespace ?? 'default'}/${g.metadata.name}`, g]),
+  );
+  const won = new Map<string, Set<string>>();
+  const lost = new Map<string, Map<string, string>>();
+  for (const config of configs) {
+    const key = `${config.gateway.namespace}/${config.gateway.name}`;
+    const gateway = gateways.get(key);
+    if (!gateway) continue;
+    for (const listener of config.listeners) {
+      if (listener.protocol !== 'HTTP' && listener.protocol !== 'HTTPS') continue;
+      const sections = new Set(
+        gateway.spec.listeners.filter((l) => l.port === listener.port).map((l) => l.name),
+      );
+      const candidates = policies
+        .map((policy) => ({ policy, level: levelOn(policy, gateway, sections) }))
+        .filter((c): c is { policy: ClientTrafficPolicy; level: number } => c.level !== undefined)
+        .sort((a, b) => b.level - a.level);
+      const setting = candidates.filter((c) => c.policy.spec.clientIPDetection);
+      const top = setting[0];
+      if (!top) continue;
+      const detection = detectionOf(top.policy);
+      if (detection) listener.clientIPDetection = detection;
+      const id = (p: ClientTrafficPolicy) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
+      won.set(id(top.policy), (won.get(id(top.policy)) ?? new Set()).add(key));
+      for (const other of setting.slice(1)) {
+        const byGateway = lost.get(id(other.policy)) ?? new Map<string, string>();
+        byGateway.set(key, id(top.policy));
+        lost.set(id(other.policy), byGateway);
+      }
+    }
+  }
+  return policies.map((policy) => {
+    const namespace = policy.metadata.namespace ?? 'default';
+    const name = `${namespace}/${policy.metadata.name}`;
+    const generation = policy.metadata.generation;
+    const problems = clientTrafficPolicyProblems(policy).map((p) => `${p.field}: ${p.message}`);
+    const targets = targetGateways(policy, resources, namespace);
+    const ancestors = targets.map((gateway) => {
+      const conditions: Condition[] = [];
+      const by = lost.get(name)?.get(gateway);
+      if (problems.length > 0)
+        conditions.push(condition('Accepted', false, 'Invalid', problems.join('; '), generation));
+      else if (
+        !gateways.has(gateway) ||
+        !configs.some((c) => `${c.gateway.namespace}/${c.gateway.name}` === gateway)
+      )
+        conditions.push(
+          condition(
+            'Accepted',
+            false,
+            'TargetNotFound',
+            `Gateway ${gateway} not found or not Sluice's`,
+            generation,
+          ),
+        );
+      else if (by && !won.get(name)?.has(gateway))
+        conditions.push(
+          condition('Accepted', false, 'Conflicted', `${by} sets the same fields on this target`, generation),
+        );
+      else conditions.push(condition('Accepted', true, 'Accepted', 'Policy is attached', generation));
+      return gatewayAncestor(gateway, controllerName, conditions);
+    });
+    return {
+      kind: 'ClientTrafficPolicy' as const,
+      namespace,
+      name: policy.metadata.name,
+      status: { ancestors },
+    };
+  });
+}
+
+/** 1 for a listener on this port, 0 for the whole Gateway, undefined when the policy does not target it. */
+function levelOn(
+  policy: ClientTrafficPolicy,
+  gateway: Gateway,
+  sections: ReadonlySet<string>,
+): number | undefined {
+  const namespace = policy.metadata.namespace ?? 'default';
+  if ((gateway.metadata.namespace ?? 'default') !== namespace) return undefined;
+  let level: number | undefined;
+  for (const ref of policy.spec.targetRefs ?? []) {
+    if (ref.name !== gateway.metadata.name) continue;
+    if (ref.sectionName === undefined) level = Math.max(level ?? 0, 0);
+    else if (sections.has(ref.sectionName)) level = 1;
+  }
+  for (const selector of policy.spec.targetSelectors ?? [])
+    if (selectorMatches({ matchLabels: selector.matchLabels }, gateway.metadata.labels ?? {}))
+      level = Math.max(level ?? 0, 0);
+  return level;
+}
+
+function targetGateways(policy: ClientTrafficPolicy, resources: Resources, namespace: string): string[] {
+  const named = (policy.spec.targetRefs ?? []).map((r) => `${namespace}/${r.name}`);
+  const selected = resources.gateways
+    .filter(
+      (g) =>
+        (g.metadata.namespace ?? 'default') === namespace &&
+        (policy.spec.targetSelectors ?? []).some((s) =>
+          selectorMatches({ matchLabels: s.matchLabels }, g.metadata.labels ?? {}),
+        ),
+    )
+    .map((g) => `${namespace}/${g.metadata.name}`);
+  return [...new Set([...named, ...selected])].sort();
+}
+
+function detectionOf(policy: ClientTrafficPolicy): ClientIPDetection | undefined {
+  if (clientTrafficPolicyProblems(policy).length > 0) return undefined;
+  const d = policy.spec.clientIPDetection!;
+  if (d.customHeader)
+    return { header: d.customHeader.name, ...(d.customHeader.failClosed ? { failClosed: true } : {}) };
+  const xff = d.xForwardedFor!;
+  return xff.numTrustedHops !== undefined
+    ? { xffTrustedHops: xff.numTrustedHops }
+    : { xffTrustedCidrs: xff.trustedCIDRs! };
+}
