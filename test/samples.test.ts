@@ -44,6 +44,7 @@ describe('samples/', () => {
       'quickstart',
       'security',
       'tls-and-streams',
+      'traffic',
       'weighted-split',
     ]);
     for (const dir of dirs) {

@@ -13,6 +13,21 @@ export const CLIENT_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
   'spec.targetSelectors[].group': { doc: 'gateway.networking.k8s.io.', default: 'gateway.networking.k8s.io' },
   'spec.targetSelectors[].kind': { doc: 'Gateway.' },
   'spec.targetSelectors[].matchLabels': { doc: 'Labels the Gateway must carry (all of them).' },
+  'spec.connection': { doc: 'Limits on client connections, per proxy replica and port.' },
+  'spec.connection.connectionLimit': {
+    doc: 'Connections beyond this many at once are closed as they arrive; those already open keep being served.',
+  },
+  'spec.connection.connectionLimit.value': { doc: 'The number of concurrent connections.' },
+  'spec.timeout': { doc: 'How long clients may take.' },
+  'spec.timeout.http': { doc: 'HTTP/1.1 timeouts (HTTPS ports: not yet).' },
+  'spec.timeout.http.requestReceivedTimeout': {
+    doc: 'The whole request, head and body, must arrive within this, else 408 and the connection closes (the slowloris defence).',
+    default: '300s',
+  },
+  'spec.timeout.http.idleTimeout': {
+    doc: 'A keep-alive connection with no request for this long is closed.',
+    default: '5s',
+  },
   'spec.clientIPDetection': {
     doc: 'Who the client is when proxies or load balancers stand in front: what SecurityPolicy address rules, external authorizers and the access log see. Without it: the socket peer, and a client-sent X-Forwarded-For is never believed.',
   },

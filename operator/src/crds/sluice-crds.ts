@@ -88,10 +88,10 @@ export const CRD_SOURCES: CrdSource[] = [
     shortNames: ['ctp'],
     schema: ClientTrafficPolicySchema,
     description:
-      "How a Gateway's listeners treat their clients; for now, who the client is behind trusted proxies (fields as in Envoy Gateway).",
+      "How a Gateway's listeners treat their clients: who the client is behind trusted proxies, a connection limit, HTTP request and idle timeouts (fields as in Envoy Gateway).",
     status:
       '`status.ancestors[]`, one per Gateway: `Accepted` (True; False/`Conflicted` when an older policy on the same target sets the same fields; False/`TargetNotFound`; False/`Invalid`).',
-    samples: ['samples/security/client-ip.yaml'],
+    samples: ['samples/security/client-ip.yaml', 'samples/traffic/traffic.yaml'],
     ancestorStatus: true,
   },
 ];

@@ -1,7 +1,7 @@
 /**
  * ClientTrafficPolicy (`sluice.dev/v1alpha1`): how a Gateway's listeners treat their clients. Field
- * names follow Envoy Gateway's ClientTrafficPolicy. This first part covers client IP detection; the
- * traffic-policy issue adds connection limits, timeouts and the rest.
+ * names follow Envoy Gateway's ClientTrafficPolicy. Implemented so far: client IP detection, the
+ * connection limit and the HTTP request-received and idle timeouts.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { isCidr } from '../../../proxy/src/config/cidr.ts';
@@ -12,6 +12,7 @@ import { SLUICE_API_VERSION } from './sluice-api.ts';
 
 const SectionName = T.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
 const HeaderName = T.String({ minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" });
+const Duration = T.String({ pattern: '^([0-9]{1,5}(h|m|s|ms)){1,4}$' });
 
 export const ClientTrafficPolicySchema = T.Object({
   apiVersion: T.Literal(SLUICE_API_VERSION),
@@ -41,6 +42,32 @@ export const ClientTrafficPolicySchema = T.Object({
             { additionalProperties: false },
           ),
           { maxItems: 16 },
+        ),
+      ),
+      connection: T.Optional(
+        T.Object(
+          {
+            connectionLimit: T.Optional(
+              T.Object(
+                { value: T.Integer({ minimum: 1, maximum: 1_000_000 }) },
+                { additionalProperties: false },
+              ),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      timeout: T.Optional(
+        T.Object(
+          {
+            http: T.Optional(
+              T.Object(
+                { requestReceivedTimeout: T.Optional(Duration), idleTimeout: T.Optional(Duration) },
+                { additionalProperties: false },
+              ),
+            ),
+          },
+          { additionalProperties: false },
         ),
       ),
       clientIPDetection: T.Optional(

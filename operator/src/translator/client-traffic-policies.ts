@@ -1,9 +1,10 @@
-import type { ClientIPDetection, ProxyConfig } from '../../../proxy/src/config/schema.ts';
+import type { ClientIPDetection, Listener, ProxyConfig } from '../../../proxy/src/config/schema.ts';
 import type { ClientTrafficPolicy } from '../resources/client-traffic-policy.ts';
 import { clientTrafficPolicyProblems } from '../resources/client-traffic-policy.ts';
 import type { Gateway } from '../resources/gateway-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { type Condition, condition } from './conditions.ts';
+import { durationMs } from './durations.ts';
 import { selectorMatches } from './labels.ts';
 import { gatewayAncestor, oldestFirst } from './policy-attachment.ts';
 import type { StatusUpdate } from './status.ts';
@@ -38,17 +39,18 @@ export function attachClientTrafficPolicies(
         .map((policy) => ({ policy, level: levelOn(policy, gateway, sections) }))
         .filter((c): c is { policy: ClientTrafficPolicy; level: number } => c.level !== undefined)
         .sort((a, b) => b.level - a.level);
-      const setting = candidates.filter((c) => c.policy.spec.clientIPDetection);
-      const top = setting[0];
-      if (!top) continue;
-      const detection = detectionOf(top.policy);
-      if (detection) listener.clientIPDetection = detection;
-      const id = (p: ClientTrafficPolicy) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
-      won.set(id(top.policy), (won.get(id(top.policy)) ?? new Set()).add(key));
-      for (const other of setting.slice(1)) {
-        const byGateway = lost.get(id(other.policy)) ?? new Map<string, string>();
-        byGateway.set(key, id(top.policy));
-        lost.set(id(other.policy), byGateway);
+      // Each field group comes from the most specific (then oldest) policy that sets it.
+      for (const group of GROUPS) {
+        const setting = candidates.filter((c) => c.policy.spec[group] !== undefined);
+        const top = setting[0];
+        if (!top) continue;
+        apply(listener, group, top.policy);
+        won.set(id(top.policy), (won.get(id(top.policy)) ?? new Set()).add(key));
+        for (const other of setting.slice(1)) {
+          const byGateway = lost.get(id(other.policy)) ?? new Map<string, string>();
+          byGateway.set(key, id(top.policy));
+          lost.set(id(other.policy), byGateway);
+        }
       }
     }
   }
@@ -126,9 +128,26 @@ function targetGateways(policy: ClientTrafficPolicy, resources: Resources, names
   return [...new Set([...named, ...selected])].sort();
 }
 
-function detectionOf(policy: ClientTrafficPolicy): ClientIPDetection | undefined {
-  if (clientTrafficPolicyProblems(policy).length > 0) return undefined;
-  const d = policy.spec.clientIPDetection!;
+const GROUPS = ['clientIPDetection', 'connection', 'timeout'] as const;
+
+function id(p: ClientTrafficPolicy): string {
+  return `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
+}
+
+/** Sets one field group of a policy on a port of the proxy config. */
+function apply(listener: Listener, group: (typeof GROUPS)[number], policy: ClientTrafficPolicy): void {
+  if (clientTrafficPolicyProblems(policy).length > 0) return;
+  const spec = policy.spec;
+  if (group === 'clientIPDetection') listener.clientIPDetection = detectionOf(spec.clientIPDetection!);
+  const limit = spec.connection?.connectionLimit?.value;
+  if (group === 'connection' && limit !== undefined) listener.connectionLimit = limit;
+  const http = spec.timeout?.http;
+  if (group === 'timeout' && http?.requestReceivedTimeout)
+    listener.requestReceivedTimeoutMs = durationMs(http.requestReceivedTimeout);
+  if (group === 'timeout' && http?.idleTimeout) listener.idleTimeoutMs = durationMs(http.idleTimeout);
+}
+
+function detectionOf(d: NonNullable<ClientTrafficPolicy['spec']['clientIPDetection']>): ClientIPDetection {
   if (d.customHeader)
     return { header: d.customHeader.name, ...(d.customHeader.failClosed ? { failClosed: true } : {}) };
   const xff = d.xForwardedFor!;

@@ -204,8 +204,15 @@ export const ListenerSchema = T.Object(
     tls: T.Optional(ListenerTlsSchema),
     virtualHosts: T.Array(VirtualHostSchema),
     streamRoutes: T.Optional(T.Array(StreamRouteSchema)),
-    /** TCP/TLS: close a connection idle this long (default 300 s). */
+    /**
+     * Close a connection idle this long: TCP/TLS (default 300 s); HTTP, between requests on a
+     * keep-alive connection (default 5 s).
+     */
     idleTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
+    /** HTTP/HTTPS: connections beyond this many at once are closed as they arrive (default: no limit). */
+    connectionLimit: T.Optional(T.Integer({ minimum: 1 })),
+    /** HTTP: the whole request (head and body) must arrive within this (default 300 s), else 408. */
+    requestReceivedTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
     /** HTTP/HTTPS: how the client address is found (absent: the socket peer). */
     clientIPDetection: T.Optional(ClientIPDetectionSchema),
   },

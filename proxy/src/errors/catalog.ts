@@ -88,6 +88,11 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'This method is not served by this gateway.',
   },
+  request_timeout: {
+    status: 408,
+    type: 'invalid_request_error',
+    message: 'The request did not arrive in time.',
+  },
   request_too_large: {
     status: 413,
     type: 'invalid_request_error',

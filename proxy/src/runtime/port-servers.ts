@@ -1,4 +1,5 @@
 import type { Socket as UdpSocket } from 'node:dgram';
+import type { Server as HttpServer } from 'node:http';
 import type { Server, Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import type { Listener } from '../config/schema.ts';
@@ -55,6 +56,7 @@ export async function openPortServer(
       // Clients without SNI get the hostname-less listener's certificate, set on the server itself.
       const fallback = current!.tls?.fallback;
       if (fallback) (server.server as unknown as TlsServer).setSecureContext(fallback);
+      applyClientLimits(server.server as unknown as HttpServer, current!.router.listener);
     };
     published();
     const open = trackConnections(server.server);
@@ -119,6 +121,26 @@ export async function openPortServer(
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** Node's own defaults, restored when a config stops setting them. */
+const NODE_REQUEST_TIMEOUT_MS = 300_000;
+const NODE_HEADERS_TIMEOUT_MS = 60_000;
+const NODE_KEEP_ALIVE_TIMEOUT_MS = 5000;
+
+/**
+ * ClientTrafficPolicy's connection limit and HTTP timeouts, applied to the live server on every
+ * publication (a swap changes them without reopening the port). Node refuses connections beyond
+ * `maxConnections` as they arrive, and its timeout sweep answers a request that has not fully
+ * arrived in time with 408. The timeouts apply to HTTP/1.1 ports; HTTPS ports get the limit.
+ */
+function applyClientLimits(server: HttpServer, listener: Listener): void {
+  server.maxConnections = listener.connectionLimit as number;
+  if (listener.protocol !== 'HTTP') return;
+  const request = listener.requestReceivedTimeoutMs ?? NODE_REQUEST_TIMEOUT_MS;
+  server.requestTimeout = request;
+  server.headersTimeout = Math.min(NODE_HEADERS_TIMEOUT_MS, request);
+  server.keepAliveTimeout = listener.idleTimeoutMs ?? NODE_KEEP_ALIVE_TIMEOUT_MS;
 }
 
 /** The connections a server has open right now. */

@@ -61,7 +61,15 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
           },
           handler as never,
         )
-      : createServer({ maxHeaderSize: options.limits.maxHeaderBytes, requireHostHeader: false }, handler);
+      : createServer(
+          {
+            maxHeaderSize: options.limits.maxHeaderBytes,
+            requireHostHeader: false,
+            // Request-received timeouts are enforced by a sweep: every second, not Node's every 30 s.
+            connectionsCheckingInterval: 1000,
+          },
+          handler,
+        );
     // Cleartext ports also take HTTP/2 with prior knowledge (h2c), e.g. gRPC inside a cluster.
     if (!https) serveH2cBeside(server as Server, handler as never, options.limits.http2IdleTimeoutMs);
     server.on('upgrade', upgradeHandler(state, options.telemetry));

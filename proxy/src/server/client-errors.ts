@@ -13,7 +13,12 @@ export function handleClientError(err: NodeJS.ErrnoException, socket: Socket): v
     return;
   }
   const code: ErrorCode =
-    err.code === 'HPE_HEADER_OVERFLOW' ? 'request_header_fields_too_large' : 'bad_request';
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? 'request_header_fields_too_large'
+      : // The request (or its head) did not arrive within the listener's request-received timeout.
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'request_timeout'
+        : 'bad_request';
   socket.end(rawErrorResponse(code));
 }
 
