@@ -5,14 +5,9 @@
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { isCidr } from '../../../proxy/src/config/cidr.ts';
-import { GATEWAY_GROUP } from './gateway-api.ts';
-import { Labels, ObjectMetaSchema } from './meta.ts';
-import { Cidr } from './security-policy.ts';
+import { ObjectMetaSchema } from './meta.ts';
+import { Cidr, Duration, HeaderName, targetFields, targetRequiredRule } from './policy-targets.ts';
 import { SLUICE_API_VERSION } from './sluice-api.ts';
-
-const SectionName = T.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
-const HeaderName = T.String({ minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" });
-const Duration = T.String({ pattern: '^([0-9]{1,5}(h|m|s|ms)){1,4}$' });
 
 export const ClientTrafficPolicySchema = T.Object({
   apiVersion: T.Literal(SLUICE_API_VERSION),
@@ -20,30 +15,7 @@ export const ClientTrafficPolicySchema = T.Object({
   metadata: ObjectMetaSchema,
   spec: T.Object(
     {
-      targetRefs: T.Optional(
-        T.Array(
-          T.Object(
-            {
-              group: T.Literal(GATEWAY_GROUP),
-              kind: T.Literal('Gateway'),
-              name: T.String({ minLength: 1, maxLength: 253 }),
-              /** One listener; its port is what the setting applies to. */
-              sectionName: T.Optional(SectionName),
-            },
-            { additionalProperties: false },
-          ),
-          { maxItems: 16 },
-        ),
-      ),
-      targetSelectors: T.Optional(
-        T.Array(
-          T.Object(
-            { group: T.Optional(T.Literal(GATEWAY_GROUP)), kind: T.Literal('Gateway'), matchLabels: Labels },
-            { additionalProperties: false },
-          ),
-          { maxItems: 16 },
-        ),
-      ),
+      ...targetFields(T.Literal('Gateway')),
       connection: T.Optional(
         T.Object(
           {
@@ -122,12 +94,7 @@ export const ClientTrafficPolicySchema = T.Object({
     },
     {
       additionalProperties: false,
-      'x-kubernetes-validations': [
-        {
-          rule: '(has(self.targetRefs) && size(self.targetRefs) > 0) || (has(self.targetSelectors) && size(self.targetSelectors) > 0)',
-          message: 'a ClientTrafficPolicy needs targetRefs or targetSelectors',
-        },
-      ],
+      'x-kubernetes-validations': [targetRequiredRule('ClientTrafficPolicy')],
     },
   ),
 });

@@ -4,19 +4,17 @@
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { isCidr } from '../../../proxy/src/config/cidr.ts';
-import { GATEWAY_GROUP } from './gateway-api.ts';
-import { Labels, ObjectMetaSchema } from './meta.ts';
+import { ObjectMetaSchema } from './meta.ts';
+import {
+  Cidr,
+  Duration,
+  HeaderName,
+  ObjectName,
+  RouteTargetKind,
+  targetFields,
+  targetRequiredRule,
+} from './policy-targets.ts';
 import { SLUICE_API_VERSION } from './sluice-api.ts';
-
-const Duration = T.String({ pattern: '^([0-9]{1,5}(h|m|s|ms)){1,4}$' });
-/** A listener name (Gateway target) or rule name (route target), as the Gateway API constrains them. */
-const SectionName = T.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
-const HeaderName = T.String({ minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" });
-const TargetKind = T.Union([T.Literal('Gateway'), T.Literal('HTTPRoute'), T.Literal('GRPCRoute')]);
-const ObjectName = T.String({ minLength: 1, maxLength: 253 });
-
-/** An IPv4 or IPv6 CIDR (`10.0.1.0/24`, `2001:db8::/64`); checked again with node:net at load. */
-export const Cidr = T.String({ minLength: 3, maxLength: 64, pattern: '^[0-9a-fA-F.:]+/[0-9]{1,3}$' });
 
 /** Where a credential is read from: exactly one of header names, query parameters or cookies. */
 const ExtractFrom = T.Object(
@@ -351,30 +349,7 @@ export const SecurityPolicySchema = T.Object({
   metadata: ObjectMetaSchema,
   spec: T.Object(
     {
-      targetRefs: T.Optional(
-        T.Array(
-          T.Object(
-            {
-              group: T.Literal(GATEWAY_GROUP),
-              kind: TargetKind,
-              name: ObjectName,
-              /** A listener of a Gateway, or a named rule of a route. */
-              sectionName: T.Optional(SectionName),
-            },
-            { additionalProperties: false },
-          ),
-          { maxItems: 16 },
-        ),
-      ),
-      targetSelectors: T.Optional(
-        T.Array(
-          T.Object(
-            { group: T.Optional(T.Literal(GATEWAY_GROUP)), kind: TargetKind, matchLabels: Labels },
-            { additionalProperties: false },
-          ),
-          { maxItems: 16 },
-        ),
-      ),
+      ...targetFields(RouteTargetKind),
       cors: T.Optional(CorsSpecSchema),
       apiKeyAuth: T.Optional(ApiKeyAuthSpec),
       basicAuth: T.Optional(BasicAuthSpec),
@@ -386,10 +361,7 @@ export const SecurityPolicySchema = T.Object({
     {
       additionalProperties: false,
       'x-kubernetes-validations': [
-        {
-          rule: '(has(self.targetRefs) && size(self.targetRefs) > 0) || (has(self.targetSelectors) && size(self.targetSelectors) > 0)',
-          message: 'a SecurityPolicy needs targetRefs or targetSelectors',
-        },
+        targetRequiredRule('SecurityPolicy'),
         {
           rule: '!has(self.authorization) || !has(self.authorization.rules) || self.authorization.rules.all(r, !has(r.principal.jwt) || (has(self.jwt) && self.jwt.providers.exists(p, p.name == r.principal.jwt.provider)))',
           message: 'an authorization rule names a jwt provider this policy does not define',
