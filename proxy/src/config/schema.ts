@@ -10,6 +10,7 @@ import { GuardSchema } from './guards.ts';
 import { Name } from './names.ts';
 import { RouteRefSchema } from './route-ref.ts';
 import { CorsSchema, SecuritySchema } from './security.ts';
+import { RetrySchema, TrafficSchema } from './traffic.ts';
 
 export const PROXY_CONFIG_VERSION = 'sluice.dev/proxy-config/v1alpha1';
 
@@ -123,6 +124,10 @@ export const RouteSchema = T.Object(
     cors: T.Optional(CorsSchema),
     /** Who may call it: the name of an entry of `ProxyConfig.security`. */
     security: T.Optional(Name),
+    /** Rate limits and circuit breaker: the name of an entry of `ProxyConfig.traffic`. */
+    traffic: T.Optional(Name),
+    /** Retries of failed attempts (BackendTrafficPolicy `retry` or the HTTPRoute `retry` field). */
+    retry: T.Optional(RetrySchema),
   },
   { additionalProperties: false },
 );
@@ -254,6 +259,8 @@ export const ProxyConfigSchema = T.Object(
     guards: T.Array(GuardSchema),
     /** Effective SecurityPolicies, shared by the routes that name them (absent: none). */
     security: T.Optional(T.Array(SecuritySchema)),
+    /** Effective BackendTrafficPolicy rate limits and circuit breakers, shared by the routes naming them. */
+    traffic: T.Optional(T.Array(TrafficSchema)),
   },
   { additionalProperties: false, $id: 'https://sluice.dev/schemas/proxy-config.json' },
 );

@@ -87,6 +87,32 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
           reason: 'exactly one of jwks and jwksUri is needed',
         });
   });
+  const trafficNames = new Set<string>();
+  (config.traffic ?? []).forEach((t, ti) => {
+    const at = `/traffic/${ti}`;
+    if (trafficNames.has(t.name)) issues.push({ path: `${at}/name`, reason: `duplicate traffic ${t.name}` });
+    trafficNames.add(t.name);
+    const rules = [
+      ...(t.rateLimit?.local ?? []).map((r, i) => [`${at}/rateLimit/local/${i}`, r] as const),
+      ...(t.rateLimit?.global?.rules ?? []).map((r, i) => [`${at}/rateLimit/global/rules/${i}`, r] as const),
+    ];
+    for (const [ruleAt, rule] of rules)
+      rule.clientSelectors.forEach((sel, si) => {
+        const selAt = `${ruleAt}/clientSelectors/${si}`;
+        if (sel.sourceCIDR && !isCidr(sel.sourceCIDR.value))
+          issues.push({ path: `${selAt}/sourceCIDR`, reason: `${sel.sourceCIDR.value} is not a CIDR` });
+        checkRegex(
+          sel.path?.type === 'RegularExpression' ? sel.path.value : undefined,
+          `${selAt}/path`,
+          issues,
+        );
+        sel.headers?.forEach((h, hi) => {
+          if (h.type !== 'Distinct' && h.value === undefined)
+            issues.push({ path: `${selAt}/headers/${hi}`, reason: `a ${h.type} header match needs a value` });
+          checkRegex(h.type === 'RegularExpression' ? h.value : undefined, `${selAt}/headers/${hi}`, issues);
+        });
+      });
+  });
   // UDP ports are a separate space from TCP ones (HTTP, HTTPS, TCP and TLS all listen on TCP).
   const ports = new Set<string>();
   config.listeners.forEach((l, li) => {
@@ -147,6 +173,8 @@ function semanticIssues(config: ProxyConfig): ConfigIssue[] {
           issues.push({ path: `${at}/match/path`, reason: 'ReplacePrefixMatch needs a PathPrefix match' });
         if (r.security !== undefined && !securityNames.has(r.security))
           issues.push({ path: `${at}/security`, reason: `unknown security ${r.security}` });
+        if (r.traffic !== undefined && !trafficNames.has(r.traffic))
+          issues.push({ path: `${at}/traffic`, reason: `unknown traffic ${r.traffic}` });
         if (r.redirect && r.rewrite)
           issues.push({ path: at, reason: 'redirect and rewrite cannot be combined' });
       });

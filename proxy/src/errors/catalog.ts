@@ -103,6 +103,11 @@ export const errorCatalog = {
     type: 'rate_limit_error',
     message: 'A token or cost budget for this caller is used up; retry after the indicated time.',
   },
+  rate_limited: {
+    status: 429,
+    type: 'rate_limit_error',
+    message: "Too many requests for this route's rate limit; retry after the indicated time.",
+  },
   rate_limited_upstream: {
     status: 429,
     type: 'rate_limit_error',
@@ -143,12 +148,17 @@ export const errorCatalog = {
   rate_limiter_unavailable: {
     status: 503,
     type: 'server_error',
-    message: 'The budget store is unreachable and this budget fails closed.',
+    message: 'The budget or rate-limit store is unreachable and this limit fails closed.',
   },
   authorizer_unavailable: {
     status: 503,
     type: 'server_error',
     message: 'The external authorizer gave no verdict.',
+  },
+  upstream_overloaded: {
+    status: 503,
+    type: 'server_error',
+    message: 'Too many requests are in flight to this backend (its circuit breaker is open); retry shortly.',
   },
   server_busy: {
     status: 503,

@@ -3,3 +3,4 @@ export * from './genai-metrics.ts';
 export * from './guard-metrics.ts';
 export * from './proxy-metrics.ts';
 export * from './security-metrics.ts';
+export * from './traffic-metrics.ts';

@@ -86,6 +86,12 @@ export class ListenerRouter {
     this.unmatchedMetrics = new RouteMetrics(metrics, listener.name, '');
   }
 
+  /** Every route of the listener, for what is compiled per route outside routing (traffic controls). */
+  *routes(): Iterable<CompiledRoute> {
+    const hosts = [...this.#exact.values(), ...this.#wildcard.values(), ...(this.#any ? [this.#any] : [])];
+    for (const vh of hosts) yield* vh.routes;
+  }
+
   /** Models served on the host a request names (GET /v1/models). */
   models(hostHeader: string | undefined): string[] {
     return this.#virtualHost(hostHeader)?.models ?? [];

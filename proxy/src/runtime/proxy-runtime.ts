@@ -23,6 +23,7 @@ import type { ServerOptions } from '../server/build-server.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
 import type { Telemetry } from '../telemetry/request-telemetry.ts';
 import { SniTable } from '../tls/sni-table.ts';
+import { compileControls, TrafficCompiler, TrafficState } from '../traffic/route-traffic.ts';
 import { UpstreamCluster } from '../upstream/cluster.ts';
 import { Http2Sessions } from '../upstream/http2-relay.ts';
 import { PoolRegistry } from '../upstream/pool-registry.ts';
@@ -71,6 +72,8 @@ export class ProxyRuntime {
   readonly #redis: RedisStore | undefined;
   readonly #budgetStore: ResilientStore;
   readonly #serverOptions: ServerOptions;
+  /** Local rate-limit counters and circuit-breaker counts, kept across config swaps. */
+  readonly #traffic: TrafficState;
   /** The one config being served; replaced by a single assignment once everything it needs is ready. */
   #snapshot: Snapshot | undefined;
   /** While a swap opens ports the served config does not have, what those new ports serve. */
@@ -96,6 +99,7 @@ export class ProxyRuntime {
       budgets: options.metrics.budgets,
       guards: options.metrics.guards,
       grpcSessions: this.#grpcSessions,
+      resilience: options.metrics.resilience,
       telemetry: options.telemetry,
     };
     const { logger, metrics } = options;
@@ -119,6 +123,7 @@ export class ProxyRuntime {
       onPending: (n) => metrics.budgets.pendingCharges.set(n),
       onReplicas: (n) => metrics.budgets.replicas.set(n),
     });
+    this.#traffic = new TrafficState(this.#budgetStore, metrics);
   }
 
   #aiContext(
@@ -230,6 +235,7 @@ export class ProxyRuntime {
     const aiBackends = new Map(
       config.aiBackends.map((b) => [b.name, compileAIBackend(b, this.#pools, this.#health)]),
     );
+    const traffic = new TrafficCompiler(config.traffic, this.#traffic);
     const ports = new Map(
       config.listeners.map((l): [string, CompiledListener] => [
         portKey(l),
@@ -243,6 +249,12 @@ export class ProxyRuntime {
             },
       ]),
     );
+    const controls = compileControls(
+      [...ports.values()].flatMap((p) => (p.kind === 'http' ? [...p.router.routes()] : [])),
+      traffic,
+    );
+    // Routes hold their gates directly, so one dropped here only stops being shared with later configs.
+    this.#traffic.retainGates(traffic.gateKeys);
     const poolKeys = new Set([
       ...[...clusters.values()].flatMap((c) => c.endpoints.map((e) => e.key)),
       ...[...aiBackends.values()].flatMap((b) => b.groups.flat().map((t) => t.endpoint.key)),
@@ -252,6 +264,7 @@ export class ProxyRuntime {
       ports,
       this.#aiContext(config, secrets, aiBackends),
       this.#security(config, secrets, clusters),
+      controls,
       poolKeys,
     );
   }
@@ -276,6 +289,7 @@ export class ProxyRuntime {
       ports,
       this.#aiContext(config, secrets, current.ai.aiBackends),
       this.#security(config, secrets, clusters),
+      current.controls,
       current.poolKeys,
     );
   }

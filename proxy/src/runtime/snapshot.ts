@@ -5,6 +5,7 @@ import type { ListenerRouter } from '../routing/router.ts';
 import type { CompiledSecurity } from '../security/compiled-security.ts';
 import type { ServedPort } from '../server/listener-state.ts';
 import type { SniTable } from '../tls/sni-table.ts';
+import type { RouteControls } from '../traffic/route-traffic.ts';
 
 /** What one port serves after a config compiles: requests (HTTP, HTTPS) or streams (TCP, TLS, UDP). */
 export type CompiledListener =
@@ -22,6 +23,8 @@ export class Snapshot {
   readonly ports: ReadonlyMap<string, CompiledListener>;
   readonly ai: AIContext;
   readonly security: ReadonlyMap<string, CompiledSecurity>;
+  /** Traffic controls and retries of the routes that have them, by compiled route. */
+  readonly controls: ReadonlyMap<object, RouteControls>;
   /** Upstream pools the snapshot's clusters and AI targets use (PoolRegistry keys). */
   readonly poolKeys: ReadonlySet<string>;
   readonly #served = new Map<string, ServedPort>();
@@ -33,12 +36,14 @@ export class Snapshot {
     ports: ReadonlyMap<string, CompiledListener>,
     ai: AIContext,
     security: ReadonlyMap<string, CompiledSecurity>,
+    controls: ReadonlyMap<object, RouteControls>,
     poolKeys: ReadonlySet<string>,
   ) {
     this.hash = hash;
     this.ports = ports;
     this.ai = ai;
     this.security = security;
+    this.controls = controls;
     this.poolKeys = poolKeys;
     const enter = () => {
       this.#inFlight++;
@@ -48,7 +53,7 @@ export class Snapshot {
     };
     for (const [key, port] of ports)
       if (port.kind === 'http')
-        this.#served.set(key, { router: port.router, tls: port.tls, ai, security, enter, leave });
+        this.#served.set(key, { router: port.router, tls: port.tls, ai, security, controls, enter, leave });
   }
 
   /** The HTTP port `key` as this snapshot serves it (one object per port, made at compile time). */

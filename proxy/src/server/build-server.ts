@@ -12,6 +12,7 @@ import { writeError } from '../errors/render.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
+import type { ResilienceMetrics } from '../metrics/traffic-metrics.ts';
 import type { Telemetry } from '../telemetry/request-telemetry.ts';
 import type { Http2Sessions } from '../upstream/http2-relay.ts';
 import { handleClientError, refuseConnect } from './client-errors.ts';
@@ -31,6 +32,7 @@ export interface ServerOptions {
   /** HTTP/2 sessions to gRPC backends (GRPCRoutes), kept across config swaps. */
   grpcSessions: Http2Sessions;
   telemetry: Telemetry | undefined;
+  resilience: ResilienceMetrics;
 }
 
 /** Builds (never listens) the data-plane server of one listener. */

@@ -17,6 +17,7 @@ import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
+import type { ResilienceMetrics } from '../metrics/traffic-metrics.ts';
 import { type RequestView, requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
 import {
@@ -25,12 +26,14 @@ import {
   propagate,
   type Telemetry,
 } from '../telemetry/request-telemetry.ts';
+import type { RouteControls } from '../traffic/route-traffic.ts';
 import { type Http2Sessions, relayHttp2 } from '../upstream/http2-relay.ts';
 import { onEndpoint } from '../upstream/pool-registry.ts';
-import { relay, UpstreamFailure } from '../upstream/relay.ts';
+import { RetryableStatus, relay, UpstreamFailure } from '../upstream/relay.ts';
 import { refuseAndClose } from './client-errors.ts';
 import type { ListenerState, ServedPort } from './listener-state.ts';
 import { requestTarget } from './request-target.ts';
+import { relayWithRetries } from './retrying-relay.ts';
 import type { ServingLimits } from './serving-limits.ts';
 import { type Exchange, mirror, prepareExchange } from './upstream-exchange.ts';
 
@@ -45,6 +48,7 @@ export interface ForwardOptions {
   guards: GuardMetrics;
   /** Tracing and access logs; undefined when both are off (then nothing per request is spent on them). */
   telemetry: Telemetry | undefined;
+  resilience: ResilienceMetrics;
 }
 
 type Response = ServerResponse | Http2ServerResponse;
@@ -147,10 +151,26 @@ async function forwardOn(
     if (observed && caller) observed.record.consumer = caller.consumer;
   }
 
+  const controls = served.controls.size > 0 ? served.controls.get(route) : undefined;
+  const rateLimit = controls?.traffic?.rateLimit;
+  if (rateLimit) {
+    const client = router.clientAddress(raw) ?? raw.socket.remoteAddress ?? '';
+    const verdict = await rateLimit.check(view, client);
+    if (!verdict.ok) {
+      route.metrics.observe(errorCatalog[verdict.code].status, (performance.now() - started) / 1000);
+      if (isGrpcCall(raw)) return writeGrpcError(res as Http2ServerResponse, verdict.code);
+      return writeError(res, verdict.code, { headers: verdict.headers });
+    }
+    // Set now so that whatever answers (the upstream, an error) carries them.
+    for (const name in verdict.headers) res.setHeader(name, verdict.headers[name]!);
+  }
+
   if (route.pickAIBackend) {
     if (!op || !aiBody) return fail('route_not_found', route.metrics);
     const backend = route.pickAIBackend();
     if (!backend) return fail('backend_invalid', route.metrics);
+    const release = await enterBreaker(controls, backend.config.name, raw);
+    if (release === undefined) return fail('upstream_overloaded', route.metrics);
     try {
       await serveAI({
         op,
@@ -169,6 +189,8 @@ async function forwardOn(
       // A bug must cost one request a 500, never an unanswered client or a stuck connection.
       request.log.error({ err, route: route.name }, 'AI request failed unexpectedly');
       writeError(res, 'internal_error');
+    } finally {
+      release();
     }
     route.metrics.observe(res.statusCode, (performance.now() - started) / 1000);
     return;
@@ -197,8 +219,31 @@ async function forwardOn(
     observed.record.upstream = exchange.endpoint.origin;
     propagate(observed, exchange.headers);
   }
-  await proxyExchange(served, raw, res, route, exchange, aiBody?.raw, options, started, request);
+  const release = await enterBreaker(controls, exchange.cluster.name, raw);
+  if (release === undefined) return fail('upstream_overloaded', route.metrics);
+  try {
+    await proxyExchange(served, raw, res, route, exchange, aiBody?.raw, options, started, request, controls);
+  } finally {
+    release();
+  }
 }
+
+/**
+ * The circuit breaker toward the picked backend: resolves with a release once the exchange may run,
+ * or undefined when a threshold refuses it. Without a breaker, a no-op release at once.
+ */
+function enterBreaker(
+  controls: RouteControls | undefined,
+  backend: string,
+  raw: IncomingMessage,
+): Promise<(() => void) | undefined> | (() => void) {
+  const breaker = controls?.traffic?.breaker;
+  if (!breaker) return noRelease;
+  const abandoned = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+  return breaker(backend).enter(abandoned);
+}
+
+const noRelease = (): void => {};
 
 /**
  * The route's access stages before anything goes upstream: a CORS preflight is answered here (it
@@ -268,9 +313,13 @@ async function proxyExchange(
   options: ForwardOptions,
   started: number,
   request: FastifyRequest,
+  controls: RouteControls | undefined,
 ): Promise<void> {
   const grpc = route.source.grpc === true && raw.httpVersionMajor === 2;
   let body: IncomingMessage | Buffer | undefined = bufferedBody ?? (hasBody(raw) ? raw : undefined);
+  const retry = controls?.retry && !exchange.h2c && !grpc ? controls.retry : undefined;
+  // A retried request is sent again: its body is held for that, up to a bound (larger ones go once).
+  if (retry && body && !Buffer.isBuffer(body) && replayable(raw)) body = await readAll(raw);
   if (route.mirrors.length > 0) {
     // Copies need the body more than once: buffered (bounded by the server's body limit).
     if (body && !Buffer.isBuffer(body)) body = await readAll(raw);
@@ -289,6 +338,19 @@ async function proxyExchange(
         editHeaders: route.editResponseHeaders,
         onStatus,
       });
+    else if (retry && (body === undefined || Buffer.isBuffer(body)))
+      await relayWithRetries({
+        exchange,
+        body,
+        res: res as ServerResponse,
+        route,
+        retry,
+        breaker: controls?.traffic?.breaker?.(exchange.cluster.name),
+        deadline: route.source.timeouts?.requestMs,
+        started,
+        onStatus,
+        metrics: options.resilience,
+      });
     else
       await relay({
         dispatcher: exchange.endpoint.pool,
@@ -304,6 +366,7 @@ async function proxyExchange(
         onStatus,
       });
   } catch (err) {
+    if (err instanceof RetryableStatus) return; // answered by relayWithRetries' last attempt
     const timedOut = err instanceof UpstreamFailure && err.timedOut;
     request.log.warn(
       { route: route.name, upstream: exchange.endpoint.origin, err: (err as Error).message },
@@ -336,6 +399,15 @@ function answerError(
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/** Retried bodies are held in memory; Envoy's default per-request buffer is the same 1 MiB. */
+const RETRY_BODY_LIMIT = 1 << 20;
+
+/** Whether a body may be held for replay: its declared length is within the bound. */
+function replayable(req: IncomingMessage): boolean {
+  const length = Number(req.headers['content-length']);
+  return Number.isInteger(length) && length <= RETRY_BODY_LIMIT;
 }
 
 async function readAll(stream: IncomingMessage): Promise<Buffer> {

@@ -2,6 +2,7 @@ import type { AIContext } from '../ai/ai-context.ts';
 import type { ListenerRouter } from '../routing/router.ts';
 import type { CompiledSecurity } from '../security/compiled-security.ts';
 import type { SniTable } from '../tls/sni-table.ts';
+import type { RouteControls } from '../traffic/route-traffic.ts';
 
 /**
  * What one HTTP port serves under one config snapshot: its routing table, its certificates and the
@@ -15,6 +16,8 @@ export interface ServedPort {
   readonly ai: AIContext;
   /** Effective SecurityPolicies by name, compiled with this snapshot's credentials. */
   readonly security: ReadonlyMap<string, CompiledSecurity>;
+  /** Rate limits, circuit breakers and retries of the routes that have them, by compiled route. */
+  readonly controls: ReadonlyMap<object, RouteControls>;
   /**
    * Marks work (a request, a mirrored copy) as running on this snapshot until the matching `leave`:
    * pools the next snapshot no longer names are closed only once nothing on an older one can use them.

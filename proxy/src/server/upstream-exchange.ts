@@ -6,6 +6,7 @@ import type { HeaderBag } from '../filters/header-modifier.ts';
 import { rewritePath } from '../filters/path-rewrite.ts';
 import type { RequestView } from '../routing/request-view.ts';
 import type { CompiledRoute, ListenerRouter } from '../routing/router.ts';
+import type { UpstreamCluster } from '../upstream/cluster.ts';
 import { CLIENT_CERT, forwardableHeaders } from '../upstream/hop-by-hop.ts';
 import { onEndpoint, type UpstreamEndpoint } from '../upstream/pool-registry.ts';
 import type { ServedPort } from './listener-state.ts';
@@ -17,6 +18,8 @@ import type { ServedPort } from './listener-state.ts';
  * header filters with X-Forwarded-* and the client-certificate header, and the route's timeout.
  */
 export interface Exchange {
+  /** The backend picked by weight; retries pick their endpoint from it again. */
+  cluster: UpstreamCluster;
   endpoint: UpstreamEndpoint;
   /** The cluster speaks HTTP/2 in cleartext (appProtocol kubernetes.io/h2c, GRPCRoute backends). */
   h2c: boolean;
@@ -41,6 +44,7 @@ export function prepareExchange(
   const { path, headers } = upstreamRequest(raw, router, route, view);
   const t = route.source.timeouts;
   return {
+    cluster,
     endpoint,
     h2c: cluster.h2c,
     method: view.method,

@@ -13,6 +13,16 @@ export class UpstreamFailure extends Error {
   }
 }
 
+/** The upstream answered with a status the caller wants to retry: nothing was relayed. */
+export class RetryableStatus extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`upstream answered ${status}`);
+    this.name = 'RetryableStatus';
+    this.status = status;
+  }
+}
+
 export interface RelayOptions {
   dispatcher: Dispatcher;
   request: Dispatcher.DispatchOptions;
@@ -22,6 +32,8 @@ export interface RelayOptions {
   timeoutMs: number | undefined;
   /** Called once the upstream status is known, just before headers go to the client. */
   onStatus: (status: number) => void;
+  /** Statuses not to relay: the exchange is dropped and the promise rejects with RetryableStatus. */
+  retryStatus?: ((status: number) => boolean) | undefined;
 }
 
 /**
@@ -35,6 +47,7 @@ export function relay(options: RelayOptions): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let started = false;
     let timedOut = false;
+    let held: RetryableStatus | undefined;
     let timer: NodeJS.Timeout | undefined;
     let controller: Dispatcher.DispatchController | undefined;
     const finish = () => clearTimeout(timer);
@@ -55,8 +68,12 @@ export function relay(options: RelayOptions): Promise<void> {
           }, options.timeoutMs);
         }
       },
-      onResponseStart(_c, statusCode, headers) {
+      onResponseStart(c, statusCode, headers) {
         if (statusCode < 200) return; // 1xx informational answers are not relayed
+        if (options.retryStatus?.(statusCode)) {
+          held = new RetryableStatus(statusCode);
+          return c.abort(held);
+        }
         started = true;
         const out: HeaderBag = forwardableHeaders(headers);
         options.editHeaders?.(out);
@@ -78,6 +95,7 @@ export function relay(options: RelayOptions): Promise<void> {
       onResponseError(_c, err) {
         finish();
         response.off('close', onClientClose);
+        if (held) return reject(held);
         if (!started) return reject(new UpstreamFailure(err, timedOut));
         response.destroy(err);
         resolve();

@@ -1,0 +1,52 @@
+import { Counter, type Registry } from 'prom-client';
+
+export type RateLimitResult = 'allowed' | 'limited' | 'shadow_limited' | 'store_unavailable';
+
+/** What BackendTrafficPolicy rate limits decided, by policy entry, scope and result. */
+export class RateLimitMetrics {
+  readonly #decisions: Counter<'policy' | 'scope' | 'result'>;
+
+  constructor(registry: Registry) {
+    this.#decisions = new Counter({
+      name: 'sluice_rate_limit_decisions_total',
+      help: 'Rate-limit rule decisions by policy, scope (local, global) and result (allowed, limited, shadow_limited, store_unavailable).',
+      labelNames: ['policy', 'scope', 'result'],
+      registers: [registry],
+    });
+  }
+
+  /** The counters of one policy entry, bound as they are first used (no label lookup per request). */
+  bind(policy: string): (scope: 'local' | 'global', result: RateLimitResult) => void {
+    const bound = new Map<string, Counter.Internal>();
+    return (scope, result) => {
+      const key = `${scope}/${result}`;
+      let child = bound.get(key);
+      if (!child) {
+        child = this.#decisions.labels(policy, scope, result);
+        bound.set(key, child);
+      }
+      child.inc();
+    };
+  }
+}
+
+/** Retries made and circuit-breaker refusals, by policy entry (or route, for the HTTPRoute retry field). */
+export class ResilienceMetrics {
+  readonly retries: Counter<'route' | 'result'>;
+  readonly overloaded: Counter<'policy' | 'threshold'>;
+
+  constructor(registry: Registry) {
+    this.retries = new Counter({
+      name: 'sluice_upstream_retries_total',
+      help: 'Retries of failed upstream attempts by route and result (made, not_made_overflow, exhausted).',
+      labelNames: ['route', 'result'],
+      registers: [registry],
+    });
+    this.overloaded = new Counter({
+      name: 'sluice_circuit_breaker_open_total',
+      help: 'Requests refused by a circuit breaker, by policy and threshold (requests, pending).',
+      labelNames: ['policy', 'threshold'],
+      registers: [registry],
+    });
+  }
+}

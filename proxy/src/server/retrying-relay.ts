@@ -1,0 +1,94 @@
+import type { ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Dispatcher } from 'undici';
+import type { ResilienceMetrics } from '../metrics/traffic-metrics.ts';
+import type { CompiledRoute } from '../routing/router.ts';
+import type { BreakerGate } from '../traffic/circuit-breaker.ts';
+import { type AttemptFailure, failureOf, type RetryPolicy } from '../traffic/retry-policy.ts';
+import { onEndpoint } from '../upstream/pool-registry.ts';
+import { RetryableStatus, relay } from '../upstream/relay.ts';
+import type { Exchange } from './upstream-exchange.ts';
+
+export interface RetryingRelay {
+  exchange: Exchange;
+  /** Held in memory so every attempt sends the same bytes. */
+  body: Buffer | undefined;
+  res: ServerResponse;
+  route: CompiledRoute;
+  retry: RetryPolicy;
+  /** The route's circuit breaker toward this backend: caps retries in flight (maxParallelRetries). */
+  breaker: BreakerGate | undefined;
+  /** Gateway API `timeouts.request`: every attempt and back-off together stay within it. */
+  deadline: number | undefined;
+  started: number;
+  onStatus: (status: number) => void;
+  metrics: ResilienceMetrics;
+}
+
+/**
+ * The forwarding core with retries. Each attempt goes to an endpoint picked afresh from the backend
+ * (a dead endpoint is not hit twice in a row when it has siblings); a status the policy retries is
+ * held back, never relayed, while attempts remain; the last attempt's answer is relayed whatever it
+ * is. Nothing is retried once a byte of an answer reached the client: the relay only fails over
+ * before that. Rejects like `relay` (UpstreamFailure) when the last attempt got no answer.
+ */
+export async function relayWithRetries(r: RetryingRelay): Promise<void> {
+  const { exchange, retry, res } = r;
+  const count = (result: string) => r.metrics.retries.labels(r.route.name, result).inc();
+  let endpoint = exchange.endpoint;
+  let releaseRetry: (() => void) | undefined;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const remaining = r.deadline === undefined ? undefined : r.deadline - (performance.now() - r.started);
+      const wait = retry.delayMs(attempt + 1);
+      const fits = remaining === undefined || wait < remaining;
+      // A slot for the retry this attempt may need, taken only when needed and before anything is
+      // held back: an answer is never dropped for a retry that then cannot be made.
+      let granted: (() => void) | undefined;
+      const mayRetry = () => {
+        if (attempt >= retry.retries || !fits) return false;
+        granted = r.breaker ? r.breaker.enterRetry() : noop;
+        if (!granted) count('not_made_overflow');
+        return granted !== undefined;
+      };
+      try {
+        await relay({
+          dispatcher: endpoint.pool,
+          request: onEndpoint(endpoint, {
+            path: exchange.path,
+            method: exchange.method as Dispatcher.HttpMethod,
+            headers: exchange.headers as Record<string, string>,
+            body: r.body ?? null,
+          }),
+          response: res,
+          editHeaders: r.route.editResponseHeaders,
+          timeoutMs: minDefined(minDefined(retry.perTryTimeoutMs, exchange.timeoutMs), remaining),
+          onStatus: r.onStatus,
+          retryStatus: (status) => retry.retriesStatus(status) && mayRetry(),
+        });
+        return;
+      } catch (err) {
+        const failure: AttemptFailure =
+          err instanceof RetryableStatus ? { kind: 'status', status: err.status } : failureOf(err as Error);
+        if (failure.kind !== 'status' && (!retry.shouldRetry(failure) || !mayRetry())) throw err;
+        releaseRetry?.();
+        releaseRetry = granted;
+        // The client left while the attempt ran: nobody to answer (the caller sees RetryableStatus).
+        if (res.destroyed) throw err;
+        count('made');
+        if (wait > 0) await sleep(wait);
+        endpoint = exchange.cluster.pick() ?? endpoint;
+      }
+    }
+  } finally {
+    releaseRetry?.();
+  }
+}
+
+function noop(): void {}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}

@@ -1,0 +1,246 @@
+import { createHash } from 'node:crypto';
+import type { RateLimitRule, RateLimitSelector } from '../config/traffic.ts';
+import { compileUserRegex } from '../config/user-regex.ts';
+import type { RateLimitMetrics, RateLimitResult } from '../metrics/traffic-metrics.ts';
+import { cidrMatcher } from '../net/cidr-matcher.ts';
+import type { FailureMode, ResilientStore } from '../ratelimit/resilient-store.ts';
+import { compilePath } from '../routing/matchers.ts';
+import { headerValue, type RequestView } from '../routing/request-view.ts';
+import type { LocalWindows } from './local-windows.ts';
+
+/** What a rate-limit check decided; `headers` go on the answer either way (the IETF and X- fields). */
+export type RateLimitVerdict =
+  | { ok: true; headers: Record<string, string> | undefined }
+  | { ok: false; code: 'rate_limited' | 'rate_limiter_unavailable'; headers: Record<string, string> };
+
+export interface RateLimitScope {
+  /** The bucket identity of a non-shared rule: the route object (each route has its own counters). */
+  route: string;
+  /** The entry's name: the bucket identity of shared rules, and the metrics label. */
+  entry: string;
+}
+
+/** The reading of one rule for one request: the counter it used and what is left of it. */
+interface RuleReading {
+  rule: CompiledRule;
+  used: number;
+  /** Epoch ms when the window resets. */
+  end: number;
+  limited: boolean;
+}
+
+/**
+ * A route's rate limits compiled once: selectors into predicates, bucket key prefixes fixed. `check`
+ * counts the request in every rule whose selectors hold — local rules in this process, global ones
+ * in Redis (one round trip per rule, issued together) — and refuses when any non-shadow rule is
+ * over its limit. Windows are fixed and aligned to the epoch (Envoy's token bucket refilling
+ * `requests` tokens every unit is the same thing), so a limit holds exactly over every window.
+ */
+export class RouteRateLimit {
+  readonly #local: CompiledRule[];
+  readonly #global: CompiledRule[];
+  readonly #failureMode: FailureMode;
+  readonly #windows: LocalWindows;
+  readonly #store: ResilientStore;
+  readonly #count: (scope: 'local' | 'global', result: RateLimitResult) => void;
+
+  constructor(
+    rules: { local: RateLimitRule[]; global: RateLimitRule[]; failureMode: FailureMode },
+    scope: RateLimitScope,
+    deps: { windows: LocalWindows; store: ResilientStore; metrics: RateLimitMetrics },
+  ) {
+    this.#local = rules.local.map((r, i) => compileRule(r, `l|${r.shared ? scope.entry : scope.route}|${i}`));
+    this.#global = rules.global.map((r, i) =>
+      compileRule(r, `g|${r.shared ? scope.entry : scope.route}|${i}`),
+    );
+    this.#failureMode = rules.failureMode;
+    this.#windows = deps.windows;
+    this.#store = deps.store;
+    this.#count = deps.metrics.bind(scope.entry);
+  }
+
+  async check(view: RequestView, client: string): Promise<RateLimitVerdict> {
+    const now = Date.now();
+    const readings: RuleReading[] = [];
+    for (const rule of this.#local) {
+      const key = rule.keyOf(view, client);
+      if (key === undefined) continue;
+      const window = windowOf(rule, now);
+      const used = this.#windows.take(key, window.start, window.end);
+      readings.push(this.#read(rule, used, window.end, 'local'));
+    }
+    if (this.#global.length > 0) {
+      const pending: Promise<RuleReading | 'unavailable'>[] = [];
+      for (const rule of this.#global) {
+        const key = rule.keyOf(view, client);
+        if (key === undefined) continue;
+        const window = windowOf(rule, now);
+        pending.push(this.#reserveGlobal(rule, key, window));
+      }
+      for (const reading of await Promise.all(pending)) {
+        if (reading === 'unavailable')
+          return {
+            ok: false,
+            code: 'rate_limiter_unavailable',
+            headers: { 'retry-after': '1' },
+          };
+        readings.push(reading);
+      }
+    }
+    if (readings.length === 0) return { ok: true, headers: undefined };
+    // The headers speak of the rule closest to refusing (the one a client must pace itself by).
+    let tightest = readings[0]!;
+    let refusing: RuleReading | undefined;
+    for (const r of readings) {
+      if (r.limited && !r.rule.shadow && (!refusing || r.end > refusing.end)) refusing = r;
+      if (remaining(r) < remaining(tightest)) tightest = r;
+    }
+    if (refusing) {
+      const headers = rateLimitHeaders(refusing, now);
+      headers['retry-after'] = String(Math.max(1, Math.ceil((refusing.end - now) / 1000)));
+      return { ok: false, code: 'rate_limited', headers };
+    }
+    return { ok: true, headers: tightest.rule.shadow ? undefined : rateLimitHeaders(tightest, now) };
+  }
+
+  #read(rule: CompiledRule, used: number, end: number, scope: 'local' | 'global'): RuleReading {
+    const limited = used > rule.requests;
+    this.#count(scope, limited ? (rule.shadow ? 'shadow_limited' : 'limited') : 'allowed');
+    return { rule, used, end, limited };
+  }
+
+  async #reserveGlobal(
+    rule: CompiledRule,
+    key: string,
+    window: { start: number; end: number },
+  ): Promise<RuleReading | 'unavailable'> {
+    const outcome = await this.#store.reserve(
+      `sluice:rl:{${key}}:${window.start}`,
+      1,
+      rule.requests,
+      window.end - window.start + 1_000,
+      this.#failureMode,
+    );
+    if (!outcome.ok) {
+      this.#count('global', 'store_unavailable');
+      return 'unavailable';
+    }
+    // A refused reservation was not counted: report the limit as what was used.
+    const used = outcome.value.admitted ? outcome.value.used : rule.requests + 1;
+    return this.#read(rule, used, window.end, 'global');
+  }
+}
+
+interface CompiledRule {
+  requests: number;
+  unitMs: number;
+  shadow: boolean;
+  /** The counter key for this request, or undefined when the rule's selectors do not hold. */
+  keyOf: (view: RequestView, client: string) => string | undefined;
+}
+
+function compileRule(rule: RateLimitRule, prefix: string): CompiledRule {
+  const selectors = rule.clientSelectors.map(compileSelector);
+  return {
+    requests: rule.requests,
+    unitMs: rule.unitSeconds * 1000,
+    shadow: rule.shadowMode === true,
+    keyOf: (view, client) => {
+      let key = prefix;
+      for (const selector of selectors) {
+        const part = selector(view, client);
+        if (part === undefined) return undefined;
+        if (part !== '') key += `|${part}`;
+      }
+      return key;
+    },
+  };
+}
+
+/**
+ * A selector as a function: undefined when it does not hold, else the part it adds to the bucket key
+ * ('' unless it is Distinct, where each header value or client address gets a bucket of its own).
+ */
+function compileSelector(s: RateLimitSelector): (view: RequestView, client: string) => string | undefined {
+  const checks: ((view: RequestView, client: string) => string | undefined)[] = [];
+  for (const h of s.headers ?? []) {
+    const name = h.name.toLowerCase();
+    if (h.type === 'Distinct') {
+      checks.push((view) => {
+        const value = headerValue(view.headers, name);
+        return value === undefined ? undefined : `${name}=${bucketPart(value)}`;
+      });
+      continue;
+    }
+    const expected = h.value ?? '';
+    const re = h.type === 'RegularExpression' ? compileUserRegex(expected) : undefined;
+    const invert = h.invert === true;
+    checks.push((view) => {
+      const value = headerValue(view.headers, name);
+      const hit = value !== undefined && (re ? re.matches(value) : value === expected);
+      return hit !== invert ? '' : undefined;
+    });
+  }
+  if (s.methods && s.methods.length > 0) {
+    const methods = s.methods;
+    checks.push((view) =>
+      methods.some((m) => (view.method === m.value.toUpperCase()) !== (m.invert === true)) ? '' : undefined,
+    );
+  }
+  if (s.path) {
+    const matches = compilePath({ type: s.path.type, value: s.path.value });
+    const invert = s.path.invert === true;
+    checks.push((view) => (matches(view) !== invert ? '' : undefined));
+  }
+  if (s.sourceCIDR) {
+    const inRange = cidrMatcher([s.sourceCIDR.value]);
+    const invert = s.sourceCIDR.invert === true;
+    const distinct = s.sourceCIDR.type === 'Distinct';
+    checks.push((_view, client) => {
+      if (inRange(client) === invert) return undefined;
+      return distinct ? `ip=${client}` : '';
+    });
+  }
+  return (view, client) => {
+    let key = '';
+    for (const check of checks) {
+      const part = check(view, client);
+      if (part === undefined) return undefined;
+      if (part !== '') key = key === '' ? part : `${key}|${part}`;
+    }
+    return key;
+  };
+}
+
+/** Header values name buckets: long ones are hashed so a key stays short whatever a client sends. */
+function bucketPart(value: string): string {
+  return value.length <= 64
+    ? encodeURIComponent(value)
+    : createHash('sha256').update(value).digest('base64url');
+}
+
+function windowOf(rule: CompiledRule, now: number): { start: number; end: number } {
+  const start = Math.floor(now / rule.unitMs) * rule.unitMs;
+  return { start, end: start + rule.unitMs };
+}
+
+function remaining(r: RuleReading): number {
+  return Math.max(0, r.rule.requests - r.used);
+}
+
+/**
+ * The IETF draft's `RateLimit-Policy` / `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers,
+ * structured-field form) and the older `X-RateLimit-*` trio many clients still read.
+ */
+function rateLimitHeaders(r: RuleReading, now: number): Record<string, string> {
+  const left = remaining(r);
+  const reset = Math.max(0, Math.ceil((r.end - now) / 1000));
+  const windowSeconds = r.rule.unitMs / 1000;
+  return {
+    'ratelimit-policy': `"default";q=${r.rule.requests};w=${windowSeconds}`,
+    ratelimit: `"default";r=${left};t=${reset}`,
+    'x-ratelimit-limit': String(r.rule.requests),
+    'x-ratelimit-remaining': String(left),
+    'x-ratelimit-reset': String(reset),
+  };
+}

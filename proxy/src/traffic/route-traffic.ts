@@ -1,0 +1,136 @@
+import type { Route } from '../config/schema.ts';
+import type { CircuitBreaker, Traffic } from '../config/traffic.ts';
+import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
+import type { ResilientStore } from '../ratelimit/resilient-store.ts';
+import { BreakerGate } from './circuit-breaker.ts';
+import { LocalWindows } from './local-windows.ts';
+import { RouteRateLimit } from './rate-limit.ts';
+import { RetryPolicy } from './retry-policy.ts';
+
+/**
+ * What outlives config swaps: local rate-limit counters and circuit-breaker counts. A reload must
+ * not hand every client a fresh allowance, nor forget the requests still running on a backend.
+ */
+export class TrafficState {
+  readonly windows = new LocalWindows();
+  readonly #gates = new Map<string, BreakerGate>();
+  readonly store: ResilientStore;
+  readonly metrics: ProxyMetrics;
+
+  constructor(store: ResilientStore, metrics: ProxyMetrics) {
+    this.store = store;
+    this.metrics = metrics;
+  }
+
+  /** The gate for `key`, kept while its thresholds stay the same. */
+  gate(key: string, limits: CircuitBreaker): BreakerGate {
+    let gate = this.#gates.get(key);
+    if (!gate?.sameLimits(limits)) {
+      gate = new BreakerGate(limits);
+      this.#gates.set(key, gate);
+    }
+    return gate;
+  }
+
+  /** Forgets gates no config names any more (called after each compile with the keys it used). */
+  retainGates(keys: ReadonlySet<string>): void {
+    for (const key of this.#gates.keys()) if (!keys.has(key)) this.#gates.delete(key);
+  }
+}
+
+/** A route's traffic controls, compiled with the snapshot; each absent when not configured. */
+export interface RouteTraffic {
+  /** For metrics and logs: the entry's name (the policies it came from). */
+  policy: string;
+  rateLimit: RouteRateLimit | undefined;
+  /** The circuit breaker toward one backend (by cluster or AI backend name). */
+  breaker: ((backend: string) => BreakerGate) | undefined;
+}
+
+/**
+ * Compiles the traffic controls of a config's routes: one RouteRateLimit per route (so non-shared
+ * rules count per route object), gates per route rule and backend. Collects the gate keys used so
+ * the state can drop the rest once the snapshot is live.
+ */
+export class TrafficCompiler {
+  readonly #entries: ReadonlyMap<string, Traffic>;
+  readonly #state: TrafficState;
+  readonly gateKeys = new Set<string>();
+
+  constructor(entries: readonly Traffic[] | undefined, state: TrafficState) {
+    this.#entries = new Map((entries ?? []).map((t) => [t.name, t]));
+    this.#state = state;
+  }
+
+  forRoute(route: Route): RouteTraffic | undefined {
+    const entry = route.traffic === undefined ? undefined : this.#entries.get(route.traffic);
+    if (!entry) return undefined;
+    const ref = route.ref;
+    const object = `${ref.kind}/${ref.namespace}/${ref.name}`;
+    const rl = entry.rateLimit;
+    const rateLimit =
+      rl && (rl.local || rl.global)
+        ? new RouteRateLimit(
+            {
+              local: rl.local ?? [],
+              global: rl.global?.rules ?? [],
+              failureMode: rl.global?.failureMode ?? 'FailOpen',
+            },
+            { route: object, entry: entry.name },
+            {
+              windows: this.#state.windows,
+              store: this.#state.store,
+              metrics: this.#state.metrics.rateLimits,
+            },
+          )
+        : undefined;
+    const limits = entry.circuitBreaker;
+    let breaker: RouteTraffic['breaker'];
+    if (limits) {
+      const gates = new Map<string, BreakerGate>();
+      breaker = (backend) => {
+        let gate = gates.get(backend);
+        if (!gate) {
+          const key = `${entry.name}|${object}/${ref.rule}|${backend}`;
+          gate = this.#state.gate(key, limits);
+          this.gateKeys.add(key);
+          gates.set(backend, gate);
+        }
+        return gate;
+      };
+      // Every backend the route names is known now: bind their gates at compile time.
+      for (const b of [
+        ...route.backends.map((x) => x.cluster),
+        ...(route.aiBackends ?? []).map((x) => x.aiBackend),
+      ])
+        if (b !== undefined) breaker(b);
+    }
+    return { policy: entry.name, rateLimit, breaker };
+  }
+}
+
+/** What a route does about its backends beyond routing: traffic controls and retries. */
+export interface RouteControls {
+  traffic: RouteTraffic | undefined;
+  retry: RetryPolicy | undefined;
+}
+
+/**
+ * The controls of every route that has any, by compiled route. Kept beside the routing table (not in
+ * it) so routing stays unaware of traffic policy; a route without controls costs one failed lookup.
+ */
+export function compileControls(
+  routes: Iterable<{ source: Route }>,
+  compiler: TrafficCompiler,
+): Map<object, RouteControls> {
+  const controls = new Map<object, RouteControls>();
+  for (const route of routes) {
+    const traffic = compiler.forRoute(route.source);
+    const retry =
+      route.source.retry && route.source.retry.numRetries > 0
+        ? new RetryPolicy(route.source.retry)
+        : undefined;
+    if (traffic || retry) controls.set(route, { traffic, retry });
+  }
+  return controls;
+}
