@@ -1,3 +1,4 @@
+import { BACKEND_TRAFFIC_POLICY_DOCS } from './backend-traffic-policy-docs.ts';
 import { CLIENT_TRAFFIC_POLICY_DOCS } from './client-traffic-policy-docs.ts';
 import type { FieldDoc } from './field-doc.ts';
 import { SECURITY_POLICY_DOCS } from './security-policy-docs.ts';
@@ -11,6 +12,7 @@ import { SECURITY_POLICY_DOCS } from './security-policy-docs.ts';
 export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDoc>>>> = {
   SecurityPolicy: SECURITY_POLICY_DOCS,
   ClientTrafficPolicy: CLIENT_TRAFFIC_POLICY_DOCS,
+  BackendTrafficPolicy: BACKEND_TRAFFIC_POLICY_DOCS,
   AIBackend: {
     'spec.models': {
       doc: 'Client-facing model names this backend serves; empty: any model passes through. Listed by GET /v1/models.',

@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import { BackendTrafficPolicySchema } from '../resources/backend-traffic-policy.ts';
 import { ClientTrafficPolicySchema } from '../resources/client-traffic-policy.ts';
 import { SecurityPolicySchema } from '../resources/security-policy.ts';
 import {
@@ -92,6 +93,18 @@ export const CRD_SOURCES: CrdSource[] = [
     status:
       '`status.ancestors[]`, one per Gateway: `Accepted` (True; False/`Conflicted` when an older policy on the same target sets the same fields; False/`TargetNotFound`; False/`Invalid`).',
     samples: ['samples/security/client-ip.yaml', 'samples/traffic/traffic.yaml'],
+    ancestorStatus: true,
+  },
+  {
+    kind: 'BackendTrafficPolicy',
+    plural: 'backendtrafficpolicies',
+    shortNames: ['btp'],
+    schema: BackendTrafficPolicySchema,
+    description:
+      'How a route treats its backends: request rate limits (per replica or shared in Redis), retries, a circuit breaker and the request timeout (fields as in Envoy Gateway).',
+    status:
+      '`status.ancestors[]`, one per Gateway: `Accepted` (True; False/`Conflicted` when an older policy on the same target sets every field it sets; False/`TargetNotFound`; False/`Invalid`), and `Overridden` when more specific policies set some of its fields.',
+    samples: ['samples/traffic/rate-limits.yaml', 'samples/traffic/resilience.yaml'],
     ancestorStatus: true,
   },
 ];

@@ -222,6 +222,14 @@ export const RouteRuleSchema = T.Object({
   filters: T.Optional(T.Array(RouteFilterSchema, { maxItems: 16 })),
   backendRefs: T.Optional(T.Array(BackendRef, { maxItems: 16 })),
   timeouts: T.Optional(T.Object({ request: T.Optional(Duration), backendRequest: T.Optional(Duration) })),
+  /** Experimental channel (GEP-1731): retried codes, how many retries, the least wait between them. */
+  retry: T.Optional(
+    T.Object({
+      codes: T.Optional(T.Array(T.Integer({ minimum: 400, maximum: 599 }), { maxItems: 32 })),
+      attempts: T.Optional(T.Integer({ minimum: 1 })),
+      backoff: T.Optional(Duration),
+    }),
+  ),
 });
 
 export const HTTPRouteSchema = T.Object({

@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import { BackendTrafficPolicySchema, backendTrafficPolicyProblems } from './backend-traffic-policy.ts';
 import { ClientTrafficPolicySchema, clientTrafficPolicyProblems } from './client-traffic-policy.ts';
 import {
   ConfigMapSchema,
@@ -183,5 +184,13 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
     namespaced: true,
     bucket: 'clientTrafficPolicies',
     problems: clientTrafficPolicyProblems as (obj: never) => { field: string; message: string }[],
+  },
+  BackendTrafficPolicy: {
+    plural: 'backendtrafficpolicies',
+    apiVersions: [SLUICE_API_VERSION],
+    schema: BackendTrafficPolicySchema,
+    namespaced: true,
+    bucket: 'backendTrafficPolicies',
+    problems: backendTrafficPolicyProblems as (obj: never) => { field: string; message: string }[],
   },
 };

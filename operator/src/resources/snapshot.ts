@@ -1,3 +1,4 @@
+import type { BackendTrafficPolicy } from './backend-traffic-policy.ts';
 import type { ClientTrafficPolicy } from './client-traffic-policy.ts';
 import type { ConfigMap, EndpointSlice, Namespace, Secret, Service } from './core.ts';
 import type {
@@ -35,6 +36,7 @@ export interface Resources {
   promptGuards: PromptGuard[];
   securityPolicies: SecurityPolicy[];
   clientTrafficPolicies: ClientTrafficPolicy[];
+  backendTrafficPolicies: BackendTrafficPolicy[];
 }
 
 export function emptyResources(): Resources {
@@ -58,5 +60,6 @@ export function emptyResources(): Resources {
     promptGuards: [],
     securityPolicies: [],
     clientTrafficPolicies: [],
+    backendTrafficPolicies: [],
   };
 }

@@ -55,7 +55,8 @@ export function desiredStatus(
     }
     case 'BackendTLSPolicy':
     case 'SecurityPolicy':
-    case 'ClientTrafficPolicy': {
+    case 'ClientTrafficPolicy':
+    case 'BackendTrafficPolicy': {
       // Like route parents: entries of other controllers stay, ours are replaced.
       const existing = (current?.ancestors ?? []) as {
         ancestorRef: unknown;

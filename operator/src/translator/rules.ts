@@ -11,6 +11,7 @@ import type {
   WeightedBackend,
 } from '../../../proxy/src/config/schema.ts';
 import type { Cors } from '../../../proxy/src/config/security.ts';
+import type { Retry } from '../../../proxy/src/config/traffic.ts';
 import { userRegexProblem } from '../../../proxy/src/config/user-regex.ts';
 import type { HTTPRoute, HTTPRouteFilter, HTTPRouteRule } from '../resources/gateway-api.ts';
 import { SLUICE_GROUP } from '../resources/sluice-api.ts';
@@ -207,9 +208,29 @@ export function translateRule(
       ...(Object.keys(timeouts).length > 0 ? { timeouts } : {}),
       ...(kind === 'GRPCRoute' ? { grpc: true as const } : {}),
       ...(cors ? { cors } : {}),
+      ...(rule.retry ? { retry: routeRetry(rule.retry) } : {}),
     }),
   );
   return { routes, refProblems, guards };
+}
+
+/** Envoy Gateway's number of retries when none is given, for the HTTPRoute field as for the policy. */
+export const DEFAULT_RETRIES = 2;
+
+/**
+ * The HTTPRoute `retry` field: the listed codes, a backend that did not answer (connection failure,
+ * reset, backendRequest timeout); `backoff` is the least wait, doubled per retry up to ten times it.
+ */
+function routeRetry(r: NonNullable<HTTPRouteRule['retry']>): Retry {
+  const base = r.backoff ? durationMs(r.backoff) : 0;
+  return {
+    numRetries: r.attempts ?? DEFAULT_RETRIES,
+    triggers: ['retriable-status-codes', 'connect-failure', 'reset'],
+    statusCodes: r.codes ?? [],
+    backOffBaseMs: base,
+    backOffMaxMs: base * 10,
+    backOffFloor: true,
+  };
 }
 
 function headerModifier(m: HTTPRouteFilter['requestHeaderModifier']): HeaderModifier {

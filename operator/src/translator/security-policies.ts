@@ -17,10 +17,19 @@ import type { Resources } from '../resources/snapshot.ts';
 import type { BackendResolver } from './backends.ts';
 import { type Condition, condition } from './conditions.ts';
 import { durationMs } from './durations.ts';
-import { selectorMatches } from './labels.ts';
-import { gatewayAncestor, oldestFirst } from './policy-attachment.ts';
+import {
+  candidatesFor,
+  internEntry,
+  Level,
+  Outcomes,
+  oldestFirst,
+  type PreparedRoutePolicy,
+  resolveTargets,
+  statusOf,
+  winnersFor,
+} from './policy-attachment.ts';
 import { compareStrings } from './precedence.ts';
-import type { PolicyAncestorStatus, StatusUpdate } from './status.ts';
+import type { StatusUpdate } from './status.ts';
 
 /** The Secret label naming the team of the callers a credential Secret holds (API keys, htpasswd). */
 export const TEAM_LABEL = 'sluice.dev/team';
@@ -32,29 +41,9 @@ const GROUPS = ['cors', 'apiKeyAuth', 'basicAuth', 'jwt', 'oidc', 'authorization
 const CLIENT_SECRET_KEY = 'client-secret';
 type Group = (typeof GROUPS)[number];
 
-/** How specific a target is: a route rule beats a route, which beats a listener, which beats a Gateway. */
-const Level = { Gateway: 0, Listener: 1, Route: 2, Rule: 3 } as const;
-type Level = (typeof Level)[keyof typeof Level];
-
-interface Target {
-  kind: 'Gateway' | 'HTTPRoute' | 'GRPCRoute';
-  name: string;
-  sectionName?: string | undefined;
-  /** For a route rule target: the rule's index. */
-  rule?: number;
-}
-
 /** A policy ready to apply: its proxy-side parts per field group, or why it cannot be applied. */
-interface PreparedPolicy {
-  key: string;
+interface PreparedPolicy extends PreparedRoutePolicy {
   policy: SecurityPolicy;
-  namespace: string;
-  targets: Target[];
-  missing: string[];
-  /** Why it cannot be applied as written (its routes then refuse every request). */
-  problems: string[];
-  /** What was skipped but leaves the policy usable (htpasswd lines the proxy will not accept). */
-  warnings: string[];
   parts: Partial<{
     cors: Cors;
     apiKeyAuth: ApiKeyAuth;
@@ -64,13 +53,6 @@ interface PreparedPolicy {
     authorization: Authorization;
     extAuth: ExtAuth & { clusterConfig?: ProxyConfig['clusters'][number] };
   }>;
-}
-
-/** What happened to a policy on one Gateway: groups it won, lost to an equal, or lost to a more specific one. */
-interface Outcome {
-  won: Set<Group>;
-  conflicted: Map<Group, string>;
-  overridden: Map<Group, string>;
 }
 
 /**
@@ -94,14 +76,7 @@ export function attachSecurityPolicies(
   const prepared = [...resources.securityPolicies]
     .sort(oldestFirst)
     .map((p) => preparePolicy(p, resources, resolver));
-  const outcomes = new Map<string, Map<string, Outcome>>();
-  const outcomeOf = (policy: string, gateway: string): Outcome => {
-    const byGateway = outcomes.get(policy) ?? new Map<string, Outcome>();
-    outcomes.set(policy, byGateway);
-    const found = byGateway.get(gateway) ?? { won: new Set(), conflicted: new Map(), overridden: new Map() };
-    byGateway.set(gateway, found);
-    return found;
-  };
+  const outcomes = new Outcomes();
   for (const config of configs) {
     const gateway = `${config.gateway.namespace}/${config.gateway.name}`;
     const entries = new Map<string, Security>();
@@ -111,22 +86,14 @@ export function attachSecurityPolicies(
         vh.routes = vh.routes.map((route) => {
           const candidates = candidatesFor(prepared, config, listenerName, route);
           if (candidates.length === 0) return route;
-          const winners = new Map<Group, PreparedPolicy>();
           const routeKey = `${route.ref.kind}/${route.ref.namespace}/${route.ref.name}`;
-          for (const group of GROUPS) {
-            const setting = candidates.filter((c) => c.policy.parts[group] !== undefined);
-            const top = setting[0];
-            if (!top) continue;
+          const won = winnersFor(candidates, GROUPS, (p, g) => p.parts[g] !== undefined, outcomes, gateway);
+          const winners = new Map<Group, PreparedPolicy>();
+          for (const [group, top] of won) {
             winners.set(group, top.policy);
-            outcomeOf(top.policy.key, gateway).won.add(group);
             noteAffected(affected, routeKey, gateway, top.policy.key);
             if (top.level <= Level.Listener)
               noteAffected(affected, `Gateway/${gateway}`, gateway, top.policy.key);
-            for (const other of setting.slice(1)) {
-              const o = outcomeOf(other.policy.key, gateway);
-              if (other.level === top.level) o.conflicted.set(group, top.policy.key);
-              else o.overridden.set(group, top.policy.key);
-            }
           }
           return applyWinners(route, winners, entries, config);
         });
@@ -134,7 +101,9 @@ export function attachSecurityPolicies(
     if (entries.size > 0) config.security = [...entries.values()];
   }
   return {
-    statuses: prepared.map((p) => statusOf(p, outcomes.get(p.key), configs, controllerName)),
+    statuses: prepared.map((p) =>
+      statusOf('SecurityPolicy', p, outcomes.forPolicy(p.key), configs, controllerName),
+    ),
     affected,
   };
 }
@@ -350,93 +319,20 @@ function preparePolicy(
       ...(cluster ? { clusterConfig: cluster } : {}),
     };
   }
-  return { key, policy, namespace, targets, missing, problems, warnings, parts };
-}
-
-function resolveTargets(
-  policy: SecurityPolicy,
-  namespace: string,
-  resources: Resources,
-): { targets: Target[]; missing: string[] } {
-  const targets: Target[] = [];
-  const missing: string[] = [];
-  const inNamespace = <T extends { metadata: { namespace?: string | undefined } }>(list: T[]) =>
-    list.filter((o) => (o.metadata.namespace ?? 'default') === namespace);
-  const objectsOf = (kind: Target['kind']) =>
-    kind === 'Gateway'
-      ? inNamespace(resources.gateways)
-      : kind === 'HTTPRoute'
-        ? inNamespace(resources.httpRoutes)
-        : inNamespace(resources.grpcRoutes);
-  for (const ref of policy.spec.targetRefs ?? []) {
-    const object = objectsOf(ref.kind).find((o) => o.metadata.name === ref.name);
-    const described = `${ref.kind} ${namespace}/${ref.name}${ref.sectionName ? ` section ${ref.sectionName}` : ''}`;
-    if (!object) {
-      missing.push(described);
-      continue;
-    }
-    if (ref.sectionName === undefined) {
-      targets.push({ kind: ref.kind, name: ref.name });
-      continue;
-    }
-    const sections =
-      ref.kind === 'Gateway'
-        ? (object as (typeof resources.gateways)[number]).spec.listeners.map((l) => l.name)
-        : ((object as (typeof resources.httpRoutes)[number]).spec.rules ?? []).map((r) => r.name);
-    const index = sections.indexOf(ref.sectionName);
-    if (index < 0) missing.push(described);
-    else
-      targets.push({
-        kind: ref.kind,
-        name: ref.name,
-        sectionName: ref.sectionName,
-        ...(ref.kind === 'Gateway' ? {} : { rule: index }),
-      });
-  }
-  for (const selector of policy.spec.targetSelectors ?? [])
-    for (const object of objectsOf(selector.kind))
-      if (selectorMatches({ matchLabels: selector.matchLabels }, object.metadata.labels ?? {}))
-        targets.push({ kind: selector.kind, name: object.metadata.name });
-  return { targets, missing };
+  return {
+    key,
+    policy,
+    namespace,
+    targets,
+    missing,
+    problems,
+    warnings,
+    invalidMeans: 'its routes refuse requests until fixed',
+    parts,
+  };
 }
 
 /** The policies that apply to one route rule, most specific first, then oldest first. */
-function candidatesFor(
-  prepared: PreparedPolicy[],
-  config: ProxyConfig,
-  listenerName: string | undefined,
-  route: Route,
-): { policy: PreparedPolicy; level: Level }[] {
-  const out: { policy: PreparedPolicy; level: Level }[] = [];
-  for (const policy of prepared) {
-    let best: Level | undefined;
-    for (const t of policy.targets) {
-      const level = levelOf(t, policy.namespace, config, listenerName, route);
-      if (level !== undefined && (best === undefined || level > best)) best = level;
-    }
-    if (best !== undefined) out.push({ policy, level: best });
-  }
-  // Stable: equals keep the oldest-first order of `prepared`.
-  return out.sort((a, b) => b.level - a.level);
-}
-
-function levelOf(
-  t: Target,
-  namespace: string,
-  config: ProxyConfig,
-  listenerName: string | undefined,
-  route: Route,
-): Level | undefined {
-  if (t.kind === 'Gateway') {
-    if (config.gateway.namespace !== namespace || config.gateway.name !== t.name) return undefined;
-    if (t.sectionName === undefined) return Level.Gateway;
-    return t.sectionName === listenerName ? Level.Listener : undefined;
-  }
-  const ref = route.ref;
-  if (ref.kind !== t.kind || ref.namespace !== namespace || ref.name !== t.name) return undefined;
-  if (t.rule === undefined) return Level.Route;
-  return t.rule === ref.rule ? Level.Rule : undefined;
-}
 
 /** The route with its effective security: one shared entry per distinct combination of winners. */
 function applyWinners(
@@ -466,122 +362,19 @@ function applyWinners(
     Object.assign(entry, { [group]: part });
   }
   const securityGroups = Object.keys(entry).length > 0;
-  let name: string | undefined;
-  if (securityGroups) {
-    const body = JSON.stringify(entry);
-    const base = [
-      ...new Set([...winners.entries()].filter(([g]) => g !== 'cors').map(([, p]) => p.key)),
-    ].join('+');
-    for (let n = 1; ; n++) {
-      const candidate = n === 1 ? base : `${base}#${n}`;
-      const existing = entries.get(candidate);
-      if (!existing) {
-        entries.set(candidate, { name: candidate, ...entry });
-        name = candidate;
-        break;
-      }
-      const { name: _, ...rest } = existing;
-      if (JSON.stringify(rest) === body) {
-        name = candidate;
-        break;
-      }
-    }
-  }
+  const name = securityGroups
+    ? internEntry(
+        entries,
+        [...new Set([...winners.entries()].filter(([g]) => g !== 'cors').map(([, p]) => p.key))].join('+'),
+        entry,
+      )
+    : undefined;
   return {
     ...route,
     // The route's own CORS filter (a rule of the route itself) is more specific than any policy.
     ...(cors && !route.cors ? { cors } : {}),
     ...(name ? { security: name } : {}),
   };
-}
-
-function statusOf(
-  p: PreparedPolicy,
-  byGateway: Map<string, Outcome> | undefined,
-  configs: ProxyConfig[],
-  controllerName: string,
-): StatusUpdate {
-  const generation = p.policy.metadata.generation;
-  const ancestors: PolicyAncestorStatus[] = [];
-  const ancestor = (gateway: string, conditions: Condition[]) =>
-    ancestors.push(gatewayAncestor(gateway, controllerName, conditions));
-  const gateways = [...(byGateway?.keys() ?? [])].sort(compareStrings);
-  const missing = p.missing.length > 0 ? `targets not found: ${p.missing.join(', ')}` : undefined;
-  for (const gateway of gateways) {
-    const o = byGateway!.get(gateway)!;
-    const conditions: Condition[] = [];
-    if (p.problems.length > 0)
-      conditions.push(
-        condition(
-          'Accepted',
-          false,
-          'Invalid',
-          `${p.problems.join('; ')}; its routes refuse requests until fixed`,
-          generation,
-        ),
-      );
-    else if (o.won.size === 0 && o.conflicted.size > 0)
-      conditions.push(
-        condition(
-          'Accepted',
-          false,
-          'Conflicted',
-          `every field is set by an older policy on the same target: ${describe(o.conflicted)}`,
-          generation,
-        ),
-      );
-    else
-      conditions.push(
-        condition(
-          'Accepted',
-          true,
-          'Accepted',
-          [
-            'Policy is attached',
-            ...(o.conflicted.size > 0 ? [`conflicted on ${describe(o.conflicted)}`] : []),
-            ...(missing ? [missing] : []),
-            ...p.warnings,
-          ].join('; '),
-          generation,
-        ),
-      );
-    if (o.overridden.size > 0)
-      conditions.push(
-        condition(
-          'Overridden',
-          true,
-          'Overridden',
-          `more specific policies set ${describe(o.overridden)}`,
-          generation,
-        ),
-      );
-    ancestor(gateway, conditions);
-  }
-  if (gateways.length === 0) {
-    // Attached nowhere: say why against each Gateway it names (or the first managed one it could reach).
-    const reason = p.problems.length > 0 ? 'Invalid' : 'TargetNotFound';
-    const message =
-      p.problems.length > 0 ? p.problems.join('; ') : (missing ?? 'no target is served by a Sluice Gateway');
-    const named = p.targets.filter((t) => t.kind === 'Gateway').map((t) => `${p.namespace}/${t.name}`);
-    const anchors =
-      named.length > 0
-        ? named
-        : configs
-            .filter((c) => c.gateway.namespace === p.namespace)
-            .map((c) => `${c.gateway.namespace}/${c.gateway.name}`);
-    for (const gateway of [...new Set(anchors)].slice(0, 16))
-      ancestor(gateway, [condition('Accepted', false, reason, message, generation)]);
-  }
-  return {
-    kind: 'SecurityPolicy',
-    namespace: p.namespace,
-    name: p.policy.metadata.name,
-    status: { ancestors },
-  };
-}
-
-function describe(groups: Map<Group, string>): string {
-  return [...groups].map(([g, by]) => `${g} (by ${by})`).join(', ');
 }
 
 function corsOf(spec: CorsSpec): Cors {

@@ -47,7 +47,7 @@ export type StatusUpdate =
       status: { parents: RouteParentStatus[] };
     }
   | {
-      kind: 'BackendTLSPolicy' | 'SecurityPolicy' | 'ClientTrafficPolicy';
+      kind: 'BackendTLSPolicy' | 'SecurityPolicy' | 'ClientTrafficPolicy' | 'BackendTrafficPolicy';
       namespace: string;
       name: string;
       status: { ancestors: PolicyAncestorStatus[] };

@@ -10,6 +10,7 @@ import { GATEWAY_GROUP, type Gateway, type HTTPRoute } from '../resources/gatewa
 import type { Resources } from '../resources/snapshot.ts';
 import { translateAIBackends } from './ai-backends.ts';
 import { attach, resolvedRefs, routeParentStatus } from './attachment.ts';
+import { attachBackendTrafficPolicies } from './backend-traffic-policies.ts';
 import { BackendResolver } from './backends.ts';
 import { attachBudgets } from './budgets.ts';
 import { CertificateResolver } from './certificates.ts';
@@ -188,6 +189,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
   statuses.push(...resolver.tls.statuses(configs, options.controllerName));
   statuses.push(...attachBudgets(resources, configs));
   statuses.push(...attachClientTrafficPolicies(resources, configs, options.controllerName));
+  statuses.push(...attachBackendTrafficPolicies(resources, configs, vhostListener, options.controllerName));
   const guardRefs = routes.flatMap((info) =>
     info.rules.flatMap((rule, i) =>
       rule.guards.map((guard) => ({

@@ -23,6 +23,7 @@ describe('WATCHED_KINDS', () => {
       '/apis/sluice.dev/v1alpha1/tokenratelimitpolicies',
       '/apis/sluice.dev/v1alpha1/securitypolicies',
       '/apis/sluice.dev/v1alpha1/clienttrafficpolicies',
+      '/apis/sluice.dev/v1alpha1/backendtrafficpolicies',
       '/apis/apps/v1/deployments',
     ]);
   });

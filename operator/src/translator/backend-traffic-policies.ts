@@ -1,0 +1,208 @@
+import type { ProxyConfig, Route, VirtualHost } from '../../../proxy/src/config/schema.ts';
+import type {
+  CircuitBreaker,
+  RateLimitRule,
+  RateLimitSelector,
+  Retry,
+  Traffic,
+} from '../../../proxy/src/config/traffic.ts';
+import type { BackendTrafficPolicy, RateLimitRuleSpec } from '../resources/backend-traffic-policy.ts';
+import { backendTrafficPolicyProblems } from '../resources/backend-traffic-policy.ts';
+import type { Resources } from '../resources/snapshot.ts';
+import { durationMs } from './durations.ts';
+import {
+  candidatesFor,
+  internEntry,
+  Outcomes,
+  oldestFirst,
+  type PreparedRoutePolicy,
+  resolveTargets,
+  statusOf,
+  winnersFor,
+} from './policy-attachment.ts';
+import { DEFAULT_RETRIES } from './rules.ts';
+import type { StatusUpdate } from './status.ts';
+
+/** The field groups of a BackendTrafficPolicy; precedence is decided per group. */
+const GROUPS = ['rateLimit', 'retry', 'circuitBreaker', 'timeout'] as const;
+type Group = (typeof GROUPS)[number];
+
+const UNIT_SECONDS = { Second: 1, Minute: 60, Hour: 3600, Day: 86_400 } as const;
+/** Envoy's back-off base when none is given. */
+const DEFAULT_BACKOFF_BASE_MS = 25;
+
+interface PreparedPolicy extends PreparedRoutePolicy {
+  policy: BackendTrafficPolicy;
+  parts: Partial<{
+    rateLimit: NonNullable<Traffic['rateLimit']>;
+    retry: Retry;
+    circuitBreaker: CircuitBreaker;
+    timeout: number;
+  }>;
+}
+
+/**
+ * BackendTrafficPolicies → each route's rate limits, retries, circuit breaker and request timeout
+ * (GEP-713 attachment, as SecurityPolicy: per field group the most specific target wins — rule,
+ * route, listener, Gateway — and between equals the oldest). What a route says itself wins over
+ * any policy: its `retry` field and `timeouts.request`. Rate limits and the breaker become shared
+ * `ProxyConfig.traffic` entries; a policy that cannot be applied (a bad regex the API server could
+ * not check) applies nowhere and says why in its status.
+ */
+export function attachBackendTrafficPolicies(
+  resources: Resources,
+  configs: ProxyConfig[],
+  vhostListener: ReadonlyMap<VirtualHost, string>,
+  controllerName: string,
+): StatusUpdate[] {
+  if (resources.backendTrafficPolicies.length === 0) return [];
+  const prepared = [...resources.backendTrafficPolicies]
+    .sort(oldestFirst)
+    .map((p) => preparePolicy(p, resources));
+  const usable = prepared.filter((p) => p.problems.length === 0);
+  const outcomes = new Outcomes();
+  for (const config of configs) {
+    const gateway = `${config.gateway.namespace}/${config.gateway.name}`;
+    const entries = new Map<string, Traffic>();
+    for (const listener of config.listeners)
+      for (const vh of listener.virtualHosts) {
+        const listenerName = vhostListener.get(vh);
+        vh.routes = vh.routes.map((route) => {
+          const candidates = candidatesFor(usable, config, listenerName, route);
+          if (candidates.length === 0) return route;
+          const won = winnersFor(candidates, GROUPS, (p, g) => p.parts[g] !== undefined, outcomes, gateway);
+          return applyWinners(route, won, entries);
+        });
+      }
+    if (entries.size > 0) config.traffic = [...entries.values()];
+  }
+  return prepared.map((p) =>
+    statusOf('BackendTrafficPolicy', p, outcomes.forPolicy(p.key), configs, controllerName),
+  );
+}
+
+function preparePolicy(policy: BackendTrafficPolicy, resources: Resources): PreparedPolicy {
+  const namespace = policy.metadata.namespace ?? 'default';
+  const spec = policy.spec;
+  const { targets, missing } = resolveTargets(policy, namespace, resources);
+  const parts: PreparedPolicy['parts'] = {};
+  if (spec.rateLimit) {
+    const local = spec.rateLimit.local?.rules.map(rateLimitRule);
+    const global = spec.rateLimit.global;
+    parts.rateLimit = {
+      ...(local ? { local } : {}),
+      ...(global
+        ? {
+            global: {
+              rules: global.rules.map(rateLimitRule),
+              ...(global.failureMode ? { failureMode: global.failureMode } : {}),
+            },
+          }
+        : {}),
+    };
+  }
+  if (spec.retry) parts.retry = retryOf(spec.retry);
+  if (spec.circuitBreaker) parts.circuitBreaker = { ...spec.circuitBreaker };
+  if (spec.timeout?.http?.requestTimeout) parts.timeout = durationMs(spec.timeout.http.requestTimeout);
+  return {
+    key: `${namespace}/${policy.metadata.name}`,
+    policy,
+    namespace,
+    targets,
+    missing,
+    problems: backendTrafficPolicyProblems(policy).map((p) => `${p.field}: ${p.message}`),
+    warnings: [],
+    invalidMeans: 'it applies nowhere until fixed',
+    parts,
+  };
+}
+
+function applyWinners(
+  route: Route,
+  won: Map<Group, { policy: PreparedPolicy }>,
+  entries: Map<string, Traffic>,
+): Route {
+  const rateLimit = won.get('rateLimit')?.policy.parts.rateLimit;
+  const circuitBreaker = won.get('circuitBreaker')?.policy.parts.circuitBreaker;
+  const retry = won.get('retry')?.policy.parts.retry;
+  const timeout = won.get('timeout')?.policy.parts.timeout;
+  let traffic: string | undefined;
+  if (rateLimit || circuitBreaker) {
+    const from = [won.get('rateLimit'), won.get('circuitBreaker')].flatMap((w) => (w ? [w.policy.key] : []));
+    traffic = internEntry(entries, [...new Set(from)].join('+'), {
+      ...(rateLimit ? { rateLimit } : {}),
+      ...(circuitBreaker ? { circuitBreaker } : {}),
+    });
+  }
+  // AI routes keep the AIBackend's own failover and timeouts: the policy's retry and timeout are not theirs.
+  const ai = route.aiBackends !== undefined;
+  return {
+    ...route,
+    ...(traffic ? { traffic } : {}),
+    ...(retry && !route.retry && !ai ? { retry } : {}),
+    ...(timeout !== undefined && route.timeouts?.requestMs === undefined && !ai
+      ? { timeouts: { ...route.timeouts, requestMs: timeout } }
+      : {}),
+  };
+}
+
+function rateLimitRule(rule: RateLimitRuleSpec): RateLimitRule {
+  return {
+    clientSelectors: (rule.clientSelectors ?? []).map(
+      (s): RateLimitSelector => ({
+        ...(s.headers
+          ? {
+              headers: s.headers.map((h) => ({
+                name: h.name,
+                type: h.type ?? 'Exact',
+                ...(h.value !== undefined ? { value: h.value } : {}),
+                ...(h.invert ? { invert: true } : {}),
+              })),
+            }
+          : {}),
+        ...(s.methods
+          ? { methods: s.methods.map((m) => ({ value: m.value, ...(m.invert ? { invert: true } : {}) })) }
+          : {}),
+        ...(s.path
+          ? {
+              path: {
+                type: s.path.type ?? 'PathPrefix',
+                value: s.path.value,
+                ...(s.path.invert ? { invert: true } : {}),
+              },
+            }
+          : {}),
+        ...(s.sourceCIDR
+          ? {
+              sourceCIDR: {
+                type: s.sourceCIDR.type ?? 'Exact',
+                value: s.sourceCIDR.value,
+                ...(s.sourceCIDR.invert ? { invert: true } : {}),
+              },
+            }
+          : {}),
+      }),
+    ),
+    requests: rule.limit.requests,
+    unitSeconds: UNIT_SECONDS[rule.limit.unit],
+    ...(rule.shared ? { shared: true } : {}),
+    ...(rule.shadowMode ? { shadowMode: true } : {}),
+  };
+}
+
+/** Envoy Gateway's defaults: 2 retries on connection failures and 503, back-off from 25 ms. */
+function retryOf(spec: NonNullable<BackendTrafficPolicy['spec']['retry']>): Retry {
+  const base = spec.perRetry?.backOff?.baseInterval
+    ? durationMs(spec.perRetry.backOff.baseInterval)
+    : DEFAULT_BACKOFF_BASE_MS;
+  const max = spec.perRetry?.backOff?.maxInterval ? durationMs(spec.perRetry.backOff.maxInterval) : base * 10;
+  const triggers = spec.retryOn?.triggers ?? ['connect-failure', 'retriable-status-codes'];
+  return {
+    numRetries: spec.numRetries ?? DEFAULT_RETRIES,
+    triggers: triggers as Retry['triggers'],
+    statusCodes: spec.retryOn?.httpStatusCodes ?? [503],
+    ...(spec.perRetry?.timeout ? { perRetryTimeoutMs: durationMs(spec.perRetry.timeout) } : {}),
+    backOffBaseMs: base,
+    backOffMaxMs: max,
+  };
+}
