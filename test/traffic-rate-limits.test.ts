@@ -21,11 +21,10 @@ spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: ${target}}]
 ${body}`;
 
-/** Waits for the start of the next whole second, so a test's windows are whole windows. */
+/** Waits for the start of the next whole second (the limiter's windows are aligned to them). */
 async function nextSecond(): Promise<number> {
-  const now = Date.now();
-  const start = Math.ceil(now / 1000) * 1000 + 5;
-  await new Promise((r) => setTimeout(r, start - now));
+  const start = (Math.floor(Date.now() / 1000) + 1) * 1000;
+  while (Date.now() < start) await new Promise((r) => setTimeout(r, start - Date.now()));
   return start;
 }
 

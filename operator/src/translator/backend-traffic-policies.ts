@@ -90,6 +90,7 @@ function preparePolicy(policy: BackendTrafficPolicy, resources: Resources): Prep
     const local = spec.rateLimit.local?.rules.map(rateLimitRule);
     const global = spec.rateLimit.global;
     parts.rateLimit = {
+      policy: `${namespace}/${policy.metadata.name}`,
       ...(local ? { local } : {}),
       ...(global
         ? {

@@ -95,7 +95,9 @@ export const TrafficSchema = T.Object(
     rateLimit: T.Optional(
       T.Object(
         {
-          /** Counted in this proxy process (per replica), token buckets. */
+          /** The policy the rules come from: shared rules count under it, and metrics name it. */
+          policy: Name,
+          /** Counted in this proxy process (per replica), fixed windows. */
           local: T.Optional(T.Array(RateLimitRuleSchema, { minItems: 1 })),
           /** Counted in Redis across replicas, fixed windows; without Redis they count locally. */
           global: T.Optional(

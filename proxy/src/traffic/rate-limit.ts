@@ -16,8 +16,8 @@ export type RateLimitVerdict =
 export interface RateLimitScope {
   /** The bucket identity of a non-shared rule: the route object (each route has its own counters). */
   route: string;
-  /** The entry's name: the bucket identity of shared rules, and the metrics label. */
-  entry: string;
+  /** The policy the rules come from: the bucket identity of shared rules, and the metrics label. */
+  policy: string;
 }
 
 /** The reading of one rule for one request: the counter it used and what is left of it. */
@@ -49,14 +49,16 @@ export class RouteRateLimit {
     scope: RateLimitScope,
     deps: { windows: LocalWindows; store: ResilientStore; metrics: RateLimitMetrics },
   ) {
-    this.#local = rules.local.map((r, i) => compileRule(r, `l|${r.shared ? scope.entry : scope.route}|${i}`));
+    this.#local = rules.local.map((r, i) =>
+      compileRule(r, `l|${r.shared ? scope.policy : scope.route}|${i}`),
+    );
     this.#global = rules.global.map((r, i) =>
-      compileRule(r, `g|${r.shared ? scope.entry : scope.route}|${i}`),
+      compileRule(r, `g|${r.shared ? scope.policy : scope.route}|${i}`),
     );
     this.#failureMode = rules.failureMode;
     this.#windows = deps.windows;
     this.#store = deps.store;
-    this.#count = deps.metrics.bind(scope.entry);
+    this.#count = deps.metrics.bind(scope.policy);
   }
 
   async check(view: RequestView, client: string): Promise<RateLimitVerdict> {

@@ -76,7 +76,7 @@ export class TrafficCompiler {
               global: rl.global?.rules ?? [],
               failureMode: rl.global?.failureMode ?? 'FailOpen',
             },
-            { route: object, entry: entry.name },
+            { route: object, policy: rl.policy },
             {
               windows: this.#state.windows,
               store: this.#state.store,
