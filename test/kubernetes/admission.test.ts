@@ -235,6 +235,76 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  const btp = (spec: Record<string, unknown>) =>
+    stringify({
+      apiVersion: 'sluice.dev/v1alpha1',
+      kind: 'BackendTrafficPolicy',
+      metadata: { name: 'btp', namespace: 'default' },
+      spec: { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'r' }], ...spec },
+    });
+  const limit = { requests: 10, unit: 'Second' };
+
+  it.each([
+    ['no target', { targetRefs: [], retry: { numRetries: 1 } }, /needs targetRefs or targetSelectors/],
+    ['a rateLimit without local or global', { rateLimit: {} }, /rateLimit needs local or global/],
+    [
+      'an empty client selector',
+      { rateLimit: { local: { rules: [{ clientSelectors: [{}], limit }] } } },
+      /a client selector needs at least one of/,
+    ],
+    [
+      'a Distinct header with a value',
+      {
+        rateLimit: {
+          global: {
+            rules: [
+              { clientSelectors: [{ headers: [{ name: 'x-user', type: 'Distinct', value: 'a' }] }], limit },
+            ],
+          },
+        },
+      },
+      /a Distinct header match takes no value/,
+    ],
+    [
+      'a source range that is not a CIDR',
+      {
+        rateLimit: {
+          local: { rules: [{ clientSelectors: [{ sourceCIDR: { value: '10.0.0.0/40' } }], limit }] },
+        },
+      },
+      /sourceCIDR.value must be an IPv4 or IPv6 CIDR/,
+    ],
+    [
+      'an unknown unit',
+      { rateLimit: { local: { rules: [{ limit: { requests: 1, unit: 'Week' } }] } } },
+      /Unsupported value: "Week"/,
+    ],
+    [
+      'an unknown retry trigger',
+      { retry: { retryOn: { triggers: ['sometimes'] } } },
+      /Unsupported value: "sometimes"/,
+    ],
+    [
+      'a zero circuit-breaker threshold',
+      { circuitBreaker: { maxParallelRequests: 0 } },
+      /should be greater than or equal to 1/,
+    ],
+  ])('refuses a BackendTrafficPolicy with %s', (_what, spec, message) => {
+    const r = apply(btp(spec));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('accepts a valid BackendTrafficPolicy and fills in the documented defaults', () => {
+    expect(apply(btp({ retry: { retryOn: {} }, rateLimit: { local: { rules: [{ limit }] } } })).code).toBe(0);
+    const stored = JSON.parse(cp.kubectl(['get', 'btp', 'btp', '-n', 'default', '-o', 'json']));
+    expect(stored.spec.retry).toMatchObject({
+      numRetries: 2,
+      retryOn: { triggers: ['connect-failure', 'retriable-status-codes'], httpStatusCodes: [503] },
+    });
+    expect(stored.spec.rateLimit.local.rules[0]).toMatchObject({ shared: false, shadowMode: false });
+  });
+
   it('refuses Gateway API objects the upstream CRDs refuse (their CEL rules are installed)', () => {
     const r = apply(
       stringify({
