@@ -147,6 +147,22 @@ describe('samples/', () => {
     }
   });
 
+  it('traffic: a per-caller rate limit refuses the fourth request a minute; retries and the breaker are in place', async () => {
+    const gw = await run('traffic');
+    try {
+      const alice = { headers: { 'x-user': 'alice' } };
+      for (let i = 0; i < 3; i++) expect((await send(`${gw.url}/api`, alice)).status).toBe(200);
+      const refused = await send(`${gw.url}/api`, alice);
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBeDefined();
+      expect((await send(`${gw.url}/api`, { headers: { 'x-user': 'bob' } })).status).toBe(200);
+      expect((await send(`${gw.url}/orders`)).status).toBe(200);
+      expect((await send(`${gw.url}/reports`)).status).toBe(200);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('security: the IP allow-list as Envoy Gateway writes it, API keys, Basic on top for one rule, CORS preflights', async () => {
     const gw = await run('security');
     try {
