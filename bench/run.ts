@@ -35,6 +35,7 @@ import {
   type SluiceProcess,
   securityPolicyBench,
   startSluice,
+  trafficPolicyBench,
 } from './targets/sluice.ts';
 
 /** BENCH_SMOKE=1: every scenario for a second, to prove the harness works (the test suite runs it). */
@@ -183,6 +184,18 @@ if (runs('plain')) {
     await freePort(),
     plainRouteYaml(upstream.port) + security.yaml,
   );
+  const controlled = await startSluice(
+    await freePort(),
+    await freePort(),
+    plainRouteYaml(upstream.port) + trafficPolicyBench('local'),
+  );
+  const limitsRedis = await startRedis();
+  const globallyLimited = await startSluice(
+    await freePort(),
+    await freePort(),
+    plainRouteYaml(upstream.port) + trafficPolicyBench('global'),
+    ['--redis-url', limitsRedis.url],
+  );
   const before = baseline
     ? await startSluice(
         await freePort(),
@@ -203,6 +216,8 @@ if (runs('plain')) {
         sluice: sluiceTarget(sluice, '/'),
         ...(before ? { 'sluice (baseline)': sluiceTarget(before, '/') } : {}),
         'sluice + SecurityPolicy (IP, API key, JWT)': sluiceTarget(secured, '/'),
+        'sluice + local rate limit, retry, circuit breaker': sluiceTarget(controlled, '/'),
+        'sluice + global rate limit (Redis)': sluiceTarget(globallyLimited, '/'),
       },
       undefined,
       // Every target gets the same request, credentials included, so the policy row differs only by the policy.
@@ -214,12 +229,28 @@ if (runs('plain')) {
     notes.push(
       `SecurityPolicy (client-address rule, API key, ES256 JWT) costs ${((1 - guarded.rps / open.rps) * 100).toFixed(1)}% of plain-route throughput`,
     );
+    for (const [label, target] of [
+      ['BackendTrafficPolicy local rate limit + retry + circuit breaker', 'sluice + local rate limit'],
+      ['BackendTrafficPolicy global rate limit on Redis', 'sluice + global rate limit'],
+    ] as const) {
+      const row = rows.find((r) => r.scenario === 'plain HTTP route' && r.target.startsWith(target))!;
+      notes.push(`${label} costs ${((1 - row.rps / open.rps) * 100).toFixed(1)}% of plain-route throughput`);
+    }
     await latencyAtRate('plain HTTP route', PLAIN_RATE, {
       nginx: `http://127.0.0.1:${nginx.port}/`,
       sluice: `http://127.0.0.1:${sluice.port}/`,
     });
   } finally {
-    await Promise.all([sluice.stop(), secured.stop(), before?.stop(), nginx.stop(), upstream.stop()]);
+    await Promise.all([
+      sluice.stop(),
+      secured.stop(),
+      controlled.stop(),
+      globallyLimited.stop(),
+      before?.stop(),
+      nginx.stop(),
+      upstream.stop(),
+    ]);
+    await limitsRedis.close();
   }
 }
 

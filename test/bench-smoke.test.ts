@@ -24,6 +24,8 @@ describe('npm run bench (smoke mode)', () => {
       'plain HTTP route / nginx',
       'plain HTTP route / sluice',
       'plain HTTP route / sluice + SecurityPolicy (IP, API key, JWT)',
+      'plain HTTP route / sluice + local rate limit, retry, circuit breaker',
+      'plain HTTP route / sluice + global rate limit (Redis)',
       'HTTPS, keep-alive / nginx',
       'HTTPS, keep-alive / sluice',
       'HTTPS, new TLS handshake per request / nginx',
@@ -53,6 +55,10 @@ describe('npm run bench (smoke mode)', () => {
     expect(stdout).toMatch(
       /SecurityPolicy \(client-address rule, API key, ES256 JWT\) costs -?\d+(\.\d+)?% of plain-route/,
     );
+    expect(stdout).toMatch(
+      /BackendTrafficPolicy local rate limit \+ retry \+ circuit breaker costs -?\d+(\.\d+)?%/,
+    );
+    expect(stdout).toMatch(/BackendTrafficPolicy global rate limit on Redis costs -?\d+(\.\d+)?%/);
     expect(stdout).toMatch(/tracing 1% costs -?\d+(\.\d+)?% of chat throughput/);
   }, 240_000);
 });

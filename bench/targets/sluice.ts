@@ -133,6 +133,30 @@ export function guardYaml(): string {
 }
 
 /**
+ * A BackendTrafficPolicy on the plain route that never refuses but runs every control: a local
+ * rate limit per client address (Distinct), a retry policy and a circuit breaker; `global` swaps the
+ * limit for one counted in Redis.
+ */
+export function trafficPolicyBench(scope: 'local' | 'global'): string {
+  const rule = `{clientSelectors: [{sourceCIDR: {type: Distinct, value: 0.0.0.0/0}}], limit: {requests: 1000000000, unit: Second}}`;
+  return `---
+apiVersion: sluice.dev/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: bench, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: plain}]
+  rateLimit:
+    ${scope}: {rules: [${rule}]}
+${
+  scope === 'local'
+    ? `  retry: {numRetries: 2, retryOn: {triggers: [connect-failure, retriable-status-codes], httpStatusCodes: [503]}}
+  circuitBreaker: {maxParallelRequests: 100000, maxParallelRetries: 100}
+`
+    : ''
+}`;
+}
+
+/**
  * A SecurityPolicy on the plain route with three stages: a client-address rule (loopback allowed,
  * everyone else denied), an API key and a JWT verified against an inline ES256 key. Returns the YAML
  * and the headers a client needs to pass (a token valid for two hours).
