@@ -26,6 +26,18 @@ if marker then redis.call('INCRBY', KEYS[1], -tonumber(marker)) end
 redis.call('SET', KEYS[2], 'cancelled', 'PX', ARGV[1])
 return 1`;
 
+/**
+ * Lease up to ARGV[1] of what is left under the limit ARGV[2]: returns {granted, count after}. No
+ * operation marker: a lease whose reply is lost only leaves tokens unused (the safe direction).
+ */
+const LEASE = `
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local n = math.min(tonumber(ARGV[1]), tonumber(ARGV[2]) - used)
+if n <= 0 then return {0, used} end
+used = redis.call('INCRBY', KEYS[1], n)
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return {n, used}`;
+
 /** Replicas that heartbeated within this window count towards the fail-open share. */
 const REPLICA_WINDOW_MS = 5_000;
 const REPLICAS_KEY = 'sluice:replicas';
@@ -78,6 +90,7 @@ export class RedisStore implements CounterStore {
     this.#redis.defineCommand('sluiceReserve', { numberOfKeys: 2, lua: RESERVE });
     this.#redis.defineCommand('sluiceAdjust', { numberOfKeys: 2, lua: ADJUST });
     this.#redis.defineCommand('sluiceCancel', { numberOfKeys: 2, lua: CANCEL });
+    this.#redis.defineCommand('sluiceLease', { numberOfKeys: 1, lua: LEASE });
   }
 
   /** Connected and answering commands (a stalled server stays "ready" until commands time out). */
@@ -128,6 +141,17 @@ export class RedisStore implements CounterStore {
     return { admitted: admitted === 1, used };
   }
 
+  /** Takes up to `want` of what `limit` leaves in `key`: how many were granted, and the count after. */
+  async lease(
+    key: string,
+    want: number,
+    limit: number,
+    ttlMs: number,
+  ): Promise<{ granted: number; used: number }> {
+    const [granted, used] = (await this.#scripts.sluiceLease(key, want, limit, ttlMs)) as [number, number];
+    return { granted, used };
+  }
+
   async adjust(key: string, delta: number, ttlMs: number, opId: string): Promise<number> {
     return Number(await this.#scripts.sluiceAdjust(key, opKey(key, opId), delta, ttlMs, OPERATION_MEMORY_MS));
   }
@@ -152,6 +176,7 @@ interface Scripted {
   ): Promise<unknown>;
   sluiceAdjust(key: string, op: string, delta: number, ttlMs: number, opTtlMs: number): Promise<unknown>;
   sluiceCancel(key: string, op: string, opTtlMs: number): Promise<unknown>;
+  sluiceLease(key: string, want: number, limit: number, ttlMs: number): Promise<unknown>;
 }
 
 /** The operation's marker key, in the counter's Redis Cluster slot (the counter key's {hash tag}). */

@@ -142,6 +142,38 @@ export class ResilientStore {
     return { ok: true, value, degraded: true };
   }
 
+  /**
+   * Takes up to `want` of what `limit` leaves in a counter (rate-limit leases). While Redis is
+   * unreachable: FailClosed is refused; FailOpen grants one at a time from this replica's share,
+   * charged to Redis once it is back (as reservations are).
+   */
+  async lease(
+    key: string,
+    want: number,
+    limit: number,
+    ttlMs: number,
+    mode: FailureMode,
+  ): Promise<StoreOutcome<{ granted: number; used: number }>> {
+    const redis = this.#redis;
+    if (!redis) {
+      const value = await this.#local.reserve(key, 1, limit, ttlMs);
+      return { ok: true, value: { granted: value.admitted ? 1 : 0, used: value.used }, degraded: false };
+    }
+    if (!this.#degraded) {
+      try {
+        const value = await redis.lease(key, want, limit, ttlMs);
+        this.#remember(key, value.used);
+        return { ok: true, value, degraded: false };
+      } catch {
+        this.#setDegraded(true);
+      }
+    }
+    if (mode === 'FailClosed') return { ok: false };
+    const value = await this.#local.reserve(key, 1, this.#localLimit(key, limit), ttlMs);
+    if (value.admitted) this.#queue({ kind: 'charge', key, delta: 1, ttlMs, opId: randomUUID() });
+    return { ok: true, value: { granted: value.admitted ? 1 : 0, used: value.used }, degraded: true };
+  }
+
   async adjust(key: string, delta: number, ttlMs: number): Promise<void> {
     if (delta === 0) return;
     const opId = randomUUID();

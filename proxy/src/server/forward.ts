@@ -155,7 +155,9 @@ async function forwardOn(
   const rateLimit = controls?.traffic?.rateLimit;
   if (rateLimit) {
     const client = router.clientAddress(raw) ?? raw.socket.remoteAddress ?? '';
-    const verdict = await rateLimit.check(view, client);
+    const checked = rateLimit.check(view, client);
+    // Usually decided without Redis: no promise to wait for then.
+    const verdict = checked instanceof Promise ? await checked : checked;
     if (!verdict.ok) {
       route.metrics.observe(errorCatalog[verdict.code].status, (performance.now() - started) / 1000);
       if (isGrpcCall(raw)) return writeGrpcError(res as Http2ServerResponse, verdict.code);
@@ -169,7 +171,8 @@ async function forwardOn(
     if (!op || !aiBody) return fail('route_not_found', route.metrics);
     const backend = route.pickAIBackend();
     if (!backend) return fail('backend_invalid', route.metrics);
-    const release = await enterBreaker(controls, backend.config.name, raw);
+    const entered = enterBreaker(controls, backend.config.name, raw);
+    const release = entered instanceof Promise ? await entered : entered;
     if (release === undefined) return fail('upstream_overloaded', route.metrics);
     try {
       await serveAI({
@@ -219,7 +222,8 @@ async function forwardOn(
     observed.record.upstream = exchange.endpoint.origin;
     propagate(observed, exchange.headers);
   }
-  const release = await enterBreaker(controls, exchange.cluster.name, raw);
+  const entered = enterBreaker(controls, exchange.cluster.name, raw);
+  const release = entered instanceof Promise ? await entered : entered;
   if (release === undefined) return fail('upstream_overloaded', route.metrics);
   try {
     await proxyExchange(served, raw, res, route, exchange, aiBody?.raw, options, started, request, controls);
@@ -229,18 +233,18 @@ async function forwardOn(
 }
 
 /**
- * The circuit breaker toward the picked backend: resolves with a release once the exchange may run,
- * or undefined when a threshold refuses it. Without a breaker, a no-op release at once.
+ * The circuit breaker toward the picked backend: a release once the exchange may run, or undefined
+ * when a threshold refuses it (a promise of either while it waits its turn). Without a breaker, a
+ * no-op release.
  */
 function enterBreaker(
   controls: RouteControls | undefined,
   backend: string,
   raw: IncomingMessage,
-): Promise<(() => void) | undefined> | (() => void) {
+): (() => void) | undefined | Promise<(() => void) | undefined> {
   const breaker = controls?.traffic?.breaker;
   if (!breaker) return noRelease;
-  const abandoned = new Promise<void>((resolve) => raw.once('close', () => resolve()));
-  return breaker(backend).enter(abandoned);
+  return breaker(backend).enter(() => new Promise<void>((resolve) => raw.once('close', () => resolve())));
 }
 
 const noRelease = (): void => {};

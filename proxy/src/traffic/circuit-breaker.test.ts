@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BreakerGate } from './circuit-breaker.ts';
-import { LocalWindows } from './local-windows.ts';
+import { type LocalCount, WindowTable } from './window-table.ts';
 
 describe('BreakerGate', () => {
   it('never runs more than maxConnections nor holds more than the thresholds, whatever the order of events', async () => {
@@ -23,7 +23,7 @@ describe('BreakerGate', () => {
               const abandoned = new Promise<void>((r) => {
                 abandon = r;
               });
-              const outcome = gate.enter(abandoned);
+              const outcome = Promise.resolve(gate.enter(() => abandoned));
               waiting.push({ abandon, outcome });
             } else if (event === 'finish') running.shift()?.();
             else waiting.shift()?.abandon();
@@ -69,20 +69,20 @@ describe('BreakerGate', () => {
   });
 });
 
-describe('LocalWindows', () => {
+describe('WindowTable', () => {
   it('stays bounded when every request brings a new Distinct value', () => {
-    const windows = new LocalWindows();
+    const windows = new WindowTable<LocalCount>(() => ({ used: 0 }));
     const start = 60_000;
-    for (let i = 0; i < 450_000; i++) windows.take(`l|route|0|x-user=${i}`, start, start + 60_000);
+    for (let i = 0; i < 450_000; i++) windows.get(`l|route|0|x-user=${i}`, start, start + 60_000).used++;
     expect(windows.size).toBeLessThanOrEqual(200_000);
     // A key still held keeps counting in its window.
-    expect(windows.take('l|route|0|x-user=449999', start, start + 60_000)).toBe(2);
+    expect(++windows.get('l|route|0|x-user=449999', start, start + 60_000).used).toBe(2);
   });
 
   it('starts a fresh count when the window moves on', () => {
-    const windows = new LocalWindows();
-    expect(windows.take('k', 0, 1000)).toBe(1);
-    expect(windows.take('k', 0, 1000)).toBe(2);
-    expect(windows.take('k', 1000, 2000)).toBe(1);
+    const windows = new WindowTable<LocalCount>(() => ({ used: 0 }));
+    expect(++windows.get('k', 0, 1000).used).toBe(1);
+    expect(++windows.get('k', 0, 1000).used).toBe(2);
+    expect(++windows.get('k', 1000, 2000).used).toBe(1);
   });
 });

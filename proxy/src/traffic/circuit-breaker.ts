@@ -32,11 +32,11 @@ export class BreakerGate {
   }
 
   /**
-   * Admits one exchange: resolves with a release function once it may run (at once, or after
-   * waiting its turn), or with undefined when a threshold refuses it. `abandoned` resolves when the
-   * client goes away while waiting.
+   * Admits one exchange: a release function when it may run now, undefined when a threshold refuses
+   * it, or a promise of either when it must wait its turn. `abandoned` (called only then) resolves
+   * when the client goes away while waiting.
    */
-  async enter(abandoned: Promise<void>): Promise<(() => void) | undefined> {
+  enter(abandoned: () => Promise<void>): (() => void) | undefined | Promise<(() => void) | undefined> {
     const { maxConnections, maxParallelRequests } = this.#limits;
     const inFlight = this.#active + this.#waiting.length;
     if (maxParallelRequests !== undefined && inFlight >= maxParallelRequests) return undefined;
@@ -45,6 +45,10 @@ export class BreakerGate {
       return this.#release();
     }
     if (this.#waiting.length >= (this.#limits.maxPendingRequests ?? DEFAULT_MAX_PENDING)) return undefined;
+    return this.#wait(abandoned());
+  }
+
+  async #wait(abandoned: Promise<void>): Promise<(() => void) | undefined> {
     let turn!: () => void;
     const granted = new Promise<'turn'>((resolve) => {
       turn = () => resolve('turn');

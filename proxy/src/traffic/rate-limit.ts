@@ -6,7 +6,7 @@ import { cidrMatcher } from '../net/cidr-matcher.ts';
 import type { FailureMode, ResilientStore } from '../ratelimit/resilient-store.ts';
 import { compilePath } from '../routing/matchers.ts';
 import { headerValue, type RequestView } from '../routing/request-view.ts';
-import type { LocalWindows } from './local-windows.ts';
+import type { GlobalLease, LocalCount, WindowTable } from './window-table.ts';
 
 /** What a rate-limit check decided; `headers` go on the answer either way (the IETF and X- fields). */
 export type RateLimitVerdict =
@@ -29,25 +29,36 @@ interface RuleReading {
   limited: boolean;
 }
 
+/** A lease takes at most this share of a limit per replica: what leases leave unused stays under 2%. */
+const LEASE_SHARE = 0.02;
+const MAX_LEASE = 1000;
+
 /**
  * A route's rate limits compiled once: selectors into predicates, bucket key prefixes fixed. `check`
  * counts the request in every rule whose selectors hold — local rules in this process, global ones
- * in Redis (one round trip per rule, issued together) — and refuses when any non-shadow rule is
- * over its limit. Windows are fixed and aligned to the epoch (Envoy's token bucket refilling
- * `requests` tokens every unit is the same thing), so a limit holds exactly over every window.
+ * against Redis through leases (see GlobalLease) — and refuses when any non-shadow rule is over its
+ * limit. Windows are fixed and aligned to the epoch (Envoy's token bucket refilling `requests` tokens
+ * every unit is the same thing), so a limit holds exactly over every window. The answer is
+ * synchronous unless a lease must be fetched, so most requests cost no promise.
  */
 export class RouteRateLimit {
   readonly #local: CompiledRule[];
   readonly #global: CompiledRule[];
   readonly #failureMode: FailureMode;
-  readonly #windows: LocalWindows;
+  readonly #counts: WindowTable<LocalCount>;
+  readonly #leases: WindowTable<GlobalLease>;
   readonly #store: ResilientStore;
   readonly #count: (scope: 'local' | 'global', result: RateLimitResult) => void;
 
   constructor(
     rules: { local: RateLimitRule[]; global: RateLimitRule[]; failureMode: FailureMode },
     scope: RateLimitScope,
-    deps: { windows: LocalWindows; store: ResilientStore; metrics: RateLimitMetrics },
+    deps: {
+      counts: WindowTable<LocalCount>;
+      leases: WindowTable<GlobalLease>;
+      store: ResilientStore;
+      metrics: RateLimitMetrics;
+    },
   ) {
     this.#local = rules.local.map((r, i) =>
       compileRule(r, `l|${r.shared ? scope.policy : scope.route}|${i}`),
@@ -56,40 +67,48 @@ export class RouteRateLimit {
       compileRule(r, `g|${r.shared ? scope.policy : scope.route}|${i}`),
     );
     this.#failureMode = rules.failureMode;
-    this.#windows = deps.windows;
+    this.#counts = deps.counts;
+    this.#leases = deps.leases;
     this.#store = deps.store;
     this.#count = deps.metrics.bind(scope.policy);
   }
 
-  async check(view: RequestView, client: string): Promise<RateLimitVerdict> {
+  check(view: RequestView, client: string): RateLimitVerdict | Promise<RateLimitVerdict> {
     const now = Date.now();
     const readings: RuleReading[] = [];
     for (const rule of this.#local) {
       const key = rule.keyOf(view, client);
       if (key === undefined) continue;
-      const window = windowOf(rule, now);
-      const used = this.#windows.take(key, window.start, window.end);
-      readings.push(this.#read(rule, used, window.end, 'local'));
+      const start = windowStart(rule, now);
+      const count = this.#counts.get(key, start, start + rule.unitMs);
+      readings.push(this.#read(rule, ++count.used, start + rule.unitMs, 'local'));
     }
-    if (this.#global.length > 0) {
-      const pending: Promise<RuleReading | 'unavailable'>[] = [];
-      for (const rule of this.#global) {
-        const key = rule.keyOf(view, client);
-        if (key === undefined) continue;
-        const window = windowOf(rule, now);
-        pending.push(this.#reserveGlobal(rule, key, window));
-      }
-      for (const reading of await Promise.all(pending)) {
-        if (reading === 'unavailable')
-          return {
-            ok: false,
-            code: 'rate_limiter_unavailable',
-            headers: { 'retry-after': '1' },
-          };
-        readings.push(reading);
+    let fetches: Promise<RuleReading | 'unavailable'>[] | undefined;
+    for (const rule of this.#global) {
+      const key = rule.keyOf(view, client);
+      if (key === undefined) continue;
+      const start = windowStart(rule, now);
+      const lease = this.#leases.get(key, start, start + rule.unitMs);
+      const taken = this.#take(rule, lease, start);
+      if (taken) readings.push(taken);
+      else {
+        fetches ??= [];
+        fetches.push(this.#takeLeased(rule, key, lease, start));
       }
     }
-    if (readings.length === 0) return { ok: true, headers: undefined };
+    if (!fetches) return this.#verdict(readings, now);
+    return Promise.all(fetches).then((more) => {
+      for (const r of more) {
+        if (r === 'unavailable')
+          return { ok: false, code: 'rate_limiter_unavailable', headers: { 'retry-after': '1' } };
+        readings.push(r);
+      }
+      return this.#verdict(readings, now);
+    });
+  }
+
+  #verdict(readings: RuleReading[], now: number): RateLimitVerdict {
+    if (readings.length === 0) return NO_LIMIT;
     // The headers speak of the rule closest to refusing (the one a client must pace itself by).
     let tightest = readings[0]!;
     let refusing: RuleReading | undefined;
@@ -105,33 +124,71 @@ export class RouteRateLimit {
     return { ok: true, headers: tightest.rule.shadow ? undefined : rateLimitHeaders(tightest, now) };
   }
 
-  #read(rule: CompiledRule, used: number, end: number, scope: 'local' | 'global'): RuleReading {
-    const limited = used > rule.requests;
-    this.#count(scope, limited ? (rule.shadow ? 'shadow_limited' : 'limited') : 'allowed');
-    return { rule, used, end, limited };
+  /** Spends a token of the lease, or decides a refusal, without Redis; undefined when a lease is needed. */
+  #take(rule: CompiledRule, lease: GlobalLease, start: number): RuleReading | undefined {
+    const end = start + rule.unitMs;
+    if (lease.left > 0) {
+      lease.left--;
+      // What Redis had counted at the last lease, less what this replica has not spent of it.
+      return this.#read(rule, lease.seen - lease.left, end, 'global');
+    }
+    if (lease.exhausted) return this.#read(rule, rule.requests + 1, end, 'global');
+    return undefined;
   }
 
-  async #reserveGlobal(
+  async #takeLeased(
     rule: CompiledRule,
     key: string,
-    window: { start: number; end: number },
+    lease: GlobalLease,
+    start: number,
   ): Promise<RuleReading | 'unavailable'> {
-    const outcome = await this.#store.reserve(
-      `sluice:rl:{${key}}:${window.start}`,
+    // Requests arriving while a lease is fetched wait for it, then take from it (or fetch the next).
+    for (let round = 0; round < 8; round++) {
+      lease.fetching ??= this.#fetch(rule, key, lease, start).finally(() => {
+        lease.fetching = undefined;
+      });
+      if ((await lease.fetching) === 'unavailable') return 'unavailable';
+      const taken = this.#take(rule, lease, start);
+      if (taken) return taken;
+    }
+    return this.#read(rule, rule.requests + 1, start + rule.unitMs, 'global');
+  }
+
+  async #fetch(
+    rule: CompiledRule,
+    key: string,
+    lease: GlobalLease,
+    start: number,
+  ): Promise<undefined | 'unavailable'> {
+    const want = Math.max(
       1,
+      Math.min(MAX_LEASE, Math.floor((rule.requests * LEASE_SHARE) / this.#store.replicas)),
+    );
+    const outcome = await this.#store.lease(
+      `sluice:rl:{${key}}:${start}`,
+      want,
       rule.requests,
-      window.end - window.start + 1_000,
+      rule.unitMs + 1_000,
       this.#failureMode,
     );
     if (!outcome.ok) {
       this.#count('global', 'store_unavailable');
       return 'unavailable';
     }
-    // A refused reservation was not counted: report the limit as what was used.
-    const used = outcome.value.admitted ? outcome.value.used : rule.requests + 1;
-    return this.#read(rule, used, window.end, 'global');
+    lease.left += outcome.value.granted;
+    lease.seen = outcome.value.used;
+    if (outcome.value.granted === 0 && !outcome.degraded) lease.exhausted = true;
+    return undefined;
+  }
+
+  #read(rule: CompiledRule, used: number, end: number, scope: 'local' | 'global'): RuleReading {
+    const limited = used > rule.requests;
+    this.#count(scope, limited ? (rule.shadow ? 'shadow_limited' : 'limited') : 'allowed');
+    return { rule, used, end, limited };
   }
 }
+
+const NO_LIMIT: RateLimitVerdict = { ok: true, headers: undefined };
 
 interface CompiledRule {
   requests: number;
@@ -221,9 +278,8 @@ function bucketPart(value: string): string {
     : createHash('sha256').update(value).digest('base64url');
 }
 
-function windowOf(rule: CompiledRule, now: number): { start: number; end: number } {
-  const start = Math.floor(now / rule.unitMs) * rule.unitMs;
-  return { start, end: start + rule.unitMs };
+function windowStart(rule: CompiledRule, now: number): number {
+  return Math.floor(now / rule.unitMs) * rule.unitMs;
 }
 
 function remaining(r: RuleReading): number {

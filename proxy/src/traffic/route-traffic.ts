@@ -3,16 +3,22 @@ import type { CircuitBreaker, Traffic } from '../config/traffic.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ResilientStore } from '../ratelimit/resilient-store.ts';
 import { BreakerGate } from './circuit-breaker.ts';
-import { LocalWindows } from './local-windows.ts';
 import { RouteRateLimit } from './rate-limit.ts';
 import { RetryPolicy } from './retry-policy.ts';
+import { type GlobalLease, type LocalCount, WindowTable } from './window-table.ts';
 
 /**
- * What outlives config swaps: local rate-limit counters and circuit-breaker counts. A reload must
+ * What outlives config swaps: local rate-limit counts, global-limit leases and circuit-breaker counts. A reload must
  * not hand every client a fresh allowance, nor forget the requests still running on a backend.
  */
 export class TrafficState {
-  readonly windows = new LocalWindows();
+  readonly counts = new WindowTable<LocalCount>(() => ({ used: 0 }));
+  readonly leases = new WindowTable<GlobalLease>(() => ({
+    left: 0,
+    seen: 0,
+    exhausted: false,
+    fetching: undefined,
+  }));
   readonly #gates = new Map<string, BreakerGate>();
   readonly store: ResilientStore;
   readonly metrics: ProxyMetrics;
@@ -78,7 +84,8 @@ export class TrafficCompiler {
             },
             { route: object, policy: rl.policy },
             {
-              windows: this.#state.windows,
+              counts: this.#state.counts,
+              leases: this.#state.leases,
               store: this.#state.store,
               metrics: this.#state.metrics.rateLimits,
             },
