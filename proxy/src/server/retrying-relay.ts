@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
+import type { HeaderEdit } from '../filters/header-modifier.ts';
 import type { ResilienceMetrics } from '../metrics/traffic-metrics.ts';
 import type { CompiledRoute } from '../routing/router.ts';
 import type { BreakerGate } from '../traffic/circuit-breaker.ts';
@@ -16,6 +17,7 @@ export interface RetryingRelay {
   res: ServerResponse;
   route: CompiledRoute;
   retry: RetryPolicy;
+  editHeaders: HeaderEdit | undefined;
   /** The route's circuit breaker toward this backend: caps retries in flight (maxParallelRetries). */
   breaker: BreakerGate | undefined;
   /** Gateway API `timeouts.request`: every attempt and back-off together stay within it. */
@@ -61,7 +63,7 @@ export async function relayWithRetries(r: RetryingRelay): Promise<void> {
             body: r.body ?? null,
           }),
           response: res,
-          editHeaders: r.route.editResponseHeaders,
+          editHeaders: r.editHeaders,
           timeoutMs: minDefined(minDefined(retry.perTryTimeoutMs, exchange.timeoutMs), remaining),
           onStatus: r.onStatus,
           retryStatus: (status) => retry.retriesStatus(status) && mayRetry(),

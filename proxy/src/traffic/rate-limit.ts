@@ -192,6 +192,9 @@ const NO_LIMIT: RateLimitVerdict = { ok: true, headers: undefined };
 
 interface CompiledRule {
   requests: number;
+  /** The constant header values, rendered once. */
+  policyHeader: string;
+  limitHeader: string;
   unitMs: number;
   shadow: boolean;
   /** The counter key for this request, or undefined when the rule's selectors do not hold. */
@@ -202,6 +205,8 @@ function compileRule(rule: RateLimitRule, prefix: string): CompiledRule {
   const selectors = rule.clientSelectors.map(compileSelector);
   return {
     requests: rule.requests,
+    policyHeader: `"default";q=${rule.requests};w=${rule.unitSeconds}`,
+    limitHeader: String(rule.requests),
     unitMs: rule.unitSeconds * 1000,
     shadow: rule.shadowMode === true,
     keyOf: (view, client) => {
@@ -293,11 +298,10 @@ function remaining(r: RuleReading): number {
 function rateLimitHeaders(r: RuleReading, now: number): Record<string, string> {
   const left = remaining(r);
   const reset = Math.max(0, Math.ceil((r.end - now) / 1000));
-  const windowSeconds = r.rule.unitMs / 1000;
   return {
-    'ratelimit-policy': `"default";q=${r.rule.requests};w=${windowSeconds}`,
+    'ratelimit-policy': r.rule.policyHeader,
     ratelimit: `"default";r=${left};t=${reset}`,
-    'x-ratelimit-limit': String(r.rule.requests),
+    'x-ratelimit-limit': r.rule.limitHeader,
     'x-ratelimit-remaining': String(left),
     'x-ratelimit-reset': String(reset),
   };
