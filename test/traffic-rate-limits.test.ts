@@ -4,6 +4,7 @@ import { type SluiceProcess, startSluice } from '../bench/targets/sluice.ts';
 import { startBackend, type TestBackend } from './support/backends.ts';
 import {
   gatewayYaml,
+  backendTrafficPolicyYaml as policy,
   prefixRouteYaml,
   serviceYaml,
   startGateway,
@@ -12,14 +13,6 @@ import {
 import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
 import { startRedis, type TestRedis } from './support/redis.ts';
-
-const policy = (name: string, target: string, body: string) => `---
-apiVersion: sluice.dev/v1alpha1
-kind: BackendTrafficPolicy
-metadata: {name: ${name}, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: ${target}}]
-${body}`;
 
 /** Waits for the start of the next whole second (the limiter's windows are aligned to them). */
 async function nextSecond(): Promise<number> {

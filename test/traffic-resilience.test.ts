@@ -2,7 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gatewayYaml, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
+import {
+  gatewayYaml,
+  backendTrafficPolicyYaml as policy,
+  serviceYaml,
+  startGateway,
+  type TestGateway,
+} from './support/gateway.ts';
 import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
 
@@ -69,14 +75,6 @@ spec:
     - matches: [{path: {type: PathPrefix, value: ${path}}}]
       backendRefs: [{name: ${service}, port: 80}]
 ${extra}`;
-
-const policy = (name: string, target: string, body: string) => `---
-apiVersion: sluice.dev/v1alpha1
-kind: BackendTrafficPolicy
-metadata: {name: ${name}, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: ${target}}]
-${body}`;
 
 describe('BackendTrafficPolicy retries and circuit breaker, HTTPRoute retry', () => {
   let flaky: ScriptedBackend;

@@ -59,6 +59,17 @@ spec:
 `;
 }
 
+/** A BackendTrafficPolicy `name` on HTTPRoute `route` with `specBody` (indented YAML under spec). */
+export function backendTrafficPolicyYaml(name: string, route: string, specBody: string): string {
+  return `---
+apiVersion: sluice.dev/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: ${name}, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: ${route}}]
+${specBody}`;
+}
+
 /** An HTTPRoute `name` on Gateway `gw` sending everything to Service `service` port 80. */
 export function serviceRouteYaml(name: string, service: string): string {
   return `---

@@ -13,6 +13,7 @@ import { durationMs } from './durations.ts';
 import {
   candidatesFor,
   internEntry,
+  mapRoutes,
   Outcomes,
   oldestFirst,
   type PreparedRoutePolicy,
@@ -64,16 +65,12 @@ export function attachBackendTrafficPolicies(
   for (const config of configs) {
     const gateway = `${config.gateway.namespace}/${config.gateway.name}`;
     const entries = new Map<string, Traffic>();
-    for (const listener of config.listeners)
-      for (const vh of listener.virtualHosts) {
-        const listenerName = vhostListener.get(vh);
-        vh.routes = vh.routes.map((route) => {
-          const candidates = candidatesFor(usable, config, listenerName, route);
-          if (candidates.length === 0) return route;
-          const won = winnersFor(candidates, GROUPS, (p, g) => p.parts[g] !== undefined, outcomes, gateway);
-          return applyWinners(route, won, entries);
-        });
-      }
+    mapRoutes(config, vhostListener, (route, listenerName) => {
+      const candidates = candidatesFor(usable, config, listenerName, route);
+      if (candidates.length === 0) return route;
+      const won = winnersFor(candidates, GROUPS, (p, g) => p.parts[g] !== undefined, outcomes, gateway);
+      return applyWinners(route, won, entries);
+    });
     if (entries.size > 0) config.traffic = [...entries.values()];
   }
   return prepared.map((p) =>

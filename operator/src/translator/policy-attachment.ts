@@ -1,4 +1,4 @@
-import type { ProxyConfig, Route } from '../../../proxy/src/config/schema.ts';
+import type { ProxyConfig, Route, VirtualHost } from '../../../proxy/src/config/schema.ts';
 import { GATEWAY_GROUP } from '../resources/gateway-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { type Condition, condition } from './conditions.ts';
@@ -310,4 +310,17 @@ export function internEntry<E extends { name: string }>(
     const { name: _, ...rest } = existing;
     if (JSON.stringify(rest) === body) return candidate;
   }
+}
+
+/** Replaces every HTTP route of a config by what `visit` makes of it, given the listener it is served on. */
+export function mapRoutes(
+  config: ProxyConfig,
+  vhostListener: ReadonlyMap<VirtualHost, string>,
+  visit: (route: Route, listenerName: string | undefined) => Route,
+): void {
+  for (const listener of config.listeners)
+    for (const vh of listener.virtualHosts) {
+      const listenerName = vhostListener.get(vh);
+      vh.routes = vh.routes.map((route) => visit(route, listenerName));
+    }
 }

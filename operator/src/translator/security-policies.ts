@@ -21,6 +21,7 @@ import {
   candidatesFor,
   internEntry,
   Level,
+  mapRoutes,
   Outcomes,
   oldestFirst,
   type PreparedRoutePolicy,
@@ -80,24 +81,20 @@ export function attachSecurityPolicies(
   for (const config of configs) {
     const gateway = `${config.gateway.namespace}/${config.gateway.name}`;
     const entries = new Map<string, Security>();
-    for (const listener of config.listeners)
-      for (const vh of listener.virtualHosts) {
-        const listenerName = vhostListener.get(vh);
-        vh.routes = vh.routes.map((route) => {
-          const candidates = candidatesFor(prepared, config, listenerName, route);
-          if (candidates.length === 0) return route;
-          const routeKey = `${route.ref.kind}/${route.ref.namespace}/${route.ref.name}`;
-          const won = winnersFor(candidates, GROUPS, (p, g) => p.parts[g] !== undefined, outcomes, gateway);
-          const winners = new Map<Group, PreparedPolicy>();
-          for (const [group, top] of won) {
-            winners.set(group, top.policy);
-            noteAffected(affected, routeKey, gateway, top.policy.key);
-            if (top.level <= Level.Listener)
-              noteAffected(affected, `Gateway/${gateway}`, gateway, top.policy.key);
-          }
-          return applyWinners(route, winners, entries, config);
-        });
+    mapRoutes(config, vhostListener, (route, listenerName) => {
+      const candidates = candidatesFor(prepared, config, listenerName, route);
+      if (candidates.length === 0) return route;
+      const routeKey = `${route.ref.kind}/${route.ref.namespace}/${route.ref.name}`;
+      const won = winnersFor(candidates, GROUPS, (p, g) => p.parts[g] !== undefined, outcomes, gateway);
+      const winners = new Map<Group, PreparedPolicy>();
+      for (const [group, top] of won) {
+        winners.set(group, top.policy);
+        noteAffected(affected, routeKey, gateway, top.policy.key);
+        if (top.level <= Level.Listener)
+          noteAffected(affected, `Gateway/${gateway}`, gateway, top.policy.key);
       }
+      return applyWinners(route, winners, entries, config);
+    });
     if (entries.size > 0) config.security = [...entries.values()];
   }
   return {
