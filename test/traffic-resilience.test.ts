@@ -198,6 +198,8 @@ describe('BackendTrafficPolicy retries and circuit breaker, HTTPRoute retry', ()
       const refused = await Promise.all([call(), call(), call()]);
       expect(refused.map((r) => r.status)).toEqual([503, 503, 503]);
       expect(JSON.parse(refused[0]!.text).error.code).toBe('upstream_overloaded');
+      const metrics = (await send(`http://127.0.0.1:${gw.adminPort}/metrics`)).text;
+      expect(metrics).toMatch(/sluice_circuit_breaker_open_total\{policy="default\/breaker"\} 3/);
       for (const r of release.splice(0)) r();
       expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
       // Closed again: the next request is served.

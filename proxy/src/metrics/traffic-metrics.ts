@@ -33,7 +33,7 @@ export class RateLimitMetrics {
 /** Retries made and circuit-breaker refusals, by policy entry (or route, for the HTTPRoute retry field). */
 export class ResilienceMetrics {
   readonly retries: Counter<'route' | 'result'>;
-  readonly overloaded: Counter<'policy' | 'threshold'>;
+  readonly overloaded: Counter<'policy'>;
 
   constructor(registry: Registry) {
     this.retries = new Counter({
@@ -44,8 +44,8 @@ export class ResilienceMetrics {
     });
     this.overloaded = new Counter({
       name: 'sluice_circuit_breaker_open_total',
-      help: 'Requests refused by a circuit breaker, by policy and threshold (requests, pending).',
-      labelNames: ['policy', 'threshold'],
+      help: 'Requests refused by a circuit breaker (503 upstream_overloaded), by the policies it came from.',
+      labelNames: ['policy'],
       registers: [registry],
     });
   }

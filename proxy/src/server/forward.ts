@@ -176,7 +176,10 @@ async function forwardOn(
     if (!backend) return fail('backend_invalid', route.metrics);
     const entered = enterBreaker(controls, backend.config.name, raw);
     const release = entered instanceof Promise ? await entered : entered;
-    if (release === undefined) return fail('upstream_overloaded', route.metrics);
+    if (release === undefined) {
+      options.resilience.overloaded.labels(controls!.traffic!.policy).inc();
+      return fail('upstream_overloaded', route.metrics);
+    }
     try {
       await serveAI({
         op,
@@ -232,6 +235,7 @@ async function forwardOn(
   const entered = enterBreaker(controls, exchange.cluster.name, raw);
   const release = entered instanceof Promise ? await entered : entered;
   if (release === undefined) {
+    options.resilience.overloaded.labels(controls!.traffic!.policy).inc();
     for (const name in limitHeaders) res.setHeader(name, limitHeaders[name]!);
     return fail('upstream_overloaded', route.metrics);
   }
