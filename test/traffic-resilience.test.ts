@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   gatewayYaml,
   backendTrafficPolicyYaml as policy,
+  prefixRouteYaml as route,
   serviceYaml,
   startGateway,
   type TestGateway,
@@ -65,17 +66,6 @@ const halfThenReset = (req: IncomingMessage, res: ServerResponse): void => {
   setTimeout(() => req.socket.destroy(), 20);
 };
 
-const route = (name: string, path: string, service: string, extra = '') => `---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: ${name}, namespace: default}
-spec:
-  parentRefs: [{name: gw}]
-  rules:
-    - matches: [{path: {type: PathPrefix, value: ${path}}}]
-      backendRefs: [{name: ${service}, port: 80}]
-${extra}`;
-
 describe('BackendTrafficPolicy retries and circuit breaker, HTTPRoute retry', () => {
   let flaky: ScriptedBackend;
   let slow: ScriptedBackend;
@@ -93,6 +83,7 @@ describe('BackendTrafficPolicy retries and circuit breaker, HTTPRoute retry', ()
         'gapi',
         '/gapi',
         'flaky',
+        undefined,
         '      retry: {codes: [500, 502], attempts: 2, backoff: 50ms}\n',
       )}${policy(
         'retry',

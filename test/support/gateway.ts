@@ -45,8 +45,17 @@ export function gatewayYaml(port: number, listenerExtra = ''): string {
 ${listenerExtra}`);
 }
 
-/** An HTTPRoute `name` on Gateway `gw` for PathPrefix `path` to Service `service` port 80; `ruleName` names its rule. */
-export function prefixRouteYaml(name: string, path: string, service: string, ruleName?: string): string {
+/**
+ * An HTTPRoute `name` on Gateway `gw` for PathPrefix `path` to Service `service` port 80; `ruleName`
+ * names its rule, `ruleExtra` adds fields to it (YAML lines indented by six spaces).
+ */
+export function prefixRouteYaml(
+  name: string,
+  path: string,
+  service: string,
+  ruleName?: string,
+  ruleExtra = '',
+): string {
   return `---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -56,7 +65,7 @@ spec:
   rules:
     - ${ruleName ? `name: ${ruleName}\n      ` : ''}matches: [{path: {type: PathPrefix, value: ${path}}}]
       backendRefs: [{name: ${service}, port: 80}]
-`;
+${ruleExtra}`;
 }
 
 /** A BackendTrafficPolicy `name` on HTTPRoute `route` with `specBody` (indented YAML under spec). */
