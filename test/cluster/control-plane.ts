@@ -24,6 +24,13 @@ export interface ControlPlane {
   serviceAccountKubeconfig(namespace: string, serviceAccount: string): string;
   /** Stops kube-apiserver and starts it again on the same port and etcd (a control-plane upgrade). */
   restartApiServer(): Promise<void>;
+  /** One call to the API server as admin: JSON in, status and JSON out (for harness controllers). */
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<{ status: number; body: T }>;
   /** Takes the API server away (etcd and data stay) until startApiServer. */
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
@@ -85,13 +92,20 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
+export interface ControlPlaneOptions {
+  /** kube-controller-manager controllers beyond the default set (a harness that runs pods adds `endpointslice`). */
+  extraControllers?: string[];
+  /** What the API server advertises for the `kubernetes` Service; needed where there is no default route. */
+  advertiseAddress?: string;
+}
+
 /**
  * A real control plane on loopback, as controller-runtime's envtest runs one: etcd, kube-apiserver
  * (RBAC, service-account tokens) and kube-controller-manager (garbage collection, Deployments,
  * ReplicaSets, namespaces, PDBs). There is no scheduler or kubelet: pods are created but never run,
  * so tests stand in for them (see standInForPods).
  */
-export async function startControlPlane(): Promise<ControlPlane> {
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const cache = controlPlaneBinaries();
   const bin = join(cache, 'bin');
   const dir = await mkdtemp(join(tmpdir(), 'sluice-kube-'));
@@ -149,6 +163,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
         `--client-ca-file=${join(dir, 'ca.crt')}`,
         `--secure-port=${apiPort}`,
         '--bind-address=127.0.0.1',
+        ...(options.advertiseAddress ? [`--advertise-address=${options.advertiseAddress}`] : []),
         '--service-cluster-ip-range=10.0.0.0/24',
         '--authorization-mode=RBAC',
         '--allow-privileged=true',
@@ -178,7 +193,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
       `--authorization-kubeconfig=${kcmKubeconfig}`,
       '--leader-elect=false',
       '--secure-port=0',
-      '--controllers=deployment,replicaset,garbagecollector,namespace,serviceaccount,disruption',
+      `--controllers=${['deployment', 'replicaset', 'garbagecollector', 'namespace', 'serviceaccount', 'disruption', ...(options.extraControllers ?? [])].join(',')}`,
       `--service-account-private-key-file=${join(dir, 'sa.key')}`,
       '--v=1',
     ],
@@ -199,6 +214,18 @@ export async function startControlPlane(): Promise<ControlPlane> {
       return r.stdout;
     },
     tryKubectl: run,
+    async api(method, path, body, contentType = 'application/json') {
+      const res = await request(`${server}${path}`, {
+        method: method as 'GET',
+        dispatcher: adminAgent,
+        headers: body === undefined ? {} : { 'content-type': contentType },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
+      const text = await res.body.text();
+      return { status: res.statusCode, body: (text ? JSON.parse(text) : undefined) as never };
+    },
     serviceAccountKubeconfig(namespace, serviceAccount) {
       const token = plane
         .kubectl(['create', 'token', serviceAccount, '-n', namespace, '--duration=2h'])

@@ -27,6 +27,11 @@ export function desiredStatus(
   const stamp = (desired: Condition[], existing: Partial<TimedCondition>[] | undefined) =>
     stampConditions(desired, existing, now);
   switch (update.kind) {
+    case 'GatewayClass':
+      return {
+        conditions: stamp(update.status.conditions, current?.conditions),
+        supportedFeatures: update.status.supportedFeatures,
+      };
     case 'Gateway':
       return {
         addresses: gatewayAddresses,

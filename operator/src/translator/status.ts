@@ -33,7 +33,11 @@ export interface PolicyAncestorStatus {
 }
 
 export type StatusUpdate =
-  | { kind: 'GatewayClass'; name: string; status: { conditions: Condition[] } }
+  | {
+      kind: 'GatewayClass';
+      name: string;
+      status: { conditions: Condition[]; supportedFeatures: { name: string }[] };
+    }
   | {
       kind: 'Gateway';
       namespace: string;

@@ -25,6 +25,7 @@ import { type RuleProblem, type RuleTranslation, translateRule } from './rules.t
 import { attachSecurityPolicies, policyAffectedCondition } from './security-policies.ts';
 import type { RouteParentStatus, StatusUpdate } from './status.ts';
 import { type StreamAttachment, translateStreamRoutes } from './stream-routes.ts';
+import { SUPPORTED_FEATURES } from './supported-features.ts';
 
 export interface TranslateOptions {
   /** GatewayClasses with this spec.controllerName are Sluice's. */
@@ -70,6 +71,7 @@ export function translate(resources: Resources, options: TranslateOptions): Tran
       name: c.metadata.name,
       status: {
         conditions: [condition('Accepted', true, 'Accepted', 'Handled by Sluice', c.metadata.generation)],
+        supportedFeatures: SUPPORTED_FEATURES.map((name) => ({ name })),
       },
     });
   }

@@ -1,0 +1,27 @@
+export type Outcome = 'PASS' | 'FAIL' | 'SKIP';
+
+export interface TestResult {
+  name: string;
+  outcome: Outcome;
+  seconds: number;
+}
+
+/** The suite's top-level tests (TestConformance/<Name>) and their outcome, from `go test -v` output. */
+export function parseResults(output: string): TestResult[] {
+  const results: TestResult[] = [];
+  for (const m of output.matchAll(/^\s*--- (PASS|FAIL|SKIP): TestConformance\/([^/\s]+) \(([\d.]+)s\)/gm))
+    results.push({ name: m[2]!, outcome: m[1] as Outcome, seconds: Number(m[3]) });
+  return results;
+}
+
+/** A table of every test, failures first, and the totals. */
+export function summarize(output: string): string {
+  const results = parseResults(output);
+  const order: Record<Outcome, number> = { FAIL: 0, SKIP: 1, PASS: 2 };
+  results.sort((a, b) => order[a.outcome] - order[b.outcome] || a.name.localeCompare(b.name));
+  const width = Math.max(4, ...results.map((r) => r.name.length));
+  const lines = results.map((r) => `${r.outcome}  ${r.name.padEnd(width)}  ${r.seconds.toFixed(1)} s`);
+  const count = (o: Outcome) => results.filter((r) => r.outcome === o).length;
+  lines.push(`passed ${count('PASS')}, failed ${count('FAIL')}, skipped ${count('SKIP')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,7 @@
+/**
+ * The Gateway API conformance features Sluice passes, published in every GatewayClass it accepts as
+ * `status.supportedFeatures` (sorted by name, as the API requires), so the official suite tests exactly
+ * these and a user can read what the class supports. A feature belongs here only once the suite
+ * (`npm run conformance`, report in conformance/reports/) passes its tests.
+ */
+export const SUPPORTED_FEATURES: readonly string[] = ['Gateway', 'HTTPRoute', 'ReferenceGrant'].sort();
