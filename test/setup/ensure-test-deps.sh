@@ -2,7 +2,8 @@
 # Installs what the test suite runs for real when it is missing: Redis, Prometheus, openssl and Chromium from
 # Debian (needs root for apt-get; without it, prints how to install and fails so no test silently
 # skips), and the Kubernetes control plane and helm built from Go modules into a cache (a few
-# minutes the first time only), h2spec, Jaeger and ORY Hydra (the OpenID provider).
+# minutes the first time only), h2spec, Jaeger, ORY Hydra (the OpenID provider) and the Gateway API
+# conformance suite with its echo backend and coredns.
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
@@ -24,3 +25,4 @@ bash "$(dirname "$0")/../cluster/build-h2spec.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-jaeger.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-hydra.sh" >/dev/null
 bash "$(dirname "$0")/../cluster/build-opa-authz.sh" >/dev/null
+bash "$(dirname "$0")/../../conformance/build.sh" >/dev/null
