@@ -43,14 +43,14 @@ export function attach(
   const gatewayNamespace = gateway.metadata.namespace ?? 'default';
   const allowed = candidates.filter(
     (l) =>
-      l.valid &&
+      l.accepted &&
       l.supportedKinds.some((k) => k.kind === route.kind) &&
       namespaceAllowed(l, route.namespace, gatewayNamespace, namespaceLabels),
   );
   if (allowed.length === 0)
     return reject(
       'NotAllowedByListeners',
-      `no valid listener of Gateway ${gatewayName(gateway)} allows this route`,
+      `no accepted listener of Gateway ${gatewayName(gateway)} allows this route`,
     );
   const attached: { listener: ListenerInfo; hostnames: string[] }[] = [];
   for (const l of allowed) {

@@ -17,7 +17,13 @@ const ROUTE_KINDS_BY_PROTOCOL: Record<string, readonly string[]> = {
 
 export interface ListenerInfo {
   spec: GatewayListener;
-  /** Routes may attach and the listener is programmed. */
+  /**
+   * Routes may attach (and count in `attachedRoutes`): the listener is Accepted. A listener whose
+   * references do not resolve (an HTTPS certificate Secret missing) still takes attachments, as the
+   * spec has it, so a user sees what it would serve; it serves nothing until it is `valid`.
+   */
+  accepted: boolean;
+  /** The listener is programmed: it serves the routes attached to it. */
   valid: boolean;
   supportedKinds: RouteGroupKind[];
   attachedRoutes: number;
@@ -69,6 +75,7 @@ export function analyzeListeners(gateway: Gateway, certificates: CertificateReso
     if (tls && !tls.problem && frontend?.problem)
       tls.problem = { reason: 'InvalidCACertificateRef', message: frontend.problem };
     const conditions: Condition[] = [];
+    const accepted = !tls?.unsupported && protocolOk && !conflict;
     if (tls?.unsupported) {
       conditions.push(condition('Accepted', false, 'UnsupportedValue', tls.unsupported, generation));
     } else if (!protocolOk) {
@@ -105,12 +112,7 @@ export function analyzeListeners(gateway: Gateway, certificates: CertificateReso
           : condition('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved', generation),
     );
     // An HTTPS listener with no usable certificate cannot be programmed; with some, it serves those.
-    const valid =
-      protocolOk &&
-      !conflict &&
-      supportedKinds.length > 0 &&
-      !tls?.unsupported &&
-      (tls === undefined || tls.valid.length > 0);
+    const valid = accepted && supportedKinds.length > 0 && (tls === undefined || tls.valid.length > 0);
     conditions.push(
       valid
         ? condition('Programmed', true, 'Programmed', 'Listener is programmed', generation)
@@ -131,6 +133,7 @@ export function analyzeListeners(gateway: Gateway, certificates: CertificateReso
       );
     return {
       spec: l,
+      accepted,
       valid,
       supportedKinds,
       attachedRoutes: 0,

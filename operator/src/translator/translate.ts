@@ -288,6 +288,7 @@ function gatewayListeners(gateway: Gateway, certificates: CertificateResolver): 
   if (!gateway.spec.addresses?.length) return listeners;
   return listeners.map((l) => ({
     ...l,
+    accepted: false,
     valid: false,
     conditions: l.conditions.map((c) =>
       c.type === 'Programmed'
