@@ -174,4 +174,11 @@ spec:
       },
     });
   });
+
+  it('answers a HEAD request that matches nothing with a bare 404 (no JSON content type on an empty body)', async () => {
+    const r = await send(`${gw.url}/`, { method: 'HEAD', headers: { host: 'unknown.test' } });
+    expect(r.status).toBe(404);
+    expect(r.text).toBe('');
+    expect(r.headers['content-type']).toBeUndefined();
+  });
 });

@@ -26,10 +26,13 @@ export function writeError(
     detail.message === undefined && detail.param === undefined
       ? renderedErrors[code]
       : errorBody(code, detail.message, detail.param);
+  // A HEAD answer has no body, so it carries no JSON content type: clients (the Gateway API
+  // conformance suite among them) parse a body whenever one is announced as JSON.
+  const isHead = (res as ServerResponse).req?.method === 'HEAD';
   (res as ServerResponse)
     .writeHead(detail.status ?? errorCatalog[code].status, {
       ...detail.headers,
-      'content-type': 'application/json',
+      ...(isHead ? {} : { 'content-type': 'application/json' }),
       'content-length': Buffer.byteLength(body),
     })
     .end(body);
