@@ -217,6 +217,11 @@ export class GatewayController {
         name: gateway.metadata.name,
         uid: gateway.metadata.uid!,
         annotations: gateway.metadata.annotations,
+        // From the validated snapshot, so only string labels and annotations reach the objects.
+        infrastructure: resources.gateways.find(
+          (g) =>
+            g.metadata.namespace === gateway.metadata.namespace && g.metadata.name === gateway.metadata.name,
+        )?.spec.infrastructure,
       },
       config,
       secretDataFor(config, resources),

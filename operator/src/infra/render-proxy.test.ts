@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { unpackConfig, unpackSecrets } from '../../../proxy/src/config/delivery.ts';
 import { PROXY_CONFIG_VERSION, type ProxyConfig } from '../../../proxy/src/config/schema.ts';
 import { proxyName } from './names.ts';
-import { renderProxyInfra } from './render-proxy.ts';
+import { GATEWAY_NAME_LABEL, renderProxyInfra } from './render-proxy.ts';
 
 const config: ProxyConfig = {
   version: PROXY_CONFIG_VERSION,
@@ -97,5 +97,31 @@ describe('renderProxyInfra', () => {
         valueFrom: { secretKeyRef: { name: 'collector-auth', key: 'headers' } },
       },
     ]);
+  });
+
+  it('puts the Gateway infrastructure labels and annotations on every object and on the pods', () => {
+    const withInfra = {
+      ...owner,
+      infrastructure: {
+        labels: { team: 'payments', [GATEWAY_NAME_LABEL]: 'forged' },
+        annotations: { 'cost-center': '42' },
+      },
+    };
+    const objects = renderProxyInfra(withInfra, config, {}, options);
+    for (const o of objects) {
+      expect(o.metadata.labels, o.kind).toMatchObject({ team: 'payments', [GATEWAY_NAME_LABEL]: 'gw' });
+      expect(o.metadata.annotations, o.kind).toMatchObject({ 'cost-center': '42' });
+    }
+    const pod = (
+      objects.find((o) => o.kind === 'Deployment') as unknown as {
+        spec: {
+          template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> } };
+        };
+      }
+    ).spec.template.metadata;
+    expect(pod.labels).toMatchObject({ team: 'payments', [GATEWAY_NAME_LABEL]: 'gw' });
+    expect(pod.annotations).toEqual({ 'cost-center': '42' });
+    const cm = objects.find((o) => o.kind === 'ConfigMap')!;
+    expect(Object.keys(cm.metadata.annotations!)).toContain('sluice.dev/secrets-digest');
   });
 });

@@ -47,6 +47,8 @@ export interface OwnerGateway {
   name: string;
   uid: string;
   annotations?: Record<string, string> | undefined;
+  /** The Gateway's `spec.infrastructure`: labels and annotations for everything it runs on. */
+  infrastructure?: { labels?: Record<string, string>; annotations?: Record<string, string> } | undefined;
 }
 
 export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
@@ -89,17 +91,21 @@ export function renderProxyInfra(
   options: ProxyInfraOptions,
 ): RenderedObject[] {
   const names = proxyObjectNames(gateway.name);
+  // The user's labels first: the ones the operator selects and finds its objects by always win.
   const labels = {
+    ...gateway.infrastructure?.labels,
     'app.kubernetes.io/name': 'sluice-proxy',
     'app.kubernetes.io/instance': names.workload,
     [MANAGED_BY_LABEL]: MANAGED_BY,
     [GATEWAY_NAME_LABEL]: gateway.name,
   };
   const selector = { 'app.kubernetes.io/instance': names.workload, [GATEWAY_NAME_LABEL]: gateway.name };
+  const annotations = gateway.infrastructure?.annotations ?? {};
   const meta = (name: string) => ({
     name,
     namespace: gateway.namespace,
     labels,
+    annotations,
     ownerReferences: [
       {
         apiVersion: 'gateway.networking.k8s.io/v1',
@@ -152,7 +158,7 @@ export function renderProxyInfra(
       kind: 'ConfigMap',
       metadata: {
         ...meta(names.configMap),
-        annotations: { [SECRETS_DIGEST_ANNOTATION]: secretsDigest(secrets) },
+        annotations: { ...annotations, [SECRETS_DIGEST_ANNOTATION]: secretsDigest(secrets) },
       },
       binaryData: { [CONFIG_DATA_KEY]: packConfig(config) },
     },
@@ -172,7 +178,7 @@ export function renderProxyInfra(
         selector: { matchLabels: selector },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         template: {
-          metadata: { labels },
+          metadata: { labels, annotations },
           spec: {
             serviceAccountName: names.workload,
             // Long enough for in-flight streams to finish after SIGTERM (the proxy drains).

@@ -82,6 +82,14 @@ export const GatewaySchema = T.Object({
     gatewayClassName: ObjectName,
     listeners: T.Array(ListenerSchema, { minItems: 1, maxItems: 64 }),
     addresses: T.Optional(T.Array(T.Object({ type: T.Optional(T.String()), value: T.String() }))),
+    /** Labels and annotations for the objects the Gateway runs on; Sluice takes no parameters object. */
+    infrastructure: T.Optional(
+      T.Object({
+        labels: T.Optional(T.Record(T.String(), T.String())),
+        annotations: T.Optional(T.Record(T.String(), T.String())),
+        parametersRef: T.Optional(T.Object({ group: T.String(), kind: T.String(), name: T.String() })),
+      }),
+    ),
     /** Client certificate validation (frontend mTLS) for HTTPS listeners, by default or per port. */
     tls: T.Optional(
       T.Object({

@@ -285,7 +285,7 @@ function analyzeRoute(
 /** A Gateway that cannot be accepted programs none of its listeners, so no route attaches to it. */
 function gatewayListeners(gateway: Gateway, certificates: CertificateResolver): ListenerInfo[] {
   const listeners = analyzeListeners(gateway, certificates);
-  if (!gateway.spec.addresses?.length) return listeners;
+  if (!gatewayRejection(gateway)) return listeners;
   return listeners.map((l) => ({
     ...l,
     accepted: false,
@@ -298,12 +298,37 @@ function gatewayListeners(gateway: Gateway, certificates: CertificateResolver): 
   }));
 }
 
+/**
+ * Why a Gateway as a whole cannot be accepted, whatever its listeners say: Sluice cannot honour
+ * requested addresses, and it defines no parameters kind, so any `infrastructure.parametersRef` names
+ * something it cannot read (the Gateway API asks for InvalidParameters then).
+ */
+function gatewayRejection(
+  gateway: Gateway,
+): { reason: string; programmedReason: string; message: string } | undefined {
+  if (gateway.spec.addresses?.length)
+    return {
+      reason: 'UnsupportedAddress',
+      programmedReason: 'AddressNotUsable',
+      message: 'spec.addresses is not supported',
+    };
+  const ref = gateway.spec.infrastructure?.parametersRef;
+  if (ref)
+    return {
+      reason: 'InvalidParameters',
+      programmedReason: 'Invalid',
+      message: `spec.infrastructure.parametersRef ${ref.group}/${ref.kind} ${ref.name}: Sluice takes no Gateway parameters object`,
+    };
+  return undefined;
+}
+
 function gatewayConditions(gateway: Gateway, listeners: ListenerInfo[]): Condition[] {
   const generation = gateway.metadata.generation;
-  if (gateway.spec.addresses?.length)
+  const rejection = gatewayRejection(gateway);
+  if (rejection)
     return [
-      condition('Accepted', false, 'UnsupportedAddress', 'spec.addresses is not supported', generation),
-      condition('Programmed', false, 'AddressNotUsable', 'spec.addresses is not supported', generation),
+      condition('Accepted', false, rejection.reason, rejection.message, generation),
+      condition('Programmed', false, rejection.programmedReason, rejection.message, generation),
     ];
   const valid = listeners.filter((l) => l.valid).length;
   const accepted =
