@@ -447,6 +447,8 @@ ${policy(
         'access-control-allow-headers': 'x-custom',
         'access-control-max-age': '600',
         'access-control-allow-credentials': 'true',
+        // Announced on the preflight too, as Envoy does and the Gateway API conformance suite expects.
+        'access-control-expose-headers': 'x-echo-server',
       });
       expect(backend.seen.length).toBe(before);
     });

@@ -57,20 +57,22 @@ export class CorsPolicy {
       ...(methods ? { 'access-control-allow-methods': methods } : {}),
       ...(headers ? { 'access-control-allow-headers': headers } : {}),
       ...(c.maxAgeSeconds !== undefined ? { 'access-control-max-age': String(c.maxAgeSeconds) } : {}),
+      ...this.#exposeHeaders(),
     };
   }
 
   /** Headers added to an ordinary response to a request that came with an Origin; none for a refused origin. */
   responseHeaders(origin: string): Record<string, string> | undefined {
     if (!this.#allowsOrigin(origin)) return undefined;
+    return { ...this.#originHeaders(origin), vary: 'Origin', ...this.#exposeHeaders() };
+  }
+
+  /** Sent on preflights as well as responses: Envoy does, and the Gateway API conformance suite expects it. */
+  #exposeHeaders(): Record<string, string> {
     const c = this.#config;
     // Browsers ignore an expose-headers `*` on a credentialed request, so it is not sent then.
     const expose = c.allowCredentials ? c.exposeHeaders.filter((h) => h !== '*') : c.exposeHeaders;
-    return {
-      ...this.#originHeaders(origin),
-      vary: 'Origin',
-      ...(expose.length > 0 ? { 'access-control-expose-headers': expose.join(', ') } : {}),
-    };
+    return expose.length > 0 ? { 'access-control-expose-headers': expose.join(', ') } : {};
   }
 
   #originHeaders(origin: string): Record<string, string> {
