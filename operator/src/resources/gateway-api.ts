@@ -81,7 +81,7 @@ export const GatewaySchema = T.Object({
   spec: T.Object({
     gatewayClassName: ObjectName,
     listeners: T.Array(ListenerSchema, { minItems: 1, maxItems: 64 }),
-    addresses: T.Optional(T.Array(T.Object({ type: T.Optional(T.String()), value: T.String() }))),
+    addresses: T.Optional(T.Array(T.Object({ type: T.Optional(T.String()), value: T.Optional(T.String()) }))),
     /** Labels and annotations for the objects the Gateway runs on; Sluice takes no parameters object. */
     infrastructure: T.Optional(
       T.Object({

@@ -300,13 +300,17 @@ function gatewayListeners(gateway: Gateway, certificates: CertificateResolver): 
 
 /**
  * Why a Gateway as a whole cannot be accepted, whatever its listeners say: Sluice cannot honour
- * requested addresses, and it defines no parameters kind, so any `infrastructure.parametersRef` names
+ * requested (static) addresses, and it defines no parameters kind, so any `infrastructure.parametersRef` names
  * something it cannot read (the Gateway API asks for InvalidParameters then).
  */
 function gatewayRejection(
   gateway: Gateway,
 ): { reason: string; programmedReason: string; message: string } | undefined {
-  if (gateway.spec.addresses?.length)
+  // An IPAddress entry without a value asks for any address, which the load balancer gives anyway.
+  const requested = (gateway.spec.addresses ?? []).filter(
+    (a) => a.value || (a.type !== undefined && a.type !== 'IPAddress'),
+  );
+  if (requested.length)
     return {
       reason: 'UnsupportedAddress',
       programmedReason: 'AddressNotUsable',
