@@ -110,6 +110,21 @@ ${rules}`;
 `,
         ),
         route(
+          'backend-filters',
+          'backend-filters.test',
+          `    - filters:
+        - type: RequestHeaderModifier
+          requestHeaderModifier: {set: [{name: X-Route, value: both}]}
+      backendRefs:
+        - name: blue
+          port: 80
+          filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: X-Backend, value: blue}], remove: [X-Drop]}}]
+        - name: green
+          port: 80
+          filters: [{type: RequestHeaderModifier, requestHeaderModifier: {add: [{name: X-Backend, value: green}]}}]
+`,
+        ),
+        route(
           'split',
           'split.test',
           `    - backendRefs: [{name: blue, port: 80, weight: 80}, {name: green, port: 80, weight: 20}]
@@ -159,6 +174,18 @@ ${rules}`;
     expect(seen['x-forwarded-for']).toBe('127.0.0.1');
     expect(r.headers['x-served-by']).toBe('sluice');
     expect(r.headers['x-echo-server']).toBeUndefined();
+  });
+
+  it("applies a backendRef's own header filter only to requests sent to that backend, after the rule's", async () => {
+    const seenBy: Record<string, Record<string, string>> = {};
+    for (let i = 0; i < 40 && Object.keys(seenBy).length < 2; i++) {
+      const r = await send(`${gw.url}/`, { headers: { host: 'backend-filters.test', 'x-drop': '1' } });
+      const body = r.json() as { server: string; headers: Record<string, string> };
+      seenBy[body.server] = body.headers;
+    }
+    expect(seenBy.blue).toMatchObject({ 'x-backend': 'blue', 'x-route': 'both' });
+    expect(seenBy.blue!['x-drop']).toBeUndefined();
+    expect(seenBy.green).toMatchObject({ 'x-backend': 'green', 'x-route': 'both', 'x-drop': '1' });
   });
 
   it('redirects with scheme, hostname, path and port rules', async () => {

@@ -221,7 +221,10 @@ export const RouteFilterSchema = T.Object({
 
 const BackendRef = T.Composite([
   BackendObjectRef,
-  T.Object({ weight: T.Optional(T.Integer({ minimum: 0, maximum: 1_000_000 })) }),
+  T.Object({
+    weight: T.Optional(T.Integer({ minimum: 0, maximum: 1_000_000 })),
+    filters: T.Optional(T.Array(RouteFilterSchema, { maxItems: 16 })),
+  }),
 ]);
 
 export const RouteRuleSchema = T.Object({

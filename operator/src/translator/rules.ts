@@ -184,13 +184,29 @@ export function translateRule(
   const aiBackends: WeightedAIBackend[] = [];
   for (const ref of refs) {
     const weight = ref.weight ?? 1;
+    const refFilters = ref.filters ?? [];
+    const unsupported = refFilters.find((f) => f.type !== 'RequestHeaderModifier');
+    if (unsupported)
+      return fail(
+        'UnsupportedValue',
+        `backendRefs[].filters supports RequestHeaderModifier only, not ${unsupported.type}`,
+      );
+    if (refFilters.length > 0 && isAI(ref))
+      return fail('UnsupportedValue', 'backendRefs[].filters do not apply to AIBackend references');
+    // The Gateway API allows one RequestHeaderModifier per backendRef (CEL forbids repeating it).
+    const ownHeaders = refFilters[0] ? headerModifier(refFilters[0].requestHeaderModifier) : undefined;
     const resolved = isAI(ref)
       ? resolver.resolveAIBackend(ref, namespace, kind)
       : resolver.resolve(ref, namespace, kind);
     if (!resolved.ok) refProblems.push({ reason: resolved.reason, message: resolved.message });
     const entry = resolved.ok ? { weight, target: resolved.cluster } : { weight };
     if (isAI(ref)) aiBackends.push(entry.target ? { aiBackend: entry.target, weight } : { weight });
-    else backends.push(entry.target ? { cluster: entry.target, weight } : { weight });
+    else
+      backends.push({
+        ...(entry.target ? { cluster: entry.target } : {}),
+        weight,
+        ...(ownHeaders ? { requestHeaders: ownHeaders } : {}),
+      });
   }
 
   const routes = matches.map(

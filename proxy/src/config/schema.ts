@@ -81,7 +81,12 @@ export const MirrorSchema = T.Object(
 
 /** A weighted destination; without `cluster` the reference was invalid and picks answer 500. */
 export const WeightedBackendSchema = T.Object(
-  { cluster: T.Optional(Name), weight: T.Integer({ minimum: 0, maximum: 1_000_000 }) },
+  {
+    cluster: T.Optional(Name),
+    weight: T.Integer({ minimum: 0, maximum: 1_000_000 }),
+    /** The backendRef's own RequestHeaderModifier, applied after the rule's to requests it gets. */
+    requestHeaders: T.Optional(HeaderModifierSchema),
+  },
   { additionalProperties: false },
 );
 

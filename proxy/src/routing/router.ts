@@ -10,8 +10,13 @@ import type { UpstreamCluster } from '../upstream/cluster.ts';
 import { compileMatch, type Predicate } from './matchers.ts';
 import type { RequestView } from './request-view.ts';
 
-/** A backend pick: a cluster, or `undefined` when the weighted choice landed on an invalid reference. */
-export type BackendPick = UpstreamCluster | undefined;
+/**
+ * A backend pick: a cluster with the backendRef's own header filter, or `undefined` when the weighted
+ * choice landed on an invalid reference.
+ */
+export type BackendPick =
+  | { cluster: UpstreamCluster; editRequestHeaders: HeaderEdit | undefined }
+  | undefined;
 
 export interface CompiledRoute {
   name: string;
@@ -138,7 +143,7 @@ function compileRoute(
   const pick = weightedPicker(
     route.backends.map((b) => ({
       weight: b.weight,
-      item: b.cluster === undefined ? undefined : clusters.get(b.cluster),
+      item: pickedBackend(b.cluster === undefined ? undefined : clusters.get(b.cluster), b.requestHeaders),
     })),
   );
   const ai = route.aiBackends;
@@ -162,4 +167,11 @@ function compileRoute(
     cors: route.cors ? new CorsPolicy(route.cors) : undefined,
     metrics,
   };
+}
+
+function pickedBackend(
+  cluster: UpstreamCluster | undefined,
+  requestHeaders: Route['backends'][number]['requestHeaders'],
+): BackendPick {
+  return cluster ? { cluster, editRequestHeaders: compileHeaderModifier(requestHeaders) } : undefined;
 }

@@ -37,11 +37,13 @@ export function prepareExchange(
   route: CompiledRoute,
   view: RequestView,
 ): Exchange | ErrorCode {
-  const cluster = route.pick();
-  if (!cluster) return 'backend_invalid';
+  const picked = route.pick();
+  if (!picked) return 'backend_invalid';
+  const { cluster } = picked;
   const endpoint = cluster.pick();
   if (!endpoint) return 'no_healthy_upstream';
   const { path, headers } = upstreamRequest(raw, router, route, view);
+  picked.editRequestHeaders?.(headers);
   const t = route.source.timeouts;
   return {
     cluster,
