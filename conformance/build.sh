@@ -4,6 +4,8 @@
 #   conformance.test  the official Gateway API conformance suite (sigs.k8s.io/gateway-api/conformance)
 #   echo-basic        the suite's own echo backend, run unmodified as every echo-basic pod
 #   coredns           the DNS server the suite's base manifests deploy (for the UDP tests)
+#   gateway-api-crds-experimental/  the release's experimental-channel CRDs: the suite tests
+#                     experimental fields (HTTPRoute retry) only where the API server keeps them
 # Prints the folder on stdout.
 set -euo pipefail
 
@@ -12,9 +14,22 @@ COREDNS_VERSION=v1.12.2
 
 CACHE_ROOT="${SLUICE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}"
 OUT="$CACHE_ROOT/conformance/gwapi-$GATEWAY_API_VERSION-coredns-$COREDNS_VERSION"
-if [ -f "$OUT/.complete" ]; then echo "$OUT"; exit 0; fi
-command -v go >/dev/null || { echo "building the conformance suite needs Go on the PATH" >&2; exit 1; }
 log() { echo "[conformance/build] $*" >&2; }
+command -v go >/dev/null || { echo "building the conformance suite needs Go on the PATH" >&2; exit 1; }
+
+# The CRDs first, apart from the binaries: a folder built before they were added gets them too.
+CRDS="$OUT/gateway-api-crds-experimental"
+if [ ! -f "$CRDS/.complete" ]; then
+  log "unpacking Gateway API $GATEWAY_API_VERSION experimental CRDs"
+  GWAPI_DIR="$(go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  rm -rf "$CRDS" && mkdir -p "$CRDS"
+  cp "$GWAPI_DIR"/config/crd/experimental/gateway.networking.*.yaml "$CRDS/"
+  # CRDs only: the release's upgrade-guard admission policy is for clusters that change channels.
+  rm -f "$CRDS"/*_vap_*.yaml
+  chmod -R u+w "$CRDS"
+  touch "$CRDS/.complete"
+fi
+if [ -f "$OUT/.complete" ]; then echo "$OUT"; exit 0; fi
 mkdir -p "$OUT/bin" "$OUT/src/suite" "$OUT/src/coredns"
 
 cd "$OUT/src/suite"

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../test/cluster/control-plane.ts';
 import { installSluice, REPO_ROOT } from '../test/cluster/install.ts';
@@ -49,7 +49,9 @@ const kubelet = new ProcessKubelet(
 );
 let code = 1;
 try {
-  installSluice(cp);
+  // The experimental channel: it is a superset of the standard one, and the suite tests experimental
+  // fields (HTTPRoute retry) only where the API server keeps them. The report records the channel.
+  installSluice(cp, join(dirname(binDir), 'gateway-api-crds-experimental'));
   cp.kubectl(
     ['apply', '-f', '-'],
     JSON.stringify({
