@@ -40,10 +40,20 @@ function httpsGet(
   host: string,
   path: string,
   ca: string,
+  servername = host.replace(/:\d+$/, ''),
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      { host: '127.0.0.1', port, path, servername: host, headers: { host }, ca, agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        servername,
+        headers: { host },
+        ca,
+        agent: false,
+        rejectUnauthorized: false,
+      },
       (res) => {
         let body = '';
         res.on('data', (d) => (body += d));
@@ -154,6 +164,15 @@ describe('HTTPS listeners: TLS termination, SNI, rotation', () => {
       expect(echo).toMatchObject({ server: 'web', path: '/over-h2' });
       expect(echo.headers).toMatchObject({ host: `shop.example.com:${httpsPort}`, 'x-test': 'yes' });
       expect(Object.keys(echo.headers).some((h: string) => h.startsWith(':'))).toBe(false);
+      // Reusing the connection for a name another listener owns (HTTP/2 coalescing) gets 421.
+      const misdirected = await new Promise<number>((resolve, reject) => {
+        const req = session.request({ ':path': '/', ':authority': 'billing.apps.example.com' });
+        req.on('response', (h) => resolve(Number(h[':status'])));
+        req.on('error', reject);
+        req.resume();
+        req.end();
+      });
+      expect(misdirected).toBe(421);
     } finally {
       session.close();
     }
@@ -165,6 +184,17 @@ describe('HTTPS listeners: TLS termination, SNI, rotation', () => {
     });
     expect(res.status).toBe(301);
     expect(res.headers.location).toBe('https://shop.example.com/cart?x=1');
+  });
+
+  it('answers 421 when the Host belongs to another listener than the SNI (misdirected, e.g. a reused HTTP/2 connection)', async () => {
+    const get = (servername: string, host: string) => httpsGet(httpsPort, host, '/', ca.cert, servername);
+    expect((await get('shop.example.com', 'billing.apps.example.com')).status).toBe(421);
+    expect((await get('billing.apps.example.com', `shop.example.com:${httpsPort}`)).status).toBe(421);
+    expect((await get('billing.apps.example.com', 'unknown.example.org')).status).toBe(421);
+    // The same listener serves both names: the wildcard's, and the catch-all's.
+    expect((await get('billing.apps.example.com', 'other.apps.example.com')).status).toBe(200);
+    expect((await get('unknown.example.org', 'also-unknown.example.net')).status).toBe(200);
+    expect((await get('shop.example.com', `SHOP.example.com:${httpsPort}`)).status).toBe(200);
   });
 
   it('refuses TLS 1.1 and lower', async () => {

@@ -93,6 +93,11 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'The request did not arrive in time.',
   },
+  misdirected_request: {
+    status: 421,
+    type: 'invalid_request_error',
+    message: 'This connection was made for another host name (TLS SNI); open a new connection for this Host.',
+  },
   request_too_large: {
     status: 413,
     type: 'invalid_request_error',

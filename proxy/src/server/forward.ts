@@ -32,7 +32,7 @@ import { onEndpoint } from '../upstream/pool-registry.ts';
 import { RetryableStatus, relay, UpstreamFailure } from '../upstream/relay.ts';
 import { refuseAndClose } from './client-errors.ts';
 import type { ListenerState, ServedPort } from './listener-state.ts';
-import { requestTarget } from './request-target.ts';
+import { misdirected, requestTarget } from './request-target.ts';
 import { relayWithRetries } from './retrying-relay.ts';
 import type { ServingLimits } from './serving-limits.ts';
 import { type Exchange, mirror, prepareExchange } from './upstream-exchange.ts';
@@ -98,6 +98,7 @@ async function forwardOn(
     return fail(target.error, router.unmatchedMetrics);
   }
   const host = target.host;
+  if (misdirected(served, raw, host)) return fail('misdirected_request', router.unmatchedMetrics);
   const view = requestView(raw.method ?? 'GET', target.url, raw.headers);
   if (view.method === 'CONNECT') return fail('method_not_allowed', router.unmatchedMetrics);
   let aiBody: { raw: Buffer; value: Record<string, unknown> } | undefined;

@@ -1,6 +1,8 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { ErrorCode } from '../errors/catalog.ts';
 import { normalizePath } from '../paths/normalize-path.ts';
+import type { ServedPort } from './listener-state.ts';
 
 /** What a request line and its headers say about where the request goes, once checked. */
 export type RequestTarget =
@@ -76,4 +78,14 @@ function absoluteForm(url: string): { authority: string; path: string } | undefi
   let path = end === -1 ? '/' : rest.slice(end);
   if (path.charCodeAt(0) !== 47) path = `/${path}`;
   return { authority: authority.toLowerCase(), path };
+}
+
+/**
+ * An HTTPS request whose Host another listener of the port owns than the one its TLS handshake
+ * picked by SNI (see SniTable.servesHost). Without SNI (a client dialling an IP) nothing is compared.
+ */
+export function misdirected(served: ServedPort, raw: IncomingMessage, host: string | undefined): boolean {
+  if (!served.tls || host === undefined) return false;
+  const sni = (raw.socket as TLSSocket).servername;
+  return typeof sni === 'string' && sni !== '' && !served.tls.servesHost(sni, host);
 }

@@ -7,7 +7,7 @@ import { observeUpgrade, propagate, type Telemetry } from '../telemetry/request-
 import { UpstreamFailure } from '../upstream/relay.ts';
 import { relayUpgrade } from '../upstream/upgrade-relay.ts';
 import type { ListenerState } from './listener-state.ts';
-import { requestTarget } from './request-target.ts';
+import { misdirected, requestTarget } from './request-target.ts';
 import { prepareExchange } from './upstream-exchange.ts';
 
 /**
@@ -31,6 +31,7 @@ export function upgradeHandler(state: ListenerState, telemetry: Telemetry | unde
     const target = requestTarget(req);
     if (!target.ok) return refuse(target.error);
     const served = state.current();
+    if (misdirected(served, req, target.host)) return refuse('misdirected_request');
     const router = served.router;
     const view = requestView(req.method ?? 'GET', target.url, req.headers);
     const selected = router.select(target.host, view);

@@ -1,5 +1,6 @@
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { ListenerTls } from '../config/schema.ts';
+import { stripPort } from '../filters/redirect.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 
 /** TLS 1.2 and 1.3 only; Node's default cipher list (no RC4, 3DES, export or NULL suites) applies. */
@@ -13,6 +14,7 @@ const TLS_DEFAULTS = { minVersion: 'TLSv1.2' } as const satisfies SecureContextO
 export class SniTable {
   readonly #exact = new Map<string, SecureContext>();
   readonly #wildcards: { suffix: string; context: SecureContext }[] = [];
+  #hasFallback = false;
   /** Options (not a context) because server.setSecureContext takes options. */
   readonly fallback: SecureContextOptions | undefined;
   readonly #fallbackContext: SecureContext | undefined;
@@ -37,6 +39,7 @@ export class SniTable {
     }
     this.#wildcards.sort((a, b) => b.suffix.length - a.suffix.length);
     this.fallback = fallback;
+    this.#hasFallback = fallback !== undefined;
     this.#fallbackContext = fallback ? createSecureContext(fallback) : undefined;
   }
 
@@ -48,6 +51,29 @@ export class SniTable {
       if (name.endsWith(w.suffix) && name.length > w.suffix.length) return w.context;
     return this.#fallbackContext;
   }
+
+  /**
+   * Whether the listener the TLS handshake picked (by SNI) is the one the Host names. When another
+   * listener of the port owns the Host (a client reusing a connection across names, HTTP/2
+   * coalescing), the request must not be served under the wrong certificate and policies: 421.
+   */
+  servesHost(servername: string, host: string): boolean {
+    return this.#listenerOf(servername.toLowerCase()) === this.#listenerOf(hostName(host));
+  }
+
+  /** The hostname of the listener whose certificate answers `name` (`*` the catch-all). */
+  #listenerOf(name: string): string | undefined {
+    if (this.#exact.has(name)) return name;
+    for (const w of this.#wildcards)
+      if (name.endsWith(w.suffix) && name.length > w.suffix.length) return `*${w.suffix}`;
+    return this.#hasFallback ? '*' : undefined;
+  }
+}
+
+/** A Host header's name: lower case, without port or trailing dot. */
+function hostName(host: string): string {
+  const name = stripPort(host).toLowerCase();
+  return name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
 function required(secrets: SecretStore, secret: string, key: string): string {
