@@ -149,6 +149,8 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
       return cond(gw.status?.conditions, 'Programmed')?.reason === 'Pending';
     }, 'Programmed=False/Pending while no proxy pod is ready');
     expect(cond(gw.status.conditions, 'Accepted')).toMatchObject({ status: 'True', reason: 'Accepted' });
+    // No address is published before something serves on it.
+    expect(gw.status.addresses ?? []).toEqual([]);
 
     await waitFor(
       () => get(['pods', '-n', NS]).items.length > 0,

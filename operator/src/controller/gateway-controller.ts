@@ -262,7 +262,10 @@ export class GatewayController {
     });
   }
 
-  /** Programmed is only true once the proxy Deployment is available; addresses come from its Service. */
+  /**
+   * Programmed is only true once the proxy Deployment is available; addresses come from its Service
+   * and are published from then on.
+   */
   async #writeGatewayStatus(
     gateway: KubeObject,
     update: Extract<StatusUpdate, { kind: 'Gateway' }>,
@@ -271,8 +274,10 @@ export class GatewayController {
     const names = proxyObjectNames(gateway.metadata.name);
     const service = this.#cache.get('Service', namespace, names.workload);
     const deployment = this.#cache.get('Deployment', namespace, names.workload);
-    const addresses = serviceAddresses(service);
     const available = deploymentAvailable(deployment);
+    // Only an address that serves is published: clients (the conformance suite among them) dial the
+    // first one they see, and a Service's cluster IP before its load balancer answers is not it.
+    const addresses = available ? serviceAddresses(service) : [];
     const generation = gateway.metadata.generation;
     const conditions = update.status.conditions.map((c) => {
       if (c.type !== 'Programmed' || c.status !== 'True') return c;
