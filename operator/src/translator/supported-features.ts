@@ -8,6 +8,7 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'Gateway',
   'GatewayAddressEmpty',
   'GatewayHTTPListenerIsolation',
+  'GatewayHTTPSListenerDetectMisdirectedRequests',
   'GatewayInfrastructure',
   'GatewayPort8080',
   'GRPCRoute',
@@ -37,7 +38,5 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'ReferenceGrant',
   'TCPRoute',
   'TLSRoute',
-  'TLSRouteModeMixed',
-  'TLSRouteModeTerminate',
   'UDPRoute',
 ].sort();
