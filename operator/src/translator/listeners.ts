@@ -71,6 +71,11 @@ export function analyzeListeners(gateway: Gateway, certificates: CertificateReso
                 'TLS listeners pass TLS through by SNI (tls.mode Passthrough); use HTTPS to terminate',
             }
           : undefined;
+    // A TLS listener in a mode Sluice cannot serve (Terminate) supports no route kind, not even TLSRoute.
+    if (tls?.unsupported && l.protocol === 'TLS') {
+      supportedKinds.length = 0;
+      invalidKinds = [];
+    }
     const frontend = l.protocol === 'HTTPS' ? certificates.frontendValidation(gateway, l.port) : undefined;
     if (tls && !tls.problem && frontend?.problem)
       tls.problem = { reason: 'InvalidCACertificateRef', message: frontend.problem };
