@@ -6,6 +6,11 @@ import { defineConfig } from 'vitest/config';
  * (Redis faults, token counting).
  */
 const CPU_HEAVY = ['test/hostile/guard-redos.test.ts', 'test/hostile/guard-stream-fuzz.test.ts'];
+/**
+ * The official Gateway API suite (GATEWAY-HTTP) against a whole control plane with dozens of pods:
+ * last and alone, so its consistency deadlines never compete with the rest for the two cores.
+ */
+const CONFORMANCE = ['test/kubernetes/conformance.test.ts'];
 
 export default defineConfig({
   test: {
@@ -30,11 +35,12 @@ export default defineConfig({
             'tools/**/*.test.ts',
             'test/**/*.test.ts',
           ],
-          exclude: CPU_HEAVY,
+          exclude: [...CPU_HEAVY, ...CONFORMANCE],
           sequence: { groupOrder: 0 },
         },
       },
       { extends: true, test: { name: 'cpu-heavy', include: CPU_HEAVY, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'conformance', include: CONFORMANCE, sequence: { groupOrder: 2 } } },
     ],
   },
 });
