@@ -1,6 +1,6 @@
 import { createServer } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDirectory } from '../operator/src/provider/file/load-directory.ts';
+import { loadSource } from '../operator/src/provider/file/load-directory.ts';
 import { translate } from '../operator/src/translator/translate.ts';
 import {
   CONTROLLER,
@@ -86,7 +86,7 @@ describe('BackendTLSPolicy', () => {
   it('reports the policy on each Gateway using it, and a missing CA ConfigMap as InvalidCACertificateRef', async () => {
     await gw.write('policy.yaml', policy('backend.internal', 'no-such-configmap'));
     expect((await send(`${gw.url}/`)).status).toBe(502);
-    const { resources } = await loadDirectory(gw.dir);
+    const { resources } = await loadSource(gw.dir);
     const status = translate(resources, { controllerName: CONTROLLER, now: Date.now() }).statuses.find(
       (s) => s.kind === 'BackendTLSPolicy',
     );

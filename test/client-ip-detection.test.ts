@@ -2,7 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { translateDirectory } from '../operator/src/standalone/snapshot-to-config.ts';
+import { translateSource } from '../operator/src/standalone/snapshot-to-config.ts';
 import { startBackend, type TestBackend } from './support/backends.ts';
 import {
   CONTROLLER,
@@ -114,7 +114,7 @@ ${policy('two-hops', 'hops', '{xForwardedFor: {numTrustedHops: 2}}')}${policy('k
   });
 
   it('reports each policy as accepted on the Gateway', async () => {
-    const { result } = await translateDirectory(gw.dir, CONTROLLER);
+    const { result } = await translateSource(gw.dir, CONTROLLER);
     const accepted = result.statuses
       .filter((s) => s.kind === 'ClientTrafficPolicy')
       .map((s) => [s.name, JSON.stringify(s.status)]);

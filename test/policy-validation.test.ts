@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatProviderError, loadDirectory } from '../operator/src/provider/file/load-directory.ts';
+import { formatProviderError, loadSource } from '../operator/src/provider/file/load-directory.ts';
 
 const policy = (limit: string) => `apiVersion: sluice.dev/v1alpha1
 kind: TokenRateLimitPolicy
@@ -42,7 +42,7 @@ describe('TokenRateLimitPolicy validation', () => {
     ['an unknown measure', '{name: a, measure: Bytes, amount: 5, window: Day}', '/spec/limits/0/measure'],
   ])('rejects %s', async (_what, limit, field) => {
     await writeFile(join(dir, 'policy.yaml'), policy(limit));
-    const { errors } = await loadDirectory(dir);
+    const { errors } = await loadSource(dir);
     expect(errors).toHaveLength(1);
     const message = formatProviderError(errors[0]!);
     expect(message.startsWith(`policy.yaml: TokenRateLimitPolicy default/p: ${field}`)).toBe(true);
@@ -53,7 +53,7 @@ describe('TokenRateLimitPolicy validation', () => {
       join(dir, 'policy.yaml'),
       policy('{name: a, per: Header, perHeader: x-tenant, measure: Requests, amount: 5, window: Minute}'),
     );
-    expect((await loadDirectory(dir)).errors).toEqual([]);
+    expect((await loadSource(dir)).errors).toEqual([]);
   });
 });
 
@@ -81,7 +81,7 @@ describe('PromptGuard pattern safety', () => {
     ['an invalid pattern', '([a-z]', /invalid regular expression/],
   ])('rejects %s', async (_what, pattern, reason) => {
     await writeFile(join(dir, 'guard.yaml'), guard(pattern));
-    const { errors } = await loadDirectory(dir);
+    const { errors } = await loadSource(dir);
     expect(errors).toHaveLength(1);
     const message = formatProviderError(errors[0]!);
     expect(message.startsWith('guard.yaml: PromptGuard default/g: /spec/request/regexes/0/pattern: ')).toBe(
@@ -95,7 +95,7 @@ describe('PromptGuard pattern safety', () => {
       join(dir, 'guard.yaml'),
       'apiVersion: sluice.dev/v1alpha1\nkind: PromptGuard\nmetadata: {name: g}\nspec:\n  request:\n    builtins: [{detector: Passport, action: Mask}]\n',
     );
-    const { errors } = await loadDirectory(dir);
+    const { errors } = await loadSource(dir);
     expect(errors.map(formatProviderError)).toEqual([
       expect.stringMatching(/^guard\.yaml: PromptGuard default\/g: \/spec\/request\/builtins\/0\/detector: /),
     ]);
@@ -105,7 +105,7 @@ describe('PromptGuard pattern safety', () => {
     'accepts %s: RE2 runs it in linear time',
     async (pattern) => {
       await writeFile(join(dir, 'guard.yaml'), guard(pattern));
-      expect((await loadDirectory(dir)).errors).toEqual([]);
+      expect((await loadSource(dir)).errors).toEqual([]);
     },
   );
 });

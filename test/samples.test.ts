@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDirectory } from '../operator/src/provider/file/load-directory.ts';
+import { loadSource } from '../operator/src/provider/file/load-directory.ts';
 import { translate } from '../operator/src/translator/translate.ts';
 import { startBackend, type TestBackend } from './support/backends.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
@@ -48,7 +48,7 @@ describe('samples/', () => {
       'weighted-split',
     ]);
     for (const dir of dirs) {
-      const { resources, errors } = await loadDirectory(join(SAMPLES, dir));
+      const { resources, errors } = await loadSource(join(SAMPLES, dir));
       expect(errors, dir).toEqual([]);
       const { statuses } = translate(resources, { controllerName: CONTROLLER, now: Date.now() });
       const rejected = statuses.flatMap((s) => {
@@ -137,7 +137,7 @@ describe('samples/', () => {
         .replaceAll('127.0.0.1:8090', `127.0.0.1:${fake.port}`);
       await gw.write('cross-namespace.yaml', withoutGrant);
       await expect(chat(gw)).rejects.toMatchObject({ status: 500 });
-      const { resources } = await loadDirectory(gw.dir);
+      const { resources } = await loadSource(gw.dir);
       const route = translate(resources, { controllerName: CONTROLLER, now: Date.now() }).statuses.find(
         (s) => s.kind === 'HTTPRoute',
       );

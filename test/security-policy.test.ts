@@ -4,7 +4,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { translateDirectory } from '../operator/src/standalone/snapshot-to-config.ts';
+import { translateSource } from '../operator/src/standalone/snapshot-to-config.ts';
 import { startBackend, type TestBackend } from './support/backends.ts';
 import {
   CONTROLLER,
@@ -330,7 +330,7 @@ ${policy(
     });
 
     it('tells the operator which htpasswd lines were skipped, without their hashes', async () => {
-      const { result } = await translateDirectory(gw.dir, CONTROLLER);
+      const { result } = await translateSource(gw.dir, CONTROLLER);
       const status = result.statuses.find((s) => s.kind === 'SecurityPolicy' && s.name === 'basic');
       const text = JSON.stringify(status);
       expect(text).toContain('line 3 (old): MD5-crypt hashes are not accepted');

@@ -88,10 +88,16 @@ describe('standalone mode: reloads, bad input and the admin port', () => {
   it.each([
     ['invalid YAML', 'bad.yaml', 'kind: [unclosed\n', /^bad\.yaml: invalid YAML/],
     [
-      'an unknown kind',
+      'an unknown kind of the Gateway API group',
       'bad.yaml',
-      'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: Widget\nmetadata: {name: w}\n',
       /^bad\.yaml: Widget w: \/kind: unknown kind/,
+    ],
+    [
+      'an unknown field',
+      'bad.yaml',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: broken}\nspec:\n  rules:\n    - backendRef: [{name: web, port: 80}]\n',
+      /^bad\.yaml: HTTPRoute default\/broken: \/spec\/rules\/0\/backendRef: unknown field/,
     ],
     [
       'a schema violation',
@@ -116,6 +122,14 @@ describe('standalone mode: reloads, bad input and the admin port', () => {
     expect(after.headers['x-config-version']).toBe(before);
     await gw.write(file, '');
     expect(JSON.parse((await send(`http://127.0.0.1:${gw.adminPort}/readyz`)).text).sourceError).toBeNull();
+  });
+
+  it('skips a kind it does not read (a Deployment kept beside the routes) and serves the rest', async () => {
+    await gw.write('app.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec: {}\n');
+    await gw.write('route.yaml', routeWithVersion(7));
+    expect(JSON.parse((await send(`http://127.0.0.1:${gw.adminPort}/readyz`)).text).sourceError).toBeNull();
+    expect((await send(`${gw.url}/`)).headers['x-config-version']).toBe('7');
+    await gw.write('app.yaml', '');
   });
 
   it('answers malformed HTTP with 400 and oversized headers with 431', async () => {

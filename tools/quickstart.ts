@@ -19,7 +19,7 @@ await new Promise<void>((resolve) => llm.server.listen(llmPort, '127.0.0.1', res
 logger.info({ url: `http://127.0.0.1:${llmPort}` }, 'fake LLM provider listening');
 
 const gateway = await runStandalone({
-  dir: new URL('../samples/quickstart/', import.meta.url).pathname,
+  source: new URL('../samples/quickstart/', import.meta.url).pathname,
   gateway: undefined,
   controllerName: process.env.SLUICE_CONTROLLER_NAME ?? 'sluice.dev/gateway-controller',
   bindAddress: process.env.SLUICE_BIND_ADDRESS ?? '127.0.0.1',

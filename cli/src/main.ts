@@ -1,25 +1,29 @@
 #!/usr/bin/env node
 import { type Logger, pino } from 'pino';
 import { PROPAGATORS, type Propagator, type TracingOptions } from '../../lib/src/telemetry/tracing.ts';
-import { formatProviderError, loadDirectory } from '../../operator/src/provider/file/load-directory.ts';
-import { translateDirectory } from '../../operator/src/standalone/snapshot-to-config.ts';
+import { translateSource } from '../../operator/src/standalone/snapshot-to-config.ts';
 import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
 import { type AccessLogSink, parseAccessLogSink } from '../../proxy/src/telemetry/access-log.ts';
-import { type FlagName, type Flags, intFlag, parseCli, USAGE } from './options.ts';
+import { commandUsage, type FlagName, type Flags, intFlag, parseCli, USAGE } from './options.ts';
 import { runStandalone } from './run-standalone.ts';
+import { validate } from './validate.ts';
 
 async function main(): Promise<number> {
   let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(process.argv.slice(2), process.env);
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    process.stderr.write(`sluice: ${(err as Error).message}\nRun 'sluice --help' for the commands.\n`);
     return 2;
   }
   const { command, flags, help } = parsed;
-  if (help || command === undefined) {
-    process.stdout.write(`${USAGE}\n`);
+  if (command === undefined) {
+    (help ? process.stdout : process.stderr).write(`${USAGE}\n`);
     return help ? 0 : 2;
+  }
+  if (help) {
+    process.stdout.write(`${commandUsage(command)}\n`);
+    return 0;
   }
   switch (command) {
     case 'standalone':
@@ -27,14 +31,18 @@ async function main(): Promise<number> {
     case 'translate':
       return translateCommand(flags);
     case 'validate':
-      return validate(flags);
+      return validate(requireSource(flags), {
+        controllerName: flags['controller-name']!,
+        warnOnly: flags['warn-only'] === 'true',
+        out: process.stdout,
+        err: process.stderr,
+      });
     case 'operator':
       return operator(flags);
     case 'proxy':
       return proxy(flags);
     default:
-      process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`);
-      return 2;
+      throw new Error(`unknown command "${command}"`);
   }
 }
 
@@ -135,15 +143,15 @@ function keyValues(list: string | undefined): Record<string, string> {
   return out;
 }
 
-function requireDir(flags: Flags): string {
-  if (!flags.file) throw new Error('-f/--file DIR is required');
+function requireSource(flags: Flags): string {
+  if (!flags.file) throw new Error('-f/--file is required: a directory, a file, or - for standard input');
   return flags.file;
 }
 
 async function standalone(flags: Flags): Promise<number> {
   const logger = pino({ level: flags['log-level'] ?? 'info', base: { component: 'sluice' } });
   const instance = await runStandalone({
-    dir: requireDir(flags),
+    source: requireSource(flags),
     gateway: flags.gateway,
     controllerName: flags['controller-name']!,
     ...proxyHostOptions(flags, logger),
@@ -227,16 +235,8 @@ async function serveUntilSignal(logger: Logger, instance: { close(): Promise<voi
 }
 
 async function translateCommand(flags: Flags): Promise<number> {
-  const { result } = await translateDirectory(requireDir(flags), flags['controller-name']!);
+  const { result } = await translateSource(requireSource(flags), flags['controller-name']!);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  return 0;
-}
-
-async function validate(flags: Flags): Promise<number> {
-  const { errors, objectCount } = await loadDirectory(requireDir(flags));
-  for (const e of errors) process.stderr.write(`${formatProviderError(e)}\n`);
-  if (errors.length > 0) return 1;
-  process.stdout.write(`valid: ${objectCount} objects\n`);
   return 0;
 }
 

@@ -6,7 +6,7 @@ export const FLAGS = {
     short: 'f',
     env: 'SLUICE_FILE',
     default: undefined,
-    help: 'directory of Gateway API YAML (file provider)',
+    help: 'a directory of Gateway API YAML (read recursively), one file, or - for standard input',
   },
   gateway: {
     env: 'SLUICE_GATEWAY',
@@ -156,34 +156,155 @@ export const FLAGS = {
     default: '15',
     help: 'operator: seconds a standby waits for a silent leader before taking over',
   },
+  'warn-only': {
+    env: 'SLUICE_WARN_ONLY',
+    default: 'false',
+    help: 'validate: report unknown fields and failing conditions as warnings, exit 0 (schema errors still fail)',
+    boolean: true,
+  },
 } as const;
 
 export type FlagName = keyof typeof FLAGS;
 export type Flags = Record<FlagName, string | undefined>;
 
+/** What serves traffic (standalone, proxy) takes. */
+const SERVING_FLAGS: readonly FlagName[] = [
+  'bind-address',
+  'admin-port',
+  'max-header-bytes',
+  'max-body-bytes',
+  'max-buffered-body-bytes',
+  'http2-idle-timeout',
+  'drain-timeout',
+  'redis-url',
+  'log-level',
+  'access-log',
+  'access-log-min-status',
+  'access-log-sample',
+  'access-log-fields',
+  'access-log-format',
+  'otlp-endpoint',
+  'trace-sampling-ratio',
+  'trace-propagators',
+];
+
+interface Command {
+  args: string;
+  summary: string;
+  /** What `sluice help <command>` adds below the summary. */
+  details: string;
+  flags: readonly FlagName[];
+}
+
+/** Every command, the flags it takes and its help: one table feeds parsing and every help page. */
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  standalone: {
+    args: '-f PATH',
+    summary: 'serve the Gateway defined in PATH, reloading when files change',
+    details:
+      'PATH is a directory (read recursively) or one file of Gateway API and Sluice objects. An edit is\n' +
+      'served within a second; a broken edit is rejected with file, object and field, and the last good\n' +
+      'config keeps serving.',
+    flags: ['file', 'gateway', 'controller-name', ...SERVING_FLAGS],
+  },
+  translate: {
+    args: '-f PATH',
+    summary: 'print the proxy config(s) and statuses PATH translates to (JSON)',
+    details: 'PATH is a directory, one file, or - (standard input).',
+    flags: ['file', 'controller-name'],
+  },
+  validate: {
+    args: '-f PATH',
+    summary: "check PATH's objects and references; exit 1 on any problem",
+    details:
+      'Checks every object against its schema (unknown fields are errors, as kubectl apply\n' +
+      '--validate=strict), then translates and reports every condition that is not as it should be\n' +
+      '(BackendNotFound, NoMatchingParent, RefNotPermitted, InvalidKind, ...) with object and reason,\n' +
+      'and every route no Gateway of PATH accepts. Objects of kinds Sluice does not read are skipped\n' +
+      'with a notice. PATH is a directory, one file, or - (standard input).',
+    flags: ['file', 'controller-name', 'warn-only'],
+  },
+  operator: {
+    args: '',
+    summary: 'reconcile Gateways of the Kubernetes API into proxy Deployments',
+    details: 'Runs in the cluster (deploy/operator/ or the Helm chart); --kubeconfig runs it from outside.',
+    flags: [
+      'kubeconfig',
+      'namespace',
+      'controller-name',
+      'bind-address',
+      'admin-port',
+      'log-level',
+      'otlp-endpoint',
+      'trace-sampling-ratio',
+      'trace-propagators',
+      'proxy-image',
+      'proxy-replicas',
+      'proxy-redis-url',
+      'proxy-otlp-endpoint',
+      'proxy-trace-sampling-ratio',
+      'proxy-access-log',
+      'leader-elect',
+      'lease-name',
+      'lease-duration',
+    ],
+  },
+  proxy: {
+    args: '--config-map NAME --secret NAME',
+    summary: 'serve the config the operator publishes (what each proxy pod runs)',
+    details: 'Watches its ConfigMap and Secret and swaps config in place, without a restart.',
+    flags: ['kubeconfig', 'namespace', 'config-map', 'secret', ...SERVING_FLAGS],
+  },
+};
+
+function flagLines(names: readonly FlagName[]): string {
+  return names
+    .map((name) => {
+      const f = FLAGS[name];
+      const short = 'short' in f ? `-${f.short}, ` : '    ';
+      const def = f.default !== undefined && !('boolean' in f) ? ` (default ${f.default})` : '';
+      return `  ${short}--${name.padEnd(26)} ${f.env.padEnd(34)} ${f.help}${def}`;
+    })
+    .join('\n');
+}
+
 export const USAGE = `Usage: sluice <command> [flags]
 
 Commands:
-  standalone -f DIR   serve the Gateway defined in DIR, reloading when files change
-  translate -f DIR    print the proxy config(s) and statuses DIR translates to (JSON)
-  validate -f DIR     check DIR's objects against their schemas; exit 1 on errors
-  operator            reconcile Gateways of the Kubernetes API into proxy Deployments
-  proxy               serve the config the operator publishes (--config-map, --secret)
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${`${name} ${c.args}`.padEnd(46)} ${c.summary}`)
+  .join('\n')}
+  ${'help <command>'.padEnd(46)} flags and details of one command
+
+Run 'sluice <command> --help' for the flags of a command; each flag is also read from the
+environment variable shown there.`;
+
+/** The help page of one command: what it does, then exactly the flags it takes. */
+export function commandUsage(command: string): string {
+  const c = COMMANDS[command];
+  if (!c) throw new Error(`unknown command "${command}"`);
+  return `Usage: sluice ${command} ${c.args}
+
+${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.
+${c.details}
 
 Flags (each also read from the environment variable shown):
-${Object.entries(FLAGS)
-  .map(([name, f]) => {
-    const short = 'short' in f ? `-${f.short}, ` : '    ';
-    const def = f.default !== undefined ? ` (default ${f.default})` : '';
-    return `  ${short}--${name.padEnd(18)} ${f.env.padEnd(24)} ${f.help}${def}`;
-  })
-  .join('\n')}
-  -h, --help                                           show this help`;
+${flagLines(c.flags)}
+  -h, --help${' '.repeat(58)}show this help`;
+}
 
-export function parseCli(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-): { command: string | undefined; flags: Flags; help: boolean } {
+export interface ParsedCli {
+  command: string | undefined;
+  flags: Flags;
+  /** `--help`, or `help [command]`. */
+  help: boolean;
+}
+
+/**
+ * Parses argv; a flag the command does not take is an error naming the command's help, not a value
+ * silently ignored. `help <command>` is `<command> --help`.
+ */
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -192,17 +313,33 @@ export function parseCli(
       ...Object.fromEntries(
         Object.entries(FLAGS).map(([name, f]) => [
           name,
-          { type: 'string' as const, ...('short' in f ? { short: f.short } : {}) },
+          {
+            type: 'boolean' in f ? ('boolean' as const) : ('string' as const),
+            ...('short' in f ? { short: f.short } : {}),
+          },
         ]),
       ),
     },
   });
+  let command = positionals[0];
+  let help = values.help === true;
+  if (command === 'help') {
+    command = positionals[1];
+    help = true;
+  }
+  if (command !== undefined && !COMMANDS[command]) throw new Error(`unknown command "${command}"`);
+  if (positionals.length > (positionals[0] === 'help' ? 2 : 1))
+    throw new Error(`unexpected argument "${positionals.at(-1)}" (flags take the form --name value)`);
+  const allowed = command ? COMMANDS[command]!.flags : [];
   const flags = {} as Flags;
   for (const [name, f] of Object.entries(FLAGS) as [FlagName, (typeof FLAGS)[FlagName]][]) {
     const v = (values as Record<string, unknown>)[name];
-    flags[name] = (typeof v === 'string' ? v : undefined) ?? env[f.env] ?? f.default;
+    if (v !== undefined && command && !allowed.includes(name))
+      throw new Error(`--${name} does not apply to "${command}" (see sluice help ${command})`);
+    const given = typeof v === 'boolean' ? String(v) : typeof v === 'string' ? v : undefined;
+    flags[name] = given ?? env[f.env] ?? f.default;
   }
-  return { command: positionals[0], flags, help: values.help === true };
+  return { command, flags, help };
 }
 
 export function intFlag(flags: Flags, name: FlagName): number {

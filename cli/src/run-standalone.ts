@@ -1,13 +1,17 @@
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { formatProviderError, STDIN_SOURCE } from '../../operator/src/provider/file/load-directory.ts';
 import { watchDirectory } from '../../operator/src/provider/file/watch-directory.ts';
 import { secretDataFor } from '../../operator/src/standalone/secret-data.ts';
-import { pickGatewayConfig, translateDirectory } from '../../operator/src/standalone/snapshot-to-config.ts';
+import { pickGatewayConfig, translateSource } from '../../operator/src/standalone/snapshot-to-config.ts';
 import { logStatuses } from '../../operator/src/status/log-sink.ts';
 import type { SecretData } from '../../proxy/src/config/delivery.ts';
 import type { ProxyConfig } from '../../proxy/src/config/schema.ts';
 import { type ProxyHostOptions, startProxyHost } from '../../proxy/src/runtime/proxy-host.ts';
 
 export interface StandaloneOptions extends ProxyHostOptions {
-  dir: string;
+  /** A directory (read recursively) or one file. */
+  source: string;
   gateway: string | undefined;
   controllerName: string;
 }
@@ -24,6 +28,10 @@ export interface Standalone {
  */
 export async function runStandalone(options: StandaloneOptions): Promise<Standalone> {
   const { logger } = options;
+  if (options.source === STDIN_SOURCE)
+    throw new Error('standalone serves a directory or a file it can watch, not standard input');
+  // A single file is watched through its directory: editors replace files by rename.
+  const watched = (await stat(options.source)).isDirectory() ? options.source : dirname(options.source);
   const host = await startProxyHost(options);
   const { runtime } = host;
 
@@ -31,13 +39,18 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
     let config: ProxyConfig;
     let secrets: SecretData;
     try {
-      const { resources, result } = await translateDirectory(options.dir, options.controllerName);
+      const { resources, result, skipped } = await translateSource(options.source, options.controllerName);
+      if (skipped.length > 0)
+        logger.info(
+          { skipped: skipped.map(formatProviderError) },
+          `skipped ${skipped.length} objects Sluice does not read`,
+        );
       logStatuses(logger, result.statuses);
       config = pickGatewayConfig(result.configs, options.gateway);
       secrets = secretDataFor(config, resources);
       host.sourceOk();
     } catch (err) {
-      host.sourceFailed((err as Error).message, { dir: options.dir });
+      host.sourceFailed((err as Error).message, { source: options.source });
       return;
     }
     await runtime.apply(config, secrets);
@@ -45,7 +58,7 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
   await reload();
 
   let running = Promise.resolve();
-  const watcher = watchDirectory(options.dir, () => {
+  const watcher = watchDirectory(watched, () => {
     running = running.then(reload);
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDirectory } from '../../operator/src/provider/file/load-directory.ts';
+import { loadSource } from '../../operator/src/provider/file/load-directory.ts';
 import { translate } from '../../operator/src/translator/translate.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import { CONTROLLER, gatewayYaml, serviceYaml, startGateway, type TestGateway } from '../support/gateway.ts';
@@ -72,7 +72,7 @@ spec:
       backendRefs: [{name: web, port: 80}]
 `,
     );
-    const { resources } = await loadDirectory(gw.dir);
+    const { resources } = await loadSource(gw.dir);
     const status = translate(resources, { controllerName: CONTROLLER, now: Date.now() }).statuses.find(
       (s) => s.kind === 'HTTPRoute' && s.name === 'lookahead',
     );

@@ -145,7 +145,7 @@ export async function startGateway(
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   const adminPort = await freePort();
   const standalone = await runStandalone({
-    dir,
+    source: dir,
     gateway: undefined,
     controllerName: CONTROLLER,
     bindAddress: options.bindAddress ?? '127.0.0.1',

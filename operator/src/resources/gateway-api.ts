@@ -18,6 +18,11 @@ const SectionName = T.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]
 const Group = T.String({ maxLength: 253 });
 const Kind = T.String({ minLength: 1, maxLength: 63 });
 const Duration = T.String({ pattern: '^([0-9]{1,5}(h|m|s|ms)){1,4}$' });
+/**
+ * A Gateway API field Sluice accepts (so valid upstream manifests load under strict checking) but does
+ * not implement; docs/api and the README's support table say which.
+ */
+const NotImplemented = T.Optional(T.Unknown({ description: 'accepted; not implemented by Sluice' }));
 const HeaderName = T.String({ minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9!#$%&'*+\\-.^_`|~]+$" });
 
 export const GatewayClassSchema = T.Object({
@@ -27,6 +32,7 @@ export const GatewayClassSchema = T.Object({
   spec: T.Object({
     controllerName: T.String({ minLength: 1, maxLength: 253 }),
     description: T.Optional(T.String()),
+    parametersRef: NotImplemented,
   }),
 });
 
@@ -80,6 +86,8 @@ export const GatewaySchema = T.Object({
   metadata: ObjectMetaSchema,
   spec: T.Object({
     gatewayClassName: ObjectName,
+    allowedListeners: NotImplemented,
+    defaultScope: NotImplemented,
     listeners: T.Array(ListenerSchema, { minItems: 1, maxItems: 64 }),
     addresses: T.Optional(T.Array(T.Object({ type: T.Optional(T.String()), value: T.Optional(T.String()) }))),
     /** Labels and annotations for the objects the Gateway runs on; Sluice takes no parameters object. */
@@ -93,6 +101,7 @@ export const GatewaySchema = T.Object({
     /** Client certificate validation (frontend mTLS) for HTTPS listeners, by default or per port. */
     tls: T.Optional(
       T.Object({
+        backend: NotImplemented,
         frontend: T.Optional(
           T.Object({
             default: T.Optional(T.Object({ validation: T.Optional(FrontendValidation) })),
@@ -204,6 +213,7 @@ export const RouteFilterSchema = T.Object({
       ),
     }),
   ),
+  externalAuth: NotImplemented,
   urlRewrite: T.Optional(T.Object({ hostname: T.Optional(Hostname), path: T.Optional(PathModifier) })),
   extensionRef: T.Optional(T.Object({ group: Group, kind: Kind, name: ObjectName })),
   /** Standard since v1.5 (HTTPRouteCORS). */
@@ -241,6 +251,7 @@ export const RouteRuleSchema = T.Object({
       backoff: T.Optional(Duration),
     }),
   ),
+  sessionPersistence: NotImplemented,
 });
 
 export const HTTPRouteSchema = T.Object({
@@ -249,6 +260,7 @@ export const HTTPRouteSchema = T.Object({
   metadata: ObjectMetaSchema,
   spec: T.Object({
     parentRefs: T.Optional(T.Array(ParentRef, { maxItems: 32 })),
+    useDefaultGateways: NotImplemented,
     hostnames: T.Optional(T.Array(Hostname, { maxItems: 16 })),
     rules: T.Optional(T.Array(RouteRuleSchema, { maxItems: 16 })),
   }),
@@ -267,6 +279,7 @@ export const GRPCRouteSchema = T.Object({
   metadata: ObjectMetaSchema,
   spec: T.Object({
     parentRefs: T.Optional(T.Array(ParentRef, { maxItems: 32 })),
+    useDefaultGateways: NotImplemented,
     hostnames: T.Optional(T.Array(Hostname, { maxItems: 16 })),
     rules: T.Optional(
       T.Array(
@@ -285,6 +298,7 @@ export const GRPCRouteSchema = T.Object({
           ),
           filters: T.Optional(T.Array(RouteFilterSchema, { maxItems: 16 })),
           backendRefs: T.Optional(T.Array(BackendRef, { maxItems: 16 })),
+          sessionPersistence: NotImplemented,
         }),
         { maxItems: 16 },
       ),
@@ -341,6 +355,7 @@ function streamRouteSchema<K extends string>(kind: K, withHostnames: boolean) {
     metadata: ObjectMetaSchema,
     spec: T.Object({
       parentRefs: T.Optional(T.Array(ParentRef, { maxItems: 32 })),
+      useDefaultGateways: NotImplemented,
       ...(withHostnames ? { hostnames: T.Optional(T.Array(Hostname, { maxItems: 16 })) } : {}),
       rules: T.Array(StreamRuleSchema, { minItems: 1, maxItems: 16 }),
     }),

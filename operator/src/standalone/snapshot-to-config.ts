@@ -1,19 +1,26 @@
 import type { ProxyConfig } from '../../../proxy/src/config/schema.ts';
-import { formatProviderError, loadDirectory } from '../provider/file/load-directory.ts';
+import { formatProviderError, loadSource, type ProviderError } from '../provider/file/load-directory.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { type TranslationResult, translate } from '../translator/translate.ts';
 
-export interface DirectoryTranslation {
+export interface SourceTranslation {
   resources: Resources;
   result: TranslationResult;
   objectCount: number;
+  /** Objects of kinds Sluice does not read, left out. */
+  skipped: ProviderError[];
 }
 
 /** file provider → translator, failing with every provider error listed (file, object, field). */
-export async function translateDirectory(dir: string, controllerName: string): Promise<DirectoryTranslation> {
-  const { resources, errors, objectCount } = await loadDirectory(dir);
+export async function translateSource(source: string, controllerName: string): Promise<SourceTranslation> {
+  const { resources, errors, skipped, objectCount } = await loadSource(source);
   if (errors.length > 0) throw new Error(errors.map(formatProviderError).join('\n'));
-  return { resources, result: translate(resources, { controllerName, now: Date.now() }), objectCount };
+  return {
+    resources,
+    result: translate(resources, { controllerName, now: Date.now() }),
+    objectCount,
+    skipped,
+  };
 }
 
 /** The one Gateway standalone mode serves: the one named, or the only one there is. */
