@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,13 +36,13 @@ describe('sluice CLI', () => {
 
   it('validate accepts the quickstart sample', async () => {
     const r = await sluice(['validate', '-f', 'samples/quickstart']);
-    expect(r).toMatchObject({ code: 0, stdout: 'valid: 7 objects\n' });
+    expect(r).toMatchObject({ code: 0, stdout: 'valid: 7 objects, every object accepted\n' });
   });
 
   it('validate and translate accept the budgets sample', async () => {
     expect(await sluice(['validate', '-f', 'samples/budgets'])).toMatchObject({
       code: 0,
-      stdout: 'valid: 6 objects\n',
+      stdout: 'valid: 6 objects, every object accepted\n',
     });
     const out = JSON.parse((await sluice(['translate', '-f', 'samples/budgets'])).stdout);
     expect(out.configs[0].budgets.map((b: { name: string }) => b.name)).toEqual([
@@ -55,7 +56,7 @@ describe('sluice CLI', () => {
   it('validate and translate accept the PromptGuard sample', async () => {
     expect(await sluice(['validate', '-f', 'samples/prompt-guard'])).toMatchObject({
       code: 0,
-      stdout: 'valid: 5 objects\n',
+      stdout: 'valid: 5 objects, every object accepted\n',
     });
     const out = JSON.parse((await sluice(['translate', '-f', 'samples/prompt-guard'])).stdout);
     expect(out.configs[0].guards[0]).toMatchObject({
@@ -68,7 +69,9 @@ describe('sluice CLI', () => {
   it('validate exits 1 naming file, object and field', async () => {
     const r = await sluice(['validate', '-f', badDir]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^route\.yaml: HTTPRoute default\/r: \/spec\/rules\/0\/backendRefs\/0\/port: /);
+    expect(r.stderr).toMatch(
+      /^error: route\.yaml: HTTPRoute default\/r: \/spec\/rules\/0\/backendRefs\/0\/port: /,
+    );
   });
 
   it.each([
@@ -116,11 +119,42 @@ describe('sluice CLI', () => {
     ]);
   });
 
-  it('--help lists every flag with its environment variable', async () => {
+  it('--help lists the commands; each command has its own help, also as `help <command>`', async () => {
     const r = await sluice(['--help']);
     expect(r.code).toBe(0);
+    for (const command of ['standalone', 'translate', 'validate', 'operator', 'proxy', 'help <command>'])
+      expect(r.stdout).toMatch(new RegExp(`^  ${command}`, 'm'));
+    const standalone = await sluice(['standalone', '--help']);
+    expect(standalone.code).toBe(0);
+    expect(standalone.stdout).toMatch(/^Usage: sluice standalone -f PATH/);
     for (const env of ['SLUICE_FILE', 'SLUICE_ADMIN_PORT', 'SLUICE_BIND_ADDRESS', 'SLUICE_LOG_LEVEL'])
-      expect(r.stdout).toContain(env);
+      expect(standalone.stdout).toContain(env);
+    // Only the flags standalone takes: the operator's are on the operator's page.
+    expect(standalone.stdout).not.toContain('--proxy-image');
+    expect((await sluice(['operator', '--help'])).stdout).toContain('--proxy-image');
+    expect(await sluice(['help', 'validate'])).toEqual(await sluice(['validate', '--help']));
+    expect((await sluice(['help', 'validate'])).stdout).toContain('--warn-only');
+  });
+
+  it('refuses a flag the command does not take, naming the help to read', async () => {
+    const r = await sluice(['translate', '-f', 'samples/quickstart', '--proxy-image', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--proxy-image does not apply to "translate" (see sluice help translate)');
+  });
+
+  it('the sluice launcher runs on the system Node too, re-executing with the pinned Node 24 when older', async () => {
+    // The first `node` on PATH outside node_modules: on this machine the system Node 20, where
+    // `.ts` files cannot load (ERR_UNKNOWN_FILE_EXTENSION) and the launcher must re-execute.
+    const systemNode = ['/usr/local/bin/node', '/usr/bin/node', '/bin/node'].find((p) => existsSync(p));
+    expect(systemNode, 'a system Node to run the launcher with').toBeDefined();
+    const { stdout } = await run(
+      systemNode!,
+      [join(root, 'cli/sluice.mjs'), 'validate', '-f', 'samples/quickstart'],
+      {
+        cwd: root,
+      },
+    );
+    expect(stdout).toBe('valid: 7 objects, every object accepted\n');
   });
 
   it('rejects an unknown command with usage and exit code 2', async () => {
