@@ -1,12 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from './support/http.ts';
+import { freePort } from './support/ports.ts';
 import { rawExchange } from './support/raw-socket.ts';
 
 const run = promisify(execFile);
@@ -206,6 +208,78 @@ describe('npm start (the quickstart)', () => {
       const code = await new Promise((resolve) => child.once('exit', resolve));
       expect(code).toBe(0);
       expect(stderr).toBe('');
+    }
+  });
+});
+
+describe('npm start honours the port variables, and a port in use is a clear error', () => {
+  it('serves the quickstart on the ports the environment names and prints pasteable hints', async () => {
+    const [listener, demo, llm, admin] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const child = spawn(process.execPath, [join(root, 'tools/quickstart.ts')], {
+      cwd: root,
+      env: {
+        ...process.env,
+        SLUICE_LOG_LEVEL: 'warn',
+        SLUICE_LISTENER_PORT: String(listener),
+        DEMO_BACKEND_PORT: String(demo),
+        FAKE_LLM_PORT: String(llm),
+        SLUICE_ADMIN_PORT: String(admin),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    try {
+      await expect.poll(() => stdout, { timeout: 15_000 }).toContain('Ctrl-C stops');
+      const hello = await send(`http://127.0.0.1:${listener}/hello`, {
+        headers: { host: 'demo.example.com' },
+      });
+      expect(hello.status).toBe(200);
+      const client = new OpenAI({ apiKey: 'any', baseURL: `http://127.0.0.1:${listener}/v1`, maxRetries: 0 });
+      const chat = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hello' }],
+      });
+      expect(chat.choices[0]?.message.content).toMatch(/^fake-llm:/);
+      // The hints are shell lines, not JSON log records with escaped quotes.
+      expect(stdout).toContain(`  curl -i -H 'Host: demo.example.com' http://127.0.0.1:${listener}/hello\n`);
+      expect(stdout).toContain(`  curl -s http://127.0.0.1:${admin}/readyz\n`);
+      expect(stdout).toMatch(
+        /serving .*sluice-quickstart-.* \(a copy of samples\/quickstart\/ with these ports; edit it there\)/,
+      );
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  });
+
+  it('exits 1 naming the address when the listener port is taken, instead of idling "not ready"', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as AddressInfo).port;
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-cli-port-'));
+    try {
+      await cp(join(root, 'samples/quickstart'), dir, { recursive: true });
+      const gateway = join(dir, 'gateway.yaml');
+      await writeFile(gateway, (await readFile(gateway, 'utf8')).replace('port: 8080', `port: ${taken}`));
+      const r = await sluice([
+        'standalone',
+        '-f',
+        dir,
+        '--bind-address',
+        '127.0.0.1',
+        '--admin-port',
+        String(await freePort()),
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `sluice: cannot start: listener could not start: listen EADDRINUSE: address already in use 127.0.0.1:${taken}`,
+      );
+    } finally {
+      holder.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -8,6 +8,7 @@ import { logStatuses } from '../../operator/src/status/log-sink.ts';
 import type { SecretData } from '../../proxy/src/config/delivery.ts';
 import type { ProxyConfig } from '../../proxy/src/config/schema.ts';
 import { type ProxyHostOptions, startProxyHost } from '../../proxy/src/runtime/proxy-host.ts';
+import type { ApplyResult } from '../../proxy/src/runtime/proxy-runtime.ts';
 
 export interface StandaloneOptions extends ProxyHostOptions {
   /** A directory (read recursively) or one file. */
@@ -35,7 +36,7 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
   const host = await startProxyHost(options);
   const { runtime } = host;
 
-  const reload = async (): Promise<void> => {
+  const reload = async (): Promise<ApplyResult | undefined> => {
     let config: ProxyConfig;
     let secrets: SecretData;
     try {
@@ -51,20 +52,30 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
       host.sourceOk();
     } catch (err) {
       host.sourceFailed((err as Error).message, { source: options.source });
-      return;
+      return undefined;
     }
-    await runtime.apply(config, secrets);
+    return runtime.apply(config, secrets);
   };
-  await reload();
+  const first = await reload();
+  if (first && !first.ok && first.cause === 'listen') {
+    // At start a port that cannot open is fatal (say so and exit), not a "not ready" state that waits
+    // for an edit; later, a new listener that cannot open leaves the served config in place.
+    await host.close();
+    throw new Error(`cannot start: ${first.error}`);
+  }
 
   let running = Promise.resolve();
   const watcher = watchDirectory(watched, () => {
-    running = running.then(reload);
+    running = running.then(async () => {
+      await reload();
+    });
   });
 
   return {
     reload: () => {
-      running = running.then(reload);
+      running = running.then(async () => {
+        await reload();
+      });
       return running;
     },
     close: async () => {

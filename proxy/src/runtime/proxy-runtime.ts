@@ -56,7 +56,10 @@ function sniTables(config: ProxyConfig, secrets: SecretData): Map<number, SniTab
   );
 }
 
-export type ApplyResult = { ok: true; hash: string } | { ok: false; error: string };
+export type ApplyResult =
+  | { ok: true; hash: string }
+  /** `listen`: a port could not be opened (in use, no permission), not a fault of the config itself. */
+  | { ok: false; error: string; cause?: 'listen' };
 
 /**
  * Owns the listeners of one proxy. `apply` validates and compiles a config, opens or closes ports as
@@ -207,7 +210,7 @@ export class ProxyRuntime {
       this.#staged = next;
       await this.#openPortsFor(next);
     } catch (err) {
-      return this.#reject(`listener could not start: ${(err as Error).message}`);
+      return this.#reject(`listener could not start: ${(err as Error).message}`, 'listen');
     } finally {
       this.#staged = undefined;
       this.#openedForStaged.clear();
@@ -317,14 +320,14 @@ export class ProxyRuntime {
     });
   }
 
-  #reject(message: string): ApplyResult {
+  #reject(message: string, cause?: 'listen'): ApplyResult {
     this.#options.metrics.configReloads.labels('failure').inc();
     this.#lastError = message;
     this.#options.logger.error(
       { err: message, servingHash: this.#snapshot?.hash ?? null },
-      'config rejected, keeping last good config',
+      this.#snapshot ? 'config rejected, keeping last good config' : 'config rejected, nothing served yet',
     );
-    return { ok: false, error: message };
+    return { ok: false, error: message, ...(cause ? { cause } : {}) };
   }
 
   /**
