@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the test suite runs for real when it is missing: Redis, Prometheus, openssl and Chromium from
+# Installs what the test suite runs for real when it is missing: Redis, Prometheus, openssl, Chromium and
+# the image tools (buildah, debootstrap, umoci, runc) from
 # Debian (needs root for apt-get; without it, prints how to install and fails so no test silently
 # skips), and the Kubernetes control plane and helm built from Go modules into a cache (a few
 # minutes the first time only), h2spec, Jaeger, ORY Hydra (the OpenID provider) and the Gateway API
@@ -11,6 +12,9 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 # Headless Chromium drives the OIDC login tests (playwright-core, with this browser).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The image tests: buildah builds (npm run images), debootstrap makes the base, umoci unpacks the
+# result into a runtime bundle and runc runs it as a container.
+for tool in buildah debootstrap umoci runc; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "tests need ${missing[*]}: run 'apt-get install -y ${missing[*]}' as root" >&2
