@@ -9,15 +9,48 @@ export const SAMPLE_NAMESPACE = 'sluice-demo';
 /** The objects the operator renders for the sample's Gateway `ai-gateway` are named after this. */
 export const SAMPLE_PROXY = 'sluice-ai-gateway';
 
-/** Applies samples/kubernetes/ as a user would, pointed at a fake provider and a free listener port. */
+/** The provider key the tests create as the user's Secret `openai` (the README's second step). */
+export const SAMPLE_PROVIDER_KEY = 'sk-user-provider-key';
+
+/**
+ * Applies samples/kubernetes/ as the README orders it (namespace, the user's key Secret, the rest),
+ * pointed at a fake provider and a free listener port.
+ */
 export function applyKubernetesSample(cp: ControlPlane, listenerPort: number, providerUrl: string): void {
-  for (const file of ['00-namespace.yaml', '10-gateway.yaml', '20-ai.yaml'])
+  cp.kubectl(['apply', '-f', join(REPO_ROOT, 'samples', 'kubernetes', '00-namespace.yaml')]);
+  cp.kubectl([
+    'create',
+    'secret',
+    'generic',
+    'openai',
+    '-n',
+    SAMPLE_NAMESPACE,
+    `--from-literal=api-key=${SAMPLE_PROVIDER_KEY}`,
+  ]);
+  for (const file of ['10-gateway.yaml', '20-ai.yaml'])
     cp.kubectl(
       ['apply', '-f', '-'],
       readFileSync(join(REPO_ROOT, 'samples', 'kubernetes', file), 'utf8')
         .replace('port: 8080', `port: ${listenerPort}`)
         .replace('https://api.openai.com/v1', `${providerUrl}/v1`),
     );
+}
+
+/**
+ * Runs the operator as its pod would, with the token of the ServiceAccount `sluice-system/sluice-operator`
+ * the chart or deploy/operator/ created (so RBAC that falls short fails the test), one proxy replica.
+ */
+export async function startInstalledOperator(cp: ControlPlane): Promise<SluiceProcess> {
+  return startSluice(
+    [
+      'operator',
+      '--kubeconfig',
+      cp.serviceAccountKubeconfig('sluice-system', 'sluice-operator'),
+      '--proxy-replicas',
+      '1',
+    ],
+    await freePort(),
+  );
 }
 
 /** Runs `sluice proxy` as the sample Gateway's pod would: with its ServiceAccount's token. */

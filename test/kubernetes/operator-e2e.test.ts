@@ -7,6 +7,7 @@ import {
   SAMPLE_NAMESPACE as NS,
   SAMPLE_PROXY as PROXY,
   probeRoute,
+  SAMPLE_PROVIDER_KEY,
   servesProbe,
   startSampleProxy,
 } from '../cluster/kubernetes-sample.ts';
@@ -136,10 +137,10 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
     ]);
     // The provider key is in the proxy's Secret, not in its ConfigMap.
     const cm = cp.kubectl(['get', 'configmap', `${PROXY}-config`, '-n', NS, '-o', 'yaml']);
-    expect(cm).not.toContain('sk-replace-me');
+    expect(cm).not.toContain(SAMPLE_PROVIDER_KEY);
     const secret = get(['secret', `${PROXY}-credentials`, '-n', NS]);
     const values = JSON.parse(Buffer.from(secret.data[`${NS}.openai`], 'base64').toString());
-    expect(values).toEqual({ 'api-key': 'sk-replace-me' });
+    expect(values).toEqual({ 'api-key': SAMPLE_PROVIDER_KEY });
   });
 
   it('reports Programmed only once the proxy Deployment is available, with the Service address', async () => {
@@ -190,7 +191,7 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
   it('serves the official OpenAI SDK through the proxy with the key from the Secret', async () => {
     const reply = await ask('hello from kubernetes');
     expect(reply).toContain('fake-openai');
-    expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer sk-replace-me');
+    expect(fake.requests.at(-1)?.headers.authorization).toBe(`Bearer ${SAMPLE_PROVIDER_KEY}`);
   });
 
   it('traces each Gateway reconcile: translation, applies and the status write as child spans', async () => {
