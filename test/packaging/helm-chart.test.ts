@@ -6,8 +6,12 @@ import { parseAllDocuments } from 'yaml';
 import { helmBinary, renderPlainManifests } from '../../tools/manifests/render-plain-manifests.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { REPO_ROOT } from '../cluster/install.ts';
-import { applyKubernetesSample, SAMPLE_NAMESPACE } from '../cluster/kubernetes-sample.ts';
-import { type SluiceProcess, startSluice, waitFor } from '../cluster/sluice-process.ts';
+import {
+  applyKubernetesSample,
+  SAMPLE_NAMESPACE,
+  startInstalledOperator,
+} from '../cluster/kubernetes-sample.ts';
+import { type SluiceProcess, waitFor } from '../cluster/sluice-process.ts';
 import { type RunningFake, startFake } from '../support/fake-providers.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -107,6 +111,18 @@ describe('Helm chart charts/sluice (helm built from helm.sh/helm/v3)', () => {
     expect(monitor?.metadata.labels?.release).toBe('prom');
   });
 
+  it('takes the Redis URL from an existing Secret, so its password is in no rendered value', () => {
+    const objs = template('redis.url=redis://ignored:6379', 'redis.existingSecret.name=sluice-redis');
+    const deployment = objs.find((o) => o.kind === 'Deployment');
+    expect(JSON.stringify(deployment)).toContain(
+      JSON.stringify({
+        name: 'SLUICE_PROXY_REDIS_URL',
+        valueFrom: { secretKeyRef: { name: 'sluice-redis', key: 'url' } },
+      }),
+    );
+    expect(JSON.stringify(objs)).not.toContain('redis://ignored');
+  });
+
   it('renders a minimal install: no dashboards, no GatewayClass, one replica without leader election', () => {
     const objs = template(
       'dashboards.enabled=false',
@@ -164,16 +180,7 @@ describe('Helm chart charts/sluice (helm built from helm.sh/helm/v3)', () => {
     });
 
     it('the operator, with the ServiceAccount and RBAC the chart made, reconciles the Kubernetes sample', async () => {
-      operator = await startSluice(
-        [
-          'operator',
-          '--kubeconfig',
-          cp.serviceAccountKubeconfig('sluice-system', 'sluice-operator'),
-          '--proxy-replicas',
-          '1',
-        ],
-        await freePort(),
-      );
+      operator = await startInstalledOperator(cp);
       applyKubernetesSample(cp, await freePort(), fake.url);
       const get = (args: string[]) =>
         JSON.parse(cp.kubectl(['get', ...args, '-n', SAMPLE_NAMESPACE, '-o', 'json']));

@@ -16,9 +16,16 @@ export interface ProxyObjectNames {
   workload: string;
   configMap: string;
   secret: string;
+  /** The Redis URL (it may hold a password), read by the kubelet into the proxy's environment. */
+  redisSecret: string;
 }
 
 export function proxyObjectNames(gatewayName: string): ProxyObjectNames {
   const workload = proxyName(gatewayName);
-  return { workload, configMap: `${workload}-config`, secret: `${workload}-credentials` };
+  return {
+    workload,
+    configMap: `${workload}-config`,
+    secret: `${workload}-credentials`,
+    redisSecret: `${workload}-redis`,
+  };
 }

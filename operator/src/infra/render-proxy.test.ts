@@ -30,7 +30,9 @@ describe('renderProxyInfra', () => {
     const cm = objects.find((o) => o.kind === 'ConfigMap') as unknown as {
       binaryData: Record<string, string>;
     };
-    const secret = objects.find((o) => o.kind === 'Secret') as unknown as { data: Record<string, string> };
+    const secret = objects.find(
+      (o) => o.kind === 'Secret' && o.metadata.name.endsWith('-credentials'),
+    ) as unknown as { data: Record<string, string> };
     expect(unpackConfig(cm.binaryData)).toEqual(config);
     expect(unpackSecrets(secret.data)).toEqual({ 'team-a/key': { 'api-key': 's3cret' } });
     expect(JSON.stringify(cm)).not.toContain('s3cret');
@@ -123,5 +125,28 @@ describe('renderProxyInfra', () => {
     expect(pod.annotations).toEqual({ 'cost-center': '42' });
     const cm = objects.find((o) => o.kind === 'ConfigMap')!;
     expect(Object.keys(cm.metadata.annotations!)).toContain('sluice.dev/secrets-digest');
+  });
+
+  it('hands proxies the Redis URL through a Secret of their own, never in the Deployment', () => {
+    const url = 'redis://:p4ssw0rd@redis.sluice-system:6379';
+    const objects = renderProxyInfra(owner, config, {}, { ...options, redisUrl: url });
+    const redis = objects.find(
+      (o) => o.kind === 'Secret' && o.metadata.name === `${proxyName('gw')}-redis`,
+    ) as unknown as {
+      data: Record<string, string>;
+    };
+    expect(Buffer.from(redis.data.url!, 'base64').toString()).toBe(url);
+    const deployment = objects.find((o) => o.kind === 'Deployment')!;
+    expect(JSON.stringify(deployment)).not.toContain('p4ssw0rd');
+    expect(JSON.stringify(deployment)).toContain(
+      JSON.stringify({
+        name: 'SLUICE_REDIS_URL',
+        valueFrom: { secretKeyRef: { name: `${proxyName('gw')}-redis`, key: 'url' } },
+      }),
+    );
+    // Without Redis the Secret stays, empty, so switching Redis off leaves no URL behind.
+    const off = renderProxyInfra(owner, config, {}, options);
+    expect(off.find((o) => o.metadata.name === `${proxyName('gw')}-redis`)).toMatchObject({ data: {} });
+    expect(JSON.stringify(off.find((o) => o.kind === 'Deployment'))).not.toContain('SLUICE_REDIS_URL');
   });
 });

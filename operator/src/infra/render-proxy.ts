@@ -118,7 +118,10 @@ export function renderProxyInfra(
     ],
   });
   const ports = config.listeners.map((l) => l.port);
-  const env = proxyEnv({ ...options, telemetry: gatewayTelemetry(options.telemetry, gateway.annotations) });
+  const env = proxyEnv(
+    { ...options, telemetry: gatewayTelemetry(options.telemetry, gateway.annotations) },
+    names.redisSecret,
+  );
   return [
     {
       apiVersion: 'v1',
@@ -168,6 +171,14 @@ export function renderProxyInfra(
       metadata: meta(names.secret),
       type: 'Opaque',
       data: packSecrets(secrets),
+    },
+    {
+      // Rendered even without Redis (then empty), so turning Redis off leaves no stale URL behind.
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta(names.redisSecret),
+      type: 'Opaque',
+      data: options.redisUrl ? { url: Buffer.from(options.redisUrl).toString('base64') } : {},
     },
     {
       apiVersion: 'apps/v1',
@@ -256,19 +267,24 @@ type EnvVar =
 
 /**
  * What the operator hands every proxy through its environment (stable order: stable rendering).
- * The collector's headers (an API key) come from a Secret by reference: the kubelet reads it, so
- * the value is in neither the Deployment nor the operator's memory.
+ * Values that may be secret come from Secrets by reference, read by the kubelet, so they are not in
+ * the Deployment: the Redis URL (a password in it) from the Gateway's own `-redis` Secret, the
+ * collector's headers (an API key) from the user's Secret, never in the operator's memory.
  */
-function proxyEnv(options: ProxyInfraOptions): EnvVar[] {
+function proxyEnv(options: ProxyInfraOptions, redisSecret: string): EnvVar[] {
   const t = options.telemetry;
   const values: EnvVar[] = [
-    ['SLUICE_REDIS_URL', options.redisUrl],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', t?.otlpEndpoint],
     ['OTEL_TRACES_SAMPLER_ARG', t?.samplingRatio],
     ['OTEL_PROPAGATORS', t?.propagators],
     ['SLUICE_ACCESS_LOG', t?.accessLog],
     ['SLUICE_ACCESS_LOG_FORMAT', t?.accessLogFormat],
   ].flatMap(([name, value]) => (value ? [{ name: name!, value }] : []));
+  if (options.redisUrl)
+    values.unshift({
+      name: 'SLUICE_REDIS_URL',
+      valueFrom: { secretKeyRef: { name: redisSecret, key: 'url' } },
+    });
   if (t?.otlpHeadersSecret)
     values.push({
       name: 'OTEL_EXPORTER_OTLP_HEADERS',
