@@ -9,7 +9,13 @@
 # (printed on stdout, one per line) for `podman load`, `kind load image-archive` or `skopeo copy`.
 # SLUICE_IMAGE_PREFIX changes the names (e.g. ghcr.io/acme/sluice- gives ghcr.io/acme/sluice-proxy);
 # SLUICE_IMAGE_SOURCE sets the org.opencontainers.image.source label (the repository URL).
+#
+# `images/build.sh --context-only` assembles the build context (sources and production dependencies,
+# which are pure JavaScript, so one context serves every architecture), prints its path and stops:
+# the release workflow builds it with docker buildx for amd64 and arm64 on Node's official base.
 set -euo pipefail
+CONTEXT_ONLY=false
+[ "${1:-}" = "--context-only" ] && CONTEXT_ONLY=true
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE_ROOT="${SLUICE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}"
 OUT="$CACHE_ROOT/images"
@@ -17,6 +23,36 @@ NODE="$ROOT/node_modules/node/bin/node"
 log() { echo "[images] $*" >&2; }
 
 [ -x "$NODE" ] || { echo "run 'npm install' first: the images carry the pinned Node from node_modules/node" >&2; exit 1; }
+VERSION="$("$NODE" -p "require('$ROOT/package.json').version")"
+NODE_VERSION="$("$NODE" -p 'process.versions.node')"
+PREFIX="${SLUICE_IMAGE_PREFIX:-sluice/}"
+BASE="localhost/sluice-base:node$NODE_VERSION-bookworm"
+mkdir -p "$OUT"
+buildah() { command buildah --storage-driver vfs --root "$OUT/storage" --runroot "$OUT/run" "$@"; }
+
+# Production dependencies, installed once per lockfile.
+LOCK_HASH="$(sha256sum "$ROOT/package-lock.json" | cut -c1-16)"
+DEPS="$OUT/prod-deps-$LOCK_HASH"
+if [ ! -f "$DEPS/.complete" ]; then
+  log "production dependencies (npm ci --omit=dev), once per lockfile"
+  rm -rf "$DEPS" && mkdir -p "$DEPS"
+  cp "$ROOT/package.json" "$ROOT/package-lock.json" "$DEPS/"
+  (cd "$DEPS" && PATH="$(dirname "$NODE"):$PATH" npm ci --omit=dev --ignore-scripts --no-audit --no-fund >&2)
+  touch "$DEPS/.complete"
+fi
+
+# The build context: exactly what the Dockerfile copies.
+CONTEXT="$OUT/context"
+rm -rf "$CONTEXT" && mkdir -p "$CONTEXT"
+cp -al "$DEPS/node_modules" "$CONTEXT/node_modules"
+cp "$ROOT/package.json" "$ROOT/Dockerfile" "$CONTEXT/"
+for dir in lib/src proxy/src operator/src cli/src; do
+  mkdir -p "$CONTEXT/$dir"
+  (cd "$ROOT/$dir" && find . -name '*.ts' ! -name '*.test.ts' -print0 | tar --null -T - -cf - | tar -C "$CONTEXT/$dir" -xf -)
+done
+
+if [ "$CONTEXT_ONLY" = true ]; then echo "$CONTEXT"; exit 0; fi
+
 missing=()
 for tool in buildah debootstrap umoci; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -28,13 +64,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-
-VERSION="$("$NODE" -p "require('$ROOT/package.json').version")"
-NODE_VERSION="$("$NODE" -p 'process.versions.node')"
-PREFIX="${SLUICE_IMAGE_PREFIX:-sluice/}"
-BASE="localhost/sluice-base:node$NODE_VERSION-bookworm"
-mkdir -p "$OUT"
-buildah() { command buildah --storage-driver vfs --root "$OUT/storage" --runroot "$OUT/run" "$@"; }
 
 # The base: Debian bookworm minbase, trimmed like the slim images, plus Node and the node user.
 if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
@@ -68,27 +97,6 @@ if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
   buildah commit --quiet --rm "$ctr" "$BASE" >/dev/null
   rm -f "$OUT/base.tar"
 fi
-
-# Production dependencies, installed once per lockfile.
-LOCK_HASH="$(sha256sum "$ROOT/package-lock.json" | cut -c1-16)"
-DEPS="$OUT/prod-deps-$LOCK_HASH"
-if [ ! -f "$DEPS/.complete" ]; then
-  log "production dependencies (npm ci --omit=dev), once per lockfile"
-  rm -rf "$DEPS" && mkdir -p "$DEPS"
-  cp "$ROOT/package.json" "$ROOT/package-lock.json" "$DEPS/"
-  (cd "$DEPS" && PATH="$(dirname "$NODE"):$PATH" npm ci --omit=dev --ignore-scripts --no-audit --no-fund >&2)
-  touch "$DEPS/.complete"
-fi
-
-# The build context: exactly what the Dockerfile copies.
-CONTEXT="$OUT/context"
-rm -rf "$CONTEXT" && mkdir -p "$CONTEXT"
-cp -al "$DEPS/node_modules" "$CONTEXT/node_modules"
-cp "$ROOT/package.json" "$ROOT/Dockerfile" "$CONTEXT/"
-for dir in lib/src proxy/src operator/src cli/src; do
-  mkdir -p "$CONTEXT/$dir"
-  (cd "$ROOT/$dir" && find . -name '*.ts' ! -name '*.test.ts' -print0 | tar --null -T - -cf - | tar -C "$CONTEXT/$dir" -xf -)
-done
 
 REVISION="$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)"
 CREATED="$(git -C "$ROOT" log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
