@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,6 +209,91 @@ describe('npm start (the quickstart)', () => {
       const code = await new Promise((resolve) => child.once('exit', resolve));
       expect(code).toBe(0);
       expect(stderr).toBe('');
+    }
+  });
+});
+
+describe('sluice standalone -f FILE', () => {
+  it('serves one file, reloads it on an edit, and logs one summary line per reload', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-cli-file-'));
+    const backend = createHttpServer((req, res) => res.end(`v1 ${req.url}`));
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    const [listener, admin] = [await freePort(), await freePort()];
+    const file = join(dir, 'gateway.yaml');
+    const yaml = (filterValue: string) => `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: sluice}
+spec: {controllerName: sluice.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec: {gatewayClassName: sluice, listeners: [{name: http, port: ${listener}, protocol: HTTP}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+    - filters: [{type: ResponseHeaderModifier, responseHeaderModifier: {set: [{name: x-version, value: "${filterValue}"}]}}]
+      backendRefs: [{name: web, port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints: [{addresses: [127.0.0.1]}]
+ports: [{name: http, port: ${(backend.address() as AddressInfo).port}}]
+`;
+    await writeFile(file, yaml('one'));
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'standalone',
+        '-f',
+        file,
+        '--bind-address',
+        '127.0.0.1',
+        '--admin-port',
+        String(admin),
+        '--access-log',
+        'off',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    try {
+      const version = async () =>
+        (await send(`http://127.0.0.1:${listener}/`).catch(() => ({ headers: {} as Record<string, string> })))
+          .headers['x-version'];
+      await expect.poll(version, { timeout: 15_000 }).toBe('one');
+      await writeFile(`${file}.tmp`, yaml('two'));
+      await rename(`${file}.tmp`, file);
+      await expect.poll(version, { timeout: 15_000 }).toBe('two');
+      const messages = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).msg as string);
+      const summaries = messages.filter((m) => m.startsWith('config translated: '));
+      expect(summaries.length).toBeGreaterThanOrEqual(2);
+      expect(summaries[0]).toBe('config translated: all 3 objects with a status accepted');
+      // No line per object at the default level: the details are at debug.
+      expect(messages.filter((m) => m === 'status')).toEqual([]);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      backend.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -15,7 +15,7 @@ export function logStatuses(logger: Logger, statuses: readonly StatusUpdate[]): 
   logger.info(
     { objects: objects.length, notAccepted: failing.length },
     failing.length === 0
-      ? `config translated: ${objects.length} objects, all accepted`
-      : `config translated: ${objects.length} objects, ${failing.length} not fully accepted`,
+      ? `config translated: all ${objects.length} objects with a status accepted`
+      : `config translated: ${failing.length} of ${objects.length} objects with a status not fully accepted`,
   );
 }
