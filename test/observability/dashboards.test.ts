@@ -34,20 +34,27 @@ spec:
   request: {builtins: [{detector: Email, action: Reject}]}
 `;
 
-/** Every panel query with Grafana's variables set as a test run needs them. */
+/**
+ * Every panel query of the dashboards as shipped (the JSON Grafana loads, built by the Foundation
+ * SDK), with Grafana's variables set as a test run needs them.
+ */
 function panelQueries(): { dashboard: string; panel: string; expr: string }[] {
-  return Object.values(DASHBOARDS).flatMap((d) =>
-    d.panels.flatMap((p) =>
-      p.queries.map((q) => ({
-        dashboard: d.title,
+  return [...renderDashboards().values()].flatMap((text) => {
+    const board = JSON.parse(text) as {
+      title: string;
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    return board.panels.flatMap((p) =>
+      p.targets.map((t) => ({
+        dashboard: board.title,
         panel: p.title,
-        expr: q.expr
+        expr: t.expr
           .replaceAll('$__rate_interval', '30s')
           .replaceAll('$__range', '1h')
           .replaceAll('$team', '.*'),
       })),
-    ),
-  );
+    );
+  });
 }
 
 describe('Grafana dashboards against a real Prometheus scraping a live proxy', () => {
