@@ -198,7 +198,24 @@ async function chat(
   await sleep(behavior.ttftMs);
   const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
   send(chunk(id, model, { role: 'assistant', content: '' }, null, withUsage));
-  const words = echoed ?? replyWords(name, u.completion);
+  const tool = req.tools?.[0]?.function.name;
+  // With tools offered, the stream calls the first one, its arguments split over two chunks as
+  // providers split them.
+  const toolCall = (args: string, first: boolean) => ({
+    tool_calls: [
+      {
+        index: 0,
+        ...(first ? { id: `call_${id}`, type: 'function' } : {}),
+        function: { ...(first ? { name: tool } : {}), arguments: args },
+      },
+    ],
+  });
+  const words = tool ? [] : (echoed ?? replyWords(name, u.completion));
+  if (tool) {
+    send(chunk(id, model, toolCall('', true), null, withUsage));
+    send(chunk(id, model, toolCall('{"city":', false), null, withUsage));
+    send(chunk(id, model, toolCall('"Paris"}', false), null, withUsage));
+  }
   for (let i = 0; i < words.length; i++) {
     if (i > 0) await sleep(behavior.tokenDelayMs);
     // Dropped while producing the next token: what was sent has been flushed by now.
@@ -206,7 +223,7 @@ async function chat(
       return void res.socket?.destroy();
     send(chunk(id, model, { content: i === 0 ? words[i] : ` ${words[i]}` }, null, withUsage));
   }
-  send(chunk(id, model, {}, 'stop', withUsage));
+  send(chunk(id, model, {}, tool ? 'tool_calls' : 'stop', withUsage));
   if (withUsage) {
     report(u);
     send({
