@@ -9,6 +9,12 @@ export const OPERATION_BY_PATH: Readonly<Record<string, AIOperation>> = {
 
 export const MODELS_PATH = '/v1/models';
 
+/** The Anthropic Messages API, served as a surface over the chat pipeline (client-api/anthropic/). */
+export const ANTHROPIC_SURFACE_BY_PATH: Readonly<Record<string, 'messages' | 'count_tokens'>> = {
+  '/v1/messages': 'messages',
+  '/v1/messages/count_tokens': 'count_tokens',
+};
+
 /** `gen_ai.operation.name` values from the OpenTelemetry GenAI conventions. */
 export const GENAI_OPERATION: Readonly<Record<AIOperation, string>> = {
   chat: 'chat',

@@ -6,6 +6,7 @@ import type { BodyBudget } from '../ai/read-json-body.ts';
 import { readJsonBody } from '../ai/read-json-body.ts';
 import { sendJson } from '../ai/respond.ts';
 import { serveAI } from '../ai/serve-ai.ts';
+import { enterAnthropicSurface } from '../ai/surfaces/anthropic/anthropic-surface.ts';
 import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../client-api/operations.ts';
 import { type ErrorCode, errorCatalog } from '../errors/catalog.ts';
 import { isGrpcCall, writeError, writeGrpcError } from '../errors/render.ts';
@@ -102,7 +103,14 @@ async function forwardOn(
   const view = requestView(raw.method ?? 'GET', target.url, raw.headers);
   if (view.method === 'CONNECT') return fail('method_not_allowed', router.unmatchedMetrics);
   let aiBody: { raw: Buffer; value: Record<string, unknown> } | undefined;
-  const op = router.servesAI && view.method === 'POST' ? OPERATION_BY_PATH[view.path] : undefined;
+  const anthropic =
+    router.servesAI && view.method === 'POST'
+      ? enterAnthropicSurface(view.path, raw, res as ServerResponse)
+      : undefined;
+  const op =
+    router.servesAI && view.method === 'POST'
+      ? (OPERATION_BY_PATH[view.path] ?? (anthropic ? 'chat' : undefined))
+      : undefined;
   if (router.servesAI) {
     // The model header is Sluice's to set, from the body: a client cannot pick a route by sending it.
     delete raw.headers[MODEL_HEADER];
@@ -131,7 +139,12 @@ async function forwardOn(
       return fail(parsed.error, router.unmatchedMetrics, parsed.message);
     }
     aiBody = parsed;
-    if (typeof parsed.value.model === 'string') raw.headers[MODEL_HEADER] = parsed.value.model;
+    if (anthropic) {
+      const translated = anthropic.translate(parsed.value);
+      if (!translated.ok) return fail('invalid_request', router.unmatchedMetrics, translated.message);
+      aiBody = { raw: parsed.raw, value: translated.chat };
+    }
+    if (typeof aiBody.value.model === 'string') raw.headers[MODEL_HEADER] = aiBody.value.model;
   }
   const route = router.select(host, view);
   if (!route) return fail(op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics);
@@ -173,6 +186,11 @@ async function forwardOn(
   if (route.pickAIBackend) {
     for (const name in limitHeaders) res.setHeader(name, limitHeaders[name]!);
     if (!op || !aiBody) return fail('route_not_found', route.metrics);
+    if (anthropic?.kind === 'count_tokens') {
+      await anthropic.answerCount(aiBody.value);
+      route.metrics.observe(res.statusCode, (performance.now() - started) / 1000);
+      return;
+    }
     const backend = route.pickAIBackend();
     if (!backend) return fail('backend_invalid', route.metrics);
     const entered = enterBreaker(controls, backend.config.name, raw);

@@ -1,0 +1,244 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aiBackendYaml, modelRouteYaml } from './support/ai-yaml.ts';
+import { type RunningFake, startFake } from './support/fake-providers.ts';
+import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
+import { freePort } from './support/ports.ts';
+import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
+
+/**
+ * The Anthropic Messages API (`ANTHROPIC_BASE_URL=http://gateway`, what Claude Code and every
+ * Anthropic-SDK client need), driven by the official @anthropic-ai/sdk, served through the same
+ * pipeline as Chat Completions: to an OpenAI-shaped target (translated) and to an Anthropic target.
+ */
+describe('Anthropic Messages API on the gateway, with the official SDK', () => {
+  let openaiFake: RunningFake;
+  let anthropicFake: RunningFake;
+  let gw: TestGateway;
+  let client: Anthropic;
+
+  beforeAll(async () => {
+    openaiFake = await startFake({ name: 'openai-shaped' });
+    anthropicFake = await startFake({ name: 'anthropic' });
+    const port = await freePort();
+    gw = await startGateway(port, {
+      'gateway.yaml': gatewayYaml(port),
+      'objects.yaml': `${aiBackendYaml('chat', [], [{ name: 'oai', provider: 'OpenAI', url: `${openaiFake.url}/v1` }])}${aiBackendYaml('claude', [], [{ name: 'claude', provider: 'Anthropic', url: `${anthropicFake.url}/v1` }], '  pricing:\n    - {model: claude-sonnet, inputPerMillion: 3, outputPerMillion: 15}\n')}${modelRouteYaml({ 'gpt-4o': 'chat', 'claude-sonnet': 'claude' })}`,
+    });
+    // As ANTHROPIC_BASE_URL: the gateway's root; the SDK adds /v1/messages.
+    client = new Anthropic({ apiKey: 'sk-client', baseURL: gw.url, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await openaiFake?.close();
+    await anthropicFake?.close();
+  });
+
+  describe.each([
+    ['an OpenAI-shaped target', 'gpt-4o', () => openaiFake],
+    ['an Anthropic target', 'claude-sonnet', () => anthropicFake],
+  ])('to %s', (_what, model, fake) => {
+    it('messages.create answers a message with text, stop reason and the provider-reported usage', async () => {
+      const reply = await client.messages.create({
+        model,
+        max_tokens: 64,
+        system: 'Be brief.',
+        messages: [{ role: 'user', content: 'hello there' }],
+      });
+      expect(reply.type).toBe('message');
+      expect(reply.role).toBe('assistant');
+      expect(reply.id).toMatch(/^msg_/);
+      expect(reply.stop_reason).toBe('end_turn');
+      expect(reply.content[0]).toMatchObject({ type: 'text' });
+      expect((reply.content[0] as { text: string }).text).toMatch(/^(openai-shaped|anthropic):/);
+      expect(reply.usage.input_tokens).toBeGreaterThan(0);
+      expect(reply.usage.output_tokens).toBeGreaterThan(0);
+      // The system prompt reached the provider.
+      expect(JSON.stringify(fake().requests.at(-1)?.body)).toContain('Be brief.');
+    });
+
+    it('messages.stream delivers the same text as deltas, and the final message carries the usage', async () => {
+      const whole = await client.messages.create({
+        model,
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'count' }],
+      });
+      const stream = client.messages.stream({
+        model,
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'count' }],
+      });
+      const types: string[] = [];
+      let text = '';
+      stream.on('streamEvent', (e) => types.push(e.type));
+      stream.on('text', (t) => {
+        text += t;
+      });
+      const final = await stream.finalMessage();
+      expect(text).toBe((whole.content[0] as { text: string }).text);
+      expect(types[0]).toBe('message_start');
+      expect(types.slice(-2)).toEqual(['message_delta', 'message_stop']);
+      expect(types).toContain('content_block_delta');
+      expect(final.stop_reason).toBe('end_turn');
+      expect(final.usage.output_tokens).toBe(whole.usage.output_tokens);
+    });
+
+    it('tools: a tool_use block with parsed input, and the tool_result goes back to the provider', async () => {
+      const tools: Anthropic.Tool[] = [
+        {
+          name: 'get_weather',
+          description: 'Weather for a city',
+          input_schema: { type: 'object', properties: { city: { type: 'string' } } },
+        },
+      ];
+      const reply = await client.messages.create({
+        model,
+        max_tokens: 64,
+        tools,
+        messages: [{ role: 'user', content: 'weather in Paris?' }],
+      });
+      expect(reply.stop_reason).toBe('tool_use');
+      const call = reply.content.find((b) => b.type === 'tool_use') as Anthropic.ToolUseBlock;
+      expect(call).toMatchObject({ name: 'get_weather', input: { city: 'Paris' } });
+      await client.messages.create({
+        model,
+        max_tokens: 64,
+        tools,
+        messages: [
+          { role: 'user', content: 'weather in Paris?' },
+          { role: 'assistant', content: reply.content },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'sunny, 21 C' }] },
+        ],
+      });
+      expect(JSON.stringify(fake().requests.at(-1)?.body)).toContain('sunny, 21 C');
+    });
+  });
+
+  it('streams a tool call as input_json_delta events the SDK assembles', async () => {
+    const stream = client.messages.stream({
+      model: 'gpt-4o',
+      max_tokens: 64,
+      tools: [{ name: 'get_weather', input_schema: { type: 'object' } }],
+      messages: [{ role: 'user', content: 'weather?' }],
+    });
+    const final = await stream.finalMessage();
+    expect(final.stop_reason).toBe('tool_use');
+    expect(final.content.find((b) => b.type === 'tool_use')).toMatchObject({
+      name: 'get_weather',
+      input: { city: 'Paris' },
+    });
+  });
+
+  it('countTokens answers the input tokens without calling a provider', async () => {
+    const before = openaiFake.requests.length;
+    const short = await client.messages.countTokens({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const long = await client.messages.countTokens({
+      model: 'gpt-4o',
+      system: 'You are a careful assistant who answers in full sentences.',
+      messages: [{ role: 'user', content: 'Tell me about the history of the river Thames in London.' }],
+    });
+    expect(short.input_tokens).toBeGreaterThan(0);
+    expect(long.input_tokens).toBeGreaterThan(short.input_tokens);
+    expect(openaiFake.requests.length).toBe(before);
+  });
+
+  it('errors come in Anthropic’s shape, so the SDK raises its own error classes', async () => {
+    const unknown = client.messages.create({
+      model: 'no-such-model',
+      max_tokens: 8,
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    await expect(unknown).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(unknown).rejects.toMatchObject({
+      status: 404,
+      error: { type: 'error', error: { type: 'not_found_error' } },
+    });
+    const noMax = client.messages.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'x' }],
+    } as never);
+    await expect(noMax).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    await expect(noMax).rejects.toMatchObject({
+      error: { error: { type: 'invalid_request_error', message: expect.stringContaining('max_tokens') } },
+    });
+    const thinking = client.messages.create({
+      model: 'gpt-4o',
+      max_tokens: 2048,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    await expect(thinking).rejects.toMatchObject({
+      status: 400,
+      error: { error: { message: expect.stringContaining('thinking') } },
+    });
+  });
+
+  it('spend on this surface counts in the same metrics as Chat Completions, exactly', async () => {
+    const spent = async () =>
+      sumOf(await scrapeMetrics(gw.adminPort), 'sluice_ai_cost_usd_total', {
+        sluice_ai_backend: 'default/claude',
+      });
+    const before = await spent();
+    const reply = await client.messages.create({
+      model: 'claude-sonnet',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'price me' }],
+    });
+    const expected = (reply.usage.input_tokens * 3 + reply.usage.output_tokens * 15) / 1e6;
+    expect(expected).toBeGreaterThan(0);
+    // Recorded once the answer is out: polled, not raced.
+    await expect.poll(async () => (await spent()) - before).toBeCloseTo(expected, 12);
+  });
+
+  it.each([
+    ['messages is null', { model: 'gpt-4o', max_tokens: 8, messages: null }],
+    ['a turn is a number', { model: 'gpt-4o', max_tokens: 8, messages: [42] }],
+    ['a role is wrong', { model: 'gpt-4o', max_tokens: 8, messages: [{ role: 'system', content: 'x' }] }],
+    [
+      'content is an object',
+      { model: 'gpt-4o', max_tokens: 8, messages: [{ role: 'user', content: { a: 1 } }] },
+    ],
+    [
+      'a block type is unknown',
+      { model: 'gpt-4o', max_tokens: 8, messages: [{ role: 'user', content: [{ type: 'document' }] }] },
+    ],
+    [
+      'an image has no source',
+      { model: 'gpt-4o', max_tokens: 8, messages: [{ role: 'user', content: [{ type: 'image' }] }] },
+    ],
+    ['system is a number', { model: 'gpt-4o', max_tokens: 8, system: 7, messages: [] }],
+    ['tools is not a list of tools', { model: 'gpt-4o', max_tokens: 8, tools: [null], messages: [] }],
+    ['max_tokens is a string', { model: 'gpt-4o', max_tokens: '8', messages: [] }],
+    ['model is missing', { max_tokens: 8, messages: [] }],
+  ])('refuses a body where %s with a 400 in Anthropic’s shape', async (_what, body) => {
+    const r = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'sk-client' },
+      body: JSON.stringify(body),
+    });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+  });
+
+  it('a provider that drops the stream mid-way ends the Messages stream with an error, and the gateway serves on', async () => {
+    const behavior = openaiFake.behavior;
+    openaiFake.behavior = { ...behavior, dropAfterChunks: 2, tokenDelayMs: 1 };
+    const stream = client.messages.stream({
+      model: 'gpt-4o',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'long answer' }],
+    });
+    // Not a complete-looking message: the SDK sees Anthropic's error event.
+    await expect(stream.finalMessage()).rejects.toThrow(/ended the stream before it was complete/);
+    openaiFake.behavior = behavior;
+    const after = await client.messages.create({
+      model: 'gpt-4o',
+      max_tokens: 8,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(after.type).toBe('message');
+  });
+});
