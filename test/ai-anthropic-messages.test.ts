@@ -23,7 +23,14 @@ describe('Anthropic Messages API on the gateway, with the official SDK', () => {
     const port = await freePort();
     gw = await startGateway(port, {
       'gateway.yaml': gatewayYaml(port),
-      'objects.yaml': `${aiBackendYaml('chat', [], [{ name: 'oai', provider: 'OpenAI', url: `${openaiFake.url}/v1` }])}${aiBackendYaml('claude', [], [{ name: 'claude', provider: 'Anthropic', url: `${anthropicFake.url}/v1` }], '  pricing:\n    - {model: claude-sonnet, inputPerMillion: 3, outputPerMillion: 15}\n')}${modelRouteYaml({ 'gpt-4o': 'chat', 'claude-sonnet': 'claude' })}`,
+      'objects.yaml': `${aiBackendYaml('chat', [], [{ name: 'oai', provider: 'OpenAI', url: `${openaiFake.url}/v1` }])}${aiBackendYaml('claude', [], [{ name: 'claude', provider: 'Anthropic', url: `${anthropicFake.url}/v1` }], '  pricing:\n    - {model: claude-sonnet, inputPerMillion: 3, outputPerMillion: 15}\n')}${modelRouteYaml({ 'gpt-4o': 'chat', 'claude-sonnet': 'claude' })}---
+apiVersion: sluice.dev/v1alpha1
+kind: PromptGuard
+metadata: {name: no-emails, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  request: {builtins: [{detector: Email, action: Reject}]}
+`,
     });
     // As ANTHROPIC_BASE_URL: the gateway's root; the SDK adds /v1/messages.
     client = new Anthropic({ apiKey: 'sk-client', baseURL: gw.url, maxRetries: 0 });
@@ -240,5 +247,19 @@ describe('Anthropic Messages API on the gateway, with the official SDK', () => {
       messages: [{ role: 'user', content: 'hi' }],
     });
     expect(after.type).toBe('message');
+  });
+
+  it('PromptGuard applies on this surface too: a prompt it rejects never reaches the provider', async () => {
+    const before = openaiFake.requests.length;
+    const rejected = client.messages.create({
+      model: 'gpt-4o',
+      max_tokens: 8,
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'mail alice@example.com the plan' }] }],
+    });
+    await expect(rejected).rejects.toMatchObject({
+      status: 400,
+      error: { type: 'error', error: { type: 'invalid_request_error' } },
+    });
+    expect(openaiFake.requests.length).toBe(before);
   });
 });
