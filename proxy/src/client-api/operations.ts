@@ -9,10 +9,12 @@ export const OPERATION_BY_PATH: Readonly<Record<string, AIOperation>> = {
 
 export const MODELS_PATH = '/v1/models';
 
-/** The Anthropic Messages API, served as a surface over the chat pipeline (client-api/anthropic/). */
-export const ANTHROPIC_SURFACE_BY_PATH: Readonly<Record<string, 'messages' | 'count_tokens'>> = {
+/** Client APIs served as surfaces over the chat pipeline (ai/surfaces/): Anthropic Messages, OpenAI Responses. */
+export type SurfaceKind = 'messages' | 'count_tokens' | 'responses';
+export const SURFACE_BY_PATH: Readonly<Record<string, SurfaceKind>> = {
   '/v1/messages': 'messages',
   '/v1/messages/count_tokens': 'count_tokens',
+  '/v1/responses': 'responses',
 };
 
 /** `gen_ai.operation.name` values from the OpenTelemetry GenAI conventions. */

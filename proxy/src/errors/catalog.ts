@@ -40,6 +40,11 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'The request body does not have the shape this API expects.',
   },
+  response_state_unsupported: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'This request needs stored response state, which Sluice does not keep.',
+  },
   missing_model: { status: 400, type: 'invalid_request_error', message: 'The request must name a model.' },
   unsupported_parameter: {
     status: 400,

@@ -6,7 +6,7 @@ import type { BodyBudget } from '../ai/read-json-body.ts';
 import { readJsonBody } from '../ai/read-json-body.ts';
 import { sendJson } from '../ai/respond.ts';
 import { serveAI } from '../ai/serve-ai.ts';
-import { enterAnthropicSurface } from '../ai/surfaces/anthropic/anthropic-surface.ts';
+import { enterClientSurface } from '../ai/surfaces/client-surface.ts';
 import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../client-api/operations.ts';
 import { type ErrorCode, errorCatalog } from '../errors/catalog.ts';
 import { isGrpcCall, writeError, writeGrpcError } from '../errors/render.ts';
@@ -90,8 +90,8 @@ async function forwardOn(
   observed: ObservedRequest | undefined,
 ): Promise<void> {
   const router = served.router;
-  const fail = (code: ErrorCode, metrics: RouteMetrics, message?: string) =>
-    answerError(raw, res, code, metrics, started, message);
+  const fail = (code: ErrorCode, metrics: RouteMetrics, message?: string, param?: string) =>
+    answerError(raw, res, code, metrics, started, message, param);
   const target = requestTarget(raw);
   if (!target.ok) {
     // An ambiguous request line or Host is what request smuggling is made of: answer and hang up.
@@ -103,13 +103,14 @@ async function forwardOn(
   const view = requestView(raw.method ?? 'GET', target.url, raw.headers);
   if (view.method === 'CONNECT') return fail('method_not_allowed', router.unmatchedMetrics);
   let aiBody: { raw: Buffer; value: Record<string, unknown> } | undefined;
-  const anthropic =
+  // Anthropic Messages and OpenAI Responses are served as the chat operation, in their own shape.
+  const surface =
     router.servesAI && view.method === 'POST'
-      ? enterAnthropicSurface(view.path, raw, res as ServerResponse)
+      ? enterClientSurface(view.path, raw, res as ServerResponse)
       : undefined;
   const op =
     router.servesAI && view.method === 'POST'
-      ? (OPERATION_BY_PATH[view.path] ?? (anthropic ? 'chat' : undefined))
+      ? (OPERATION_BY_PATH[view.path] ?? (surface ? 'chat' : undefined))
       : undefined;
   if (router.servesAI) {
     // The model header is Sluice's to set, from the body: a client cannot pick a route by sending it.
@@ -139,9 +140,10 @@ async function forwardOn(
       return fail(parsed.error, router.unmatchedMetrics, parsed.message);
     }
     aiBody = parsed;
-    if (anthropic) {
-      const translated = anthropic.translate(parsed.value);
-      if (!translated.ok) return fail('invalid_request', router.unmatchedMetrics, translated.message);
+    if (surface) {
+      const translated = surface.translate(parsed.value);
+      if (!translated.ok)
+        return fail(translated.code, router.unmatchedMetrics, translated.message, translated.param);
       aiBody = { raw: parsed.raw, value: translated.chat };
     }
     if (typeof aiBody.value.model === 'string') raw.headers[MODEL_HEADER] = aiBody.value.model;
@@ -186,8 +188,8 @@ async function forwardOn(
   if (route.pickAIBackend) {
     for (const name in limitHeaders) res.setHeader(name, limitHeaders[name]!);
     if (!op || !aiBody) return fail('route_not_found', route.metrics);
-    if (anthropic?.kind === 'count_tokens') {
-      await anthropic.answerCount(aiBody.value);
+    if (surface?.answerCount) {
+      await surface.answerCount(aiBody.value);
       route.metrics.observe(res.statusCode, (performance.now() - started) / 1000);
       return;
     }
@@ -440,6 +442,7 @@ function answerError(
   metrics: RouteMetrics,
   started: number,
   message?: string,
+  param?: string,
 ): void {
   const seconds = (performance.now() - started) / 1000;
   if (isGrpcCall(raw)) {
@@ -448,7 +451,7 @@ function answerError(
     writeGrpcError(res as Http2ServerResponse, code);
   } else {
     metrics.observe(errorCatalog[code].status, seconds);
-    writeError(res, code, message === undefined ? {} : { message });
+    writeError(res, code, message === undefined ? {} : { message, ...(param ? { param } : {}) });
   }
 }
 

@@ -1,17 +1,29 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { SseParser } from '../../sse.ts';
-import { anthropicError, chatToMessage } from './messages-response.ts';
-import { ChatToMessagesStream } from './messages-stream.ts';
+import { SseParser } from '../sse.ts';
+
+type Json = Record<string, unknown>;
+
+/** How one client API renders what the chat pipeline answers. */
+export interface SurfaceFormat {
+  answer(chat: Json): Json;
+  error(status: number, body: Json): Json;
+  /** A converter for one response's stream: the SSE text for each `data:` payload, and the end. */
+  stream(): { data(payload: string): string; finish(): string };
+}
 
 /**
- * Makes one response speak the Messages API: everything the pipeline writes in Chat Completions form
- * (catalog errors, JSON answers, SSE streams) reaches the client in Anthropic's form. The pipeline
- * stays the one pipeline; only this response's writeHead, write and end are wrapped.
+ * Makes one response speak another client API (Anthropic Messages, OpenAI Responses): everything the
+ * pipeline writes in Chat Completions form (catalog errors, JSON answers, SSE streams) reaches the
+ * client in that API's form. The pipeline stays the one pipeline; only this response's writeHead,
+ * write and end are wrapped.
  *
  * JSON bodies are held until `end` (they are small and converted whole, with a new content-length);
  * streams are converted event by event as they arrive, so time to first token is unchanged.
  */
-export function speakAnthropic(res: ServerResponse): { sendNative(status: number, body: object): void } {
+export function speakSurface(
+  res: ServerResponse,
+  format: SurfaceFormat,
+): { sendNative(status: number, body: object): void } {
   const writeHead = res.writeHead.bind(res) as (
     status: number,
     headers?: OutgoingHttpHeaders,
@@ -23,7 +35,7 @@ export function speakAnthropic(res: ServerResponse): { sendNative(status: number
   let headers: OutgoingHttpHeaders = {};
   const held: Buffer[] = [];
   const parser = new SseParser();
-  const converter = new ChatToMessagesStream();
+  const converter = format.stream();
 
   const convertEvents = (chunk: string | Uint8Array): string =>
     parser
@@ -64,7 +76,7 @@ export function speakAnthropic(res: ServerResponse): { sendNative(status: number
     const converted =
       parsed === undefined
         ? text
-        : JSON.stringify(code >= 400 ? anthropicError(code, parsed) : chatToMessage(parsed));
+        : JSON.stringify(code >= 400 ? format.error(code, parsed) : format.answer(parsed));
     const { 'content-length': _, ...kept } = headers;
     writeHead(code, {
       ...kept,
@@ -75,7 +87,7 @@ export function speakAnthropic(res: ServerResponse): { sendNative(status: number
   }) as typeof res.end;
 
   return {
-    /** An answer already in Anthropic's shape (count_tokens), written as it is. */
+    /** An answer already in the surface's shape (Anthropic count_tokens), written as it is. */
     sendNative(code, body) {
       const text = JSON.stringify(body);
       writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });

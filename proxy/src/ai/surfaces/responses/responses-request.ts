@@ -1,0 +1,170 @@
+/**
+ * The OpenAI Responses API (`POST /v1/responses`) as a client surface over the chat pipeline, as the
+ * Anthropic Messages surface is: the request becomes Chat Completions, the answer and its event
+ * stream come back as a Response (responses-response.ts).
+ *
+ * Sluice keeps no response state: a request that needs it (`previous_response_id`, `store: true`,
+ * `conversation`, `background`) is refused with `response_state_unsupported` rather than answered
+ * as if the earlier turns existed. Send the whole conversation as `input` instead (what the SDKs do
+ * with `store: false`).
+ */
+
+type Json = Record<string, unknown>;
+type RefusalCode = 'invalid_request' | 'response_state_unsupported';
+
+export type Translated =
+  | { ok: true; chat: Json }
+  | { ok: false; message: string; param: string; code: RefusalCode };
+
+class Refusal extends Error {
+  readonly param: string;
+  readonly code: RefusalCode;
+  constructor(message: string, param: string, code: RefusalCode = 'invalid_request') {
+    super(message);
+    this.param = param;
+    this.code = code;
+  }
+}
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function responsesToChat(body: Json): Translated {
+  try {
+    return { ok: true, chat: translate(body) };
+  } catch (err) {
+    if (err instanceof Refusal) return { ok: false, message: err.message, param: err.param, code: err.code };
+    throw err;
+  }
+}
+
+const STATEFUL = ['previous_response_id', 'conversation', 'background'] as const;
+
+function translate(body: Json): Json {
+  for (const field of STATEFUL)
+    if (body[field] !== undefined && body[field] !== null && body[field] !== false)
+      throw new Refusal(
+        `${field} needs response state, which Sluice does not keep; send the whole conversation as input`,
+        field,
+        'response_state_unsupported',
+      );
+  if (body.store === true)
+    throw new Refusal(
+      'store: true needs response state, which Sluice does not keep; send store: false',
+      'store',
+      'response_state_unsupported',
+    );
+  if (typeof body.model !== 'string' || body.model === '') throw new Refusal('model is required', 'model');
+
+  const messages: Json[] = [];
+  if (typeof body.instructions === 'string') messages.push({ role: 'system', content: body.instructions });
+  if (typeof body.input === 'string') messages.push({ role: 'user', content: body.input });
+  else if (Array.isArray(body.input))
+    for (const [i, item] of body.input.entries()) messages.push(...inputItem(item, `input.${i}`));
+  else throw new Refusal('input must be a string or an array of items', 'input');
+
+  const chat: Json = { model: body.model, messages };
+  if (body.stream === true) {
+    chat.stream = true;
+    // response.completed carries the usage: the pipeline passes it on when asked.
+    chat.stream_options = { include_usage: true };
+  }
+  if (body.max_output_tokens !== undefined) chat.max_tokens = body.max_output_tokens;
+  for (const k of ['temperature', 'top_p', 'parallel_tool_calls', 'user'] as const)
+    if (body[k] !== undefined) chat[k] = body[k];
+  const effort = (body.reasoning as Json | undefined)?.effort;
+  if (typeof effort === 'string') chat.reasoning_effort = effort;
+  const format = (body.text as Json | undefined)?.format as Json | undefined;
+  if (isObject(format) && format.type === 'json_schema')
+    chat.response_format = {
+      type: 'json_schema',
+      json_schema: {
+        name: format.name,
+        schema: format.schema,
+        ...(format.strict !== undefined ? { strict: format.strict } : {}),
+      },
+    };
+  else if (isObject(format) && format.type === 'json_object') chat.response_format = { type: 'json_object' };
+  if (Array.isArray(body.tools)) chat.tools = body.tools.map((t, i) => tool(t, `tools.${i}`));
+  if (body.tool_choice !== undefined) chat.tool_choice = toolChoice(body.tool_choice);
+  return chat;
+}
+
+function inputItem(item: unknown, at: string): Json[] {
+  if (!isObject(item)) throw new Refusal(`${at}: an input item`, at);
+  const type = item.type ?? 'message';
+  if (type === 'function_call')
+    return [
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          {
+            id: item.call_id,
+            type: 'function',
+            function: { name: item.name, arguments: String(item.arguments ?? '') },
+          },
+        ],
+      },
+    ];
+  if (type === 'function_call_output')
+    return [
+      {
+        role: 'tool',
+        tool_call_id: item.call_id,
+        content: typeof item.output === 'string' ? item.output : JSON.stringify(item.output),
+      },
+    ];
+  if (type !== 'message')
+    throw new Refusal(
+      `${at}.type: ${JSON.stringify(type)} cannot be translated to Chat Completions`,
+      `${at}.type`,
+    );
+  const role = item.role === 'developer' ? 'system' : item.role;
+  if (role !== 'user' && role !== 'assistant' && role !== 'system')
+    throw new Refusal(`${at}.role: expected user, assistant, system or developer`, `${at}.role`);
+  if (typeof item.content === 'string') return [{ role, content: item.content }];
+  if (!Array.isArray(item.content))
+    throw new Refusal(`${at}.content: a string or an array of parts`, `${at}.content`);
+  const parts = item.content.map((p, j) => contentPart(p, `${at}.content.${j}`));
+  const textOnly = parts.every((p) => p.type === 'text');
+  return [{ role, content: textOnly ? parts.map((p) => p.text).join('') : parts }];
+}
+
+function contentPart(part: unknown, at: string): Json {
+  if (!isObject(part)) throw new Refusal(`${at}: a content part`, at);
+  if ((part.type === 'input_text' || part.type === 'output_text') && typeof part.text === 'string')
+    return { type: 'text', text: part.text };
+  if (part.type === 'input_image' && typeof part.image_url === 'string')
+    return {
+      type: 'image_url',
+      image_url: { url: part.image_url, ...(part.detail ? { detail: part.detail } : {}) },
+    };
+  throw new Refusal(
+    `${at}.type: ${JSON.stringify(part.type)} cannot be translated to Chat Completions`,
+    `${at}.type`,
+  );
+}
+
+function tool(t: unknown, at: string): Json {
+  if (!isObject(t) || t.type !== 'function' || typeof t.name !== 'string')
+    throw new Refusal(
+      `${at}: only function tools can be translated (built-in tools need OpenAI's own Responses API)`,
+      at,
+    );
+  return {
+    type: 'function',
+    function: {
+      name: t.name,
+      ...(typeof t.description === 'string' ? { description: t.description } : {}),
+      parameters: t.parameters ?? { type: 'object' },
+      ...(t.strict !== undefined && t.strict !== null ? { strict: t.strict } : {}),
+    },
+  };
+}
+
+function toolChoice(choice: unknown): unknown {
+  if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
+  if (isObject(choice) && choice.type === 'function')
+    return { type: 'function', function: { name: choice.name } };
+  throw new Refusal('tool_choice: auto, none, required or a function', 'tool_choice');
+}

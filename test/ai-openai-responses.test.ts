@@ -1,0 +1,182 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aiBackendYaml, modelRouteYaml } from './support/ai-yaml.ts';
+import { type RunningFake, startFake } from './support/fake-providers.ts';
+import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
+import { freePort } from './support/ports.ts';
+import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
+
+/**
+ * The OpenAI Responses API (`responses.create`, what the Vercel AI SDK's default provider and
+ * LangChain's useResponsesApi call), driven by the official `openai` SDK and served through the chat
+ * pipeline: to an OpenAI-shaped target and to an Anthropic target.
+ */
+describe('OpenAI Responses API on the gateway, with the official SDK', () => {
+  let openaiFake: RunningFake;
+  let anthropicFake: RunningFake;
+  let gw: TestGateway;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    openaiFake = await startFake({ name: 'openai-shaped' });
+    anthropicFake = await startFake({ name: 'anthropic' });
+    const port = await freePort();
+    gw = await startGateway(port, {
+      'gateway.yaml': gatewayYaml(port),
+      'objects.yaml': `${aiBackendYaml('chat', [], [{ name: 'oai', provider: 'OpenAI', url: `${openaiFake.url}/v1` }], '  pricing:\n    - {model: gpt-4o, inputPerMillion: 2.5, outputPerMillion: 10}\n')}${aiBackendYaml('claude', [], [{ name: 'claude', provider: 'Anthropic', url: `${anthropicFake.url}/v1` }])}${modelRouteYaml({ 'gpt-4o': 'chat', 'claude-sonnet': 'claude' })}`,
+    });
+    client = new OpenAI({ apiKey: 'sk-client', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await openaiFake?.close();
+    await anthropicFake?.close();
+  });
+
+  describe.each([
+    ['an OpenAI-shaped target', 'gpt-4o', () => openaiFake],
+    ['an Anthropic target', 'claude-sonnet', () => anthropicFake],
+  ])('to %s', (_what, model, fake) => {
+    it('responses.create answers a completed response with output_text and usage', async () => {
+      const r = await client.responses.create({
+        model,
+        instructions: 'Be brief.',
+        input: 'hello there',
+        store: false,
+      });
+      expect(r.object).toBe('response');
+      expect(r.status).toBe('completed');
+      expect(r.id).toMatch(/^resp_/);
+      expect(r.output_text).toMatch(/^(openai-shaped|anthropic):/);
+      expect(r.usage?.input_tokens).toBeGreaterThan(0);
+      expect(r.usage?.output_tokens).toBeGreaterThan(0);
+      expect(r.usage?.total_tokens).toBe((r.usage?.input_tokens ?? 0) + (r.usage?.output_tokens ?? 0));
+      expect(JSON.stringify(fake().requests.at(-1)?.body)).toContain('Be brief.');
+    });
+
+    it('streamed: the event sequence the SDK expects, the same text, usage on response.completed', async () => {
+      const whole = await client.responses.create({ model, input: 'count', store: false });
+      const stream = await client.responses.create({ model, input: 'count', store: false, stream: true });
+      const types: string[] = [];
+      let text = '';
+      let completed: OpenAI.Responses.Response | undefined;
+      for await (const e of stream) {
+        types.push(e.type);
+        if (e.type === 'response.output_text.delta') text += e.delta;
+        if (e.type === 'response.completed') completed = e.response;
+      }
+      expect(types.slice(0, 4)).toEqual([
+        'response.created',
+        'response.in_progress',
+        'response.output_item.added',
+        'response.content_part.added',
+      ]);
+      expect(types.at(-1)).toBe('response.completed');
+      expect(text).toBe(whole.output_text);
+      expect(completed?.usage?.output_tokens).toBe(whole.usage?.output_tokens);
+    });
+
+    it('function tools: a function_call item, and its output goes back to the provider', async () => {
+      const tools: OpenAI.Responses.Tool[] = [
+        {
+          type: 'function',
+          name: 'get_weather',
+          description: 'Weather',
+          parameters: { type: 'object', properties: { city: { type: 'string' } } },
+          strict: false,
+        },
+      ];
+      const r = await client.responses.create({ model, input: 'weather in Paris?', tools, store: false });
+      const call = r.output.find(
+        (o) => o.type === 'function_call',
+      ) as OpenAI.Responses.ResponseFunctionToolCall;
+      expect(call).toMatchObject({ name: 'get_weather' });
+      expect(JSON.parse(call.arguments)).toEqual({ city: 'Paris' });
+      await client.responses.create({
+        model,
+        tools,
+        store: false,
+        input: [
+          { role: 'user', content: 'weather in Paris?' },
+          { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments },
+          { type: 'function_call_output', call_id: call.call_id, output: 'sunny, 21 C' },
+        ],
+      });
+      expect(JSON.stringify(fake().requests.at(-1)?.body)).toContain('sunny, 21 C');
+    });
+  });
+
+  it('streams a function call as argument deltas', async () => {
+    const stream = await client.responses.create({
+      model: 'gpt-4o',
+      input: 'weather?',
+      store: false,
+      stream: true,
+      tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object' }, strict: false }],
+    });
+    let args = '';
+    let done: OpenAI.Responses.Response | undefined;
+    for await (const e of stream) {
+      if (e.type === 'response.function_call_arguments.delta') args += e.delta;
+      if (e.type === 'response.completed') done = e.response;
+    }
+    expect(JSON.parse(args)).toEqual({ city: 'Paris' });
+    expect(done?.output[0]).toMatchObject({ type: 'function_call', name: 'get_weather', arguments: args });
+  });
+
+  it('refuses what needs stored state, saying so, rather than answering without the earlier turns', async () => {
+    for (const body of [
+      { model: 'gpt-4o', input: 'and then?', previous_response_id: 'resp_123' },
+      { model: 'gpt-4o', input: 'remember this', store: true },
+    ]) {
+      const r = client.responses.create(body as never);
+      await expect(r).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+      await expect(r).rejects.toMatchObject({ status: 400, code: 'response_state_unsupported' });
+    }
+    await expect(
+      client.responses.create({
+        model: 'gpt-4o',
+        input: 'x',
+        store: false,
+        tools: [{ type: 'web_search_preview' }],
+      }),
+    ).rejects.toMatchObject({ status: 400, param: 'tools.0' });
+    await expect(client.responses.create({ model: 'nope', input: 'x', store: false })).rejects.toMatchObject({
+      status: 404,
+    });
+  });
+
+  it('spend on this surface is the same counter, exactly usage × price', async () => {
+    const spent = async () =>
+      sumOf(await scrapeMetrics(gw.adminPort), 'sluice_ai_cost_usd_total', {
+        sluice_ai_backend: 'default/chat',
+      });
+    const before = await spent();
+    const r = await client.responses.create({ model: 'gpt-4o', input: 'price me', store: false });
+    const expected = ((r.usage?.input_tokens ?? 0) * 2.5 + (r.usage?.output_tokens ?? 0) * 10) / 1e6;
+    expect(expected).toBeGreaterThan(0);
+    await expect.poll(async () => (await spent()) - before).toBeCloseTo(expected, 12);
+  });
+
+  it.each([
+    ['input is a number', { model: 'gpt-4o', input: 42 }],
+    ['input is null', { model: 'gpt-4o', input: null }],
+    ['an item is a string in a list', { model: 'gpt-4o', input: ['hi'] }],
+    ['a role is wrong', { model: 'gpt-4o', input: [{ role: 'tool', content: 'x' }] }],
+    [
+      'a part type is unknown',
+      { model: 'gpt-4o', input: [{ role: 'user', content: [{ type: 'input_file' }] }] },
+    ],
+    ['tools holds null', { model: 'gpt-4o', input: 'x', tools: [null] }],
+    ['tool_choice is a number', { model: 'gpt-4o', input: 'x', tool_choice: 3 }],
+    ['model is missing', { input: 'x' }],
+  ])('refuses a body where %s with a 400 naming the problem', async (_what, body) => {
+    const r = await fetch(`${gw.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-client' },
+      body: JSON.stringify(body),
+    });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+  });
+});
