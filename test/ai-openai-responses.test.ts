@@ -1,3 +1,5 @@
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateText, streamText } from 'ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiBackendYaml, modelRouteYaml } from './support/ai-yaml.ts';
@@ -178,5 +180,31 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
     });
     expect(r.status).toBe(400);
     expect(await r.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+  });
+
+  it('the Vercel AI SDK default provider (Responses API): generateText and streamText', async () => {
+    const provider = createOpenAI({ apiKey: 'sk-client', baseURL: `${gw.url}/v1` });
+    const before = openaiFake.requests.length;
+    const generated = await generateText({
+      model: provider('gpt-4o'),
+      prompt: 'hello from the AI SDK',
+      maxRetries: 0,
+    });
+    expect(generated.text).toMatch(/^openai-shaped:/);
+    expect(generated.usage.outputTokens).toBeGreaterThan(0);
+    const streamed = streamText({
+      model: provider('gpt-4o'),
+      prompt: 'hello from the AI SDK',
+      maxRetries: 0,
+    });
+    let text = '';
+    for await (const delta of streamed.textStream) text += delta;
+    expect(text).toBe(generated.text);
+    expect((await streamed.usage).outputTokens).toBe(generated.usage.outputTokens);
+    // Both went through the Responses surface to the provider's chat endpoint.
+    expect(openaiFake.requests.slice(before).map((r) => r.path)).toEqual([
+      '/v1/chat/completions',
+      '/v1/chat/completions',
+    ]);
   });
 });
