@@ -146,6 +146,13 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
     await expect(client.responses.create({ model: 'nope', input: 'x', store: false })).rejects.toMatchObject({
       status: 404,
     });
+    // Retrieving, listing the input of, or deleting a stored response: a clear 404, not "no route".
+    for (const call of [
+      () => client.responses.retrieve('resp_123'),
+      () => client.responses.inputItems.list('resp_123'),
+      () => client.responses.delete('resp_123'),
+    ])
+      await expect(call()).rejects.toMatchObject({ status: 404, code: 'response_not_stored' });
   });
 
   it('spend on this surface is the same counter, exactly usage × price', async () => {

@@ -10,6 +10,9 @@ export const OPERATION_BY_PATH: Readonly<Record<string, AIOperation>> = {
 export const MODELS_PATH = '/v1/models';
 
 /** Client APIs served as surfaces over the chat pipeline (ai/surfaces/): Anthropic Messages, OpenAI Responses. */
+/** `GET`/`DELETE /v1/responses/{id}` and its `input_items`: stored responses, which Sluice never keeps. */
+export const STORED_RESPONSE_PATH = /^\/v1\/responses\/[^/]+(\/input_items)?$/;
+
 export type SurfaceKind = 'messages' | 'count_tokens' | 'responses';
 export const SURFACE_BY_PATH: Readonly<Record<string, SurfaceKind>> = {
   '/v1/messages': 'messages',

@@ -45,6 +45,11 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'This request needs stored response state, which Sluice does not keep.',
   },
+  response_not_stored: {
+    status: 404,
+    type: 'invalid_request_error',
+    message: 'Sluice keeps no response state: stored responses cannot be retrieved, listed or deleted.',
+  },
   missing_model: { status: 400, type: 'invalid_request_error', message: 'The request must name a model.' },
   unsupported_parameter: {
     status: 400,

@@ -7,7 +7,12 @@ import { readJsonBody } from '../ai/read-json-body.ts';
 import { sendJson } from '../ai/respond.ts';
 import { serveAI } from '../ai/serve-ai.ts';
 import { enterClientSurface } from '../ai/surfaces/client-surface.ts';
-import { MODEL_HEADER, MODELS_PATH, OPERATION_BY_PATH } from '../client-api/operations.ts';
+import {
+  MODEL_HEADER,
+  MODELS_PATH,
+  OPERATION_BY_PATH,
+  STORED_RESPONSE_PATH,
+} from '../client-api/operations.ts';
 import { type ErrorCode, errorCatalog } from '../errors/catalog.ts';
 import { isGrpcCall, writeError, writeGrpcError } from '../errors/render.ts';
 import { CorsPolicy } from '../filters/cors.ts';
@@ -115,6 +120,8 @@ async function forwardOn(
   if (router.servesAI) {
     // The model header is Sluice's to set, from the body: a client cannot pick a route by sending it.
     delete raw.headers[MODEL_HEADER];
+    if ((view.method === 'GET' || view.method === 'DELETE') && STORED_RESPONSE_PATH.test(view.path))
+      return fail('response_not_stored', router.unmatchedMetrics);
     if (view.method === 'GET' && view.path === MODELS_PATH) {
       const models = router.models(host);
       return sendJson(res as ServerResponse, 200, {
