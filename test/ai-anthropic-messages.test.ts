@@ -1,10 +1,19 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aiBackendYaml, modelRouteYaml } from './support/ai-yaml.ts';
-import { type RunningFake, startFake } from './support/fake-providers.ts';
-import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
-import { freePort } from './support/ports.ts';
+import type { RunningFake } from './support/fake-providers.ts';
 import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
+import { startTwoProviderGateway } from './support/two-provider-gateway.ts';
+
+const PRICING =
+  '  pricing:\n    - {model: gpt, inputPerMillion: 2.5, outputPerMillion: 10}\n    - {model: claude, inputPerMillion: 3, outputPerMillion: 15}\n';
+const NO_EMAILS_GUARD = `---
+apiVersion: sluice.dev/v1alpha1
+kind: PromptGuard
+metadata: {name: no-emails, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  request: {builtins: [{detector: Email, action: Reject}]}
+`;
 
 /**
  * The Anthropic Messages API (`ANTHROPIC_BASE_URL=http://gateway`, what Claude Code and every
@@ -12,39 +21,22 @@ import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
  * pipeline as Chat Completions: to an OpenAI-shaped target (translated) and to an Anthropic target.
  */
 describe('Anthropic Messages API on the gateway, with the official SDK', () => {
-  let openaiFake: RunningFake;
-  let anthropicFake: RunningFake;
-  let gw: TestGateway;
+  let setup: Awaited<ReturnType<typeof startTwoProviderGateway>>;
+  let fake: RunningFake;
   let client: Anthropic;
 
   beforeAll(async () => {
-    openaiFake = await startFake({ name: 'openai-shaped' });
-    anthropicFake = await startFake({ name: 'anthropic' });
-    const port = await freePort();
-    gw = await startGateway(port, {
-      'gateway.yaml': gatewayYaml(port),
-      'objects.yaml': `${aiBackendYaml('chat', [], [{ name: 'oai', provider: 'OpenAI', url: `${openaiFake.url}/v1` }])}${aiBackendYaml('claude', [], [{ name: 'claude', provider: 'Anthropic', url: `${anthropicFake.url}/v1` }], '  pricing:\n    - {model: claude-sonnet, inputPerMillion: 3, outputPerMillion: 15}\n')}${modelRouteYaml({ 'gpt-4o': 'chat', 'claude-sonnet': 'claude' })}---
-apiVersion: sluice.dev/v1alpha1
-kind: PromptGuard
-metadata: {name: no-emails, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
-  request: {builtins: [{detector: Email, action: Reject}]}
-`,
-    });
+    setup = await startTwoProviderGateway(NO_EMAILS_GUARD, undefined, PRICING);
+    fake = setup.fake;
     // As ANTHROPIC_BASE_URL: the gateway's root; the SDK adds /v1/messages.
-    client = new Anthropic({ apiKey: 'sk-client', baseURL: gw.url, maxRetries: 0 });
+    client = new Anthropic({ apiKey: 'sk-client', baseURL: setup.gw.url, maxRetries: 0 });
   });
-  afterAll(async () => {
-    await gw?.close();
-    await openaiFake?.close();
-    await anthropicFake?.close();
-  });
+  afterAll(() => setup?.close());
 
   describe.each([
-    ['an OpenAI-shaped target', 'gpt-4o', () => openaiFake],
-    ['an Anthropic target', 'claude-sonnet', () => anthropicFake],
-  ])('to %s', (_what, model, fake) => {
+    ['an OpenAI-shaped target', 'gpt'],
+    ['an Anthropic target', 'claude'],
+  ])('to %s', (_what, model) => {
     it('messages.create answers a message with text, stop reason and the provider-reported usage', async () => {
       const reply = await client.messages.create({
         model,
@@ -57,11 +49,11 @@ spec:
       expect(reply.id).toMatch(/^msg_/);
       expect(reply.stop_reason).toBe('end_turn');
       expect(reply.content[0]).toMatchObject({ type: 'text' });
-      expect((reply.content[0] as { text: string }).text).toMatch(/^(openai-shaped|anthropic):/);
+      expect((reply.content[0] as { text: string }).text).toMatch(/^llm:/);
       expect(reply.usage.input_tokens).toBeGreaterThan(0);
       expect(reply.usage.output_tokens).toBeGreaterThan(0);
       // The system prompt reached the provider.
-      expect(JSON.stringify(fake().requests.at(-1)?.body)).toContain('Be brief.');
+      expect(JSON.stringify(fake.requests.at(-1)?.body)).toContain('Be brief.');
     });
 
     it('messages.stream delivers the same text as deltas, and the final message carries the usage', async () => {
@@ -117,13 +109,13 @@ spec:
           { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'sunny, 21 C' }] },
         ],
       });
-      expect(JSON.stringify(fake().requests.at(-1)?.body)).toContain('sunny, 21 C');
+      expect(JSON.stringify(fake.requests.at(-1)?.body)).toContain('sunny, 21 C');
     });
   });
 
   it('streams a tool call as input_json_delta events the SDK assembles', async () => {
     const stream = client.messages.stream({
-      model: 'gpt-4o',
+      model: 'gpt',
       max_tokens: 64,
       tools: [{ name: 'get_weather', input_schema: { type: 'object' } }],
       messages: [{ role: 'user', content: 'weather?' }],
@@ -137,19 +129,19 @@ spec:
   });
 
   it('countTokens answers the input tokens without calling a provider', async () => {
-    const before = openaiFake.requests.length;
+    const before = fake.requests.length;
     const short = await client.messages.countTokens({
-      model: 'gpt-4o',
+      model: 'gpt',
       messages: [{ role: 'user', content: 'hi' }],
     });
     const long = await client.messages.countTokens({
-      model: 'gpt-4o',
+      model: 'gpt',
       system: 'You are a careful assistant who answers in full sentences.',
       messages: [{ role: 'user', content: 'Tell me about the history of the river Thames in London.' }],
     });
     expect(short.input_tokens).toBeGreaterThan(0);
     expect(long.input_tokens).toBeGreaterThan(short.input_tokens);
-    expect(openaiFake.requests.length).toBe(before);
+    expect(fake.requests.length).toBe(before);
   });
 
   it('errors come in Anthropic’s shape, so the SDK raises its own error classes', async () => {
@@ -164,7 +156,7 @@ spec:
       error: { type: 'error', error: { type: 'not_found_error' } },
     });
     const noMax = client.messages.create({
-      model: 'gpt-4o',
+      model: 'gpt',
       messages: [{ role: 'user', content: 'x' }],
     } as never);
     await expect(noMax).rejects.toBeInstanceOf(Anthropic.BadRequestError);
@@ -172,7 +164,7 @@ spec:
       error: { error: { type: 'invalid_request_error', message: expect.stringContaining('max_tokens') } },
     });
     const thinking = client.messages.create({
-      model: 'gpt-4o',
+      model: 'gpt',
       max_tokens: 2048,
       thinking: { type: 'enabled', budget_tokens: 1024 },
       messages: [{ role: 'user', content: 'x' }],
@@ -185,12 +177,12 @@ spec:
 
   it('spend on this surface counts in the same metrics as Chat Completions, exactly', async () => {
     const spent = async () =>
-      sumOf(await scrapeMetrics(gw.adminPort), 'sluice_ai_cost_usd_total', {
+      sumOf(await scrapeMetrics(setup.gw.adminPort), 'sluice_ai_cost_usd_total', {
         sluice_ai_backend: 'default/claude',
       });
     const before = await spent();
     const reply = await client.messages.create({
-      model: 'claude-sonnet',
+      model: 'claude',
       max_tokens: 64,
       messages: [{ role: 'user', content: 'price me' }],
     });
@@ -201,27 +193,27 @@ spec:
   });
 
   it.each([
-    ['messages is null', { model: 'gpt-4o', max_tokens: 8, messages: null }],
-    ['a turn is a number', { model: 'gpt-4o', max_tokens: 8, messages: [42] }],
-    ['a role is wrong', { model: 'gpt-4o', max_tokens: 8, messages: [{ role: 'system', content: 'x' }] }],
+    ['messages is null', { model: 'gpt', max_tokens: 8, messages: null }],
+    ['a turn is a number', { model: 'gpt', max_tokens: 8, messages: [42] }],
+    ['a role is wrong', { model: 'gpt', max_tokens: 8, messages: [{ role: 'system', content: 'x' }] }],
     [
       'content is an object',
-      { model: 'gpt-4o', max_tokens: 8, messages: [{ role: 'user', content: { a: 1 } }] },
+      { model: 'gpt', max_tokens: 8, messages: [{ role: 'user', content: { a: 1 } }] },
     ],
     [
       'a block type is unknown',
-      { model: 'gpt-4o', max_tokens: 8, messages: [{ role: 'user', content: [{ type: 'document' }] }] },
+      { model: 'gpt', max_tokens: 8, messages: [{ role: 'user', content: [{ type: 'document' }] }] },
     ],
     [
       'an image has no source',
-      { model: 'gpt-4o', max_tokens: 8, messages: [{ role: 'user', content: [{ type: 'image' }] }] },
+      { model: 'gpt', max_tokens: 8, messages: [{ role: 'user', content: [{ type: 'image' }] }] },
     ],
-    ['system is a number', { model: 'gpt-4o', max_tokens: 8, system: 7, messages: [] }],
-    ['tools is not a list of tools', { model: 'gpt-4o', max_tokens: 8, tools: [null], messages: [] }],
-    ['max_tokens is a string', { model: 'gpt-4o', max_tokens: '8', messages: [] }],
+    ['system is a number', { model: 'gpt', max_tokens: 8, system: 7, messages: [] }],
+    ['tools is not a list of tools', { model: 'gpt', max_tokens: 8, tools: [null], messages: [] }],
+    ['max_tokens is a string', { model: 'gpt', max_tokens: '8', messages: [] }],
     ['model is missing', { max_tokens: 8, messages: [] }],
   ])('refuses a body where %s with a 400 in Anthropic’s shape', async (_what, body) => {
-    const r = await fetch(`${gw.url}/v1/messages`, {
+    const r = await fetch(`${setup.gw.url}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': 'sk-client' },
       body: JSON.stringify(body),
@@ -231,18 +223,18 @@ spec:
   });
 
   it('a provider that drops the stream mid-way ends the Messages stream with an error, and the gateway serves on', async () => {
-    const behavior = openaiFake.behavior;
-    openaiFake.behavior = { ...behavior, dropAfterChunks: 2, tokenDelayMs: 1 };
+    const behavior = fake.behavior;
+    fake.behavior = { ...behavior, dropAfterChunks: 2, tokenDelayMs: 1 };
     const stream = client.messages.stream({
-      model: 'gpt-4o',
+      model: 'gpt',
       max_tokens: 64,
       messages: [{ role: 'user', content: 'long answer' }],
     });
     // Not a complete-looking message: the SDK sees Anthropic's error event.
     await expect(stream.finalMessage()).rejects.toThrow(/ended the stream before it was complete/);
-    openaiFake.behavior = behavior;
+    fake.behavior = behavior;
     const after = await client.messages.create({
-      model: 'gpt-4o',
+      model: 'gpt',
       max_tokens: 8,
       messages: [{ role: 'user', content: 'hi' }],
     });
@@ -250,9 +242,9 @@ spec:
   });
 
   it('PromptGuard applies on this surface too: a prompt it rejects never reaches the provider', async () => {
-    const before = openaiFake.requests.length;
+    const before = fake.requests.length;
     const rejected = client.messages.create({
-      model: 'gpt-4o',
+      model: 'gpt',
       max_tokens: 8,
       messages: [{ role: 'user', content: [{ type: 'text', text: 'mail alice@example.com the plan' }] }],
     });
@@ -260,6 +252,6 @@ spec:
       status: 400,
       error: { type: 'error', error: { type: 'invalid_request_error' } },
     });
-    expect(openaiFake.requests.length).toBe(before);
+    expect(fake.requests.length).toBe(before);
   });
 });

@@ -2,11 +2,12 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, streamText } from 'ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aiBackendYaml, modelRouteYaml } from './support/ai-yaml.ts';
-import { type RunningFake, startFake } from './support/fake-providers.ts';
-import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
-import { freePort } from './support/ports.ts';
+import type { RunningFake } from './support/fake-providers.ts';
 import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
+import { startTwoProviderGateway } from './support/two-provider-gateway.ts';
+
+const PRICING =
+  '  pricing:\n    - {model: gpt, inputPerMillion: 2.5, outputPerMillion: 10}\n    - {model: claude, inputPerMillion: 3, outputPerMillion: 15}\n';
 
 /**
  * The OpenAI Responses API (`responses.create`, what the Vercel AI SDK's default provider and
@@ -14,31 +15,21 @@ import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
  * pipeline: to an OpenAI-shaped target and to an Anthropic target.
  */
 describe('OpenAI Responses API on the gateway, with the official SDK', () => {
-  let openaiFake: RunningFake;
-  let anthropicFake: RunningFake;
-  let gw: TestGateway;
+  let setup: Awaited<ReturnType<typeof startTwoProviderGateway>>;
+  let fake: RunningFake;
   let client: OpenAI;
 
   beforeAll(async () => {
-    openaiFake = await startFake({ name: 'openai-shaped' });
-    anthropicFake = await startFake({ name: 'anthropic' });
-    const port = await freePort();
-    gw = await startGateway(port, {
-      'gateway.yaml': gatewayYaml(port),
-      'objects.yaml': `${aiBackendYaml('chat', [], [{ name: 'oai', provider: 'OpenAI', url: `${openaiFake.url}/v1` }], '  pricing:\n    - {model: gpt-4o, inputPerMillion: 2.5, outputPerMillion: 10}\n')}${aiBackendYaml('claude', [], [{ name: 'claude', provider: 'Anthropic', url: `${anthropicFake.url}/v1` }])}${modelRouteYaml({ 'gpt-4o': 'chat', 'claude-sonnet': 'claude' })}`,
-    });
-    client = new OpenAI({ apiKey: 'sk-client', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    setup = await startTwoProviderGateway('', undefined, PRICING);
+    fake = setup.fake;
+    client = new OpenAI({ apiKey: 'sk-client', baseURL: `${setup.gw.url}/v1`, maxRetries: 0 });
   });
-  afterAll(async () => {
-    await gw?.close();
-    await openaiFake?.close();
-    await anthropicFake?.close();
-  });
+  afterAll(() => setup?.close());
 
   describe.each([
-    ['an OpenAI-shaped target', 'gpt-4o', () => openaiFake],
-    ['an Anthropic target', 'claude-sonnet', () => anthropicFake],
-  ])('to %s', (_what, model, fake) => {
+    ['an OpenAI-shaped target', 'gpt'],
+    ['an Anthropic target', 'claude'],
+  ])('to %s', (_what, model) => {
     it('responses.create answers a completed response with output_text and usage', async () => {
       const r = await client.responses.create({
         model,
@@ -49,11 +40,11 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
       expect(r.object).toBe('response');
       expect(r.status).toBe('completed');
       expect(r.id).toMatch(/^resp_/);
-      expect(r.output_text).toMatch(/^(openai-shaped|anthropic):/);
+      expect(r.output_text).toMatch(/^llm:/);
       expect(r.usage?.input_tokens).toBeGreaterThan(0);
       expect(r.usage?.output_tokens).toBeGreaterThan(0);
       expect(r.usage?.total_tokens).toBe((r.usage?.input_tokens ?? 0) + (r.usage?.output_tokens ?? 0));
-      expect(JSON.stringify(fake().requests.at(-1)?.body)).toContain('Be brief.');
+      expect(JSON.stringify(fake.requests.at(-1)?.body)).toContain('Be brief.');
     });
 
     it('streamed: the event sequence the SDK expects, the same text, usage on response.completed', async () => {
@@ -104,13 +95,13 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
           { type: 'function_call_output', call_id: call.call_id, output: 'sunny, 21 C' },
         ],
       });
-      expect(JSON.stringify(fake().requests.at(-1)?.body)).toContain('sunny, 21 C');
+      expect(JSON.stringify(fake.requests.at(-1)?.body)).toContain('sunny, 21 C');
     });
   });
 
   it('streams a function call as argument deltas', async () => {
     const stream = await client.responses.create({
-      model: 'gpt-4o',
+      model: 'gpt',
       input: 'weather?',
       store: false,
       stream: true,
@@ -128,8 +119,8 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
 
   it('refuses what needs stored state, saying so, rather than answering without the earlier turns', async () => {
     for (const body of [
-      { model: 'gpt-4o', input: 'and then?', previous_response_id: 'resp_123' },
-      { model: 'gpt-4o', input: 'remember this', store: true },
+      { model: 'gpt', input: 'and then?', previous_response_id: 'resp_123' },
+      { model: 'gpt', input: 'remember this', store: true },
     ]) {
       const r = client.responses.create(body as never);
       await expect(r).rejects.toBeInstanceOf(OpenAI.BadRequestError);
@@ -137,7 +128,7 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
     }
     await expect(
       client.responses.create({
-        model: 'gpt-4o',
+        model: 'gpt',
         input: 'x',
         store: false,
         tools: [{ type: 'web_search_preview' }],
@@ -157,30 +148,30 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
 
   it('spend on this surface is the same counter, exactly usage × price', async () => {
     const spent = async () =>
-      sumOf(await scrapeMetrics(gw.adminPort), 'sluice_ai_cost_usd_total', {
-        sluice_ai_backend: 'default/chat',
+      sumOf(await scrapeMetrics(setup.gw.adminPort), 'sluice_ai_cost_usd_total', {
+        sluice_ai_backend: 'default/openai',
       });
     const before = await spent();
-    const r = await client.responses.create({ model: 'gpt-4o', input: 'price me', store: false });
+    const r = await client.responses.create({ model: 'gpt', input: 'price me', store: false });
     const expected = ((r.usage?.input_tokens ?? 0) * 2.5 + (r.usage?.output_tokens ?? 0) * 10) / 1e6;
     expect(expected).toBeGreaterThan(0);
     await expect.poll(async () => (await spent()) - before).toBeCloseTo(expected, 12);
   });
 
   it.each([
-    ['input is a number', { model: 'gpt-4o', input: 42 }],
-    ['input is null', { model: 'gpt-4o', input: null }],
-    ['an item is a string in a list', { model: 'gpt-4o', input: ['hi'] }],
-    ['a role is wrong', { model: 'gpt-4o', input: [{ role: 'tool', content: 'x' }] }],
+    ['input is a number', { model: 'gpt', input: 42 }],
+    ['input is null', { model: 'gpt', input: null }],
+    ['an item is a string in a list', { model: 'gpt', input: ['hi'] }],
+    ['a role is wrong', { model: 'gpt', input: [{ role: 'tool', content: 'x' }] }],
     [
       'a part type is unknown',
-      { model: 'gpt-4o', input: [{ role: 'user', content: [{ type: 'input_file' }] }] },
+      { model: 'gpt', input: [{ role: 'user', content: [{ type: 'input_file' }] }] },
     ],
-    ['tools holds null', { model: 'gpt-4o', input: 'x', tools: [null] }],
-    ['tool_choice is a number', { model: 'gpt-4o', input: 'x', tool_choice: 3 }],
+    ['tools holds null', { model: 'gpt', input: 'x', tools: [null] }],
+    ['tool_choice is a number', { model: 'gpt', input: 'x', tool_choice: 3 }],
     ['model is missing', { input: 'x' }],
   ])('refuses a body where %s with a 400 naming the problem', async (_what, body) => {
-    const r = await fetch(`${gw.url}/v1/responses`, {
+    const r = await fetch(`${setup.gw.url}/v1/responses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer sk-client' },
       body: JSON.stringify(body),
@@ -190,17 +181,17 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
   });
 
   it('the Vercel AI SDK default provider (Responses API): generateText and streamText', async () => {
-    const provider = createOpenAI({ apiKey: 'sk-client', baseURL: `${gw.url}/v1` });
-    const before = openaiFake.requests.length;
+    const provider = createOpenAI({ apiKey: 'sk-client', baseURL: `${setup.gw.url}/v1` });
+    const before = fake.requests.length;
     const generated = await generateText({
-      model: provider('gpt-4o'),
+      model: provider('gpt'),
       prompt: 'hello from the AI SDK',
       maxRetries: 0,
     });
-    expect(generated.text).toMatch(/^openai-shaped:/);
+    expect(generated.text).toMatch(/^llm:/);
     expect(generated.usage.outputTokens).toBeGreaterThan(0);
     const streamed = streamText({
-      model: provider('gpt-4o'),
+      model: provider('gpt'),
       prompt: 'hello from the AI SDK',
       maxRetries: 0,
     });
@@ -209,7 +200,7 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
     expect(text).toBe(generated.text);
     expect((await streamed.usage).outputTokens).toBe(generated.usage.outputTokens);
     // Both went through the Responses surface to the provider's chat endpoint.
-    expect(openaiFake.requests.slice(before).map((r) => r.path)).toEqual([
+    expect(fake.requests.slice(before).map((r) => r.path)).toEqual([
       '/v1/chat/completions',
       '/v1/chat/completions',
     ]);
