@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SURFACE_BY_PATH, type SurfaceKind } from '../../client-api/operations.ts';
-import type { ErrorCode } from '../../errors/catalog.ts';
 import { countTokens } from '../local-token-count.ts';
 import { messagesToChat } from './anthropic/messages-request.ts';
 import { anthropicError, chatToMessage } from './anthropic/messages-response.ts';
@@ -8,15 +7,12 @@ import { ChatToMessagesStream } from './anthropic/messages-stream.ts';
 import { responsesToChat } from './responses/responses-request.ts';
 import { ChatToResponsesStream, chatToResponse, responsesError } from './responses/responses-response.ts';
 import { speakSurface } from './speak-surface.ts';
-
-type Json = Record<string, unknown>;
+import type { Json, Translated } from './translation.ts';
 
 export interface ClientSurface {
   kind: SurfaceKind;
   /** The surface's request body as the Chat Completions request the pipeline serves. */
-  translate(
-    body: Json,
-  ): { ok: true; chat: Json } | { ok: false; code: ErrorCode; message: string; param: string };
+  translate(body: Json): Translated;
   /** `count_tokens` only: the input tokens of a (translated) request, answered without a provider call. */
   answerCount?(chat: Json): Promise<void>;
 }
@@ -56,10 +52,7 @@ export function enterClientSurface(
   return {
     kind,
     // count_tokens takes no max_tokens; the translation wants one, and the count does not depend on it.
-    translate: (body) => {
-      const t = messagesToChat(kind === 'count_tokens' ? { max_tokens: 1, ...body } : body);
-      return t.ok ? t : { ok: false, code: 'invalid_request', message: t.message, param: t.param };
-    },
+    translate: (body) => messagesToChat(kind === 'count_tokens' ? { max_tokens: 1, ...body } : body),
     ...(kind === 'count_tokens'
       ? {
           answerCount: async (chat: Json) => {

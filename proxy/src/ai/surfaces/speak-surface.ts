@@ -1,7 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { SseParser } from '../sse.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from './translation.ts';
 
 /** How one client API renders what the chat pipeline answers. */
 export interface SurfaceFormat {

@@ -1,3 +1,5 @@
+import { isObject, type Json, Refusal, type Translated, translating } from '../translation.ts';
+
 /**
  * The Anthropic Messages API as a client surface: a `POST /v1/messages` body becomes the Chat
  * Completions request the one AI pipeline serves (identity, guards, budgets, failover, usage and cost
@@ -9,27 +11,8 @@
  * dropped: they change price, never the answer.
  */
 
-type Json = Record<string, unknown>;
-
-export type Translated = { ok: true; chat: Json } | { ok: false; message: string; param: string };
-
-class Refusal extends Error {
-  readonly param: string;
-  constructor(message: string, param: string) {
-    super(message);
-    this.param = param;
-  }
-}
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 export function messagesToChat(body: Json): Translated {
-  try {
-    return { ok: true, chat: translate(body) };
-  } catch (err) {
-    if (err instanceof Refusal) return { ok: false, message: err.message, param: err.param };
-    throw err;
-  }
+  return translating(translate, body);
 }
 
 function translate(body: Json): Json {

@@ -1,10 +1,9 @@
+import type { Json } from '../translation.ts';
 /**
  * The pipeline's Chat Completions answers as the Anthropic Messages API returns them: a message with
  * content blocks, stop reason and usage, and errors in Anthropic's error shape, so Anthropic SDKs
  * raise their own error classes.
  */
-
-type Json = Record<string, unknown>;
 
 /** OpenAI `finish_reason` → Anthropic `stop_reason`. */
 export function stopReason(finish: unknown): string | null {

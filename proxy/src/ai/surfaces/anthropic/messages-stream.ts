@@ -1,6 +1,5 @@
+import { type Json, parseChunk } from '../translation.ts';
 import { anthropicError, anthropicUsage, messageId, stopReason } from './messages-response.ts';
-
-type Json = Record<string, unknown>;
 
 interface ToolCallDelta {
   index?: number;
@@ -25,12 +24,8 @@ export class ChatToMessagesStream {
   /** One `data:` payload of the pipeline's stream. */
   data(payload: string): string {
     if (payload === '[DONE]') return this.finish();
-    let chunk: Json;
-    try {
-      chunk = JSON.parse(payload) as Json;
-    } catch {
-      return '';
-    }
+    const chunk = parseChunk(payload);
+    if (!chunk) return '';
     if (chunk.error) {
       this.#stopped = true;
       return event('error', anthropicError(500, chunk));

@@ -1,3 +1,5 @@
+import { isObject, type Json, Refusal, type Translated, translating } from '../translation.ts';
+
 /**
  * The OpenAI Responses API (`POST /v1/responses`) as a client surface over the chat pipeline, as the
  * Anthropic Messages surface is: the request becomes Chat Completions, the answer and its event
@@ -9,32 +11,8 @@
  * with `store: false`).
  */
 
-type Json = Record<string, unknown>;
-type RefusalCode = 'invalid_request' | 'response_state_unsupported';
-
-export type Translated =
-  | { ok: true; chat: Json }
-  | { ok: false; message: string; param: string; code: RefusalCode };
-
-class Refusal extends Error {
-  readonly param: string;
-  readonly code: RefusalCode;
-  constructor(message: string, param: string, code: RefusalCode = 'invalid_request') {
-    super(message);
-    this.param = param;
-    this.code = code;
-  }
-}
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 export function responsesToChat(body: Json): Translated {
-  try {
-    return { ok: true, chat: translate(body) };
-  } catch (err) {
-    if (err instanceof Refusal) return { ok: false, message: err.message, param: err.param, code: err.code };
-    throw err;
-  }
+  return translating(translate, body);
 }
 
 const STATEFUL = ['previous_response_id', 'conversation', 'background'] as const;

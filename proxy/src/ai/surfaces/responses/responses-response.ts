@@ -1,4 +1,4 @@
-type Json = Record<string, unknown>;
+import { type Json, parseChunk } from '../translation.ts';
 
 /**
  * Chat Completions answers as Responses API objects: a `response` with `output` items (a message
@@ -117,12 +117,8 @@ export class ChatToResponsesStream {
 
   data(payload: string): string {
     if (payload === '[DONE]') return this.finish();
-    let chunk: Json;
-    try {
-      chunk = JSON.parse(payload) as Json;
-    } catch {
-      return '';
-    }
+    const chunk = parseChunk(payload);
+    if (!chunk) return '';
     if (chunk.error) {
       this.#finished = true;
       const e = chunk.error as Json;
