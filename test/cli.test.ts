@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayYaml, prefixRouteYaml, serviceYaml } from './support/gateway.ts';
 import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
 import { rawExchange } from './support/raw-socket.ts';
@@ -220,37 +221,16 @@ describe('sluice standalone -f FILE', () => {
     await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
     const [listener, admin] = [await freePort(), await freePort()];
     const file = join(dir, 'gateway.yaml');
-    const yaml = (filterValue: string) => `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: sluice}
-spec: {controllerName: sluice.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw}
-spec: {gatewayClassName: sluice, listeners: [{name: http, port: ${listener}, protocol: HTTP}]}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: web}
-spec:
-  parentRefs: [{name: gw}]
-  rules:
-    - filters: [{type: ResponseHeaderModifier, responseHeaderModifier: {set: [{name: x-version, value: "${filterValue}"}]}}]
-      backendRefs: [{name: web, port: 80}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {ports: [{name: http, port: 80}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: web, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-endpoints: [{addresses: [127.0.0.1]}]
-ports: [{name: http, port: ${(backend.address() as AddressInfo).port}}]
-`;
+    const yaml = (filterValue: string) =>
+      gatewayYaml(listener) +
+      prefixRouteYaml(
+        'web',
+        '/',
+        'web',
+        undefined,
+        `      filters: [{type: ResponseHeaderModifier, responseHeaderModifier: {set: [{name: x-version, value: "${filterValue}"}]}}]\n`,
+      ) +
+      serviceYaml('web', [(backend.address() as AddressInfo).port]);
     await writeFile(file, yaml('one'));
     const child = spawn(
       process.execPath,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../cluster/install.ts';
 import { readyz, waitFor } from '../cluster/sluice-process.ts';
+import { gatewayYaml, serviceRouteYaml, serviceYaml } from '../support/gateway.ts';
 import { send } from '../support/http.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -97,37 +98,7 @@ describe('npm run images: the operator and proxy images', () => {
     mkdirSync(config, { recursive: true });
     writeFileSync(
       join(config, 'gateway.yaml'),
-      `apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: sluice}
-spec: {controllerName: sluice.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  gatewayClassName: sluice
-  listeners: [{name: http, port: ${listener}, protocol: HTTP}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: web}
-spec:
-  parentRefs: [{name: gw}]
-  rules: [{backendRefs: [{name: web, port: 80}]}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {ports: [{name: http, port: 80}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: web, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-endpoints: [{addresses: [127.0.0.1]}]
-ports: [{name: http, port: ${backendPort}}]
-`,
+      gatewayYaml(listener) + serviceRouteYaml('web', 'web') + serviceYaml('web', [backendPort]),
     );
     const { bundle } = unpack('proxy');
     const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
