@@ -29,6 +29,7 @@ export default defineConfig({
           name: 'suite',
           include: [
             'cli/**/*.test.ts',
+            'conformance/**/*.test.ts',
             'lib/**/*.test.ts',
             'operator/**/*.test.ts',
             'proxy/**/*.test.ts',

@@ -16,7 +16,7 @@ import { startSluice } from '../test/cluster/sluice-process.ts';
 import { StandInLoadBalancer } from '../test/cluster/stand-in-load-balancer.ts';
 import { freePort } from '../test/support/ports.ts';
 import { corednsRunner, echoBasicRunner, sluiceProxyRunner } from './images.ts';
-import { summarize } from './results.ts';
+import { failureDetails, summarize } from './results.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -126,6 +126,8 @@ async function runSuite(): Promise<number> {
   const exitCode = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
   log.end();
   console.log(summarize(output));
+  const details = failureDetails(output);
+  if (details) console.log(details);
   console.log(`suite log: ${suiteLog}`);
   return exitCode;
 }

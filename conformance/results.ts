@@ -25,3 +25,31 @@ export function summarize(output: string): string {
   lines.push(`passed ${count('PASS')}, failed ${count('FAIL')}, skipped ${count('SKIP')}`);
   return lines.join('\n');
 }
+
+/**
+ * What the suite logged for each failing test (its subtests included), the last lines of each, so a
+ * failure seen only in CI, where the log folder is temporary, can be read from the test output.
+ */
+export function failureDetails(output: string, linesPerTest = 40): string {
+  const failing = new Set(
+    parseResults(output)
+      .filter((r) => r.outcome === 'FAIL')
+      .map((r) => r.name),
+  );
+  const logged = new Map<string, string[]>();
+  let current: string | undefined;
+  for (const line of output.split('\n')) {
+    const marker =
+      /^(?:=== (?:RUN|CONT|NAME|PAUSE)|\s*--- (?:PASS|FAIL|SKIP):)\s+TestConformance\/([^/\s]+)/.exec(line);
+    if (marker) current = marker[1];
+    else if (/^=== (?:RUN|CONT|NAME)\s+TestConformance\s*$/.test(line)) current = undefined;
+    if (current && failing.has(current)) {
+      const lines = logged.get(current) ?? [];
+      lines.push(line);
+      logged.set(current, lines);
+    }
+  }
+  return [...logged.entries()]
+    .flatMap(([name, lines]) => [`| ${name}:`, ...lines.slice(-linesPerTest).map((l) => `| ${l}`)])
+    .join('\n');
+}

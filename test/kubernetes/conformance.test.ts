@@ -52,12 +52,12 @@ describe('Gateway API conformance (GATEWAY-HTTP)', () => {
       output += d.toString();
     });
     const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
-    // The per-test table names every failure; the suite log is in the temp folder's logs/.
+    // The per-test table names every failure, and the suite's own lines for each follow it ("| ").
     expect(
       code,
       output
         .split('\n')
-        .filter((l) => /^(FAIL|passed )/.test(l))
+        .filter((l) => /^(FAIL|passed |\| )/.test(l))
         .join('\n'),
     ).toBe(0);
 
