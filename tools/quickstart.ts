@@ -10,9 +10,9 @@
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { type Document, parseAllDocuments } from 'yaml';
 import { runStandalone } from '../cli/src/run-standalone.ts';
+import { exitAfterLogDrain, processLogger } from '../lib/src/logging/log-destination.ts';
 import { DEFAULT_LIMITS } from '../proxy/src/server/serving-limits.ts';
 import { createEchoServer } from './echo-server/echo-server.ts';
 import { createFakeLlm } from './fake-llm/fake-llm-server.ts';
@@ -67,7 +67,7 @@ const samplePorts =
   ports.llm === SAMPLE_PORTS.llm;
 const source = samplePorts ? SAMPLE : await sampleWithPorts();
 
-const logger = pino({ level: process.env.SLUICE_LOG_LEVEL ?? 'info', base: { component: 'sluice' } });
+const logger = processLogger(process.env.SLUICE_LOG_LEVEL ?? 'info', 'sluice');
 const demo = createEchoServer({ name: 'demo' });
 const llm = createFakeLlm({ name: 'fake-llm', behavior: { tokenDelayMs: 20 } });
 try {
@@ -120,6 +120,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     await gateway.close();
     demo.close();
     llm.server.close();
+    exitAfterLogDrain(0);
   });
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
+import { exitAfterLogDrain, processLogger } from '../../lib/src/logging/log-destination.ts';
 import { PROPAGATORS, type Propagator, type TracingOptions } from '../../lib/src/telemetry/tracing.ts';
 import { translateSource } from '../../operator/src/standalone/snapshot-to-config.ts';
 import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
@@ -149,7 +150,7 @@ function requireSource(flags: Flags): string {
 }
 
 async function standalone(flags: Flags): Promise<number> {
-  const logger = pino({ level: flags['log-level'] ?? 'info', base: { component: 'sluice' } });
+  const logger = processLogger(flags['log-level'] ?? 'info', 'sluice');
   const instance = await runStandalone({
     source: requireSource(flags),
     gateway: flags.gateway,
@@ -160,7 +161,7 @@ async function standalone(flags: Flags): Promise<number> {
 }
 
 async function operator(flags: Flags): Promise<number> {
-  const logger = pino({ level: flags['log-level'] ?? 'info', base: { component: 'sluice-operator' } });
+  const logger = processLogger(flags['log-level'] ?? 'info', 'sluice-operator');
   const leaseDurationSeconds = intFlag(flags, 'lease-duration');
   // The Kubernetes client is loaded only by the commands that talk to the API (~50 MiB less RSS for
   // standalone mode).
@@ -203,7 +204,7 @@ async function operator(flags: Flags): Promise<number> {
 }
 
 async function proxy(flags: Flags): Promise<number> {
-  const logger = pino({ level: flags['log-level'] ?? 'info', base: { component: 'sluice-proxy' } });
+  const logger = processLogger(flags['log-level'] ?? 'info', 'sluice-proxy');
   if (!flags['config-map'] || !flags.secret) throw new Error('proxy needs --config-map and --secret');
   const { runKubernetesProxy } = await import('../../proxy/src/kubernetes/run-kubernetes-proxy.ts');
   const instance = await runKubernetesProxy({
@@ -231,6 +232,7 @@ async function serveUntilSignal(logger: Logger, instance: { close(): Promise<voi
     process.once('SIGINT', stop);
   });
   await instance.close();
+  exitAfterLogDrain(0);
   return 0;
 }
 

@@ -1,5 +1,6 @@
-import { pino } from 'pino';
+import type { SonicBoom } from 'sonic-boom';
 
+import { logDestination } from '../../../lib/src/logging/log-destination.ts';
 import type { OtlpLogOptions, OtlpLogSink } from '../../../lib/src/telemetry/otlp-log-sink.ts';
 
 /** Where access-log lines go: standard output, a file (appended), an OTLP collector, or nowhere. */
@@ -61,7 +62,7 @@ export function compileTemplate(template: string): (line: Record<string, unknown
 
 export class AccessLog {
   /** Exactly one of the two: a file descriptor sink (stdout, a file) or an OTLP collector. */
-  readonly #out: ReturnType<typeof pino.destination> | undefined;
+  readonly #out: SonicBoom | undefined;
   readonly #otlp: OtlpLogSink | undefined;
   readonly #filter: AccessLogFilter;
   readonly #render: ((line: Record<string, unknown>) => string) | undefined;
@@ -74,12 +75,7 @@ export class AccessLog {
     this.#render = filter.template === undefined ? undefined : compileTemplate(filter.template);
     this.#toStdout = sink === 'stdout';
     if (typeof sink === 'string' || 'file' in sink)
-      this.#out = pino.destination({
-        dest: sink === 'stdout' ? 1 : sink.file,
-        sync: false,
-        minLength: 0,
-        mkdir: true,
-      });
+      this.#out = logDestination(sink === 'stdout' ? 1 : sink.file);
     else this.#otlp = sink;
   }
 

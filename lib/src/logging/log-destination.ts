@@ -1,0 +1,55 @@
+import { type Logger, pino } from 'pino';
+import sonicBoom, { type SonicBoom } from 'sonic-boom';
+
+/**
+ * Bytes of log lines held for a reader that stopped reading (a stalled log shipper, `| less`); past
+ * it new lines are dropped, never the gateway's requests.
+ */
+const BACKLOG_LIMIT = 16 * 1024 * 1024;
+
+/** How long a shutting-down process waits for a stalled log reader before it exits anyway. */
+export const LOG_DRAIN_MS = 3_000;
+
+/**
+ * Where process and access logs are written: asynchronously (SonicBoom, pino's own writer; lines that
+ * arrive while a write is in flight go out together in the next one), with a bounded backlog, so that
+ * whoever reads standard output can slow or stop without stopping the gateway. Two things this avoids:
+ * pino's default destination writes synchronously, so a full pipe blocked the event loop (or spun on
+ * EAGAIN) and the gateway stopped answering; and `pino.destination` flushes synchronously at exit,
+ * which spins for ever on a pipe nobody reads, so SIGTERM never ended the process.
+ */
+export function logDestination(dest: 1 | string): SonicBoom {
+  // Node makes fd 1 non-blocking when process.stdout is first used. Doing it now means a full pipe
+  // answers EAGAIN (SonicBoom retries on a timer) instead of parking a libuv thread in write(2),
+  // where it would also hold the process at exit.
+  if (dest === 1) void process.stdout;
+  const out = new sonicBoom.SonicBoom({
+    dest,
+    sync: false,
+    minLength: 0,
+    maxLength: BACKLOG_LIMIT,
+    mkdir: true,
+  });
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    // The reader is gone (EPIPE) or the file cannot be written: lines are discarded from now on rather
+    // than failing the process, and it is said once where an operator still looks.
+    out.write = () => true;
+    process.stderr.write(`sluice: log output failed (${err.code ?? err.message}); log lines are discarded\n`);
+  });
+  return out;
+}
+
+/** The process log of a long-running command: JSON lines on standard output. */
+export function processLogger(level: string, component: string): Logger {
+  return pino({ level, base: { component } }, logDestination(1));
+}
+
+/**
+ * Ends the process once shutdown is done, at the latest `LOG_DRAIN_MS` later: log lines still queued
+ * for a reader that never reads would otherwise keep it alive for ever (their retries are timers).
+ * When everything is written first, the process ends on its own before the timer fires.
+ */
+export function exitAfterLogDrain(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), LOG_DRAIN_MS).unref();
+}
