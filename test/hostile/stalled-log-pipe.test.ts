@@ -7,6 +7,7 @@ import { startBackend, type TestBackend } from '../support/backends.ts';
 import { gatewayYaml, prefixRouteYaml, serviceYaml } from '../support/gateway.ts';
 import { send } from '../support/http.ts';
 import { freePort } from '../support/ports.ts';
+import { scrapeMetrics, sumOf } from '../support/prometheus-text.ts';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -36,7 +37,7 @@ describe('a gateway whose log pipe stalls or breaks keeps serving', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function startGateway(): Promise<ChildProcessWithoutNullStreams> {
+  async function startGateway(): Promise<{ child: ChildProcessWithoutNullStreams; admin: number }> {
     const admin = await freePort();
     // Debug level and access lines on stdout: every request writes to the pipe.
     const child = spawn(
@@ -60,12 +61,12 @@ describe('a gateway whose log pipe stalls or breaks keeps serving', () => {
         timeout: 20_000,
       })
       .toBe(200);
-    return child;
+    return { child, admin };
   }
 
-  /** Sequential requests, each of which logs; far more than a pipe (64 KiB) and a stream buffer hold. */
+  /** Sequential requests, each of which logs its path (7 KB): far more than a pipe (64 KiB) holds. */
   async function everyRequestAnswered(count: number): Promise<void> {
-    const path = `/${'p'.repeat(400)}`;
+    const path = `/${'p'.repeat(7000)}`;
     for (let i = 0; i < count; i++) {
       const answer = await send(`http://127.0.0.1:${listener}${path}?i=${i}`);
       expect(answer.status, `request ${i}`).toBe(200);
@@ -81,20 +82,22 @@ describe('a gateway whose log pipe stalls or breaks keeps serving', () => {
     return outcome === 'hung' ? -1 : outcome;
   }
 
-  it('answers every request while nobody reads its standard output, and exits on SIGTERM', async () => {
-    const child = await startGateway();
+  it('answers every request while nobody reads its standard output, counts the lines it drops, and exits on SIGTERM', async () => {
+    const { child, admin } = await startGateway();
     // Nothing reads child.stdout from here: once Node's buffer and the kernel's pipe are full, every
     // write to it would block or fail with EAGAIN.
     child.stdout.pause();
     try {
-      await everyRequestAnswered(1500);
+      // About 21 MB of access lines: more than the 16 MiB the gateway holds for a stalled reader.
+      await everyRequestAnswered(3000);
+      expect(sumOf(await scrapeMetrics(admin), 'sluice_log_lines_dropped_total')).toBeGreaterThan(0);
     } finally {
       expect(await terminates(child)).toBe(0);
     }
   }, 120_000);
 
   it('answers every request after the reader of its standard output went away, and exits on SIGTERM', async () => {
-    const child = await startGateway();
+    const { child } = await startGateway();
     child.stdout.destroy(); // EPIPE on the gateway's next write
     try {
       await everyRequestAnswered(300);

@@ -5,7 +5,14 @@ import sonicBoom, { type SonicBoom } from 'sonic-boom';
  * Bytes of log lines held for a reader that stopped reading (a stalled log shipper, `| less`); past
  * it new lines are dropped, never the gateway's requests.
  */
-const BACKLOG_LIMIT = 16 * 1024 * 1024;
+export const LOG_BACKLOG_BYTES = 16 * 1024 * 1024;
+
+let droppedLines = 0;
+
+/** Log lines dropped since start because their reader fell more than the backlog behind. */
+export function droppedLogLines(): number {
+  return droppedLines;
+}
 
 /** How long a shutting-down process waits for a stalled log reader before it exits anyway. */
 export const LOG_DRAIN_MS = 3_000;
@@ -27,8 +34,11 @@ export function logDestination(dest: 1 | string): SonicBoom {
     dest,
     sync: false,
     minLength: 0,
-    maxLength: BACKLOG_LIMIT,
+    maxLength: LOG_BACKLOG_BYTES,
     mkdir: true,
+  });
+  out.on('drop', () => {
+    droppedLines++;
   });
   out.on('error', (err: NodeJS.ErrnoException) => {
     // The reader is gone (EPIPE) or the file cannot be written: lines are discarded from now on rather

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { droppedLogLines, LOG_BACKLOG_BYTES } from '../../../lib/src/logging/log-destination.ts';
 import { BudgetMetrics } from './budget-metrics.ts';
 import { GenAIMetrics } from './genai-metrics.ts';
 import { GuardMetrics } from './guard-metrics.ts';
@@ -31,6 +32,15 @@ export class ProxyMetrics {
     name: 'sluice_trace_spans_dropped_total',
     help: 'Spans the trace collector did not take (export failed or timed out); requests are never held for it.',
     registers: [this.registry],
+  });
+  readonly logLinesDropped = new Counter({
+    name: 'sluice_log_lines_dropped_total',
+    help: `Process and access log lines dropped because whatever reads them fell more than ${LOG_BACKLOG_BYTES / 2 ** 20} MiB behind; requests are never held for logging.`,
+    registers: [this.registry],
+    collect() {
+      this.reset();
+      this.inc(droppedLogLines());
+    },
   });
   readonly configInfo = new Gauge({
     name: 'sluice_config_info',
