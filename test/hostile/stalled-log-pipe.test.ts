@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,36 @@ describe('a gateway whose log pipe stalls or breaks keeps serving', () => {
       await everyRequestAnswered(300);
     } finally {
       expect(await terminates(child)).toBe(0);
+    }
+  }, 120_000);
+
+  it('keeps the quickstart serving when its standard output cannot be written at all (a full device)', async () => {
+    const [port, demo, llm, admin] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const full = await open('/dev/full', 'w');
+    const child = spawn(process.execPath, [join(root, 'tools/quickstart.ts')], {
+      cwd: root,
+      env: {
+        ...process.env,
+        SLUICE_LISTENER_PORT: String(port),
+        DEMO_BACKEND_PORT: String(demo),
+        FAKE_LLM_PORT: String(llm),
+        SLUICE_ADMIN_PORT: String(admin),
+      },
+      stdio: ['ignore', full.fd, 'pipe'],
+    });
+    await full.close();
+    try {
+      const hello = async () =>
+        (
+          await send(`http://127.0.0.1:${port}/hello`, { headers: { host: 'demo.example.com' } }).catch(
+            () => undefined,
+          )
+        )?.status;
+      await expect.poll(hello, { timeout: 20_000 }).toBe(200);
+      for (let i = 0; i < 50; i++) expect(await hello(), `request ${i}`).toBe(200);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      expect(await terminates(child as unknown as ChildProcessWithoutNullStreams)).toBe(0);
     }
   }, 120_000);
 });

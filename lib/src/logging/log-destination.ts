@@ -29,7 +29,12 @@ export function logDestination(dest: 1 | string): SonicBoom {
   // Node makes fd 1 non-blocking when process.stdout is first used. Doing it now means a full pipe
   // answers EAGAIN (SonicBoom retries on a timer) instead of parking a libuv thread in write(2),
   // where it would also hold the process at exit.
-  if (dest === 1) void process.stdout;
+  if (dest === 1) {
+    void process.stdout;
+    // Direct writes (the quickstart's banner) to a broken or full stdout fail with an 'error' event,
+    // which unhandled ends the process: losing a line is the right outcome there too.
+    process.stdout.on('error', () => {});
+  }
   const out = new sonicBoom.SonicBoom({
     dest,
     sync: false,
