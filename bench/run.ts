@@ -2,14 +2,16 @@
  * `npm run bench`: side-by-side numbers on this machine, in one run, each target measured alternately
  * against the same upstream with the same load generator. Scenarios:
  *  - plain HTTP route: Sluice vs nginx as reverse proxy vs the nginx upstream direct (wrk)
- *  - chat completions, not streamed: Sluice (plain, with budgets on Redis, with PromptGuard) vs
- *    nginx vs the Portkey gateway vs direct, all in front of the fake LLM (wrk)
+ *  - chat completions, not streamed and streamed: Sluice (plain, with budgets on Redis, PromptGuard,
+ *    telemetry) vs nginx vs the Portkey gateway vs direct, in front of an nginx upstream answering a
+ *    fixed completion (wrk); the same chat once more in front of the Node fake provider
  *  - concurrent streams: time to first token and inter-event gaps through Sluice vs direct
  * Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_STREAMS (1000),
  * BENCH_STREAM_RAMP_MS (2000); BENCH_SMOKE=1 for a one-second pass over everything; BENCH_BASELINE=<dir>
  * adds "sluice (baseline)" targets run from another checkout, for before/after in the same run;
- * BENCH_ONLY=plain,https,chat,guard-stream,translate runs a subset.
- * Sluice targets also report CPU per request (user + system time of the process, from /proc).
+ * BENCH_ONLY=plain,https,chat,chat-stream,chat-fake,streams,guard-stream,translate runs a subset.
+ * Every process the run starts reports CPU per request (user + system time of its process tree, from
+ * /proc), next to req/s, latency and the spread of the rounds.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -24,7 +26,14 @@ import { atFixedRate } from './load/fixed-rate.ts';
 import { type WrkResult, wrk } from './load/wrk.ts';
 import { measureTranslation } from './scenarios/translate-routes.ts';
 import { startFakeLlm } from './targets/fake-llm.ts';
-import { reverseProxy, STATIC_BODY_LOCATION, startNginx } from './targets/nginx.ts';
+import {
+  FIXED_CHAT_LOCATION,
+  FIXED_STREAM_CHUNKS,
+  FIXED_STREAM_LOCATION,
+  reverseProxy,
+  STATIC_BODY_LOCATION,
+  startNginx,
+} from './targets/nginx.ts';
 import { startPortkey } from './targets/portkey.ts';
 import {
   aiRouteYaml,
@@ -32,7 +41,6 @@ import {
   guardYaml,
   httpsGatewayYaml,
   plainRouteYaml,
-  type SluiceProcess,
   securityPolicyBench,
   startSluice,
   trafficPolicyBench,
@@ -51,7 +59,7 @@ const PLAIN_RATE = smoke ? 200 : 2000;
 const CHAT_RATE = smoke ? 100 : 1000;
 const run = promisify(execFile);
 const baseline = process.env.BENCH_BASELINE;
-/** BENCH_ONLY=plain,https,chat,guard-stream,translate: run just those scenarios (default: all). */
+/** BENCH_ONLY=plain,https,chat,chat-stream,chat-fake,streams,guard-stream,translate: run just those scenarios (default: all). */
 const only = process.env.BENCH_ONLY?.split(',');
 const runs = (scenario: string) => !only || only.includes(scenario);
 
@@ -69,30 +77,41 @@ interface Row {
   scenario: string;
   target: string;
   rps: number;
+  /** Lowest and highest round: how far one round can be trusted on this shared machine. */
+  rpsMin: number;
+  rpsMax: number;
   p50: number;
   p99: number;
   errors: number;
   ratio: string;
-  /** CPU time of the target process per request, in µs (Sluice targets only). */
+  /** CPU time of the target's process tree per request, in µs (targets this run started). */
   cpuUs: number | undefined;
+  /** cpuUs against nginx's in the same scenario. */
+  cpuRatio: string;
 }
 const rows: Row[] = [];
 const notes: string[] = [];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Measures targets with wrk in alternating rounds; ratios against the `nginx` target. */
 /**
  * A URL, or a URL with the headers a target needs (Portkey's routing headers) and, for a process we
  * started, its CPU clock (for CPU per request).
  */
 type Target = string | { url: string; headers?: Record<string, string>; cpuSeconds?: () => Promise<number> };
 
-/** A Sluice process as a target: its URL and its CPU clock. */
-const sluiceTarget = (s: SluiceProcess, path: string, scheme = 'http'): Exclude<Target, string> => ({
-  url: `${scheme}://127.0.0.1:${s.port}${path}`,
-  cpuSeconds: () => s.cpuSeconds(),
+/** A process this run started (Sluice, nginx, Portkey) as a target: its URL and its CPU clock. */
+const processTarget = (
+  p: { port: number; cpuSeconds(): Promise<number> },
+  path: string,
+  scheme = 'http',
+  headers?: Record<string, string>,
+): Exclude<Target, string> => ({
+  url: `${scheme}://127.0.0.1:${p.port}${path}`,
+  cpuSeconds: () => p.cpuSeconds(),
+  ...(headers ? { headers } : {}),
 });
 
+/** Measures targets with wrk in alternating rounds; ratios against the `nginx` target. */
 async function throughput(
   scenario: string,
   targets: Record<string, Target>,
@@ -116,17 +135,23 @@ async function throughput(
         cpuUs[name]!.push((((await clock()) - cpuBefore) * 1e6) / (r.requestsPerSecond * seconds));
     }
   const nginxRps = median(results.nginx!.map((r) => r.requestsPerSecond));
+  const nginxCpu = cpuUs.nginx!.length > 0 ? median(cpuUs.nginx!) : undefined;
   for (const [target, rs] of Object.entries(results)) {
-    const rps = median(rs.map((r) => r.requestsPerSecond));
+    const all = rs.map((r) => r.requestsPerSecond);
+    const rps = median(all);
+    const cpu = cpuUs[target]!.length > 0 ? median(cpuUs[target]!) : undefined;
     rows.push({
       scenario,
       target,
       rps,
+      rpsMin: Math.min(...all),
+      rpsMax: Math.max(...all),
       p50: median(rs.map((r) => r.latencyP50Ms)),
       p99: median(rs.map((r) => r.latencyP99Ms)),
       errors: rs.reduce((n, r) => n + r.errors, 0),
       ratio: (rps / nginxRps).toFixed(2),
-      cpuUs: cpuUs[target]!.length > 0 ? median(cpuUs[target]!) : undefined,
+      cpuUs: cpu,
+      cpuRatio: cpu !== undefined && nginxCpu ? (cpu / nginxCpu).toFixed(1) : '',
     });
   }
 }
@@ -211,13 +236,13 @@ if (runs('plain')) {
     await throughput(
       'plain HTTP route',
       {
-        direct: `http://127.0.0.1:${upstream.port}/`,
-        nginx: `http://127.0.0.1:${nginx.port}/`,
-        sluice: sluiceTarget(sluice, '/'),
-        ...(before ? { 'sluice (baseline)': sluiceTarget(before, '/') } : {}),
-        'sluice + SecurityPolicy (IP, API key, JWT)': sluiceTarget(secured, '/'),
-        'sluice + local rate limit, retry, circuit breaker': sluiceTarget(controlled, '/'),
-        'sluice + global rate limit (Redis)': sluiceTarget(globallyLimited, '/'),
+        direct: processTarget(upstream, '/'),
+        nginx: processTarget(nginx, '/'),
+        sluice: processTarget(sluice, '/'),
+        ...(before ? { 'sluice (baseline)': processTarget(before, '/') } : {}),
+        'sluice + SecurityPolicy (IP, API key, JWT)': processTarget(secured, '/'),
+        'sluice + local rate limit, retry, circuit breaker': processTarget(controlled, '/'),
+        'sluice + global rate limit (Redis)': processTarget(globallyLimited, '/'),
       },
       undefined,
       // Every target gets the same request, credentials included, so the policy row differs only by the policy.
@@ -272,8 +297,8 @@ if (runs('https')) {
   );
   try {
     const targets = {
-      nginx: `https://127.0.0.1:${nginx.port}/`,
-      sluice: `https://127.0.0.1:${sluice.port}/`,
+      nginx: processTarget(nginx, '/', 'https'),
+      sluice: processTarget(sluice, '/', 'https'),
     };
     await throughput('HTTPS, keep-alive', targets);
     await throughput('HTTPS, new TLS handshake per request', targets, undefined, { connection: 'close' });
@@ -282,60 +307,60 @@ if (runs('https')) {
   }
 }
 
-// Chat completions, not streamed, and concurrent streams, in front of the fake LLM.
+// Chat completions, not streamed, in front of an nginx upstream answering one fixed completion: the
+// provider is never the bottleneck, so every row shows the gateway's own cost.
+const CHAT_BODY = { model: 'bench-model', messages: [{ role: 'user', content: PROMPT_2KB }] };
 if (runs('chat')) {
-  const llm = await startFakeLlm(await freePort(), ['--reply-tokens', '16']);
-  const proxy = reverseProxy(llm.port);
+  const upstream = await startNginx(await freePort(), FIXED_CHAT_LOCATION);
+  const proxy = reverseProxy(upstream.port);
   const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
-  const sluice = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port));
+  const ai = aiRouteYaml(upstream.port);
+  const sluice = await startSluice(await freePort(), await freePort(), ai);
   const redis = await startRedis();
-  const guarded = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port) + guardYaml());
+  const guarded = await startSluice(await freePort(), await freePort(), ai + guardYaml());
   const portkey = await startPortkey(await freePort());
-  const limited = await startSluice(
-    await freePort(),
-    await freePort(),
-    aiRouteYaml(llm.port) + budgetPolicyYaml(),
-    ['--redis-url', redis.url],
-  );
+  const portkeyHeaders = portkey.headers(`http://127.0.0.1:${upstream.port}/v1`);
+  const limited = await startSluice(await freePort(), await freePort(), ai + budgetPolicyYaml(), [
+    '--redis-url',
+    redis.url,
+  ]);
   const before = baseline
-    ? await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port), [], undefined, baseline)
+    ? await startSluice(await freePort(), await freePort(), ai, [], undefined, baseline)
     : undefined;
   // Telemetry's cost: access logs to a file, and traces to a real collector at 100% and 1% sampling.
   const jaeger = await startJaeger();
   const logDir = await mkdtemp(join(tmpdir(), 'sluice-bench-log-'));
-  const logged = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port), [
+  const logged = await startSluice(await freePort(), await freePort(), ai, [
     '--access-log',
     join(logDir, 'access.log'),
   ]);
-  const traced = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port), [
+  const traced = await startSluice(await freePort(), await freePort(), ai, [
     '--otlp-endpoint',
     jaeger.otlpEndpoint,
   ]);
-  const sampled = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port), [
+  const sampled = await startSluice(await freePort(), await freePort(), ai, [
     '--otlp-endpoint',
     jaeger.otlpEndpoint,
     '--trace-sampling-ratio',
     '0.01',
   ]);
+  const path = '/v1/chat/completions';
   try {
     await throughput(
       'chat completion (not streamed)',
       {
-        direct: `http://127.0.0.1:${llm.port}/v1/chat/completions`,
-        nginx: `http://127.0.0.1:${nginx.port}/v1/chat/completions`,
-        sluice: sluiceTarget(sluice, '/v1/chat/completions'),
-        ...(before ? { 'sluice (baseline)': sluiceTarget(before, '/v1/chat/completions') } : {}),
-        'sluice + 2 budgets on Redis': sluiceTarget(limited, '/v1/chat/completions'),
-        'sluice + PromptGuard built-ins': sluiceTarget(guarded, '/v1/chat/completions'),
-        'sluice + access log (file)': sluiceTarget(logged, '/v1/chat/completions'),
-        'sluice + tracing 100%': sluiceTarget(traced, '/v1/chat/completions'),
-        'sluice + tracing 1%': sluiceTarget(sampled, '/v1/chat/completions'),
-        portkey: {
-          url: `http://127.0.0.1:${portkey.port}/v1/chat/completions`,
-          headers: portkey.headers(`http://127.0.0.1:${llm.port}/v1`),
-        },
+        direct: processTarget(upstream, path),
+        nginx: processTarget(nginx, path),
+        sluice: processTarget(sluice, path),
+        ...(before ? { 'sluice (baseline)': processTarget(before, path) } : {}),
+        'sluice + 2 budgets on Redis': processTarget(limited, path),
+        'sluice + PromptGuard built-ins': processTarget(guarded, path),
+        'sluice + access log (file)': processTarget(logged, path),
+        'sluice + tracing 100%': processTarget(traced, path),
+        'sluice + tracing 1%': processTarget(sampled, path),
+        portkey: processTarget(portkey, path, 'http', portkeyHeaders),
       },
-      { model: 'bench-model', messages: [{ role: 'user', content: PROMPT_2KB }] },
+      CHAT_BODY,
     );
     notes.push(`Sluice RSS after the chat runs: ${(await sluice.rssMiB()).toFixed(0)} MiB`);
     const plain = rows.find((r) => r.scenario.startsWith('chat') && r.target === 'sluice')!;
@@ -346,16 +371,13 @@ if (runs('chat')) {
       'chat completion',
       CHAT_RATE,
       {
-        nginx: `http://127.0.0.1:${nginx.port}/v1/chat/completions`,
-        sluice: `http://127.0.0.1:${sluice.port}/v1/chat/completions`,
-        portkey: {
-          url: `http://127.0.0.1:${portkey.port}/v1/chat/completions`,
-          headers: portkey.headers(`http://127.0.0.1:${llm.port}/v1`),
-        },
+        nginx: `http://127.0.0.1:${nginx.port}${path}`,
+        sluice: `http://127.0.0.1:${sluice.port}${path}`,
+        portkey: { url: `http://127.0.0.1:${portkey.port}${path}`, headers: portkeyHeaders },
       },
-      { model: 'bench-model', messages: [{ role: 'user', content: PROMPT_2KB }] },
+      CHAT_BODY,
     );
-    const portkeyRow = rows.find((r) => r.target === 'portkey')!;
+    const portkeyRow = rows.find((r) => r.scenario.startsWith('chat') && r.target === 'portkey')!;
     notes.push(`Sluice chat throughput is ${(plain.rps / portkeyRow.rps).toFixed(2)}× Portkey's (same run)`);
     notes.push(`Budget enforcement on Redis costs ${cost(withBudgets)}% of Sluice's chat throughput`);
     notes.push(`PromptGuard with all 14 built-in detectors (request and answer) costs ${cost(withGuard)}%`);
@@ -363,7 +385,9 @@ if (runs('chat')) {
       notes.push(
         `${name.slice('sluice + '.length)} costs ${cost(rows.find((r) => r.target === name)!)}% of chat throughput`,
       );
-    notes.push('Chat requests carry a 2 KB prompt; answers are 16 tokens');
+    notes.push(
+      'Chat requests carry a 2 KB prompt; the upstream is nginx answering a fixed 16-word completion with usage',
+    );
   } finally {
     await Promise.all([
       sluice.stop(),
@@ -375,12 +399,73 @@ if (runs('chat')) {
       guarded.stop(),
       portkey.stop(),
       nginx.stop(),
-      llm.stop(),
+      upstream.stop(),
     ]);
     await redis.close();
     await jaeger.close();
     await rm(logDir, { recursive: true, force: true });
   }
+}
+
+// Streamed chat completions from an nginx upstream sending one fixed stream (16 deltas, a usage
+// chunk, [DONE]) at once: the relay's cost per request and per chunk.
+if (runs('chat-stream')) {
+  const upstream = await startNginx(await freePort(), FIXED_STREAM_LOCATION);
+  const proxy = reverseProxy(upstream.port);
+  const nginx = await startNginx(await freePort(), `${proxy.location} proxy_buffering off;`, proxy.httpExtra);
+  const sluice = await startSluice(await freePort(), await freePort(), aiRouteYaml(upstream.port));
+  const path = '/v1/chat/completions';
+  const scenario = 'chat completion (streamed)';
+  try {
+    await throughput(
+      scenario,
+      {
+        direct: processTarget(upstream, path),
+        nginx: processTarget(nginx, path),
+        sluice: processTarget(sluice, path),
+      },
+      { ...CHAT_BODY, stream: true },
+    );
+    const perChunk = (target: string) => {
+      const cpu = rows.find((r) => r.scenario === scenario && r.target === target)?.cpuUs;
+      return cpu === undefined ? 'n/a' : (cpu / (FIXED_STREAM_CHUNKS + 2)).toFixed(1);
+    };
+    notes.push(
+      `Streamed answers of ${FIXED_STREAM_CHUNKS} deltas + usage + [DONE]: CPU per relayed chunk nginx ${perChunk('nginx')} µs, ` +
+        `sluice ${perChunk('sluice')} µs. Portkey 1.15.2 is not measured here: it answers every ` +
+        'streamed request through a custom host with 500 (TypeError "immutable" while adding its headers)',
+    );
+  } finally {
+    await Promise.all([sluice.stop(), nginx.stop(), upstream.stop()]);
+  }
+}
+
+// The same non-streamed chat through the Node fake provider (what earlier runs measured against):
+// the provider caps nginx itself here, so ratios look kinder than with the fixed upstream above.
+if (runs('chat-fake')) {
+  const llm = await startFakeLlm(await freePort(), ['--reply-tokens', '16']);
+  const proxy = reverseProxy(llm.port);
+  const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
+  const sluice = await startSluice(await freePort(), await freePort(), aiRouteYaml(llm.port));
+  const portkey = await startPortkey(await freePort());
+  const path = '/v1/chat/completions';
+  try {
+    await throughput(
+      'chat completion (Node fake provider)',
+      {
+        nginx: processTarget(nginx, path),
+        sluice: processTarget(sluice, path),
+        portkey: processTarget(portkey, path, 'http', portkey.headers(`http://127.0.0.1:${llm.port}/v1`)),
+      },
+      CHAT_BODY,
+    );
+  } finally {
+    await Promise.all([sluice.stop(), portkey.stop(), nginx.stop(), llm.stop()]);
+  }
+}
+
+// Concurrent streams from a provider that paces its tokens: added inter-chunk latency at scale.
+if (runs('streams')) {
   const slowLlm = await startFakeLlm(await freePort(), [
     '--reply-tokens',
     '40',
@@ -465,11 +550,11 @@ const lines = [
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   `Load: wrk, 1 thread, ${connections} connections, ${seconds} s × ${rounds} rounds (median), loopback`,
   '',
-  '| scenario | target | req/s | p50 ms | p99 ms | errors | × nginx | CPU µs/req |',
-  '|---|---|---:|---:|---:|---:|---:|---:|',
+  '| scenario | target | req/s | rounds min–max | p50 ms | p99 ms | errors | × nginx | CPU µs/req | CPU × nginx |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.ratio} | ${r.cpuUs === undefined ? '' : r.cpuUs.toFixed(0)} |`,
+      `| ${r.scenario} | ${r.target} | ${r.rps.toFixed(0)} | ${r.rpsMin.toFixed(0)}–${r.rpsMax.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.ratio} | ${r.cpuUs === undefined ? '' : r.cpuUs.toFixed(1)} | ${r.cpuRatio} |`,
   ),
   '',
   ...notes.map((n) => `- ${n}`),

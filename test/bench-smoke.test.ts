@@ -39,11 +39,21 @@ describe('npm run bench (smoke mode)', () => {
       'chat completion (not streamed) / sluice + tracing 100%',
       'chat completion (not streamed) / sluice + tracing 1%',
       'chat completion (not streamed) / portkey',
+      'chat completion (streamed) / direct',
+      'chat completion (streamed) / nginx',
+      'chat completion (streamed) / sluice',
+      'chat completion (Node fake provider) / nginx',
+      'chat completion (Node fake provider) / sluice',
+      'chat completion (Node fake provider) / portkey',
     ]);
     for (const r of rows) {
       expect(Number(r[3]), `${r[2]} req/s`).toBeGreaterThan(0);
-      expect(r[6], `${r[2]} errors`).toBe('0');
+      expect(r[4], `${r[2]} spread of the rounds`).toMatch(/^\d+–\d+$/);
+      expect(r[7], `${r[2]} errors`).toBe('0');
+      // Every target is a process the run started, so each has a CPU cost per request from /proc.
+      expect(Number(r[9]), `${r[2]} CPU µs per request`).toBeGreaterThan(0);
     }
+    expect(stdout).toMatch(/CPU per relayed chunk nginx \d+(\.\d+)? µs, sluice \d+(\.\d+)? µs/);
     expect(stdout).toMatch(/concurrent streams .* errors 0; through Sluice .* errors 0/);
     expect(stdout).toMatch(/plain HTTP route at a fixed \d+ req\/s: nginx .* errors 0; sluice .* errors 0/);
     expect(stdout).toMatch(

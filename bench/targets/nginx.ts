@@ -2,12 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processTreeCpuSeconds } from '../load/process-cpu.ts';
 import { waitForPort } from '../load/wait-for-port.ts';
 
 const NGINX = '/usr/sbin/nginx';
 
 export interface NginxProcess {
   port: number;
+  /** CPU the master and its worker have used so far, in seconds. */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +64,7 @@ ${
   await waitForPort(port);
   return {
     port,
+    cpuSeconds: () => processTreeCpuSeconds(child.pid!),
     stop: async () => {
       child.kill('SIGQUIT');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -79,3 +83,54 @@ export function reverseProxy(upstreamPort: number): { location: string; httpExtr
     httpExtra: `  upstream bench_upstream { server 127.0.0.1:${upstreamPort}; keepalive 128; }`,
   };
 }
+
+/** The 16 words every fixed answer carries (the fake provider's answers are 16 tokens too). */
+const ANSWER_WORDS = Array.from({ length: 16 }, (_, i) => `word${i}`);
+const USAGE = { prompt_tokens: 512, completion_tokens: 16, total_tokens: 528 };
+
+/** An nginx `return` string: single quotes and backslashes escaped, newlines as nginx's `\n`. */
+const nginxString = (text: string) =>
+  `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'").replaceAll('\n', '\\n')}'`;
+
+/**
+ * nginx answering every request with one fixed OpenAI chat completion (with usage): a provider that
+ * is never the bottleneck, so a gateway's own cost shows (a Node fake provider caps nginx itself).
+ */
+export const FIXED_CHAT_LOCATION = `default_type application/json; return 200 ${nginxString(
+  JSON.stringify({
+    id: 'chatcmpl-fixed',
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model: 'bench-model',
+    choices: [
+      { index: 0, message: { role: 'assistant', content: ANSWER_WORDS.join(' ') }, finish_reason: 'stop' },
+    ],
+    usage: USAGE,
+  }),
+)};`;
+
+/** Content chunks in FIXED_STREAM_LOCATION's stream (plus one usage chunk and `[DONE]`). */
+export const FIXED_STREAM_CHUNKS = ANSWER_WORDS.length;
+
+/** nginx answering every request with one fixed chat completion stream: 16 deltas, a usage chunk, [DONE]. */
+export const FIXED_STREAM_LOCATION = `default_type text/event-stream; return 200 ${nginxString(
+  [
+    ...ANSWER_WORDS.map((word, i) => ({
+      id: 'chatcmpl-fixed',
+      object: 'chat.completion.chunk',
+      created: 1_700_000_000,
+      model: 'bench-model',
+      choices: [{ index: 0, delta: { content: i === 0 ? word : ` ${word}` }, finish_reason: null }],
+    })),
+    {
+      id: 'chatcmpl-fixed',
+      object: 'chat.completion.chunk',
+      created: 1_700_000_000,
+      model: 'bench-model',
+      choices: [],
+      usage: USAGE,
+    },
+  ]
+    .map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`)
+    .join('') + 'data: [DONE]\n\n',
+)};`;

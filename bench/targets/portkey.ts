@@ -1,11 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { processTreeCpuSeconds } from '../load/process-cpu.ts';
 import { waitForPort } from '../load/wait-for-port.ts';
 
 export interface PortkeyProcess {
   port: number;
   /** Headers that make Portkey forward to the given OpenAI-compatible base URL. */
   headers(baseUrl: string): Record<string, string>;
+  /** CPU the gateway process has used so far, in seconds. */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -19,6 +22,7 @@ export async function startPortkey(port: number): Promise<PortkeyProcess> {
   await waitForPort(port);
   return {
     port,
+    cpuSeconds: () => processTreeCpuSeconds(child.pid!),
     headers: (baseUrl) => ({
       'x-portkey-provider': 'openai',
       'x-portkey-custom-host': baseUrl,

@@ -11,6 +11,7 @@ import {
   serviceRouteYaml,
   serviceYaml,
 } from '../../test/support/gateway.ts';
+import { processTreeCpuSeconds } from '../load/process-cpu.ts';
 import { waitForPort } from '../load/wait-for-port.ts';
 
 export interface SluiceProcess {
@@ -34,7 +35,8 @@ function cliOf(root: string): string {
 
 /**
  * Sluice standalone as its own process (as deployed), on a Gateway listening on `port` plus
- * `objectsYaml`; `root` runs another checkout of Sluice (the before of a before/after comparison).
+ * `objectsYaml`; `root` runs another checkout of Sluice (the before of a before/after comparison);
+ * `nodeArgs` go to Node itself (e.g. `--cpu-prof`).
  */
 export async function startSluice(
   port: number,
@@ -43,12 +45,14 @@ export async function startSluice(
   extraArgs: string[] = [],
   gateway = gatewayYaml(port),
   root = ownRoot,
+  nodeArgs: string[] = [],
 ): Promise<SluiceProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
   await writeFile(join(dir, 'bench.yaml'), `${gateway}${objectsYaml}`);
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       cliOf(root),
       'standalone',
       '-f',
@@ -74,13 +78,7 @@ export async function startSluice(
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
     },
-    cpuSeconds: async () => {
-      const { readFile } = await import('node:fs/promises');
-      // Fields 14 and 15 after the command name: utime and stime, in clock ticks (100 per second).
-      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
+    cpuSeconds: () => processTreeCpuSeconds(child.pid!),
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

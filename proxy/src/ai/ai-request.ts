@@ -13,6 +13,12 @@ import type { CompiledAIBackend } from './compiled-backend.ts';
 export interface AIRequest {
   op: AIOperation;
   body: Record<string, unknown>;
+  /**
+   * The client's body bytes, while `body` is exactly what they parse to: undefined once a client-API
+   * surface translated the request or a guard masked it. Providers that forward the body as it is
+   * send these bytes.
+   */
+  verbatim: Buffer | undefined;
   backend: CompiledAIBackend;
   response: ServerResponse;
   /** performance.now() when the request arrived. */

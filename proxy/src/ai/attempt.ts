@@ -14,7 +14,7 @@ import { SseParser, sseData } from './sse.ts';
 
 export type AttemptOutcome =
   /** Complete non-streamed answer, not yet sent: the caller decides what to do with it. */
-  | { kind: 'json'; converted: ConvertedResponse }
+  | { kind: 'json'; converted: ConvertedResponse; text: string }
   /** A stream was sent to the client; `converter` holds usage, or nothing if the stream was cut. */
   | {
       kind: 'streamed';
@@ -122,7 +122,8 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       // Headers came in time; the body may take what is left of the request deadline.
       disarm();
       disarm = arm(remaining());
-      const json = parseJson(await res.body.text());
+      const text = await res.body.text();
+      const json = parseJson(text);
       disarm();
       if (json === undefined)
         return {
@@ -131,7 +132,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
           reason: 'the provider answered invalid JSON',
           timedOut: false,
         };
-      return { kind: 'json', converted: target.adapter.response(json, ctx) };
+      return { kind: 'json', converted: target.adapter.response(json, ctx), text };
     }
     return await relayStream(
       input,

@@ -11,7 +11,7 @@ import { type AttemptOutcome, attempt } from './attempt.ts';
 import type { CompiledAIBackend, CompiledTarget } from './compiled-backend.ts';
 import type { UpstreamRequest } from './providers/adapter.ts';
 import { recordExchange, type Settlement } from './record-exchange.ts';
-import { type HeaderRecord, sendJson } from './respond.ts';
+import { type HeaderRecord, sendJson, sendText } from './respond.ts';
 import {
   earliestReturn,
   nextTarget,
@@ -46,6 +46,7 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
     backend,
     op: req.op,
     body,
+    verbatim: req.verbatim,
     model,
     secrets: req.secrets,
     stream,
@@ -156,6 +157,11 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
       case 'json':
         target.health.succeeded();
         req.metrics.attempts.inc({ ...labels, outcome: 'success' });
+        if (outcome.converted.unchanged && req.responseMaskers.length === 0) {
+          // Nothing to convert or mask: the provider's text as it came, without a second stringify.
+          sendText(response, 200, outcome.text, headers(target));
+          break;
+        }
         req.onResponseMasked(await maskResponse(outcome.converted.body, req.responseMaskers));
         sendJson(response, 200, outcome.converted.body, headers(target));
         break;

@@ -1,8 +1,19 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { ErrorCode } from '../errors/catalog.ts';
 
 export type JsonBody =
-  | { ok: true; raw: Buffer; value: Record<string, unknown> }
+  | {
+      ok: true;
+      raw: Buffer;
+      value: Record<string, unknown>;
+      /**
+       * Every parser reads `raw` as `value`: valid UTF-8 and no key given twice. Only then may the bytes
+       * go upstream as they came; otherwise a provider whose parser keeps the first of two `content`
+       * keys (or decodes bad bytes its own way) would see a prompt other than the one guarded and billed.
+       */
+      unambiguous: boolean;
+    }
   | { ok: false; error: ErrorCode; message?: string }
   /** The client went away before its body was complete: nobody to answer. */
   | { ok: false; gone: true };
@@ -87,7 +98,8 @@ export function readJsonBody(
 }
 
 function parse(raw: Buffer): JsonBody {
-  if (nestedDeeperThan(raw, MAX_JSON_DEPTH))
+  const keys = keysIfNotDeeperThan(raw, MAX_JSON_DEPTH);
+  if (keys === undefined)
     return {
       ok: false,
       error: 'invalid_request',
@@ -101,12 +113,17 @@ function parse(raw: Buffer): JsonBody {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { ok: false, error: 'invalid_request', message: 'The request body must be a JSON object.' };
-  return { ok: true, raw, value: value as Record<string, unknown> };
+  const object = value as Record<string, unknown>;
+  return { ok: true, raw, value: object, unambiguous: keys === keyCount(object) && isUtf8(raw) };
 }
 
-/** One pass over the bytes, brackets counted outside strings: cheap next to JSON.parse itself. */
-function nestedDeeperThan(raw: Buffer, max: number): boolean {
+/**
+ * One pass over the bytes, outside strings: brackets counted for the depth, colons for the keys
+ * written (undefined past `max` levels). Cheap next to JSON.parse itself.
+ */
+function keysIfNotDeeperThan(raw: Buffer, max: number): number | undefined {
   let depth = 0;
+  let keys = 0;
   let inString = false;
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i]!;
@@ -114,9 +131,23 @@ function nestedDeeperThan(raw: Buffer, max: number): boolean {
       if (c === 0x5c /* \ */) i++;
       else if (c === 0x22 /* " */) inString = false;
     } else if (c === 0x22) inString = true;
+    else if (c === 0x3a /* : */) keys++;
     else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (++depth > max) return true;
+      if (++depth > max) return undefined;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
   }
-  return false;
+  return keys;
+}
+
+/** Keys of every object in a parsed value: fewer than the colons written means a key came twice. */
+function keyCount(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let n = 0;
+  if (Array.isArray(value)) for (const item of value) n += keyCount(item);
+  else
+    for (const key in value) {
+      n++;
+      n += keyCount((value as Record<string, unknown>)[key]);
+    }
+  return n;
 }

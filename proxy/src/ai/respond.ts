@@ -11,7 +11,8 @@ export function sendJson(
   sendText(res, status, JSON.stringify(body), headers);
 }
 
-function sendText(res: ServerResponse, status: number, text: string, headers: HeaderRecord): void {
+/** A JSON text already serialised (a provider's answer passed on as it came). */
+export function sendText(res: ServerResponse, status: number, text: string, headers: HeaderRecord): void {
   res.writeHead(status, {
     ...headers,
     'content-type': 'application/json',

@@ -16,9 +16,17 @@ import { guardPrompt } from './stages/guard-prompt.ts';
 import { identifyCaller } from './stages/identify-caller.ts';
 import type { StageResult } from './stages/stage.ts';
 
+/** An AI request body: the bytes received, what they parse to, and whether both are the same request. */
+export interface AIBody {
+  raw: Buffer;
+  value: Record<string, unknown>;
+  /** `raw` reads as `value` to every parser and is the request `value` is (see JsonBody). */
+  unambiguous: boolean;
+}
+
 export interface ServeAIInput {
   op: AIOperation;
-  body: { raw: Buffer; value: Record<string, unknown> };
+  body: AIBody;
   backend: CompiledAIBackend;
   /** The caller the route's SecurityPolicy authenticated; then TokenRateLimitPolicy identity is not consulted. */
   caller: Caller | undefined;
@@ -72,6 +80,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     input.observed?.span?.addEvent('sluice.guard.rejected');
     return;
   }
+  const verbatim = body.unambiguous && !guarded.value.masked ? body.raw : undefined;
 
   const admitted = await admit(
     ai,
@@ -92,6 +101,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     const settlement = await handleAIRequest({
       op,
       body: body.value,
+      verbatim,
       backend,
       response,
       started: input.started,

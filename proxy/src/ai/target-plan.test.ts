@@ -36,6 +36,7 @@ const plan = (b: ReturnType<typeof backend>, body: Record<string, unknown>) =>
     backend: b,
     op: 'chat',
     body: { model: 'm', messages: [{ role: 'user', content: 'hi' }], ...body },
+    verbatim: undefined,
     model: 'm',
     secrets: new SecretStore({}),
     stream: false,

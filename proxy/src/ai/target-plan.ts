@@ -33,6 +33,8 @@ export interface PlanInput {
   backend: CompiledAIBackend;
   op: AIOperation;
   body: Record<string, unknown>;
+  /** The client's bytes, while `body` is still what they parse to (see AIRequest.verbatim). */
+  verbatim: Buffer | undefined;
   model: string;
   secrets: SecretStore;
   stream: boolean;
@@ -60,7 +62,7 @@ export function planTargets(input: PlanInput): TargetPlan {
           clientWantsUsage: input.clientWantsUsage,
         };
         try {
-          return [{ target, ctx, upstream: target.adapter.request(input.body, ctx) }];
+          return [{ target, ctx, upstream: target.adapter.request(input.body, ctx, input.verbatim) }];
         } catch (err) {
           if (!(err instanceof UnsupportedParameterError)) throw err;
           skipped.push({ target, param: err.param, message: err.message });

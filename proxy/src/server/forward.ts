@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { BodyBudget } from '../ai/read-json-body.ts';
 import { readJsonBody } from '../ai/read-json-body.ts';
 import { sendJson } from '../ai/respond.ts';
-import { serveAI } from '../ai/serve-ai.ts';
+import { type AIBody, serveAI } from '../ai/serve-ai.ts';
 import { enterClientSurface } from '../ai/surfaces/client-surface.ts';
 import {
   MODEL_HEADER,
@@ -107,7 +107,7 @@ async function forwardOn(
   if (misdirected(served, raw, host)) return fail('misdirected_request', router.unmatchedMetrics);
   const view = requestView(raw.method ?? 'GET', target.url, raw.headers);
   if (view.method === 'CONNECT') return fail('method_not_allowed', router.unmatchedMetrics);
-  let aiBody: { raw: Buffer; value: Record<string, unknown> } | undefined;
+  let aiBody: AIBody | undefined;
   // Anthropic Messages and OpenAI Responses are served as the chat operation, in their own shape.
   const surface =
     router.servesAI && view.method === 'POST'
@@ -151,7 +151,8 @@ async function forwardOn(
       const translated = surface.translate(parsed.value);
       if (!translated.ok)
         return fail(translated.code, router.unmatchedMetrics, translated.message, translated.param);
-      aiBody = { raw: parsed.raw, value: translated.chat };
+      // The bytes are the other API's: never forwardable as the chat request they became.
+      aiBody = { raw: parsed.raw, value: translated.chat, unambiguous: false };
     }
     if (typeof aiBody.value.model === 'string') raw.headers[MODEL_HEADER] = aiBody.value.model;
   }

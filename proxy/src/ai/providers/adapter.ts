@@ -8,7 +8,8 @@ export interface UpstreamRequest {
   /** Path and query on the target's origin. */
   path: string;
   headers: Record<string, string>;
-  body: string;
+  /** A Buffer when it is the client's own bytes, forwarded without re-serialising. */
+  body: string | Buffer;
 }
 
 export interface ProviderContext {
@@ -26,6 +27,8 @@ export interface ProviderContext {
 /** An OpenAI-shaped answer converted from the provider's. */
 export interface ConvertedResponse {
   body: Record<string, unknown>;
+  /** `body` is the provider's answer as parsed, untouched: its text can go to the client as it came. */
+  unchanged?: true;
   usage: TokenUsage | undefined;
   model: string | undefined;
 }
@@ -46,8 +49,11 @@ export interface ProviderAdapter {
   /** `gen_ai.provider.name` for metrics. */
   genAiName: string;
   supports(op: AIOperation): boolean;
-  /** Builds the upstream request; throws UnsupportedParameterError for what the provider cannot do. */
-  request(body: Record<string, unknown>, ctx: ProviderContext): UpstreamRequest;
+  /**
+   * Builds the upstream request; throws UnsupportedParameterError for what the provider cannot do.
+   * `verbatim` is the client's body as it arrived, when nothing has changed `body` since it was parsed.
+   */
+  request(body: Record<string, unknown>, ctx: ProviderContext, verbatim: Buffer | undefined): UpstreamRequest;
   response(json: unknown, ctx: ProviderContext): ConvertedResponse;
   streamConverter(ctx: ProviderContext): StreamConverter;
   /** The provider's error body in OpenAI's shape. */

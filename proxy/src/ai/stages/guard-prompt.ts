@@ -8,18 +8,21 @@ import type { GuardMetrics } from '../../metrics/guard-metrics.ts';
 import type { AIContext } from '../ai-context.ts';
 import { pass, refuse, type StageResult } from './stage.ts';
 
+const UNCHANGED = { masked: false };
+
 /**
  * Stage "request guards": the route's PromptGuards over the prompt (detectors, deny list; masking
- * edits `body` in place), then their webhook and moderation checks. Findings are counted and
- * logged by detector and place, never with the text they matched.
+ * edits `body` in place and says so, since the client's bytes no longer match it), then their
+ * webhook and moderation checks. Findings are counted and logged by detector and place, never with
+ * the text they matched.
  */
 export async function guardPrompt(
   ai: AIContext,
   guards: RouteGuards,
   request: { op: AIOperation; body: Record<string, unknown>; caller: Caller },
   observe: { metrics: GuardMetrics; log: FastifyBaseLogger },
-): Promise<StageResult<void>> {
-  if (guards.all.length === 0) return pass(undefined);
+): Promise<StageResult<{ masked: boolean }>> {
+  if (guards.all.length === 0) return pass(UNCHANGED);
   const { metrics, log } = observe;
   const verdict = await guardRequest(request.op, request.body, guards.all, guards.byRole);
   if (verdict.kind === 'invalid')
@@ -33,12 +36,13 @@ export async function guardPrompt(
       status: verdict.guard.config.rejection.status,
       message: verdict.guard.config.rejection.message,
     });
-  if (guards.external.length === 0) return pass(undefined);
+  const result = { masked: verdict.findings.some((f) => f.action === 'Mask') };
+  if (guards.external.length === 0) return pass(result);
   const outcome = await runExternalChecks(request.op, request.body, guards.external, {
     aiBackends: ai.aiBackends,
     secrets: ai.secrets,
   });
-  if (outcome.kind !== 'reject') return pass(undefined);
+  if (outcome.kind !== 'reject') return pass(result);
   const guard = outcome.guard.config;
   metrics.verdicts.inc({
     guard: guard.name,

@@ -9,7 +9,11 @@ const OP_PATH: Record<AIOperation, string> = {
 };
 
 /** Azure OpenAI: the OpenAI wire format at a deployment URL, with an `api-key` header. */
-function request(body: Record<string, unknown>, ctx: ProviderContext): UpstreamRequest {
+function request(
+  body: Record<string, unknown>,
+  ctx: ProviderContext,
+  verbatim: Buffer | undefined,
+): UpstreamRequest {
   const azure = ctx.target.azure;
   const deployment = encodeURIComponent(azure?.deployment ?? ctx.upstreamModel);
   const apiVersion = encodeURIComponent(azure?.apiVersion ?? '2024-10-21');
@@ -18,7 +22,7 @@ function request(body: Record<string, unknown>, ctx: ProviderContext): UpstreamR
   return {
     path: `${ctx.basePath}/openai/deployments/${deployment}/${OP_PATH[ctx.op]}?api-version=${apiVersion}`,
     headers,
-    body: openAIRequestBody(body, ctx),
+    body: openAIRequestBody(body, ctx, verbatim),
   };
 }
 

@@ -16,13 +16,32 @@ const OP_PATH: Record<AIOperation, string> = {
   embeddings: '/embeddings',
 };
 
+/** Spliced into a streamed request that has no `stream_options`, before its closing brace. */
+const FORCED_USAGE = Buffer.from(',"stream_options":{"include_usage":true}}');
+const CLOSING_BRACE = 0x7d;
+
 /**
  * OpenAI and OpenAI-compatible servers (vLLM, Ollama, llama.cpp, TGI): the body passes through with
- * the model replaced and, for streams, usage forced on so every token is accounted.
+ * the model replaced and, for streams, usage forced on so every token is accounted. When the model
+ * stays and the client's own bytes are at hand (`verbatim`), those bytes go on as they came, with
+ * the usage option spliced in: re-serialising a large prompt costs more than the rest of the request.
  */
-export function openAIRequestBody(body: Record<string, unknown>, ctx: ProviderContext): string {
+export function openAIRequestBody(
+  body: Record<string, unknown>,
+  ctx: ProviderContext,
+  verbatim: Buffer | undefined,
+): string | Buffer {
+  const forceUsage = ctx.stream && (ctx.op === 'chat' || ctx.op === 'completions') && !ctx.clientWantsUsage;
+  if (verbatim && body.model === ctx.upstreamModel) {
+    if (!forceUsage) return verbatim;
+    if (!('stream_options' in body)) {
+      // A parsed object ends with `}` and whitespace; it has keys (model at least), so a comma goes first.
+      const end = verbatim.lastIndexOf(CLOSING_BRACE);
+      return Buffer.concat([verbatim.subarray(0, end), FORCED_USAGE]);
+    }
+  }
   const out: Record<string, unknown> = { ...body, model: ctx.upstreamModel };
-  if (ctx.stream && (ctx.op === 'chat' || ctx.op === 'completions'))
+  if (forceUsage)
     out.stream_options = { ...(body.stream_options as object | undefined), include_usage: true };
   return JSON.stringify(out);
 }
@@ -31,19 +50,24 @@ export function openAIPath(ctx: ProviderContext): string {
   return `${ctx.basePath}${OP_PATH[ctx.op]}`;
 }
 
-function request(body: Record<string, unknown>, ctx: ProviderContext): UpstreamRequest {
+function request(
+  body: Record<string, unknown>,
+  ctx: ProviderContext,
+  verbatim: Buffer | undefined,
+): UpstreamRequest {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: ctx.stream ? 'text/event-stream' : 'application/json',
   };
   if (ctx.apiKey) headers.authorization = `Bearer ${ctx.apiKey}`;
-  return { path: openAIPath(ctx), headers, body: openAIRequestBody(body, ctx) };
+  return { path: openAIPath(ctx), headers, body: openAIRequestBody(body, ctx, verbatim) };
 }
 
 function response(json: unknown): ConvertedResponse {
   const body = json as Record<string, unknown>;
   return {
     body,
+    unchanged: true,
     usage: usageFromOpenAI(body.usage as Parameters<typeof usageFromOpenAI>[0]),
     model: typeof body.model === 'string' ? body.model : undefined,
   };

@@ -1,0 +1,122 @@
+/**
+ * `npm run bench:profile`: where a Sluice process spends its CPU under load. Runs Sluice with
+ * `--cpu-prof` in front of an nginx upstream answering a fixed chat completion (or a fixed small body
+ * for `plain`), drives it with wrk, and summarises the profile by self time: per area (the Node.js HTTP
+ * stack, undici, fastify, Sluice's own modules, JSON, GC, system calls) and the top functions.
+ * Env: PROFILE_SCENARIO (chat | plain, default chat), PROFILE_SECONDS (15), PROFILE_CONNECTIONS (64).
+ * The .cpuprofile is kept (its path is printed) for a flame graph in Chrome DevTools or speedscope.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../test/support/ports.ts';
+import { wrk } from '../load/wrk.ts';
+import { FIXED_CHAT_LOCATION, STATIC_BODY_LOCATION, startNginx } from '../targets/nginx.ts';
+import { aiRouteYaml, plainRouteYaml, startSluice } from '../targets/sluice.ts';
+
+const scenario = process.env.PROFILE_SCENARIO ?? 'chat';
+const seconds = Number(process.env.PROFILE_SECONDS ?? 15);
+const connections = Number(process.env.PROFILE_CONNECTIONS ?? 64);
+const PROMPT = 'Please summarise the quarterly report and list three risks. '.repeat(34).slice(0, 2048);
+
+execFileSync(join(import.meta.dirname, '..', 'ensure-tools.sh'), { stdio: 'inherit' });
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The area a frame belongs to: what a reader of the summary can act on. */
+function areaOf(frame: ProfileNode['callFrame']): string {
+  const { url, functionName } = frame;
+  if (functionName === '(garbage collector)') return 'GC';
+  if (functionName === '(program)' || functionName === '(idle)') return `V8 ${functionName}`;
+  if (url === '' && /^(writev|writeBuffer|writeUtf8String|readStart|close|shutdown)$/.test(functionName))
+    return 'socket system calls';
+  if (url === '' && functionName === 'parse') return 'JSON.parse';
+  if (url === '' && functionName === 'stringify') return 'JSON.stringify';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+  if (pkg) return pkg;
+  if (url.startsWith('node:internal/http') || url.startsWith('node:_http') || url.startsWith('node:http'))
+    return 'node:http';
+  if (url.startsWith('node:internal/streams') || url.startsWith('node:stream')) return 'node streams';
+  if (url.startsWith('node:')) return 'node (other)';
+  const own = /\/(proxy|lib|cli)\/src\/([^/]+)/.exec(url);
+  if (own) return `sluice ${own[1]}/${own[2]}`;
+  return url === '' ? 'native' : 'other';
+}
+
+function summarise(profile: CpuProfile): string[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => {
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  let total = 0;
+  const areas = new Map<string, number>();
+  const functions = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const frame = byId.get(id)!.callFrame;
+    if (frame.functionName === '(idle)') continue;
+    total += us;
+    const area = areaOf(frame);
+    areas.set(area, (areas.get(area) ?? 0) + us);
+    const name = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/(node_modules|src)\//, '$1/')}:${frame.lineNumber + 1}`;
+    functions.set(name, (functions.get(name) ?? 0) + us);
+  }
+  const pct = (us: number) => `${((us / total) * 100).toFixed(1)}%`;
+  const top = (m: Map<string, number>, n: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+  return [
+    `Busy samples: ${(total / 1e6).toFixed(2)} s of CPU (idle excluded)`,
+    '',
+    '| area | self time |',
+    '|---|---:|',
+    ...top(areas, 20).map(([a, us]) => `| ${a} | ${pct(us)} |`),
+    '',
+    '| function | self time |',
+    '|---|---:|',
+    ...top(functions, 25).map(([f, us]) => `| \`${f}\` | ${pct(us)} |`),
+  ];
+}
+
+const upstream = await startNginx(
+  await freePort(),
+  scenario === 'plain' ? STATIC_BODY_LOCATION : FIXED_CHAT_LOCATION,
+);
+const profileDir = await mkdtemp(join(tmpdir(), 'sluice-profile-'));
+const sluice = await startSluice(
+  await freePort(),
+  await freePort(),
+  scenario === 'plain' ? plainRouteYaml(upstream.port) : aiRouteYaml(upstream.port),
+  [],
+  undefined,
+  undefined,
+  ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+);
+const path = scenario === 'plain' ? '/' : '/v1/chat/completions';
+const body =
+  scenario === 'plain' ? undefined : { model: 'bench-model', messages: [{ role: 'user', content: PROMPT }] };
+const url = `http://127.0.0.1:${sluice.port}${path}`;
+await wrk(url, { connections, seconds: 3, postJson: body }); // warm-up: JIT and pools
+const cpuBefore = await sluice.cpuSeconds();
+const result = await wrk(url, { connections, seconds, postJson: body });
+const cpuUs = (((await sluice.cpuSeconds()) - cpuBefore) * 1e6) / (result.requestsPerSecond * seconds);
+await sluice.stop();
+await upstream.stop();
+const file = (await readdir(profileDir)).find((f) => f.endsWith('.cpuprofile'));
+if (!file) throw new Error(`no CPU profile written to ${profileDir}`);
+const profile = JSON.parse(await readFile(join(profileDir, file), 'utf8')) as CpuProfile;
+const lines = [
+  `Scenario: ${scenario}, wrk -t1 -c${connections} for ${seconds} s: ${result.requestsPerSecond.toFixed(0)} req/s, ` +
+    `${cpuUs.toFixed(1)} µs CPU per request, errors ${result.errors}`,
+  `Profile (warm-up included): ${join(profileDir, file)}`,
+  ...summarise(profile),
+];
+process.stdout.write(`${lines.join('\n')}\n`);
