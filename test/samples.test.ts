@@ -153,7 +153,7 @@ describe('samples/', () => {
     }
   });
 
-  it('traffic: a per-caller rate limit refuses the fourth request a minute; retries and the breaker are in place', async () => {
+  it('traffic: a per-caller rate limit refuses the fourth request a minute; retries, the breaker, health checks and cookie affinity are in place', async () => {
     const gw = await run('traffic');
     try {
       const alice = { headers: { 'x-user': 'alice' } };
@@ -164,6 +164,13 @@ describe('samples/', () => {
       expect((await send(`${gw.url}/api`, { headers: { 'x-user': 'bob' } })).status).toBe(200);
       expect((await send(`${gw.url}/orders`)).status).toBe(200);
       expect((await send(`${gw.url}/reports`)).status).toBe(200);
+      // balancing.yaml: the cart sets its affinity cookie; search is served.
+      const cart = await send(`${gw.url}/cart`);
+      expect(cart.status).toBe(200);
+      expect(String(cart.headers['set-cookie'])).toMatch(
+        /^shop-affinity=[\w-]+; Max-Age=3600; Path=\/; SameSite=Lax; HttpOnly$/,
+      );
+      expect((await send(`${gw.url}/search`)).status).toBe(200);
     } finally {
       await gw.close();
     }

@@ -289,6 +289,32 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
       { circuitBreaker: { maxParallelRequests: 0 } },
       /should be greater than or equal to 1/,
     ],
+    [
+      'a ConsistentHash balancer without its key',
+      { loadBalancer: { type: 'ConsistentHash' } },
+      /consistentHash is set exactly when type is ConsistentHash/,
+    ],
+    [
+      'a Header hash without the header',
+      { loadBalancer: { type: 'ConsistentHash', consistentHash: { type: 'Header' } } },
+      /consistentHash.header is set exactly when type is Header/,
+    ],
+    [
+      'slow start on a Random balancer',
+      { loadBalancer: { type: 'Random', slowStart: { window: '30s' } } },
+      /slowStart applies to RoundRobin and LeastRequest only/,
+    ],
+    ['a healthCheck with neither kind', { healthCheck: {} }, /healthCheck needs active or passive/],
+    [
+      'an HTTP probe without its path',
+      { healthCheck: { active: { type: 'HTTP' } } },
+      /active.http is set exactly when type is HTTP/,
+    ],
+    [
+      'a Text payload without text',
+      { healthCheck: { active: { type: 'TCP', tcp: { send: { type: 'Text', binary: 'AA==' } } } } },
+      /a Text payload needs text/,
+    ],
   ])('refuses a BackendTrafficPolicy with %s', (_what, spec, message) => {
     const r = apply(btp(spec));
     expect(r.code).not.toBe(0);
@@ -303,6 +329,31 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
       retryOn: { triggers: ['connect-failure', 'retriable-status-codes'], httpStatusCodes: [503] },
     });
     expect(stored.spec.rateLimit.local.rules[0]).toMatchObject({ shared: false, shadowMode: false });
+  });
+
+  it('fills in the health-check defaults Envoy Gateway documents', () => {
+    const spec = { healthCheck: { active: { type: 'HTTP', http: { path: '/healthz' } }, passive: {} } };
+    expect(apply(btp(spec)).code).toBe(0);
+    const stored = JSON.parse(cp.kubectl(['get', 'btp', 'btp', '-n', 'default', '-o', 'json']));
+    expect(stored.spec.healthCheck).toEqual({
+      active: {
+        type: 'HTTP',
+        timeout: '1s',
+        interval: '3s',
+        unhealthyThreshold: 3,
+        healthyThreshold: 1,
+        http: { path: '/healthz', method: 'GET', expectedStatuses: [200] },
+      },
+      passive: {
+        splitExternalLocalOriginErrors: false,
+        interval: '3s',
+        consecutiveLocalOriginFailures: 5,
+        consecutiveGatewayErrors: 0,
+        consecutive5XxErrors: 5,
+        baseEjectionTime: '30s',
+        maxEjectionPercent: 10,
+      },
+    });
   });
 
   it('refuses Gateway API objects the upstream CRDs refuse (their CEL rules are installed)', () => {

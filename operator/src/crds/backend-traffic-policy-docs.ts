@@ -49,6 +49,16 @@ function ruleDocs(base: string): Record<string, FieldDoc> {
   };
 }
 
+/** The docs of a health-check payload (Text or Binary), wherever one is given. */
+function payloadDocs(base: string, what: string): Record<string, FieldDoc> {
+  return {
+    [base]: { doc: what },
+    [`${base}.type`]: { doc: 'Text or Binary.' },
+    [`${base}.text`]: { doc: 'With Text.' },
+    [`${base}.binary`]: { doc: 'With Binary: base64.' },
+  };
+}
+
 /** Field docs of BackendTrafficPolicy. */
 export const BACKEND_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
   'spec.targetRefs': {
@@ -123,5 +133,85 @@ export const BACKEND_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
   'spec.timeout.http': { doc: 'HTTP.' },
   'spec.timeout.http.requestTimeout': {
     doc: "The whole request, all retries included, else 504. A route's own `timeouts.request` wins.",
+  },
+  'spec.loadBalancer': {
+    doc: "How a request's endpoint is chosen among the backend's endpoints in service. Service backends only: AI routes pick targets by their AIBackend.",
+  },
+  'spec.loadBalancer.type': {
+    doc: 'RoundRobin (rotation), LeastRequest (the less busy of two random endpoints), Random, or ConsistentHash (a key always lands on the same endpoint while it is in service; removing one endpoint moves only its keys).',
+  },
+  'spec.loadBalancer.consistentHash': { doc: 'With ConsistentHash: what the key is.' },
+  'spec.loadBalancer.consistentHash.type': {
+    doc: 'SourceIP (the client address after ClientTrafficPolicy client-IP detection), Header or Cookie. A request without the key goes to a random endpoint.',
+  },
+  'spec.loadBalancer.consistentHash.header': { doc: 'With type Header.' },
+  'spec.loadBalancer.consistentHash.header.name': { doc: 'The header whose (first) value is the key.' },
+  'spec.loadBalancer.consistentHash.cookie': { doc: 'With type Cookie.' },
+  'spec.loadBalancer.consistentHash.cookie.name': { doc: 'The cookie whose value is the key.' },
+  'spec.loadBalancer.consistentHash.cookie.ttl': {
+    doc: 'When set, a client without the cookie gets one (random value, HttpOnly, Path=/) with this Max-Age, so its next requests stick to the same endpoint; 0s makes a session cookie. Without it no cookie is set.',
+  },
+  'spec.loadBalancer.consistentHash.cookie.attributes': {
+    doc: 'More attributes of the set cookie (SameSite, Secure, Path, Domain); an empty value writes the bare attribute.',
+  },
+  'spec.loadBalancer.consistentHash.tableSize': {
+    doc: "Accepted for Envoy Gateway compatibility and ignored: Sluice's ring has at least 1,024 points.",
+  },
+  'spec.loadBalancer.slowStart': {
+    doc: 'RoundRobin and LeastRequest: an endpoint that comes into service (new, back from ejection or failing checks) starts at 10% of a full share, growing linearly to 100% over the window.',
+  },
+  'spec.loadBalancer.slowStart.window': { doc: 'The warm-up time.' },
+  'spec.healthCheck': {
+    doc: 'Which endpoints are in service. An endpoint out of service is skipped by every route using it; when none of a backend is in service all are used (panic mode, as Envoy), so checks never make a backend less available than no checks. Service backends only.',
+  },
+  'spec.healthCheck.active': { doc: 'Probes sent by each proxy replica to every endpoint.' },
+  'spec.healthCheck.active.type': {
+    doc: 'HTTP (a request) or TCP (a connect, optionally a payload exchange).',
+  },
+  'spec.healthCheck.active.timeout': { doc: 'A probe without an answer within this fails.', default: '1s' },
+  'spec.healthCheck.active.interval': { doc: 'Time between probes (plus up to 10% jitter).', default: '3s' },
+  'spec.healthCheck.active.unhealthyThreshold': {
+    doc: 'Failed probes in a row that take an endpoint out of service.',
+    default: 3,
+  },
+  'spec.healthCheck.active.healthyThreshold': {
+    doc: 'Passed probes in a row that bring it back.',
+    default: 1,
+  },
+  'spec.healthCheck.active.http': { doc: 'With type HTTP.' },
+  'spec.healthCheck.active.http.path': { doc: 'The path requested (Host: the endpoint address).' },
+  'spec.healthCheck.active.http.method': { doc: 'The method.', default: 'GET' },
+  'spec.healthCheck.active.http.expectedStatuses': { doc: 'Statuses that pass.', default: [200] },
+  ...payloadDocs('spec.healthCheck.active.http.expectedResponse', 'Bytes the answer body must contain.'),
+  'spec.healthCheck.active.tcp': { doc: 'With type TCP: without send/receive a connect passes.' },
+  ...payloadDocs('spec.healthCheck.active.tcp.send', 'Bytes sent once connected.'),
+  ...payloadDocs('spec.healthCheck.active.tcp.receive', 'Bytes the answer must contain.'),
+  'spec.healthCheck.passive': {
+    doc: 'Outlier detection from real traffic: an endpoint failing too often in a row is ejected (out of service) for baseEjectionTime × the times it was ejected, at most 300 s (or the base, if longer). A good answer resets the counts; HTTP/1.1 backends only (h2c and gRPC answers are not counted).',
+  },
+  'spec.healthCheck.passive.splitExternalLocalOriginErrors': {
+    doc: 'Count failures to reach the endpoint (refused, reset, timed out) apart, against consecutiveLocalOriginFailures, instead of as 5xx.',
+    default: false,
+  },
+  'spec.healthCheck.passive.interval': {
+    doc: 'Accepted for Envoy Gateway compatibility: Sluice judges each answer as it comes, so there is no sweep interval.',
+    default: '3s',
+  },
+  'spec.healthCheck.passive.consecutiveLocalOriginFailures': {
+    doc: 'With splitExternalLocalOriginErrors: failures to reach the endpoint in a row that eject it.',
+    default: 5,
+  },
+  'spec.healthCheck.passive.consecutiveGatewayErrors': {
+    doc: '502, 503, 504 or no answer, in a row, that eject it; 0: not counted.',
+    default: 0,
+  },
+  'spec.healthCheck.passive.consecutive5XxErrors': {
+    doc: 'Answers of 500 and above (and, unless split, failures to reach it) in a row that eject it; 0: not counted.',
+    default: 5,
+  },
+  'spec.healthCheck.passive.baseEjectionTime': { doc: 'The first ejection lasts this long.', default: '30s' },
+  'spec.healthCheck.passive.maxEjectionPercent': {
+    doc: "The largest share of a backend's endpoints ejected at once; one endpoint may always be ejected.",
+    default: 10,
   },
 };

@@ -120,6 +120,164 @@ const RetryTrigger = T.Union(
   ),
 );
 
+const Payload = T.Object(
+  {
+    type: T.Union([T.Literal('Text'), T.Literal('Binary')]),
+    text: T.Optional(T.String({ maxLength: 4096 })),
+    /** Base64. */
+    binary: T.Optional(T.String({ maxLength: 8192 })),
+  },
+  {
+    additionalProperties: false,
+    'x-kubernetes-validations': [
+      {
+        rule: "self.type == 'Text' ? has(self.text) && !has(self.binary) : has(self.binary) && !has(self.text)",
+        message: 'a Text payload needs text, a Binary payload needs binary (base64), not both',
+      },
+    ],
+  },
+);
+
+const LoadBalancer = T.Object(
+  {
+    type: T.Union([
+      T.Literal('ConsistentHash'),
+      T.Literal('LeastRequest'),
+      T.Literal('Random'),
+      T.Literal('RoundRobin'),
+    ]),
+    consistentHash: T.Optional(
+      T.Object(
+        {
+          type: T.Union([T.Literal('SourceIP'), T.Literal('Header'), T.Literal('Cookie')]),
+          header: T.Optional(T.Object({ name: HeaderName }, { additionalProperties: false })),
+          cookie: T.Optional(
+            T.Object(
+              {
+                name: T.String({ minLength: 1, maxLength: 256, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
+                /** Max-Age of a cookie the gateway sets when the client sent none; without it none is set. */
+                ttl: T.Optional(Duration),
+                attributes: T.Optional(
+                  T.Record(T.String({ pattern: '^[A-Za-z][A-Za-z-]*$' }), T.String({ maxLength: 256 }), {
+                    maxProperties: 8,
+                  }),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          /** Accepted for Envoy Gateway compatibility; Sluice's ring size follows the endpoint count. */
+          tableSize: T.Optional(T.Integer({ minimum: 2, maximum: 5_000_011 })),
+        },
+        {
+          additionalProperties: false,
+          'x-kubernetes-validations': [
+            {
+              rule: "self.type == 'Header' ? has(self.header) : !has(self.header)",
+              message: 'consistentHash.header is set exactly when type is Header',
+            },
+            {
+              rule: "self.type == 'Cookie' ? has(self.cookie) : !has(self.cookie)",
+              message: 'consistentHash.cookie is set exactly when type is Cookie',
+            },
+          ],
+        },
+      ),
+    ),
+    slowStart: T.Optional(T.Object({ window: Duration }, { additionalProperties: false })),
+  },
+  {
+    additionalProperties: false,
+    'x-kubernetes-validations': [
+      {
+        rule: "self.type == 'ConsistentHash' ? has(self.consistentHash) : !has(self.consistentHash)",
+        message: 'consistentHash is set exactly when type is ConsistentHash',
+      },
+      {
+        rule: "self.type in ['Random', 'ConsistentHash'] ? !has(self.slowStart) : true",
+        message: 'slowStart applies to RoundRobin and LeastRequest only',
+      },
+    ],
+  },
+);
+
+const Count32 = T.Integer({ minimum: 0, maximum: 4_294_967_295 });
+
+const HealthCheck = T.Object(
+  {
+    active: T.Optional(
+      T.Object(
+        {
+          type: T.Union([T.Literal('HTTP'), T.Literal('TCP')]),
+          timeout: T.Optional(Duration),
+          interval: T.Optional(Duration),
+          unhealthyThreshold: T.Optional(Threshold),
+          healthyThreshold: T.Optional(Threshold),
+          http: T.Optional(
+            T.Object(
+              {
+                path: T.String({ minLength: 1, maxLength: 1024, pattern: '^/' }),
+                method: T.Optional(
+                  T.Union(
+                    ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH'].map((m) =>
+                      T.Literal(m),
+                    ),
+                  ),
+                ),
+                expectedStatuses: T.Optional(
+                  T.Array(T.Integer({ minimum: 100, maximum: 599 }), { maxItems: 32 }),
+                ),
+                expectedResponse: T.Optional(Payload),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          tcp: T.Optional(
+            T.Object(
+              { send: T.Optional(Payload), receive: T.Optional(Payload) },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        {
+          additionalProperties: false,
+          'x-kubernetes-validations': [
+            {
+              rule: "self.type == 'HTTP' ? has(self.http) : !has(self.http)",
+              message: 'active.http is set exactly when type is HTTP',
+            },
+            {
+              rule: "self.type == 'TCP' ? true : !has(self.tcp)",
+              message: 'active.tcp is only for type TCP',
+            },
+          ],
+        },
+      ),
+    ),
+    passive: T.Optional(
+      T.Object(
+        {
+          splitExternalLocalOriginErrors: T.Optional(T.Boolean()),
+          /** Accepted for Envoy Gateway compatibility: Sluice counts every answer as it comes. */
+          interval: T.Optional(Duration),
+          consecutiveLocalOriginFailures: T.Optional(Count32),
+          consecutiveGatewayErrors: T.Optional(Count32),
+          consecutive5XxErrors: T.Optional(Count32),
+          baseEjectionTime: T.Optional(Duration),
+          maxEjectionPercent: T.Optional(T.Integer({ minimum: 0, maximum: 100 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    'x-kubernetes-validations': [
+      { rule: 'has(self.active) || has(self.passive)', message: 'healthCheck needs active or passive' },
+    ],
+  },
+);
+
 export const BackendTrafficPolicySchema = T.Object({
   apiVersion: T.Literal(SLUICE_API_VERSION),
   kind: T.Literal('BackendTrafficPolicy'),
@@ -199,6 +357,8 @@ export const BackendTrafficPolicySchema = T.Object({
           { additionalProperties: false },
         ),
       ),
+      loadBalancer: T.Optional(LoadBalancer),
+      healthCheck: T.Optional(HealthCheck),
       timeout: T.Optional(
         T.Object(
           {
@@ -232,6 +392,7 @@ export function backendTrafficPolicyProblems(p: BackendTrafficPolicy): { field: 
     problems.push({ field: '/spec', message: 'a BackendTrafficPolicy needs targetRefs or targetSelectors' });
   if (spec.rateLimit && !spec.rateLimit.local && !spec.rateLimit.global)
     problems.push({ field: '/spec/rateLimit', message: 'rateLimit needs local or global' });
+  problems.push(...loadBalancerProblems(spec.loadBalancer), ...healthCheckProblems(spec.healthCheck));
   const rules = [
     ...(spec.rateLimit?.local?.rules ?? []).map((r, i) => [`/spec/rateLimit/local/rules/${i}`, r] as const),
     ...(spec.rateLimit?.global?.rules ?? []).map((r, i) => [`/spec/rateLimit/global/rules/${i}`, r] as const),
@@ -261,5 +422,58 @@ export function backendTrafficPolicyProblems(p: BackendTrafficPolicy): { field: 
         sel.path?.type === 'RegularExpression' ? userRegexProblem(sel.path.value) : undefined;
       if (pathProblem) problems.push({ field: `${field}/path/value`, message: pathProblem });
     });
+  return problems;
+}
+
+type Spec = BackendTrafficPolicy['spec'];
+
+function loadBalancerProblems(lb: Spec['loadBalancer']): { field: string; message: string }[] {
+  if (!lb) return [];
+  const field = '/spec/loadBalancer';
+  const problems: { field: string; message: string }[] = [];
+  if ((lb.type === 'ConsistentHash') !== (lb.consistentHash !== undefined))
+    problems.push({ field, message: 'consistentHash is set exactly when type is ConsistentHash' });
+  if ((lb.type === 'Random' || lb.type === 'ConsistentHash') && lb.slowStart)
+    problems.push({ field, message: 'slowStart applies to RoundRobin and LeastRequest only' });
+  const ch = lb.consistentHash;
+  if (ch && (ch.type === 'Header') !== (ch.header !== undefined))
+    problems.push({
+      field: `${field}/consistentHash`,
+      message: 'consistentHash.header is set exactly when type is Header',
+    });
+  if (ch && (ch.type === 'Cookie') !== (ch.cookie !== undefined))
+    problems.push({
+      field: `${field}/consistentHash`,
+      message: 'consistentHash.cookie is set exactly when type is Cookie',
+    });
+  return problems;
+}
+
+function healthCheckProblems(hc: Spec['healthCheck']): { field: string; message: string }[] {
+  if (!hc) return [];
+  const field = '/spec/healthCheck';
+  const problems: { field: string; message: string }[] = [];
+  if (!hc.active && !hc.passive) problems.push({ field, message: 'healthCheck needs active or passive' });
+  const a = hc.active;
+  if (a && (a.type === 'HTTP') !== (a.http !== undefined))
+    problems.push({ field: `${field}/active`, message: 'active.http is set exactly when type is HTTP' });
+  if (a && a.type !== 'TCP' && a.tcp)
+    problems.push({ field: `${field}/active`, message: 'active.tcp is only for type TCP' });
+  const payloads = [
+    ['active/http/expectedResponse', a?.http?.expectedResponse],
+    ['active/tcp/send', a?.tcp?.send],
+    ['active/tcp/receive', a?.tcp?.receive],
+  ] as const;
+  for (const [at, p] of payloads)
+    if (
+      p &&
+      (p.type === 'Text'
+        ? p.text === undefined || p.binary !== undefined
+        : p.binary === undefined || p.text !== undefined)
+    )
+      problems.push({
+        field: `${field}/${at}`,
+        message: 'a Text payload needs text, a Binary payload needs binary (base64), not both',
+      });
   return problems;
 }

@@ -1,6 +1,8 @@
 import type { ProxyConfig, Route, VirtualHost } from '../../../proxy/src/config/schema.ts';
 import type {
   CircuitBreaker,
+  HealthCheck,
+  LoadBalancer,
   RateLimitRule,
   RateLimitSelector,
   Retry,
@@ -25,7 +27,7 @@ import { DEFAULT_RETRIES } from './rules.ts';
 import type { StatusUpdate } from './status.ts';
 
 /** The field groups of a BackendTrafficPolicy; precedence is decided per group. */
-const GROUPS = ['rateLimit', 'retry', 'circuitBreaker', 'timeout'] as const;
+const GROUPS = ['rateLimit', 'retry', 'circuitBreaker', 'timeout', 'loadBalancer', 'healthCheck'] as const;
 type Group = (typeof GROUPS)[number];
 
 const UNIT_SECONDS = { Second: 1, Minute: 60, Hour: 3600, Day: 86_400 } as const;
@@ -39,11 +41,14 @@ interface PreparedPolicy extends PreparedRoutePolicy {
     retry: Retry;
     circuitBreaker: CircuitBreaker;
     timeout: number;
+    loadBalancer: LoadBalancer;
+    healthCheck: HealthCheck;
   }>;
 }
 
 /**
- * BackendTrafficPolicies → each route's rate limits, retries, circuit breaker and request timeout
+ * BackendTrafficPolicies → each route's rate limits, retries, circuit breaker, request timeout, load
+ * balancer and health checks
  * (GEP-713 attachment, as SecurityPolicy: per field group the most specific target wins — rule,
  * route, listener, Gateway — and between equals the oldest). What a route says itself wins over
  * any policy: its `retry` field and `timeouts.request`. Rate limits and the breaker become shared
@@ -102,6 +107,8 @@ function preparePolicy(policy: BackendTrafficPolicy, resources: Resources): Prep
   if (spec.retry) parts.retry = retryOf(spec.retry);
   if (spec.circuitBreaker) parts.circuitBreaker = { ...spec.circuitBreaker };
   if (spec.timeout?.http?.requestTimeout) parts.timeout = durationMs(spec.timeout.http.requestTimeout);
+  if (spec.loadBalancer) parts.loadBalancer = loadBalancerOf(spec.loadBalancer);
+  if (spec.healthCheck) parts.healthCheck = healthCheckOf(spec.healthCheck);
   return {
     key: `${namespace}/${policy.metadata.name}`,
     policy,
@@ -124,22 +131,113 @@ function applyWinners(
   const circuitBreaker = won.get('circuitBreaker')?.policy.parts.circuitBreaker;
   const retry = won.get('retry')?.policy.parts.retry;
   const timeout = won.get('timeout')?.policy.parts.timeout;
+  // AI routes keep the AIBackend's own failover, timeouts and target choice: the policy's retry,
+  // timeout, load balancer and health checks are not theirs.
+  const ai = route.aiBackends !== undefined;
+  const loadBalancer = ai ? undefined : won.get('loadBalancer')?.policy.parts.loadBalancer;
+  const healthCheck = ai ? undefined : won.get('healthCheck')?.policy.parts.healthCheck;
   let traffic: string | undefined;
-  if (rateLimit || circuitBreaker) {
-    const from = [won.get('rateLimit'), won.get('circuitBreaker')].flatMap((w) => (w ? [w.policy.key] : []));
+  if (rateLimit || circuitBreaker || loadBalancer || healthCheck) {
+    const groups = ai ? (['rateLimit', 'circuitBreaker'] as const) : GROUPS_IN_ENTRIES;
+    const from = groups.flatMap((g) => {
+      const w = won.get(g);
+      return w ? [w.policy.key] : [];
+    });
     traffic = internEntry(entries, [...new Set(from)].join('+'), {
       ...(rateLimit ? { rateLimit } : {}),
       ...(circuitBreaker ? { circuitBreaker } : {}),
+      ...(loadBalancer ? { loadBalancer } : {}),
+      ...(healthCheck ? { healthCheck } : {}),
     });
   }
-  // AI routes keep the AIBackend's own failover and timeouts: the policy's retry and timeout are not theirs.
-  const ai = route.aiBackends !== undefined;
   return {
     ...route,
     ...(traffic ? { traffic } : {}),
     ...(retry && !route.retry && !ai ? { retry } : {}),
     ...(timeout !== undefined && route.timeouts?.requestMs === undefined && !ai
       ? { timeouts: { ...route.timeouts, requestMs: timeout } }
+      : {}),
+  };
+}
+
+/** The groups that become shared `ProxyConfig.traffic` entries (retry and timeout live on the route). */
+const GROUPS_IN_ENTRIES = ['rateLimit', 'circuitBreaker', 'loadBalancer', 'healthCheck'] as const;
+
+function loadBalancerOf(spec: NonNullable<BackendTrafficPolicy['spec']['loadBalancer']>): LoadBalancer {
+  const ch = spec.consistentHash;
+  return {
+    type: spec.type,
+    ...(ch
+      ? {
+          hashOn: {
+            type: ch.type,
+            ...(ch.header ? { name: ch.header.name } : {}),
+            ...(ch.cookie ? { name: ch.cookie.name } : {}),
+            ...(ch.cookie?.ttl ? { cookieTtlSeconds: Math.floor(durationMs(ch.cookie.ttl) / 1000) } : {}),
+            ...(ch.cookie?.attributes ? { cookieAttributes: ch.cookie.attributes } : {}),
+          },
+        }
+      : {}),
+    ...(spec.slowStart && durationMs(spec.slowStart.window) > 0
+      ? { slowStartWindowMs: durationMs(spec.slowStart.window) }
+      : {}),
+  };
+}
+
+/** Envoy Gateway's defaults: probes every 3 s with a 1 s timeout, 3 failures down, 1 pass up; 5 × 5xx eject for 30 s, 10% at most. */
+function healthCheckOf(spec: NonNullable<BackendTrafficPolicy['spec']['healthCheck']>): HealthCheck {
+  const a = spec.active;
+  const p = spec.passive;
+  const hex = (payload: { type: string; text?: string; binary?: string } | undefined) =>
+    payload === undefined
+      ? undefined
+      : payload.type === 'Text'
+        ? Buffer.from(payload.text ?? '').toString('hex')
+        : Buffer.from(payload.binary ?? '', 'base64').toString('hex');
+  const expectedBody = hex(a?.http?.expectedResponse);
+  const send = hex(a?.tcp?.send);
+  const receive = hex(a?.tcp?.receive);
+  return {
+    ...(a
+      ? {
+          active: {
+            type: a.type,
+            intervalMs: a.interval ? Math.max(10, durationMs(a.interval)) : 3000,
+            timeoutMs: a.timeout ? Math.max(1, durationMs(a.timeout)) : 1000,
+            unhealthyThreshold: a.unhealthyThreshold ?? 3,
+            healthyThreshold: a.healthyThreshold ?? 1,
+            ...(a.http
+              ? {
+                  http: {
+                    path: a.http.path,
+                    method: a.http.method ?? 'GET',
+                    expectedStatuses: a.http.expectedStatuses?.length ? a.http.expectedStatuses : [200],
+                    ...(expectedBody !== undefined ? { expectedBodyHex: expectedBody } : {}),
+                  },
+                }
+              : {}),
+            ...(a.type === 'TCP'
+              ? {
+                  tcp: {
+                    ...(send !== undefined ? { sendHex: send } : {}),
+                    ...(receive !== undefined ? { receiveHex: receive } : {}),
+                  },
+                }
+              : {}),
+          },
+        }
+      : {}),
+    ...(p
+      ? {
+          passive: {
+            consecutive5xx: p.consecutive5XxErrors ?? 5,
+            consecutiveGatewayErrors: p.consecutiveGatewayErrors ?? 0,
+            consecutiveLocalOriginFailures: p.consecutiveLocalOriginFailures ?? 5,
+            splitExternalLocalOriginErrors: p.splitExternalLocalOriginErrors ?? false,
+            baseEjectionMs: p.baseEjectionTime ? Math.max(1, durationMs(p.baseEjectionTime)) : 30_000,
+            maxEjectionPercent: p.maxEjectionPercent ?? 10,
+          },
+        }
       : {}),
   };
 }

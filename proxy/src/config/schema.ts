@@ -129,7 +129,7 @@ export const RouteSchema = T.Object(
     cors: T.Optional(CorsSchema),
     /** Who may call it: the name of an entry of `ProxyConfig.security`. */
     security: T.Optional(Name),
-    /** Rate limits and circuit breaker: the name of an entry of `ProxyConfig.traffic`. */
+    /** Rate limits, circuit breaker, load balancing and health checks: the name of an entry of `ProxyConfig.traffic`. */
     traffic: T.Optional(Name),
     /** Retries of failed attempts (BackendTrafficPolicy `retry` or the HTTPRoute `retry` field). */
     retry: T.Optional(RetrySchema),
@@ -264,7 +264,7 @@ export const ProxyConfigSchema = T.Object(
     guards: T.Array(GuardSchema),
     /** Effective SecurityPolicies, shared by the routes that name them (absent: none). */
     security: T.Optional(T.Array(SecuritySchema)),
-    /** Effective BackendTrafficPolicy rate limits and circuit breakers, shared by the routes naming them. */
+    /** Effective BackendTrafficPolicy rate limits, circuit breakers, load balancers and health checks, shared by the routes naming them. */
     traffic: T.Optional(T.Array(TrafficSchema)),
   },
   { additionalProperties: false, $id: 'https://sluice.dev/schemas/proxy-config.json' },

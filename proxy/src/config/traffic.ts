@@ -88,6 +88,99 @@ export const CircuitBreakerSchema = T.Object(
   { additionalProperties: false },
 );
 
+/** How a route spreads requests over a backend's endpoints (BackendTrafficPolicy `loadBalancer`). */
+export const LoadBalancerSchema = T.Object(
+  {
+    type: T.Union([
+      T.Literal('RoundRobin'),
+      T.Literal('LeastRequest'),
+      T.Literal('Random'),
+      T.Literal('ConsistentHash'),
+    ]),
+    /** With ConsistentHash: what the key is. */
+    hashOn: T.Optional(
+      T.Object(
+        {
+          type: T.Union([T.Literal('SourceIP'), T.Literal('Header'), T.Literal('Cookie')]),
+          /** The header or cookie name. */
+          name: T.Optional(Name),
+          /** A missing cookie is set on the answer with this Max-Age (seconds); without it, none is set. */
+          cookieTtlSeconds: T.Optional(T.Integer({ minimum: 0 })),
+          /** Extra attributes of a set cookie (`Path`, `SameSite`…). */
+          cookieAttributes: T.Optional(T.Record(T.String(), T.String({ maxLength: 256 }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** A new endpoint's share grows linearly from 10% to 100% over this window (RoundRobin, LeastRequest). */
+    slowStartWindowMs: T.Optional(T.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Active probes and passive outlier detection of a backend's endpoints (BackendTrafficPolicy `healthCheck`). */
+export const HealthCheckSchema = T.Object(
+  {
+    active: T.Optional(
+      T.Object(
+        {
+          type: T.Union([T.Literal('HTTP'), T.Literal('TCP')]),
+          intervalMs: T.Integer({ minimum: 10 }),
+          timeoutMs: T.Integer({ minimum: 1 }),
+          /** Failed probes in a row that mark an endpoint unhealthy. */
+          unhealthyThreshold: T.Integer({ minimum: 1 }),
+          /** Passed probes in a row that mark an unhealthy endpoint healthy again. */
+          healthyThreshold: T.Integer({ minimum: 1 }),
+          http: T.Optional(
+            T.Object(
+              {
+                path: T.String({ minLength: 1, maxLength: 1024 }),
+                method: T.String({ minLength: 1, maxLength: 16 }),
+                expectedStatuses: T.Array(T.Integer({ minimum: 100, maximum: 599 }), { minItems: 1 }),
+                /** The answer body must contain these bytes (hex). */
+                expectedBodyHex: T.Optional(T.String({ maxLength: 8192 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          tcp: T.Optional(
+            T.Object(
+              {
+                /** Bytes sent once connected (hex); without it a connect is the probe. */
+                sendHex: T.Optional(T.String({ maxLength: 8192 })),
+                /** Bytes the answer must contain (hex). */
+                receiveHex: T.Optional(T.String({ maxLength: 8192 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    passive: T.Optional(
+      T.Object(
+        {
+          /** Answers of 500 and above in a row that eject an endpoint (0: not counted). */
+          consecutive5xx: T.Integer({ minimum: 0 }),
+          /** 502, 503, 504 and failures to connect or to get an answer, in a row (0: not counted). */
+          consecutiveGatewayErrors: T.Integer({ minimum: 0 }),
+          /** With splitExternalLocalOriginErrors: connect failures, resets and timeouts in a row. */
+          consecutiveLocalOriginFailures: T.Integer({ minimum: 0 }),
+          /** Count failures to reach the endpoint apart from its answers (then they are not 5xx). */
+          splitExternalLocalOriginErrors: T.Boolean(),
+          /** An ejection lasts this times the number of times the endpoint was ejected (at most 300 s or this). */
+          baseEjectionMs: T.Integer({ minimum: 1 }),
+          /** At most this share of a backend's endpoints is ejected at once (at least one endpoint). */
+          maxEjectionPercent: T.Integer({ minimum: 0, maximum: 100 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const TrafficSchema = T.Object(
   {
     /** The policies it came from, e.g. `default/limits`; names buckets, metrics and logs. */
@@ -115,6 +208,8 @@ export const TrafficSchema = T.Object(
       ),
     ),
     circuitBreaker: T.Optional(CircuitBreakerSchema),
+    loadBalancer: T.Optional(LoadBalancerSchema),
+    healthCheck: T.Optional(HealthCheckSchema),
   },
   { additionalProperties: false },
 );
@@ -150,5 +245,7 @@ export type RateLimitSelector = Static<typeof RateLimitSelectorSchema>;
 export type RateLimitRule = Static<typeof RateLimitRuleSchema>;
 export type CircuitBreaker = Static<typeof CircuitBreakerSchema>;
 export type Traffic = Static<typeof TrafficSchema>;
+export type LoadBalancer = Static<typeof LoadBalancerSchema>;
+export type HealthCheck = Static<typeof HealthCheckSchema>;
 export type Retry = Static<typeof RetrySchema>;
 export type RetryTrigger = Static<typeof RetryTriggerSchema>;

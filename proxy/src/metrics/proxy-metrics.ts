@@ -4,7 +4,7 @@ import { BudgetMetrics } from './budget-metrics.ts';
 import { GenAIMetrics } from './genai-metrics.ts';
 import { GuardMetrics } from './guard-metrics.ts';
 import { SecurityMetrics } from './security-metrics.ts';
-import { RateLimitMetrics, ResilienceMetrics } from './traffic-metrics.ts';
+import { HealthMetrics, RateLimitMetrics, ResilienceMetrics } from './traffic-metrics.ts';
 
 /** The proxy's metric families. Names are a public contract (dashboards and alerts use them). */
 export class ProxyMetrics {
@@ -66,6 +66,7 @@ export class ProxyMetrics {
   readonly security = new SecurityMetrics(this.registry);
   readonly rateLimits = new RateLimitMetrics(this.registry);
   readonly resilience = new ResilienceMetrics(this.registry);
+  readonly health = new HealthMetrics(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_proxy_' });

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type RateLimitResult = 'allowed' | 'limited' | 'shadow_limited' | 'store_unavailable';
 
@@ -46,6 +46,34 @@ export class ResilienceMetrics {
       name: 'sluice_circuit_breaker_open_total',
       help: 'Requests refused by a circuit breaker (503 upstream_overloaded), by the policies it came from.',
       labelNames: ['policy'],
+      registers: [registry],
+    });
+  }
+}
+
+/** Endpoint health as active checks and passive outlier detection see it, by endpoint origin. */
+export class HealthMetrics {
+  readonly healthy: Gauge<'endpoint'>;
+  readonly checks: Counter<'endpoint' | 'result'>;
+  readonly ejections: Counter<'endpoint'>;
+
+  constructor(registry: Registry) {
+    this.healthy = new Gauge({
+      name: 'sluice_upstream_endpoint_healthy',
+      help: 'Whether the endpoint is in service (1) or skipped (0) because an active check failed or it was ejected.',
+      labelNames: ['endpoint'],
+      registers: [registry],
+    });
+    this.checks = new Counter({
+      name: 'sluice_upstream_health_checks_total',
+      help: 'Active health probes by endpoint and result (success, failure).',
+      labelNames: ['endpoint', 'result'],
+      registers: [registry],
+    });
+    this.ejections = new Counter({
+      name: 'sluice_upstream_ejections_total',
+      help: 'Endpoints ejected by passive outlier detection (consecutive 5xx, gateway errors or local failures).',
+      labelNames: ['endpoint'],
       registers: [registry],
     });
   }

@@ -68,7 +68,7 @@ export type ApplyResult =
  */
 export class ProxyRuntime {
   readonly #options: ProxyRuntimeOptions;
-  readonly #pools = new PoolRegistry();
+  readonly #pools: PoolRegistry;
   readonly #grpcSessions = new Http2Sessions();
   /** Target health outlives config swaps (keyed by backend, target and breaker settings). */
   readonly #health = new Map<string, TargetHealth>();
@@ -89,11 +89,16 @@ export class ProxyRuntime {
   readonly #openedForStaged = new Set<string>();
   readonly #lookup = (key: string): Snapshot | undefined =>
     this.#openedForStaged.has(key) || !this.#snapshot?.ports.has(key) ? this.#staged : this.#snapshot;
+  /** The active health probers each snapshot needs; the others stop once it is published. */
+  readonly #proberIds = new WeakMap<Snapshot, ReadonlySet<string>>();
   #lastError: string | undefined;
   #applying: Promise<unknown> = Promise.resolve();
 
   constructor(options: ProxyRuntimeOptions) {
     this.#options = options;
+    this.#pools = new PoolRegistry(undefined, (origin, usable) =>
+      options.metrics.health.healthy.labels(origin).set(usable ? 1 : 0),
+    );
     this.#serverOptions = {
       logger: options.logger,
       limits: options.limits,
@@ -238,7 +243,7 @@ export class ProxyRuntime {
     const aiBackends = new Map(
       config.aiBackends.map((b) => [b.name, compileAIBackend(b, this.#pools, this.#health)]),
     );
-    const traffic = new TrafficCompiler(config.traffic, this.#traffic);
+    const traffic = new TrafficCompiler(config.traffic, this.#traffic, clusters);
     const ports = new Map(
       config.listeners.map((l): [string, CompiledListener] => [
         portKey(l),
@@ -262,7 +267,7 @@ export class ProxyRuntime {
       ...[...clusters.values()].flatMap((c) => c.endpoints.map((e) => e.key)),
       ...[...aiBackends.values()].flatMap((b) => b.groups.flat().map((t) => t.endpoint.key)),
     ]);
-    return new Snapshot(
+    const snapshot = new Snapshot(
       hash,
       ports,
       this.#aiContext(config, secrets, aiBackends),
@@ -270,6 +275,8 @@ export class ProxyRuntime {
       controls,
       poolKeys,
     );
+    this.#proberIds.set(snapshot, traffic.proberIds);
+    return snapshot;
   }
 
   /** The served snapshot's routing with new credentials and certificates. */
@@ -287,7 +294,7 @@ export class ProxyRuntime {
     );
     // SecurityPolicies hold keys and htpasswd files: recompiled with the new Secret data.
     const clusters = new Map(config.clusters.map((c) => [c.name, new UpstreamCluster(c, this.#pools)]));
-    return new Snapshot(
+    const snapshot = new Snapshot(
       current.hash,
       ports,
       this.#aiContext(config, secrets, current.ai.aiBackends),
@@ -295,6 +302,8 @@ export class ProxyRuntime {
       current.controls,
       current.poolKeys,
     );
+    this.#proberIds.set(snapshot, this.#proberIds.get(current) ?? new Set());
+    return snapshot;
   }
 
   /**
@@ -304,6 +313,7 @@ export class ProxyRuntime {
   #publish(next: Snapshot): void {
     const previous = this.#snapshot;
     this.#snapshot = next;
+    this.#traffic.activeChecks.retain(this.#proberIds.get(next) ?? new Set());
     for (const running of this.#listeners.values()) running.published();
     for (const [key, running] of this.#listeners) {
       if (next.ports.has(key)) continue;
@@ -370,6 +380,7 @@ export class ProxyRuntime {
     await this.#applying.catch(() => {});
     await Promise.all([...this.#listeners.values()].map((l) => l.close()));
     this.#listeners.clear();
+    this.#traffic.activeChecks.stopAll();
     await this.#pools.closeAll();
     this.#grpcSessions.closeAll();
     this.#budgetStore.close();

@@ -33,6 +33,7 @@ import {
   type Telemetry,
 } from '../telemetry/request-telemetry.ts';
 import type { RouteControls } from '../traffic/route-traffic.ts';
+import type { AttemptOutcome } from '../upstream/endpoint-health.ts';
 import { type Http2Sessions, relayHttp2 } from '../upstream/http2-relay.ts';
 import { onEndpoint } from '../upstream/pool-registry.ts';
 import { RetryableStatus, relay, UpstreamFailure } from '../upstream/relay.ts';
@@ -252,7 +253,7 @@ async function forwardOn(
     return;
   }
 
-  const exchange = prepareExchange(raw, router, route, view);
+  const exchange = prepareExchange(raw, router, route, view, controls?.traffic?.balancer);
   if (typeof exchange === 'string') {
     for (const name in limitHeaders) res.setHeader(name, limitHeaders[name]!);
     return fail(exchange, route.metrics);
@@ -269,12 +270,15 @@ async function forwardOn(
     return fail('upstream_overloaded', route.metrics);
   }
   const added = limitHeaders;
-  const editHeaders: HeaderEdit | undefined = added
-    ? (out) => {
-        route.editResponseHeaders?.(out);
-        Object.assign(out, added);
-      }
-    : route.editResponseHeaders;
+  const cookie = exchange.setCookie;
+  const editHeaders: HeaderEdit | undefined =
+    added || cookie
+      ? (out) => {
+          route.editResponseHeaders?.(out);
+          Object.assign(out, added);
+          if (cookie) out['set-cookie'] = [...[out['set-cookie'] ?? []].flat(), cookie];
+        }
+      : route.editResponseHeaders;
   try {
     await proxyExchange(served, raw, res, route, exchange, aiBody?.raw, options, started, request, {
       controls,
@@ -415,6 +419,7 @@ async function proxyExchange(
         started,
         onStatus,
         metrics: options.resilience,
+        outliers: controls?.traffic?.outliers,
       });
     else
       await relay({
@@ -429,6 +434,8 @@ async function proxyExchange(
         editHeaders,
         timeoutMs: exchange.timeoutMs,
         onStatus,
+        health: exchange.endpoint.health,
+        onOutcome: outcomeOf(controls, exchange),
       });
   } catch (err) {
     if (err instanceof RetryableStatus) return; // answered by relayWithRetries' last attempt
@@ -440,6 +447,13 @@ async function proxyExchange(
     for (const name in extras.limitHeaders) res.setHeader(name, extras.limitHeaders[name]!);
     answerError(raw, res, timedOut ? 'upstream_timeout' : 'upstream_unreachable', route.metrics, started);
   }
+}
+
+/** Passive health checking of the endpoint an exchange went to, when the route's policy asks for it. */
+function outcomeOf(controls: RouteControls | undefined, exchange: Exchange) {
+  const outliers = controls?.traffic?.outliers;
+  if (!outliers) return undefined;
+  return (outcome: AttemptOutcome) => outliers.observe(exchange.endpoint, exchange.cluster, outcome);
 }
 
 /** A catalog error in the client's protocol: a gRPC status for gRPC calls, JSON otherwise; counted. */

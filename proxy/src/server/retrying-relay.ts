@@ -5,10 +5,11 @@ import type { HeaderEdit } from '../filters/header-modifier.ts';
 import type { ResilienceMetrics } from '../metrics/traffic-metrics.ts';
 import type { CompiledRoute } from '../routing/router.ts';
 import type { BreakerGate } from '../traffic/circuit-breaker.ts';
+import type { OutlierDetector } from '../traffic/outlier-detection.ts';
 import { type AttemptFailure, failureOf, type RetryPolicy } from '../traffic/retry-policy.ts';
 import { onEndpoint } from '../upstream/pool-registry.ts';
 import { RetryableStatus, relay } from '../upstream/relay.ts';
-import type { Exchange } from './upstream-exchange.ts';
+import { type Exchange, repick } from './upstream-exchange.ts';
 
 export interface RetryingRelay {
   exchange: Exchange;
@@ -25,6 +26,8 @@ export interface RetryingRelay {
   started: number;
   onStatus: (status: number) => void;
   metrics: ResilienceMetrics;
+  /** Passive health checking: every attempt's outcome counts against its endpoint. */
+  outliers: OutlierDetector | undefined;
 }
 
 /**
@@ -67,6 +70,8 @@ export async function relayWithRetries(r: RetryingRelay): Promise<void> {
           timeoutMs: minDefined(minDefined(retry.perTryTimeoutMs, exchange.timeoutMs), remaining),
           onStatus: r.onStatus,
           retryStatus: (status) => retry.retriesStatus(status) && mayRetry(),
+          health: endpoint.health,
+          onOutcome: r.outliers ? outcomeFor(r.outliers, exchange, endpoint) : undefined,
         });
         return;
       } catch (err) {
@@ -79,7 +84,7 @@ export async function relayWithRetries(r: RetryingRelay): Promise<void> {
         if (res.destroyed) throw err;
         count('made');
         if (wait > 0) await sleep(wait);
-        endpoint = exchange.cluster.pick() ?? endpoint;
+        endpoint = repick(exchange, endpoint) ?? endpoint;
       }
     }
   } finally {
@@ -88,6 +93,10 @@ export async function relayWithRetries(r: RetryingRelay): Promise<void> {
 }
 
 function noop(): void {}
+
+function outcomeFor(outliers: OutlierDetector, exchange: Exchange, endpoint: Exchange['endpoint']) {
+  return (outcome: number | 'no-answer') => outliers.observe(endpoint, exchange.cluster, outcome);
+}
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;

@@ -55,7 +55,14 @@ export function upgradeHandler(state: ListenerState, telemetry: Telemetry | unde
     }
 
     async function tunnel(): Promise<undefined> {
-      const exchange = prepareExchange(req, router, route, view);
+      // WebSockets balance like requests (a consistent hash keeps a client on its endpoint).
+      const exchange = prepareExchange(
+        req,
+        router,
+        route,
+        view,
+        served.controls.get(route)?.traffic?.balancer,
+      );
       if (typeof exchange === 'string') return refuse(exchange);
       propagate(observed, exchange.headers);
       await relayUpgrade({

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
+import type { BalanceInput, Balancer } from '../balance/endpoint-balancer.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
 import type { HeaderBag } from '../filters/header-modifier.ts';
 import { rewritePath } from '../filters/path-rewrite.ts';
@@ -29,6 +30,11 @@ export interface Exchange {
   headers: HeaderBag;
   /** Gateway API `timeouts`: the shorter of request and backendRequest. */
   timeoutMs: number | undefined;
+  /** The route's load balancer and what it keys on, for retries to pick again; absent: round-robin. */
+  balancer: Balancer | undefined;
+  balanceInput: BalanceInput | undefined;
+  /** A session cookie the balancer made, to set on the answer. */
+  setCookie: string | undefined;
 }
 
 export function prepareExchange(
@@ -36,11 +42,23 @@ export function prepareExchange(
   router: ListenerRouter,
   route: CompiledRoute,
   view: RequestView,
+  balancer: Balancer | undefined,
 ): Exchange | ErrorCode {
   const picked = route.pick();
   if (!picked) return 'backend_invalid';
   const { cluster } = picked;
-  const endpoint = cluster.pick();
+  let endpoint: UpstreamEndpoint | undefined;
+  let setCookie: string | undefined;
+  let balanceInput: BalanceInput | undefined;
+  if (balancer) {
+    balanceInput = {
+      clientAddress: router.clientAddress(raw) ?? raw.socket.remoteAddress ?? '',
+      headers: raw.headers,
+    };
+    const chosen = balancer.pick(cluster, balanceInput);
+    endpoint = chosen?.endpoint;
+    setCookie = chosen?.setCookie;
+  } else endpoint = cluster.pick();
   if (!endpoint) return 'no_healthy_upstream';
   const { path, headers } = upstreamRequest(raw, router, route, view);
   picked.editRequestHeaders?.(headers);
@@ -53,7 +71,16 @@ export function prepareExchange(
     path,
     headers,
     timeoutMs: minDefined(t?.requestMs, t?.backendRequestMs),
+    balancer,
+    balanceInput,
+    setCookie,
   };
+}
+
+/** Another endpoint of the exchange's backend for a retry, picked the way the first one was. */
+export function repick(exchange: Exchange, avoid: UpstreamEndpoint): UpstreamEndpoint | undefined {
+  if (!exchange.balancer) return exchange.cluster.pick(avoid);
+  return exchange.balancer.pick(exchange.cluster, exchange.balanceInput!, avoid)?.endpoint;
 }
 
 /**

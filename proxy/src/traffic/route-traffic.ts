@@ -1,15 +1,20 @@
+import { type Balancer, compileBalancer } from '../balance/endpoint-balancer.ts';
 import type { Route } from '../config/schema.ts';
 import type { CircuitBreaker, Traffic } from '../config/traffic.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ResilientStore } from '../ratelimit/resilient-store.ts';
+import type { UpstreamCluster } from '../upstream/cluster.ts';
+import { ActiveHealthChecks } from './active-health.ts';
 import { BreakerGate } from './circuit-breaker.ts';
+import { OutlierDetector } from './outlier-detection.ts';
 import { RouteRateLimit } from './rate-limit.ts';
 import { RetryPolicy } from './retry-policy.ts';
 import { type GlobalLease, type LocalCount, WindowTable } from './window-table.ts';
 
 /**
- * What outlives config swaps: local rate-limit counts, global-limit leases and circuit-breaker counts. A reload must
- * not hand every client a fresh allowance, nor forget the requests still running on a backend.
+ * What outlives config swaps: local rate-limit counts, global-limit leases, circuit-breaker counts and
+ * active health probers. A reload must not hand every client a fresh allowance, forget the requests
+ * still running on a backend, nor forget which endpoints are down.
  */
 export class TrafficState {
   readonly counts = new WindowTable<LocalCount>(() => ({ used: 0 }));
@@ -22,10 +27,12 @@ export class TrafficState {
   readonly #gates = new Map<string, BreakerGate>();
   readonly store: ResilientStore;
   readonly metrics: ProxyMetrics;
+  readonly activeChecks: ActiveHealthChecks;
 
   constructor(store: ResilientStore, metrics: ProxyMetrics) {
     this.store = store;
     this.metrics = metrics;
+    this.activeChecks = new ActiveHealthChecks(metrics.health);
   }
 
   /** The gate for `key`, kept while its thresholds stay the same. */
@@ -51,6 +58,10 @@ export interface RouteTraffic {
   rateLimit: RouteRateLimit | undefined;
   /** The circuit breaker toward one backend (by cluster or AI backend name). */
   breaker: ((backend: string) => BreakerGate) | undefined;
+  /** How an endpoint of the picked backend is chosen; round-robin when absent. */
+  balancer: Balancer | undefined;
+  /** Passive health checking of the endpoints this route's requests reach. */
+  outliers: OutlierDetector | undefined;
 }
 
 /**
@@ -61,11 +72,19 @@ export interface RouteTraffic {
 export class TrafficCompiler {
   readonly #entries: ReadonlyMap<string, Traffic>;
   readonly #state: TrafficState;
+  readonly #clusters: ReadonlyMap<string, UpstreamCluster>;
   readonly gateKeys = new Set<string>();
+  /** The active probers this config needs (the state stops the others once it is live). */
+  readonly proberIds = new Set<string>();
 
-  constructor(entries: readonly Traffic[] | undefined, state: TrafficState) {
+  constructor(
+    entries: readonly Traffic[] | undefined,
+    state: TrafficState,
+    clusters: ReadonlyMap<string, UpstreamCluster>,
+  ) {
     this.#entries = new Map((entries ?? []).map((t) => [t.name, t]));
     this.#state = state;
+    this.#clusters = clusters;
   }
 
   forRoute(route: Route): RouteTraffic | undefined {
@@ -112,7 +131,21 @@ export class TrafficCompiler {
       ])
         if (b !== undefined) breaker(b);
     }
-    return { policy: entry.name, rateLimit, breaker };
+    const active = entry.healthCheck?.active;
+    if (active)
+      for (const b of route.backends) {
+        const cluster = b.cluster === undefined ? undefined : this.#clusters.get(b.cluster);
+        for (const endpoint of cluster?.endpoints ?? [])
+          this.proberIds.add(this.#state.activeChecks.ensure(endpoint, active));
+      }
+    const passive = entry.healthCheck?.passive;
+    return {
+      policy: entry.name,
+      rateLimit,
+      breaker,
+      balancer: entry.loadBalancer ? compileBalancer(entry.loadBalancer) : undefined,
+      outliers: passive ? new OutlierDetector(passive, this.#state.metrics.health) : undefined,
+    };
   }
 }
 

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { type ConnectionOptions, rootCertificates } from 'node:tls';
 import { type Dispatcher, Pool } from 'undici';
 import type { ClusterTls } from '../config/schema.ts';
+import { EndpointHealth } from './endpoint-health.ts';
 
 export interface UpstreamEndpoint {
   /** Identifies the pool: the origin, plus the TLS trust settings when a BackendTLSPolicy sets them. */
@@ -19,6 +20,8 @@ export interface UpstreamEndpoint {
    * request's Host header, which is the client's.
    */
   servername: string | undefined;
+  /** In flight, in service or not: shared by every route using the endpoint, kept across swaps. */
+  health: EndpointHealth;
 }
 
 /**
@@ -43,10 +46,15 @@ export function onEndpoint(
 export class PoolRegistry {
   readonly #pools = new Map<string, UpstreamEndpoint>();
   readonly #connections: number;
+  readonly #onHealthChange: (origin: string, usable: boolean) => void;
 
   // Streamed completions hold a connection for their whole length: thousands may be open at once.
-  constructor(connectionsPerOrigin = 8192) {
+  constructor(
+    connectionsPerOrigin = 8192,
+    onHealthChange: (origin: string, usable: boolean) => void = () => {},
+  ) {
     this.#connections = connectionsPerOrigin;
+    this.#onHealthChange = onHealthChange;
   }
 
   /** A Service endpoint: plain HTTP, or verified TLS when the cluster has BackendTLSPolicy settings. */
@@ -91,6 +99,7 @@ export class PoolRegistry {
         pool,
         tls: https ? (connectTls ?? sni) : undefined,
         servername: https ? (tls?.serverName ?? sni.servername) : undefined,
+        health: new EndpointHealth((usable) => this.#onHealthChange(origin, usable)),
       };
       this.#pools.set(key, ep);
     }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { HeaderBag, HeaderEdit } from '../filters/header-modifier.ts';
+import type { AttemptOutcome, EndpointHealth } from './endpoint-health.ts';
 import { forwardableHeaders } from './hop-by-hop.ts';
 
 /** Why a relay failed before any byte reached the client (so the caller can still answer). */
@@ -34,6 +35,10 @@ export interface RelayOptions {
   onStatus: (status: number) => void;
   /** Statuses not to relay: the exchange is dropped and the promise rejects with RetryableStatus. */
   retryStatus?: ((status: number) => boolean) | undefined;
+  /** The endpoint's record: the exchange counts as in flight there while it runs (LeastRequest). */
+  health?: EndpointHealth | undefined;
+  /** How the attempt ended, for passive health checking: its status, or no answer (not a client abort). */
+  onOutcome?: ((outcome: AttemptOutcome) => void) | undefined;
 }
 
 /**
@@ -50,9 +55,17 @@ export function relay(options: RelayOptions): Promise<void> {
     let held: RetryableStatus | undefined;
     let timer: NodeJS.Timeout | undefined;
     let controller: Dispatcher.DispatchController | undefined;
-    const finish = () => clearTimeout(timer);
+    let clientGone = false;
+    const { health, onOutcome } = options;
+    if (health) health.inFlight++;
+    const finish = () => {
+      clearTimeout(timer);
+      if (health) health.inFlight--;
+    };
     const onClientClose = () => {
-      if (!response.writableFinished) controller?.abort(new Error('client closed the connection'));
+      if (response.writableFinished) return;
+      clientGone = true;
+      controller?.abort(new Error('client closed the connection'));
     };
     response.once('close', onClientClose);
     const handler: Dispatcher.DispatchHandler = {
@@ -60,7 +73,10 @@ export function relay(options: RelayOptions): Promise<void> {
         controller = c;
         // The client may have gone before the exchange started ('close' already fired): never start an
         // upstream request nobody will read, or it holds a pooled connection for as long as it lasts.
-        if (responseClosed(response)) c.abort(new Error('client closed the connection'));
+        if (responseClosed(response)) {
+          clientGone = true;
+          c.abort(new Error('client closed the connection'));
+        }
         if (options.timeoutMs !== undefined) {
           timer = setTimeout(() => {
             timedOut = true;
@@ -70,6 +86,7 @@ export function relay(options: RelayOptions): Promise<void> {
       },
       onResponseStart(c, statusCode, headers) {
         if (statusCode < 200) return; // 1xx informational answers are not relayed
+        onOutcome?.(statusCode);
         if (options.retryStatus?.(statusCode)) {
           held = new RetryableStatus(statusCode);
           return c.abort(held);
@@ -96,6 +113,7 @@ export function relay(options: RelayOptions): Promise<void> {
         finish();
         response.off('close', onClientClose);
         if (held) return reject(held);
+        if (!started && !clientGone) onOutcome?.('no-answer');
         if (!started) return reject(new UpstreamFailure(err, timedOut));
         response.destroy(err);
         resolve();
