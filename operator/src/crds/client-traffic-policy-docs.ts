@@ -13,6 +13,13 @@ export const CLIENT_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
   'spec.targetSelectors[].group': { doc: 'gateway.networking.k8s.io.', default: 'gateway.networking.k8s.io' },
   'spec.targetSelectors[].kind': { doc: 'Gateway.' },
   'spec.targetSelectors[].matchLabels': { doc: 'Labels the Gateway must carry (all of them).' },
+  'spec.proxyProtocol': {
+    doc: 'Connections start with a PROXY protocol header (HAProxy v1 text or v2 binary), as AWS NLB, GCP and HAProxy send it: the client it names is the client for address rules, rate limits, X-Forwarded-For and logs. A connection without a valid header is closed. LOCAL and UNKNOWN headers (the balancer checking the port) keep the peer. HTTP and HTTPS listeners (the header comes before TLS).',
+  },
+  'spec.proxyProtocol.optional': {
+    doc: 'Serve connections that send no header as they are (while moving a load balancer over).',
+    default: false,
+  },
   'spec.connection': { doc: 'Limits on client connections, per proxy replica and port.' },
   'spec.connection.connectionLimit': {
     doc: 'Connections beyond this many at once are closed as they arrive; those already open keep being served.',

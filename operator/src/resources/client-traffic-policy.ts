@@ -1,7 +1,7 @@
 /**
  * ClientTrafficPolicy (`sluice.dev/v1alpha1`): how a Gateway's listeners treat their clients. Field
- * names follow Envoy Gateway's ClientTrafficPolicy. Implemented so far: client IP detection, the
- * connection limit and the HTTP request-received and idle timeouts.
+ * names follow Envoy Gateway's ClientTrafficPolicy. Implemented so far: client IP detection, the PROXY
+ * protocol, the connection limit and the HTTP request-received and idle timeouts.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { isCidr } from '../../../proxy/src/config/cidr.ts';
@@ -16,6 +16,9 @@ export const ClientTrafficPolicySchema = T.Object({
   spec: T.Object(
     {
       ...targetFields(T.Literal('Gateway')),
+      proxyProtocol: T.Optional(
+        T.Object({ optional: T.Optional(T.Boolean()) }, { additionalProperties: false }),
+      ),
       connection: T.Optional(
         T.Object(
           {

@@ -128,7 +128,7 @@ function targetGateways(policy: ClientTrafficPolicy, resources: Resources, names
   return [...new Set([...named, ...selected])].sort();
 }
 
-const GROUPS = ['clientIPDetection', 'connection', 'timeout'] as const;
+const GROUPS = ['clientIPDetection', 'connection', 'timeout', 'proxyProtocol'] as const;
 
 function id(p: ClientTrafficPolicy): string {
   return `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
@@ -145,6 +145,7 @@ function apply(listener: Listener, group: (typeof GROUPS)[number], policy: Clien
   if (group === 'timeout' && http?.requestReceivedTimeout)
     listener.requestReceivedTimeoutMs = durationMs(http.requestReceivedTimeout);
   if (group === 'timeout' && http?.idleTimeout) listener.idleTimeoutMs = durationMs(http.idleTimeout);
+  if (group === 'proxyProtocol') listener.proxyProtocol = { optional: spec.proxyProtocol!.optional ?? false };
 }
 
 function detectionOf(d: NonNullable<ClientTrafficPolicy['spec']['clientIPDetection']>): ClientIPDetection {

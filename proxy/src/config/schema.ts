@@ -225,6 +225,11 @@ export const ListenerSchema = T.Object(
     requestReceivedTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
     /** HTTP/HTTPS: how the client address is found (absent: the socket peer). */
     clientIPDetection: T.Optional(ClientIPDetectionSchema),
+    /**
+     * HTTP/HTTPS: connections start with a PROXY protocol header (v1 or v2) naming the client, as load
+     * balancers in front send it; `optional`: connections without one are served as they are.
+     */
+    proxyProtocol: T.Optional(T.Object({ optional: T.Boolean() }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

@@ -4,6 +4,7 @@ import type { Server, Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import type { Listener } from '../config/schema.ts';
 import { createTcpServer, createUdpServer, type StreamState } from '../l4/stream-servers.ts';
+import { acceptProxyProtocol } from '../net/proxy-protocol.ts';
 import { buildServer, type ServerOptions } from '../server/build-server.ts';
 import type { ListenerState } from '../server/listener-state.ts';
 import type { CompiledListener, Snapshot } from './snapshot.ts';
@@ -59,6 +60,12 @@ export async function openPortServer(
       applyClientLimits(server.server as unknown as HttpServer, current!.router.listener);
     };
     published();
+    // Read at each connection, so a swap turns the PROXY protocol on or off without reopening the port.
+    acceptProxyProtocol(
+      server.server as never,
+      () => current!.router.listener.proxyProtocol,
+      compiled.listener.protocol === 'HTTPS',
+    );
     const open = trackConnections(server.server);
     await server.listen({ port, host: bindAddress });
     return {
