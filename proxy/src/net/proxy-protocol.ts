@@ -18,7 +18,7 @@ const HEADER_TIMEOUT_MS = 10_000;
 
 type ConnectionListener = (socket: Socket) => void;
 interface ConnectionServer {
-  listeners(event: 'connection'): Function[];
+  listeners(event: 'connection'): ((...args: never) => unknown)[];
   removeAllListeners(event: 'connection'): unknown;
   on(event: 'connection', listener: ConnectionListener): unknown;
   prependListener(
