@@ -109,7 +109,11 @@ spec:
     );
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     const guarded = slow.filter((_, i) => i % 2 === 1);
-    await until('every slow connection on the guarded port is closed', () => guarded.every((s) => s.closed), 20_000);
+    await until(
+      'every slow connection on the guarded port is closed',
+      () => guarded.every((s) => s.closed),
+      20_000,
+    );
     const ended = (Date.now() - started) / 1000;
     const timedOut = guarded.filter((s) => s.answer.startsWith('HTTP/1.1 408')).length;
     console.log(

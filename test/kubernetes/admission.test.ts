@@ -310,6 +310,12 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
       { healthCheck: { active: { type: 'HTTP' } } },
       /active.http is set exactly when type is HTTP/,
     ],
+    ['a faultInjection with neither fault', { faultInjection: {} }, /faultInjection needs delay or abort/],
+    [
+      'an abort with both statuses',
+      { faultInjection: { abort: { httpStatus: 503, grpcStatus: 14 } } },
+      /abort needs exactly one of httpStatus and grpcStatus/,
+    ],
     [
       'a Text payload without text',
       { healthCheck: { active: { type: 'TCP', tcp: { send: { type: 'Text', binary: 'AA==' } } } } },

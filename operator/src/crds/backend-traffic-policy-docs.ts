@@ -214,4 +214,18 @@ export const BACKEND_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
     doc: "The largest share of a backend's endpoints ejected at once; one endpoint may always be ejected.",
     default: 10,
   },
+  'spec.faultInjection': {
+    doc: 'Chaos drills: delay and/or abort a share of the requests before they reach the backend (after rate limits). AI routes too: an abort answers before any provider is called.',
+  },
+  'spec.faultInjection.delay': { doc: 'Hold the request this long first.' },
+  'spec.faultInjection.delay.fixedDelay': { doc: 'The delay.' },
+  'spec.faultInjection.delay.percentage': { doc: 'Share of requests delayed, 0 to 100.', default: 100 },
+  'spec.faultInjection.abort': {
+    doc: 'Answer instead of the backend, with 503 `fault_injected` in the error catalog shape (or the status given).',
+  },
+  'spec.faultInjection.abort.httpStatus': { doc: 'The HTTP status answered (200–599).' },
+  'spec.faultInjection.abort.grpcStatus': {
+    doc: 'For gRPC calls: the grpc-status answered (0–16). HTTP requests get 503.',
+  },
+  'spec.faultInjection.abort.percentage': { doc: 'Share of requests aborted, 0 to 100.', default: 100 },
 };

@@ -278,6 +278,40 @@ const HealthCheck = T.Object(
   },
 );
 
+const Percentage = T.Number({ minimum: 0, maximum: 100 });
+
+const FaultInjection = T.Object(
+  {
+    delay: T.Optional(
+      T.Object({ fixedDelay: Duration, percentage: T.Optional(Percentage) }, { additionalProperties: false }),
+    ),
+    abort: T.Optional(
+      T.Object(
+        {
+          httpStatus: T.Optional(T.Integer({ minimum: 200, maximum: 599 })),
+          grpcStatus: T.Optional(T.Integer({ minimum: 0, maximum: 16 })),
+          percentage: T.Optional(Percentage),
+        },
+        {
+          additionalProperties: false,
+          'x-kubernetes-validations': [
+            {
+              rule: 'has(self.httpStatus) != has(self.grpcStatus)',
+              message: 'abort needs exactly one of httpStatus and grpcStatus',
+            },
+          ],
+        },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    'x-kubernetes-validations': [
+      { rule: 'has(self.delay) || has(self.abort)', message: 'faultInjection needs delay or abort' },
+    ],
+  },
+);
+
 export const BackendTrafficPolicySchema = T.Object({
   apiVersion: T.Literal(SLUICE_API_VERSION),
   kind: T.Literal('BackendTrafficPolicy'),
@@ -359,6 +393,7 @@ export const BackendTrafficPolicySchema = T.Object({
       ),
       loadBalancer: T.Optional(LoadBalancer),
       healthCheck: T.Optional(HealthCheck),
+      faultInjection: T.Optional(FaultInjection),
       timeout: T.Optional(
         T.Object(
           {
@@ -393,6 +428,14 @@ export function backendTrafficPolicyProblems(p: BackendTrafficPolicy): { field: 
   if (spec.rateLimit && !spec.rateLimit.local && !spec.rateLimit.global)
     problems.push({ field: '/spec/rateLimit', message: 'rateLimit needs local or global' });
   problems.push(...loadBalancerProblems(spec.loadBalancer), ...healthCheckProblems(spec.healthCheck));
+  const fault = spec.faultInjection;
+  if (fault && !fault.delay && !fault.abort)
+    problems.push({ field: '/spec/faultInjection', message: 'faultInjection needs delay or abort' });
+  if (fault?.abort && (fault.abort.httpStatus === undefined) === (fault.abort.grpcStatus === undefined))
+    problems.push({
+      field: '/spec/faultInjection/abort',
+      message: 'abort needs exactly one of httpStatus and grpcStatus',
+    });
   const rules = [
     ...(spec.rateLimit?.local?.rules ?? []).map((r, i) => [`/spec/rateLimit/local/rules/${i}`, r] as const),
     ...(spec.rateLimit?.global?.rules ?? []).map((r, i) => [`/spec/rateLimit/global/rules/${i}`, r] as const),

@@ -1,6 +1,7 @@
 import type { ProxyConfig, Route, VirtualHost } from '../../../proxy/src/config/schema.ts';
 import type {
   CircuitBreaker,
+  FaultInjection,
   HealthCheck,
   LoadBalancer,
   RateLimitRule,
@@ -27,7 +28,15 @@ import { DEFAULT_RETRIES } from './rules.ts';
 import type { StatusUpdate } from './status.ts';
 
 /** The field groups of a BackendTrafficPolicy; precedence is decided per group. */
-const GROUPS = ['rateLimit', 'retry', 'circuitBreaker', 'timeout', 'loadBalancer', 'healthCheck'] as const;
+const GROUPS = [
+  'rateLimit',
+  'retry',
+  'circuitBreaker',
+  'timeout',
+  'loadBalancer',
+  'healthCheck',
+  'faultInjection',
+] as const;
 type Group = (typeof GROUPS)[number];
 
 const UNIT_SECONDS = { Second: 1, Minute: 60, Hour: 3600, Day: 86_400 } as const;
@@ -43,6 +52,7 @@ interface PreparedPolicy extends PreparedRoutePolicy {
     timeout: number;
     loadBalancer: LoadBalancer;
     healthCheck: HealthCheck;
+    faultInjection: FaultInjection;
   }>;
 }
 
@@ -109,6 +119,7 @@ function preparePolicy(policy: BackendTrafficPolicy, resources: Resources): Prep
   if (spec.timeout?.http?.requestTimeout) parts.timeout = durationMs(spec.timeout.http.requestTimeout);
   if (spec.loadBalancer) parts.loadBalancer = loadBalancerOf(spec.loadBalancer);
   if (spec.healthCheck) parts.healthCheck = healthCheckOf(spec.healthCheck);
+  if (spec.faultInjection) parts.faultInjection = faultsOf(spec.faultInjection);
   return {
     key: `${namespace}/${policy.metadata.name}`,
     policy,
@@ -136,9 +147,10 @@ function applyWinners(
   const ai = route.aiBackends !== undefined;
   const loadBalancer = ai ? undefined : won.get('loadBalancer')?.policy.parts.loadBalancer;
   const healthCheck = ai ? undefined : won.get('healthCheck')?.policy.parts.healthCheck;
+  const faultInjection = won.get('faultInjection')?.policy.parts.faultInjection;
   let traffic: string | undefined;
-  if (rateLimit || circuitBreaker || loadBalancer || healthCheck) {
-    const groups = ai ? (['rateLimit', 'circuitBreaker'] as const) : GROUPS_IN_ENTRIES;
+  if (rateLimit || circuitBreaker || loadBalancer || healthCheck || faultInjection) {
+    const groups = ai ? (['rateLimit', 'circuitBreaker', 'faultInjection'] as const) : GROUPS_IN_ENTRIES;
     const from = groups.flatMap((g) => {
       const w = won.get(g);
       return w ? [w.policy.key] : [];
@@ -148,6 +160,7 @@ function applyWinners(
       ...(circuitBreaker ? { circuitBreaker } : {}),
       ...(loadBalancer ? { loadBalancer } : {}),
       ...(healthCheck ? { healthCheck } : {}),
+      ...(faultInjection ? { faultInjection } : {}),
     });
   }
   return {
@@ -161,7 +174,31 @@ function applyWinners(
 }
 
 /** The groups that become shared `ProxyConfig.traffic` entries (retry and timeout live on the route). */
-const GROUPS_IN_ENTRIES = ['rateLimit', 'circuitBreaker', 'loadBalancer', 'healthCheck'] as const;
+const GROUPS_IN_ENTRIES = [
+  'rateLimit',
+  'circuitBreaker',
+  'loadBalancer',
+  'healthCheck',
+  'faultInjection',
+] as const;
+
+/** Envoy Gateway's fault injection; a percentage left out means every request. */
+function faultsOf(spec: NonNullable<BackendTrafficPolicy['spec']['faultInjection']>): FaultInjection {
+  return {
+    ...(spec.delay
+      ? { delay: { ms: durationMs(spec.delay.fixedDelay), percent: spec.delay.percentage ?? 100 } }
+      : {}),
+    ...(spec.abort
+      ? {
+          abort: {
+            ...(spec.abort.httpStatus !== undefined ? { httpStatus: spec.abort.httpStatus } : {}),
+            ...(spec.abort.grpcStatus !== undefined ? { grpcStatus: spec.abort.grpcStatus } : {}),
+            percent: spec.abort.percentage ?? 100,
+          },
+        }
+      : {}),
+  };
+}
 
 function loadBalancerOf(spec: NonNullable<BackendTrafficPolicy['spec']['loadBalancer']>): LoadBalancer {
   const ch = spec.consistentHash;

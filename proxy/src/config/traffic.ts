@@ -181,6 +181,30 @@ export const HealthCheckSchema = T.Object(
   { additionalProperties: false },
 );
 
+/** Delays and aborts injected on purpose, for chaos drills (BackendTrafficPolicy `faultInjection`). */
+export const FaultInjectionSchema = T.Object(
+  {
+    delay: T.Optional(
+      T.Object(
+        { ms: T.Integer({ minimum: 0 }), percent: T.Number({ minimum: 0, maximum: 100 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    abort: T.Optional(
+      T.Object(
+        {
+          /** The HTTP status answered (gRPC calls without grpcStatus get the catalog's mapping of it). */
+          httpStatus: T.Optional(T.Integer({ minimum: 200, maximum: 599 })),
+          grpcStatus: T.Optional(T.Integer({ minimum: 0, maximum: 16 })),
+          percent: T.Number({ minimum: 0, maximum: 100 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const TrafficSchema = T.Object(
   {
     /** The policies it came from, e.g. `default/limits`; names buckets, metrics and logs. */
@@ -210,6 +234,7 @@ export const TrafficSchema = T.Object(
     circuitBreaker: T.Optional(CircuitBreakerSchema),
     loadBalancer: T.Optional(LoadBalancerSchema),
     healthCheck: T.Optional(HealthCheckSchema),
+    faultInjection: T.Optional(FaultInjectionSchema),
   },
   { additionalProperties: false },
 );
@@ -247,5 +272,6 @@ export type CircuitBreaker = Static<typeof CircuitBreakerSchema>;
 export type Traffic = Static<typeof TrafficSchema>;
 export type LoadBalancer = Static<typeof LoadBalancerSchema>;
 export type HealthCheck = Static<typeof HealthCheckSchema>;
+export type FaultInjection = Static<typeof FaultInjectionSchema>;
 export type Retry = Static<typeof RetrySchema>;
 export type RetryTrigger = Static<typeof RetryTriggerSchema>;

@@ -170,6 +170,11 @@ export const errorCatalog = {
     type: 'server_error',
     message: 'The external authorizer gave no verdict.',
   },
+  fault_injected: {
+    status: 503,
+    type: 'server_error',
+    message: "Aborted on purpose by the route's fault injection (BackendTrafficPolicy faultInjection).",
+  },
   upstream_overloaded: {
     status: 503,
     type: 'server_error',

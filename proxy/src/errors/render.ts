@@ -58,13 +58,13 @@ export function isGrpcCall(req: IncomingMessage | Http2ServerRequest): boolean {
  * A gRPC error as gRPC clients expect it: a "trailers-only" response, one HEADERS frame with HTTP 200,
  * grpc-status and grpc-message that also ends the stream.
  */
-export function writeGrpcError(res: Http2ServerResponse, code: ErrorCode): void {
+export function writeGrpcError(res: Http2ServerResponse, code: ErrorCode, grpcStatus?: number): void {
   if (res.stream.destroyed || res.stream.headersSent) return;
   res.stream.respond(
     {
       ':status': 200,
       'content-type': 'application/grpc',
-      'grpc-status': String(grpcStatusFor(code)),
+      'grpc-status': String(grpcStatus ?? grpcStatusFor(code)),
       'grpc-message': encodeURIComponent(errorCatalog[code].message),
     },
     { endStream: true },

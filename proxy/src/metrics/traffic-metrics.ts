@@ -34,6 +34,7 @@ export class RateLimitMetrics {
 export class ResilienceMetrics {
   readonly retries: Counter<'route' | 'result'>;
   readonly overloaded: Counter<'policy'>;
+  readonly faults: Counter<'policy' | 'fault'>;
 
   constructor(registry: Registry) {
     this.retries = new Counter({
@@ -46,6 +47,12 @@ export class ResilienceMetrics {
       name: 'sluice_circuit_breaker_open_total',
       help: 'Requests refused by a circuit breaker (503 upstream_overloaded), by the policies it came from.',
       labelNames: ['policy'],
+      registers: [registry],
+    });
+    this.faults = new Counter({
+      name: 'sluice_fault_injections_total',
+      help: 'Requests a fault drill delayed or aborted (BackendTrafficPolicy faultInjection), by policy and fault (delay, abort).',
+      labelNames: ['policy', 'fault'],
       registers: [registry],
     });
   }

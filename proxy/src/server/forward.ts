@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { BodyBudget } from '../ai/read-json-body.ts';
@@ -192,6 +193,20 @@ async function forwardOn(
       return writeError(res, verdict.code, { headers: verdict.headers });
     }
     limitHeaders = verdict.headers;
+  }
+  const fault = controls?.traffic?.fault?.();
+  if (fault) {
+    if (fault.delayMs > 0) {
+      options.resilience.faults.labels(controls!.traffic!.policy, 'delay').inc();
+      await sleep(fault.delayMs);
+    }
+    if (fault.abort) {
+      options.resilience.faults.labels(controls!.traffic!.policy, 'abort').inc();
+      route.metrics.observe(fault.abort.httpStatus, (performance.now() - started) / 1000);
+      if (isGrpcCall(raw))
+        return writeGrpcError(res as Http2ServerResponse, 'fault_injected', fault.abort.grpcStatus);
+      return writeError(res, 'fault_injected', { status: fault.abort.httpStatus, headers: limitHeaders });
+    }
   }
 
   if (route.pickAIBackend) {

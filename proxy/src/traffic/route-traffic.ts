@@ -6,6 +6,7 @@ import type { ResilientStore } from '../ratelimit/resilient-store.ts';
 import type { UpstreamCluster } from '../upstream/cluster.ts';
 import { ActiveHealthChecks } from './active-health.ts';
 import { BreakerGate } from './circuit-breaker.ts';
+import { compileFaults, type InjectedFault } from './fault-injection.ts';
 import { OutlierDetector } from './outlier-detection.ts';
 import { RouteRateLimit } from './rate-limit.ts';
 import { RetryPolicy } from './retry-policy.ts';
@@ -62,6 +63,8 @@ export interface RouteTraffic {
   balancer: Balancer | undefined;
   /** Passive health checking of the endpoints this route's requests reach. */
   outliers: OutlierDetector | undefined;
+  /** A fault drill: what to inject into this request, if anything. */
+  fault: (() => InjectedFault | undefined) | undefined;
 }
 
 /**
@@ -145,6 +148,7 @@ export class TrafficCompiler {
       breaker,
       balancer: entry.loadBalancer ? compileBalancer(entry.loadBalancer) : undefined,
       outliers: passive ? new OutlierDetector(passive, this.#state.metrics.health) : undefined,
+      fault: entry.faultInjection ? compileFaults(entry.faultInjection) : undefined,
     };
   }
 }

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type TestBackend } from './support/backends.ts';
+import {
+  gatewayYaml,
+  backendTrafficPolicyYaml as policy,
+  prefixRouteYaml as route,
+  serviceYaml,
+  startGateway,
+  type TestGateway,
+} from './support/gateway.ts';
+import { send } from './support/http.ts';
+import { freePort } from './support/ports.ts';
+import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
+
+describe('BackendTrafficPolicy faultInjection', () => {
+  let backend: TestBackend;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    backend = await startBackend('app');
+    const port = await freePort();
+    gw = await startGateway(port, {
+      'gateway.yaml': gatewayYaml(port),
+      'objects.yaml': `${serviceYaml('app', [backend.port])}${route('abort', '/abort', 'app')}${route('half', '/half', 'app')}${route('slow', '/slow', 'app')}${policy(
+        'abort',
+        'abort',
+        '  faultInjection: {abort: {httpStatus: 418}}\n',
+      )}${policy('half', 'half', '  faultInjection: {abort: {httpStatus: 503, percentage: 50}}\n')}${policy(
+        'slow',
+        'slow',
+        '  faultInjection: {delay: {fixedDelay: 300ms}}\n',
+      )}`,
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await backend?.close();
+  });
+
+  it('aborts with the configured status in the error catalog shape, never reaching the backend', async () => {
+    const seen = backend.seen.length;
+    const res = await send(`${gw.url}/abort`);
+    expect(res.status).toBe(418);
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('fault_injected');
+    expect(backend.seen.length).toBe(seen);
+  });
+
+  it('aborts about the configured share of requests (50% of 400)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 400; i++) statuses.push((await send(`${gw.url}/half`)).status);
+    const aborted = statuses.filter((s) => s === 503).length;
+    expect(statuses.filter((s) => s !== 503 && s !== 200)).toEqual([]);
+    // Binomial(400, 0.5): 140–260 is six standard deviations either side.
+    expect(aborted).toBeGreaterThan(140);
+    expect(aborted).toBeLessThan(260);
+    const counted = sumOf(await scrapeMetrics(gw.adminPort), 'sluice_fault_injections_total', {
+      policy: 'default/half',
+      fault: 'abort',
+    });
+    expect(counted).toBe(aborted);
+  });
+
+  it('delays every request by the fixed delay, then serves it', async () => {
+    const started = performance.now();
+    const res = await send(`${gw.url}/slow`);
+    expect(res.status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(295);
+  });
+});
