@@ -73,8 +73,18 @@ function unionToOpenApi(variants: TSchema[]): OpenApiSchema {
     if (types.size !== 1) throw new Error('a union of literals must have one type');
     return { type: [...types][0], enum: vs.map((v) => v.const) };
   }
+  const types = vs.map((v) => v.type).sort();
+  if (types.length === 2 && types[0] === 'integer' && types[1] === 'string') {
+    // A Kubernetes quantity-like field (`1024` or `1Ki`): int-or-string, the pattern checking strings.
+    const str = vs.find((v) => v.type === 'string')!;
+    return {
+      'x-kubernetes-int-or-string': true,
+      anyOf: [{ type: 'integer' }, { type: 'string' }],
+      ...(str.pattern !== undefined ? { pattern: str.pattern } : {}),
+    };
+  }
   if (!vs.every((v) => v.type === 'object'))
-    throw new Error('only unions of literals or of objects map to a CRD');
+    throw new Error('only unions of literals, of objects or of an integer and a string map to a CRD');
   const shapes = vs.map((v) => ({
     props: (v.properties ?? {}) as Record<string, TSchema>,
     required: (v.required as string[] | undefined) ?? [],

@@ -312,6 +312,20 @@ const FaultInjection = T.Object(
   },
 );
 
+const Compression = T.Object(
+  {
+    type: T.Union([T.Literal('Gzip'), T.Literal('Brotli'), T.Literal('Zstd')]),
+    /** Bytes (`1024`, `1Ki`, `4k`); smaller answers are not compressed. */
+    minContentLength: T.Optional(
+      T.Union([
+        T.Integer({ minimum: 1 }),
+        T.String({ pattern: '^[1-9]+[0-9]*([EPTGMK]i|[EPTGMk])?$' }),
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const BackendTrafficPolicySchema = T.Object({
   apiVersion: T.Literal(SLUICE_API_VERSION),
   kind: T.Literal('BackendTrafficPolicy'),
@@ -394,6 +408,7 @@ export const BackendTrafficPolicySchema = T.Object({
       loadBalancer: T.Optional(LoadBalancer),
       healthCheck: T.Optional(HealthCheck),
       faultInjection: T.Optional(FaultInjection),
+      compression: T.Optional(T.Array(Compression, { minItems: 1, maxItems: 3 })),
       timeout: T.Optional(
         T.Object(
           {

@@ -1,6 +1,7 @@
 import type { ProxyConfig, Route, VirtualHost } from '../../../proxy/src/config/schema.ts';
 import type {
   CircuitBreaker,
+  Compression,
   FaultInjection,
   HealthCheck,
   LoadBalancer,
@@ -36,6 +37,7 @@ const GROUPS = [
   'loadBalancer',
   'healthCheck',
   'faultInjection',
+  'compression',
 ] as const;
 type Group = (typeof GROUPS)[number];
 
@@ -53,6 +55,7 @@ interface PreparedPolicy extends PreparedRoutePolicy {
     loadBalancer: LoadBalancer;
     healthCheck: HealthCheck;
     faultInjection: FaultInjection;
+    compression: Compression;
   }>;
 }
 
@@ -120,6 +123,7 @@ function preparePolicy(policy: BackendTrafficPolicy, resources: Resources): Prep
   if (spec.loadBalancer) parts.loadBalancer = loadBalancerOf(spec.loadBalancer);
   if (spec.healthCheck) parts.healthCheck = healthCheckOf(spec.healthCheck);
   if (spec.faultInjection) parts.faultInjection = faultsOf(spec.faultInjection);
+  if (spec.compression) parts.compression = compressionOf(spec.compression);
   return {
     key: `${namespace}/${policy.metadata.name}`,
     policy,
@@ -148,8 +152,10 @@ function applyWinners(
   const loadBalancer = ai ? undefined : won.get('loadBalancer')?.policy.parts.loadBalancer;
   const healthCheck = ai ? undefined : won.get('healthCheck')?.policy.parts.healthCheck;
   const faultInjection = won.get('faultInjection')?.policy.parts.faultInjection;
+  // AI answers are written by the AI pipeline, not relayed: compression is for Service routes.
+  const compression = ai ? undefined : won.get('compression')?.policy.parts.compression;
   let traffic: string | undefined;
-  if (rateLimit || circuitBreaker || loadBalancer || healthCheck || faultInjection) {
+  if (rateLimit || circuitBreaker || loadBalancer || healthCheck || faultInjection || compression) {
     const groups = ai ? (['rateLimit', 'circuitBreaker', 'faultInjection'] as const) : GROUPS_IN_ENTRIES;
     const from = groups.flatMap((g) => {
       const w = won.get(g);
@@ -161,6 +167,7 @@ function applyWinners(
       ...(loadBalancer ? { loadBalancer } : {}),
       ...(healthCheck ? { healthCheck } : {}),
       ...(faultInjection ? { faultInjection } : {}),
+      ...(compression ? { compression } : {}),
     });
   }
   return {
@@ -180,7 +187,37 @@ const GROUPS_IN_ENTRIES = [
   'loadBalancer',
   'healthCheck',
   'faultInjection',
+  'compression',
 ] as const;
+
+const CODING = { Gzip: 'gzip', Brotli: 'br', Zstd: 'zstd' } as const;
+const QUANTITY_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** Envoy Gateway's compression list; the floor defaults to Envoy's 30 bytes. */
+function compressionOf(spec: NonNullable<BackendTrafficPolicy['spec']['compression']>): Compression {
+  const floor = spec.find((c) => c.minContentLength !== undefined)?.minContentLength;
+  let minLength = 30;
+  if (typeof floor === 'number') minLength = floor;
+  else if (floor !== undefined) {
+    const [, digits, unit] = /^([0-9]+)(.*)$/.exec(floor)!;
+    minLength = Math.min(Number.MAX_SAFE_INTEGER, Number(digits) * (QUANTITY_UNITS[unit!] ?? 1));
+  }
+  return { codings: [...new Set(spec.map((c) => CODING[c.type]))], minLength };
+}
 
 /** Envoy Gateway's fault injection; a percentage left out means every request. */
 function faultsOf(spec: NonNullable<BackendTrafficPolicy['spec']['faultInjection']>): FaultInjection {

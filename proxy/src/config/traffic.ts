@@ -205,6 +205,17 @@ export const FaultInjectionSchema = T.Object(
   { additionalProperties: false },
 );
 
+/** Answers compressed for clients that accept it (BackendTrafficPolicy `compression`). */
+export const CompressionSchema = T.Object(
+  {
+    /** Content codings offered, in the policy's order (the client's weights decide first). */
+    codings: T.Array(T.Union([T.Literal('gzip'), T.Literal('br'), T.Literal('zstd')]), { minItems: 1 }),
+    /** Answers announcing fewer bytes stay as they are. */
+    minLength: T.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
 export const TrafficSchema = T.Object(
   {
     /** The policies it came from, e.g. `default/limits`; names buckets, metrics and logs. */
@@ -235,6 +246,7 @@ export const TrafficSchema = T.Object(
     loadBalancer: T.Optional(LoadBalancerSchema),
     healthCheck: T.Optional(HealthCheckSchema),
     faultInjection: T.Optional(FaultInjectionSchema),
+    compression: T.Optional(CompressionSchema),
   },
   { additionalProperties: false },
 );
@@ -273,5 +285,6 @@ export type Traffic = Static<typeof TrafficSchema>;
 export type LoadBalancer = Static<typeof LoadBalancerSchema>;
 export type HealthCheck = Static<typeof HealthCheckSchema>;
 export type FaultInjection = Static<typeof FaultInjectionSchema>;
+export type Compression = Static<typeof CompressionSchema>;
 export type Retry = Static<typeof RetrySchema>;
 export type RetryTrigger = Static<typeof RetryTriggerSchema>;

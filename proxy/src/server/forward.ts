@@ -34,6 +34,7 @@ import {
   type Telemetry,
 } from '../telemetry/request-telemetry.ts';
 import type { RouteControls } from '../traffic/route-traffic.ts';
+import { negotiate } from '../upstream/compression.ts';
 import type { AttemptOutcome } from '../upstream/endpoint-health.ts';
 import { type Http2Sessions, relayHttp2 } from '../upstream/http2-relay.ts';
 import { onEndpoint } from '../upstream/pool-registry.ts';
@@ -409,6 +410,7 @@ async function proxyExchange(
     mirror(route, exchange, body as Buffer | undefined, served);
   }
   const onStatus = (status: number) => route.metrics.observe(status, (performance.now() - started) / 1000);
+  const compression = compressionFor(raw, controls);
   try {
     if (exchange.h2c || grpc)
       await relayHttp2({
@@ -435,6 +437,7 @@ async function proxyExchange(
         onStatus,
         metrics: options.resilience,
         outliers: controls?.traffic?.outliers,
+        compression,
       });
     else
       await relay({
@@ -451,6 +454,7 @@ async function proxyExchange(
         onStatus,
         health: exchange.endpoint.health,
         onOutcome: outcomeOf(controls, exchange),
+        compression,
       });
   } catch (err) {
     if (err instanceof RetryableStatus) return; // answered by relayWithRetries' last attempt
@@ -462,6 +466,14 @@ async function proxyExchange(
     for (const name in extras.limitHeaders) res.setHeader(name, extras.limitHeaders[name]!);
     answerError(raw, res, timedOut ? 'upstream_timeout' : 'upstream_unreachable', route.metrics, started);
   }
+}
+
+/** The coding to compress this answer with: the route compresses and the client accepts it. */
+function compressionFor(raw: IncomingMessage, controls: RouteControls | undefined) {
+  const config = controls?.traffic?.compression;
+  if (!config) return undefined;
+  const coding = negotiate(raw.headers['accept-encoding'], config.codings);
+  return coding ? { coding, minLength: config.minLength } : undefined;
 }
 
 /** Passive health checking of the endpoint an exchange went to, when the route's policy asks for it. */

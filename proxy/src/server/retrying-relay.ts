@@ -8,7 +8,7 @@ import type { BreakerGate } from '../traffic/circuit-breaker.ts';
 import type { OutlierDetector } from '../traffic/outlier-detection.ts';
 import { type AttemptFailure, failureOf, type RetryPolicy } from '../traffic/retry-policy.ts';
 import { onEndpoint } from '../upstream/pool-registry.ts';
-import { RetryableStatus, relay } from '../upstream/relay.ts';
+import { type RelayOptions, RetryableStatus, relay } from '../upstream/relay.ts';
 import { type Exchange, repick } from './upstream-exchange.ts';
 
 export interface RetryingRelay {
@@ -28,6 +28,7 @@ export interface RetryingRelay {
   metrics: ResilienceMetrics;
   /** Passive health checking: every attempt's outcome counts against its endpoint. */
   outliers: OutlierDetector | undefined;
+  compression: RelayOptions['compression'];
 }
 
 /**
@@ -72,6 +73,7 @@ export async function relayWithRetries(r: RetryingRelay): Promise<void> {
           retryStatus: (status) => retry.retriesStatus(status) && mayRetry(),
           health: endpoint.health,
           onOutcome: r.outliers ? outcomeFor(r.outliers, exchange, endpoint) : undefined,
+          compression: r.compression,
         });
         return;
       } catch (err) {

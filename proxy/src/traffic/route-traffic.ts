@@ -1,6 +1,6 @@
 import { type Balancer, compileBalancer } from '../balance/endpoint-balancer.ts';
 import type { Route } from '../config/schema.ts';
-import type { CircuitBreaker, Traffic } from '../config/traffic.ts';
+import type { CircuitBreaker, Compression, Traffic } from '../config/traffic.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ResilientStore } from '../ratelimit/resilient-store.ts';
 import type { UpstreamCluster } from '../upstream/cluster.ts';
@@ -65,6 +65,8 @@ export interface RouteTraffic {
   outliers: OutlierDetector | undefined;
   /** A fault drill: what to inject into this request, if anything. */
   fault: (() => InjectedFault | undefined) | undefined;
+  /** Answers compressed for clients that accept one of these codings. */
+  compression: Compression | undefined;
 }
 
 /**
@@ -149,6 +151,7 @@ export class TrafficCompiler {
       balancer: entry.loadBalancer ? compileBalancer(entry.loadBalancer) : undefined,
       outliers: passive ? new OutlierDetector(passive, this.#state.metrics.health) : undefined,
       fault: entry.faultInjection ? compileFaults(entry.faultInjection) : undefined,
+      compression: entry.compression,
     };
   }
 }

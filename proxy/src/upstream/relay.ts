@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { HeaderBag, HeaderEdit } from '../filters/header-modifier.ts';
+import { type Coding, type Compressor, compressible, compressor } from './compression.ts';
 import type { AttemptOutcome, EndpointHealth } from './endpoint-health.ts';
 import { forwardableHeaders } from './hop-by-hop.ts';
 
@@ -39,6 +40,8 @@ export interface RelayOptions {
   health?: EndpointHealth | undefined;
   /** How the attempt ended, for passive health checking: its status, or no answer (not a client abort). */
   onOutcome?: ((outcome: AttemptOutcome) => void) | undefined;
+  /** Compress the answer with this coding (the client accepts it) when it is worth it. */
+  compression?: { coding: Coding; minLength: number } | undefined;
 }
 
 /**
@@ -56,6 +59,8 @@ export function relay(options: RelayOptions): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     let controller: Dispatcher.DispatchController | undefined;
     let clientGone = false;
+    let zipped: Compressor | undefined;
+    let flushEach = false;
     const { health, onOutcome } = options;
     if (health) health.inFlight++;
     const finish = () => {
@@ -91,22 +96,47 @@ export function relay(options: RelayOptions): Promise<void> {
           held = new RetryableStatus(statusCode);
           return c.abort(held);
         }
-        started = true;
         const out: HeaderBag = forwardableHeaders(headers);
-        options.editHeaders?.(out);
+        let z: Compressor | undefined;
+        try {
+          options.editHeaders?.(out);
+          const coding = options.compression;
+          if (coding && worthCompressing(statusCode, out, options.request.method, coding.minLength)) {
+            z = compressor(coding.coding);
+            // Events must reach the client as they come, not when a compression block fills up.
+            flushEach = String(out['content-type']).startsWith('text/event-stream');
+            delete out['content-length'];
+            out['content-encoding'] = coding.coding;
+            out.vary = out.vary ? `${out.vary}, accept-encoding` : 'accept-encoding';
+          }
+          response.writeHead(statusCode, out as Record<string, string | string[]>);
+        } catch (err) {
+          // An answer Node refuses to write (a header value it rejects): nothing was sent, so the
+          // client gets a gateway error instead of a hang-up.
+          z?.destroy();
+          return c.abort(err as Error);
+        }
+        started = true;
         options.onStatus(statusCode);
-        response.writeHead(statusCode, out as Record<string, string | string[]>);
+        if (z) {
+          z.on('error', (err) => response.destroy(err));
+          z.pipe(response);
+          zipped = z;
+        }
       },
       onResponseData(c, chunk) {
-        if (!response.write(chunk)) {
+        const sink = zipped ?? response;
+        if (!sink.write(chunk)) {
           c.pause();
-          response.once('drain', () => c.resume());
+          sink.once('drain', () => c.resume());
         }
+        if (flushEach) zipped!.flush();
       },
       onResponseEnd() {
         finish();
         response.off('close', onClientClose);
-        response.end();
+        if (zipped) zipped.end();
+        else response.end();
         resolve();
       },
       onResponseError(_c, err) {
@@ -115,12 +145,24 @@ export function relay(options: RelayOptions): Promise<void> {
         if (held) return reject(held);
         if (!started && !clientGone) onOutcome?.('no-answer');
         if (!started) return reject(new UpstreamFailure(err, timedOut));
+        zipped?.destroy();
         response.destroy(err);
         resolve();
       },
     };
     options.dispatcher.dispatch(options.request, handler);
   });
+}
+
+/**
+ * An answer is compressed when it has a body (not HEAD, 204 or 304), is not encoded already, is of a
+ * text-like type and does not announce fewer bytes than the floor.
+ */
+function worthCompressing(status: number, headers: HeaderBag, method: string, minLength: number): boolean {
+  if (method === 'HEAD' || status === 204 || status === 304) return false;
+  if (headers['content-encoding'] !== undefined || !compressible(headers['content-type'])) return false;
+  const length = headers['content-length'];
+  return length === undefined || Number(length) >= minLength;
 }
 
 function responseClosed(res: ServerResponse): boolean {
