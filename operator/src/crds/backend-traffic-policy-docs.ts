@@ -229,7 +229,7 @@ export const BACKEND_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
   },
   'spec.faultInjection.abort.percentage': { doc: 'Share of requests aborted, 0 to 100.', default: 100 },
   'spec.compression': {
-    doc: 'Compress answers of Service routes for clients that accept it (Accept-Encoding; the client\'s weights decide, then this order). Only text-like types (text/*, JSON, XML, JavaScript, SVG, NDJSON), never an answer already encoded, nor HEAD, 204 or 304; event streams are flushed event by event. Adds Vary: Accept-Encoding. Levels are Envoy Gateway\'s defaults (gzip 6, brotli 3, zstd 3); AI answers are not compressed.',
+    doc: "Compress answers of Service routes for clients that accept it (Accept-Encoding; the client's weights decide, then this order). Only text-like types (text/*, JSON, XML, JavaScript, SVG, NDJSON), never an answer already encoded, nor HEAD, 204 or 304; event streams are flushed event by event. Adds Vary: Accept-Encoding. Levels are Envoy Gateway's defaults (gzip 6, brotli 3, zstd 3); AI answers are not compressed.",
   },
   'spec.compression[].type': { doc: 'Gzip, Brotli or Zstd.' },
   'spec.compression[].minContentLength': {

@@ -317,10 +317,7 @@ const Compression = T.Object(
     type: T.Union([T.Literal('Gzip'), T.Literal('Brotli'), T.Literal('Zstd')]),
     /** Bytes (`1024`, `1Ki`, `4k`); smaller answers are not compressed. */
     minContentLength: T.Optional(
-      T.Union([
-        T.Integer({ minimum: 1 }),
-        T.String({ pattern: '^[1-9]+[0-9]*([EPTGMK]i|[EPTGMk])?$' }),
-      ]),
+      T.Union([T.Integer({ minimum: 1 }), T.String({ pattern: '^[1-9]+[0-9]*([EPTGMK]i|[EPTGMk])?$' })]),
     ),
   },
   { additionalProperties: false },
