@@ -67,3 +67,59 @@ describe('BackendTrafficPolicy faultInjection', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(295);
   });
 });
+
+describe('BackendTrafficPolicy responseOverride', () => {
+  let backend: TestBackend;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    backend = await startBackend('app');
+    const port = await freePort();
+    const deadPort = await freePort();
+    gw = await startGateway(port, {
+      'gateway.yaml': gatewayYaml(port),
+      'objects.yaml': `${serviceYaml('app', [backend.port])}${serviceYaml('dead', [deadPort])}${route('custom', '/custom', 'app')}${route('gone', '/gone', 'dead')}${policy(
+        'custom',
+        'custom',
+        `  responseOverride:
+    - match: {statusCodes: [{type: Range, range: {start: 500, end: 599}}]}
+      response: {statusCode: 503, contentType: application/json, body: {type: Inline, inline: '{"message":"We are on it"}'}}
+    - match: {statusCodes: [{value: 404}]}
+      response: {body: {inline: not here}}
+`,
+      )}${policy(
+        'gone',
+        'gone',
+        `  responseOverride:
+    - match: {statusCodes: [{value: 502}]}
+      response: {contentType: text/html, body: {inline: '<h1>Back soon</h1>'}}
+`,
+      )}`,
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await backend?.close();
+  });
+
+  it("replaces a backend's answer whose status matches, with the configured status, type and body", async () => {
+    const failed = await send(`${gw.url}/custom?status=500`);
+    expect(failed.status).toBe(503);
+    expect(failed.headers['content-type']).toBe('application/json');
+    expect(failed.text).toBe('{"message":"We are on it"}');
+    const missing = await send(`${gw.url}/custom?status=404`);
+    expect(missing.status).toBe(404);
+    expect(missing.text).toBe('not here');
+    // Other statuses pass as the backend sent them.
+    const ok = await send(`${gw.url}/custom?status=201`);
+    expect(ok.status).toBe(201);
+    expect(ok.json().path).toBe('/custom');
+  });
+
+  it("replaces the gateway's own error for the route (502: the backend is unreachable)", async () => {
+    const res = await send(`${gw.url}/gone`);
+    expect(res.status).toBe(502);
+    expect(res.headers['content-type']).toBe('text/html');
+    expect(res.text).toBe('<h1>Back soon</h1>');
+  });
+});

@@ -310,6 +310,20 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
       { healthCheck: { active: { type: 'HTTP' } } },
       /active.http is set exactly when type is HTTP/,
     ],
+    [
+      'a Range override without its range',
+      { responseOverride: [{ match: { statusCodes: [{ type: 'Range', value: 500 }] }, response: {} }] },
+      /a Value match needs value, a Range match needs range/,
+    ],
+    [
+      'an upside-down status range',
+      {
+        responseOverride: [
+          { match: { statusCodes: [{ type: 'Range', range: { start: 599, end: 500 } }] }, response: {} },
+        ],
+      },
+      /range.start must not be above range.end/,
+    ],
     ['a faultInjection with neither fault', { faultInjection: {} }, /faultInjection needs delay or abort/],
     [
       'an abort with both statuses',

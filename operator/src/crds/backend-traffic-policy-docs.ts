@@ -236,4 +236,26 @@ export const BACKEND_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
     doc: 'Answers announcing fewer bytes are sent as they are (bytes, or a quantity such as 1Ki); the first entry that sets it decides.',
     default: 30,
   },
+  'spec.responseOverride': {
+    doc: "The route's own answer instead of the backend's (or the gateway's own upstream error: 502, 504) for some statuses: a maintenance page, an error body in your API's shape. The first entry naming a status wins; the route's response header filters still apply. Service routes (AI routes answer in the OpenAI or Anthropic error shape); not for gRPC calls.",
+  },
+  'spec.responseOverride[].match': { doc: 'Which answers are replaced.' },
+  'spec.responseOverride[].match.statusCodes': { doc: 'Statuses or ranges of them.' },
+  'spec.responseOverride[].match.statusCodes[].type': { doc: 'Value or Range.', default: 'Value' },
+  'spec.responseOverride[].match.statusCodes[].value': { doc: 'One status (with Value).' },
+  'spec.responseOverride[].match.statusCodes[].range': { doc: 'Statuses from start to end (with Range).' },
+  'spec.responseOverride[].match.statusCodes[].range.start': { doc: 'First status.' },
+  'spec.responseOverride[].match.statusCodes[].range.end': { doc: 'Last status (included).' },
+  'spec.responseOverride[].response': { doc: 'What is sent instead.' },
+  'spec.responseOverride[].response.contentType': {
+    doc: 'Content-Type of the body.',
+    default: 'text/plain; charset=utf-8',
+  },
+  'spec.responseOverride[].response.body': { doc: 'The body; without it, an empty one.' },
+  'spec.responseOverride[].response.body.type': {
+    doc: 'Inline (ValueRef, a body from a ConfigMap, is not implemented).',
+    default: 'Inline',
+  },
+  'spec.responseOverride[].response.body.inline': { doc: 'The body text (at most 64 KiB).' },
+  'spec.responseOverride[].response.statusCode': { doc: 'The status sent; without it, the original one.' },
 };

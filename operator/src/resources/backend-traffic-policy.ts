@@ -323,6 +323,65 @@ const Compression = T.Object(
   { additionalProperties: false },
 );
 
+const HttpStatus = T.Integer({ minimum: 100, maximum: 599 });
+
+const ResponseOverride = T.Object(
+  {
+    match: T.Object(
+      {
+        statusCodes: T.Array(
+          T.Object(
+            {
+              type: T.Optional(T.Union([T.Literal('Value'), T.Literal('Range')])),
+              value: T.Optional(HttpStatus),
+              range: T.Optional(
+                T.Object(
+                  { start: HttpStatus, end: HttpStatus },
+                  {
+                    additionalProperties: false,
+                    'x-kubernetes-validations': [
+                      { rule: 'self.start <= self.end', message: 'range.start must not be above range.end' },
+                    ],
+                  },
+                ),
+              ),
+            },
+            {
+              additionalProperties: false,
+              'x-kubernetes-validations': [
+                {
+                  rule: "(!has(self.type) || self.type == 'Value') ? has(self.value) && !has(self.range) : has(self.range) && !has(self.value)",
+                  message: 'a Value match needs value, a Range match needs range',
+                },
+              ],
+            },
+          ),
+          { minItems: 1, maxItems: 50 },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    response: T.Object(
+      {
+        contentType: T.Optional(T.String({ minLength: 1, maxLength: 256 })),
+        body: T.Optional(
+          T.Object(
+            {
+              /** Only Inline: ValueRef (a ConfigMap) is not implemented. */
+              type: T.Optional(T.Literal('Inline')),
+              inline: T.String({ maxLength: 65_536 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        statusCode: T.Optional(HttpStatus),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const BackendTrafficPolicySchema = T.Object({
   apiVersion: T.Literal(SLUICE_API_VERSION),
   kind: T.Literal('BackendTrafficPolicy'),
@@ -406,6 +465,7 @@ export const BackendTrafficPolicySchema = T.Object({
       healthCheck: T.Optional(HealthCheck),
       faultInjection: T.Optional(FaultInjection),
       compression: T.Optional(T.Array(Compression, { minItems: 1, maxItems: 3 })),
+      responseOverride: T.Optional(T.Array(ResponseOverride, { minItems: 1, maxItems: 16 })),
       timeout: T.Optional(
         T.Object(
           {
@@ -440,6 +500,15 @@ export function backendTrafficPolicyProblems(p: BackendTrafficPolicy): { field: 
   if (spec.rateLimit && !spec.rateLimit.local && !spec.rateLimit.global)
     problems.push({ field: '/spec/rateLimit', message: 'rateLimit needs local or global' });
   problems.push(...loadBalancerProblems(spec.loadBalancer), ...healthCheckProblems(spec.healthCheck));
+  for (const [oi, o] of (spec.responseOverride ?? []).entries())
+    for (const [mi, m] of o.match.statusCodes.entries()) {
+      const field = `/spec/responseOverride/${oi}/match/statusCodes/${mi}`;
+      const range = m.type === 'Range';
+      if (range ? !m.range || m.value !== undefined : m.value === undefined || m.range !== undefined)
+        problems.push({ field, message: 'a Value match needs value, a Range match needs range' });
+      if (m.range && m.range.start > m.range.end)
+        problems.push({ field, message: 'range.start must not be above range.end' });
+    }
   const fault = spec.faultInjection;
   if (fault && !fault.delay && !fault.abort)
     problems.push({ field: '/spec/faultInjection', message: 'faultInjection needs delay or abort' });

@@ -7,6 +7,7 @@ import type {
   LoadBalancer,
   RateLimitRule,
   RateLimitSelector,
+  ResponseOverride,
   Retry,
   Traffic,
 } from '../../../proxy/src/config/traffic.ts';
@@ -38,6 +39,7 @@ const GROUPS = [
   'healthCheck',
   'faultInjection',
   'compression',
+  'responseOverride',
 ] as const;
 type Group = (typeof GROUPS)[number];
 
@@ -56,6 +58,7 @@ interface PreparedPolicy extends PreparedRoutePolicy {
     healthCheck: HealthCheck;
     faultInjection: FaultInjection;
     compression: Compression;
+    responseOverride: ResponseOverride;
   }>;
 }
 
@@ -124,6 +127,17 @@ function preparePolicy(policy: BackendTrafficPolicy, resources: Resources): Prep
   if (spec.healthCheck) parts.healthCheck = healthCheckOf(spec.healthCheck);
   if (spec.faultInjection) parts.faultInjection = faultsOf(spec.faultInjection);
   if (spec.compression) parts.compression = compressionOf(spec.compression);
+  if (spec.responseOverride)
+    parts.responseOverride = spec.responseOverride.map((o) => ({
+      statuses: o.match.statusCodes.map((m) =>
+        m.type === 'Range'
+          ? { start: m.range!.start, end: m.range!.end }
+          : { start: m.value!, end: m.value! },
+      ),
+      ...(o.response.statusCode !== undefined ? { status: o.response.statusCode } : {}),
+      ...(o.response.contentType !== undefined ? { contentType: o.response.contentType } : {}),
+      body: o.response.body?.inline ?? '',
+    }));
   return {
     key: `${namespace}/${policy.metadata.name}`,
     policy,
@@ -154,21 +168,26 @@ function applyWinners(
   const faultInjection = won.get('faultInjection')?.policy.parts.faultInjection;
   // AI answers are written by the AI pipeline, not relayed: compression is for Service routes.
   const compression = ai ? undefined : won.get('compression')?.policy.parts.compression;
+  const responseOverride = ai ? undefined : won.get('responseOverride')?.policy.parts.responseOverride;
+  const parts = {
+    rateLimit,
+    circuitBreaker,
+    loadBalancer,
+    healthCheck,
+    faultInjection,
+    compression,
+    responseOverride,
+  };
   let traffic: string | undefined;
-  if (rateLimit || circuitBreaker || loadBalancer || healthCheck || faultInjection || compression) {
-    const groups = ai ? (['rateLimit', 'circuitBreaker', 'faultInjection'] as const) : GROUPS_IN_ENTRIES;
-    const from = groups.flatMap((g) => {
-      const w = won.get(g);
-      return w ? [w.policy.key] : [];
-    });
-    traffic = internEntry(entries, [...new Set(from)].join('+'), {
-      ...(rateLimit ? { rateLimit } : {}),
-      ...(circuitBreaker ? { circuitBreaker } : {}),
-      ...(loadBalancer ? { loadBalancer } : {}),
-      ...(healthCheck ? { healthCheck } : {}),
-      ...(faultInjection ? { faultInjection } : {}),
-      ...(compression ? { compression } : {}),
-    });
+  // The parts that apply become one shared entry, named after the policies they came from.
+  const applied = Object.entries(parts).filter(([, p]) => p !== undefined);
+  if (applied.length > 0) {
+    const from = applied.map(([group]) => won.get(group as Group)!.policy.key);
+    traffic = internEntry(
+      entries,
+      [...new Set(from)].join('+'),
+      Object.fromEntries(applied) as Omit<Traffic, 'name'>,
+    );
   }
   return {
     ...route,
@@ -179,16 +198,6 @@ function applyWinners(
       : {}),
   };
 }
-
-/** The groups that become shared `ProxyConfig.traffic` entries (retry and timeout live on the route). */
-const GROUPS_IN_ENTRIES = [
-  'rateLimit',
-  'circuitBreaker',
-  'loadBalancer',
-  'healthCheck',
-  'faultInjection',
-  'compression',
-] as const;
 
 const CODING = { Gzip: 'gzip', Brotli: 'br', Zstd: 'zstd' } as const;
 const QUANTITY_UNITS: Record<string, number> = {

@@ -216,6 +216,31 @@ export const CompressionSchema = T.Object(
   { additionalProperties: false },
 );
 
+/** Answers replaced by the gateway for some statuses (BackendTrafficPolicy `responseOverride`). */
+export const ResponseOverrideSchema = T.Array(
+  T.Object(
+    {
+      /** Statuses (inclusive ranges; a single status has start = end) this entry replaces. */
+      statuses: T.Array(
+        T.Object(
+          {
+            start: T.Integer({ minimum: 100, maximum: 599 }),
+            end: T.Integer({ minimum: 100, maximum: 599 }),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1 },
+      ),
+      /** The status sent instead; absent: the original one. */
+      status: T.Optional(T.Integer({ minimum: 100, maximum: 599 })),
+      contentType: T.Optional(T.String({ maxLength: 256 })),
+      body: T.String({ maxLength: 65_536 }),
+    },
+    { additionalProperties: false },
+  ),
+  { minItems: 1 },
+);
+
 export const TrafficSchema = T.Object(
   {
     /** The policies it came from, e.g. `default/limits`; names buckets, metrics and logs. */
@@ -247,6 +272,7 @@ export const TrafficSchema = T.Object(
     healthCheck: T.Optional(HealthCheckSchema),
     faultInjection: T.Optional(FaultInjectionSchema),
     compression: T.Optional(CompressionSchema),
+    responseOverride: T.Optional(ResponseOverrideSchema),
   },
   { additionalProperties: false },
 );
@@ -286,5 +312,6 @@ export type LoadBalancer = Static<typeof LoadBalancerSchema>;
 export type HealthCheck = Static<typeof HealthCheckSchema>;
 export type FaultInjection = Static<typeof FaultInjectionSchema>;
 export type Compression = Static<typeof CompressionSchema>;
+export type ResponseOverride = Static<typeof ResponseOverrideSchema>;
 export type Retry = Static<typeof RetrySchema>;
 export type RetryTrigger = Static<typeof RetryTriggerSchema>;

@@ -19,6 +19,7 @@ import { isGrpcCall, writeError, writeGrpcError } from '../errors/render.ts';
 import { CorsPolicy } from '../filters/cors.ts';
 import type { HeaderBag, HeaderEdit } from '../filters/header-modifier.ts';
 import { redirectLocation } from '../filters/redirect.ts';
+import { writeReplacement } from '../filters/response-override.ts';
 import type { Caller } from '../identity/identify.ts';
 import type { BudgetMetrics } from '../metrics/budget-metrics.ts';
 import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
@@ -438,6 +439,7 @@ async function proxyExchange(
         metrics: options.resilience,
         outliers: controls?.traffic?.outliers,
         compression,
+        override: controls?.traffic?.override,
       });
     else
       await relay({
@@ -455,6 +457,7 @@ async function proxyExchange(
         health: exchange.endpoint.health,
         onOutcome: outcomeOf(controls, exchange),
         compression,
+        override: controls?.traffic?.override,
       });
   } catch (err) {
     if (err instanceof RetryableStatus) return; // answered by relayWithRetries' last attempt
@@ -463,8 +466,17 @@ async function proxyExchange(
       { route: route.name, upstream: exchange.endpoint.origin, err: (err as Error).message },
       'upstream request failed',
     );
+    const code = timedOut ? 'upstream_timeout' : 'upstream_unreachable';
+    // The route's own answer for this status, if its policy overrides it (never for gRPC calls).
+    const replacement = isGrpcCall(raw)
+      ? undefined
+      : controls?.traffic?.override?.(errorCatalog[code].status);
+    if (replacement && !res.headersSent) {
+      route.metrics.observe(replacement.status, (performance.now() - started) / 1000);
+      return writeReplacement(res, replacement, editHeaders);
+    }
     for (const name in extras.limitHeaders) res.setHeader(name, extras.limitHeaders[name]!);
-    answerError(raw, res, timedOut ? 'upstream_timeout' : 'upstream_unreachable', route.metrics, started);
+    answerError(raw, res, code, route.metrics, started);
   }
 }
 

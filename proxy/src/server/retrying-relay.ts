@@ -29,6 +29,7 @@ export interface RetryingRelay {
   /** Passive health checking: every attempt's outcome counts against its endpoint. */
   outliers: OutlierDetector | undefined;
   compression: RelayOptions['compression'];
+  override: RelayOptions['override'];
 }
 
 /**
@@ -74,6 +75,7 @@ export async function relayWithRetries(r: RetryingRelay): Promise<void> {
           health: endpoint.health,
           onOutcome: r.outliers ? outcomeFor(r.outliers, exchange, endpoint) : undefined,
           compression: r.compression,
+          override: r.override,
         });
         return;
       } catch (err) {

@@ -1,6 +1,7 @@
 import { type Balancer, compileBalancer } from '../balance/endpoint-balancer.ts';
 import type { Route } from '../config/schema.ts';
 import type { CircuitBreaker, Compression, Traffic } from '../config/traffic.ts';
+import { compileOverrides, type Replacement } from '../filters/response-override.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ResilientStore } from '../ratelimit/resilient-store.ts';
 import type { UpstreamCluster } from '../upstream/cluster.ts';
@@ -67,6 +68,8 @@ export interface RouteTraffic {
   fault: (() => InjectedFault | undefined) | undefined;
   /** Answers compressed for clients that accept one of these codings. */
   compression: Compression | undefined;
+  /** The gateway's own answer for some statuses, instead of the backend's or its own error. */
+  override: ((status: number) => Replacement | undefined) | undefined;
 }
 
 /**
@@ -152,6 +155,7 @@ export class TrafficCompiler {
       outliers: passive ? new OutlierDetector(passive, this.#state.metrics.health) : undefined,
       fault: entry.faultInjection ? compileFaults(entry.faultInjection) : undefined,
       compression: entry.compression,
+      override: entry.responseOverride ? compileOverrides(entry.responseOverride) : undefined,
     };
   }
 }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { HeaderBag, HeaderEdit } from '../filters/header-modifier.ts';
+import { type Replacement, writeReplacement } from '../filters/response-override.ts';
 import { type Coding, type Compressor, compressible, compressor } from './compression.ts';
 import type { AttemptOutcome, EndpointHealth } from './endpoint-health.ts';
 import { forwardableHeaders } from './hop-by-hop.ts';
@@ -40,6 +41,8 @@ export interface RelayOptions {
   health?: EndpointHealth | undefined;
   /** How the attempt ended, for passive health checking: its status, or no answer (not a client abort). */
   onOutcome?: ((outcome: AttemptOutcome) => void) | undefined;
+  /** The route's response overrides: a matching status is answered with the route's own body. */
+  override?: ((status: number) => Replacement | undefined) | undefined;
   /** Compress the answer with this coding (the client accepts it) when it is worth it. */
   compression?: { coding: Coding; minLength: number } | undefined;
 }
@@ -60,6 +63,7 @@ export function relay(options: RelayOptions): Promise<void> {
     let controller: Dispatcher.DispatchController | undefined;
     let clientGone = false;
     let zipped: Compressor | undefined;
+    let replaced = false;
     let flushEach = false;
     const { health, onOutcome } = options;
     if (health) health.inFlight++;
@@ -95,6 +99,14 @@ export function relay(options: RelayOptions): Promise<void> {
         if (options.retryStatus?.(statusCode)) {
           held = new RetryableStatus(statusCode);
           return c.abort(held);
+        }
+        const replacement = options.override?.(statusCode);
+        if (replacement) {
+          // The backend's answer is dropped unread; the client gets the route's own.
+          replaced = started = true;
+          writeReplacement(response, replacement, options.editHeaders);
+          options.onStatus(replacement.status);
+          return c.abort(new Error('answer replaced by a response override'));
         }
         const out: HeaderBag = forwardableHeaders(headers);
         let z: Compressor | undefined;
@@ -143,6 +155,7 @@ export function relay(options: RelayOptions): Promise<void> {
         finish();
         response.off('close', onClientClose);
         if (held) return reject(held);
+        if (replaced) return resolve();
         if (!started && !clientGone) onOutcome?.('no-answer');
         if (!started) return reject(new UpstreamFailure(err, timedOut));
         zipped?.destroy();
