@@ -42,7 +42,8 @@ export async function guardPrompt(
     aiBackends: ai.aiBackends,
     secrets: ai.secrets,
   });
-  if (outcome.kind !== 'reject') return pass(result);
+  // A webhook that masked edited `body` too: the client's bytes must not go upstream then.
+  if (outcome.kind !== 'reject') return pass(outcome.masked > 0 ? { masked: true } : result);
   const guard = outcome.guard.config;
   metrics.verdicts.inc({
     guard: guard.name,
