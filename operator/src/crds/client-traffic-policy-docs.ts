@@ -13,6 +13,27 @@ export const CLIENT_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
   'spec.targetSelectors[].group': { doc: 'gateway.networking.k8s.io.', default: 'gateway.networking.k8s.io' },
   'spec.targetSelectors[].kind': { doc: 'Gateway.' },
   'spec.targetSelectors[].matchLabels': { doc: 'Labels the Gateway must carry (all of them).' },
+  'spec.tcpKeepalive': {
+    doc: 'TCP keepalive on client connections (SO_KEEPALIVE): a peer that vanished without a FIN is found and its connection closed.',
+  },
+  'spec.tcpKeepalive.idleTime': { doc: 'Idle time before the first probe.', default: '2h' },
+  'spec.tcpKeepalive.probes': {
+    doc: "Accepted for Envoy Gateway compatibility; Node cannot set it per socket, so the kernel's count (9) applies.",
+  },
+  'spec.tcpKeepalive.interval': {
+    doc: "Accepted for Envoy Gateway compatibility; the kernel's interval (75 s) applies.",
+  },
+  'spec.http2': { doc: "HTTP/2 settings of HTTPS listeners (h2c on cleartext ports keeps Node's defaults)." },
+  'spec.http2.maxConcurrentStreams': {
+    doc: 'Streams a client may have open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); bounds what one connection can ask of the gateway (rapid-reset style floods).',
+  },
+  'spec.http2.initialStreamWindowSize': {
+    doc: 'Flow-control window per stream (SETTINGS_INITIAL_WINDOW_SIZE), 64Ki to 2Gi.',
+    default: 65_535,
+  },
+  'spec.http2.initialConnectionWindowSize': {
+    doc: 'Flow-control window of the whole connection, 64Ki to 2Gi.',
+  },
   'spec.proxyProtocol': {
     doc: 'Connections start with a PROXY protocol header (HAProxy v1 text or v2 binary), as AWS NLB, GCP and HAProxy send it: the client it names is the client for address rules, rate limits, X-Forwarded-For and logs. A connection without a valid header is closed. LOCAL and UNKNOWN headers (the balancer checking the port) keep the peer. HTTP and HTTPS listeners (the header comes before TLS).',
   },

@@ -1,13 +1,20 @@
 /**
  * ClientTrafficPolicy (`sluice.dev/v1alpha1`): how a Gateway's listeners treat their clients. Field
  * names follow Envoy Gateway's ClientTrafficPolicy. Implemented so far: client IP detection, the PROXY
- * protocol, the connection limit and the HTTP request-received and idle timeouts.
+ * protocol, the connection limit, the HTTP request-received and idle timeouts, TCP keepalive and HTTP/2
+ * settings.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { isCidr } from '../../../proxy/src/config/cidr.ts';
 import { ObjectMetaSchema } from './meta.ts';
 import { Cidr, Duration, HeaderName, targetFields, targetRequiredRule } from './policy-targets.ts';
 import { SLUICE_API_VERSION } from './sluice-api.ts';
+
+/** An HTTP/2 flow-control window: 64 KiB to 2 GiB, in bytes or as a quantity (`1Mi`). */
+const WindowSize = T.Union([
+  T.Integer({ minimum: 65_535, maximum: 2_147_483_647 }),
+  T.String({ pattern: '^[1-9]+[0-9]*([EPTGMK]i|[EPTGMk])?$' }),
+]);
 
 export const ClientTrafficPolicySchema = T.Object({
   apiVersion: T.Literal(SLUICE_API_VERSION),
@@ -16,6 +23,28 @@ export const ClientTrafficPolicySchema = T.Object({
   spec: T.Object(
     {
       ...targetFields(T.Literal('Gateway')),
+      tcpKeepalive: T.Optional(
+        T.Object(
+          {
+            /** Accepted for Envoy Gateway compatibility: Node sets the idle time only (the kernel's count applies). */
+            probes: T.Optional(T.Integer({ minimum: 1, maximum: 4_294_967_295 })),
+            idleTime: T.Optional(Duration),
+            /** Accepted for Envoy Gateway compatibility: the kernel's interval applies. */
+            interval: T.Optional(Duration),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      http2: T.Optional(
+        T.Object(
+          {
+            initialStreamWindowSize: T.Optional(WindowSize),
+            initialConnectionWindowSize: T.Optional(WindowSize),
+            maxConcurrentStreams: T.Optional(T.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
       proxyProtocol: T.Optional(
         T.Object({ optional: T.Optional(T.Boolean()) }, { additionalProperties: false }),
       ),

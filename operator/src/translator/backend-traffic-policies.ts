@@ -14,7 +14,7 @@ import type {
 import type { BackendTrafficPolicy, RateLimitRuleSpec } from '../resources/backend-traffic-policy.ts';
 import { backendTrafficPolicyProblems } from '../resources/backend-traffic-policy.ts';
 import type { Resources } from '../resources/snapshot.ts';
-import { durationMs } from './durations.ts';
+import { durationMs, quantityBytes } from './durations.ts';
 import {
   candidatesFor,
   internEntry,
@@ -200,31 +200,10 @@ function applyWinners(
 }
 
 const CODING = { Gzip: 'gzip', Brotli: 'br', Zstd: 'zstd' } as const;
-const QUANTITY_UNITS: Record<string, number> = {
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
 /** Envoy Gateway's compression list; the floor defaults to Envoy's 30 bytes. */
 function compressionOf(spec: NonNullable<BackendTrafficPolicy['spec']['compression']>): Compression {
   const floor = spec.find((c) => c.minContentLength !== undefined)?.minContentLength;
-  let minLength = 30;
-  if (typeof floor === 'number') minLength = floor;
-  else if (floor !== undefined) {
-    const [, digits, unit] = /^([0-9]+)(.*)$/.exec(floor)!;
-    minLength = Math.min(Number.MAX_SAFE_INTEGER, Number(digits) * (QUANTITY_UNITS[unit!] ?? 1));
-  }
+  const minLength = floor === undefined ? 30 : quantityBytes(floor);
   return { codings: [...new Set(spec.map((c) => CODING[c.type]))], minLength };
 }
 

@@ -4,7 +4,7 @@ import { clientTrafficPolicyProblems } from '../resources/client-traffic-policy.
 import type { Gateway } from '../resources/gateway-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { type Condition, condition } from './conditions.ts';
-import { durationMs } from './durations.ts';
+import { durationMs, quantityBytes } from './durations.ts';
 import { selectorMatches } from './labels.ts';
 import { gatewayAncestor, oldestFirst } from './policy-attachment.ts';
 import type { StatusUpdate } from './status.ts';
@@ -128,7 +128,14 @@ function targetGateways(policy: ClientTrafficPolicy, resources: Resources, names
   return [...new Set([...named, ...selected])].sort();
 }
 
-const GROUPS = ['clientIPDetection', 'connection', 'timeout', 'proxyProtocol'] as const;
+const GROUPS = [
+  'clientIPDetection',
+  'connection',
+  'timeout',
+  'proxyProtocol',
+  'tcpKeepalive',
+  'http2',
+] as const;
 
 function id(p: ClientTrafficPolicy): string {
   return `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
@@ -146,6 +153,21 @@ function apply(listener: Listener, group: (typeof GROUPS)[number], policy: Clien
     listener.requestReceivedTimeoutMs = durationMs(http.requestReceivedTimeout);
   if (group === 'timeout' && http?.idleTimeout) listener.idleTimeoutMs = durationMs(http.idleTimeout);
   if (group === 'proxyProtocol') listener.proxyProtocol = { optional: spec.proxyProtocol!.optional ?? false };
+  // Envoy Gateway's default idle time before keepalive probes is the kernel's (2 h on Linux).
+  if (group === 'tcpKeepalive')
+    listener.tcpKeepaliveIdleMs = durationMs(spec.tcpKeepalive!.idleTime ?? '2h') || 1;
+  const h2 = spec.http2;
+  if (group === 'http2' && h2 && listener.protocol === 'HTTPS') {
+    const window = (size: number | string | undefined) =>
+      size === undefined ? undefined : Math.min(2_147_483_647, Math.max(65_535, quantityBytes(size)));
+    const stream = window(h2.initialStreamWindowSize);
+    const connection = window(h2.initialConnectionWindowSize);
+    listener.http2 = {
+      ...(h2.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: h2.maxConcurrentStreams } : {}),
+      ...(stream !== undefined ? { initialStreamWindowSize: stream } : {}),
+      ...(connection !== undefined ? { initialConnectionWindowSize: connection } : {}),
+    };
+  }
 }
 
 function detectionOf(d: NonNullable<ClientTrafficPolicy['spec']['clientIPDetection']>): ClientIPDetection {

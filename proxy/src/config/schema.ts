@@ -230,6 +230,19 @@ export const ListenerSchema = T.Object(
      * balancers in front send it; `optional`: connections without one are served as they are.
      */
     proxyProtocol: T.Optional(T.Object({ optional: T.Boolean() }, { additionalProperties: false })),
+    /** HTTP/HTTPS: TCP keepalive probes on client connections after this much idle time. */
+    tcpKeepaliveIdleMs: T.Optional(T.Integer({ minimum: 1 })),
+    /** HTTPS: HTTP/2 settings the server advertises (defaults: Node's). */
+    http2: T.Optional(
+      T.Object(
+        {
+          maxConcurrentStreams: T.Optional(T.Integer({ minimum: 1, maximum: 2_147_483_647 })),
+          initialStreamWindowSize: T.Optional(T.Integer({ minimum: 65_535, maximum: 2_147_483_647 })),
+          initialConnectionWindowSize: T.Optional(T.Integer({ minimum: 65_535, maximum: 2_147_483_647 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,6 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server as HttpServer } from 'node:http';
+import type { Http2SecureServer, Http2Session } from 'node:http2';
 import type { Server, Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import type { Listener } from '../config/schema.ts';
@@ -67,6 +68,15 @@ export async function openPortServer(
       compiled.listener.protocol === 'HTTPS',
     );
     const open = trackConnections(server.server);
+    server.server.on('connection', (socket: Socket) => {
+      const idle = current!.router.listener.tcpKeepaliveIdleMs;
+      if (idle !== undefined) socket.setKeepAlive(true, idle);
+    });
+    // A new HTTP/2 connection gets the connection-level window the listener asks for.
+    server.server.on('session', (session: Http2Session) => {
+      const window = current!.router.listener.http2?.initialConnectionWindowSize;
+      if (window !== undefined) session.once('connect', () => session.setLocalWindowSize(window));
+    });
     await server.listen({ port, host: bindAddress });
     return {
       shape,
@@ -134,6 +144,8 @@ export async function openPortServer(
 const NODE_REQUEST_TIMEOUT_MS = 300_000;
 const NODE_HEADERS_TIMEOUT_MS = 60_000;
 const NODE_KEEP_ALIVE_TIMEOUT_MS = 5000;
+const NODE_MAX_CONCURRENT_STREAMS = 4_294_967_295;
+const NODE_INITIAL_WINDOW_SIZE = 65_535;
 
 /**
  * ClientTrafficPolicy's connection limit and HTTP timeouts, applied to the live server on every
@@ -143,6 +155,14 @@ const NODE_KEEP_ALIVE_TIMEOUT_MS = 5000;
  */
 function applyClientLimits(server: HttpServer, listener: Listener): void {
   server.maxConnections = listener.connectionLimit as number;
+  if (listener.protocol === 'HTTPS') {
+    const h2 = listener.http2;
+    // New connections advertise these; Node's own defaults come back when a config stops setting them.
+    (server as unknown as Http2SecureServer).updateSettings({
+      maxConcurrentStreams: h2?.maxConcurrentStreams ?? NODE_MAX_CONCURRENT_STREAMS,
+      initialWindowSize: h2?.initialStreamWindowSize ?? NODE_INITIAL_WINDOW_SIZE,
+    });
+  }
   if (listener.protocol !== 'HTTP') return;
   const request = listener.requestReceivedTimeoutMs ?? NODE_REQUEST_TIMEOUT_MS;
   server.requestTimeout = request;

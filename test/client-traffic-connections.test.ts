@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { connect as h2connect } from 'node:http2';
+import { connect as tcpConnect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type TestBackend } from './support/backends.ts';
+import {
+  gatewayWithListeners,
+  prefixRouteYaml,
+  serviceYaml,
+  startGateway,
+  type TestGateway,
+} from './support/gateway.ts';
+import { freePort } from './support/ports.ts';
+import { type IssuedCertificate, TestCa, tlsSecretYaml } from './support/tls.ts';
+
+async function until<T>(what: string, value: () => T | undefined, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = value();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** ClientTrafficPolicy `http2` settings and `tcpKeepalive`, seen from real clients. */
+describe('ClientTrafficPolicy http2 and tcpKeepalive', () => {
+  let backend: TestBackend;
+  let gw: TestGateway;
+  let ca: TestCa;
+  let cert: IssuedCertificate;
+  const ports = { https: 0, http: 0 };
+
+  beforeAll(async () => {
+    backend = await startBackend('app');
+    ports.https = await freePort();
+    ports.http = await freePort();
+    ca = new TestCa();
+    cert = ca.server('app', ['app.example.com']);
+    gw = await startGateway(ports.http, {
+      'gateway.yaml': gatewayWithListeners(
+        `    - {name: http, port: ${ports.http}, protocol: HTTP}
+    - {name: tls, port: ${ports.https}, protocol: HTTPS, tls: {certificateRefs: [{name: app-cert}]}}
+`,
+      ),
+      'objects.yaml': `${serviceYaml('app', [backend.port])}${prefixRouteYaml('app', '/', 'app')}${tlsSecretYaml('app-cert', cert)}---
+apiVersion: sluice.dev/v1alpha1
+kind: ClientTrafficPolicy
+metadata: {name: connections, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  tcpKeepalive: {idleTime: 45s}
+  http2: {maxConcurrentStreams: 7, initialStreamWindowSize: 1Mi, initialConnectionWindowSize: 4Mi}
+`,
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await backend?.close();
+  });
+
+  it('advertises the HTTP/2 settings and opens the connection window', async () => {
+    const session = h2connect(`https://127.0.0.1:${ports.https}`, {
+      ca: ca.cert,
+      servername: 'app.example.com',
+    });
+    try {
+      const settings = await new Promise<{ maxConcurrentStreams?: number; initialWindowSize?: number }>(
+        (resolve, reject) => {
+          session.once('remoteSettings', resolve);
+          session.once('error', reject);
+        },
+      );
+      expect(settings.maxConcurrentStreams).toBe(7);
+      expect(settings.initialWindowSize).toBe(1_048_576);
+      // What the client may send on the whole connection grows to the configured window.
+      expect(
+        await until('the connection window opens', () =>
+          session.state.remoteWindowSize! > 65_535 ? session.state.remoteWindowSize : undefined,
+        ),
+      ).toBe(4_194_304);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = session.request({ ':path': '/', ':authority': 'app.example.com' });
+        req.on('response', (h) => resolve(Number(h[':status'])));
+        req.on('error', reject);
+        req.resume();
+        req.end();
+      });
+      expect(status).toBe(200);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('turns TCP keepalive on for client connections, with the idle time asked for', async () => {
+    const socket = tcpConnect(ports.http, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    try {
+      const local = socket.localPort;
+      // The server side of this connection, as the kernel shows it: a keepalive timer of ~45 s.
+      const line = await until('the server socket shows a keepalive timer', () => {
+        const out = execFileSync('ss', ['-tno', 'state', 'established', `( dport = :${local} )`]).toString();
+        return /timer:\(keepalive,/.test(out) ? out : undefined;
+      });
+      const seconds = Number(
+        /timer:\(keepalive,(\d+)(?:\.\d+)?sec/.exec(line)?.[1] ??
+          /timer:\(keepalive,(\d+)min/.exec(line)?.[1],
+      );
+      expect(seconds).toBeGreaterThan(30);
+      expect(seconds).toBeLessThanOrEqual(45);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
