@@ -42,6 +42,12 @@ export const CLIENT_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
     default: false,
   },
   'spec.connection': { doc: 'Limits on client connections, per proxy replica and port.' },
+  'spec.connection.maxRequestsPerConnection': {
+    doc: "Sluice's (not in Envoy Gateway's API): requests one client connection may carry; the last is answered with Connection: close (HTTP/2 on HTTPS ports: the session is closed gracefully after that many streams). Spreads long-lived clients over replicas after a scale-up.",
+  },
+  'spec.connection.maxConnectionDuration': {
+    doc: "Sluice's: a client connection older than this is closed gracefully: idle HTTP/1.1 at once, busy ones with Connection: close on the answer in flight, HTTP/2 (HTTPS ports) by GOAWAY. Not for h2c on cleartext ports.",
+  },
   'spec.connection.connectionLimit': {
     doc: 'Connections beyond this many at once are closed as they arrive; those already open keep being served.',
   },

@@ -57,6 +57,10 @@ export const ClientTrafficPolicySchema = T.Object({
                 { additionalProperties: false },
               ),
             ),
+            /** Sluice's: requests (HTTP/2 streams) one client connection may carry before it is closed. */
+            maxRequestsPerConnection: T.Optional(T.Integer({ minimum: 1, maximum: 4_294_967_295 })),
+            /** Sluice's: a client connection older than this is closed gracefully. */
+            maxConnectionDuration: T.Optional(Duration),
           },
           { additionalProperties: false },
         ),

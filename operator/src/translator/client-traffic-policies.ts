@@ -146,8 +146,13 @@ function apply(listener: Listener, group: (typeof GROUPS)[number], policy: Clien
   if (clientTrafficPolicyProblems(policy).length > 0) return;
   const spec = policy.spec;
   if (group === 'clientIPDetection') listener.clientIPDetection = detectionOf(spec.clientIPDetection!);
-  const limit = spec.connection?.connectionLimit?.value;
-  if (group === 'connection' && limit !== undefined) listener.connectionLimit = limit;
+  const connection = spec.connection;
+  if (group === 'connection' && connection?.connectionLimit)
+    listener.connectionLimit = connection.connectionLimit.value;
+  if (group === 'connection' && connection?.maxRequestsPerConnection !== undefined)
+    listener.maxRequestsPerConnection = connection.maxRequestsPerConnection;
+  if (group === 'connection' && connection?.maxConnectionDuration)
+    listener.maxConnectionDurationMs = durationMs(connection.maxConnectionDuration) || 1;
   const http = spec.timeout?.http;
   if (group === 'timeout' && http?.requestReceivedTimeout)
     listener.requestReceivedTimeoutMs = durationMs(http.requestReceivedTimeout);

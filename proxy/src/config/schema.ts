@@ -230,6 +230,10 @@ export const ListenerSchema = T.Object(
      * balancers in front send it; `optional`: connections without one are served as they are.
      */
     proxyProtocol: T.Optional(T.Object({ optional: T.Boolean() }, { additionalProperties: false })),
+    /** HTTP/HTTPS: a client connection serves at most this many requests (HTTP/2: streams), then closes. */
+    maxRequestsPerConnection: T.Optional(T.Integer({ minimum: 1 })),
+    /** HTTP/HTTPS: a client connection is closed gracefully once it is this old (its last answer first). */
+    maxConnectionDurationMs: T.Optional(T.Integer({ minimum: 1 })),
     /** HTTP/HTTPS: TCP keepalive probes on client connections after this much idle time. */
     tcpKeepaliveIdleMs: T.Optional(T.Integer({ minimum: 1 })),
     /** HTTPS: HTTP/2 settings the server advertises (defaults: Node's). */

@@ -7,6 +7,7 @@ import type { Listener } from '../config/schema.ts';
 import { createTcpServer, createUdpServer, type StreamState } from '../l4/stream-servers.ts';
 import { acceptProxyProtocol } from '../net/proxy-protocol.ts';
 import { buildServer, type ServerOptions } from '../server/build-server.ts';
+import { applyRequestsPerConnection, limitConnectionLifetimes } from '../server/connection-lifetime.ts';
 import type { ListenerState } from '../server/listener-state.ts';
 import type { CompiledListener, Snapshot } from './snapshot.ts';
 
@@ -68,6 +69,11 @@ export async function openPortServer(
       compiled.listener.protocol === 'HTTPS',
     );
     const open = trackConnections(server.server);
+    limitConnectionLifetimes(
+      server.server as unknown as HttpServer,
+      () => current!.router.listener,
+      compiled.listener.protocol === 'HTTPS',
+    );
     server.server.on('connection', (socket: Socket) => {
       const idle = current!.router.listener.tcpKeepaliveIdleMs;
       if (idle !== undefined) socket.setKeepAlive(true, idle);
@@ -155,6 +161,7 @@ const NODE_INITIAL_WINDOW_SIZE = 65_535;
  */
 function applyClientLimits(server: HttpServer, listener: Listener): void {
   server.maxConnections = listener.connectionLimit as number;
+  applyRequestsPerConnection(server, listener);
   if (listener.protocol === 'HTTPS') {
     const h2 = listener.http2;
     // New connections advertise these; Node's own defaults come back when a config stops setting them.
