@@ -136,7 +136,19 @@ describe('BackendTrafficPolicy loadBalancer and healthCheck', () => {
         'active',
         'active',
         '  healthCheck:\n    active: {type: HTTP, interval: 100ms, timeout: 200ms, unhealthyThreshold: 2, healthyThreshold: 1, http: {path: /healthz, expectedResponse: {type: Text, text: ok}}}\n',
-      )}${policy('least', 'least', '  loadBalancer: {type: LeastRequest}\n')}`;
+      )}${policy('least', 'least', '  loadBalancer: {type: LeastRequest}\n')}${route(
+        'sticky',
+        '/sticky',
+        'five',
+        undefined,
+        '      sessionPersistence: {sessionName: cart}\n',
+      )}${route(
+        'sticky-header',
+        '/sticky-header',
+        'five',
+        undefined,
+        '      sessionPersistence: {type: Header, sessionName: x-session}\n',
+      )}`;
     gw = await startGateway(port, { 'gateway.yaml': gatewayYaml(port), 'objects.yaml': objects(five) });
   });
   afterAll(async () => {
@@ -248,5 +260,31 @@ describe('BackendTrafficPolicy loadBalancer and healthCheck', () => {
     busy.hold = false;
     busy.release();
     await Promise.all(pending);
+  });
+
+  it('HTTPRoute sessionPersistence: a session cookie or header is issued once, and the session sticks to its endpoint', async () => {
+    const first = await send(`${gw.url}/sticky`);
+    const cookie = [first.headers['set-cookie']].flat()[0]!;
+    // Lifetime Session (the default): no Max-Age, the cookie ends with the browser session.
+    expect(cookie).toMatch(/^cart=[\w-]+; Path=\/; HttpOnly$/);
+    const sessions = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const res = await send(`${gw.url}/sticky`, { headers: { cookie: cookie.split(';')[0]! } });
+      sessions.add(res.text);
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+    expect([...sessions]).toEqual([first.text]);
+
+    const issued = await send(`${gw.url}/sticky-header`);
+    const id = issued.headers['x-session'] as string;
+    expect(id).toMatch(/^[\w-]{16}$/);
+    for (let i = 0; i < 10; i++)
+      expect((await send(`${gw.url}/sticky-header`, { headers: { 'x-session': id } })).text).toBe(
+        issued.text,
+      );
+    // Sessions spread: 40 new sessions land on more than one endpoint.
+    const spread = new Set<string>();
+    for (let i = 0; i < 40; i++) spread.add((await send(`${gw.url}/sticky`)).text);
+    expect(spread.size).toBeGreaterThan(1);
   });
 });

@@ -237,6 +237,22 @@ const BackendRef = T.Composite([
   }),
 ]);
 
+/** Experimental channel (GEP-1619): requests of one session stick to one backend endpoint. */
+const SessionPersistence = T.Optional(
+  T.Object({
+    sessionName: T.Optional(
+      T.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9!#$%&'*+\\-.^_`|~]+$" }),
+    ),
+    absoluteTimeout: T.Optional(Duration),
+    /** Accepted; not implemented (a session ends with its cookie, not with inactivity). */
+    idleTimeout: T.Optional(Duration),
+    type: T.Optional(T.Union([T.Literal('Cookie'), T.Literal('Header')])),
+    cookieConfig: T.Optional(
+      T.Object({ lifetimeType: T.Optional(T.Union([T.Literal('Permanent'), T.Literal('Session')])) }),
+    ),
+  }),
+);
+
 export const RouteRuleSchema = T.Object({
   name: T.Optional(SectionName),
   matches: T.Optional(T.Array(RouteMatch, { maxItems: 64 })),
@@ -251,7 +267,7 @@ export const RouteRuleSchema = T.Object({
       backoff: T.Optional(Duration),
     }),
   ),
-  sessionPersistence: NotImplemented,
+  sessionPersistence: SessionPersistence,
 });
 
 export const HTTPRouteSchema = T.Object({

@@ -225,9 +225,29 @@ export function translateRule(
       ...(kind === 'GRPCRoute' ? { grpc: true as const } : {}),
       ...(cors ? { cors } : {}),
       ...(rule.retry ? { retry: routeRetry(rule.retry) } : {}),
+      ...(kind === 'HTTPRoute' && rule.sessionPersistence
+        ? { sessionPersistence: sessionOf(rule.sessionPersistence) }
+        : {}),
     }),
   );
   return { routes, refProblems, guards };
+}
+
+/**
+ * The HTTPRoute `sessionPersistence` field: the session name (defaults `sluice-session` for a cookie,
+ * `x-sluice-session` for a header) and, for a Permanent cookie, its lifetime (absoluteTimeout).
+ */
+function sessionOf(
+  p: NonNullable<HTTPRouteRule['sessionPersistence']>,
+): NonNullable<Route['sessionPersistence']> {
+  const type = p.type ?? 'Cookie';
+  const permanent = type === 'Cookie' && p.cookieConfig?.lifetimeType === 'Permanent' && p.absoluteTimeout;
+  const seconds = permanent ? Math.ceil(durationMs(p.absoluteTimeout!) / 1000) : 0;
+  return {
+    type,
+    name: p.sessionName ?? (type === 'Cookie' ? 'sluice-session' : 'x-sluice-session'),
+    ...(seconds > 0 ? { ttlSeconds: seconds } : {}),
+  };
 }
 
 /** Envoy Gateway's number of retries when none is given, for the HTTPRoute field as for the policy. */

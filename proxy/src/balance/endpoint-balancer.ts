@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Route } from '../config/schema.ts';
 import type { LoadBalancer } from '../config/traffic.ts';
 import type { UpstreamCluster } from '../upstream/cluster.ts';
 import type { UpstreamEndpoint } from '../upstream/pool-registry.ts';
@@ -13,8 +14,11 @@ export interface BalanceInput {
 
 export interface EndpointPick {
   endpoint: UpstreamEndpoint;
-  /** A session cookie to set on the answer (ConsistentHash on a cookie the client did not send). */
-  setCookie?: string;
+  /**
+   * A header to add to the answer: the session cookie (`set-cookie`) or session header the balancer
+   * issued to a client that sent none, so its next requests carry the key.
+   */
+  answerHeader?: [name: string, value: string];
 }
 
 /** A route's way of choosing an endpoint of a backend (BackendTrafficPolicy `loadBalancer`). */
@@ -37,8 +41,23 @@ export function compileBalancer(lb: LoadBalancer): Balancer {
     case 'LeastRequest':
       return leastRequest(window);
     case 'ConsistentHash':
-      return consistentHash(lb.hashOn!);
+      return consistentHash(lb.hashOn!, false);
   }
+}
+
+/**
+ * The HTTPRoute `sessionPersistence` field as a balancer: a consistent hash on the session cookie or
+ * header, issuing one (a session cookie unless a lifetime is given) to a client that has none.
+ */
+export function sessionBalancer(session: NonNullable<Route['sessionPersistence']>): Balancer {
+  return consistentHash(
+    {
+      type: session.type,
+      name: session.name,
+      ...(session.type === 'Cookie' ? { cookieTtlSeconds: session.ttlSeconds ?? 0 } : {}),
+    },
+    true,
+  );
 }
 
 const roundRobin: Balancer = { pick: (cluster, _in, avoid) => one(cluster.pick(avoid)) };
@@ -108,10 +127,11 @@ function leastRequest(windowMs: number | undefined): Balancer {
 /**
  * ConsistentHash on the client address, a header or a cookie. A key's endpoint stays its own while
  * it is in service; out of service, the key goes to the next one along the ring, and comes back when
- * it returns. No key (a missing header): a random endpoint. A missing cookie with a TTL is made here
- * and set on the answer, so the client's next requests land on the same endpoint.
+ * it returns. No key (a missing header): a random endpoint. A missing cookie with a TTL (or, with
+ * `issueHeader`, a missing header) is made here and sent on the answer, so the client's next requests
+ * land on the same endpoint.
  */
-function consistentHash(on: NonNullable<LoadBalancer['hashOn']>): Balancer {
+function consistentHash(on: NonNullable<LoadBalancer['hashOn']>, issueHeader: boolean): Balancer {
   const rings = new WeakMap<UpstreamCluster, HashRing<UpstreamEndpoint>>();
   const ringOf = (cluster: UpstreamCluster) => {
     let ring = rings.get(cluster);
@@ -125,14 +145,19 @@ function consistentHash(on: NonNullable<LoadBalancer['hashOn']>): Balancer {
   return {
     pick(cluster, input, avoid) {
       let key: string | undefined;
-      let setCookie: string | undefined;
+      let answerHeader: EndpointPick['answerHeader'];
       if (on.type === 'SourceIP') key = input.clientAddress;
-      else if (on.type === 'Header') key = firstValue(input.headers[header!]);
-      else {
+      else if (on.type === 'Header') {
+        key = firstValue(input.headers[header!]);
+        if (key === undefined && issueHeader) {
+          key = randomBytes(12).toString('base64url');
+          answerHeader = [header!, key];
+        }
+      } else {
         key = cookieValue(input.headers.cookie, on.name!);
         if (key === undefined && on.cookieTtlSeconds !== undefined) {
           key = randomBytes(12).toString('base64url');
-          setCookie = sessionCookie(on, key);
+          answerHeader = ['set-cookie', sessionCookie(on, key)];
         }
       }
       if (key === undefined) return one(randomOf(cluster.usable(), avoid));
@@ -140,7 +165,7 @@ function consistentHash(on: NonNullable<LoadBalancer['hashOn']>): Balancer {
       const all = usable.length === cluster.endpoints.length;
       const endpoint = ringOf(cluster).lookup(key, (e) => e !== avoid && (all || usable.includes(e)));
       if (!endpoint) return undefined;
-      return setCookie ? { endpoint, setCookie } : { endpoint };
+      return answerHeader ? { endpoint, answerHeader } : { endpoint };
     },
   };
 }

@@ -133,6 +133,21 @@ export const RouteSchema = T.Object(
     traffic: T.Optional(Name),
     /** Retries of failed attempts (BackendTrafficPolicy `retry` or the HTTPRoute `retry` field). */
     retry: T.Optional(RetrySchema),
+    /**
+     * The HTTPRoute `sessionPersistence` field: a session (a cookie or header the gateway issues when
+     * the client has none) sticks to one endpoint; wins over a policy's load balancer.
+     */
+    sessionPersistence: T.Optional(
+      T.Object(
+        {
+          type: T.Union([T.Literal('Cookie'), T.Literal('Header')]),
+          name: Name,
+          /** A cookie's Max-Age; absent: a session cookie. */
+          ttlSeconds: T.Optional(T.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

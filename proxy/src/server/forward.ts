@@ -270,7 +270,7 @@ async function forwardOn(
     return;
   }
 
-  const exchange = prepareExchange(raw, router, route, view, controls?.traffic?.balancer);
+  const exchange = prepareExchange(raw, router, route, view, controls?.balancer);
   if (typeof exchange === 'string') {
     for (const name in limitHeaders) res.setHeader(name, limitHeaders[name]!);
     return fail(exchange, route.metrics);
@@ -287,13 +287,15 @@ async function forwardOn(
     return fail('upstream_overloaded', route.metrics);
   }
   const added = limitHeaders;
-  const cookie = exchange.setCookie;
+  const issued = exchange.answerHeader;
   const editHeaders: HeaderEdit | undefined =
-    added || cookie
+    added || issued
       ? (out) => {
           route.editResponseHeaders?.(out);
           Object.assign(out, added);
-          if (cookie) out['set-cookie'] = [...[out['set-cookie'] ?? []].flat(), cookie];
+          if (issued?.[0] === 'set-cookie')
+            out['set-cookie'] = [...[out['set-cookie'] ?? []].flat(), issued[1]];
+          else if (issued) out[issued[0]] = issued[1];
         }
       : route.editResponseHeaders;
   try {

@@ -56,13 +56,7 @@ export function upgradeHandler(state: ListenerState, telemetry: Telemetry | unde
 
     async function tunnel(): Promise<undefined> {
       // WebSockets balance like requests (a consistent hash keeps a client on its endpoint).
-      const exchange = prepareExchange(
-        req,
-        router,
-        route,
-        view,
-        served.controls.get(route)?.traffic?.balancer,
-      );
+      const exchange = prepareExchange(req, router, route, view, served.controls.get(route)?.balancer);
       if (typeof exchange === 'string') return refuse(exchange);
       propagate(observed, exchange.headers);
       await relayUpgrade({

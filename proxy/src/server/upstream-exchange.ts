@@ -33,8 +33,8 @@ export interface Exchange {
   /** The route's load balancer and what it keys on, for retries to pick again; absent: round-robin. */
   balancer: Balancer | undefined;
   balanceInput: BalanceInput | undefined;
-  /** A session cookie the balancer made, to set on the answer. */
-  setCookie: string | undefined;
+  /** A session cookie or header the balancer issued, to add to the answer. */
+  answerHeader: [string, string] | undefined;
 }
 
 export function prepareExchange(
@@ -48,7 +48,7 @@ export function prepareExchange(
   if (!picked) return 'backend_invalid';
   const { cluster } = picked;
   let endpoint: UpstreamEndpoint | undefined;
-  let setCookie: string | undefined;
+  let answerHeader: [string, string] | undefined;
   let balanceInput: BalanceInput | undefined;
   if (balancer) {
     balanceInput = {
@@ -57,7 +57,7 @@ export function prepareExchange(
     };
     const chosen = balancer.pick(cluster, balanceInput);
     endpoint = chosen?.endpoint;
-    setCookie = chosen?.setCookie;
+    answerHeader = chosen?.answerHeader;
   } else endpoint = cluster.pick();
   if (!endpoint) return 'no_healthy_upstream';
   const { path, headers } = upstreamRequest(raw, router, route, view);
@@ -73,7 +73,7 @@ export function prepareExchange(
     timeoutMs: minDefined(t?.requestMs, t?.backendRequestMs),
     balancer,
     balanceInput,
-    setCookie,
+    answerHeader,
   };
 }
 

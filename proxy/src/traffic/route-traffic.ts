@@ -1,4 +1,4 @@
-import { type Balancer, compileBalancer } from '../balance/endpoint-balancer.ts';
+import { type Balancer, compileBalancer, sessionBalancer } from '../balance/endpoint-balancer.ts';
 import type { Route } from '../config/schema.ts';
 import type { CircuitBreaker, Compression, Traffic } from '../config/traffic.ts';
 import { compileOverrides, type Replacement } from '../filters/response-override.ts';
@@ -160,10 +160,12 @@ export class TrafficCompiler {
   }
 }
 
-/** What a route does about its backends beyond routing: traffic controls and retries. */
+/** What a route does about its backends beyond routing: traffic controls, retries, endpoint choice. */
 export interface RouteControls {
   traffic: RouteTraffic | undefined;
   retry: RetryPolicy | undefined;
+  /** Session persistence (the route's own field) or the policy's load balancer; round-robin when absent. */
+  balancer: Balancer | undefined;
 }
 
 /**
@@ -181,7 +183,9 @@ export function compileControls(
       route.source.retry && route.source.retry.numRetries > 0
         ? new RetryPolicy(route.source.retry)
         : undefined;
-    if (traffic || retry) controls.set(route, { traffic, retry });
+    const session = route.source.sessionPersistence;
+    const balancer = session ? sessionBalancer(session) : traffic?.balancer;
+    if (traffic || retry || balancer) controls.set(route, { traffic, retry, balancer });
   }
   return controls;
 }
