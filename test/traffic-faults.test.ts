@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backends.ts';
 import {
@@ -121,5 +124,63 @@ describe('BackendTrafficPolicy responseOverride', () => {
     expect(res.status).toBe(502);
     expect(res.headers['content-type']).toBe('text/html');
     expect(res.text).toBe('<h1>Back soon</h1>');
+  });
+});
+
+describe('BackendTrafficPolicy connection timeouts', () => {
+  let silent: ReturnType<typeof spawn>;
+  let silentPort: number;
+  let backend: Server;
+  let closed = 0;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    // A backend whose accept queue is full: new connections are never completed (SYNs dropped).
+    silent = spawn('python3', [
+      '-c',
+      'import socket,sys,time\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)',
+    ]);
+    silentPort = await new Promise<number>((resolve) =>
+      silent.stdout!.once('data', (d) => resolve(Number(String(d).trim()))),
+    );
+    const fillers = Array.from({ length: 4 }, () => connect(silentPort, '127.0.0.1').on('error', () => {}));
+    // A backend that counts the connections the gateway closes.
+    backend = createServer((_req, res) => res.end('ok'));
+    backend.on('connection', (s) => s.on('close', () => closed++));
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    const port = await freePort();
+    gw = await startGateway(port, {
+      'gateway.yaml': gatewayYaml(port),
+      'objects.yaml': `${serviceYaml('silent', [silentPort])}${serviceYaml('app', [(backend.address() as AddressInfo).port])}${route('silent', '/silent', 'silent')}${route('idle', '/idle', 'app')}${policy(
+        'silent',
+        'silent',
+        '  timeout: {tcp: {connectTimeout: 300ms}}\n',
+      )}${policy('idle', 'idle', '  timeout: {http: {connectionIdleTimeout: 200ms}}\n')}`,
+    });
+    void fillers;
+  });
+  afterAll(async () => {
+    await gw?.close();
+    silent?.kill();
+    backend?.closeAllConnections();
+    await new Promise<void>((r) => backend?.close(() => r()));
+  });
+
+  it('connectTimeout: a backend that never completes the handshake fails the attempt at once (not after undici’s 10 s)', async () => {
+    const started = performance.now();
+    const res = await send(`${gw.url}/silent`);
+    const ms = performance.now() - started;
+    expect(res.status).toBe(502);
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('upstream_unreachable');
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it('connectionIdleTimeout: the pooled connection to the backend is closed once idle', async () => {
+    expect((await send(`${gw.url}/idle`)).status).toBe(200);
+    // undici checks idle connections about once a second, so the close comes within a few seconds (the
+    // default would be 30 s).
+    const deadline = Date.now() + 10_000;
+    while (closed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(closed).toBe(1);
   });
 });

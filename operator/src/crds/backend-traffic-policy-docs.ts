@@ -131,6 +131,15 @@ export const BACKEND_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
   },
   'spec.timeout': { doc: 'Timeouts toward the backend.' },
   'spec.timeout.http': { doc: 'HTTP.' },
+  'spec.timeout.tcp': { doc: 'TCP.' },
+  'spec.timeout.tcp.connectTimeout': {
+    doc: 'A connection to a backend endpoint not made within this fails the attempt (502 `upstream_unreachable`, retried under `connect-failure`). Service routes.',
+    default: '10s',
+  },
+  'spec.timeout.http.connectionIdleTimeout': {
+    doc: "Pooled connections to the backend idle this long are closed (never longer than the backend's own Keep-Alive hint). Service routes.",
+    default: '30s',
+  },
   'spec.timeout.http.requestTimeout': {
     doc: "The whole request, all retries included, else 504. A route's own `timeouts.request` wins.",
   },

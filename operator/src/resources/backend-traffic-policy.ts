@@ -469,10 +469,17 @@ export const BackendTrafficPolicySchema = T.Object({
       timeout: T.Optional(
         T.Object(
           {
+            tcp: T.Optional(
+              T.Object({ connectTimeout: T.Optional(Duration) }, { additionalProperties: false }),
+            ),
             http: T.Optional(
               T.Object(
-                /** The whole request, all retries included (a route's own `timeouts.request` wins). */
-                { requestTimeout: T.Optional(Duration) },
+                {
+                  /** The whole request, all retries included (a route's own `timeouts.request` wins). */
+                  requestTimeout: T.Optional(Duration),
+                  /** Pooled connections to the backend idle this long are closed. */
+                  connectionIdleTimeout: T.Optional(Duration),
+                },
                 { additionalProperties: false },
               ),
             ),

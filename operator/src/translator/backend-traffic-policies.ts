@@ -53,7 +53,7 @@ interface PreparedPolicy extends PreparedRoutePolicy {
     rateLimit: NonNullable<Traffic['rateLimit']>;
     retry: Retry;
     circuitBreaker: CircuitBreaker;
-    timeout: number;
+    timeout: { requestMs?: number; connectMs?: number; idleMs?: number };
     loadBalancer: LoadBalancer;
     healthCheck: HealthCheck;
     faultInjection: FaultInjection;
@@ -90,7 +90,7 @@ export function attachBackendTrafficPolicies(
       const candidates = candidatesFor(usable, config, listenerName, route);
       if (candidates.length === 0) return route;
       const won = winnersFor(candidates, GROUPS, (p, g) => p.parts[g] !== undefined, outcomes, gateway);
-      return applyWinners(route, won, entries);
+      return withConnectionTimeouts(applyWinners(route, won, entries), won, config);
     });
     if (entries.size > 0) config.traffic = [...entries.values()];
   }
@@ -122,7 +122,15 @@ function preparePolicy(policy: BackendTrafficPolicy, resources: Resources): Prep
   }
   if (spec.retry) parts.retry = retryOf(spec.retry);
   if (spec.circuitBreaker) parts.circuitBreaker = { ...spec.circuitBreaker };
-  if (spec.timeout?.http?.requestTimeout) parts.timeout = durationMs(spec.timeout.http.requestTimeout);
+  const t = spec.timeout;
+  const ms = (d: string | undefined) => (d ? Math.max(1, durationMs(d)) : undefined);
+  const timeout = {
+    requestMs: ms(t?.http?.requestTimeout),
+    connectMs: ms(t?.tcp?.connectTimeout),
+    idleMs: ms(t?.http?.connectionIdleTimeout),
+  };
+  if (Object.values(timeout).some((v) => v !== undefined))
+    parts.timeout = Object.fromEntries(Object.entries(timeout).filter(([, v]) => v !== undefined));
   if (spec.loadBalancer) parts.loadBalancer = loadBalancerOf(spec.loadBalancer);
   if (spec.healthCheck) parts.healthCheck = healthCheckOf(spec.healthCheck);
   if (spec.faultInjection) parts.faultInjection = faultsOf(spec.faultInjection);
@@ -193,9 +201,46 @@ function applyWinners(
     ...route,
     ...(traffic ? { traffic } : {}),
     ...(retry && !route.retry && !ai ? { retry } : {}),
-    ...(timeout !== undefined && route.timeouts?.requestMs === undefined && !ai
-      ? { timeouts: { ...route.timeouts, requestMs: timeout } }
+    ...(timeout?.requestMs !== undefined && route.timeouts?.requestMs === undefined && !ai
+      ? { timeouts: { ...route.timeouts, requestMs: timeout.requestMs } }
       : {}),
+  };
+}
+
+/**
+ * The policy's connection timeouts toward a route's Service backends: pools are per cluster, so the
+ * route's backends point at a variant of each cluster carrying the timeouts (`<cluster>#connect=…`),
+ * added to the config once and shared by every route with the same settings.
+ */
+function withConnectionTimeouts(
+  route: Route,
+  won: Map<Group, { policy: PreparedPolicy }>,
+  config: ProxyConfig,
+): Route {
+  const t = won.get('timeout')?.policy.parts.timeout;
+  if (!t || (t.connectMs === undefined && t.idleMs === undefined) || route.aiBackends !== undefined)
+    return route;
+  const suffix = `#connect=${t.connectMs ?? ''}&idle=${t.idleMs ?? ''}`;
+  const variant = (name: string | undefined) => {
+    if (name === undefined) return undefined;
+    const variantName = `${name}${suffix}`;
+    if (!config.clusters.some((c) => c.name === variantName)) {
+      const base = config.clusters.find((c) => c.name === name);
+      if (!base) return name;
+      config.clusters.push({
+        ...base,
+        name: variantName,
+        ...(t.connectMs !== undefined ? { connectTimeoutMs: t.connectMs } : {}),
+        ...(t.idleMs !== undefined ? { idleTimeoutMs: t.idleMs } : {}),
+      });
+    }
+    return variantName;
+  };
+  return {
+    ...route,
+    backends: route.backends.map((b) =>
+      b.cluster === undefined ? b : { ...b, cluster: variant(b.cluster)! },
+    ),
   };
 }
 

@@ -285,6 +285,10 @@ export const ClusterSchema = T.Object(
     tls: T.Optional(ClusterTlsSchema),
     /** `h2c`: the backend speaks HTTP/2 in cleartext (Service port appProtocol kubernetes.io/h2c). */
     protocol: T.Optional(T.Literal('h2c')),
+    /** BackendTrafficPolicy `timeout.tcp.connectTimeout`: a connection not made in this long fails. */
+    connectTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
+    /** BackendTrafficPolicy `timeout.http.connectionIdleTimeout`: pooled connections idle this long close. */
+    idleTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
 );

@@ -19,7 +19,8 @@ export class UpstreamCluster {
   constructor(cluster: Cluster, pools: PoolRegistry) {
     this.name = cluster.name;
     this.h2c = cluster.protocol === 'h2c';
-    this.endpoints = cluster.endpoints.map((e) => pools.endpoint(e.host, e.port, cluster.tls));
+    const timeouts = { connectMs: cluster.connectTimeoutMs, idleMs: cluster.idleTimeoutMs };
+    this.endpoints = cluster.endpoints.map((e) => pools.endpoint(e.host, e.port, cluster.tls, timeouts));
     this.#usable = inService(this.endpoints);
   }
 

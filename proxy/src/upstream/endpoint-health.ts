@@ -4,9 +4,9 @@ export type AttemptOutcome = number | 'no-answer';
 /**
  * What this proxy process knows about one upstream endpoint: requests in flight to it (LeastRequest),
  * since when it is in service (slow start), and whether active checks or passive outlier detection
- * took it out of service. It lives on the endpoint's pool entry, so it is shared by every route that
- * uses the endpoint and survives config swaps; an ejected or unhealthy endpoint is skipped by all of
- * them.
+ * took it out of service. One per origin (the pool registry shares it between pools of the host), so
+ * it is shared by every route that uses the endpoint and survives config swaps; an ejected or
+ * unhealthy endpoint is skipped by all of them.
  */
 export class EndpointHealth {
   /** Requests relayed to the endpoint right now. */

@@ -5,6 +5,12 @@ import { type Dispatcher, Pool } from 'undici';
 import type { ClusterTls } from '../config/schema.ts';
 import { EndpointHealth } from './endpoint-health.ts';
 
+/** Connection timeouts toward a backend (BackendTrafficPolicy `timeout`); undici's defaults otherwise. */
+export interface PoolTimeouts {
+  connectMs?: number | undefined;
+  idleMs?: number | undefined;
+}
+
 export interface UpstreamEndpoint {
   /** Identifies the pool: the origin, plus the TLS trust settings when a BackendTLSPolicy sets them. */
   key: string;
@@ -45,6 +51,8 @@ export function onEndpoint(
  */
 export class PoolRegistry {
   readonly #pools = new Map<string, UpstreamEndpoint>();
+  /** Health is the host's, not the pool's: pools of one origin (other TLS or timeouts) share it. */
+  readonly #health = new Map<string, EndpointHealth>();
   readonly #connections: number;
   readonly #onHealthChange: (origin: string, usable: boolean) => void;
 
@@ -57,11 +65,15 @@ export class PoolRegistry {
     this.#onHealthChange = onHealthChange;
   }
 
-  /** A Service endpoint: plain HTTP, or verified TLS when the cluster has BackendTLSPolicy settings. */
-  endpoint(host: string, port: number, tls?: ClusterTls): UpstreamEndpoint {
+  /**
+   * A Service endpoint: plain HTTP, or verified TLS when the cluster has BackendTLSPolicy settings;
+   * connection timeouts from a BackendTrafficPolicy give it a pool of its own.
+   */
+  endpoint(host: string, port: number, tls?: ClusterTls, timeouts?: PoolTimeouts): UpstreamEndpoint {
     return this.forOrigin(
       `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
       tls,
+      timeouts,
     );
   }
 
@@ -69,10 +81,12 @@ export class PoolRegistry {
    * A pool for any origin. `https:` origins verify the server certificate: against the system roots,
    * or with `tls`, against its CA bundle (plus the system roots if asked) for its server name.
    */
-  forOrigin(origin: string, tls?: ClusterTls): UpstreamEndpoint {
-    const key = tls
+  forOrigin(origin: string, tls?: ClusterTls, timeouts?: PoolTimeouts): UpstreamEndpoint {
+    let key = tls
       ? `${origin}|${createHash('sha256').update(JSON.stringify(tls)).digest('hex').slice(0, 16)}`
       : origin;
+    if (timeouts?.connectMs !== undefined || timeouts?.idleMs !== undefined)
+      key += `|connect=${timeouts.connectMs ?? ''}|idle=${timeouts.idleMs ?? ''}`;
     let ep = this.#pools.get(key);
     if (!ep) {
       const url = new URL(origin);
@@ -82,12 +96,19 @@ export class PoolRegistry {
       const pool = new Pool(origin, {
         connections: this.#connections,
         pipelining: 1,
-        keepAliveTimeout: 30_000,
+        keepAliveTimeout: timeouts?.idleMs ?? 30_000,
         // Timeouts are the route's business (HTTPRoute timeouts); undici's defaults would cut
         // long-running upstream responses such as streamed completions.
         headersTimeout: 0,
         bodyTimeout: 0,
-        ...(connectTls ? { connect: connectTls } : {}),
+        ...(connectTls || timeouts?.connectMs !== undefined
+          ? {
+              connect: {
+                ...connectTls,
+                ...(timeouts?.connectMs !== undefined ? { timeout: timeouts.connectMs } : {}),
+              },
+            }
+          : {}),
       });
       const https = url.protocol === 'https:';
       const sni = isIP(host) ? {} : { servername: host };
@@ -99,11 +120,20 @@ export class PoolRegistry {
         pool,
         tls: https ? (connectTls ?? sni) : undefined,
         servername: https ? (tls?.serverName ?? sni.servername) : undefined,
-        health: new EndpointHealth((usable) => this.#onHealthChange(origin, usable)),
+        health: this.#healthOf(origin),
       };
       this.#pools.set(key, ep);
     }
     return ep;
+  }
+
+  #healthOf(origin: string): EndpointHealth {
+    let health = this.#health.get(origin);
+    if (!health) {
+      health = new EndpointHealth((usable) => this.#onHealthChange(origin, usable));
+      this.#health.set(origin, health);
+    }
+    return health;
   }
 
   /** Closes pools whose key is not in `keep`; in-flight requests on them complete first. */
@@ -113,6 +143,8 @@ export class PoolRegistry {
       this.#pools.delete(key);
       void ep.pool.close().catch(() => {});
     }
+    const origins = new Set([...this.#pools.values()].map((ep) => ep.origin));
+    for (const origin of this.#health.keys()) if (!origins.has(origin)) this.#health.delete(origin);
   }
 
   /**
