@@ -88,6 +88,32 @@ describe('OpenAI-compatible API through the official SDK', () => {
 
   const ask = [{ role: 'user' as const, content: 'say hello to the gateway please' }];
 
+  it('retrieves one model (GET /v1/models/{id}) when a chat request naming it would be routed, else 404', async () => {
+    expect((await client.models.retrieve('gpt-4o-mini')).id).toBe('gpt-4o-mini');
+    expect((await client.models.retrieve('claude-sonnet')).object).toBe('model');
+    await expect(client.models.retrieve('no-such-model')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it("passes the provider's request id and timing on, so the SDK's request_id is the provider's (streamed too)", async () => {
+    const { request_id, response } = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'id please' }] })
+      .withResponse();
+    expect(request_id).toMatch(/^req_fake-\d+$/);
+    expect(response.headers.get('openai-processing-ms')).toBe('7');
+    const stream = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'id please' }], stream: true })
+      .withResponse();
+    expect(stream.request_id).toMatch(/^req_fake-\d+$/);
+    for await (const _ of stream.data) {
+      // drain
+    }
+    // Anthropic's id arrives under its own name as well, whatever the surface.
+    const claude = await client.chat.completions
+      .create({ model: 'claude-sonnet', messages: [{ role: 'user', content: 'id please' }] })
+      .withResponse();
+    expect(claude.response.headers.get('request-id')).toMatch(/^req_fake-\d+$/);
+  });
+
   it('answers a chat completion with exact usage and says who served it', async () => {
     const { data, response } = await client.chat.completions
       .create({ model: 'gpt-4o-mini', messages: ask })

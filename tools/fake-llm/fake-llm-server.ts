@@ -67,6 +67,10 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
       });
       const behavior = mergeBehavior(fake.behavior, req.headers[BEHAVIOR_HEADER]);
       const id = `fake-${++counter}`;
+      // As providers do: an id for support tickets (OpenAI's name and Anthropic's) and the time taken.
+      res.setHeader('x-request-id', `req_${id}`);
+      res.setHeader('request-id', `req_${id}`);
+      res.setHeader('openai-processing-ms', '7');
       void handle(options, behavior, req, res, url, body ?? {}, id, (u) => fake.reported.push(u)).catch(() =>
         res.destroy(),
       );

@@ -4,6 +4,7 @@ import { errors as undiciErrors } from 'undici';
 import type { ClientEvent } from '../client-api/client-event.ts';
 import type { CompiledTarget } from './compiled-backend.ts';
 import { sanitizedProviderError } from './provider-error.ts';
+import { relayProviderHeaders } from './provider-headers.ts';
 import type {
   ConvertedResponse,
   ProviderContext,
@@ -91,6 +92,8 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     abort.abort(new Error('client closed the connection'));
   };
   response.once('close', onClientGone);
+  // Provider headers copied onto the answer; taken back if this attempt fails over after all.
+  let undoHeaders = (): void => {};
   try {
     const res = await target.endpoint.pool.request({
       path: upstream.path,
@@ -118,6 +121,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
         };
       return { kind: 'client_error', status: res.statusCode, body: detail };
     }
+    undoHeaders = relayProviderHeaders(response, res.headers);
     if (!ctx.stream) {
       // Headers came in time; the body may take what is left of the request deadline.
       disarm();
@@ -125,16 +129,18 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       const text = await res.body.text();
       const json = parseJson(text);
       disarm();
-      if (json === undefined)
+      if (json === undefined) {
+        undoHeaders();
         return {
           kind: 'retryable',
           error: 'provider answered invalid JSON',
           reason: 'the provider answered invalid JSON',
           timedOut: false,
         };
+      }
       return { kind: 'json', converted: target.adapter.response(json, ctx), text };
     }
-    return await relayStream(
+    const streamed = await relayStream(
       input,
       res.body,
       () => clientGone,
@@ -143,8 +149,11 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
         disarm = arm(ms);
       },
     );
+    if (streamed.kind === 'retryable') undoHeaders();
+    return streamed;
   } catch (err) {
     disarm();
+    undoHeaders();
     if (clientGone) return { kind: 'client_gone' };
     if (response.headersSent) throw err;
     return { kind: 'retryable', error: describe(err, timedOut), reason: reasonFor(err, timedOut), timedOut };

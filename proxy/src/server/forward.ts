@@ -133,6 +133,15 @@ async function forwardOn(
         data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'sluice' })),
       });
     }
+    if (view.method === 'GET' && view.path.startsWith(MODEL_PREFIX)) {
+      // A model exists here when a chat request naming it would be routed to an AI backend (model
+      // ids may hold slashes: meta-llama/Llama-3.1-8B).
+      const id = safeDecode(view.path.slice(MODEL_PREFIX.length));
+      const probe = requestView('POST', CHAT_PATH, { ...raw.headers, [MODEL_HEADER]: id });
+      if (id === undefined || !router.select(host, probe)?.pickAIBackend)
+        return fail('model_not_found', router.unmatchedMetrics);
+      return sendJson(res as ServerResponse, 200, { id, object: 'model', created: 0, owned_by: 'sluice' });
+    }
   }
   if (op) {
     const parsed = await readJsonBody(
@@ -495,6 +504,17 @@ function outcomeOf(controls: RouteControls | undefined, exchange: Exchange) {
   const outliers = controls?.traffic?.outliers;
   if (!outliers) return undefined;
   return (outcome: AttemptOutcome) => outliers.observe(exchange.endpoint, exchange.cluster, outcome);
+}
+
+const MODEL_PREFIX = `${MODELS_PATH}/`;
+const CHAT_PATH = '/v1/chat/completions';
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return text === '' ? undefined : decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A catalog error in the client's protocol: a gRPC status for gRPC calls, JSON otherwise; counted. */
