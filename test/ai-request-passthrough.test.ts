@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiBackendYaml, modelRouteYaml } from './support/ai-yaml.ts';
 import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
@@ -73,11 +74,11 @@ spec:
   });
 
   /** Posts raw bytes; returns the status, the answer's text and what the provider received. */
-  const post = async (body: string | Buffer) => {
+  const post = async (body: string | Buffer, encoding?: string) => {
     received.length = 0;
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(encoding ? { 'content-encoding': encoding } : {}) },
       body,
     });
     return { status: res.status, text: await res.text(), upstream: received[0] };
@@ -88,6 +89,26 @@ spec:
     expect(status).toBe(200);
     expect(upstream?.toString('utf8')).toBe(ODD_BODY);
     expect(text).toBe(ANSWER);
+  });
+
+  it('reads a compressed body (gzip, br, zstd) and forwards it decompressed; refuses bombs and unknown codings', async () => {
+    for (const [coding, bytes] of [
+      ['gzip', gzipSync(ODD_BODY)],
+      ['br', brotliCompressSync(ODD_BODY)],
+      ['zstd', zstdCompressSync(ODD_BODY)],
+    ] as const) {
+      const { status, upstream } = await post(bytes, coding);
+      expect(status, coding).toBe(200);
+      expect(upstream?.toString('utf8'), coding).toBe(ODD_BODY);
+    }
+    // 40 KB of gzip that inflates past the 1 MiB body limit: 413, never inflated in full.
+    const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x20));
+    expect((await post(bomb, 'gzip')).status).toBe(413);
+    expect((await post('not gzip at all', 'gzip')).status).toBe(400);
+    const unknown = await post(ODD_BODY, 'compress');
+    expect(unknown.status).toBe(415);
+    expect(JSON.parse(unknown.text).error.code).toBe('unsupported_content_encoding');
+    expect(received).toHaveLength(0);
   });
 
   it('adds only the usage option to a streamed request, and still hides the usage chunk it asked for', async () => {

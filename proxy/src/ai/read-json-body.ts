@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
+import { brotliDecompress, gunzip, inflate, zstdDecompress } from 'node:zlib';
 import type { ErrorCode } from '../errors/catalog.ts';
 
 export type JsonBody =
@@ -70,10 +71,20 @@ export function readJsonBody(
     return Promise.resolve({ ok: false, error: 'invalid_content_type' });
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) return Promise.resolve({ ok: false, error: 'request_too_large' });
+  const coding = String(req.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
+  const decode = DECODERS[coding];
+  if (decode === undefined && coding !== 'identity')
+    return Promise.resolve({ ok: false, error: 'unsupported_content_encoding' });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
     const finish = (result: JsonBody) => {
+      // Once only: a client may leave while a compressed body is still being inflated.
+      if (settled) return;
+      settled = true;
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('close', onClose);
@@ -89,13 +100,51 @@ export function readJsonBody(
       size += chunk.length;
       chunks.push(chunk);
     };
-    const onEnd = () => finish(parse(Buffer.concat(chunks, size)));
+    const onEnd = () => {
+      const body = Buffer.concat(chunks, size);
+      if (!decode) return finish(parse(body));
+      // The body is whole: the request's 'close' that follows is not a client leaving.
+      req.off('close', onClose);
+      // Compressed bodies are inflated off the event loop, never past the limit (a zip bomb ends at
+      // `limit` bytes), and what they grow to is charged to the budget too.
+      decode(body, { maxOutputLength: limit }, (err, plain) => {
+        if (settled) return;
+        if (err) {
+          const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+          return finish(tooLarge ? { ok: false, error: 'request_too_large' } : BAD_ENCODING);
+        }
+        if (!budget.take(plain.length)) return finish({ ok: false, error: 'server_busy' });
+        size += plain.length;
+        finish(parse(plain));
+      });
+    };
     const onClose = () => finish({ ok: false, gone: true });
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('close', onClose);
   });
 }
+
+type Decoder = (
+  input: Buffer,
+  options: { maxOutputLength: number },
+  done: (err: Error | null, result: Buffer) => void,
+) => void;
+
+/** Content codings a client may compress a request body with (RFC 9110 §8.4.1). */
+const DECODERS: Record<string, Decoder | undefined> = {
+  gzip: gunzip,
+  'x-gzip': gunzip,
+  deflate: inflate,
+  br: brotliDecompress,
+  zstd: zstdDecompress,
+};
+
+const BAD_ENCODING: JsonBody = {
+  ok: false,
+  error: 'invalid_request',
+  message: 'The request body could not be decompressed as its Content-Encoding says.',
+};
 
 function parse(raw: Buffer): JsonBody {
   const keys = keysIfNotDeeperThan(raw, MAX_JSON_DEPTH);

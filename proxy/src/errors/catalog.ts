@@ -15,6 +15,12 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'The request body is not valid JSON.',
   },
+  unsupported_content_encoding: {
+    status: 415,
+    type: 'invalid_request_error',
+    message:
+      'The request body is encoded in a way Sluice does not read (gzip, deflate, br, zstd and identity are).',
+  },
   invalid_content_type: {
     status: 400,
     type: 'invalid_request_error',
