@@ -181,6 +181,17 @@ describe('OpenAI-compatible API through the official SDK', () => {
     });
   });
 
+  it('refuses an operation no provider of the backend serves with 400 naming it (embeddings on Anthropic)', async () => {
+    const err = await client.embeddings
+      .create({ model: 'claude-sonnet', input: 'hello' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    const e = err as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(e.code).toBe('unsupported_operation');
+    expect(e.message).toContain('embeddings operation is not served by AI backend');
+    expect(e.message).toContain('Anthropic');
+  });
+
   it('serves embeddings and legacy completions', async () => {
     const emb = await client.embeddings.create({
       model: 'text-embedding-3-small',

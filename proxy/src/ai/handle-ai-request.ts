@@ -20,6 +20,12 @@ import {
   type TargetPlan,
 } from './target-plan.ts';
 
+/** How an operation is named to a client (the API path's own words). */
+const OPERATION_NAMES: Record<AIRequest['op'], string> = {
+  chat: 'chat completions',
+  completions: 'completions',
+  embeddings: 'embeddings',
+};
 /**
  * Serves one OpenAI-compatible request from an AI backend: priority groups in order, weighted picks
  * inside a group, failover on connect errors, timeouts before the first byte, 429 and 5xx; never once a
@@ -61,6 +67,16 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
     plan.skipped.length > 0
       ? { 'x-sluice-skipped': plan.skipped.map((s) => `${s.target.config.name}=${s.param}`).join(', ') }
       : {};
+  if (plan.groups.length === 0 && plan.skipped.length === 0) {
+    // No target's provider serves this operation at all (embeddings on an Anthropic-only backend):
+    // a client error naming it, not a 503 that invites retries.
+    const providers = [...new Set(backend.groups.flat().map((t) => t.config.provider))].join(', ');
+    writeError(response, 'unsupported_operation', {
+      message: `The ${OPERATION_NAMES[req.op]} operation is not served by AI backend ${backend.config.name} (providers: ${providers}).`,
+      headers: { 'x-sluice-ai-backend': backend.config.name, 'x-sluice-attempts': '0' },
+    });
+    return undefined;
+  }
   const first = plan.skipped[0];
   if (plan.groups.length === 0 && first) {
     // No target can take the request as it is: a client error naming what none of them accepts.

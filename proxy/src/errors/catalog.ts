@@ -15,6 +15,11 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'The request body is not valid JSON.',
   },
+  unsupported_operation: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'No provider of this AI backend serves this operation.',
+  },
   unsupported_content_encoding: {
     status: 415,
     type: 'invalid_request_error',
