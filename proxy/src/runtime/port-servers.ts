@@ -162,19 +162,31 @@ const NODE_INITIAL_WINDOW_SIZE = 65_535;
 function applyClientLimits(server: HttpServer, listener: Listener): void {
   server.maxConnections = listener.connectionLimit as number;
   applyRequestsPerConnection(server, listener);
-  if (listener.protocol === 'HTTPS') {
-    const h2 = listener.http2;
-    // New connections advertise these; Node's own defaults come back when a config stops setting them.
-    (server as unknown as Http2SecureServer).updateSettings({
-      maxConcurrentStreams: h2?.maxConcurrentStreams ?? NODE_MAX_CONCURRENT_STREAMS,
-      initialWindowSize: h2?.initialStreamWindowSize ?? NODE_INITIAL_WINDOW_SIZE,
-    });
-  }
+  if (listener.protocol === 'HTTPS') applyHttp2Settings(server as unknown as Http2SecureServer, listener);
   if (listener.protocol !== 'HTTP') return;
   const request = listener.requestReceivedTimeoutMs ?? NODE_REQUEST_TIMEOUT_MS;
   server.requestTimeout = request;
   server.headersTimeout = Math.min(NODE_HEADERS_TIMEOUT_MS, request);
   server.keepAliveTimeout = listener.idleTimeoutMs ?? NODE_KEEP_ALIVE_TIMEOUT_MS;
+}
+
+/** Servers whose HTTP/2 settings a config changed (only those are ever touched again). */
+const tunedHttp2 = new WeakSet<object>();
+
+/**
+ * ClientTrafficPolicy `http2` on an HTTPS port: new connections advertise the settings a config sets.
+ * A server no config ever tuned is left alone: an explicit SETTINGS value, even Node's default stream
+ * limit of 2³²−1, is one clients then act on (h2spec opens that many streams). When a config stops
+ * setting them, Node's defaults are advertised again.
+ */
+function applyHttp2Settings(server: Http2SecureServer, listener: Listener): void {
+  const h2 = listener.http2;
+  if (!h2 && !tunedHttp2.has(server)) return;
+  tunedHttp2.add(server);
+  server.updateSettings({
+    maxConcurrentStreams: h2?.maxConcurrentStreams ?? NODE_MAX_CONCURRENT_STREAMS,
+    initialWindowSize: h2?.initialStreamWindowSize ?? NODE_INITIAL_WINDOW_SIZE,
+  });
 }
 
 /** The connections a server has open right now. */
