@@ -6,6 +6,7 @@ import { translateSource } from '../operator/src/standalone/snapshot-to-config.t
 import { startBackend, type TestBackend } from './support/backends.ts';
 import {
   CONTROLLER,
+  clientTrafficPolicyYaml,
   gatewayWithListeners,
   prefixRouteYaml,
   serviceYaml,
@@ -31,14 +32,8 @@ describe('ClientTrafficPolicy clientIPDetection', () => {
     ports.hops = await freePort();
     ports.cidrs = await freePort();
     ports.header = await freePort();
-    const policy = (name: string, section: string, detection: string) => `---
-apiVersion: sluice.dev/v1alpha1
-kind: ClientTrafficPolicy
-metadata: {name: ${name}, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: ${section}}]
-  clientIPDetection: ${detection}
-`;
+    const policy = (name: string, section: string, detection: string) =>
+      clientTrafficPolicyYaml(name, section, `  clientIPDetection: ${detection}\n`);
     gw = await startGateway(
       ports.hops,
       {

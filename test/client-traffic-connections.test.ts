@@ -2,8 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { connect as h2connect } from 'node:http2';
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './cluster/sluice-process.ts';
 import { startBackend, type TestBackend } from './support/backends.ts';
 import {
+  clientTrafficPolicyYaml,
   gatewayWithListeners,
   prefixRouteYaml,
   serviceYaml,
@@ -12,16 +14,6 @@ import {
 } from './support/gateway.ts';
 import { freePort } from './support/ports.ts';
 import { type IssuedCertificate, TestCa, tlsSecretYaml } from './support/tls.ts';
-
-async function until<T>(what: string, value: () => T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = value();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** ClientTrafficPolicy `http2` settings and `tcpKeepalive`, seen from real clients. */
 /** Writes `requests` on one connection, one after the other's answer; the answers read until it closes. */
@@ -72,23 +64,18 @@ describe('ClientTrafficPolicy http2 and tcpKeepalive', () => {
     - {name: limits, port: ${ports.limits}, protocol: HTTP}
 `,
       ),
-      'objects.yaml': `${serviceYaml('app', [backend.port])}${prefixRouteYaml('app', '/', 'app')}${tlsSecretYaml('app-cert', cert)}---
-apiVersion: sluice.dev/v1alpha1
-kind: ClientTrafficPolicy
-metadata: {name: connections, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
-  tcpKeepalive: {idleTime: 45s}
+      'objects.yaml': `${serviceYaml('app', [backend.port])}${prefixRouteYaml('app', '/', 'app')}${tlsSecretYaml('app-cert', cert)}${clientTrafficPolicyYaml(
+        'connections',
+        undefined,
+        `  tcpKeepalive: {idleTime: 45s}
   connection: {maxRequestsPerConnection: 2}
   http2: {maxConcurrentStreams: 7, initialStreamWindowSize: 1Mi, initialConnectionWindowSize: 4Mi}
----
-apiVersion: sluice.dev/v1alpha1
-kind: ClientTrafficPolicy
-metadata: {name: lifetimes, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: limits}]
-  connection: {maxRequestsPerConnection: 3, maxConnectionDuration: 1s}
 `,
+      )}${clientTrafficPolicyYaml(
+        'lifetimes',
+        'limits',
+        '  connection: {maxRequestsPerConnection: 3, maxConnectionDuration: 1s}\n',
+      )}`,
     });
   });
   afterAll(async () => {
@@ -111,11 +98,8 @@ spec:
       expect(settings.maxConcurrentStreams).toBe(7);
       expect(settings.initialWindowSize).toBe(1_048_576);
       // What the client may send on the whole connection grows to the configured window.
-      expect(
-        await until('the connection window opens', () =>
-          session.state.remoteWindowSize! > 65_535 ? session.state.remoteWindowSize : undefined,
-        ),
-      ).toBe(4_194_304);
+      await waitFor(() => session.state.remoteWindowSize! > 65_535, 'the connection window to open', 10_000);
+      expect(session.state.remoteWindowSize).toBe(4_194_304);
       const status = await new Promise<number>((resolve, reject) => {
         const req = session.request({ ':path': '/', ':authority': 'app.example.com' });
         req.on('response', (h) => resolve(Number(h[':status'])));
@@ -135,10 +119,15 @@ spec:
     try {
       const local = socket.localPort;
       // The server side of this connection, as the kernel shows it: a keepalive timer of ~45 s.
-      const line = await until('the server socket shows a keepalive timer', () => {
-        const out = execFileSync('ss', ['-tno', 'state', 'established', `( dport = :${local} )`]).toString();
-        return /timer:\(keepalive,/.test(out) ? out : undefined;
-      });
+      let line = '';
+      await waitFor(
+        () => {
+          line = execFileSync('ss', ['-tno', 'state', 'established', `( dport = :${local} )`]).toString();
+          return /timer:\(keepalive,/.test(line);
+        },
+        'the server socket to show a keepalive timer',
+        10_000,
+      );
       const seconds = Number(
         /timer:\(keepalive,(\d+)(?:\.\d+)?sec/.exec(line)?.[1] ??
           /timer:\(keepalive,(\d+)min/.exec(line)?.[1],

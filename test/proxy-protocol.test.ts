@@ -4,6 +4,7 @@ import proxyProtocol from 'proxy-protocol-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backends.ts';
 import {
+  clientTrafficPolicyYaml,
   gatewayWithListeners,
   prefixRouteYaml,
   serviceYaml,
@@ -82,14 +83,8 @@ describe('ClientTrafficPolicy proxyProtocol', () => {
     for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
     ca = new TestCa();
     cert = ca.server('app', ['app.example.com']);
-    const policy = (name: string, section: string, setting: string) => `---
-apiVersion: sluice.dev/v1alpha1
-kind: ClientTrafficPolicy
-metadata: {name: ${name}, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: ${section}}]
-  proxyProtocol: ${setting}
-`;
+    const policy = (name: string, section: string, setting: string) =>
+      clientTrafficPolicyYaml(name, section, `  proxyProtocol: ${setting}\n`);
     gw = await startGateway(ports.required, {
       'gateway.yaml': gatewayWithListeners(
         `    - {name: required, port: ${ports.required}, protocol: HTTP}

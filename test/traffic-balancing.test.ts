@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './cluster/sluice-process.ts';
 import {
   gatewayYaml,
   backendTrafficPolicyYaml as policy,
@@ -67,14 +68,6 @@ async function namedBackend(name: string, port?: number): Promise<NamedBackend> 
   };
   await listen(port ?? 0);
   return b;
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const healthy = async (gw: TestGateway, b: NamedBackend) =>
@@ -222,14 +215,26 @@ describe('BackendTrafficPolicy loadBalancer and healthCheck', () => {
 
   it('active checks take a killed endpoint out before any request reaches it, and bring it back', async () => {
     const victim = active[0]!;
-    await until('all active-checked endpoints are healthy', async () => (await healthy(gw, victim)) === 1);
+    await waitFor(
+      async () => (await healthy(gw, victim)) === 1,
+      'all active-checked endpoints are healthy',
+      15_000,
+    );
     await victim.kill();
-    await until('the killed endpoint is marked unhealthy', async () => (await healthy(gw, victim)) === 0);
+    await waitFor(
+      async () => (await healthy(gw, victim)) === 0,
+      'the killed endpoint is marked unhealthy',
+      15_000,
+    );
     const statuses = await load(`${gw.url}/active`, 300);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     const served = victim.served;
     await victim.revive();
-    await until('the revived endpoint is healthy again', async () => (await healthy(gw, victim)) === 1);
+    await waitFor(
+      async () => (await healthy(gw, victim)) === 1,
+      'the revived endpoint is healthy again',
+      15_000,
+    );
     await load(`${gw.url}/active`, 60);
     expect(victim.served).toBeGreaterThan(served);
     const checks = await scrapeMetrics(gw.adminPort);

@@ -1,7 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../cluster/sluice-process.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import {
+  clientTrafficPolicyYaml,
   gatewayWithListeners,
   prefixRouteYaml,
   serviceYaml,
@@ -50,14 +52,6 @@ function slowClient(port: number): Promise<Slow> {
   });
 }
 
-async function until(what: string, check: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /**
  * Issue 18's slowloris figure: 500 connections dripping request heads do not stop other clients, and
  * a ClientTrafficPolicy `requestReceivedTimeout` ends them with 408.
@@ -78,14 +72,11 @@ describe('slowloris: 500 slow connections', () => {
     - {name: plain, port: ${ports.plain}, protocol: HTTP}
 `,
       ),
-      'objects.yaml': `${serviceYaml('app', [backend.port])}${prefixRouteYaml('app', '/', 'app')}---
-apiVersion: sluice.dev/v1alpha1
-kind: ClientTrafficPolicy
-metadata: {name: slowloris, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw, sectionName: guarded}]
-  timeout: {http: {requestReceivedTimeout: 3s}}
-`,
+      'objects.yaml': `${serviceYaml('app', [backend.port])}${prefixRouteYaml('app', '/', 'app')}${clientTrafficPolicyYaml(
+        'slowloris',
+        'guarded',
+        '  timeout: {http: {requestReceivedTimeout: 3s}}\n',
+      )}`,
     });
   });
   afterAll(async () => {
@@ -109,9 +100,9 @@ spec:
     );
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     const guarded = slow.filter((_, i) => i % 2 === 1);
-    await until(
-      'every slow connection on the guarded port is closed',
+    await waitFor(
       () => guarded.every((s) => s.closed),
+      'every slow connection on the guarded port to close',
       20_000,
     );
     const ended = (Date.now() - started) / 1000;

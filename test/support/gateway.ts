@@ -68,6 +68,20 @@ spec:
 ${ruleExtra}`;
 }
 
+/**
+ * A ClientTrafficPolicy `name` on Gateway `gw` (one listener when `section` is given) with `specBody`
+ * (YAML lines indented 2, under spec).
+ */
+export function clientTrafficPolicyYaml(name: string, section: string | undefined, specBody: string): string {
+  return `---
+apiVersion: sluice.dev/v1alpha1
+kind: ClientTrafficPolicy
+metadata: {name: ${name}, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw${section ? `, sectionName: ${section}` : ''}}]
+${specBody}`;
+}
+
 /** A BackendTrafficPolicy `name` on HTTPRoute `route` with `specBody` (indented YAML under spec). */
 export function backendTrafficPolicyYaml(name: string, route: string, specBody: string): string {
   return `---
