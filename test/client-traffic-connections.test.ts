@@ -12,6 +12,7 @@ import {
   startGateway,
   type TestGateway,
 } from './support/gateway.ts';
+import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
 import { type IssuedCertificate, TestCa, tlsSecretYaml } from './support/tls.ts';
 
@@ -68,6 +69,7 @@ describe('ClientTrafficPolicy http2 and tcpKeepalive', () => {
         'connections',
         undefined,
         `  tcpKeepalive: {idleTime: 45s}
+  headers: {requestID: Generate}
   connection: {maxRequestsPerConnection: 2}
   http2: {maxConcurrentStreams: 7, initialStreamWindowSize: 1Mi, initialConnectionWindowSize: 4Mi}
 `,
@@ -181,5 +183,14 @@ describe('ClientTrafficPolicy http2 and tcpKeepalive', () => {
     } finally {
       session.close();
     }
+  });
+
+  it('headers.requestID Generate: every request gets a new id, on the answer and upstream, whatever the client sent', async () => {
+    const res = await send(`http://127.0.0.1:${ports.http}/`, {
+      headers: { 'x-request-id': 'client-chosen' },
+    });
+    const id = res.headers['x-request-id'] as string;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.json().headers['x-request-id']).toBe(id);
   });
 });

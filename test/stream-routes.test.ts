@@ -4,7 +4,13 @@ import { createServer as createTcpServer, connect as netConnect, type Server, ty
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { gatewayWithListeners, serviceYaml, startGateway, type TestGateway } from './support/gateway.ts';
+import {
+  clientTrafficPolicyYaml,
+  gatewayWithListeners,
+  serviceYaml,
+  startGateway,
+  type TestGateway,
+} from './support/gateway.ts';
 import { freePort } from './support/ports.ts';
 import { TestCa } from './support/tls.ts';
 
@@ -109,7 +115,8 @@ spec:
         serviceYaml('echo-b', [b]) +
         serviceYaml('udp-echo', [udpPort]) +
         serviceYaml('shop', [shopPort]) +
-        serviceYaml('blog', [blogPort]),
+        serviceYaml('blog', [blogPort]) +
+        clientTrafficPolicyYaml('idle', 'tcp', '  timeout: {tcp: {idleTimeout: 500ms}}\n'),
     });
   });
   afterAll(async () => {
@@ -126,6 +133,24 @@ spec:
     }
     expect(counts.a).toBeGreaterThan(120);
     expect(counts.b).toBeGreaterThan(25);
+  });
+
+  it('closes a TCP session idle longer than the ClientTrafficPolicy tcp.idleTimeout (500 ms, not the 300 s default)', async () => {
+    const socket = netConnect(ports.tcp, '127.0.0.1');
+    let reply = '';
+    socket.on('data', (d) => {
+      reply += d.toString();
+    });
+    socket.on('error', () => {});
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('still here');
+    const outcome = await Promise.race([
+      new Promise<string>((r) => socket.once('close', () => r('closed by the gateway'))),
+      new Promise<string>((r) => setTimeout(() => r('still open after 10 s'), 10_000).unref()),
+    ]);
+    socket.destroy();
+    expect(reply).toMatch(/^[ab]:still here$/);
+    expect(outcome).toBe('closed by the gateway');
   });
 
   it('relays UDP datagrams and their answers', async () => {

@@ -13,6 +13,10 @@ export const CLIENT_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
   'spec.targetSelectors[].group': { doc: 'gateway.networking.k8s.io.', default: 'gateway.networking.k8s.io' },
   'spec.targetSelectors[].kind': { doc: 'Gateway.' },
   'spec.targetSelectors[].matchLabels': { doc: 'Labels the Gateway must carry (all of them).' },
+  'spec.headers': { doc: 'Request headers the gateway manages.' },
+  'spec.headers.requestID': {
+    doc: 'X-Request-ID: PreserveOrGenerate keeps a client id that looks like one (≤ 128 of [A-Za-z0-9_.:-]) and makes one otherwise; Preserve only keeps; Generate always makes a new one; Disable leaves the header as the client sent it. The id goes upstream and back on the answer, and names the request in access logs and traces. Without a policy: PreserveOrGenerate while tracing or access logs are on, untouched otherwise.',
+  },
   'spec.tcpKeepalive': {
     doc: 'TCP keepalive on client connections (SO_KEEPALIVE): a peer that vanished without a FIN is found and its connection closed.',
   },
@@ -53,6 +57,11 @@ export const CLIENT_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
   },
   'spec.connection.connectionLimit.value': { doc: 'The number of concurrent connections.' },
   'spec.timeout': { doc: 'How long clients may take.' },
+  'spec.timeout.tcp': { doc: 'TCP and TLS (passthrough) listeners.' },
+  'spec.timeout.tcp.idleTimeout': {
+    doc: 'A TCP or TLS session with no byte either way for this long is closed (both sides).',
+    default: '300s',
+  },
   'spec.timeout.http': { doc: 'HTTP/1.1 timeouts (HTTPS ports: not yet).' },
   'spec.timeout.http.requestReceivedTimeout': {
     doc: 'The whole request, head and body, must arrive within this, else 408 and the connection closes (the slowloris defence).',

@@ -23,6 +23,21 @@ export const ClientTrafficPolicySchema = T.Object({
   spec: T.Object(
     {
       ...targetFields(T.Literal('Gateway')),
+      headers: T.Optional(
+        T.Object(
+          {
+            requestID: T.Optional(
+              T.Union([
+                T.Literal('PreserveOrGenerate'),
+                T.Literal('Preserve'),
+                T.Literal('Generate'),
+                T.Literal('Disable'),
+              ]),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      ),
       tcpKeepalive: T.Optional(
         T.Object(
           {
@@ -68,6 +83,8 @@ export const ClientTrafficPolicySchema = T.Object({
       timeout: T.Optional(
         T.Object(
           {
+            /** TCP and TLS listeners: a session with no byte either way for this long is closed. */
+            tcp: T.Optional(T.Object({ idleTimeout: T.Optional(Duration) }, { additionalProperties: false })),
             http: T.Optional(
               T.Object(
                 { requestReceivedTimeout: T.Optional(Duration), idleTimeout: T.Optional(Duration) },

@@ -31,7 +31,9 @@ export function attachClientTrafficPolicies(
     const gateway = gateways.get(key);
     if (!gateway) continue;
     for (const listener of config.listeners) {
-      if (listener.protocol !== 'HTTP' && listener.protocol !== 'HTTPS') continue;
+      // TCP and TLS ports take only the TCP idle timeout; UDP ports nothing.
+      const stream = listener.protocol === 'TCP' || listener.protocol === 'TLS';
+      if (listener.protocol === 'UDP') continue;
       const sections = new Set(
         gateway.spec.listeners.filter((l) => l.port === listener.port).map((l) => l.name),
       );
@@ -40,8 +42,10 @@ export function attachClientTrafficPolicies(
         .filter((c): c is { policy: ClientTrafficPolicy; level: number } => c.level !== undefined)
         .sort((a, b) => b.level - a.level);
       // Each field group comes from the most specific (then oldest) policy that sets it.
-      for (const group of GROUPS) {
-        const setting = candidates.filter((c) => c.policy.spec[group] !== undefined);
+      for (const group of stream ? (['timeout'] as const) : GROUPS) {
+        const setting = candidates.filter((c) =>
+          stream ? c.policy.spec.timeout?.tcp !== undefined : c.policy.spec[group] !== undefined,
+        );
         const top = setting[0];
         if (!top) continue;
         apply(listener, group, top.policy);
@@ -135,6 +139,7 @@ const GROUPS = [
   'proxyProtocol',
   'tcpKeepalive',
   'http2',
+  'headers',
 ] as const;
 
 function id(p: ClientTrafficPolicy): string {
@@ -145,6 +150,11 @@ function id(p: ClientTrafficPolicy): string {
 function apply(listener: Listener, group: (typeof GROUPS)[number], policy: ClientTrafficPolicy): void {
   if (clientTrafficPolicyProblems(policy).length > 0) return;
   const spec = policy.spec;
+  if (listener.protocol === 'TCP' || listener.protocol === 'TLS') {
+    const idle = spec.timeout?.tcp?.idleTimeout;
+    if (group === 'timeout' && idle) listener.idleTimeoutMs = durationMs(idle) || 1;
+    return;
+  }
   if (group === 'clientIPDetection') listener.clientIPDetection = detectionOf(spec.clientIPDetection!);
   const connection = spec.connection;
   if (group === 'connection' && connection?.connectionLimit)
@@ -157,6 +167,7 @@ function apply(listener: Listener, group: (typeof GROUPS)[number], policy: Clien
   if (group === 'timeout' && http?.requestReceivedTimeout)
     listener.requestReceivedTimeoutMs = durationMs(http.requestReceivedTimeout);
   if (group === 'timeout' && http?.idleTimeout) listener.idleTimeoutMs = durationMs(http.idleTimeout);
+  if (group === 'headers' && spec.headers?.requestID) listener.requestId = spec.headers.requestID;
   if (group === 'proxyProtocol') listener.proxyProtocol = { optional: spec.proxyProtocol!.optional ?? false };
   // Envoy Gateway's default idle time before keepalive probes is the kernel's (2 h on Linux).
   if (group === 'tcpKeepalive')

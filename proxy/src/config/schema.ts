@@ -249,6 +249,18 @@ export const ListenerSchema = T.Object(
     maxRequestsPerConnection: T.Optional(T.Integer({ minimum: 1 })),
     /** HTTP/HTTPS: a client connection is closed gracefully once it is this old (its last answer first). */
     maxConnectionDurationMs: T.Optional(T.Integer({ minimum: 1 })),
+    /**
+     * HTTP/HTTPS: what happens to `x-request-id` (ClientTrafficPolicy `headers.requestID`); absent:
+     * PreserveOrGenerate while tracing or access logs are on, untouched otherwise.
+     */
+    requestId: T.Optional(
+      T.Union([
+        T.Literal('PreserveOrGenerate'),
+        T.Literal('Preserve'),
+        T.Literal('Generate'),
+        T.Literal('Disable'),
+      ]),
+    ),
     /** HTTP/HTTPS: TCP keepalive probes on client connections after this much idle time. */
     tcpKeepaliveIdleMs: T.Optional(T.Integer({ minimum: 1 })),
     /** HTTPS: HTTP/2 settings the server advertises (defaults: Node's). */

@@ -29,6 +29,7 @@ import type { ResilienceMetrics } from '../metrics/traffic-metrics.ts';
 import { type RequestView, requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
 import {
+  assignRequestId,
   type ObservedRequest,
   observeRequest,
   propagate,
@@ -78,9 +79,12 @@ export function forwardHandler(state: ListenerState, options: ForwardOptions) {
     served.enter();
     // Every answer below is written on the raw response, in one format per protocol (errors/render).
     reply.hijack();
+    const requestIdMode = served.router.listener.requestId;
     const observed = options.telemetry
-      ? observeRequest(options.telemetry, request.raw, reply.raw, started)
+      ? observeRequest(options.telemetry, request.raw, reply.raw, started, requestIdMode)
       : undefined;
+    // Without telemetry a request id exists only where the listener's policy asks for one.
+    if (!observed && requestIdMode) assignRequestId(request.raw, reply.raw, requestIdMode);
     try {
       await forwardOn(served, request.raw, reply.raw as Response, request, options, started, observed);
     } finally {

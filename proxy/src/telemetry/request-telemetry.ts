@@ -47,19 +47,44 @@ export interface ObservedRequest {
 /** Client-chosen request ids are kept when they look like ids; anything else is replaced. */
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** ClientTrafficPolicy `headers.requestID`: what happens to a request's `x-request-id`. */
+export type RequestIdMode = 'PreserveOrGenerate' | 'Preserve' | 'Generate' | 'Disable';
+
 /**
- * Starts observing a request: an id (the client's `x-request-id` if sane, else a new one, echoed on
- * the response and sent upstream), a server span continuing the client's W3C trace, and, when the
- * response closes, the span's end and the access-log line.
+ * The request's id under `mode`, set on the request (so the upstream gets it) and on the answer; the
+ * client's own is kept only when it looks like an id. Undefined when the mode gives none (Disable, or
+ * Preserve without one): the header is then left as the client sent it.
+ */
+export function assignRequestId(
+  raw: IncomingMessage,
+  res: ServerResponse | Http2ServerResponse,
+  mode: RequestIdMode,
+): string | undefined {
+  if (mode === 'Disable') return undefined;
+  const offered = raw.headers['x-request-id'];
+  const kept = mode !== 'Generate' && typeof offered === 'string' && REQUEST_ID.test(offered);
+  if (!kept && mode === 'Preserve') return undefined;
+  const id = kept ? (offered as string) : randomUUID();
+  raw.headers['x-request-id'] = id;
+  res.setHeader('x-request-id', id);
+  return id;
+}
+
+/**
+ * Starts observing a request: an id (by default the client's `x-request-id` if sane, else a new one,
+ * echoed on the response and sent upstream; see `assignRequestId`), a server span continuing the
+ * client's W3C trace, and, when the response closes, the span's end and the access-log line.
  */
 export function observeRequest(
   telemetry: Telemetry,
   raw: IncomingMessage,
   res: ServerResponse | Http2ServerResponse,
   started: number,
+  requestIdMode: RequestIdMode = 'PreserveOrGenerate',
 ): ObservedRequest {
-  const { record, span, context, method } = startObserving(telemetry.tracing, raw);
-  res.setHeader('x-request-id', record.requestId);
+  // Logs and traces always have an id, even one the listener does not send anywhere.
+  const requestId = assignRequestId(raw, res, requestIdMode) ?? randomUUID();
+  const { record, span, context, method } = startObserving(telemetry.tracing, raw, requestId);
   const { accessLog } = telemetry;
   res.once('close', () => {
     const status = res.statusCode;
@@ -77,13 +102,10 @@ export function observeRequest(
 }
 
 /**
- * The request id (the client's `x-request-id` if sane, else a new one, sent upstream) and, when the
- * trace is sampled, a server span continuing the client's trace.
+ * The request's record under its id and, when the trace is sampled, a server span continuing the
+ * client's trace.
  */
-function startObserving(tracing: Tracing | undefined, raw: IncomingMessage) {
-  const offered = raw.headers['x-request-id'];
-  const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
-  raw.headers['x-request-id'] = requestId;
+function startObserving(tracing: Tracing | undefined, raw: IncomingMessage, requestId: string) {
   const record: RequestRecord = { requestId };
   const method = raw.method ?? 'GET';
   let span: Span | undefined;
@@ -148,7 +170,11 @@ export function observeUpgrade(
   client: Socket,
   started: number,
 ): ObservedUpgrade {
-  const { record, span, context, method } = startObserving(telemetry.tracing, raw);
+  // An upgrade's 101 comes from the upstream: the id goes upstream only (PreserveOrGenerate).
+  const offered = raw.headers['x-request-id'];
+  const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
+  raw.headers['x-request-id'] = requestId;
+  const { record, span, context, method } = startObserving(telemetry.tracing, raw, requestId);
   const protocol = [raw.headers.upgrade ?? ''].flat().join(', ');
   span?.setAttribute('network.protocol.name', protocol.toLowerCase());
   let status = 0;
