@@ -6,7 +6,11 @@ import { assignRequestId, type RequestIdMode } from './request-telemetry.ts';
 function exchange(mode: RequestIdMode, offered?: string) {
   const req = { headers: offered === undefined ? {} : { 'x-request-id': offered } } as IncomingMessage;
   const answer: Record<string, unknown> = {};
-  const res = { setHeader: (k: string, v: unknown) => void (answer[k] = v) } as unknown as ServerResponse;
+  const res = {
+    setHeader: (k: string, v: unknown) => {
+      answer[k] = v;
+    },
+  } as unknown as ServerResponse;
   const id = assignRequestId(req, res, mode);
   return { id, upstream: req.headers['x-request-id'], answer: answer['x-request-id'] };
 }
