@@ -123,6 +123,13 @@ describe('sluice CLI', () => {
     ]);
   });
 
+  it('still runs from its old place (node operator/src/cli/main.ts), which scripts written before the move use', async () => {
+    const { stdout } = await run(process.execPath, [join(root, 'operator/src/cli/main.ts'), '--help'], {
+      cwd: root,
+    });
+    expect(stdout).toContain('Usage: sluice <command>');
+  });
+
   it('--help lists the commands; each command has its own help, also as `help <command>`', async () => {
     const r = await sluice(['--help']);
     expect(r.code).toBe(0);
