@@ -44,21 +44,24 @@ function exchange(
 describe('ClientTrafficPolicy connection limit and timeouts', () => {
   let backend: TestBackend;
   let gw: TestGateway;
+  const objects = (
+    connection: string,
+  ) => `${serviceYaml('app', [backend.port])}${prefixRouteYaml('app', '/', 'app')}---
+apiVersion: sluice.dev/v1alpha1
+kind: ClientTrafficPolicy
+metadata: {name: limits, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  connection: ${connection}
+  timeout: {http: {requestReceivedTimeout: 1s, idleTimeout: 30s}}
+`;
 
   beforeAll(async () => {
     backend = await startBackend('app');
     const port = await freePort();
     gw = await startGateway(port, {
       'gateway.yaml': gatewayYaml(port),
-      'objects.yaml': `${serviceYaml('app', [backend.port])}${prefixRouteYaml('app', '/', 'app')}---
-apiVersion: sluice.dev/v1alpha1
-kind: ClientTrafficPolicy
-metadata: {name: limits, namespace: default}
-spec:
-  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
-  connection: {connectionLimit: {value: 5}}
-  timeout: {http: {requestReceivedTimeout: 1s, idleTimeout: 30s}}
-`,
+      'objects.yaml': objects('{connectionLimit: {value: 5}}'),
     });
   });
   afterAll(async () => {
@@ -78,15 +81,44 @@ spec:
     expect(refused).toHaveLength(5);
     // Held connections keep working; once they close, new clients get in.
     for (const s of sockets) s.destroy();
-    await expect.poll(async () => (await send(`${gw.url}/after`)).status, { timeout: 5000 }).toBe(200);
+    await expect
+      .poll(async () => (await send(`${gw.url}/after`, { from: '127.0.0.1' })).status, { timeout: 5000 })
+      .toBe(200);
   });
 
   it('answers a request that does not arrive in time with 408, without holding up other clients', async () => {
     const slow = await openSocket(gw.port);
     const pending = exchange(slow, 'GET / HTTP/1.1\r\nHost: a\r\n', 6000);
-    expect((await send(`${gw.url}/meanwhile`)).status).toBe(200);
+    expect((await send(`${gw.url}/meanwhile`, { from: '127.0.0.1' })).status).toBe(200);
     const answer = await pending;
     expect(answer.text).toMatch(/^HTTP\/1\.1 408/);
     slow.destroy();
+  });
+
+  it('with closeDelay, holds a refused connection unread for the delay before closing it', async () => {
+    await gw.write('objects.yaml', objects('{connectionLimit: {value: 2, closeDelay: 1500ms}}'));
+    // Two connections take the two places (once keep-alive connections of earlier tests are gone).
+    let holders: Socket[] = [];
+    await expect
+      .poll(
+        async () => {
+          for (const s of holders) s.destroy();
+          holders = await Promise.all([openSocket(gw.port), openSocket(gw.port)]);
+          const served = await Promise.all(holders.map((s) => exchange(s, request, 3000)));
+          return served.every((r) => r.text.startsWith('HTTP/1.1 200'));
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    const refused = await openSocket(gw.port);
+    const started = performance.now();
+    const outcome = await exchange(refused, request, 5000);
+    // Never answered, closed by the gateway only once the delay has passed.
+    expect(outcome).toEqual({ text: '', closed: true });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1400);
+    for (const s of holders) s.destroy();
+    await expect
+      .poll(async () => (await send(`${gw.url}/after`, { from: '127.0.0.1' })).status, { timeout: 5000 })
+      .toBe(200);
   });
 });

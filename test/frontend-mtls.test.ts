@@ -2,6 +2,7 @@ import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from './support/backends.ts';
 import {
+  clientTrafficPolicyYaml,
   gatewayWithListeners,
   serviceRouteYaml,
   serviceYaml,
@@ -113,5 +114,50 @@ ${pem}
     expect(JSON.parse((known as { body: string }).body).headers['x-forwarded-client-cert']).toContain(
       'CN=reporting',
     );
+  });
+
+  /** The XFCC header the backend gets under a ClientTrafficPolicy `headers.xForwardedClientCert`. */
+  async function xfccUnder(policy: string, client: IssuedCertificate | undefined, sent?: string) {
+    await gw.write(
+      'policy.yaml',
+      clientTrafficPolicyYaml('xfcc', undefined, `  headers: {xForwardedClientCert: ${policy}}\n`),
+    );
+    const headers: Record<string, string> = sent === undefined ? {} : { 'x-forwarded-client-cert': sent };
+    const res = await get(port, serverCa.cert, client, headers);
+    return (res as { body?: string }).body === undefined
+      ? undefined
+      : (JSON.parse((res as { body: string }).body).headers['x-forwarded-client-cert'] as string | undefined);
+  }
+
+  it('headers.xForwardedClientCert: each of the five modes, and the certificate details asked for', async () => {
+    await gw.write('gateway.yaml', gateway(port, 'AllowInsecureFallback'));
+    const spiffe = clientCa.issue(
+      'ledger',
+      '/CN=ledger/O=acme',
+      'extendedKeyUsage=clientAuth\nsubjectAltName=URI:spiffe://acme/ns/pay/sa/ledger,DNS:ledger.pay.svc\n',
+    );
+    const upstream = 'By=spiffe://front;Hash=abc';
+    // Sanitize: nothing reaches the backend, whatever the client sends or presents.
+    expect(await xfccUnder('{mode: Sanitize}', spiffe, upstream)).toBeUndefined();
+    // ForwardOnly: the client's header passes over mTLS only.
+    expect(await xfccUnder('{mode: ForwardOnly}', spiffe, upstream)).toBe(upstream);
+    expect(await xfccUnder('{mode: ForwardOnly}', undefined, upstream)).toBeUndefined();
+    // AlwaysForwardOnly: it passes without a client certificate too.
+    expect(await xfccUnder('{mode: AlwaysForwardOnly}', undefined, upstream)).toBe(upstream);
+    // AppendForward: this client's entry after the one it sent, with the SANs asked for.
+    const appended = await xfccUnder(
+      '{mode: AppendForward, certDetailsToAdd: [URI, DNS, Subject]}',
+      spiffe,
+      upstream,
+    );
+    expect(appended).toMatch(
+      /^By=spiffe:\/\/front;Hash=abc,Hash=[0-9a-f]{64};Subject="CN=ledger,O=acme";URI=spiffe:\/\/acme\/ns\/pay\/sa\/ledger;DNS=ledger\.pay\.svc$/,
+    );
+    expect(await xfccUnder('{mode: AppendForward}', undefined, upstream)).toBeUndefined();
+    // SanitizeSet with Cert: the sent header is replaced by this client's, carrying its PEM.
+    const set = await xfccUnder('{mode: SanitizeSet, certDetailsToAdd: [Cert]}', spiffe, upstream);
+    expect(set).toMatch(/^Hash=[0-9a-f]{64};Cert="[^"]+"$/);
+    const pem = decodeURIComponent(/Cert="([^"]+)"/.exec(set!)![1]!);
+    expect(pem.replace(/\s/g, '')).toBe(spiffe.cert.replace(/\s/g, ''));
   });
 });

@@ -206,20 +206,31 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
   it.each([
     [
       'both X-Forwarded-For and a header',
-      { xForwardedFor: { numTrustedHops: 1 }, customHeader: { name: 'x-real-ip' } },
+      { clientIPDetection: { xForwardedFor: { numTrustedHops: 1 }, customHeader: { name: 'x-real-ip' } } },
       /exactly one of xForwardedFor and customHeader/,
     ],
     [
       'both trusted hops and trusted CIDRs',
-      { xForwardedFor: { numTrustedHops: 1, trustedCIDRs: ['10.0.0.0/8'] } },
+      { clientIPDetection: { xForwardedFor: { numTrustedHops: 1, trustedCIDRs: ['10.0.0.0/8'] } } },
       /exactly one of numTrustedHops and trustedCIDRs/,
     ],
     [
       'a trusted CIDR that is not one',
-      { xForwardedFor: { trustedCIDRs: ['10.0.0.0/33'] } },
+      { clientIPDetection: { xForwardedFor: { trustedCIDRs: ['10.0.0.0/33'] } } },
       /trustedCIDRs must be IPv4 or IPv6 CIDRs/,
     ],
-  ])('refuses a ClientTrafficPolicy with %s', (_what, clientIPDetection, message) => {
+    [
+      'client certificate details in a mode that sends none',
+      { headers: { xForwardedClientCert: { mode: 'ForwardOnly', certDetailsToAdd: ['DNS'] } } },
+      /certDetailsToAdd applies only to the AppendForward and SanitizeSet modes/,
+    ],
+    [
+      'an unknown client certificate mode',
+      { headers: { xForwardedClientCert: { mode: 'Trust' } } },
+      /Unsupported value: "Trust"/,
+    ],
+    ['a buffer limit that is not a size', { connection: { bufferLimit: '1MB' } }, /bufferLimit/],
+  ])('refuses a ClientTrafficPolicy with %s', (_what, fields, message) => {
     const r = apply(
       stringify({
         apiVersion: 'sluice.dev/v1alpha1',
@@ -227,7 +238,7 @@ describe('CRD validation on a real API server (schema and CEL)', () => {
         metadata: { name: 'ctp', namespace: 'default' },
         spec: {
           targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'g' }],
-          clientIPDetection,
+          ...fields,
         },
       }),
     );

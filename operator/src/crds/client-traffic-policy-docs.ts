@@ -17,6 +17,16 @@ export const CLIENT_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
   'spec.headers.requestID': {
     doc: 'X-Request-ID: PreserveOrGenerate keeps a client id that looks like one (≤ 128 of [A-Za-z0-9_.:-]) and makes one otherwise; Preserve only keeps; Generate always makes a new one; Disable leaves the header as the client sent it. The id goes upstream and back on the answer, and names the request in access logs and traces. Without a policy: PreserveOrGenerate while tracing or access logs are on, untouched otherwise.',
   },
+  'spec.headers.xForwardedClientCert': {
+    doc: 'What the backend learns of a client certificate (X-Forwarded-Client-Cert, in Envoy\'s format: Hash=…;Subject="…";URI=…;DNS=…;Cert="…";Chain="…", entries of several proxies separated by commas). "The connection is mTLS" means the client presented a certificate the listener verified (Gateway spec.tls.frontend). Without a policy: SanitizeSet with Subject on listeners that verify client certificates, Sanitize elsewhere.',
+  },
+  'spec.headers.xForwardedClientCert.mode': {
+    doc: "Sanitize: never send the header (a client-sent one is dropped). ForwardOnly: pass a client-sent header on over mTLS connections only. AppendForward: over mTLS, add this client's entry after the client-sent one. SanitizeSet: over mTLS, replace it with this client's entry. AlwaysForwardOnly: pass a client-sent header on, on any connection (only behind a proxy that sets it).",
+    default: 'Sanitize',
+  },
+  'spec.headers.xForwardedClientCert.certDetailsToAdd': {
+    doc: "With AppendForward or SanitizeSet, what the entry holds besides Hash (and By, the gateway's own URI SAN when its certificate has one): Subject, URI and DNS (the client's SANs), Cert (its URL-encoded PEM), Chain (the PEM of the chain it presented).",
+  },
   'spec.tcpKeepalive': {
     doc: 'TCP keepalive on client connections (SO_KEEPALIVE): a peer that vanished without a FIN is found and its connection closed.',
   },
@@ -56,20 +66,25 @@ export const CLIENT_TRAFFIC_POLICY_DOCS: Record<string, FieldDoc> = {
     doc: 'Connections beyond this many at once are closed as they arrive; those already open keep being served.',
   },
   'spec.connection.connectionLimit.value': { doc: 'The number of concurrent connections.' },
+  'spec.connection.connectionLimit.closeDelay': {
+    doc: 'Hold a refused connection this long before closing it (unread), so clients that reconnect at once do not spin; beyond 10,000 held, refused connections are closed at once. Without it: closed as they arrive.',
+  },
+  'spec.connection.bufferLimit': {
+    doc: 'The most request body the gateway holds in memory for one request: bodies it must replay (retries) or copy (RequestMirror) are held up to this; a larger body is sent once, as it arrives, without retries or mirror copies. A number of bytes or a quantity (512Ki, 4Mi).',
+    default: '1Mi',
+  },
   'spec.timeout': { doc: 'How long clients may take.' },
   'spec.timeout.tcp': { doc: 'TCP and TLS (passthrough) listeners.' },
   'spec.timeout.tcp.idleTimeout': {
     doc: 'A TCP or TLS session with no byte either way for this long is closed (both sides).',
     default: '300s',
   },
-  'spec.timeout.http': { doc: 'HTTP/1.1 timeouts (HTTPS ports: not yet).' },
+  'spec.timeout.http': { doc: 'HTTP timeouts: HTTP/1.1, h2c and HTTP/2 over TLS.' },
   'spec.timeout.http.requestReceivedTimeout': {
-    doc: 'The whole request, head and body, must arrive within this, else 408 and the connection closes (the slowloris defence).',
-    default: '300s',
+    doc: 'The whole request, head and body, must arrive within this, else 408 (HTTP/1.1: and the connection closes; HTTP/2: that stream only, gRPC calls get DEADLINE_EXCEEDED) — the slowloris defence. Without it: 300 s for HTTP/1.1; none for HTTP/2 streams, where long client streams (gRPC) are legitimate.',
   },
   'spec.timeout.http.idleTimeout': {
-    doc: 'A keep-alive connection with no request for this long is closed.',
-    default: '5s',
+    doc: 'A connection with no request in flight for this long is closed (HTTP/2: gracefully, by GOAWAY). Without it: 5 s for HTTP/1.1 keep-alive, 60 s for HTTP/2 sessions.',
   },
   'spec.clientIPDetection': {
     doc: 'Who the client is when proxies or load balancers stand in front: what SecurityPolicy address rules, external authorizers and the access log see. Without it: the socket peer, and a client-sent X-Forwarded-For is never believed.',

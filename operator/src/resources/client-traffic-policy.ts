@@ -1,14 +1,21 @@
 /**
  * ClientTrafficPolicy (`sluice.dev/v1alpha1`): how a Gateway's listeners treat their clients. Field
  * names follow Envoy Gateway's ClientTrafficPolicy. Implemented so far: client IP detection, the PROXY
- * protocol, the connection limit, the HTTP request-received and idle timeouts, TCP keepalive and HTTP/2
- * settings.
+ * protocol, connection limits and lifetimes, the body buffer limit, the HTTP request-received and idle
+ * timeouts, TCP keepalive, HTTP/2 settings, request IDs and X-Forwarded-Client-Cert.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { isCidr } from '../../../proxy/src/config/cidr.ts';
+import { ClientCertDetailSchema, ForwardedClientCertModeSchema } from '../../../proxy/src/config/schema.ts';
 import { ObjectMetaSchema } from './meta.ts';
 import { Cidr, Duration, HeaderName, targetFields, targetRequiredRule } from './policy-targets.ts';
 import { SLUICE_API_VERSION } from './sluice-api.ts';
+
+/** A byte size: a number of bytes or a quantity (`1Mi`, `512Ki`). */
+const Quantity = T.Union([
+  T.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+  T.String({ pattern: '^[1-9]+[0-9]*([EPTGMK]i|[EPTGMk])?$' }),
+]);
 
 /** An HTTP/2 flow-control window: 64 KiB to 2 GiB, in bytes or as a quantity (`1Mi`). */
 const WindowSize = T.Union([
@@ -33,6 +40,23 @@ export const ClientTrafficPolicySchema = T.Object({
                 T.Literal('Generate'),
                 T.Literal('Disable'),
               ]),
+            ),
+            xForwardedClientCert: T.Optional(
+              T.Object(
+                {
+                  mode: T.Optional(ForwardedClientCertModeSchema),
+                  certDetailsToAdd: T.Optional(T.Array(ClientCertDetailSchema, { maxItems: 5 })),
+                },
+                {
+                  additionalProperties: false,
+                  'x-kubernetes-validations': [
+                    {
+                      rule: "!has(self.certDetailsToAdd) || (has(self.mode) && (self.mode == 'AppendForward' || self.mode == 'SanitizeSet'))",
+                      message: 'certDetailsToAdd applies only to the AppendForward and SanitizeSet modes',
+                    },
+                  ],
+                },
+              ),
             ),
           },
           { additionalProperties: false },
@@ -68,10 +92,12 @@ export const ClientTrafficPolicySchema = T.Object({
           {
             connectionLimit: T.Optional(
               T.Object(
-                { value: T.Integer({ minimum: 1, maximum: 1_000_000 }) },
+                { value: T.Integer({ minimum: 1, maximum: 1_000_000 }), closeDelay: T.Optional(Duration) },
                 { additionalProperties: false },
               ),
             ),
+            /** Request bodies the gateway holds in memory (for retries and mirrors) are capped here. */
+            bufferLimit: T.Optional(Quantity),
             /** Sluice's: requests (HTTP/2 streams) one client connection may carry before it is closed. */
             maxRequestsPerConnection: T.Optional(T.Integer({ minimum: 1, maximum: 4_294_967_295 })),
             /** Sluice's: a client connection older than this is closed gracefully. */
@@ -170,6 +196,12 @@ export function clientTrafficPolicyProblems(p: ClientTrafficPolicy): { field: st
     problems.push({
       field: '/spec/clientIPDetection/xForwardedFor',
       message: 'xForwardedFor needs exactly one of numTrustedHops and trustedCIDRs',
+    });
+  const xfcc = p.spec.headers?.xForwardedClientCert;
+  if (xfcc?.certDetailsToAdd && xfcc.mode !== 'AppendForward' && xfcc.mode !== 'SanitizeSet')
+    problems.push({
+      field: '/spec/headers/xForwardedClientCert/certDetailsToAdd',
+      message: 'certDetailsToAdd applies only to the AppendForward and SanitizeSet modes',
     });
   for (const [i, cidr] of (xff?.trustedCIDRs ?? []).entries())
     if (!isCidr(cidr))

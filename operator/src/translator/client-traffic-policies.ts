@@ -157,8 +157,13 @@ function apply(listener: Listener, group: (typeof GROUPS)[number], policy: Clien
   }
   if (group === 'clientIPDetection') listener.clientIPDetection = detectionOf(spec.clientIPDetection!);
   const connection = spec.connection;
-  if (group === 'connection' && connection?.connectionLimit)
+  if (group === 'connection' && connection?.connectionLimit) {
     listener.connectionLimit = connection.connectionLimit.value;
+    const delay = connection.connectionLimit.closeDelay;
+    if (delay) listener.connectionCloseDelayMs = durationMs(delay) || 1;
+  }
+  if (group === 'connection' && connection?.bufferLimit !== undefined)
+    listener.bufferLimitBytes = Math.min(2_147_483_647, quantityBytes(connection.bufferLimit));
   if (group === 'connection' && connection?.maxRequestsPerConnection !== undefined)
     listener.maxRequestsPerConnection = connection.maxRequestsPerConnection;
   if (group === 'connection' && connection?.maxConnectionDuration)
@@ -168,6 +173,9 @@ function apply(listener: Listener, group: (typeof GROUPS)[number], policy: Clien
     listener.requestReceivedTimeoutMs = durationMs(http.requestReceivedTimeout);
   if (group === 'timeout' && http?.idleTimeout) listener.idleTimeoutMs = durationMs(http.idleTimeout);
   if (group === 'headers' && spec.headers?.requestID) listener.requestId = spec.headers.requestID;
+  const xfcc = spec.headers?.xForwardedClientCert;
+  if (group === 'headers' && xfcc && listener.protocol === 'HTTPS')
+    listener.forwardedClientCert = { mode: xfcc.mode ?? 'Sanitize', details: xfcc.certDetailsToAdd ?? [] };
   if (group === 'proxyProtocol') listener.proxyProtocol = { optional: spec.proxyProtocol!.optional ?? false };
   // Envoy Gateway's default idle time before keepalive probes is the kernel's (2 h on Linux).
   if (group === 'tcpKeepalive')

@@ -211,6 +211,24 @@ export const ClientIPDetectionSchema = T.Object(
   { additionalProperties: false },
 );
 
+/** How X-Forwarded-Client-Cert is handled (Envoy's modes; ClientTrafficPolicy uses the same names). */
+export const ForwardedClientCertModeSchema = T.Union([
+  T.Literal('Sanitize'),
+  T.Literal('ForwardOnly'),
+  T.Literal('AppendForward'),
+  T.Literal('SanitizeSet'),
+  T.Literal('AlwaysForwardOnly'),
+]);
+
+/** What of a client certificate an X-Forwarded-Client-Cert entry carries besides its hash. */
+export const ClientCertDetailSchema = T.Union([
+  T.Literal('Subject'),
+  T.Literal('Cert'),
+  T.Literal('Chain'),
+  T.Literal('DNS'),
+  T.Literal('URI'),
+]);
+
 /**
  * One port. HTTP and HTTPS listeners route requests through virtual hosts; TCP, UDP and TLS
  * (passthrough) listeners route whole connections or datagram sessions through streamRoutes.
@@ -236,7 +254,24 @@ export const ListenerSchema = T.Object(
     idleTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
     /** HTTP/HTTPS: connections beyond this many at once are closed as they arrive (default: no limit). */
     connectionLimit: T.Optional(T.Integer({ minimum: 1 })),
-    /** HTTP: the whole request (head and body) must arrive within this (default 300 s), else 408. */
+    /** With connectionLimit: a refused connection is held (unread) this long before it is closed. */
+    connectionCloseDelayMs: T.Optional(T.Integer({ minimum: 1 })),
+    /** HTTP/HTTPS: the most request body held in memory for retries and mirrors (default 1 MiB). */
+    bufferLimitBytes: T.Optional(T.Integer({ minimum: 1 })),
+    /**
+     * HTTPS: X-Forwarded-Client-Cert (ClientTrafficPolicy `headers.xForwardedClientCert`); absent:
+     * SanitizeSet with Subject when the listener validates client certificates, Sanitize otherwise.
+     */
+    forwardedClientCert: T.Optional(
+      T.Object(
+        {
+          mode: ForwardedClientCertModeSchema,
+          details: T.Array(ClientCertDetailSchema),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** HTTP/HTTPS: the whole request (head and body) must arrive within this (default 300 s), else 408. */
     requestReceivedTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
     /** HTTP/HTTPS: how the client address is found (absent: the socket peer). */
     clientIPDetection: T.Optional(ClientIPDetectionSchema),

@@ -225,7 +225,7 @@ export const renderedErrors: Record<ErrorCode, string> = Object.fromEntries(
 /**
  * The gRPC status a gRPC client gets for a catalog error, by the HTTP status it would have had,
  * following gRPC's "HTTP to gRPC status code mapping" (404 → UNIMPLEMENTED, 429/502/503/504 →
- * UNAVAILABLE, …).
+ * UNAVAILABLE, …); 408, the gateway's own request timeout, is DEADLINE_EXCEEDED.
  */
 export function grpcStatusFor(code: ErrorCode): number {
   const status: number = errorCatalog[code].status;
@@ -233,6 +233,7 @@ export function grpcStatusFor(code: ErrorCode): number {
   if (status === 401) return 16;
   if (status === 403) return 7;
   if (status === 404) return 12;
+  if (status === 408) return 4;
   if (status === 429 || status === 502 || status === 503 || status === 504) return 14;
   return 2;
 }

@@ -1,5 +1,6 @@
 import { isIP, type Socket } from 'node:net';
 import proxyProtocol from 'proxy-protocol-js';
+import { type ConnectionServer, interceptConnections } from './intercept-connections.ts';
 
 /** What a listener asks of its connections' first bytes (ClientTrafficPolicy `proxyProtocol`). */
 export interface ProxyProtocolSetting {
@@ -16,11 +17,7 @@ const V2_MAX = 4096;
 /** A connection that has not sent its whole header by then is dropped. */
 const HEADER_TIMEOUT_MS = 10_000;
 
-type ConnectionListener = (socket: Socket) => void;
-interface ConnectionServer {
-  listeners(event: 'connection'): ((...args: never) => unknown)[];
-  removeAllListeners(event: 'connection'): unknown;
-  on(event: 'connection', listener: ConnectionListener): unknown;
+interface ProxiedServer extends ConnectionServer {
   prependListener(
     event: 'secureConnection',
     listener: (socket: Socket & { _parent?: Socket }) => void,
@@ -37,16 +34,11 @@ interface ConnectionServer {
  * header ends) is done here, since the library parses a complete header only.
  */
 export function acceptProxyProtocol(
-  server: ConnectionServer,
+  server: ProxiedServer,
   settingOf: () => ProxyProtocolSetting | undefined,
   tls: boolean,
 ): void {
-  const downstream = server.listeners('connection') as ConnectionListener[];
-  server.removeAllListeners('connection');
-  const handOver = (socket: Socket) => {
-    for (const l of downstream) l.call(server, socket);
-  };
-  server.on('connection', (socket: Socket) => {
+  interceptConnections(server, (socket, handOver) => {
     const setting = settingOf();
     if (!setting) return handOver(socket);
     let seen: Buffer = Buffer.alloc(0);

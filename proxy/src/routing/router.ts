@@ -6,6 +6,7 @@ import { compileHeaderModifier, type HeaderEdit } from '../filters/header-modifi
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import { type ClientAddressOf, compileClientAddress } from '../net/client-address.ts';
+import { compileForwardedClientCert, type ForwardedClientCertOf } from '../tls/forwarded-client-cert.ts';
 import type { UpstreamCluster } from '../upstream/cluster.ts';
 import { compileMatch, type Predicate } from './matchers.ts';
 import type { RequestView } from './request-view.ts';
@@ -59,6 +60,8 @@ export class ListenerRouter {
   readonly scheme: 'http' | 'https';
   /** Who a request comes from: the socket peer, or what the listener's trusted proxies say. */
   readonly clientAddress: ClientAddressOf;
+  /** X-Forwarded-Client-Cert for the upstream; undefined: never sent. */
+  readonly forwardedClientCert: ForwardedClientCertOf | undefined;
 
   constructor(
     listener: Listener,
@@ -69,6 +72,7 @@ export class ListenerRouter {
     this.listener = listener;
     this.scheme = listener.protocol === 'HTTPS' ? 'https' : 'http';
     this.clientAddress = compileClientAddress(listener.clientIPDetection);
+    this.forwardedClientCert = compileForwardedClientCert(listener);
     let any: CompiledVirtualHost | undefined;
     let servesAI = false;
     for (const vh of listener.virtualHosts) {

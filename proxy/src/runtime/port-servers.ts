@@ -8,6 +8,7 @@ import { createTcpServer, createUdpServer, type StreamState } from '../l4/stream
 import { acceptProxyProtocol } from '../net/proxy-protocol.ts';
 import { buildServer, type ServerOptions } from '../server/build-server.ts';
 import { applyRequestsPerConnection, limitConnectionLifetimes } from '../server/connection-lifetime.ts';
+import { delayRefusals } from '../server/connection-limit.ts';
 import type { ListenerState } from '../server/listener-state.ts';
 import type { CompiledListener, Snapshot } from './snapshot.ts';
 
@@ -68,6 +69,7 @@ export async function openPortServer(
       () => current!.router.listener.proxyProtocol,
       compiled.listener.protocol === 'HTTPS',
     );
+    delayRefusals(server.server as never, () => current!.router.listener);
     const open = trackConnections(server.server);
     limitConnectionLifetimes(
       server.server as unknown as HttpServer,
@@ -154,16 +156,19 @@ const NODE_MAX_CONCURRENT_STREAMS = 4_294_967_295;
 const NODE_INITIAL_WINDOW_SIZE = 65_535;
 
 /**
- * ClientTrafficPolicy's connection limit and HTTP timeouts, applied to the live server on every
+ * ClientTrafficPolicy's connection limit and HTTP/1.1 timeouts, applied to the live server on every
  * publication (a swap changes them without reopening the port). Node refuses connections beyond
  * `maxConnections` as they arrive, and its timeout sweep answers a request that has not fully
- * arrived in time with 408. The timeouts apply to HTTP/1.1 ports; HTTPS ports get the limit.
+ * arrived in time with 408 (HTTP/1.1 over TLS too: the HTTPS server takes it with allowHTTP1).
+ * HTTP/2 streams and sessions are limited by limitHttp2RequestTime and closeIdleSessions.
  */
 function applyClientLimits(server: HttpServer, listener: Listener): void {
-  server.maxConnections = listener.connectionLimit as number;
+  // With a close delay, refusals are delayRefusals' (Node's own would close at once).
+  server.maxConnections = (
+    listener.connectionCloseDelayMs === undefined ? listener.connectionLimit : undefined
+  ) as number;
   applyRequestsPerConnection(server, listener);
   if (listener.protocol === 'HTTPS') applyHttp2Settings(server as unknown as Http2SecureServer, listener);
-  if (listener.protocol !== 'HTTP') return;
   const request = listener.requestReceivedTimeoutMs ?? NODE_REQUEST_TIMEOUT_MS;
   server.requestTimeout = request;
   server.headersTimeout = Math.min(NODE_HEADERS_TIMEOUT_MS, request);

@@ -18,6 +18,7 @@ import type { Http2Sessions } from '../upstream/http2-relay.ts';
 import { handleClientError, refuseConnect } from './client-errors.ts';
 import { forwardHandler } from './forward.ts';
 import { closeIdleSessions, serveH2cBeside } from './h2c-sniffer.ts';
+import { limitHttp2RequestTime } from './http2-request-time.ts';
 import type { ListenerState } from './listener-state.ts';
 import type { ServingLimits } from './serving-limits.ts';
 import { upgradeHandler } from './upgrade.ts';
@@ -41,7 +42,10 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
   const { listener } = state.current().router;
   const https = listener.protocol === 'HTTPS';
   const clientValidation = listener.tls?.clientValidation;
-  const serverFactory = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+  const listenerNow = () => state.current().router.listener;
+  const http2IdleTimeout = () => listenerNow().idleTimeoutMs ?? options.limits.http2IdleTimeoutMs;
+  const serverFactory = (fastifyHandler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    const handler = limitHttp2RequestTime(fastifyHandler, () => listenerNow().requestReceivedTimeoutMs);
     // HTTPS offers HTTP/2 and HTTP/1.1 by ALPN on the same port; plain HTTP serves HTTP/1.1 and h2c.
     const server = https
       ? createSecureServer(
@@ -54,6 +58,9 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
               ? { requestCert: true, rejectUnauthorized: clientValidation.mode === 'AllowValidOnly' }
               : {}),
             maxSessionMemory: 64,
+            // HTTP/1.1 over TLS: request-received timeouts are enforced by a sweep every second
+            // (Node honours the option here too; its types do not list it).
+            ...({ connectionsCheckingInterval: 1000 } as object),
             // Certificates come from the live table at each handshake, so rotation needs no restart.
             SNICallback: (servername, done) => {
               const context = state.current().tls?.lookup(servername);
@@ -73,10 +80,10 @@ export function buildServer(state: ListenerState, options: ServerOptions): Fasti
           handler,
         );
     // Cleartext ports also take HTTP/2 with prior knowledge (h2c), e.g. gRPC inside a cluster.
-    if (!https) serveH2cBeside(server as Server, handler as never, options.limits.http2IdleTimeoutMs);
+    if (!https) serveH2cBeside(server as Server, handler as never, http2IdleTimeout);
     server.on('upgrade', upgradeHandler(state, options.telemetry));
     server.on('connect', refuseConnect);
-    if (https) closeIdleSessions(server as never, options.limits.http2IdleTimeoutMs);
+    if (https) closeIdleSessions(server as never, http2IdleTimeout);
     // A failed handshake (no SNI match, plain HTTP on a TLS port) closes that socket only.
     server.on('tlsClientError', (_err: Error, socket: { destroy(): void }) => socket.destroy());
     return server as unknown as Server;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerResponse } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
@@ -42,6 +43,7 @@ import { type Http2Sessions, relayHttp2 } from '../upstream/http2-relay.ts';
 import { onEndpoint } from '../upstream/pool-registry.ts';
 import { RetryableStatus, relay, UpstreamFailure } from '../upstream/relay.ts';
 import { refuseAndClose } from './client-errors.ts';
+import { DEFAULT_BUFFER_LIMIT, holdBody } from './held-body.ts';
 import type { ListenerState, ServedPort } from './listener-state.ts';
 import { misdirected, requestTarget } from './request-target.ts';
 import { relayWithRetries } from './retrying-relay.ts';
@@ -416,15 +418,13 @@ async function proxyExchange(
 ): Promise<void> {
   const { controls, editHeaders } = extras;
   const grpc = route.source.grpc === true && raw.httpVersionMajor === 2;
-  let body: IncomingMessage | Buffer | undefined = bufferedBody ?? (hasBody(raw) ? raw : undefined);
+  let body: Readable | Buffer | undefined = bufferedBody ?? (hasBody(raw) ? raw : undefined);
   const retry = controls?.retry && !exchange.h2c && !grpc ? controls.retry : undefined;
-  // A retried request is sent again: its body is held for that, up to a bound (larger ones go once).
-  if (retry && body && !Buffer.isBuffer(body) && replayable(raw)) body = await readAll(raw);
-  if (route.mirrors.length > 0) {
-    // Copies need the body more than once: buffered (bounded by the server's body limit).
-    if (body && !Buffer.isBuffer(body)) body = await readAll(raw);
-    mirror(route, exchange, body as Buffer | undefined, served);
-  }
+  // Retries and mirrors send the body more than once: it is held for that, up to the listener's
+  // buffer limit; a larger body goes once, without retries or copies.
+  if ((retry || route.mirrors.length > 0) && body === raw)
+    body = await holdBody(raw, served.router.listener.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT);
+  if (route.mirrors.length > 0 && !(body instanceof Readable)) mirror(route, exchange, body, served);
   const onStatus = (status: number) => route.metrics.observe(status, (performance.now() - started) / 1000);
   const compression = compressionFor(raw, controls);
   try {
@@ -434,7 +434,7 @@ async function proxyExchange(
         exchange,
         req: raw,
         res,
-        body: Buffer.isBuffer(body) ? body : undefined,
+        body: body === raw ? undefined : (body as Buffer | Readable | undefined),
         grpc,
         editHeaders,
         onStatus,
@@ -542,22 +542,9 @@ function answerError(
   }
 }
 
+/** HTTP/2 marks a request without a body by ending the stream with its headers (no length needed). */
 function hasBody(req: IncomingMessage): boolean {
+  if (req.httpVersionMajor === 2) return !(req as unknown as Http2ServerRequest).stream.endAfterHeaders;
   const length = req.headers['content-length'];
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
-/** Retried bodies are held in memory; Envoy's default per-request buffer is the same 1 MiB. */
-const RETRY_BODY_LIMIT = 1 << 20;
-
-/** Whether a body may be held for replay: its declared length is within the bound. */
-function replayable(req: IncomingMessage): boolean {
-  const length = Number(req.headers['content-length']);
-  return Number.isInteger(length) && length <= RETRY_BODY_LIMIT;
-}
-
-async function readAll(stream: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }

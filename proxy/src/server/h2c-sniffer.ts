@@ -8,15 +8,18 @@ import {
 import type { Socket } from 'node:net';
 
 /**
- * HTTP/2 connections that carry no frames for `idleTimeoutMs` are closed gracefully: GOAWAY, open
+ * HTTP/2 connections that carry no frames for the idle timeout are closed gracefully: GOAWAY, open
  * streams finish, no new ones start. Without it an idle client keeps its session (and memory) forever.
+ * The timeout is read from the live listener as each session starts.
  */
 export function closeIdleSessions(
   server: { on(event: 'session', listener: (session: Http2Session) => void): unknown },
-  idleTimeoutMs: number,
+  idleTimeoutOf: () => number,
 ): void {
-  if (idleTimeoutMs <= 0) return;
-  server.on('session', (session) => session.setTimeout(idleTimeoutMs, () => session.close()));
+  server.on('session', (session) => {
+    const ms = idleTimeoutOf();
+    if (ms > 0) session.setTimeout(ms, () => session.close());
+  });
 }
 
 /** What an HTTP/2 client with prior knowledge sends first (RFC 9113 §3.4). */
@@ -31,10 +34,10 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 export function serveH2cBeside(
   http1: Server,
   handler: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
-  idleTimeoutMs: number,
+  idleTimeoutOf: () => number,
 ): void {
   const h2c = createH2cServer({}, handler);
-  closeIdleSessions(h2c, idleTimeoutMs);
+  closeIdleSessions(h2c, idleTimeoutOf);
   // Closing the port ends HTTP/2 sessions too (HTTP/1.1 connections are the HTTP/1 server's own).
   const sessions = new Set<{ close(): void }>();
   h2c.on('session', (session) => {

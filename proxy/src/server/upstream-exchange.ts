@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import type { BalanceInput, Balancer } from '../balance/endpoint-balancer.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
@@ -106,8 +105,7 @@ function upstreamRequest(
 
 /**
  * The headers an upstream gets: the client's minus hop-by-hop ones, with X-Forwarded-For and -Proto,
- * and, on a listener that validates client certificates, X-Forwarded-Client-Cert naming the verified
- * client (Envoy's format).
+ * and X-Forwarded-Client-Cert as the listener says (by default, naming a verified client certificate).
  */
 function upstreamHeaders(raw: IncomingMessage, router: ListenerRouter): HeaderBag {
   const headers = forwardableHeaders(raw.headers);
@@ -116,30 +114,11 @@ function upstreamHeaders(raw: IncomingMessage, router: ListenerRouter): HeaderBa
   headers['x-forwarded-for'] = priorXff ? `${priorXff}, ${clientIp}` : clientIp;
   headers['x-forwarded-proto'] ??= router.scheme;
   // forwardableHeaders already dropped any client-sent one (no `delete` here: it would slow the object).
-  if (router.listener.tls?.clientValidation) {
-    const identity = verifiedClient(raw.socket as TLSSocket);
-    if (identity) headers[CLIENT_CERT] = identity;
+  if (router.forwardedClientCert) {
+    const value = router.forwardedClientCert(raw.socket, raw.headers[CLIENT_CERT] as string | undefined);
+    if (value) headers[CLIENT_CERT] = value;
   }
   return headers;
-}
-
-/** `Hash=<sha256>;Subject="<DN>"` of a verified client certificate, computed once per connection. */
-const clientIdentities = new WeakMap<object, string | null>();
-function verifiedClient(socket: TLSSocket): string | undefined {
-  let identity = clientIdentities.get(socket);
-  if (identity === undefined) {
-    const cert = socket.authorized ? socket.getPeerCertificate() : undefined;
-    identity =
-      cert?.fingerprint256 !== undefined
-        ? `Hash=${cert.fingerprint256.replaceAll(':', '').toLowerCase()};Subject="${Object.entries(
-            cert.subject ?? {},
-          )
-            .map(([k, v]) => `${k}=${v}`)
-            .join(',')}"`
-        : null;
-    clientIdentities.set(socket, identity);
-  }
-  return identity ?? undefined;
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {

@@ -5,6 +5,7 @@ import {
   type Http2ServerRequest,
   type Http2ServerResponse,
 } from 'node:http2';
+import type { Readable } from 'node:stream';
 import type { HeaderBag } from '../filters/header-modifier.ts';
 import { UpstreamFailure } from './relay.ts';
 
@@ -57,8 +58,11 @@ export interface Http2RelayOptions {
   };
   req: Http2ServerRequest | IncomingMessage;
   res: Http2ServerResponse | ServerResponse;
-  /** The request body when it was already read (mirrors); otherwise `req` is streamed up. */
-  body: Buffer | undefined;
+  /**
+   * The request body when it was already read (mirrors), or the stream that now yields it (part of it
+   * was read); otherwise `req` is streamed up.
+   */
+  body: Buffer | Readable | undefined;
   /** A gRPC call: `te: trailers` goes upstream and trailers-only answers end the stream. */
   grpc: boolean;
   editHeaders: ((h: HeaderBag) => void) | undefined;
@@ -137,8 +141,8 @@ export function relayHttp2(o: Http2RelayOptions): Promise<void> {
       if (!answered) reject(new UpstreamFailure(err, timedOut));
       else cut();
     });
-    if (o.body) upstream.end(o.body);
-    else req.pipe(upstream);
+    if (Buffer.isBuffer(o.body)) upstream.end(o.body);
+    else (o.body ?? req).pipe(upstream);
     // A client that cancels the call cancels it upstream too.
     req.on('aborted', () => upstream.close(NGHTTP2_CANCEL));
     res.on('close', () => {
