@@ -240,3 +240,83 @@ spec:
     expect(ok.text).toBe('echo again');
   });
 });
+
+describe('GRPCRoute sessionPersistence: calls of one session stay on one backend', () => {
+  const servers: grpc.Server[] = [];
+  let gw: TestGateway;
+  let client: grpc.Client;
+
+  /** A unary call; the backend that answered and the metadata the gateway sent first. */
+  const whoAnswers = (metadata = new grpc.Metadata()) =>
+    new Promise<{ backend: string; headers: grpc.Metadata }>((resolve, reject) => {
+      let headers = new grpc.Metadata();
+      const call = client.makeUnaryRequest(
+        '/demo.Echo/Unary',
+        json.serialize,
+        json.deserialize,
+        {},
+        metadata,
+        (err, value) => (err ? reject(err) : resolve({ backend: (value as Msg).text!, headers })),
+      );
+      call.on('metadata', (m) => (headers = m));
+    });
+
+  beforeAll(async () => {
+    const ports: number[] = [];
+    for (const name of ['one', 'two', 'three']) {
+      const server = new grpc.Server();
+      server.addService(EchoService, {
+        ...implementation,
+        unary: (_call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) =>
+          cb(null, { text: name }),
+      });
+      ports.push(
+        await new Promise<number>((resolve, reject) =>
+          server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+            err ? reject(err) : resolve(p),
+          ),
+        ),
+      );
+      servers.push(server);
+    }
+    const port = await freePort();
+    gw = await startGateway(port, {
+      'gateway.yaml': gatewayWithListeners(`    - {name: h2c, port: ${port}, protocol: HTTP}\n`),
+      'routes.yaml': `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: sticky, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+    - backendRefs: [{name: echoes, port: 80}]
+      sessionPersistence: {type: Header, sessionName: x-session}
+${serviceYaml('echoes', ports, 'default', 'kubernetes.io/h2c')}`,
+    });
+    const Client = grpc.makeGenericClientConstructor(EchoService, 'Echo');
+    client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  });
+  afterAll(async () => {
+    client?.close();
+    await gw?.close();
+    for (const s of servers) s.forceShutdown();
+  });
+
+  it('issues a session in the response metadata, and every call that sends it back reaches the same backend', async () => {
+    const first = await whoAnswers();
+    const session = first.headers.get('x-session')[0] as string;
+    expect(session).toMatch(/^[\w-]{16}$/);
+    const metadata = new grpc.Metadata();
+    metadata.set('x-session', session);
+    for (let i = 0; i < 10; i++) {
+      const again = await whoAnswers(metadata);
+      expect(again.backend).toBe(first.backend);
+      // A session already held is not issued again.
+      expect(again.headers.get('x-session')).toEqual([]);
+    }
+    // New sessions spread over the backends.
+    const spread = new Set<string>();
+    for (let i = 0; i < 30; i++) spread.add((await whoAnswers()).backend);
+    expect(spread.size).toBeGreaterThan(1);
+  });
+});

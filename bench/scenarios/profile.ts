@@ -3,7 +3,8 @@
  * `--cpu-prof` in front of an nginx upstream answering a fixed chat completion (or a fixed small body
  * for `plain`), drives it with wrk, and summarises the profile by self time: per area (the Node.js HTTP
  * stack, undici, fastify, Sluice's own modules, JSON, GC, system calls) and the top functions.
- * Env: PROFILE_SCENARIO (chat | plain, default chat), PROFILE_SECONDS (15), PROFILE_CONNECTIONS (64).
+ * Env: PROFILE_SCENARIO (chat | plain | controlled — plain with the bench's local rate limit, retry and
+ * circuit breaker — default chat), PROFILE_SECONDS (15), PROFILE_CONNECTIONS (64).
  * The .cpuprofile is kept (its path is printed) for a flame graph in Chrome DevTools or speedscope.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { freePort } from '../../test/support/ports.ts';
 import { wrk } from '../load/wrk.ts';
 import { FIXED_CHAT_LOCATION, STATIC_BODY_LOCATION, startNginx } from '../targets/nginx.ts';
-import { aiRouteYaml, plainRouteYaml, startSluice } from '../targets/sluice.ts';
+import { aiRouteYaml, plainRouteYaml, startSluice, trafficPolicyBench } from '../targets/sluice.ts';
 
 const scenario = process.env.PROFILE_SCENARIO ?? 'chat';
 const seconds = Number(process.env.PROFILE_SECONDS ?? 15);
@@ -86,23 +87,22 @@ function summarise(profile: CpuProfile): string[] {
   ];
 }
 
-const upstream = await startNginx(
-  await freePort(),
-  scenario === 'plain' ? STATIC_BODY_LOCATION : FIXED_CHAT_LOCATION,
-);
+const plain = scenario === 'plain' || scenario === 'controlled';
+const upstream = await startNginx(await freePort(), plain ? STATIC_BODY_LOCATION : FIXED_CHAT_LOCATION);
 const profileDir = await mkdtemp(join(tmpdir(), 'sluice-profile-'));
 const sluice = await startSluice(
   await freePort(),
   await freePort(),
-  scenario === 'plain' ? plainRouteYaml(upstream.port) : aiRouteYaml(upstream.port),
+  plain
+    ? plainRouteYaml(upstream.port) + (scenario === 'controlled' ? trafficPolicyBench('local') : '')
+    : aiRouteYaml(upstream.port),
   [],
   undefined,
   undefined,
   ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
 );
-const path = scenario === 'plain' ? '/' : '/v1/chat/completions';
-const body =
-  scenario === 'plain' ? undefined : { model: 'bench-model', messages: [{ role: 'user', content: PROMPT }] };
+const path = plain ? '/' : '/v1/chat/completions';
+const body = plain ? undefined : { model: 'bench-model', messages: [{ role: 'user', content: PROMPT }] };
 const url = `http://127.0.0.1:${sluice.port}${path}`;
 await wrk(url, { connections, seconds: 3, postJson: body }); // warm-up: JIT and pools
 const cpuBefore = await sluice.cpuSeconds();

@@ -314,7 +314,7 @@ export const GRPCRouteSchema = T.Object({
           ),
           filters: T.Optional(T.Array(RouteFilterSchema, { maxItems: 16 })),
           backendRefs: T.Optional(T.Array(BackendRef, { maxItems: 16 })),
-          sessionPersistence: NotImplemented,
+          sessionPersistence: SessionPersistence,
         }),
         { maxItems: 16 },
       ),

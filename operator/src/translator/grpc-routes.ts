@@ -9,7 +9,7 @@ function literal(s: string): string {
  * A GRPCRoute seen as the HTTP routing it amounts to: gRPC calls are HTTP/2 POSTs to
  * `/<service>/<method>`, so a method match is a path match (service and method: Exact path;
  * service only: its path prefix; method only or regular expressions: a path expression). Headers,
- * filters and backendRefs carry over; the caller marks the routes as gRPC.
+ * filters, backendRefs and sessionPersistence carry over; the caller marks the routes as gRPC.
  */
 export function grpcRouteAsHttp(route: GRPCRoute): HTTPRoute {
   return {
@@ -24,6 +24,7 @@ export function grpcRouteAsHttp(route: GRPCRoute): HTTPRoute {
           ...(rule.name ? { name: rule.name } : {}),
           ...(rule.filters ? { filters: rule.filters } : {}),
           ...(rule.backendRefs ? { backendRefs: rule.backendRefs } : {}),
+          ...(rule.sessionPersistence ? { sessionPersistence: rule.sessionPersistence } : {}),
           matches: (rule.matches?.length ? rule.matches : [{}]).map((m) => ({
             path: pathFor(m.method),
             ...(m.headers ? { headers: m.headers } : {}),

@@ -225,16 +225,14 @@ export function translateRule(
       ...(kind === 'GRPCRoute' ? { grpc: true as const } : {}),
       ...(cors ? { cors } : {}),
       ...(rule.retry ? { retry: routeRetry(rule.retry) } : {}),
-      ...(kind === 'HTTPRoute' && rule.sessionPersistence
-        ? { sessionPersistence: sessionOf(rule.sessionPersistence) }
-        : {}),
+      ...(rule.sessionPersistence ? { sessionPersistence: sessionOf(rule.sessionPersistence) } : {}),
     }),
   );
   return { routes, refProblems, guards };
 }
 
 /**
- * The HTTPRoute `sessionPersistence` field: the session name (defaults `sluice-session` for a cookie,
+ * The HTTPRoute and GRPCRoute `sessionPersistence` field: the session name (defaults `sluice-session` for a cookie,
  * `x-sluice-session` for a header) and, for a Permanent cookie, its lifetime (absoluteTimeout).
  */
 function sessionOf(
