@@ -241,6 +241,24 @@ spec:
   });
 });
 
+/** Starts a cleartext gRPC server with the echo service, `impl` overriding its methods; its port. */
+function bindEchoServer(servers: grpc.Server[], impl: grpc.UntypedServiceImplementation): Promise<number> {
+  const server = new grpc.Server();
+  server.addService(EchoService, { ...implementation, ...impl });
+  servers.push(server);
+  return new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+}
+
+/** A cleartext (h2c) client of the echo service through the gateway port. */
+function insecureClient(port: number): grpc.Client {
+  const Client = grpc.makeGenericClientConstructor(EchoService, 'Echo');
+  return new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+}
+
 describe('GRPCRoute sessionPersistence: calls of one session stay on one backend', () => {
   const servers: grpc.Server[] = [];
   let gw: TestGateway;
@@ -263,22 +281,13 @@ describe('GRPCRoute sessionPersistence: calls of one session stay on one backend
 
   beforeAll(async () => {
     const ports: number[] = [];
-    for (const name of ['one', 'two', 'three']) {
-      const server = new grpc.Server();
-      server.addService(EchoService, {
-        ...implementation,
-        unary: (_call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) =>
-          cb(null, { text: name }),
-      });
+    for (const name of ['one', 'two', 'three'])
       ports.push(
-        await new Promise<number>((resolve, reject) =>
-          server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
-            err ? reject(err) : resolve(p),
-          ),
-        ),
+        await bindEchoServer(servers, {
+          unary: (_call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) =>
+            cb(null, { text: name }),
+        }),
       );
-      servers.push(server);
-    }
     const port = await freePort();
     gw = await startGateway(port, {
       'gateway.yaml': gatewayWithListeners(`    - {name: h2c, port: ${port}, protocol: HTTP}\n`),
@@ -293,8 +302,7 @@ spec:
       sessionPersistence: {type: Header, sessionName: x-session}
 ${serviceYaml('echoes', ports, 'default', 'kubernetes.io/h2c')}`,
     });
-    const Client = grpc.makeGenericClientConstructor(EchoService, 'Echo');
-    client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    client = insecureClient(port);
   });
   afterAll(async () => {
     client?.close();
@@ -318,5 +326,148 @@ ${serviceYaml('echoes', ports, 'default', 'kubernetes.io/h2c')}`,
     const spread = new Set<string>();
     for (let i = 0; i < 30; i++) spread.add((await whoAnswers()).backend);
     expect(spread.size).toBeGreaterThan(1);
+  });
+});
+
+describe('BackendTrafficPolicy retries and passive health checks on a GRPCRoute', () => {
+  const servers: grpc.Server[] = [];
+  let gw: TestGateway;
+  let client: grpc.Client;
+  /** Calls the flaky backend received, and how many of the next it fails with UNAVAILABLE. */
+  const flaky = { calls: 0, failNext: 0, streamed: [] as number[][] };
+
+  /** A unary call; `pool` picks the route (metadata x-pool), the retried one by default. */
+  const unary = (pool = 'retried') => {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-pool', pool);
+    return new Promise<{ value?: Msg; code: grpc.status }>((resolve) =>
+      client.makeUnaryRequest(
+        '/demo.Echo/Unary',
+        json.serialize,
+        json.deserialize,
+        {},
+        metadata,
+        (err, value) => resolve(err ? { code: err.code } : { value: value as Msg, code: grpc.status.OK }),
+      ),
+    );
+  };
+
+  const bind = (impl: grpc.UntypedServiceImplementation) => bindEchoServer(servers, impl);
+  const unavailable = { code: grpc.status.UNAVAILABLE, details: 'try again' };
+
+  beforeAll(async () => {
+    const flakyPort = await bind({
+      unary: (_call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
+        flaky.calls++;
+        if (flaky.failNext-- > 0) return cb(unavailable);
+        cb(null, { text: 'flaky' });
+      },
+      clientStream: (call: grpc.ServerReadableStream<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
+        const got: number[] = [];
+        call.on('data', (m: Msg) => got.push(m.n ?? 0));
+        call.on('end', () => {
+          flaky.streamed.push(got);
+          if (flaky.failNext-- > 0) return cb(unavailable);
+          cb(null, { n: got.reduce((a, b) => a + b, 0) });
+        });
+      },
+    });
+    const brokenPort = await bind({
+      unary: (_call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => cb(unavailable),
+    });
+    const healthyPort = await bind({
+      unary: (_call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) =>
+        cb(null, { text: 'healthy' }),
+    });
+    const port = await freePort();
+    const deadPort = await freePort();
+    const grpcRoute = (name: string) => `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: ${name}, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{matches: [{headers: [{name: x-pool, value: ${name}}]}], backendRefs: [{name: ${name}, port: 80}]}]
+`;
+    const policy = (name: string, body: string) => `---
+apiVersion: sluice.dev/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: ${name}, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: GRPCRoute, name: ${name}}]
+${body}`;
+    gw = await startGateway(port, {
+      'gateway.yaml': gatewayWithListeners(`    - {name: h2c, port: ${port}, protocol: HTTP}\n`),
+      'routes.yaml': `${grpcRoute('retried')}${grpcRoute('ejecting')}${serviceYaml(
+        'retried',
+        [deadPort, flakyPort],
+        'default',
+        'kubernetes.io/h2c',
+      )}${serviceYaml('ejecting', [brokenPort, healthyPort], 'default', 'kubernetes.io/h2c')}${policy(
+        'retried',
+        `  retry:
+    numRetries: 3
+    retryOn: {triggers: [connect-failure, retriable-status-codes], httpStatusCodes: [503]}
+    perRetry: {backOff: {baseInterval: 10ms}}
+`,
+      )}${policy(
+        'ejecting',
+        '  healthCheck: {passive: {consecutive5XxErrors: 2, baseEjectionTime: 60s, interval: 1s}}\n',
+      )}`,
+    });
+    client = insecureClient(port);
+  });
+  afterAll(async () => {
+    client?.close();
+    await gw?.close();
+    for (const s of servers) s.forceShutdown();
+  });
+
+  it('retries UNAVAILABLE answers and a refused endpoint, so every unary call succeeds', async () => {
+    flaky.calls = 0;
+    for (let i = 0; i < 6; i++) {
+      flaky.failNext = 1;
+      expect(await unary()).toEqual({ value: { text: 'flaky' }, code: grpc.status.OK });
+    }
+    // Each call: one UNAVAILABLE, then the answer (the dead endpoint costs a retry, never a call).
+    expect(flaky.calls).toBe(12);
+  });
+
+  it('replays a client stream to the retried attempt, every message in order', async () => {
+    flaky.streamed.length = 0;
+    flaky.failNext = 1;
+    const reply = await new Promise<Msg>((resolve, reject) => {
+      const metadata = new grpc.Metadata();
+      metadata.set('x-pool', 'retried');
+      const call = client.makeClientStreamRequest(
+        '/demo.Echo/ClientStream',
+        json.serialize,
+        json.deserialize,
+        metadata,
+        (err, v) => (err ? reject(err) : resolve(v as Msg)),
+      );
+      for (let i = 1; i <= 10; i++) call.write({ n: i });
+      call.end();
+    });
+    expect(reply).toEqual({ n: 55 });
+    const all = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(flaky.streamed).toEqual([all, all]);
+  });
+
+  it('gives up after the configured attempts and passes UNAVAILABLE on', async () => {
+    flaky.calls = 0;
+    flaky.failNext = 100;
+    expect((await unary()).code).toBe(grpc.status.UNAVAILABLE);
+    // Four attempts (one and three retries), some of them to the refused endpoint.
+    expect(flaky.calls).toBeGreaterThanOrEqual(1);
+    expect(flaky.calls).toBeLessThanOrEqual(4);
+    flaky.failNext = 0;
+  });
+
+  it('ejects an endpoint that keeps answering UNAVAILABLE: later calls all reach the healthy one', async () => {
+    // Round-robin over a broken and a healthy endpoint: the broken one fails until two in a row eject it.
+    for (let i = 0; i < 6; i++) await unary('ejecting');
+    const after = await Promise.all(Array.from({ length: 10 }, () => unary('ejecting')));
+    expect(after.map((r) => r.value?.text)).toEqual(Array(10).fill('healthy'));
   });
 });

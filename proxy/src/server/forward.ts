@@ -42,11 +42,12 @@ import type { AttemptOutcome } from '../upstream/endpoint-health.ts';
 import { type Http2Sessions, relayHttp2 } from '../upstream/http2-relay.ts';
 import { onEndpoint } from '../upstream/pool-registry.ts';
 import { RetryableStatus, relay, UpstreamFailure } from '../upstream/relay.ts';
+import { ReplayableBody } from '../upstream/replayable-body.ts';
 import { refuseAndClose } from './client-errors.ts';
 import { DEFAULT_BUFFER_LIMIT, holdBody } from './held-body.ts';
 import type { ListenerState, ServedPort } from './listener-state.ts';
 import { misdirected, requestTarget } from './request-target.ts';
-import { relayWithRetries } from './retrying-relay.ts';
+import { type Attempt, relayWithRetries } from './retrying-relay.ts';
 import type { ServingLimits } from './serving-limits.ts';
 import { type Exchange, mirror, prepareExchange } from './upstream-exchange.ts';
 
@@ -418,61 +419,75 @@ async function proxyExchange(
 ): Promise<void> {
   const { controls, editHeaders } = extras;
   const grpc = route.source.grpc === true && raw.httpVersionMajor === 2;
-  let body: Readable | Buffer | undefined = bufferedBody ?? (hasBody(raw) ? raw : undefined);
-  const retry = controls?.retry && !exchange.h2c && !grpc ? controls.retry : undefined;
+  let body: Readable | Buffer | ReplayableBody | undefined = bufferedBody ?? (hasBody(raw) ? raw : undefined);
+  const http2 = exchange.h2c || grpc;
+  const retry = controls?.retry;
+  const bufferLimit = served.router.listener.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT;
   // Retries and mirrors send the body more than once: it is held for that, up to the listener's
-  // buffer limit; a larger body goes once, without retries or copies.
-  if ((retry || route.mirrors.length > 0) && body === raw)
-    body = await holdBody(raw, served.router.listener.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT);
-  if (route.mirrors.length > 0 && !(body instanceof Readable)) mirror(route, exchange, body, served);
+  // buffer limit; a larger body goes once, without retries or copies. HTTP/2 backends (gRPC
+  // streams among them) get the body as it arrives, with a copy kept for retries.
+  if (retry && http2 && body === raw && route.mirrors.length === 0)
+    body = new ReplayableBody(raw, bufferLimit);
+  else if ((retry || route.mirrors.length > 0) && body === raw) body = await holdBody(raw, bufferLimit);
+  if (route.mirrors.length > 0 && !(body instanceof Readable))
+    mirror(route, exchange, body as Buffer, served);
   const onStatus = (status: number) => route.metrics.observe(status, (performance.now() - started) / 1000);
   const compression = compressionFor(raw, controls);
+  const send = (a: Attempt): Promise<void> =>
+    http2
+      ? relayHttp2({
+          sessions: options.grpcSessions,
+          exchange: { ...exchange, endpoint: a.endpoint, timeoutMs: a.timeoutMs },
+          req: raw,
+          res,
+          body: body === raw ? undefined : body,
+          grpc,
+          editHeaders,
+          onStatus,
+          retryStatus: a.retryStatus,
+          onOutcome: a.onOutcome,
+          health: a.endpoint.health,
+        })
+      : relay({
+          dispatcher: a.endpoint.pool,
+          request: onEndpoint(a.endpoint, {
+            path: exchange.path,
+            method: exchange.method as Dispatcher.HttpMethod,
+            headers: exchange.headers as Record<string, string>,
+            body: (body as Readable | Buffer | undefined) ?? null,
+          }),
+          response: res as ServerResponse,
+          editHeaders,
+          timeoutMs: a.timeoutMs,
+          onStatus,
+          retryStatus: a.retryStatus,
+          health: a.endpoint.health,
+          onOutcome: a.onOutcome,
+          compression,
+          override: controls?.traffic?.override,
+        });
   try {
-    if (exchange.h2c || grpc)
-      await relayHttp2({
-        sessions: options.grpcSessions,
-        exchange,
-        req: raw,
-        res,
-        body: body === raw ? undefined : (body as Buffer | Readable | undefined),
-        grpc,
-        editHeaders,
-        onStatus,
-      });
-    else if (retry && (body === undefined || Buffer.isBuffer(body)))
+    // A body that could not be held (past the limit) goes once.
+    if (retry && (body === undefined || Buffer.isBuffer(body) || body instanceof ReplayableBody))
       await relayWithRetries({
         exchange,
-        body,
-        res: res as ServerResponse,
+        send,
+        replayable: () => !(body instanceof ReplayableBody) || body.replayable,
+        res,
         route,
         retry,
-        editHeaders,
         breaker: controls?.traffic?.breaker?.(exchange.cluster.name),
         deadline: route.source.timeouts?.requestMs,
         started,
-        onStatus,
         metrics: options.resilience,
         outliers: controls?.traffic?.outliers,
-        compression,
-        override: controls?.traffic?.override,
       });
     else
-      await relay({
-        dispatcher: exchange.endpoint.pool,
-        request: onEndpoint(exchange.endpoint, {
-          path: exchange.path,
-          method: exchange.method as Dispatcher.HttpMethod,
-          headers: exchange.headers as Record<string, string>,
-          body: body ?? null,
-        }),
-        response: res as ServerResponse,
-        editHeaders,
+      await send({
+        endpoint: exchange.endpoint,
         timeoutMs: exchange.timeoutMs,
-        onStatus,
-        health: exchange.endpoint.health,
+        retryStatus: undefined,
         onOutcome: outcomeOf(controls, exchange),
-        compression,
-        override: controls?.traffic?.override,
       });
   } catch (err) {
     if (err instanceof RetryableStatus) return; // answered by relayWithRetries' last attempt

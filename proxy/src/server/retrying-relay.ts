@@ -1,35 +1,44 @@
 import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
-import type { HeaderEdit } from '../filters/header-modifier.ts';
 import type { ResilienceMetrics } from '../metrics/traffic-metrics.ts';
 import type { CompiledRoute } from '../routing/router.ts';
 import type { BreakerGate } from '../traffic/circuit-breaker.ts';
 import type { OutlierDetector } from '../traffic/outlier-detection.ts';
 import { type AttemptFailure, failureOf, type RetryPolicy } from '../traffic/retry-policy.ts';
-import { onEndpoint } from '../upstream/pool-registry.ts';
-import { type RelayOptions, RetryableStatus, relay } from '../upstream/relay.ts';
+import type { AttemptOutcome } from '../upstream/endpoint-health.ts';
+import { RetryableStatus } from '../upstream/relay.ts';
 import { type Exchange, repick } from './upstream-exchange.ts';
+
+/** What one attempt needs beyond the exchange: where it goes and how its answer is judged. */
+export interface Attempt {
+  endpoint: Exchange['endpoint'];
+  timeoutMs: number | undefined;
+  /** A status to hold back (and retry) instead of relaying it; undefined: relay every status. */
+  retryStatus: ((status: number) => boolean) | undefined;
+  onOutcome: ((outcome: AttemptOutcome) => void) | undefined;
+}
 
 export interface RetryingRelay {
   exchange: Exchange;
-  /** Held in memory so every attempt sends the same bytes. */
-  body: Buffer | undefined;
-  res: ServerResponse;
+  /**
+   * Sends one attempt over the relay the backend speaks (HTTP/1.1 or HTTP/2), the same request body
+   * each time; rejects with RetryableStatus or UpstreamFailure like the relays do.
+   */
+  send: (attempt: Attempt) => Promise<void>;
+  /** Whether another attempt can still send the whole body (false once it outgrew the buffer limit). */
+  replayable: () => boolean;
+  res: ServerResponse | Http2ServerResponse;
   route: CompiledRoute;
   retry: RetryPolicy;
-  editHeaders: HeaderEdit | undefined;
   /** The route's circuit breaker toward this backend: caps retries in flight (maxParallelRetries). */
   breaker: BreakerGate | undefined;
   /** Gateway API `timeouts.request`: every attempt and back-off together stay within it. */
   deadline: number | undefined;
   started: number;
-  onStatus: (status: number) => void;
   metrics: ResilienceMetrics;
   /** Passive health checking: every attempt's outcome counts against its endpoint. */
   outliers: OutlierDetector | undefined;
-  compression: RelayOptions['compression'];
-  override: RelayOptions['override'];
 }
 
 /**
@@ -53,29 +62,17 @@ export async function relayWithRetries(r: RetryingRelay): Promise<void> {
       // held back: an answer is never dropped for a retry that then cannot be made.
       let granted: (() => void) | undefined;
       const mayRetry = () => {
-        if (attempt >= retry.retries || !fits) return false;
+        if (attempt >= retry.retries || !fits || !r.replayable()) return false;
         granted = r.breaker ? r.breaker.enterRetry() : noop;
         if (!granted) count('not_made_overflow');
         return granted !== undefined;
       };
       try {
-        await relay({
-          dispatcher: endpoint.pool,
-          request: onEndpoint(endpoint, {
-            path: exchange.path,
-            method: exchange.method as Dispatcher.HttpMethod,
-            headers: exchange.headers as Record<string, string>,
-            body: r.body ?? null,
-          }),
-          response: res,
-          editHeaders: r.editHeaders,
+        await r.send({
+          endpoint,
           timeoutMs: minDefined(minDefined(retry.perTryTimeoutMs, exchange.timeoutMs), remaining),
-          onStatus: r.onStatus,
           retryStatus: (status) => retry.retriesStatus(status) && mayRetry(),
-          health: endpoint.health,
           onOutcome: r.outliers ? outcomeFor(r.outliers, exchange, endpoint) : undefined,
-          compression: r.compression,
-          override: r.override,
         });
         return;
       } catch (err) {

@@ -7,7 +7,9 @@ import {
 } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { HeaderBag } from '../filters/header-modifier.ts';
-import { UpstreamFailure } from './relay.ts';
+import type { AttemptOutcome, EndpointHealth } from './endpoint-health.ts';
+import { RetryableStatus, UpstreamFailure } from './relay.ts';
+import { ReplayableBody } from './replayable-body.ts';
 
 /**
  * One HTTP/2 (h2c) session per backend origin, reused by every request (HTTP/2 multiplexes them on a
@@ -62,12 +64,25 @@ export interface Http2RelayOptions {
    * The request body when it was already read (mirrors), or the stream that now yields it (part of it
    * was read); otherwise `req` is streamed up.
    */
-  body: Buffer | Readable | undefined;
+  body: Buffer | Readable | ReplayableBody | undefined;
   /** A gRPC call: `te: trailers` goes upstream and trailers-only answers end the stream. */
   grpc: boolean;
   editHeaders: ((h: HeaderBag) => void) | undefined;
   onStatus: (status: number) => void;
+  /** Statuses not to relay: the exchange is dropped and the promise rejects with RetryableStatus. */
+  retryStatus?: ((status: number) => boolean) | undefined;
+  /** How the attempt ended, for passive health checking: its status, or no answer. */
+  onOutcome?: ((outcome: AttemptOutcome) => void) | undefined;
+  /** The endpoint's record: the stream counts as in flight there until it closes (LeastRequest). */
+  health?: EndpointHealth | undefined;
 }
+
+/**
+ * The HTTP status a gRPC error answer counts as for retries and health checks (gRPC's own mapping
+ * read backwards): UNAVAILABLE is a 503, DEADLINE_EXCEEDED a 504, RESOURCE_EXHAUSTED a 429, so
+ * `retriable-status-codes: [503]`, `5xx` and `gateway-error` retry an unavailable gRPC backend.
+ */
+const GRPC_AS_HTTP: Record<string, number> = { '14': 503, '4': 504, '8': 429 };
 
 /** HTTP/2 error code CANCEL: the exchange is abandoned (client gone, deadline passed). */
 const NGHTTP2_CANCEL = 8;
@@ -93,25 +108,49 @@ export function relayHttp2(o: Http2RelayOptions): Promise<void> {
       ':scheme': 'http',
       ':authority': typeof headers.host === 'string' ? headers.host : `${endpoint.host}:${endpoint.port}`,
     });
+    const health = o.health;
+    if (health) {
+      health.inFlight++;
+      upstream.once('close', () => health.inFlight--);
+    }
     let answered = false;
     let timedOut = false;
+    /** Dropped for a retry or failed before answering: nothing more of it reaches the client. */
+    let abandoned = false;
+    const abandon = () => {
+      abandoned = true;
+      if (o.body instanceof ReplayableBody) o.body.detach();
+    };
+    const giveUp = () => {
+      abandon();
+      o.onOutcome?.('no-answer');
+    };
     const timer =
       exchange.timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
             timedOut = true;
             upstream.close(NGHTTP2_CANCEL);
-            if (!answered) reject(new UpstreamFailure(new Error('upstream did not answer in time'), true));
-            else cut();
+            if (answered) return cut();
+            giveUp();
+            reject(new UpstreamFailure(new Error('upstream did not answer in time'), true));
           }, exchange.timeoutMs);
     // The client must see the exchange fail, not end cleanly: reset (HTTP/2) or cut (HTTP/1.1).
     const cut = () => ('stream' in res ? res.stream.close(NGHTTP2_CANCEL) : res.destroy());
     upstream.on('response', (h) => {
       answered = true;
+      const status = Number(h[':status'] ?? 200);
+      const outcome = (o.grpc && GRPC_AS_HTTP[String(h['grpc-status'])]) || status;
+      o.onOutcome?.(outcome);
+      if (o.retryStatus?.(outcome)) {
+        abandon();
+        clearTimeout(timer);
+        upstream.close(NGHTTP2_CANCEL);
+        return reject(new RetryableStatus(outcome));
+      }
       const out: HeaderBag = {};
       for (const [k, v] of Object.entries(h)) if (!NOT_COPIED.has(k) && v !== undefined) out[k] = v as string;
       o.editHeaders?.(out);
-      const status = Number(h[':status'] ?? 200);
       o.onStatus(status);
       // A "trailers-only" answer (an error, usually) carries grpc-status in its one HEADERS frame,
       // which must also end the stream for the client to read it as the call's status.
@@ -121,12 +160,14 @@ export function relayHttp2(o: Http2RelayOptions): Promise<void> {
       resolve();
     });
     upstream.on('trailers', (t) => {
+      if (abandoned) return;
       const trailers: Record<string, string> = {};
       for (const [k, v] of Object.entries(t))
         if (!k.startsWith(':') && v !== undefined) trailers[k] = String(v);
       res.addTrailers(trailers);
     });
     upstream.on('data', (chunk: Buffer) => {
+      if (abandoned) return;
       if (!(res as ServerResponse).write(chunk)) {
         upstream.pause();
         res.once('drain', () => upstream.resume());
@@ -134,14 +175,18 @@ export function relayHttp2(o: Http2RelayOptions): Promise<void> {
     });
     upstream.on('end', () => {
       clearTimeout(timer);
+      if (abandoned) return;
       if (!res.writableEnded && !res.destroyed) res.end();
     });
     upstream.on('error', (err) => {
       clearTimeout(timer);
+      if (abandoned) return;
+      if (!answered) giveUp();
       if (!answered) reject(new UpstreamFailure(err, timedOut));
       else cut();
     });
     if (Buffer.isBuffer(o.body)) upstream.end(o.body);
+    else if (o.body instanceof ReplayableBody) o.body.sendTo(upstream);
     else (o.body ?? req).pipe(upstream);
     // A client that cancels the call cancels it upstream too.
     req.on('aborted', () => upstream.close(NGHTTP2_CANCEL));
