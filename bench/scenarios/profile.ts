@@ -4,7 +4,7 @@
  * for `plain`), drives it with wrk, and summarises the profile by self time: per area (the Node.js HTTP
  * stack, undici, fastify, Sluice's own modules, JSON, GC, system calls) and the top functions.
  * Env: PROFILE_SCENARIO (chat | plain | controlled — plain with the bench's local rate limit, retry and
- * circuit breaker — default chat), PROFILE_SECONDS (15), PROFILE_CONNECTIONS (64).
+ * circuit breaker — default chat), PROFILE_ARGS (extra Sluice flags, space-separated: `--access-log /tmp/a.log`), PROFILE_SECONDS (15), PROFILE_CONNECTIONS (64).
  * The .cpuprofile is kept (its path is printed) for a flame graph in Chrome DevTools or speedscope.
  */
 import { execFileSync } from 'node:child_process';
@@ -96,7 +96,7 @@ const sluice = await startSluice(
   plain
     ? plainRouteYaml(upstream.port) + (scenario === 'controlled' ? trafficPolicyBench('local') : '')
     : aiRouteYaml(upstream.port),
-  [],
+  (process.env.PROFILE_ARGS ?? '').split(' ').filter(Boolean),
   undefined,
   undefined,
   ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],

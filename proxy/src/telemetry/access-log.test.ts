@@ -17,6 +17,19 @@ describe('access log', () => {
     expect(parseAccessLogSink('/var/log/x.log')).toEqual({ file: '/var/log/x.log' });
   });
 
+  it('batches lines under load, yet a lone line reaches the file without waiting for more', async () => {
+    const file = join(dir, 'batched.log');
+    const log = new AccessLog({ file });
+    log.write({ n: 0 });
+    // No more traffic: the partial batch is written within the flush interval, not held back.
+    await expect.poll(() => readFile(file, 'utf8').catch(() => ''), { timeout: 5000 }).toBe('{"n":0}\n');
+    for (let n = 1; n <= 5000; n++) log.write({ n });
+    await log.close();
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    // Every line, once, in order.
+    expect(lines.map((l) => JSON.parse(l).n)).toEqual(Array.from({ length: 5001 }, (_, i) => i));
+  });
+
   it('keeps only the chosen fields and statuses, and samples successes but never errors', async () => {
     const file = join(dir, 'a.log');
     const log = new AccessLog({ file }, { minStatus: 0, sampleRatio: 0, fields: ['status', 'path'] });
