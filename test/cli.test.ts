@@ -84,6 +84,7 @@ describe('sluice CLI', () => {
       ['--trace-propagators', 'jaeger'],
       /--trace-propagators: unknown propagator "jaeger" \(expected tracecontext, b3, b3multi\)/,
     ],
+    [['--otlp-protocol', 'grpc'], /--otlp-protocol: "grpc" is not one of http\/protobuf, http\/json/],
   ])('refuses telemetry flags it cannot honour, saying why: %s', async (flags, message) => {
     const r = await sluice(['standalone', '-f', 'samples/quickstart', '--otlp-endpoint', '', ...flags]);
     expect(r.code).not.toBe(0);

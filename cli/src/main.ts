@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 import type { Logger } from 'pino';
 import { exitAfterLogDrain, processLogger } from '../../lib/src/logging/log-destination.ts';
-import { PROPAGATORS, type Propagator, type TracingOptions } from '../../lib/src/telemetry/tracing.ts';
+import {
+  OTLP_PROTOCOLS,
+  type OtlpProtocol,
+  PROPAGATORS,
+  type Propagator,
+  type TracingOptions,
+} from '../../lib/src/telemetry/tracing.ts';
 import { translateSource } from '../../operator/src/standalone/snapshot-to-config.ts';
 import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
 import { type AccessLogSink, parseAccessLogSink } from '../../proxy/src/telemetry/access-log.ts';
@@ -85,6 +91,9 @@ function proxyHostOptions(flags: Flags, logger: Logger): ProxyHostOptions {
 function tracingOptions(flags: Flags, env: NodeJS.ProcessEnv): TracingOptions | undefined {
   // Checked even with tracing off: a typo should not wait for the day a collector is configured.
   const propagators = propagatorsFlag(flags['trace-propagators']);
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? flags['otlp-protocol'];
+  if (!(OTLP_PROTOCOLS as readonly (string | undefined)[]).includes(protocol))
+    throw new Error(`--otlp-protocol: "${protocol}" is not one of ${OTLP_PROTOCOLS.join(', ')}`);
   const base = flags['otlp-endpoint'];
   const endpoint =
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
@@ -96,6 +105,7 @@ function tracingOptions(flags: Flags, env: NodeJS.ProcessEnv): TracingOptions | 
     resource: keyValues(env.OTEL_RESOURCE_ATTRIBUTES),
     headers: keyValues(env.OTEL_EXPORTER_OTLP_HEADERS),
     propagators,
+    protocol: protocol as OtlpProtocol,
   };
 }
 

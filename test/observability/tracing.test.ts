@@ -314,7 +314,12 @@ describe('access logs to an OTLP collector', () => {
   let gw: HostileGateway;
   beforeAll(async () => {
     jaeger = await startJaeger();
-    gw = await startHostileGateway(['--otlp-endpoint', jaeger.otlpEndpoint, '--access-log', 'otlp'], '');
+    process.env.OTEL_SERVICE_NAME = SERVICE;
+    // Spans as protobuf here (JSON, the default, is what the describe above reads back).
+    gw = await startHostileGateway(
+      ['--otlp-endpoint', jaeger.otlpEndpoint, '--access-log', 'otlp', '--otlp-protocol', 'http/protobuf'],
+      '',
+    );
   }, 600_000);
   afterAll(async () => {
     await gw?.close();
@@ -346,6 +351,11 @@ describe('access logs to an OTLP collector', () => {
       completed: true,
     });
     expect(output).not.toContain('not-logged');
+    // The request's span arrived too, encoded as protobuf.
+    await vi.waitFor(
+      async () => expect((await jaeger.traces(SERVICE)).some((t) => t.traceID === trace)).toBe(true),
+      { timeout: 20_000, interval: 250 },
+    );
   });
 
   it('keeps answering when the collector is gone: log records are dropped, requests are not', async () => {

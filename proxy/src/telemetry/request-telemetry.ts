@@ -86,18 +86,20 @@ export function observeRequest(
   const requestId = assignRequestId(raw, res, requestIdMode) ?? randomUUID();
   const { record, span, context, method } = startObserving(telemetry.tracing, raw, requestId);
   const { accessLog } = telemetry;
-  res.once('close', () => {
-    const status = res.statusCode;
-    const seconds = (performance.now() - started) / 1000;
-    if (span) endServerSpan(span, method, record, status, res.writableEnded);
-    if (accessLog?.wants(status)) {
-      const length = res.getHeader('content-length');
-      const bytes = length === undefined ? null : Number(length);
-      accessLog.write(
-        accessLine(raw, { status, seconds, bytes, completed: res.writableEnded }, record, span),
-      );
-    }
-  });
+  // An unsampled request without an access log has nothing to finish when it closes.
+  if (span || accessLog)
+    res.once('close', () => {
+      const status = res.statusCode;
+      const seconds = (performance.now() - started) / 1000;
+      if (span) endServerSpan(span, method, record, status, res.writableEnded);
+      if (accessLog?.wants(status)) {
+        const length = res.getHeader('content-length');
+        const bytes = length === undefined ? null : Number(length);
+        accessLog.write(
+          accessLine(raw, { status, seconds, bytes, completed: res.writableEnded }, record, span),
+        );
+      }
+    });
   return { record, span, context, tracing: telemetry.tracing };
 }
 
