@@ -101,13 +101,16 @@ describe('samples/', () => {
     }
   });
 
-  it('model-routing: each model goes to its AIBackend, with the provider model mapped; others get 404', async () => {
+  it('model-routing: each model goes to its AIBackend (one of them Gemini), with the provider model mapped; others get 404', async () => {
     const gw = await run('model-routing');
     try {
       expect((await chat(gw, 'gpt-4o-mini')).response.headers.get('x-sluice-ai-backend')).toContain('fast');
       const smart = await chat(gw, 'claude-sonnet');
       expect(smart.response.headers.get('x-sluice-ai-backend')).toContain('smart');
       expect(fake.requests.at(-1)?.body?.model).toBe('gpt-4o');
+      const gemini = await chat(gw, 'gemini-2.5-flash');
+      expect(gemini.data.choices[0]?.message.content).toContain('fake');
+      expect(fake.requests.at(-1)?.path).toBe('/v1beta/models/gemini-2.5-flash:generateContent');
       await expect(chat(gw, 'unknown-model')).rejects.toMatchObject({ status: 404 });
     } finally {
       await gw.close();

@@ -1,10 +1,11 @@
+import type { ProviderType } from '../../proxy/src/config/ai-backend.ts';
 import { BUILTIN_DETECTORS } from '../../proxy/src/config/guards.ts';
 
 /** YAML builders for AI tests: AIBackends, a credentials Secret, model-routed HTTPRoutes, guards. */
 
 export interface TargetYaml {
   name: string;
-  provider: 'OpenAI' | 'AzureOpenAI' | 'Anthropic' | 'OpenAICompatible';
+  provider: ProviderType;
   url: string;
   priority?: number;
   weight?: number;

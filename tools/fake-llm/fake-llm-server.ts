@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { anthropicUsage, type MessagesRequest, message } from './anthropic-format.ts';
 import { BEHAVIOR_HEADER, type FakeBehavior, type FakeFault, mergeBehavior } from './behavior.ts';
+import { type GenerateContentRequest, geminiPromptTokens, geminiTool, geminiUsage } from './gemini-format.ts';
 import { type ChatRequest, chatCompletion, chunk, openaiUsage, type Usage } from './openai-format.ts';
 import { contentText, countWords, promptTokens, replyWords } from './tokens.ts';
 
@@ -28,11 +29,13 @@ export interface FakeLlm {
   reported: Usage[];
 }
 
-type Format = 'openai' | 'anthropic';
+type Format = 'openai' | 'anthropic' | 'gemini';
+/** Google AI's paths: `/v1beta/models/{model}:generateContent` and `:streamGenerateContent`. */
+const GEMINI_PATH = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
 const sleep = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 
 /**
- * A fake LLM provider speaking the OpenAI, Azure OpenAI and Anthropic wire formats, with exact,
+ * A fake LLM provider speaking the OpenAI, Azure OpenAI, Anthropic and Gemini wire formats, with exact,
  * deterministic usage (one token per word) and scriptable failures. A test tool and the quickstart's
  * provider; never a stand-in for anything but an unreachable LLM API.
  */
@@ -91,7 +94,8 @@ async function handle(
 ): Promise<void> {
   const path = url.pathname;
   const azure = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(path);
-  const format: Format = path === '/v1/messages' ? 'anthropic' : 'openai';
+  const gemini = GEMINI_PATH.exec(path);
+  const format: Format = path === '/v1/messages' ? 'anthropic' : gemini ? 'gemini' : 'openai';
   if (behavior.hang) return;
   await sleep(behavior.headersDelayMs);
   if (behavior.fault) return injectFault(behavior.fault, req, res);
@@ -101,6 +105,27 @@ async function handle(
     if (behavior.retryAfterSeconds !== undefined)
       res.setHeader('retry-after', String(behavior.retryAfterSeconds));
     return sendError(res, format, behavior.status, 'api_error', `fake failure ${behavior.status}`);
+  }
+  if (gemini) {
+    const stream = gemini[2] === 'streamGenerateContent';
+    if (stream && url.searchParams.get('alt') !== 'sse')
+      return sendError(
+        res,
+        'gemini',
+        400,
+        'INVALID_ARGUMENT',
+        'this fake streams server-sent events only (alt=sse)',
+      );
+    return generateContent(
+      options.name,
+      behavior,
+      res,
+      body as GenerateContentRequest,
+      decodeURIComponent(gemini[1]!),
+      id,
+      stream,
+      report,
+    );
   }
   const op = azure ? `/v1/${azure[2]}` : path;
   const model = azure ? azure[1]! : String(body.model ?? 'unknown');
@@ -297,6 +322,64 @@ async function messages(
   res.end();
 }
 
+async function generateContent(
+  name: string,
+  behavior: FakeBehavior,
+  res: ServerResponse,
+  req: GenerateContentRequest,
+  model: string,
+  id: string,
+  stream: boolean,
+  report: (u: Usage) => void,
+) {
+  if (!Array.isArray(req.contents) || req.contents.length === 0)
+    return sendError(res, 'gemini', 400, 'INVALID_ARGUMENT', 'contents is not specified');
+  const u = usage(behavior, geminiPromptTokens(req));
+  report(u);
+  const tool = geminiTool(req);
+  const words = replyWords(name, u.completion - u.reasoning);
+  const call = { functionCall: { name: tool, args: { city: 'Paris' } } };
+  if (!stream)
+    return sendJson(res, 200, {
+      candidates: [
+        {
+          content: { role: 'model', parts: tool ? [call] : [{ text: words.join(' ') }] },
+          finishReason: 'STOP',
+          index: 0,
+        },
+      ],
+      usageMetadata: geminiUsage(u),
+      modelVersion: model,
+      responseId: id,
+    });
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  await sleep(behavior.ttftMs);
+  const send = (parts: unknown[], finish?: string) =>
+    res.write(
+      `data: ${JSON.stringify({
+        candidates: [
+          { content: { role: 'model', parts }, ...(finish ? { finishReason: finish } : {}), index: 0 },
+        ],
+        // As Gemini does: usage on every event, cumulative, the prompt known from the start.
+        usageMetadata: finish ? geminiUsage(u) : { promptTokenCount: u.prompt },
+        modelVersion: model,
+        responseId: id,
+      })}\r\n\r\n`,
+    );
+  if (tool) {
+    send([call], 'STOP');
+    return void res.end();
+  }
+  for (let i = 0; i < words.length; i++) {
+    if (i > 0) await sleep(behavior.tokenDelayMs);
+    if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks)
+      return void res.socket?.destroy();
+    const text = i === 0 ? words[i]! : ` ${words[i]}`;
+    send([{ text }], i === words.length - 1 ? 'STOP' : undefined);
+  }
+  res.end();
+}
+
 /** Answers as a broken provider would (see FakeFault). */
 async function injectFault(fault: FakeFault, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const half = '{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis';
@@ -356,6 +439,7 @@ function lastMessageWords(req: ChatRequest): string[] {
 }
 
 function authorized(req: IncomingMessage, key: string, format: Format, azure: boolean): boolean {
+  if (format === 'gemini') return req.headers['x-goog-api-key'] === key;
   // Anthropic takes x-api-key; newer SDKs send a Bearer token instead, which its API also accepts.
   if (format === 'anthropic')
     return req.headers['x-api-key'] === key || req.headers.authorization === `Bearer ${key}`;
@@ -375,7 +459,9 @@ function sendError(res: ServerResponse, format: Format, status: number, type: st
     status,
     format === 'anthropic'
       ? { type: 'error', error: { type, message: msg } }
-      : { error: { message: msg, type, code: null } },
+      : format === 'gemini'
+        ? { error: { code: status, message: msg, status: type } }
+        : { error: { message: msg, type, code: null } },
   );
 }
 

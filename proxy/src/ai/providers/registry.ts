@@ -2,6 +2,7 @@ import type { ProviderType } from '../../config/ai-backend.ts';
 import type { ProviderAdapter } from './adapter.ts';
 import { anthropicAdapter } from './anthropic/anthropic-adapter.ts';
 import { azureOpenAIAdapter } from './azure-openai/azure-openai-adapter.ts';
+import { geminiAdapter } from './gemini/gemini-adapter.ts';
 import { openAIAdapter, openAICompatibleAdapter } from './openai/openai-adapter.ts';
 
 export const ADAPTERS: Readonly<Record<ProviderType, ProviderAdapter>> = {
@@ -9,4 +10,5 @@ export const ADAPTERS: Readonly<Record<ProviderType, ProviderAdapter>> = {
   OpenAICompatible: openAICompatibleAdapter,
   AzureOpenAI: azureOpenAIAdapter,
   Anthropic: anthropicAdapter,
+  Gemini: geminiAdapter,
 };

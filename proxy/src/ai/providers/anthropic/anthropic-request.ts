@@ -1,12 +1,12 @@
 import { type ProviderContext, UnsupportedParameterError } from '../adapter.ts';
+import {
+  type ChatMessage,
+  parseArguments,
+  refuseUntranslatable,
+  TRANSLATED_PARAMETERS,
+  textOf,
+} from '../translated-chat.ts';
 
-type Part = { type: string; text?: string; image_url?: { url: string } | string };
-type ChatMessage = {
-  role: string;
-  content?: string | Part[] | null;
-  tool_calls?: { id: string; function: { name: string; arguments: string } }[];
-  tool_call_id?: string;
-};
 type Block = Record<string, unknown>;
 
 /** OpenAI parameters with no Anthropic equivalent: refused with a clear 400, never dropped silently. */
@@ -23,43 +23,14 @@ const UNSUPPORTED = [
   'prediction',
 ];
 /** Parameters translated below or harmless to ignore (they do not change the answer). */
-const HANDLED = new Set([
-  'model',
-  'messages',
-  'max_tokens',
-  'max_completion_tokens',
-  'stop',
-  'temperature',
-  'top_p',
-  'stream',
-  'stream_options',
-  'tools',
-  'tool_choice',
-  'user',
-  'response_format',
-  'parallel_tool_calls',
-  'metadata',
-  'store',
-  'service_tier',
-]);
+const HANDLED = new Set([...TRANSLATED_PARAMETERS]);
 
 /** OpenAI chat request → Anthropic Messages request. */
 export function toAnthropicRequest(
   body: Record<string, unknown>,
   ctx: ProviderContext,
 ): Record<string, unknown> {
-  for (const key of Object.keys(body)) {
-    const value = body[key];
-    if (value === undefined || value === null) continue;
-    if (
-      UNSUPPORTED.includes(key) &&
-      !(key === 'n' && value === 1) &&
-      !(key === 'logprobs' && value === false)
-    )
-      throw new UnsupportedParameterError(key, 'Anthropic');
-    if (!HANDLED.has(key) && !UNSUPPORTED.includes(key))
-      throw new UnsupportedParameterError(key, 'Anthropic');
-  }
+  refuseUntranslatable(body, UNSUPPORTED, HANDLED, 'Anthropic');
   const format = (body.response_format as { type?: string } | undefined)?.type;
   if (format !== undefined && format !== 'text')
     throw new UnsupportedParameterError('response_format', 'Anthropic');
@@ -88,7 +59,7 @@ export function toAnthropicRequest(
             type: 'tool_use',
             id: call.id,
             name: call.function.name,
-            input: parseArguments(call.function.arguments),
+            input: parseArguments(call.function.arguments, 'Anthropic'),
           });
         push('assistant', blocks);
         break;
@@ -137,11 +108,6 @@ function toolChoice(choice: unknown, parallel: unknown): Record<string, unknown>
   throw new UnsupportedParameterError('tool_choice', 'Anthropic');
 }
 
-function textOf(content: ChatMessage['content']): string {
-  if (typeof content === 'string') return content;
-  return (content ?? []).map((p) => p.text ?? '').join('');
-}
-
 function contentBlocks(content: ChatMessage['content']): Block[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   return (content ?? []).map((p): Block => {
@@ -156,12 +122,4 @@ function imageBlock(url: string): Block {
   const data = /^data:([^;]+);base64,(.*)$/s.exec(url);
   if (data) return { type: 'image', source: { type: 'base64', media_type: data[1], data: data[2] } };
   return { type: 'image', source: { type: 'url', url } };
-}
-
-function parseArguments(args: string): unknown {
-  try {
-    return JSON.parse(args || '{}');
-  } catch {
-    throw new UnsupportedParameterError('tool_calls[].function.arguments (not JSON)', 'Anthropic');
-  }
 }

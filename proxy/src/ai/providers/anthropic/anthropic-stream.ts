@@ -1,7 +1,8 @@
 import type { ClientEvent } from '../../../client-api/client-event.ts';
-import { openAIUsageOf, type TokenUsage } from '../../../usage/usage.ts';
+import type { TokenUsage } from '../../../usage/usage.ts';
 import type { SseEvent } from '../../sse.ts';
 import type { ProviderContext, StreamConverter } from '../adapter.ts';
+import { built, streamEnd } from '../translated-chat.ts';
 import { type AnthropicUsage, finishReason, usageFromAnthropic } from './anthropic-usage.ts';
 
 interface AnthropicEvent {
@@ -89,23 +90,9 @@ export function anthropicStreamConverter(ctx: ProviderContext): StreamConverter 
         case 'message_delta':
           usage = { ...usage, ...data.usage };
           return [chunk({}, finishReason(data.delta?.stop_reason))];
-        case 'message_stop': {
+        case 'message_stop':
           done = true;
-          const out: ClientEvent[] = [];
-          if (ctx.clientWantsUsage)
-            out.push(
-              built({
-                id,
-                object: 'chat.completion.chunk',
-                created,
-                model,
-                choices: [],
-                usage: openAIUsageOf(usageFromAnthropic(usage)),
-              }),
-            );
-          out.push({ data: '[DONE]' });
-          return out;
-        }
+          return streamEnd(ctx.clientWantsUsage, { id, created, model }, usageFromAnthropic(usage));
         case 'error':
           // The provider ended the stream itself and said why: relay that, and count tokens locally
           // since the usage so far is provisional.
@@ -129,9 +116,4 @@ export function anthropicStreamConverter(ctx: ProviderContext): StreamConverter 
     complete: () => done,
     text: () => text,
   };
-}
-
-/** An OpenAI chunk this converter built: its text and the object, handed on together. */
-function built(chunk: Record<string, unknown>): ClientEvent {
-  return { data: JSON.stringify(chunk), chunk };
 }

@@ -1,0 +1,74 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AITarget } from '../../config/ai-backend.ts';
+import type { ConvertedResponse, ProviderContext, StreamConverter } from './adapter.ts';
+
+/** One provider's translation functions, as its golden cases exercise them. */
+export interface Translation {
+  provider: string;
+  target: AITarget;
+  upstreamModel: string;
+  request(body: Record<string, unknown>, ctx: ProviderContext): unknown;
+  response(json: unknown): ConvertedResponse;
+  stream(ctx: ProviderContext): StreamConverter;
+}
+
+/**
+ * Golden tests of an OpenAI ⇄ provider translation: `dir`/<kind>-<case>.in.json → <case>.out.json,
+ * where kind is request, response or stream (the provider's event payloads in order). Regenerate
+ * with UPDATE_GOLDEN=1 and review the diff.
+ */
+export function goldenCases(dir: string, t: Translation): void {
+  const cases = readdirSync(dir)
+    .filter((f) => f.endsWith('.in.json'))
+    .map((f) => f.slice(0, -'.in.json'.length))
+    .sort();
+  const context = (body: Record<string, unknown>): ProviderContext => ({
+    op: 'chat',
+    target: t.target,
+    basePath: new URL(t.target.baseUrl).pathname,
+    upstreamModel: t.upstreamModel,
+    apiKey: undefined,
+    stream: body.stream === true,
+    clientWantsUsage: true,
+  });
+  const translate = (name: string, input: unknown): unknown => {
+    if (name.startsWith('request-')) {
+      const body = input as Record<string, unknown>;
+      return t.request(body, context(body));
+    }
+    if (name.startsWith('response-')) {
+      const converted = t.response(input);
+      return { ...converted, body: { ...converted.body, created: 0 } };
+    }
+    const converter = t.stream(context({ stream: true }));
+    const payloads = (input as unknown[]).flatMap((e) =>
+      converter.convert({ event: undefined, data: JSON.stringify(e) }),
+    );
+    return {
+      payloads: payloads.map(({ data }) => {
+        if (data === '[DONE]') return data;
+        const chunk = JSON.parse(data);
+        return 'created' in chunk ? { ...chunk, created: 0 } : chunk;
+      }),
+      usage: converter.usage() ?? null,
+      complete: converter.complete(),
+      text: converter.text(),
+    };
+  };
+  describe(`${t.provider} translation golden cases`, () => {
+    it('covers requests, responses and streams', () => {
+      for (const kind of ['request-', 'response-', 'stream-'])
+        expect(cases.some((c) => c.startsWith(kind))).toBe(true);
+    });
+
+    it.each(cases)('%s', (name) => {
+      const input = JSON.parse(readFileSync(join(dir, `${name}.in.json`), 'utf8'));
+      const actual = `${JSON.stringify(translate(name, input), null, 2)}\n`;
+      const outPath = join(dir, `${name}.out.json`);
+      if (process.env.UPDATE_GOLDEN === '1') writeFileSync(outPath, actual);
+      expect(actual).toBe(readFileSync(outPath, 'utf8'));
+    });
+  });
+}

@@ -1,0 +1,99 @@
+import type { ClientEvent } from '../../client-api/client-event.ts';
+import { openAIUsageOf, type TokenUsage } from '../../usage/usage.ts';
+import { UnsupportedParameterError } from './adapter.ts';
+
+/**
+ * Chat parameters every translating adapter carries over (or may ignore: they do not change the
+ * answer, like `user`, `store` and `metadata`).
+ */
+export const TRANSLATED_PARAMETERS: readonly string[] = [
+  'model',
+  'messages',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'temperature',
+  'top_p',
+  'stream',
+  'stream_options',
+  'tools',
+  'tool_choice',
+  'user',
+  'response_format',
+  'parallel_tool_calls',
+  'metadata',
+  'store',
+  'service_tier',
+];
+
+/**
+ * Checks an OpenAI chat request against what a translating adapter can carry: a parameter it cannot
+ * honour, or one it does not know, is a 400 naming it, never silently dropped. `n: 1` and
+ * `logprobs: false` ask for nothing and pass.
+ */
+export function refuseUntranslatable(
+  body: Record<string, unknown>,
+  unsupported: readonly string[],
+  handled: ReadonlySet<string>,
+  provider: string,
+): void {
+  for (const key of Object.keys(body)) {
+    const value = body[key];
+    if (value === undefined || value === null) continue;
+    if ((key === 'n' && value === 1) || (key === 'logprobs' && value === false)) continue;
+    if (unsupported.includes(key) || !handled.has(key)) throw new UnsupportedParameterError(key, provider);
+  }
+}
+
+/** An OpenAI chunk a stream converter built: its text and the object, handed on together. */
+export function built(chunk: Record<string, unknown>): ClientEvent {
+  return { data: JSON.stringify(chunk), chunk };
+}
+
+/** How a translated stream ends for the client: the usage chunk when it asked for one, then [DONE]. */
+export function streamEnd(
+  wantsUsage: boolean,
+  head: { id: string; created: number; model: string | undefined },
+  usage: TokenUsage | undefined,
+): ClientEvent[] {
+  const out: ClientEvent[] = [];
+  if (wantsUsage && usage)
+    out.push(
+      built({
+        id: head.id,
+        object: 'chat.completion.chunk',
+        created: head.created,
+        model: head.model,
+        choices: [],
+        usage: openAIUsageOf(usage),
+      }),
+    );
+  out.push({ data: '[DONE]' });
+  return out;
+}
+
+/** A content part of an OpenAI chat message. */
+export type ChatPart = { type: string; text?: string; image_url?: { url: string } | string };
+
+/** An OpenAI chat message as translating adapters read it. */
+export type ChatMessage = {
+  role: string;
+  content?: string | ChatPart[] | null;
+  tool_calls?: { id: string; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
+};
+
+/** The text of a message's content (parts joined, non-text parts left out). */
+export function textOf(content: ChatMessage['content']): string {
+  if (typeof content === 'string') return content;
+  return (content ?? []).map((p) => p.text ?? '').join('');
+}
+
+/** A tool call's JSON arguments as a value; arguments that are not JSON are a 400. */
+export function parseArguments(args: string, provider: string): unknown {
+  try {
+    return JSON.parse(args || '{}');
+  } catch {
+    throw new UnsupportedParameterError('tool_calls[].function.arguments (not JSON)', provider);
+  }
+}
