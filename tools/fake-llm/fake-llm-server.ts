@@ -1,3 +1,4 @@
+import { verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { anthropicUsage, type MessagesRequest, message } from './anthropic-format.ts';
 import { BEHAVIOR_HEADER, type FakeBehavior, type FakeFault, mergeBehavior } from './behavior.ts';
@@ -11,6 +12,11 @@ export interface FakeLlmOptions {
   /** When set, requests must carry it (Bearer, api-key or x-api-key by wire format). */
   apiKey?: string;
   behavior?: FakeBehavior;
+  /**
+   * Acts as Google's OAuth token endpoint (`POST /token`) for this service account: a JWT bearer
+   * assertion signed with its key is exchanged for an access token, which Vertex AI paths require.
+   */
+  serviceAccount?: { clientEmail: string; publicKeyPem: string };
 }
 
 export interface RecordedRequest {
@@ -27,11 +33,17 @@ export interface FakeLlm {
   requests: RecordedRequest[];
   /** Every usage this provider reported, in its own accounting (tests sum these). */
   reported: Usage[];
+  /** Access tokens the token endpoint issued, in order. */
+  tokens: string[];
 }
 
 type Format = 'openai' | 'anthropic' | 'gemini';
-/** Google AI's paths: `/v1beta/models/{model}:generateContent` and `:streamGenerateContent`. */
-const GEMINI_PATH = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+/**
+ * Google AI's paths (`/v1beta/models/{model}:generateContent`, `:streamGenerateContent`) and Vertex
+ * AI's (`/v1/projects/{p}/locations/{l}/publishers/google/models/{model}:…`).
+ */
+const GEMINI_PATH =
+  /^(?:\/v1beta|\/v1\/projects\/[^/]+\/locations\/[^/]+\/publishers\/google)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
 const sleep = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 
 /**
@@ -45,6 +57,7 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
     behavior: { ...options.behavior },
     requests: [],
     reported: [],
+    tokens: [],
   };
   let counter = 0;
   fake.server = createServer((req, res) => {
@@ -52,6 +65,14 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake');
+      // Google's token endpoint takes a form, not JSON.
+      if (url.pathname === '/token' && options.serviceAccount)
+        return tokenExchange(
+          options.serviceAccount,
+          res,
+          Buffer.concat(chunks).toString('utf8'),
+          fake.tokens,
+        );
       let body: Record<string, unknown> | undefined;
       try {
         body = chunks.length
@@ -74,9 +95,17 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
       res.setHeader('x-request-id', `req_${id}`);
       res.setHeader('request-id', `req_${id}`);
       res.setHeader('openai-processing-ms', '7');
-      void handle(options, behavior, req, res, url, body ?? {}, id, (u) => fake.reported.push(u)).catch(() =>
-        res.destroy(),
-      );
+      void handle(
+        options,
+        behavior,
+        req,
+        res,
+        url,
+        body ?? {},
+        id,
+        (u) => fake.reported.push(u),
+        fake.tokens,
+      ).catch(() => res.destroy());
     });
   });
   return fake;
@@ -91,6 +120,7 @@ async function handle(
   body: Record<string, unknown>,
   id: string,
   report: (u: Usage) => void,
+  tokens: readonly string[],
 ): Promise<void> {
   const path = url.pathname;
   const azure = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(path);
@@ -101,6 +131,19 @@ async function handle(
   if (behavior.fault) return injectFault(behavior.fault, req, res);
   if (options.apiKey && !authorized(req, options.apiKey, format, azure !== null))
     return sendError(res, format, 401, 'authentication_error', 'invalid API key');
+  // Vertex AI: a token this fake's token endpoint issued, as a Bearer.
+  if (
+    gemini &&
+    path.startsWith('/v1/projects/') &&
+    !tokens.some((t) => req.headers.authorization === `Bearer ${t}`)
+  )
+    return sendError(
+      res,
+      'gemini',
+      401,
+      'UNAUTHENTICATED',
+      'Request had invalid authentication credentials.',
+    );
   if (behavior.status && behavior.status >= 400) {
     if (behavior.retryAfterSeconds !== undefined)
       res.setHeader('retry-after', String(behavior.retryAfterSeconds));
@@ -378,6 +421,45 @@ async function generateContent(
     send([{ text }], i === words.length - 1 ? 'STOP' : undefined);
   }
   res.end();
+}
+
+/**
+ * Google's OAuth token endpoint for one service account: the JWT bearer grant, with the assertion's
+ * RS256 signature, issuer, audience, scope and lifetime checked as Google checks them.
+ */
+function tokenExchange(
+  account: NonNullable<FakeLlmOptions['serviceAccount']>,
+  res: ServerResponse,
+  form: string,
+  tokens: string[],
+): void {
+  const refusal = grantRefusal(account, new URLSearchParams(form));
+  if (refusal) return void sendJson(res, 400, { error: 'invalid_grant', error_description: refusal });
+  const token = `ya29.fake-${tokens.length + 1}`;
+  tokens.push(token);
+  sendJson(res, 200, { access_token: token, expires_in: 3599, token_type: 'Bearer' });
+}
+
+/** Why Google would refuse this grant, or undefined when it is good. */
+function grantRefusal(
+  account: NonNullable<FakeLlmOptions['serviceAccount']>,
+  params: URLSearchParams,
+): string | undefined {
+  if (params.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
+    return 'unsupported grant_type';
+  const [header, payload, signature] = (params.get('assertion') ?? '').split('.');
+  if (!header || !payload || !signature) return 'not a JWT';
+  const signed = Buffer.from(`${header}.${payload}`);
+  if (!verify('RSA-SHA256', signed, account.publicKeyPem, Buffer.from(signature, 'base64url')))
+    return 'Invalid JWT Signature.';
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+  const now = Math.floor(Date.now() / 1000);
+  if (claims.iss !== account.clientEmail) return 'wrong issuer';
+  if (typeof claims.aud !== 'string' || !claims.aud.endsWith('/token')) return 'wrong audience';
+  if (claims.scope !== 'https://www.googleapis.com/auth/cloud-platform') return 'wrong scope';
+  if (typeof claims.exp !== 'number' || claims.exp <= now || claims.exp - now > 3600)
+    return 'Invalid JWT: Token must be a short-lived token (60 minutes)';
+  return undefined;
 }
 
 /** Answers as a broken provider would (see FakeFault). */

@@ -38,6 +38,7 @@ export const AITargetSpecSchema = T.Object(
       T.Literal('AzureOpenAI'),
       T.Literal('Anthropic'),
       T.Literal('Gemini'),
+      T.Literal('VertexAI'),
       T.Literal('OpenAICompatible'),
     ]),
     /** Lower is tried first (default 0); weights split traffic inside a priority (default 1). */

@@ -94,7 +94,10 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
   response.once('close', onClientGone);
   // Provider headers copied onto the answer; taken back if this attempt fails over after all.
   let undoHeaders = (): void => {};
+  /** A token minted for this attempt (Vertex AI): scrubbed from provider errors like the key. */
+  let minted: string | undefined;
   try {
+    if (target.adapter.authorize) minted = await target.adapter.authorize(upstream.headers, ctx.apiKey);
     const res = await target.endpoint.pool.request({
       path: upstream.path,
       method: 'POST',
@@ -108,6 +111,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       const json = parseJson(text);
       const detail = sanitizedProviderError(target.adapter.error(json, res.statusCode), res.statusCode, [
         ctx.apiKey,
+        minted,
       ]);
       if (RETRYABLE_STATUS(res.statusCode) || CREDENTIALS_REFUSED(res.statusCode))
         return {

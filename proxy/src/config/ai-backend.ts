@@ -7,7 +7,14 @@ import { type Static, Type as T } from '@sinclair/typebox';
 const Name = T.String({ minLength: 1, maxLength: 512 });
 const Usd = T.Number({ minimum: 0 });
 
-export const PROVIDER_TYPES = ['OpenAI', 'AzureOpenAI', 'Anthropic', 'Gemini', 'OpenAICompatible'] as const;
+export const PROVIDER_TYPES = [
+  'OpenAI',
+  'AzureOpenAI',
+  'Anthropic',
+  'Gemini',
+  'VertexAI',
+  'OpenAICompatible',
+] as const;
 
 export const AITargetSchema = T.Object(
   {

@@ -58,6 +58,12 @@ export interface ProviderAdapter {
   streamConverter(ctx: ProviderContext): StreamConverter;
   /** The provider's error body in OpenAI's shape. */
   error(json: unknown, status: number): Record<string, unknown>;
+  /**
+   * For credentials that must be exchanged first (a service account's OAuth token): sets the
+   * request's authorisation from the target's credential just before each attempt, and returns what
+   * it sent (so provider errors echoing it are scrubbed). Rejects when no token can be had.
+   */
+  authorize?(headers: Record<string, string>, credential: string | undefined): Promise<string>;
 }
 
 export class UnsupportedParameterError extends Error {

@@ -4,6 +4,7 @@ import { anthropicAdapter } from './anthropic/anthropic-adapter.ts';
 import { azureOpenAIAdapter } from './azure-openai/azure-openai-adapter.ts';
 import { geminiAdapter } from './gemini/gemini-adapter.ts';
 import { openAIAdapter, openAICompatibleAdapter } from './openai/openai-adapter.ts';
+import { vertexAdapter } from './vertex/vertex-adapter.ts';
 
 export const ADAPTERS: Readonly<Record<ProviderType, ProviderAdapter>> = {
   OpenAI: openAIAdapter,
@@ -11,4 +12,5 @@ export const ADAPTERS: Readonly<Record<ProviderType, ProviderAdapter>> = {
   AzureOpenAI: azureOpenAIAdapter,
   Anthropic: anthropicAdapter,
   Gemini: geminiAdapter,
+  VertexAI: vertexAdapter,
 };
