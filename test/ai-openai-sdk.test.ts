@@ -208,6 +208,45 @@ describe('OpenAI-compatible API through the official SDK', () => {
     expect(JSON.parse(res.text).usage.prompt_tokens).toBe(4);
   });
 
+  it('a provider that answers JSON to a streamed request still streams to the client (legacy completions, chat)', async () => {
+    const legacyCalls = () => openai.requests.filter((r) => r.path === '/v1/completions').length;
+    const whole = await client.completions.create({ model: 'gpt-4o-mini', prompt: 'once upon a time' });
+    const before = legacyCalls();
+    // The fake, like some servers, answers /v1/completions with JSON whatever `stream` says.
+    const stream = await client.completions.create({
+      model: 'gpt-4o-mini',
+      prompt: 'once upon a time',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.text ?? '';
+      usage = chunk.usage ?? usage;
+    }
+    expect(text).toBe(whole.choices[0]?.text);
+    expect(usage).toMatchObject({ prompt_tokens: 4, completion_tokens: whole.usage?.completion_tokens });
+    // One attempt, not three on the same target.
+    expect(legacyCalls() - before).toBe(1);
+    openai.behavior.ignoreStream = true;
+    try {
+      const chat = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'stream please' }],
+        stream: true,
+      });
+      const chunks: OpenAI.ChatCompletionChunk[] = [];
+      for await (const chunk of chat) chunks.push(chunk);
+      expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toMatch(/^openai:/);
+      expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
+      // The client did not ask for usage: none is shown.
+      expect(chunks.some((c) => c.usage)).toBe(false);
+    } finally {
+      openai.behavior.ignoreStream = undefined;
+    }
+  });
+
   it('lists the models routed on this host', async () => {
     const models = [];
     for await (const m of client.models.list()) models.push(m.id);

@@ -24,6 +24,8 @@ export interface FakeBehavior {
   reasoningTokens?: number;
   /** Non-streamed answers without a `usage` object (some OpenAI-compatible servers). */
   omitUsage?: boolean;
+  /** Chat: answer JSON even when the request asks for a stream (servers that ignore `stream`). */
+  ignoreStream?: boolean;
   /** A broken or hostile provider: see FakeFault. */
   fault?: FakeFault;
 }

@@ -255,9 +255,9 @@ async function chat(
     promptTokens(req.messages ?? []),
     req.stream ? 1 : (req.n ?? 1),
   );
-  if (!req.stream) {
+  if (!req.stream || behavior.ignoreStream) {
     report(u);
-    const answer = chatCompletion(name, req, model, u, id, echoed);
+    const answer = chatCompletion(name, { ...req, stream: false }, model, u, id, echoed);
     if (behavior.omitUsage) {
       // Such a provider reports nothing: the gateway must count what it served itself.
       const { usage: _omitted, ...withoutUsage } = answer;

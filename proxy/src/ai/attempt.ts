@@ -1,16 +1,19 @@
 import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import type { ClientEvent } from '../client-api/client-event.ts';
+import { answerAsStream } from './answer-as-stream.ts';
 import type { CompiledTarget } from './compiled-backend.ts';
 import { sanitizedProviderError } from './provider-error.ts';
 import { relayProviderHeaders } from './provider-headers.ts';
 import type {
   ConvertedResponse,
+  ProviderAdapter,
   ProviderContext,
   StreamConverter,
   UpstreamRequest,
 } from './providers/adapter.ts';
+import { openAIAdapter } from './providers/openai/openai-adapter.ts';
 import { SseParser, sseData } from './sse.ts';
 
 export type AttemptOutcome =
@@ -144,9 +147,12 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       }
       return { kind: 'json', converted: target.adapter.response(json, ctx), text };
     }
+    // A server that answers JSON although a stream was asked for: its answer, as the stream it
+    // would have sent (counted and guarded like any stream), instead of an empty stream retried.
+    const json = String(res.headers['content-type'] ?? '').startsWith('application/json');
     const streamed = await relayStream(
-      input,
-      res.body,
+      json ? { ...input, target: { ...target, adapter: openAIAdapter } } : input,
+      json ? await answerBody(res.body, target.adapter, ctx) : res.body,
       () => clientGone,
       () => disarm(),
       (ms) => {
@@ -238,6 +244,14 @@ async function relayStream(
   }
   response.end();
   return { kind: 'streamed', converter, interrupted, clientGone: clientGone(), firstTokenAt };
+}
+
+/** A JSON answer to a streamed request, re-read as OpenAI's event stream of it (see answerAsStream). */
+async function answerBody(body: Readable, adapter: ProviderAdapter, ctx: ProviderContext): Promise<Readable> {
+  const json = parseJson(await (body as unknown as { text(): Promise<string> }).text());
+  // Not JSON after all: an empty stream, which fails the attempt like any stream without events.
+  const sse = json === undefined ? '' : answerAsStream(adapter.response(json, ctx).body, ctx.op);
+  return Readable.from([Buffer.from(sse)]);
 }
 
 function parseJson(text: string): unknown {
