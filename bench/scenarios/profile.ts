@@ -4,7 +4,7 @@
  * for `plain`), drives it with wrk, and summarises the profile by self time: per area (the Node.js HTTP
  * stack, undici, fastify, Sluice's own modules, JSON, GC, system calls) and the top functions.
  * Env: PROFILE_SCENARIO (chat | plain | controlled — plain with the bench's local rate limit, retry and
- * circuit breaker — default chat), PROFILE_ARGS (extra Sluice flags, space-separated: `--access-log /tmp/a.log`), PROFILE_SECONDS (15), PROFILE_CONNECTIONS (64).
+ * circuit breaker; budgets — chat with the bench's two budgets on a Redis it starts — default chat), PROFILE_ARGS (extra Sluice flags, space-separated: `--access-log /tmp/a.log`), PROFILE_SECONDS (15), PROFILE_CONNECTIONS (64).
  * The .cpuprofile is kept (its path is printed) for a flame graph in Chrome DevTools or speedscope.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,9 +12,16 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../test/support/ports.ts';
+import { startRedis } from '../../test/support/redis.ts';
 import { wrk } from '../load/wrk.ts';
 import { FIXED_CHAT_LOCATION, STATIC_BODY_LOCATION, startNginx } from '../targets/nginx.ts';
-import { aiRouteYaml, plainRouteYaml, startSluice, trafficPolicyBench } from '../targets/sluice.ts';
+import {
+  aiRouteYaml,
+  budgetPolicyYaml,
+  plainRouteYaml,
+  startSluice,
+  trafficPolicyBench,
+} from '../targets/sluice.ts';
 
 const scenario = process.env.PROFILE_SCENARIO ?? 'chat';
 const seconds = Number(process.env.PROFILE_SECONDS ?? 15);
@@ -88,6 +95,7 @@ function summarise(profile: CpuProfile): string[] {
 }
 
 const plain = scenario === 'plain' || scenario === 'controlled';
+const redis = scenario === 'budgets' ? await startRedis() : undefined;
 const upstream = await startNginx(await freePort(), plain ? STATIC_BODY_LOCATION : FIXED_CHAT_LOCATION);
 const profileDir = await mkdtemp(join(tmpdir(), 'sluice-profile-'));
 const sluice = await startSluice(
@@ -95,8 +103,11 @@ const sluice = await startSluice(
   await freePort(),
   plain
     ? plainRouteYaml(upstream.port) + (scenario === 'controlled' ? trafficPolicyBench('local') : '')
-    : aiRouteYaml(upstream.port),
-  (process.env.PROFILE_ARGS ?? '').split(' ').filter(Boolean),
+    : aiRouteYaml(upstream.port) + (redis ? budgetPolicyYaml() : ''),
+  [
+    ...(redis ? ['--redis-url', redis.url] : []),
+    ...(process.env.PROFILE_ARGS ?? '').split(' ').filter(Boolean),
+  ],
   undefined,
   undefined,
   ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
@@ -110,6 +121,7 @@ const result = await wrk(url, { connections, seconds, postJson: body });
 const cpuUs = (((await sluice.cpuSeconds()) - cpuBefore) * 1e6) / (result.requestsPerSecond * seconds);
 await sluice.stop();
 await upstream.stop();
+await redis?.close();
 const file = (await readdir(profileDir)).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error(`no CPU profile written to ${profileDir}`);
 const profile = JSON.parse(await readFile(join(profileDir, file), 'utf8')) as CpuProfile;

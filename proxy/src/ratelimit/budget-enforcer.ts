@@ -271,12 +271,19 @@ function headerKind(l: BudgetLimit): 'tokens' | 'requests' | undefined {
   return l.measure === 'Requests' ? 'requests' : 'tokens';
 }
 
+/** The three header names of each kind, spelled once (not formatted per request). */
+const HEADER_NAMES = {
+  tokens: ['x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'],
+  requests: ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests'],
+} as const;
+
 function rateLimitHeaders(l: BudgetLimit, remaining: number, resetMs: number): Record<string, string> {
   const kind = headerKind(l);
   if (!kind) return {};
-  return {
-    [`x-ratelimit-limit-${kind}`]: String(l.amount),
-    [`x-ratelimit-remaining-${kind}`]: String(Math.max(0, remaining)),
-    [`x-ratelimit-reset-${kind}`]: resetDuration(resetMs),
-  };
+  const [limit, left, reset] = HEADER_NAMES[kind];
+  const headers: Record<string, string> = {};
+  headers[limit] = String(l.amount);
+  headers[left] = String(Math.max(0, remaining));
+  headers[reset] = resetDuration(resetMs);
+  return headers;
 }

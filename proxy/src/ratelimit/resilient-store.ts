@@ -61,6 +61,11 @@ export class ResilientStore {
   #local: MemoryStore;
   readonly #pending: Pending[] = [];
   readonly #lastSeen = new Map<string, number>();
+  /** Changes of this turn of the event loop, summed per key (see adjust). */
+  readonly #charges = new Map<
+    string,
+    { delta: number; ttlMs: number; done: Promise<void>; applied: () => void }
+  >();
   readonly #options: ResilientStoreOptions;
   readonly #now: () => number;
   readonly #replicaId = randomUUID();
@@ -174,7 +179,37 @@ export class ResilientStore {
     return { ok: true, value: { granted: value.admitted ? 1 : 0, used: value.used }, degraded: true };
   }
 
-  async adjust(key: string, delta: number, ttlMs: number): Promise<void> {
+  /**
+   * Adds `delta` to a counter. Changes made in one turn of the event loop (the settlements of every
+   * request that finished in it) are summed per key and sent as one command at the end of the turn:
+   * under load a counter costs one Redis command per turn instead of one per request. The promise
+   * settles once the sum is applied (or queued for replay, see #apply).
+   */
+  adjust(key: string, delta: number, ttlMs: number): Promise<void> {
+    if (delta === 0) return Promise.resolve();
+    let charge = this.#charges.get(key);
+    if (!charge) {
+      let applied!: () => void;
+      const done = new Promise<void>((resolve) => {
+        applied = resolve;
+      });
+      charge = { delta: 0, ttlMs, done, applied };
+      if (this.#charges.size === 0) setImmediate(() => this.#flushCharges());
+      this.#charges.set(key, charge);
+    }
+    charge.delta += delta;
+    charge.ttlMs = Math.max(charge.ttlMs, ttlMs);
+    return charge.done;
+  }
+
+  #flushCharges(): void {
+    const charges = [...this.#charges];
+    this.#charges.clear();
+    for (const [key, c] of charges) void this.#apply(key, c.delta, c.ttlMs).finally(c.applied);
+  }
+
+  /** One summed change: to Redis, or (unreachable, stalling) locally and queued for replay. */
+  async #apply(key: string, delta: number, ttlMs: number): Promise<void> {
     if (delta === 0) return;
     const opId = randomUUID();
     if (!this.#degraded || !this.#redis) {
