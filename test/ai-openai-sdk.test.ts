@@ -5,6 +5,7 @@ import { type RunningFake, startFake } from './support/fake-providers.ts';
 import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
+import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
 
 const OPENAI_KEY = 'sk-test-openai-0123456789';
 const ANTHROPIC_KEY = 'sk-ant-test-0123456789';
@@ -33,7 +34,7 @@ describe('OpenAI-compatible API through the official SDK', () => {
       'backends.yaml': [
         aiBackendYaml(
           'gpt',
-          ['gpt-4o-mini', 'text-embedding-3-small'],
+          ['gpt-4o-mini', 'text-embedding-3-small', 'omni-moderation-latest', 'gpt-image-1'],
           [
             {
               name: 'openai',
@@ -75,6 +76,8 @@ describe('OpenAI-compatible API through the official SDK', () => {
       'routes.yaml': modelRouteYaml({
         'gpt-4o-mini': 'gpt',
         'text-embedding-3-small': 'gpt',
+        'omni-moderation-latest': 'gpt',
+        'gpt-image-1': 'gpt',
         'claude-sonnet': 'claude',
         'gpt-azure': 'azure',
       }),
@@ -247,10 +250,46 @@ describe('OpenAI-compatible API through the official SDK', () => {
     }
   });
 
+  it('passes moderations and image generation through, counting image tokens; other /v1 paths are a clear 404', async () => {
+    const verdict = await client.moderations.create({
+      model: 'omni-moderation-latest',
+      input: ['I will attack the castle', { type: 'text', text: 'a calm afternoon' }] as never,
+    });
+    expect(verdict.results.map((r) => r.flagged)).toEqual([true, false]);
+    expect(openai.requests.at(-1)?.path).toBe('/v1/moderations');
+    const images = await client.images.generate({ model: 'gpt-image-1', prompt: 'a red fox in snow', n: 2 });
+    expect(images.data).toHaveLength(2);
+    expect(images.usage).toMatchObject({ input_tokens: 5, output_tokens: 128 });
+    // The provider's token usage is what the gateway records for the request.
+    await expect
+      .poll(async () =>
+        sumOf(await scrapeMetrics(gw.adminPort), 'gen_ai_client_token_usage_sum', {
+          gen_ai_operation_name: 'generate_content',
+          gen_ai_token_type: 'output',
+        }),
+      )
+      .toBe(128);
+    // An Anthropic backend cannot moderate: a 4xx naming the operation, not a 503.
+    await expect(client.moderations.create({ model: 'claude-sonnet', input: 'x' })).rejects.toMatchObject({
+      status: 400,
+      error: { code: 'unsupported_operation' },
+    });
+    await expect(
+      client.audio.speech.create({ model: 'gpt-4o-mini', voice: 'alloy', input: 'hi' }),
+    ).rejects.toMatchObject({ status: 404 });
+  });
+
   it('lists the models routed on this host', async () => {
     const models = [];
     for await (const m of client.models.list()) models.push(m.id);
-    expect(models.sort()).toEqual(['claude-sonnet', 'gpt-4o-mini', 'gpt-azure', 'text-embedding-3-small']);
+    expect(models.sort()).toEqual([
+      'claude-sonnet',
+      'gpt-4o-mini',
+      'gpt-azure',
+      'gpt-image-1',
+      'omni-moderation-latest',
+      'text-embedding-3-small',
+    ]);
   });
 
   it('translates to Anthropic Messages and back, streamed and not, with cache usage', async () => {

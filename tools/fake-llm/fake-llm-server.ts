@@ -221,6 +221,20 @@ async function handle(
         }),
       });
     }
+    case '/v1/images/generations': {
+      // gpt-image-1's answer: base64 images and token usage (prompt words in, a fixed 64 per image out).
+      const n = typeof body.n === 'number' ? body.n : 1;
+      const prompt = countWords(String(body.prompt ?? ''));
+      const u = { prompt, completion: 64 * n, cached: 0, reasoning: 0 };
+      report(u);
+      return sendJson(res, 200, {
+        created: 1_700_000_000,
+        data: Array.from({ length: n }, () => ({
+          b64_json: Buffer.from(`${options.name} image`).toString('base64'),
+        })),
+        usage: { input_tokens: u.prompt, output_tokens: u.completion, total_tokens: u.prompt + u.completion },
+      });
+    }
     case '/v1/messages':
       return messages(options.name, behavior, res, body as MessagesRequest, model, id, report);
     default:

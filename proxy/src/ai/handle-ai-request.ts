@@ -25,6 +25,8 @@ const OPERATION_NAMES: Record<AIRequest['op'], string> = {
   chat: 'chat completions',
   completions: 'completions',
   embeddings: 'embeddings',
+  moderations: 'moderations',
+  images: 'image generation',
 };
 /**
  * Serves one OpenAI-compatible request from an AI backend: priority groups in order, weighted picks
@@ -45,7 +47,8 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
     });
     return undefined;
   }
-  const stream = body.stream === true && req.op !== 'embeddings';
+  // Only text generation streams here (streamed image generation is not offered).
+  const stream = body.stream === true && (req.op === 'chat' || req.op === 'completions');
   const clientWantsUsage =
     (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
   const plan = planTargets({

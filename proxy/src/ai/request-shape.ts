@@ -122,6 +122,13 @@ const SHAPES: Record<AIOperation, Record<string, Check>> = {
   },
   completions: { ...COMMON, prompt: textOrTokens, stop: optional(stringOrStrings) },
   embeddings: { ...COMMON, input: textOrTokens },
+  // Text, texts, or (omni-moderation) an array of text and image parts.
+  moderations: {
+    ...COMMON,
+    input: (v, p) =>
+      typeof v === 'string' || Array.isArray(v) ? undefined : problem(p, 'a string or an array'),
+  },
+  images: { ...COMMON, prompt: (v, p) => (typeof v === 'string' ? undefined : problem(p, 'a string')) },
 };
 
 /**

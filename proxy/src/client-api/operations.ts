@@ -1,10 +1,12 @@
 /** The OpenAI-compatible operations Sluice serves, by request path. */
-export type AIOperation = 'chat' | 'completions' | 'embeddings';
+export type AIOperation = 'chat' | 'completions' | 'embeddings' | 'moderations' | 'images';
 
 export const OPERATION_BY_PATH: Readonly<Record<string, AIOperation>> = {
   '/v1/chat/completions': 'chat',
   '/v1/completions': 'completions',
   '/v1/embeddings': 'embeddings',
+  '/v1/moderations': 'moderations',
+  '/v1/images/generations': 'images',
 };
 
 export const MODELS_PATH = '/v1/models';
@@ -25,6 +27,9 @@ export const GENAI_OPERATION: Readonly<Record<AIOperation, string>> = {
   chat: 'chat',
   completions: 'text_completion',
   embeddings: 'embeddings',
+  // Not named by the GenAI conventions: moderation is Sluice's own name, images are generated content.
+  moderations: 'moderations',
+  images: 'generate_content',
 };
 
 /** Request header carrying the model from the body, set before route matching. */

@@ -67,13 +67,17 @@ export function requestTexts(op: AIOperation, body: Record<string, unknown>): Te
       slots.content('user', 0, prediction, 'content', '/prediction/content');
     return slots.problem ?? slots.all;
   }
-  const field = op === 'completions' ? 'prompt' : 'input';
+  const field = op === 'completions' || op === 'images' ? 'prompt' : 'input';
   const value = body[field];
   if (typeof value === 'string') slots.string('user', 0, body, field, `/${field}`);
   else if (Array.isArray(value)) {
     value.forEach((v, i) => {
       if (typeof v === 'string') slots.string('user', i, value, i, `/${field}/${i}`);
-      else slots.notText(`/${field}/${i}`, 'token ids cannot be checked by PromptGuard; send text');
+      // Moderation's multimodal input: text parts are read, image parts carry no text.
+      else if (op === 'moderations' && typeof v === 'object' && v !== null) {
+        if ((v as { type?: unknown }).type === 'text')
+          slots.string('user', i, v, 'text', `/${field}/${i}/text`);
+      } else slots.notText(`/${field}/${i}`, 'token ids cannot be checked by PromptGuard; send text');
     });
   }
   if (op === 'completions') slots.string('user', 0, body, 'suffix', '/suffix');

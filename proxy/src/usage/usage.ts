@@ -14,12 +14,25 @@ export interface TokenUsage {
 interface OpenAIUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
+  /** Image generation (gpt-image-1) names them as the Responses API does. */
+  input_tokens?: number;
+  output_tokens?: number;
+  input_tokens_details?: { cached_tokens?: number } | null;
   prompt_tokens_details?: { cached_tokens?: number } | null;
   completion_tokens_details?: { reasoning_tokens?: number } | null;
 }
 
 export function usageFromOpenAI(u: OpenAIUsage | null | undefined): TokenUsage | undefined {
-  if (!u || typeof u.prompt_tokens !== 'number') return undefined;
+  if (!u) return undefined;
+  if (typeof u.prompt_tokens !== 'number') {
+    if (typeof u.input_tokens !== 'number') return undefined;
+    return {
+      input: u.input_tokens,
+      cachedInput: u.input_tokens_details?.cached_tokens ?? 0,
+      output: u.output_tokens ?? 0,
+      reasoning: 0,
+    };
+  }
   return {
     input: u.prompt_tokens,
     cachedInput: u.prompt_tokens_details?.cached_tokens ?? 0,

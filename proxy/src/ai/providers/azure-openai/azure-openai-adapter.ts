@@ -2,10 +2,12 @@ import type { AIOperation } from '../../../client-api/operations.ts';
 import type { ProviderAdapter, ProviderContext, UpstreamRequest } from '../adapter.ts';
 import { openAIAdapter, openAIRequestBody } from '../openai/openai-adapter.ts';
 
-const OP_PATH: Record<AIOperation, string> = {
+/** Azure OpenAI's deployment paths; it offers no moderation endpoint (content filters are built in). */
+const OP_PATH: Partial<Record<AIOperation, string>> = {
   chat: 'chat/completions',
   completions: 'completions',
   embeddings: 'embeddings',
+  images: 'images/generations',
 };
 
 /** Azure OpenAI: the OpenAI wire format at a deployment URL, with an `api-key` header. */
@@ -29,5 +31,6 @@ function request(
 export const azureOpenAIAdapter: ProviderAdapter = {
   ...openAIAdapter,
   genAiName: 'azure.ai.openai',
+  supports: (op) => OP_PATH[op] !== undefined,
   request,
 };

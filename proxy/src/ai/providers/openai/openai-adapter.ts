@@ -14,6 +14,8 @@ const OP_PATH: Record<AIOperation, string> = {
   chat: '/chat/completions',
   completions: '/completions',
   embeddings: '/embeddings',
+  moderations: '/moderations',
+  images: '/images/generations',
 };
 
 /** Spliced into a streamed request that has no `stream_options`, before its closing brace. */
