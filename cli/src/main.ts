@@ -198,6 +198,7 @@ async function operator(flags: Flags): Promise<number> {
       redisUrl: flags['proxy-redis-url'],
       telemetry: {
         otlpEndpoint: flags['proxy-otlp-endpoint'],
+        otlpProtocol: flags['proxy-otlp-protocol'],
         samplingRatio: flags['proxy-trace-sampling-ratio'],
         accessLog: flags['proxy-access-log'],
       },

@@ -131,6 +131,11 @@ export const FLAGS = {
     default: undefined,
     help: 'operator: OpenTelemetry collector (OTLP/HTTP) every proxy sends traces to',
   },
+  'proxy-otlp-protocol': {
+    env: 'SLUICE_PROXY_OTLP_PROTOCOL',
+    default: undefined,
+    help: "operator: the proxies' --otlp-protocol",
+  },
   'proxy-trace-sampling-ratio': {
     env: 'SLUICE_PROXY_TRACE_SAMPLING_RATIO',
     default: undefined,
@@ -249,6 +254,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       'proxy-replicas',
       'proxy-redis-url',
       'proxy-otlp-endpoint',
+      'proxy-otlp-protocol',
       'proxy-trace-sampling-ratio',
       'proxy-access-log',
       'leader-elect',

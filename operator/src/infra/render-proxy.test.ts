@@ -80,6 +80,7 @@ describe('renderProxyInfra', () => {
       ...owner,
       annotations: {
         'telemetry.sluice.dev/otlp-endpoint': 'http://team-a-collector:4318',
+        'telemetry.sluice.dev/otlp-protocol': 'http/protobuf',
         'telemetry.sluice.dev/trace-sampling-ratio': '0.1',
         'telemetry.sluice.dev/access-log': 'off',
         'telemetry.sluice.dev/access-log-format': '{method} {path} {status}',
@@ -89,6 +90,7 @@ describe('renderProxyInfra', () => {
     };
     expect(envOf(renderProxyInfra(annotated, config, {}, withDefaults))).toEqual([
       { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://team-a-collector:4318' },
+      { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
       { name: 'OTEL_TRACES_SAMPLER_ARG', value: '0.1' },
       { name: 'OTEL_PROPAGATORS', value: 'tracecontext,b3' },
       { name: 'SLUICE_ACCESS_LOG', value: 'off' },

@@ -20,6 +20,8 @@ export interface ProxyInfraOptions {
   /** Tracing and access logs of every proxy: OTLP endpoint, sampling ratio, access-log sink. */
   telemetry?: {
     otlpEndpoint?: string | undefined;
+    /** Span encoding, `http/json` or `http/protobuf` (the proxy's own default when unset). */
+    otlpProtocol?: string | undefined;
     samplingRatio?: string | undefined;
     accessLog?: string | undefined;
     accessLogFormat?: string | undefined;
@@ -35,6 +37,7 @@ export interface ProxyInfraOptions {
  */
 export const TELEMETRY_ANNOTATIONS = {
   otlpEndpoint: 'telemetry.sluice.dev/otlp-endpoint',
+  otlpProtocol: 'telemetry.sluice.dev/otlp-protocol',
   samplingRatio: 'telemetry.sluice.dev/trace-sampling-ratio',
   accessLog: 'telemetry.sluice.dev/access-log',
   accessLogFormat: 'telemetry.sluice.dev/access-log-format',
@@ -275,6 +278,7 @@ function proxyEnv(options: ProxyInfraOptions, redisSecret: string): EnvVar[] {
   const t = options.telemetry;
   const values: EnvVar[] = [
     ['OTEL_EXPORTER_OTLP_ENDPOINT', t?.otlpEndpoint],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', t?.otlpProtocol],
     ['OTEL_TRACES_SAMPLER_ARG', t?.samplingRatio],
     ['OTEL_PROPAGATORS', t?.propagators],
     ['SLUICE_ACCESS_LOG', t?.accessLog],
@@ -302,6 +306,7 @@ function gatewayTelemetry(
     annotations?.[TELEMETRY_ANNOTATIONS[key]] || defaults?.[key];
   return {
     otlpEndpoint: own('otlpEndpoint'),
+    otlpProtocol: own('otlpProtocol'),
     samplingRatio: own('samplingRatio'),
     accessLog: own('accessLog'),
     accessLogFormat: own('accessLogFormat'),
