@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiBackendYaml, modelRouteYaml } from './support/ai-yaml.ts';
@@ -192,5 +193,53 @@ describe('Gemini targets', () => {
     } finally {
       fake.behavior.status = undefined;
     }
+  });
+});
+
+/**
+ * The fake's Gemini wire format checked with Google's own client (@google/genai) talking to it
+ * directly: what the gateway's Gemini adapter is tested against is what Google's API looks like to
+ * Google's SDK.
+ */
+describe('the fake Gemini provider, seen by @google/genai', () => {
+  let fake: RunningFake;
+  let google: GoogleGenAI;
+  beforeAll(async () => {
+    fake = await startFake({ name: 'gemini', apiKey: GEMINI_KEY });
+    google = new GoogleGenAI({ apiKey: GEMINI_KEY, httpOptions: { baseUrl: fake.url } });
+  });
+  afterAll(() => fake?.close());
+
+  it('generateContent, generateContentStream and function calls parse as Gemini answers', async () => {
+    const reply = await google.models.generateContent({
+      model: 'gemini-2.5-flash',
+      contents: 'hello there gemini',
+      config: { systemInstruction: 'Be brief.' },
+    });
+    expect(reply.text).toMatch(/^gemini:/);
+    expect(reply.usageMetadata).toMatchObject({ promptTokenCount: 5, candidatesTokenCount: 8 });
+    expect(reply.candidates?.[0]?.finishReason).toBe('STOP');
+    expect(fake.requests.at(-1)?.body).toMatchObject({
+      systemInstruction: { parts: [{ text: 'Be brief.' }] },
+    });
+
+    let streamed = '';
+    for await (const chunk of await google.models.generateContentStream({
+      model: 'gemini-2.5-flash',
+      contents: 'hello there gemini',
+    }))
+      streamed += chunk.text ?? '';
+    expect(streamed).toBe(reply.text);
+
+    const called = await google.models.generateContent({
+      model: 'gemini-2.5-flash',
+      contents: 'weather in Paris?',
+      config: {
+        tools: [
+          { functionDeclarations: [{ name: 'get_weather', parametersJsonSchema: { type: 'object' } }] },
+        ],
+      },
+    });
+    expect(called.functionCalls?.[0]).toMatchObject({ name: 'get_weather', args: { city: 'Paris' } });
   });
 });

@@ -39,11 +39,12 @@ export interface FakeLlm {
 
 type Format = 'openai' | 'anthropic' | 'gemini';
 /**
- * Google AI's paths (`/v1beta/models/{model}:generateContent`, `:streamGenerateContent`) and Vertex
+ * Google AI's paths (`/v1beta/models/{model}:generateContent`, `:streamGenerateContent`, and the same
+ * under `/v1`, which @google/genai uses) and Vertex
  * AI's (`/v1/projects/{p}/locations/{l}/publishers/google/models/{model}:…`).
  */
 const GEMINI_PATH =
-  /^(?:\/v1beta|\/v1\/projects\/[^/]+\/locations\/[^/]+\/publishers\/google)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+  /^(?:\/v1beta|\/v1|\/v1\/projects\/[^/]+\/locations\/[^/]+\/publishers\/google)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
 const sleep = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 
 /**
