@@ -14,6 +14,7 @@ import {
 } from './support/gateway.ts';
 import { send } from './support/http.ts';
 import { freePort } from './support/ports.ts';
+import { openSocket } from './support/raw-socket.ts';
 
 /** A backend whose every answer the test decides, recording what it received. */
 interface ScriptedBackend {
@@ -174,6 +175,26 @@ describe('BackendTrafficPolicy retries and circuit breaker, HTTPRoute retry', ()
     // A later small request is mirrored: had the large one been copied, it would arrive first.
     expect((await send(`${gw.url}/mirrored`, { method: 'POST', body: 'after' })).status).toBe(200);
     await expect.poll(() => shadow.received).toEqual(['small', 'after']);
+  });
+
+  it('survives clients that reset while a body is being held for replay or mirroring, and keeps serving', async () => {
+    flaky.received.length = 0;
+    for (const path of ['/retried', '/mirrored']) {
+      const socket = await openSocket(gw.port);
+      socket.on('error', () => {});
+      // A chunked body that stops halfway (one 8 KB chunk of a longer upload), then a reset.
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n${'x'.repeat(8192)}\r\n`,
+      );
+      // The gateway has read what was written once it has answered a request sent after it.
+      await new Promise<void>((r) => socket.write('', () => r()));
+      expect((await send(`${gw.url}/no-route-here`)).status).toBe(404);
+      socket.resetAndDestroy();
+    }
+    // Nothing half-received reached a backend, and the next requests are served.
+    expect((await send(`${gw.url}/retried`, { method: 'POST', body: 'after' })).status).toBe(200);
+    expect((await send(`${gw.url}/mirrored`, { method: 'POST', body: 'after' })).status).toBe(200);
+    expect(flaky.received).toEqual(['after', 'after']);
   });
 
   it('answers the last attempt as it is once retries are used up', async () => {
