@@ -253,15 +253,31 @@ function bindEchoServer(servers: grpc.Server[], impl: grpc.UntypedServiceImpleme
   );
 }
 
-/** A cleartext (h2c) client of the echo service through the gateway port. */
-function insecureClient(port: number): grpc.Client {
+/**
+ * A gateway with one cleartext listener (gRPC over h2c) serving `objects`, a client of the echo
+ * service through it, and one close for all of it and the backends in `servers`.
+ */
+async function h2cGateway(objects: string, servers: grpc.Server[]) {
+  const port = await freePort();
+  const gw = await startGateway(port, {
+    'gateway.yaml': gatewayWithListeners(`    - {name: h2c, port: ${port}, protocol: HTTP}\n`),
+    'routes.yaml': objects,
+  });
   const Client = grpc.makeGenericClientConstructor(EchoService, 'Echo');
-  return new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  return {
+    client,
+    close: async () => {
+      client.close();
+      await gw.close();
+      for (const s of servers) s.forceShutdown();
+    },
+  };
 }
 
 describe('GRPCRoute sessionPersistence: calls of one session stay on one backend', () => {
   const servers: grpc.Server[] = [];
-  let gw: TestGateway;
+  let setup: Awaited<ReturnType<typeof h2cGateway>> | undefined;
   let client: grpc.Client;
 
   /** A unary call; the backend that answered and the metadata the gateway sent first. */
@@ -288,10 +304,8 @@ describe('GRPCRoute sessionPersistence: calls of one session stay on one backend
             cb(null, { text: name }),
         }),
       );
-    const port = await freePort();
-    gw = await startGateway(port, {
-      'gateway.yaml': gatewayWithListeners(`    - {name: h2c, port: ${port}, protocol: HTTP}\n`),
-      'routes.yaml': `---
+    setup = await h2cGateway(
+      `---
 apiVersion: gateway.networking.k8s.io/v1
 kind: GRPCRoute
 metadata: {name: sticky, namespace: default}
@@ -301,14 +315,11 @@ spec:
     - backendRefs: [{name: echoes, port: 80}]
       sessionPersistence: {type: Header, sessionName: x-session}
 ${serviceYaml('echoes', ports, 'default', 'kubernetes.io/h2c')}`,
-    });
-    client = insecureClient(port);
+      servers,
+    );
+    client = setup.client;
   });
-  afterAll(async () => {
-    client?.close();
-    await gw?.close();
-    for (const s of servers) s.forceShutdown();
-  });
+  afterAll(() => setup?.close());
 
   it('issues a session in the response metadata, and every call that sends it back reaches the same backend', async () => {
     const first = await whoAnswers();
@@ -331,7 +342,7 @@ ${serviceYaml('echoes', ports, 'default', 'kubernetes.io/h2c')}`,
 
 describe('BackendTrafficPolicy retries and passive health checks on a GRPCRoute', () => {
   const servers: grpc.Server[] = [];
-  let gw: TestGateway;
+  let setup: Awaited<ReturnType<typeof h2cGateway>> | undefined;
   let client: grpc.Client;
   /** Calls the flaky backend received, and how many of the next it fails with UNAVAILABLE. */
   const flaky = { calls: 0, failNext: 0, streamed: [] as number[][] };
@@ -379,7 +390,6 @@ describe('BackendTrafficPolicy retries and passive health checks on a GRPCRoute'
       unary: (_call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) =>
         cb(null, { text: 'healthy' }),
     });
-    const port = await freePort();
     const deadPort = await freePort();
     const grpcRoute = (name: string) => `---
 apiVersion: gateway.networking.k8s.io/v1
@@ -396,9 +406,8 @@ metadata: {name: ${name}, namespace: default}
 spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: GRPCRoute, name: ${name}}]
 ${body}`;
-    gw = await startGateway(port, {
-      'gateway.yaml': gatewayWithListeners(`    - {name: h2c, port: ${port}, protocol: HTTP}\n`),
-      'routes.yaml': `${grpcRoute('retried')}${grpcRoute('ejecting')}${serviceYaml(
+    setup = await h2cGateway(
+      `${grpcRoute('retried')}${grpcRoute('ejecting')}${serviceYaml(
         'retried',
         [deadPort, flakyPort],
         'default',
@@ -414,14 +423,11 @@ ${body}`;
         'ejecting',
         '  healthCheck: {passive: {consecutive5XxErrors: 2, baseEjectionTime: 60s, interval: 1s}}\n',
       )}`,
-    });
-    client = insecureClient(port);
+      servers,
+    );
+    client = setup.client;
   });
-  afterAll(async () => {
-    client?.close();
-    await gw?.close();
-    for (const s of servers) s.forceShutdown();
-  });
+  afterAll(() => setup?.close());
 
   it('retries UNAVAILABLE answers and a refused endpoint, so every unary call succeeds', async () => {
     flaky.calls = 0;
