@@ -14,5 +14,12 @@ export interface CounterStore {
   reserve(key: string, amount: number, limit: number, ttlMs: number, opId: string): Promise<ReserveResult>;
   /** Adds `delta` (negative refunds) unconditionally; returns the new value. */
   adjust(key: string, delta: number, ttlMs: number, opId: string): Promise<number>;
+  /** Takes up to `want` of what `limit` leaves in `key` (rate-limit leases): granted, and the count after. */
+  lease(key: string, want: number, limit: number, ttlMs: number): Promise<LeaseResult>;
   get(key: string): Promise<number>;
+}
+
+export interface LeaseResult {
+  granted: number;
+  used: number;
 }

@@ -1,4 +1,4 @@
-import type { CounterStore, ReserveResult } from './counter-store.ts';
+import type { CounterStore, LeaseResult, ReserveResult } from './counter-store.ts';
 
 /**
  * Counters in this process: the default for one replica or standalone, and the fail-open fallback.
@@ -44,6 +44,13 @@ export class MemoryStore implements CounterStore {
     const e = this.#entry(key, ttlMs);
     e.value += delta;
     return e.value;
+  }
+
+  async lease(key: string, want: number, limit: number, ttlMs: number): Promise<LeaseResult> {
+    const e = this.#entry(key, ttlMs);
+    const granted = Math.max(0, Math.min(want, limit - e.value));
+    e.value += granted;
+    return { granted, used: e.value };
   }
 
   async get(key: string): Promise<number> {

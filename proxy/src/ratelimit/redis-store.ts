@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { CounterStore, ReserveResult } from './counter-store.ts';
+import type { CounterStore, LeaseResult, ReserveResult } from './counter-store.ts';
 
 /**
  * Reserve atomically: add only if the total stays within the limit. One key per script call, so the
@@ -142,12 +142,7 @@ export class RedisStore implements CounterStore {
   }
 
   /** Takes up to `want` of what `limit` leaves in `key`: how many were granted, and the count after. */
-  async lease(
-    key: string,
-    want: number,
-    limit: number,
-    ttlMs: number,
-  ): Promise<{ granted: number; used: number }> {
+  async lease(key: string, want: number, limit: number, ttlMs: number): Promise<LeaseResult> {
     const [granted, used] = (await this.#scripts.sluiceLease(key, want, limit, ttlMs)) as [number, number];
     return { granted, used };
   }

@@ -35,6 +35,11 @@ export interface ResilientStoreOptions {
   onPending?: (pending: number) => void;
   /** The replica count fail-open shares are divided by, after each heartbeat. */
   onReplicas?: (replicas: number) => void;
+  /**
+   * Without Redis, where counters live when several worker processes serve one pod: the primary
+   * process's (see workers/pod-counters.ts). Absent: in this process.
+   */
+  podCounters?: CounterStore;
   now?: () => number;
 }
 
@@ -79,7 +84,7 @@ export class ResilientStore {
     this.#redis = redis;
     this.#now = options.now ?? Date.now;
     this.#local = new MemoryStore(this.#now);
-    this.#primary = redis ?? this.#local;
+    this.#primary = redis ?? options.podCounters ?? this.#local;
     this.#options = options;
     if (redis) {
       this.#beat();
@@ -161,8 +166,12 @@ export class ResilientStore {
   ): Promise<StoreOutcome<{ granted: number; used: number }>> {
     const redis = this.#redis;
     if (!redis) {
-      const value = await this.#local.reserve(key, 1, limit, ttlMs);
-      return { ok: true, value: { granted: value.admitted ? 1 : 0, used: value.used }, degraded: false };
+      try {
+        return { ok: true, value: await this.#primary.lease(key, want, limit, ttlMs), degraded: false };
+      } catch {
+        // Only the pod's primary process can be unreachable here (it is exiting): refuse, never guess.
+        return { ok: false };
+      }
     }
     if (!this.#degraded) {
       try {

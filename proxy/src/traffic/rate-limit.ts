@@ -42,12 +42,12 @@ const MAX_LEASE = 1000;
  * synchronous unless a lease must be fetched, so most requests cost no promise.
  */
 export class RouteRateLimit {
+  /** Rules counted in this process. */
   readonly #local: CompiledRule[];
-  readonly #global: CompiledRule[];
-  readonly #failureMode: FailureMode;
+  /** Rules counted in a shared store through leases: global ones, and local ones when workers share a pod. */
+  readonly #leased: LeasedRule[];
   readonly #counts: WindowTable<LocalCount>;
   readonly #leases: WindowTable<GlobalLease>;
-  readonly #store: ResilientStore;
   readonly #count: (scope: 'local' | 'global', result: RateLimitResult) => void;
 
   constructor(
@@ -57,19 +57,34 @@ export class RouteRateLimit {
       counts: WindowTable<LocalCount>;
       leases: WindowTable<GlobalLease>;
       store: ResilientStore;
+      /** Where local rules count when several worker processes serve the pod (see workers/). */
+      podStore?: ResilientStore | undefined;
       metrics: RateLimitMetrics;
     },
   ) {
-    this.#local = rules.local.map((r, i) =>
+    const local = rules.local.map((r, i) =>
       compileRule(r, `l|${r.shared ? scope.policy : scope.route}|${i}`),
     );
-    this.#global = rules.global.map((r, i) =>
-      compileRule(r, `g|${r.shared ? scope.policy : scope.route}|${i}`),
-    );
-    this.#failureMode = rules.failureMode;
+    const podStore = deps.podStore;
+    this.#local = podStore ? [] : local;
+    this.#leased = [
+      ...(podStore
+        ? local.map((rule) => ({
+            rule,
+            store: podStore,
+            failureMode: 'FailClosed' as const,
+            scope: 'local' as const,
+          }))
+        : []),
+      ...rules.global.map((r, i) => ({
+        rule: compileRule(r, `g|${r.shared ? scope.policy : scope.route}|${i}`),
+        store: deps.store,
+        failureMode: rules.failureMode,
+        scope: 'global' as const,
+      })),
+    ];
     this.#counts = deps.counts;
     this.#leases = deps.leases;
-    this.#store = deps.store;
     this.#count = deps.metrics.bind(scope.policy);
   }
 
@@ -84,16 +99,17 @@ export class RouteRateLimit {
       readings.push(this.#read(rule, ++count.used, start + rule.unitMs, 'local'));
     }
     let fetches: Promise<RuleReading | 'unavailable'>[] | undefined;
-    for (const rule of this.#global) {
+    for (const leased of this.#leased) {
+      const { rule } = leased;
       const key = rule.keyOf(view, client);
       if (key === undefined) continue;
       const start = windowStart(rule, now);
       const lease = this.#leases.get(key, start, start + rule.unitMs);
-      const taken = this.#take(rule, lease, start);
+      const taken = this.#take(leased, lease, start);
       if (taken) readings.push(taken);
       else {
         fetches ??= [];
-        fetches.push(this.#takeLeased(rule, key, lease, start));
+        fetches.push(this.#takeLeased(leased, key, lease, start));
       }
     }
     if (!fetches) return this.#verdict(readings, now);
@@ -125,54 +141,53 @@ export class RouteRateLimit {
   }
 
   /** Spends a token of the lease, or decides a refusal, without Redis; undefined when a lease is needed. */
-  #take(rule: CompiledRule, lease: GlobalLease, start: number): RuleReading | undefined {
+  #take(leased: LeasedRule, lease: GlobalLease, start: number): RuleReading | undefined {
+    const { rule, scope } = leased;
     const end = start + rule.unitMs;
     if (lease.left > 0) {
       lease.left--;
-      // What Redis had counted at the last lease, less what this replica has not spent of it.
-      return this.#read(rule, lease.seen - lease.left, end, 'global');
+      // What the store had counted at the last lease, less what this process has not spent of it.
+      return this.#read(rule, lease.seen - lease.left, end, scope);
     }
-    if (lease.exhausted) return this.#read(rule, rule.requests + 1, end, 'global');
+    if (lease.exhausted) return this.#read(rule, rule.requests + 1, end, scope);
     return undefined;
   }
 
   async #takeLeased(
-    rule: CompiledRule,
+    leased: LeasedRule,
     key: string,
     lease: GlobalLease,
     start: number,
   ): Promise<RuleReading | 'unavailable'> {
     // Requests arriving while a lease is fetched wait for it, then take from it (or fetch the next).
     for (let round = 0; round < 8; round++) {
-      lease.fetching ??= this.#fetch(rule, key, lease, start).finally(() => {
+      lease.fetching ??= this.#fetch(leased, key, lease, start).finally(() => {
         lease.fetching = undefined;
       });
       if ((await lease.fetching) === 'unavailable') return 'unavailable';
-      const taken = this.#take(rule, lease, start);
+      const taken = this.#take(leased, lease, start);
       if (taken) return taken;
     }
-    return this.#read(rule, rule.requests + 1, start + rule.unitMs, 'global');
+    const { rule } = leased;
+    return this.#read(rule, rule.requests + 1, start + rule.unitMs, leased.scope);
   }
 
   async #fetch(
-    rule: CompiledRule,
+    { rule, store, failureMode, scope }: LeasedRule,
     key: string,
     lease: GlobalLease,
     start: number,
   ): Promise<undefined | 'unavailable'> {
-    const want = Math.max(
-      1,
-      Math.min(MAX_LEASE, Math.floor((rule.requests * LEASE_SHARE) / this.#store.replicas)),
-    );
-    const outcome = await this.#store.lease(
+    const want = Math.max(1, Math.min(MAX_LEASE, Math.floor((rule.requests * LEASE_SHARE) / store.replicas)));
+    const outcome = await store.lease(
       `sluice:rl:{${key}}:${start}`,
       want,
       rule.requests,
       rule.unitMs + 1_000,
-      this.#failureMode,
+      failureMode,
     );
     if (!outcome.ok) {
-      this.#count('global', 'store_unavailable');
+      this.#count(scope, 'store_unavailable');
       return 'unavailable';
     }
     lease.left += outcome.value.granted;
@@ -189,6 +204,15 @@ export class RouteRateLimit {
 }
 
 const NO_LIMIT: RateLimitVerdict = { ok: true, headers: undefined };
+
+/** A rule counted through leases, with the store it counts in. */
+interface LeasedRule {
+  rule: CompiledRule;
+  store: ResilientStore;
+  failureMode: FailureMode;
+  /** The metrics label: what the user configured it as. */
+  scope: 'local' | 'global';
+}
 
 interface CompiledRule {
   requests: number;

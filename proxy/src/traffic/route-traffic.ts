@@ -28,11 +28,14 @@ export class TrafficState {
   }));
   readonly #gates = new Map<string, BreakerGate>();
   readonly store: ResilientStore;
+  /** The pod's counters when several worker processes serve it: local rate limits count there. */
+  readonly podStore: ResilientStore | undefined;
   readonly metrics: ProxyMetrics;
   readonly activeChecks: ActiveHealthChecks;
 
-  constructor(store: ResilientStore, metrics: ProxyMetrics) {
+  constructor(store: ResilientStore, metrics: ProxyMetrics, podStore?: ResilientStore) {
     this.store = store;
+    this.podStore = podStore;
     this.metrics = metrics;
     this.activeChecks = new ActiveHealthChecks(metrics.health);
   }
@@ -114,6 +117,7 @@ export class TrafficCompiler {
               counts: this.#state.counts,
               leases: this.#state.leases,
               store: this.#state.store,
+              podStore: this.#state.podStore,
               metrics: this.#state.metrics.rateLimits,
             },
           )
