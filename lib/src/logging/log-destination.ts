@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { type Logger, pino } from 'pino';
 import sonicBoom, { type SonicBoom } from 'sonic-boom';
 
@@ -13,6 +14,14 @@ let droppedLines = 0;
 export function droppedLogLines(): number {
   return droppedLines;
 }
+
+/**
+ * Whether other processes write to the same standard output and files: the other workers of a pod
+ * (see proxy/src/workers/). Each write must then be one no other process can split, at most PIPE_BUF
+ * bytes (to a pipe; appends to a file are whole too), and hold whole lines only.
+ */
+export const SHARED_OUTPUT = cluster.isWorker;
+export const PIPE_BUF = 4096;
 
 /** How long a shutting-down process waits for a stalled log reader before it exits anyway. */
 export const LOG_DRAIN_MS = 3_000;
@@ -40,6 +49,9 @@ export function logDestination(dest: 1 | string): SonicBoom {
     sync: false,
     minLength: 0,
     maxLength: LOG_BACKLOG_BYTES,
+    // SonicBoom joins whole writes up to maxWrite bytes, so with the default (16 KiB) a write could
+    // be split by a sibling's.
+    ...(SHARED_OUTPUT ? { maxWrite: PIPE_BUF } : {}),
     mkdir: true,
   });
   out.on('drop', () => {
@@ -56,7 +68,9 @@ export function logDestination(dest: 1 | string): SonicBoom {
 
 /** The process log of a long-running command: JSON lines on standard output. */
 export function processLogger(level: string, component: string): Logger {
-  return pino({ level, base: { component } }, logDestination(1));
+  // A worker's lines say which worker (pid) wrote them: the pod's workers share one output.
+  const base = SHARED_OUTPUT ? { component, pid: process.pid } : { component };
+  return pino({ level, base }, logDestination(1));
 }
 
 /**

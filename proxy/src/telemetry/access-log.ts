@@ -1,6 +1,6 @@
 import type { SonicBoom } from 'sonic-boom';
 
-import { logDestination } from '../../../lib/src/logging/log-destination.ts';
+import { logDestination, PIPE_BUF, SHARED_OUTPUT } from '../../../lib/src/logging/log-destination.ts';
 import type { OtlpLogOptions, OtlpLogSink } from '../../../lib/src/telemetry/otlp-log-sink.ts';
 
 /** Where access-log lines go: standard output, a file (appended), an OTLP collector, or nowhere. */
@@ -65,7 +65,10 @@ export function compileTemplate(template: string): (line: Record<string, unknown
  * some 30 lines under load: cheaper than SonicBoom's per-line buffering, which measures its whole
  * buffer on every write), and any partial batch within FLUSH_MS.
  */
-const BATCH_CHARS = 8 * 1024;
+const BATCH_CHARS = SHARED_OUTPUT
+  ? // A batch must fit one unsplittable write (a UTF-8 character is at most 3 bytes per UTF-16 unit).
+    Math.floor(PIPE_BUF / 3)
+  : 8 * 1024;
 const FLUSH_MS = 200;
 
 export class AccessLog {
@@ -115,9 +118,10 @@ export class AccessLog {
     if (this.#otlp) this.#otlp.write(text ?? kept, { traceId: line.trace_id, spanId: line.span_id });
     else {
       const entry = `${text ?? JSON.stringify(kept)}\n`;
+      // Flushed before the batch would pass the limit, so a batch stays within it (a longer line alone).
+      if (this.#batched + entry.length > BATCH_CHARS) this.#flush();
       this.#batch.push(entry);
       this.#batched += entry.length;
-      if (this.#batched >= BATCH_CHARS) this.#flush();
     }
   }
 
