@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { exitAfterLogDrain, processLogger } from '../../lib/src/logging/log-destination.ts';
 import {
@@ -11,6 +13,7 @@ import {
 import { translateSource } from '../../operator/src/standalone/snapshot-to-config.ts';
 import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
 import { type AccessLogSink, parseAccessLogSink } from '../../proxy/src/telemetry/access-log.ts';
+import { IpcPeer } from '../../proxy/src/workers/ipc-peer.ts';
 import { commandUsage, type FlagName, type Flags, intFlag, parseCli, USAGE } from './options.ts';
 import { runStandalone } from './run-standalone.ts';
 import { validate } from './validate.ts';
@@ -161,13 +164,65 @@ function requireSource(flags: Flags): string {
 
 async function standalone(flags: Flags): Promise<number> {
   const logger = processLogger(flags['log-level'] ?? 'info', 'sluice');
-  const instance = await runStandalone({
-    source: requireSource(flags),
-    gateway: flags.gateway,
-    controllerName: flags['controller-name']!,
-    ...proxyHostOptions(flags, logger),
-  });
-  return serveUntilSignal(logger, instance);
+  return serveTraffic(flags, logger, (primary) =>
+    runStandalone({
+      source: requireSource(flags),
+      gateway: flags.gateway,
+      controllerName: flags['controller-name']!,
+      ...proxyHostOptions(flags, logger),
+      primary,
+    }),
+  );
+}
+
+/**
+ * Runs a command that serves traffic in this process, or with --workers N as the primary of N
+ * worker processes (this same command, forked), each running `start` with the link to the primary.
+ */
+async function serveTraffic(
+  flags: Flags,
+  logger: Logger,
+  start: (primary: IpcPeer | undefined) => Promise<{ close(): Promise<void> }>,
+): Promise<number> {
+  const workers = workersFlag(flags.workers);
+  if (cluster.isPrimary && workers > 1) {
+    const { startWorkerPool } = await import('../../proxy/src/workers/worker-pool.ts');
+    const pool = await startWorkerPool({
+      workers,
+      bindAddress: flags['bind-address']!,
+      adminPort: intFlag(flags, 'admin-port'),
+      drainTimeoutMs: intFlag(flags, 'drain-timeout') * 1000,
+      logger,
+    });
+    return serveUntilSignal(logger, pool);
+  }
+  if (cluster.isPrimary) return serveUntilSignal(logger, await start(undefined));
+  const primary = new IpcPeer(process);
+  // The primary is gone (killed): an unsupervised worker must not go on holding the ports.
+  process.on('disconnect', () => process.exit(1));
+  const instance = await start(primary);
+  await primary.call('worker.started', undefined);
+  // Ctrl-C reaches every process of the terminal's group: the primary relays it as SIGTERM, once.
+  process.on('SIGINT', () => {});
+  const code = await serveUntilSignal(logger, instance, ['SIGTERM']);
+  process.removeAllListeners('disconnect');
+  process.disconnect();
+  return code;
+}
+
+/** --proxy-workers: checked here, resolved by each proxy (auto: the proxy pod's CPUs, not the operator's). */
+function proxyWorkers(value: string | undefined): string {
+  workersFlag(value);
+  return value ?? '1';
+}
+
+/** --workers: a count, or auto for one per CPU core this process may use. */
+function workersFlag(value: string | undefined): number {
+  if (value === 'auto') return availableParallelism();
+  const n = Number(value ?? '1');
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new Error(`--workers must be auto or a whole number from 1 to 256, got "${value}"`);
+  return n;
 }
 
 async function operator(flags: Flags): Promise<number> {
@@ -196,6 +251,7 @@ async function operator(flags: Flags): Promise<number> {
       image: flags['proxy-image']!,
       replicas: intFlag(flags, 'proxy-replicas'),
       redisUrl: flags['proxy-redis-url'],
+      workers: proxyWorkers(flags['proxy-workers']),
       telemetry: {
         otlpEndpoint: flags['proxy-otlp-endpoint'],
         otlpProtocol: flags['proxy-otlp-protocol'],
@@ -218,29 +274,35 @@ async function proxy(flags: Flags): Promise<number> {
   const logger = processLogger(flags['log-level'] ?? 'info', 'sluice-proxy');
   if (!flags['config-map'] || !flags.secret) throw new Error('proxy needs --config-map and --secret');
   const { runKubernetesProxy } = await import('../../proxy/src/kubernetes/run-kubernetes-proxy.ts');
-  const instance = await runKubernetesProxy({
-    kubeconfig: flags.kubeconfig,
-    namespace: flags.namespace!,
-    configMap: flags['config-map'],
-    secret: flags.secret,
-    ...proxyHostOptions(flags, logger),
-  });
-  return serveUntilSignal(logger, instance);
+  const configMap = flags['config-map'];
+  const secret = flags.secret;
+  return serveTraffic(flags, logger, (primary) =>
+    runKubernetesProxy({
+      kubeconfig: flags.kubeconfig,
+      namespace: flags.namespace!,
+      configMap,
+      secret,
+      ...proxyHostOptions(flags, logger),
+      primary,
+    }),
+  );
 }
 
 /** Runs until SIGTERM or SIGINT, then drains and closes: how every long-running command ends. */
-async function serveUntilSignal(logger: Logger, instance: { close(): Promise<void> }): Promise<number> {
+async function serveUntilSignal(
+  logger: Logger,
+  instance: { close(): Promise<void> },
+  signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'draining and shutting down');
       // A second signal means "now": no more waiting for in-flight requests.
       const force = () => process.exit(1);
-      process.once('SIGTERM', force);
-      process.once('SIGINT', force);
+      for (const s of signals) process.once(s, force);
       resolve();
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    for (const s of signals) process.once(s, stop);
   });
   await instance.close();
   exitAfterLogDrain(0);
@@ -260,6 +322,8 @@ main().then(
   (err: Error) => {
     process.stderr.write(`sluice: ${err.message}\n`);
     process.exitCode = 1;
+    // A worker's link to its primary would keep it alive: the primary learns of the failure by its exit.
+    if (cluster.isWorker) process.exit(1);
   },
 );
 

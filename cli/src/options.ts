@@ -49,6 +49,11 @@ export const FLAGS = {
     default: '30',
     help: 'seconds in-flight requests get to finish on SIGTERM before connections are cut',
   },
+  workers: {
+    env: 'SLUICE_WORKERS',
+    default: '1',
+    help: 'processes serving the same ports, or auto (one per CPU core); budgets and rate limits hold across them',
+  },
   'redis-url': {
     env: 'SLUICE_REDIS_URL',
     default: undefined,
@@ -126,6 +131,11 @@ export const FLAGS = {
     default: '2',
     help: 'operator: proxy replicas per Gateway',
   },
+  'proxy-workers': {
+    env: 'SLUICE_PROXY_WORKERS',
+    default: '1',
+    help: "operator: the proxies' --workers (processes per proxy pod)",
+  },
   'proxy-otlp-endpoint': {
     env: 'SLUICE_PROXY_OTLP_ENDPOINT',
     default: undefined,
@@ -186,6 +196,7 @@ const SERVING_FLAGS: readonly FlagName[] = [
   'max-buffered-body-bytes',
   'http2-idle-timeout',
   'drain-timeout',
+  'workers',
   'redis-url',
   'log-level',
   'access-log',
@@ -253,6 +264,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       'proxy-image',
       'proxy-replicas',
       'proxy-redis-url',
+      'proxy-workers',
       'proxy-otlp-endpoint',
       'proxy-otlp-protocol',
       'proxy-trace-sampling-ratio',

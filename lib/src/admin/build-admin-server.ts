@@ -12,7 +12,8 @@ export interface Readiness {
  * loaded) and the operator (ready once its caches are synced) both serve it.
  */
 export function buildAdminServer(
-  metrics: { registry: Registry },
+  /** A registry, or what stands for one (the worker pool's aggregate of its workers' registries). */
+  metrics: { registry: Pick<Registry, 'contentType' | 'metrics'> },
   readiness: () => Readiness,
   logger: FastifyBaseLogger,
 ): FastifyInstance {

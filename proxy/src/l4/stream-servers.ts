@@ -109,8 +109,12 @@ function pipeTo(
  * UDP: each client address gets its own upstream socket (a session), so answers find their way
  * back; sessions end after a minute of silence. Datagrams are relayed as they are, never merged.
  */
-export function createUdpServer(state: StreamState, accessLog?: AccessLog): UdpSocket {
-  const server = createSocket('udp4');
+export function createUdpServer(
+  state: StreamState,
+  accessLog: AccessLog | undefined,
+  reusePort: boolean,
+): UdpSocket {
+  const server = createSocket({ type: 'udp4', reusePort });
   const sessions = new Map<string, UdpSession>();
   const end = (key: string) => {
     const s = sessions.get(key);

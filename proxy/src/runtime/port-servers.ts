@@ -36,9 +36,15 @@ export function portKey(l: Pick<Listener, 'protocol' | 'port'>): string {
   return `${l.protocol === 'UDP' ? 'udp' : 'tcp'}/${l.port}`;
 }
 
+/** Where ports bind; `shared` when worker processes each open the same port (the kernel spreads connections). */
+export interface PortBinding {
+  address: string;
+  shared: boolean;
+}
+
 export async function openPortServer(
   compiled: CompiledListener,
-  bindAddress: string,
+  binding: PortBinding,
   serverOptions: ServerOptions,
   lookup: SnapshotLookup,
 ): Promise<PortServer> {
@@ -85,7 +91,7 @@ export async function openPortServer(
       const window = current!.router.listener.http2?.initialConnectionWindowSize;
       if (window !== undefined) session.once('connect', () => session.setLocalWindowSize(window));
     });
-    await server.listen({ port, host: bindAddress });
+    await server.listen({ port, host: binding.address, ...sharedPort(binding) });
     return {
       shape,
       published,
@@ -110,10 +116,10 @@ export async function openPortServer(
     },
   };
   if (protocol === 'UDP') {
-    const socket = createUdpServer(state, serverOptions.telemetry?.accessLog);
+    const socket = createUdpServer(state, serverOptions.telemetry?.accessLog, binding.shared);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(port, bindAddress, () => {
+      socket.bind({ port, address: binding.address, exclusive: binding.shared }, () => {
         socket.off('error', reject);
         resolve();
       });
@@ -133,7 +139,7 @@ export async function openPortServer(
   const open = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, bindAddress, () => {
+    server.listen({ port, host: binding.address, ...sharedPort(binding) }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -146,6 +152,14 @@ export async function openPortServer(
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * Each worker binds the port itself with SO_REUSEPORT (exclusive: not through the cluster primary),
+ * so connections and datagrams are spread by the kernel and never pass through another process.
+ */
+function sharedPort(binding: PortBinding): { reusePort?: true; exclusive?: true } {
+  return binding.shared ? { reusePort: true, exclusive: true } : {};
 }
 
 /** Node's own defaults, restored when a config stops setting them. */

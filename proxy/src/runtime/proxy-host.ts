@@ -5,6 +5,8 @@ import { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
 import { AccessLog, type AccessLogFilter, type AccessLogSink } from '../telemetry/access-log.ts';
 import type { Telemetry } from '../telemetry/request-telemetry.ts';
+import type { IpcPeer } from '../workers/ipc-peer.ts';
+import { PodCounters } from '../workers/pod-counters.ts';
 import { ProxyRuntime } from './proxy-runtime.ts';
 
 export interface ProxyHostOptions {
@@ -15,6 +17,11 @@ export interface ProxyHostOptions {
   logger: Logger;
   /** Tracing to an OTLP collector and access logs; both off when absent. */
   telemetry?: TelemetryOptions | undefined;
+  /**
+   * Set in a worker process of `--workers` (see workers/worker-pool.ts): the link to the primary,
+   * which serves the admin port with every worker's readiness and metrics and holds the pod's counters.
+   */
+  primary?: IpcPeer | undefined;
 }
 
 export interface TelemetryOptions {
@@ -54,6 +61,7 @@ export async function startProxyHost(
       : undefined,
     accessLog: sink === 'off' ? undefined : await AccessLog.open(sink, options.telemetry?.accessLogFilter),
   };
+  const { primary } = options;
   const runtime = new ProxyRuntime({
     logger,
     metrics,
@@ -61,19 +69,25 @@ export async function startProxyHost(
     limits: options.limits,
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     ...(telemetry.tracing || telemetry.accessLog ? { telemetry } : {}),
+    ...(primary ? { worker: { podCounters: new PodCounters(primary) } } : {}),
   });
   let sourceError = initialSourceError;
   // While draining, readiness turns false so load balancers stop sending new requests; liveness stays.
   let draining = false;
-  const admin = buildAdminServer(
-    metrics,
-    () => ({
-      ready: runtime.ready && !draining,
-      detail: { ...runtime.readinessDetail(), sourceError, ...(draining ? { draining } : {}) },
-    }),
-    logger,
-  );
-  await admin.listen({ port: options.adminPort, host: options.bindAddress });
+  const readiness = () => ({
+    ready: runtime.ready && !draining,
+    detail: { ...runtime.readinessDetail(), sourceError, ...(draining ? { draining } : {}) },
+  });
+  let admin: { close(): Promise<unknown> };
+  if (primary) {
+    primary.handle('worker.readiness', readiness);
+    primary.handle('worker.metrics', () => metrics.registry.getMetricsAsJSON());
+    admin = { close: async () => {} };
+  } else {
+    const server = buildAdminServer(metrics, readiness, logger);
+    await server.listen({ port: options.adminPort, host: options.bindAddress });
+    admin = server;
+  }
   return {
     runtime,
     metrics,

@@ -14,6 +14,7 @@ import { Identifier } from '../identity/identify.ts';
 import { StreamRouter } from '../l4/stream-router.ts';
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import { BudgetEnforcer } from '../ratelimit/budget-enforcer.ts';
+import type { CounterStore } from '../ratelimit/counter-store.ts';
 import { RedisStore } from '../ratelimit/redis-store.ts';
 import { ResilientStore } from '../ratelimit/resilient-store.ts';
 import { ListenerRouter } from '../routing/router.ts';
@@ -39,6 +40,12 @@ export interface ProxyRuntimeOptions {
   /** Shared budget counters for every replica; without it budgets count in this process. */
   redisUrl?: string;
   telemetry?: Telemetry | undefined;
+  /**
+   * Set when this process is one of several workers serving the pod (see workers/): ports are
+   * shared with the other workers (SO_REUSEPORT), and local rate limits, and budgets without Redis,
+   * count in the primary process's counters.
+   */
+  worker?: { podCounters: CounterStore } | undefined;
 }
 
 function missingSecrets(config: ProxyConfig, secrets: SecretData): string[] {
@@ -74,6 +81,8 @@ export class ProxyRuntime {
   readonly #health = new Map<string, TargetHealth>();
   readonly #redis: RedisStore | undefined;
   readonly #budgetStore: ResilientStore;
+  /** Workers only: the pod-wide counters local rate limits use (the budget store itself without Redis). */
+  readonly #podStore: ResilientStore | undefined;
   readonly #serverOptions: ServerOptions;
   /** Local rate-limit counters and circuit-breaker counts, kept across config swaps. */
   readonly #traffic: TrafficState;
@@ -130,8 +139,14 @@ export class ProxyRuntime {
       },
       onPending: (n) => metrics.budgets.pendingCharges.set(n),
       onReplicas: (n) => metrics.budgets.replicas.set(n),
+      ...(options.worker ? { podCounters: options.worker.podCounters } : {}),
     });
-    this.#traffic = new TrafficState(this.#budgetStore, metrics);
+    const podCounters = options.worker?.podCounters;
+    this.#podStore =
+      podCounters && this.#redis
+        ? new ResilientStore(undefined, { podCounters, onDegraded: () => {} })
+        : podCounters && this.#budgetStore;
+    this.#traffic = new TrafficState(this.#budgetStore, metrics, this.#podStore || undefined);
   }
 
   #aiContext(
@@ -358,7 +373,7 @@ export class ProxyRuntime {
         this.#openedForStaged.add(key);
         const server = await openPortServer(
           compiled,
-          this.#options.bindAddress,
+          { address: this.#options.bindAddress, shared: this.#options.worker !== undefined },
           this.#serverOptions,
           this.#lookup,
         );
@@ -384,6 +399,7 @@ export class ProxyRuntime {
     await this.#pools.closeAll();
     this.#grpcSessions.closeAll();
     this.#budgetStore.close();
+    this.#podStore?.close();
     await this.#redis?.close();
   }
 }
