@@ -72,6 +72,7 @@ describe('Helm chart charts/sluice (helm built from helm.sh/helm/v3)', () => {
       SLUICE_LEADER_ELECT: 'true',
       SLUICE_PROXY_IMAGE: 'sluice/proxy:0.1.0',
       SLUICE_PROXY_REPLICAS: '2',
+      SLUICE_PROXY_WORKERS: '1',
     });
     expect(e.SLUICE_PROXY_REDIS_URL).toBeUndefined();
     const dashboards = objs.filter(
@@ -91,7 +92,7 @@ describe('Helm chart charts/sluice (helm built from helm.sh/helm/v3)', () => {
     });
   });
 
-  it('renders the production values: Redis, a ServiceMonitor, more replicas, image pins', () => {
+  it('renders the production values: Redis, a ServiceMonitor, more replicas and workers, image pins', () => {
     const objs = template(
       'redis.url=redis://redis.sluice-system:6379',
       'metrics.serviceMonitor.enabled=true',
@@ -99,12 +100,14 @@ describe('Helm chart charts/sluice (helm built from helm.sh/helm/v3)', () => {
       'replicas=3',
       'image.tag=1.2.3',
       'proxy.replicas=4',
+      'proxy.workers=2',
     );
     const { replicas, env: e } = env(objs);
     expect(replicas).toBe(3);
     expect(e).toMatchObject({
       SLUICE_PROXY_REDIS_URL: 'redis://redis.sluice-system:6379',
       SLUICE_PROXY_REPLICAS: '4',
+      SLUICE_PROXY_WORKERS: '2',
     });
     expect(JSON.stringify(objs)).toContain('sluice/operator:1.2.3');
     const monitor = objs.find((o) => o.kind === 'ServiceMonitor');

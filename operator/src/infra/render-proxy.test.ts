@@ -61,13 +61,21 @@ describe('renderProxyInfra', () => {
     expect(proxyName('short')).toBe('sluice-short');
   });
 
+  const envOf = (objects: ReturnType<typeof renderProxyInfra>) =>
+    (
+      objects.find((o) => o.kind === 'Deployment') as unknown as {
+        spec: { template: { spec: { containers: { env: unknown[] }[] } } };
+      }
+    ).spec.template.spec.containers[0]!.env;
+
+  it('runs the worker count the operator was given in every proxy pod', () => {
+    expect(envOf(renderProxyInfra(owner, config, {}, { ...options, workers: '4' }))).toEqual([
+      { name: 'SLUICE_WORKERS', value: '4' },
+    ]);
+    expect(envOf(renderProxyInfra(owner, config, {}, { ...options, workers: '1' }))).toEqual([]);
+  });
+
   it("hands proxies the operator's telemetry settings, overridden per Gateway by its annotations", () => {
-    const envOf = (objects: ReturnType<typeof renderProxyInfra>) =>
-      (
-        objects.find((o) => o.kind === 'Deployment') as unknown as {
-          spec: { template: { spec: { containers: { env: unknown[] }[] } } };
-        }
-      ).spec.template.spec.containers[0]!.env;
     const withDefaults = {
       ...options,
       telemetry: { otlpEndpoint: 'http://collector:4318', accessLog: 'stdout' },

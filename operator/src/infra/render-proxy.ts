@@ -15,6 +15,8 @@ export interface ProxyInfraOptions {
   replicas: number;
   /** Passed to every proxy so budgets are shared across replicas. */
   redisUrl?: string | undefined;
+  /** Processes per proxy pod (the proxy's --workers); one when unset. */
+  workers?: string | undefined;
   logLevel: string;
   adminPort: number;
   /** Tracing and access logs of every proxy: OTLP endpoint, sampling ratio, access-log sink. */
@@ -283,6 +285,7 @@ function proxyEnv(options: ProxyInfraOptions, redisSecret: string): EnvVar[] {
     ['OTEL_PROPAGATORS', t?.propagators],
     ['SLUICE_ACCESS_LOG', t?.accessLog],
     ['SLUICE_ACCESS_LOG_FORMAT', t?.accessLogFormat],
+    ['SLUICE_WORKERS', options.workers === '1' ? undefined : options.workers],
   ].flatMap(([name, value]) => (value ? [{ name: name!, value }] : []));
   if (options.redisUrl)
     values.unshift({
