@@ -9,7 +9,7 @@
  * Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_STREAMS (1000),
  * BENCH_STREAM_RAMP_MS (2000); BENCH_SMOKE=1 for a one-second pass over everything; BENCH_BASELINE=<dir>
  * adds "sluice (baseline)" targets run from another checkout, for before/after in the same run;
- * BENCH_ONLY=plain,https,chat,chat-stream,chat-fake,streams,guard-stream,translate runs a subset.
+ * BENCH_ONLY=plain,https,chat,chat-stream,chat-fake,streams,guard-stream,translate,workers runs a subset.
  * Every process the run starts reports CPU per request (user + system time of its process tree, from
  * /proc), next to req/s, latency and the spread of the rounds.
  */
@@ -59,7 +59,7 @@ const PLAIN_RATE = smoke ? 200 : 2000;
 const CHAT_RATE = smoke ? 100 : 1000;
 const run = promisify(execFile);
 const baseline = process.env.BENCH_BASELINE;
-/** BENCH_ONLY=plain,https,chat,chat-stream,chat-fake,streams,guard-stream,translate: run just those scenarios (default: all). */
+/** BENCH_ONLY=plain,https,chat,chat-stream,chat-fake,streams,guard-stream,translate,workers: run just those scenarios (default: all). */
 const only = process.env.BENCH_ONLY?.split(',');
 const runs = (scenario: string) => !only || only.includes(scenario);
 
@@ -404,6 +404,45 @@ if (runs('chat')) {
     await redis.close();
     await jaeger.close();
     await rm(logDir, { recursive: true, force: true });
+  }
+}
+
+// All cores: Sluice with --workers 2 against nginx with two worker processes (the `nginx` row, the
+// ratios' base), next to one process of each, on the plain route and on chat. The box has two cores
+// that the load generator and the upstream share with the target, so this shows what a second process
+// buys here, not on a machine where the proxy has its cores to itself.
+if (runs('workers')) {
+  for (const [scenario, location, objects, path, body] of [
+    ['plain HTTP route, all cores', STATIC_BODY_LOCATION, plainRouteYaml, '/', undefined],
+    ['chat completion, all cores', FIXED_CHAT_LOCATION, aiRouteYaml, '/v1/chat/completions', CHAT_BODY],
+  ] as const) {
+    const upstream = await startNginx(await freePort(), location, '', undefined, 2);
+    const proxy = reverseProxy(upstream.port);
+    const nginx1 = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
+    const nginx2 = await startNginx(await freePort(), proxy.location, proxy.httpExtra, undefined, 2);
+    const sluice1 = await startSluice(await freePort(), await freePort(), objects(upstream.port));
+    const sluice2 = await startSluice(await freePort(), await freePort(), objects(upstream.port), [
+      '--workers',
+      '2',
+    ]);
+    try {
+      await throughput(
+        scenario,
+        {
+          nginx: processTarget(nginx2, path),
+          'nginx (1 worker)': processTarget(nginx1, path),
+          'sluice --workers 2': processTarget(sluice2, path),
+          sluice: processTarget(sluice1, path),
+        },
+        body,
+      );
+      const row = (target: string) => rows.find((r) => r.scenario === scenario && r.target === target)!;
+      notes.push(
+        `${scenario}: --workers 2 gives ${(row('sluice --workers 2').rps / row('sluice').rps).toFixed(2)}× one Sluice process and ${row('sluice --workers 2').ratio}× nginx with 2 workers (nginx 2 workers / 1: ${(row('nginx').rps / row('nginx (1 worker)').rps).toFixed(2)}×)`,
+      );
+    } finally {
+      await Promise.all([sluice1.stop(), sluice2.stop(), nginx1.stop(), nginx2.stop(), upstream.stop()]);
+    }
   }
 }
 

@@ -24,10 +24,11 @@ export async function startNginx(
   location: string,
   httpExtra = '',
   tls?: { certFile: string; keyFile: string },
+  workerProcesses = 1,
 ): Promise<NginxProcess> {
   const prefix = await mkdtemp(join(tmpdir(), 'sluice-bench-nginx-'));
   await mkdir(join(prefix, 'logs'));
-  const conf = `worker_processes 1;
+  const conf = `worker_processes ${workerProcesses};
 error_log ${prefix}/logs/error.log warn;
 pid ${prefix}/nginx.pid;
 events { worker_connections 4096; }
