@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningFake } from './support/fake-providers.ts';
-import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
+import { aiSpendUsd } from './support/prometheus-text.ts';
 import { startTwoProviderGateway } from './support/two-provider-gateway.ts';
 
 const PRICING =
@@ -176,10 +176,7 @@ describe('Anthropic Messages API on the gateway, with the official SDK', () => {
   });
 
   it('spend on this surface counts in the same metrics as Chat Completions, exactly', async () => {
-    const spent = async () =>
-      sumOf(await scrapeMetrics(setup.gw.adminPort), 'sluice_ai_cost_usd_total', {
-        sluice_ai_backend: 'default/claude',
-      });
+    const spent = () => aiSpendUsd(setup.gw.adminPort, 'default/claude');
     const before = await spent();
     const reply = await client.messages.create({
       model: 'claude',

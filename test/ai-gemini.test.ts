@@ -3,10 +3,11 @@ import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiBackendYaml, modelRouteYaml } from './support/ai-yaml.ts';
+import { expectStreamLikeWhole, weatherToolRoundTrip } from './support/chat-checks.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
 import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { freePort } from './support/ports.ts';
-import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
+import { aiSpendUsd } from './support/prometheus-text.ts';
 
 const GEMINI_KEY = 'AIza-test-gemini-key';
 
@@ -54,10 +55,7 @@ describe('Gemini targets', () => {
   });
 
   it('chat.completions.create: a Gemini answer in OpenAI shape, with the provider-reported usage and its cost', async () => {
-    const spent = async () =>
-      sumOf(await scrapeMetrics(gw.adminPort), 'sluice_ai_cost_usd_total', {
-        sluice_ai_backend: 'default/gemini',
-      });
+    const spent = () => aiSpendUsd(gw.adminPort, 'default/gemini');
     const before = await spent();
     const reply = await openai.chat.completions.create({
       model: 'gemini-2.5-flash',
@@ -86,64 +84,21 @@ describe('Gemini targets', () => {
   });
 
   it('streams: text deltas, a finish reason, usage when asked, and [DONE] — the same text as unstreamed', async () => {
-    const whole = await openai.chat.completions.create({
-      model: 'gemini-2.5-flash',
-      messages: [{ role: 'user', content: 'count to three' }],
-    });
-    const stream = await openai.chat.completions.create({
-      model: 'gemini-2.5-flash',
-      messages: [{ role: 'user', content: 'count to three' }],
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    let text = '';
-    const finishes: string[] = [];
-    let usage: OpenAI.CompletionUsage | undefined;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? '';
-      if (chunk.choices[0]?.finish_reason) finishes.push(chunk.choices[0].finish_reason);
-      if (chunk.usage) usage = chunk.usage;
-    }
-    expect(text).toBe(whole.choices[0]?.message.content);
-    expect(finishes).toEqual(['stop']);
-    expect(usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 8 });
+    await expectStreamLikeWhole(openai, 'gemini-2.5-flash');
     expect(fake.requests.at(-1)?.path).toBe('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse');
   });
 
   it('tools: a functionCall comes back as a tool call, and the tool result goes back as a functionResponse', async () => {
-    const tools: OpenAI.ChatCompletionTool[] = [
-      {
-        type: 'function',
-        function: {
-          name: 'get_weather',
-          description: 'Weather for a city',
-          parameters: { type: 'object', properties: { city: { type: 'string' } } },
-        },
-      },
-    ];
-    const first = await openai.chat.completions.create({
-      model: 'gemini-2.5-flash',
-      messages: [{ role: 'user', content: 'weather in Paris?' }],
-      tools,
-      tool_choice: 'required',
-    });
-    const call = first.choices[0]!.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
-    expect(first.choices[0]?.finish_reason).toBe('tool_calls');
-    expect(call.function.name).toBe('get_weather');
-    expect(JSON.parse(call.function.arguments)).toEqual({ city: 'Paris' });
-    expect(fake.requests.at(-1)?.body).toMatchObject({
+    const { asked, answered } = await weatherToolRoundTrip(
+      openai,
+      'gemini-2.5-flash',
+      () => fake.requests.at(-1)?.body,
+    );
+    expect(asked).toMatchObject({
       tools: [{ functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city' }] }],
       toolConfig: { functionCallingConfig: { mode: 'ANY' } },
     });
-    await openai.chat.completions.create({
-      model: 'gemini-2.5-flash',
-      messages: [
-        { role: 'user', content: 'weather in Paris?' },
-        first.choices[0]!.message,
-        { role: 'tool', tool_call_id: call.id, content: '{"sky":"sunny","celsius":21}' },
-      ],
-    });
-    expect(fake.requests.at(-1)?.body).toMatchObject({
+    expect(answered).toMatchObject({
       contents: [
         { role: 'user' },
         { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }] },

@@ -3,7 +3,7 @@ import { generateText, streamText } from 'ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningFake } from './support/fake-providers.ts';
-import { scrapeMetrics, sumOf } from './support/prometheus-text.ts';
+import { aiSpendUsd } from './support/prometheus-text.ts';
 import { startTwoProviderGateway } from './support/two-provider-gateway.ts';
 
 const PRICING =
@@ -147,10 +147,7 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
   });
 
   it('spend on this surface is the same counter, exactly usage × price', async () => {
-    const spent = async () =>
-      sumOf(await scrapeMetrics(setup.gw.adminPort), 'sluice_ai_cost_usd_total', {
-        sluice_ai_backend: 'default/openai',
-      });
+    const spent = () => aiSpendUsd(setup.gw.adminPort, 'default/openai');
     const before = await spent();
     const r = await client.responses.create({ model: 'gpt', input: 'price me', store: false });
     const expected = ((r.usage?.input_tokens ?? 0) * 2.5 + (r.usage?.output_tokens ?? 0) * 10) / 1e6;

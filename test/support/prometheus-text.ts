@@ -30,3 +30,8 @@ export async function scrapeMetrics(adminPort: number): Promise<Sample[]> {
   const res = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
   return parseMetrics(await res.text());
 }
+
+/** What the gateway at `adminPort` has counted as spent on an AI backend (`namespace/name`), in USD. */
+export async function aiSpendUsd(adminPort: number, backend: string): Promise<number> {
+  return sumOf(await scrapeMetrics(adminPort), 'sluice_ai_cost_usd_total', { sluice_ai_backend: backend });
+}

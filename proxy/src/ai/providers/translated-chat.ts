@@ -50,6 +50,43 @@ export function built(chunk: Record<string, unknown>): ClientEvent {
   return { data: JSON.stringify(chunk), chunk };
 }
 
+/** Who a translated stream's chunks say they are: the same on every chunk. */
+export interface ChunkHead {
+  id: string;
+  created: number;
+  model: string | undefined;
+}
+
+/** A chunk of a translated stream carrying one choice's delta (and its finish reason, at the end). */
+export function choiceChunk(
+  head: ChunkHead,
+  delta: Record<string, unknown>,
+  finish: string | null = null,
+  index = 0,
+): ClientEvent {
+  return built({
+    id: head.id,
+    object: 'chat.completion.chunk',
+    created: head.created,
+    model: head.model,
+    choices: [{ index, delta, logprobs: null, finish_reason: finish }],
+  });
+}
+
+/** A choice of a translated answer: its content is null when the turn only called tools, as OpenAI's is. */
+export function assistantChoice(text: string, toolCalls: unknown[], finish: string | null, index = 0) {
+  return {
+    index,
+    message: {
+      role: 'assistant',
+      content: text === '' && toolCalls.length > 0 ? null : text,
+      ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+    },
+    logprobs: null,
+    finish_reason: finish,
+  };
+}
+
 /** How a translated stream ends for the client: the usage chunk when it asked for one, then [DONE]. */
 export function streamEnd(
   wantsUsage: boolean,
@@ -82,6 +119,17 @@ export type ChatMessage = {
   tool_calls?: { id: string; function: { name: string; arguments: string } }[];
   tool_call_id?: string;
 };
+
+/** An `image_url` part's URL (OpenAI takes both the string and the object form). */
+export function imageUrlOf(part: ChatPart): string {
+  return typeof part.image_url === 'string' ? part.image_url : (part.image_url?.url ?? '');
+}
+
+/** A `data:` URL's media type and base64 bytes; undefined for a web URL. */
+export function dataUrl(url: string): { mediaType: string; base64: string } | undefined {
+  const data = /^data:([^;]+);base64,(.*)$/s.exec(url);
+  return data ? { mediaType: data[1]!, base64: data[2]! } : undefined;
+}
 
 /** The text of a message's content (parts joined, non-text parts left out). */
 export function textOf(content: ChatMessage['content']): string {

@@ -1,6 +1,8 @@
 import { type ProviderContext, UnsupportedParameterError } from '../adapter.ts';
 import {
   type ChatMessage,
+  dataUrl,
+  imageUrlOf,
   parseArguments,
   refuseUntranslatable,
   TRANSLATED_PARAMETERS,
@@ -112,14 +114,14 @@ function contentBlocks(content: ChatMessage['content']): Block[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   return (content ?? []).map((p): Block => {
     if (p.type === 'text') return { type: 'text', text: p.text ?? '' };
-    if (p.type === 'image_url')
-      return imageBlock(typeof p.image_url === 'string' ? p.image_url : (p.image_url?.url ?? ''));
+    if (p.type === 'image_url') return imageBlock(imageUrlOf(p));
     throw new UnsupportedParameterError(`content type ${p.type}`, 'Anthropic');
   });
 }
 
 function imageBlock(url: string): Block {
-  const data = /^data:([^;]+);base64,(.*)$/s.exec(url);
-  if (data) return { type: 'image', source: { type: 'base64', media_type: data[1], data: data[2] } };
+  const data = dataUrl(url);
+  if (data)
+    return { type: 'image', source: { type: 'base64', media_type: data.mediaType, data: data.base64 } };
   return { type: 'image', source: { type: 'url', url } };
 }

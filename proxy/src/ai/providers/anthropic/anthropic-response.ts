@@ -1,5 +1,6 @@
 import { openAIUsageOf } from '../../../usage/usage.ts';
 import type { ConvertedResponse } from '../adapter.ts';
+import { assistantChoice } from '../translated-chat.ts';
 import { type AnthropicUsage, finishReason, usageFromAnthropic } from './anthropic-usage.ts';
 
 interface AnthropicMessage {
@@ -31,18 +32,7 @@ export function fromAnthropicResponse(json: unknown): ConvertedResponse {
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: m.model,
-      choices: [
-        {
-          index: 0,
-          message: {
-            role: 'assistant',
-            content: text === '' && toolCalls.length > 0 ? null : text,
-            ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-          },
-          logprobs: null,
-          finish_reason: finishReason(m.stop_reason),
-        },
-      ],
+      choices: [assistantChoice(text, toolCalls, finishReason(m.stop_reason))],
       usage: openAIUsageOf(usage),
     },
     usage,

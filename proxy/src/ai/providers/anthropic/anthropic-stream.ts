@@ -2,7 +2,7 @@ import type { ClientEvent } from '../../../client-api/client-event.ts';
 import type { TokenUsage } from '../../../usage/usage.ts';
 import type { SseEvent } from '../../sse.ts';
 import type { ProviderContext, StreamConverter } from '../adapter.ts';
-import { built, streamEnd } from '../translated-chat.ts';
+import { built, choiceChunk, streamEnd } from '../translated-chat.ts';
 import { type AnthropicUsage, finishReason, usageFromAnthropic } from './anthropic-usage.ts';
 
 interface AnthropicEvent {
@@ -30,13 +30,7 @@ export function anthropicStreamConverter(ctx: ProviderContext): StreamConverter 
   const blockToTool = new Map<number, number>();
   const created = Math.floor(Date.now() / 1000);
   const chunk = (delta: Record<string, unknown>, finish: string | null = null): ClientEvent =>
-    built({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    });
+    choiceChunk({ id, created, model }, delta, finish);
 
   return {
     convert(event: SseEvent): ClientEvent[] {

@@ -1,6 +1,8 @@
 import { type ProviderContext, UnsupportedParameterError } from '../adapter.ts';
 import {
   type ChatMessage,
+  dataUrl,
+  imageUrlOf,
   parseArguments,
   refuseUntranslatable,
   TRANSLATED_PARAMETERS,
@@ -139,11 +141,10 @@ function partsOf(content: ChatMessage['content']): GeminiPart[] {
   return (content ?? []).map((p): GeminiPart => {
     if (p.type === 'text') return { text: p.text ?? '' };
     if (p.type === 'image_url') {
-      const url = typeof p.image_url === 'string' ? p.image_url : (p.image_url?.url ?? '');
-      const data = /^data:([^;]+);base64,(.*)$/s.exec(url);
+      const data = dataUrl(imageUrlOf(p));
       // Gemini takes images inline (or as files it stores): a web URL would need fetching first.
       if (!data) throw new UnsupportedParameterError('image_url (only data: URLs)', 'Gemini');
-      return { inlineData: { mimeType: data[1], data: data[2] } };
+      return { inlineData: { mimeType: data.mediaType, data: data.base64 } };
     }
     throw new UnsupportedParameterError(`content type ${p.type}`, 'Gemini');
   });

@@ -1,5 +1,6 @@
 import { openAIUsageOf } from '../../../usage/usage.ts';
 import type { ConvertedResponse } from '../adapter.ts';
+import { assistantChoice } from '../translated-chat.ts';
 import { finishReason, type GeminiUsage, usageFromGemini } from './gemini-usage.ts';
 
 export interface GeminiPart {
@@ -57,18 +58,13 @@ export function fromGeminiResponse(json: unknown): ConvertedResponse {
       created: Math.floor(Date.now() / 1000),
       model: r.modelVersion,
       choices: candidates.map((c, i) => {
-        const text = textOf(c.content?.parts);
         const toolCalls = toolCallsOf(c.content?.parts, `call_${id}_${i}`);
-        return {
-          index: c.index ?? i,
-          message: {
-            role: 'assistant',
-            content: text === '' && toolCalls.length > 0 ? null : text,
-            ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-          },
-          logprobs: null,
-          finish_reason: finishReason(c.finishReason, toolCalls.length > 0),
-        };
+        return assistantChoice(
+          textOf(c.content?.parts),
+          toolCalls,
+          finishReason(c.finishReason, toolCalls.length > 0),
+          c.index ?? i,
+        );
       }),
       ...(usage ? { usage: openAIUsageOf(usage) } : {}),
     },

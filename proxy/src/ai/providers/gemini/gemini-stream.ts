@@ -2,7 +2,7 @@ import type { ClientEvent } from '../../../client-api/client-event.ts';
 import type { TokenUsage } from '../../../usage/usage.ts';
 import type { SseEvent } from '../../sse.ts';
 import type { ProviderContext, StreamConverter } from '../adapter.ts';
-import { built, streamEnd } from '../translated-chat.ts';
+import { built, choiceChunk, streamEnd } from '../translated-chat.ts';
 import { type GeminiResponse, textOf, toolCallsOf } from './gemini-response.ts';
 import { finishReason, type GeminiUsage, usageFromGemini } from './gemini-usage.ts';
 
@@ -22,13 +22,7 @@ export function geminiStreamConverter(ctx: ProviderContext): StreamConverter {
   const calledTools = new Set<number>();
   const created = Math.floor(Date.now() / 1000);
   const chunk = (index: number, delta: Record<string, unknown>, finish: string | null = null): ClientEvent =>
-    built({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model,
-      choices: [{ index, delta, logprobs: null, finish_reason: finish }],
-    });
+    choiceChunk({ id, created, model }, delta, finish, index);
 
   return {
     convert(event: SseEvent): ClientEvent[] {
