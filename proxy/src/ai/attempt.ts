@@ -97,10 +97,10 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
   response.once('close', onClientGone);
   // Provider headers copied onto the answer; taken back if this attempt fails over after all.
   let undoHeaders = (): void => {};
-  /** A token minted for this attempt (Vertex AI): scrubbed from provider errors like the key. */
+  /** What authorising this attempt sent that is secret (a Vertex token): scrubbed from provider errors like the key. */
   let minted: string | undefined;
   try {
-    if (target.adapter.authorize) minted = await target.adapter.authorize(upstream.headers, ctx.apiKey);
+    if (target.adapter.authorize) minted = await target.adapter.authorize(upstream, ctx);
     const res = await target.endpoint.pool.request({
       path: upstream.path,
       method: 'POST',
@@ -180,7 +180,7 @@ async function relayStream(
   rearm: (ms: number) => void,
 ): Promise<AttemptOutcome> {
   const { response } = input;
-  const parser = new SseParser();
+  const parser = input.target.adapter.streamDecoder?.() ?? new SseParser();
   const converter = input.target.adapter.streamConverter(input.ctx);
   let committed = false;
   let firstTokenAt = 0;

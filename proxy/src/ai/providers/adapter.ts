@@ -44,6 +44,11 @@ export interface StreamConverter {
   text(): string;
 }
 
+/** Splits a streamed answer into events, whatever the chunking of the network. */
+export interface StreamDecoder {
+  push(chunk: Uint8Array): SseEvent[];
+}
+
 /** A provider: data (paths, headers) plus small transforms between its wire format and OpenAI's. */
 export interface ProviderAdapter {
   /** `gen_ai.provider.name` for metrics. */
@@ -56,14 +61,17 @@ export interface ProviderAdapter {
   request(body: Record<string, unknown>, ctx: ProviderContext, verbatim: Buffer | undefined): UpstreamRequest;
   response(json: unknown, ctx: ProviderContext): ConvertedResponse;
   streamConverter(ctx: ProviderContext): StreamConverter;
+  /** How its streams are framed, when not as server-sent events (Bedrock's AWS event stream). */
+  streamDecoder?(): StreamDecoder;
   /** The provider's error body in OpenAI's shape. */
   error(json: unknown, status: number): Record<string, unknown>;
   /**
-   * For credentials that must be exchanged first (a service account's OAuth token): sets the
-   * request's authorisation from the target's credential just before each attempt, and returns what
-   * it sent (so provider errors echoing it are scrubbed). Rejects when no token can be had.
+   * For credentials that are not sent as they are (a service account's OAuth token, an AWS
+   * signature over the request): sets the request's authorisation from the target's credential
+   * (`ctx.apiKey`) just before each attempt, and returns what it sent that is secret (so provider
+   * errors echoing it are scrubbed). Rejects when the request cannot be authorised.
    */
-  authorize?(headers: Record<string, string>, credential: string | undefined): Promise<string>;
+  authorize?(upstream: UpstreamRequest, ctx: ProviderContext): Promise<string | undefined>;
 }
 
 export class UnsupportedParameterError extends Error {

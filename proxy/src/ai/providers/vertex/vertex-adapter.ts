@@ -12,9 +12,9 @@ export const vertexAdapter: ProviderAdapter = {
   genAiName: 'gcp.vertex_ai',
   // The credential is the key file, not something to send: only the minted token goes out.
   request: (body, ctx, verbatim) => geminiAdapter.request(body, { ...ctx, apiKey: undefined }, verbatim),
-  authorize: async (headers, credential) => {
-    const token = await serviceAccountToken(credential);
-    headers.authorization = `Bearer ${token}`;
+  authorize: async (upstream, ctx) => {
+    const token = await serviceAccountToken(ctx.apiKey);
+    upstream.headers.authorization = `Bearer ${token}`;
     return token;
   },
 };
