@@ -101,7 +101,7 @@ describe('samples/', () => {
     }
   });
 
-  it('model-routing: each model goes to its AIBackend (one of them Gemini), with the provider model mapped; others get 404', async () => {
+  it('model-routing: each model goes to its AIBackend (Gemini and Bedrock among them), with the provider model mapped; others get 404', async () => {
     const gw = await run('model-routing');
     try {
       expect((await chat(gw, 'gpt-4o-mini')).response.headers.get('x-sluice-ai-backend')).toContain('fast');
@@ -111,6 +111,12 @@ describe('samples/', () => {
       const gemini = await chat(gw, 'gemini-2.5-flash');
       expect(gemini.data.choices[0]?.message.content).toContain('fake');
       expect(fake.requests.at(-1)?.path).toBe('/v1beta/models/gemini-2.5-flash:generateContent');
+      const bedrock = await chat(gw, 'claude-haiku');
+      expect(bedrock.data.choices[0]?.message.content).toContain('fake');
+      expect(fake.requests.at(-1)?.path).toBe('/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse');
+      expect(fake.requests.at(-1)?.headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIAEXAMPLEEXAMPLE00\/\d{8}\/us-east-1\/bedrock\/aws4_request/,
+      );
       await expect(chat(gw, 'unknown-model')).rejects.toMatchObject({ status: 404 });
     } finally {
       await gw.close();

@@ -1,6 +1,16 @@
 import { verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { anthropicUsage, type MessagesRequest, message } from './anthropic-format.ts';
+import {
+  type AwsAccount,
+  BEDROCK_PATH,
+  bedrockPromptTokens,
+  bedrockTool,
+  bedrockUsage,
+  type ConverseRequest,
+  eventFrame,
+  sigV4Refusal,
+} from './bedrock-format.ts';
 import { BEHAVIOR_HEADER, type FakeBehavior, type FakeFault, mergeBehavior } from './behavior.ts';
 import { type GenerateContentRequest, geminiPromptTokens, geminiTool, geminiUsage } from './gemini-format.ts';
 import { type ChatRequest, chatCompletion, chunk, openaiUsage, type Usage } from './openai-format.ts';
@@ -17,6 +27,11 @@ export interface FakeLlmOptions {
    * assertion signed with its key is exchanged for an access token, which Vertex AI paths require.
    */
   serviceAccount?: { clientEmail: string; publicKeyPem: string };
+  /**
+   * Bedrock paths (`/model/{id}/converse`, `converse-stream`) require a SigV4 signature by this
+   * account (or, with `apiKey`, that key as a Bearer: a Bedrock API key).
+   */
+  aws?: AwsAccount;
 }
 
 export interface RecordedRequest {
@@ -37,7 +52,7 @@ export interface FakeLlm {
   tokens: string[];
 }
 
-type Format = 'openai' | 'anthropic' | 'gemini';
+type Format = 'openai' | 'anthropic' | 'gemini' | 'bedrock';
 /**
  * Google AI's paths (`/v1beta/models/{model}:generateContent`, `:streamGenerateContent`, and the same
  * under `/v1`, which @google/genai uses) and Vertex
@@ -48,7 +63,7 @@ const GEMINI_PATH =
 const sleep = (ms: number | undefined) => (ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 
 /**
- * A fake LLM provider speaking the OpenAI, Azure OpenAI, Anthropic and Gemini wire formats, with exact,
+ * A fake LLM provider speaking the OpenAI, Azure OpenAI, Anthropic, Gemini and Bedrock Converse wire formats, with exact,
  * deterministic usage (one token per word) and scriptable failures. A test tool and the quickstart's
  * provider; never a stand-in for anything but an unreachable LLM API.
  */
@@ -102,7 +117,7 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
         req,
         res,
         url,
-        body ?? {},
+        { json: body ?? {}, raw: Buffer.concat(chunks) },
         id,
         (u) => fake.reported.push(u),
         fake.tokens,
@@ -118,7 +133,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  body: Record<string, unknown>,
+  { json: body, raw }: { json: Record<string, unknown>; raw: Buffer },
   id: string,
   report: (u: Usage) => void,
   tokens: readonly string[],
@@ -126,11 +141,22 @@ async function handle(
   const path = url.pathname;
   const azure = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(path);
   const gemini = GEMINI_PATH.exec(path);
-  const format: Format = path === '/v1/messages' ? 'anthropic' : gemini ? 'gemini' : 'openai';
+  const bedrock = BEDROCK_PATH.exec(path);
+  const format: Format =
+    path === '/v1/messages' ? 'anthropic' : gemini ? 'gemini' : bedrock ? 'bedrock' : 'openai';
   if (behavior.hang) return;
   await sleep(behavior.headersDelayMs);
   if (behavior.fault) return injectFault(behavior.fault, req, res);
-  if (options.apiKey && !authorized(req, options.apiKey, format, azure !== null))
+  if (bedrock) {
+    const refusal = options.apiKey
+      ? req.headers.authorization === `Bearer ${options.apiKey}`
+        ? undefined
+        : 'invalid API key'
+      : options.aws
+        ? await sigV4Refusal(options.aws, req, raw)
+        : undefined;
+    if (refusal) return sendError(res, 'bedrock', 403, 'UnrecognizedClientException', refusal);
+  } else if (options.apiKey && !authorized(req, options.apiKey, format, azure !== null))
     return sendError(res, format, 401, 'authentication_error', 'invalid API key');
   // Vertex AI: a token this fake's token endpoint issued, as a Bearer.
   if (
@@ -171,6 +197,16 @@ async function handle(
       report,
     );
   }
+  if (bedrock)
+    return converse(
+      options.name,
+      behavior,
+      res,
+      body as ConverseRequest,
+      id,
+      bedrock[2] === 'converse-stream',
+      report,
+    );
   const op = azure ? `/v1/${azure[2]}` : path;
   const model = azure ? azure[1]! : String(body.model ?? 'unknown');
   switch (op) {
@@ -438,6 +474,59 @@ async function generateContent(
   res.end();
 }
 
+/** Bedrock Converse, or ConverseStream as AWS event-stream frames. */
+async function converse(
+  name: string,
+  behavior: FakeBehavior,
+  res: ServerResponse,
+  req: ConverseRequest,
+  id: string,
+  stream: boolean,
+  report: (u: Usage) => void,
+) {
+  if (!Array.isArray(req.messages) || req.messages.length === 0)
+    return sendError(res, 'bedrock', 400, 'ValidationException', 'messages must not be empty');
+  const u = { ...usage(behavior, bedrockPromptTokens(req)), reasoning: 0 };
+  report(u);
+  const tool = bedrockTool(req);
+  const words = replyWords(name, u.completion);
+  const toolUse = { toolUseId: `tooluse_${id}`, name: tool, input: { city: 'Paris' } };
+  const stopReason = tool ? 'tool_use' : 'end_turn';
+  res.setHeader('x-amzn-requestid', id);
+  if (!stream)
+    return sendJson(res, 200, {
+      output: { message: { role: 'assistant', content: tool ? [{ toolUse }] : [{ text: words.join(' ') }] } },
+      stopReason,
+      usage: bedrockUsage(u),
+      metrics: { latencyMs: 7 },
+    });
+  res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
+  await sleep(behavior.ttftMs);
+  res.write(eventFrame('messageStart', { role: 'assistant' }));
+  if (tool) {
+    res.write(
+      eventFrame('contentBlockStart', {
+        contentBlockIndex: 0,
+        start: { toolUse: { toolUseId: toolUse.toolUseId, name: tool } },
+      }),
+    );
+    for (const piece of ['{"city":', '"Paris"}'])
+      res.write(
+        eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: piece } } }),
+      );
+  } else
+    for (let i = 0; i < words.length; i++) {
+      if (i > 0) await sleep(behavior.tokenDelayMs);
+      if (behavior.dropAfterChunks !== undefined && i >= behavior.dropAfterChunks)
+        return void res.socket?.destroy();
+      const text = i === 0 ? words[i]! : ` ${words[i]}`;
+      res.write(eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text } }));
+    }
+  res.write(eventFrame('contentBlockStop', { contentBlockIndex: 0 }));
+  res.write(eventFrame('messageStop', { stopReason }));
+  res.end(eventFrame('metadata', { usage: bedrockUsage(u), metrics: { latencyMs: 7 } }));
+}
+
 /**
  * Google's OAuth token endpoint for one service account: the JWT bearer grant, with the assertion's
  * RS256 signature, issuer, audience, scope and lifetime checked as Google checks them.
@@ -558,12 +647,24 @@ function sendError(res: ServerResponse, format: Format, status: number, type: st
       ? { type: 'error', error: { type, message: msg } }
       : format === 'gemini'
         ? { error: { code: status, message: msg, status: type } }
-        : { error: { message: msg, type, code: null } },
+        : format === 'bedrock'
+          ? { message: msg }
+          : { error: { message: msg, type, code: null } },
+    format === 'bedrock' ? { 'x-amzn-errortype': type } : {},
   );
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }

@@ -24,7 +24,7 @@ export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDo
       doc: 'Name of the target, unique in the backend; shown in x-sluice-ai-target and metrics.',
     },
     'spec.targets[].provider': {
-      doc: 'Wire format: OpenAI, AzureOpenAI, Anthropic, Gemini (Google AI generateContent, API key) or VertexAI (the same on Vertex AI; credentialsRef names a service-account key file, exchanged for OAuth tokens) — these three translated to and from the OpenAI API — or OpenAICompatible (vLLM, Ollama, llama.cpp, TGI).',
+      doc: 'Wire format: OpenAI, AzureOpenAI, Anthropic, Gemini (Google AI generateContent, API key), VertexAI (the same on Vertex AI; credentialsRef names a service-account key file, exchanged for OAuth tokens) or Bedrock (Amazon Bedrock Converse; credentialsRef names an AWS credentials file, requests are SigV4-signed, or a Bedrock API key) — these four translated to and from the OpenAI API — or OpenAICompatible (vLLM, Ollama, llama.cpp, TGI).',
     },
     'spec.targets[].priority': {
       doc: 'Failover order: every target of the lowest priority is tried before the next priority.',
@@ -58,6 +58,10 @@ export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDo
     'spec.targets[].azure': { doc: 'Azure OpenAI settings (provider AzureOpenAI).' },
     'spec.targets[].azure.deployment': { doc: 'Deployment name; default: the model name.' },
     'spec.targets[].azure.apiVersion': { doc: 'The api-version query parameter, e.g. 2024-10-21.' },
+    'spec.targets[].bedrock': { doc: 'Amazon Bedrock settings (provider Bedrock).' },
+    'spec.targets[].bedrock.region': {
+      doc: 'AWS region requests are signed for; default: the region of a bedrock-runtime.<region>.amazonaws.com endpoint URL.',
+    },
     'spec.targets[].anthropic': { doc: 'Anthropic settings (provider Anthropic).' },
     'spec.targets[].anthropic.version': { doc: 'The anthropic-version header.', default: '2023-06-01' },
     'spec.targets[].anthropic.defaultMaxTokens': {

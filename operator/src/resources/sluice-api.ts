@@ -39,6 +39,7 @@ export const AITargetSpecSchema = T.Object(
       T.Literal('Anthropic'),
       T.Literal('Gemini'),
       T.Literal('VertexAI'),
+      T.Literal('Bedrock'),
       T.Literal('OpenAICompatible'),
     ]),
     /** Lower is tried first (default 0); weights split traffic inside a priority (default 1). */
@@ -91,6 +92,12 @@ export const AITargetSpecSchema = T.Object(
           version: T.Optional(T.String({ minLength: 1 })),
           defaultMaxTokens: T.Optional(T.Integer({ minimum: 1 })),
         },
+        { additionalProperties: false },
+      ),
+    ),
+    bedrock: T.Optional(
+      T.Object(
+        { region: T.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+$', maxLength: 32 }) },
         { additionalProperties: false },
       ),
     ),

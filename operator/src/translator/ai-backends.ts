@@ -1,4 +1,8 @@
-import type { AIBackendConfig, AITarget } from '../../../proxy/src/config/ai-backend.ts';
+import {
+  type AIBackendConfig,
+  type AITarget,
+  bedrockRegionOfHost,
+} from '../../../proxy/src/config/ai-backend.ts';
 import { type Service, secretValues } from '../resources/core.ts';
 import { AI_DEFAULTS, type AIBackend, type AITargetSpec } from '../resources/sluice-api.ts';
 import type { Resources } from '../resources/snapshot.ts';
@@ -96,6 +100,12 @@ function targetProblem(
       return `Service ${namespace}/${ref.name} has no port ${ref.port}`;
   }
   if (t.provider === 'AzureOpenAI' && !t.azure) return 'AzureOpenAI targets need azure.apiVersion';
+  if (t.provider === 'Bedrock') {
+    if (!t.credentialsRef)
+      return 'Bedrock targets need credentialsRef (an AWS credentials file or a Bedrock API key)';
+    if (!bedrockRegion(t))
+      return 'Bedrock targets need bedrock.region, or an endpoint URL on bedrock-runtime.<region>.amazonaws.com';
+  }
   if (t.credentialsRef) {
     const values = secrets.get(`${namespace}/${t.credentialsRef.name}`);
     if (!values) return `Secret ${namespace}/${t.credentialsRef.name} not found`;
@@ -118,6 +128,7 @@ function toTarget(t: AITargetSpec, namespace: string): AITarget {
       ? { credentials: { secret: `${namespace}/${t.credentialsRef.name}`, key: t.credentialsRef.key } }
       : {}),
     ...(t.azure ? { azure: t.azure } : {}),
+    ...(t.provider === 'Bedrock' ? { bedrock: { region: bedrockRegion(t)! } } : {}),
     ...(t.provider === 'Anthropic'
       ? {
           anthropic: {
@@ -127,6 +138,17 @@ function toTarget(t: AITargetSpec, namespace: string): AITarget {
         }
       : {}),
   };
+}
+
+/** The region a Bedrock target signs for: its own setting, or its endpoint's AWS host. */
+function bedrockRegion(t: AITargetSpec): string | undefined {
+  if (t.bedrock?.region) return t.bedrock.region;
+  if (!('url' in t.endpoint)) return undefined;
+  try {
+    return bedrockRegionOfHost(new URL(t.endpoint.url).hostname);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A URL as given, or a Service's cluster DNS name (`name.namespace.svc`) with its port and path. */

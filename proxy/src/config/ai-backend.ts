@@ -13,6 +13,7 @@ export const PROVIDER_TYPES = [
   'Anthropic',
   'Gemini',
   'VertexAI',
+  'Bedrock',
   'OpenAICompatible',
 ] as const;
 
@@ -40,9 +41,16 @@ export const AITargetSchema = T.Object(
         { additionalProperties: false },
       ),
     ),
+    /** The AWS region requests are signed for (default: the one in a bedrock-runtime endpoint's host). */
+    bedrock: T.Optional(T.Object({ region: Name }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
+
+/** The region of `bedrock-runtime.<region>.amazonaws.com` (and its FIPS and VPC-endpoint forms). */
+export function bedrockRegionOfHost(host: string): string | undefined {
+  return /(?:^|\.)bedrock-runtime(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com$/.exec(host)?.[1];
+}
 
 export const ModelPriceSchema = T.Object(
   {

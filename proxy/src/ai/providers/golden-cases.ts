@@ -2,7 +2,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AITarget } from '../../config/ai-backend.ts';
-import type { ConvertedResponse, ProviderContext, StreamConverter } from './adapter.ts';
+import {
+  type ConvertedResponse,
+  type ProviderContext,
+  type StreamConverter,
+  UnsupportedParameterError,
+} from './adapter.ts';
 
 /** One provider's translation functions, as its golden cases exercise them. */
 export interface Translation {
@@ -12,6 +17,10 @@ export interface Translation {
   request(body: Record<string, unknown>, ctx: ProviderContext): unknown;
   response(json: unknown): ConvertedResponse;
   stream(ctx: ProviderContext): StreamConverter;
+  /** Stream cases are `[event name, payload]` pairs (providers whose events are named, like Bedrock's). */
+  namedEvents?: true;
+  /** Ids the translation makes up (the provider gives none) are shown as `ID`. */
+  madeUpIds?: true;
 }
 
 /**
@@ -36,22 +45,35 @@ export function goldenCases(dir: string, t: Translation): void {
   const translate = (name: string, input: unknown): unknown => {
     if (name.startsWith('request-')) {
       const body = input as Record<string, unknown>;
-      return t.request(body, context(body));
+      try {
+        return t.request(body, context(body));
+      } catch (err) {
+        // What the provider cannot carry is a case too: the 400 names the parameter.
+        if (err instanceof UnsupportedParameterError)
+          return { refused: { param: err.param, message: err.message } };
+        throw err;
+      }
     }
+    const stable = (object: Record<string, unknown>) => ({
+      ...object,
+      ...('created' in object ? { created: 0 } : {}),
+      ...(t.madeUpIds && 'id' in object ? { id: 'ID' } : {}),
+    });
     if (name.startsWith('response-')) {
       const converted = t.response(input);
-      return { ...converted, body: { ...converted.body, created: 0 } };
+      return { ...converted, body: stable(converted.body) };
     }
     const converter = t.stream(context({ stream: true }));
     const payloads = (input as unknown[]).flatMap((e) =>
-      converter.convert({ event: undefined, data: JSON.stringify(e) }),
+      t.namedEvents
+        ? converter.convert({
+            event: (e as [string, unknown])[0],
+            data: JSON.stringify((e as [string, unknown])[1]),
+          })
+        : converter.convert({ event: undefined, data: JSON.stringify(e) }),
     );
     return {
-      payloads: payloads.map(({ data }) => {
-        if (data === '[DONE]') return data;
-        const chunk = JSON.parse(data);
-        return 'created' in chunk ? { ...chunk, created: 0 } : chunk;
-      }),
+      payloads: payloads.map(({ data }) => (data === '[DONE]' ? data : stable(JSON.parse(data)))),
       usage: converter.usage() ?? null,
       complete: converter.complete(),
       text: converter.text(),

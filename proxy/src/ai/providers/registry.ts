@@ -2,6 +2,7 @@ import type { ProviderType } from '../../config/ai-backend.ts';
 import type { ProviderAdapter } from './adapter.ts';
 import { anthropicAdapter } from './anthropic/anthropic-adapter.ts';
 import { azureOpenAIAdapter } from './azure-openai/azure-openai-adapter.ts';
+import { bedrockAdapter } from './bedrock/bedrock-adapter.ts';
 import { geminiAdapter } from './gemini/gemini-adapter.ts';
 import { openAIAdapter, openAICompatibleAdapter } from './openai/openai-adapter.ts';
 import { vertexAdapter } from './vertex/vertex-adapter.ts';
@@ -13,4 +14,5 @@ export const ADAPTERS: Readonly<Record<ProviderType, ProviderAdapter>> = {
   Anthropic: anthropicAdapter,
   Gemini: geminiAdapter,
   VertexAI: vertexAdapter,
+  Bedrock: bedrockAdapter,
 };
