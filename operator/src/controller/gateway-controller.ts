@@ -13,7 +13,11 @@ import {
   type RenderedObject,
   renderProxyInfra,
 } from '../infra/render-proxy.ts';
-import type { ClusterCache, KubeObject } from '../provider/kubernetes/cluster-cache.ts';
+import {
+  type ClusterCache,
+  type KubeObject,
+  statusOnlyChange,
+} from '../provider/kubernetes/cluster-cache.ts';
 import { collectionPath, MANAGED_BY, MANAGED_BY_LABEL } from '../provider/kubernetes/watched-kinds.ts';
 import { jsonEqual } from '../resources/json-equal.ts';
 import type { Resources } from '../resources/snapshot.ts';
@@ -95,6 +99,8 @@ export class GatewayController {
         return gateway ? [`${GATEWAY_PREFIX}${obj.metadata.namespace}/${gateway}`] : [];
       }
       case 'HTTPRoute': {
+        // A status write (ours, usually) changes no Gateway's config: only statuses are looked at again.
+        if (previous && statusOnlyChange(previous, obj)) return [STATUS_KEY];
         const parents = new Set(
           [obj, previous].flatMap((r) =>
             r
@@ -336,10 +342,18 @@ export class GatewayController {
             this.#metrics.statusWrites.labels('HTTPRoute').inc();
         });
     }
+    // A pool, not batches: each write starts as soon as any other ends, so one slow answer holds
+    // up one slot instead of the whole batch behind it.
     const errors: Error[] = [];
-    for (let i = 0; i < writes.length; i += STATUS_WRITE_CONCURRENCY)
-      for (const r of await Promise.allSettled(writes.slice(i, i + STATUS_WRITE_CONCURRENCY).map((w) => w())))
-        if (r.status === 'rejected') errors.push(r.reason as Error);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(STATUS_WRITE_CONCURRENCY, writes.length) }, async () => {
+        while (next < writes.length)
+          await writes[next++]!().catch((err: Error) => {
+            errors.push(err);
+          });
+      }),
+    );
     if (errors.length > 0)
       throw new Error(`${errors.length} status writes failed, first: ${errors[0]!.message}`);
   }
