@@ -1,4 +1,5 @@
 import { createOpenAI } from '@ai-sdk/openai';
+import { ChatOpenAI } from '@langchain/openai';
 import { generateText, streamText } from 'ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,5 +202,50 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
       '/v1/chat/completions',
       '/v1/chat/completions',
     ]);
+  });
+
+  it("LangChain's ChatOpenAI with useResponsesApi: invoke, stream and a bound tool", async () => {
+    const asked: string[] = [];
+    const chat = new ChatOpenAI({
+      model: 'gpt',
+      apiKey: 'sk-client',
+      useResponsesApi: true,
+      maxRetries: 0,
+      configuration: {
+        baseURL: `${setup.gw.url}/v1`,
+        fetch: (url: string | URL | Request, init?: RequestInit) => {
+          asked.push(new URL(String(url)).pathname);
+          return fetch(url, init);
+        },
+      },
+    });
+    const before = fake.requests.length;
+    const answer = await chat.invoke('hello from LangChain');
+    expect(answer.text).toMatch(/^llm:/);
+    expect(answer.usage_metadata?.output_tokens).toBeGreaterThan(0);
+    let streamed = '';
+    for await (const chunk of await chat.stream('hello from LangChain')) streamed += chunk.text;
+    expect(streamed).toBe(answer.text);
+    const called = await chat
+      .bindTools([
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            description: 'Weather for a city',
+            parameters: { type: 'object', properties: { city: { type: 'string' } } },
+          },
+        },
+      ])
+      .invoke('weather in Paris?', { tool_choice: 'required' });
+    expect(called.tool_calls?.[0]).toMatchObject({ name: 'get_weather', args: { city: 'Paris' } });
+    // LangChain asked the gateway's Responses API; the gateway served it from the provider's chat endpoint.
+    expect(asked).toEqual(['/v1/responses', '/v1/responses', '/v1/responses']);
+    expect(fake.requests.slice(before).map((r) => r.path)).toEqual([
+      '/v1/chat/completions',
+      '/v1/chat/completions',
+      '/v1/chat/completions',
+    ]);
+    expect(fake.requests.at(-1)?.body).toMatchObject({ tools: [{ function: { name: 'get_weather' } }] });
   });
 });
