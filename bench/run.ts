@@ -23,6 +23,7 @@ import { freePort } from '../test/support/ports.ts';
 import { startRedis } from '../test/support/redis.ts';
 import { TestCa, tlsSecretYaml } from '../test/support/tls.ts';
 import { atFixedRate } from './load/fixed-rate.ts';
+import { pinToCpus } from './load/pin-cpu.ts';
 import { type WrkResult, wrk } from './load/wrk.ts';
 import { measureTranslation } from './scenarios/translate-routes.ts';
 import { startFakeLlm } from './targets/fake-llm.ts';
@@ -45,6 +46,7 @@ import {
   startSluice,
   trafficPolicyBench,
 } from './targets/sluice.ts';
+import { startSseUpstream } from './targets/sse-upstream.ts';
 
 /** BENCH_SMOKE=1: every scenario for a second, to prove the harness works (the test suite runs it). */
 const smoke = process.env.BENCH_SMOKE === '1';
@@ -178,14 +180,12 @@ async function latencyAtRate(
   notes.push(`${scenario} at a fixed ${rate} req/s: ${parts.join('; ')}`);
 }
 
-async function streamClient(url: string): Promise<Record<string, number>> {
-  const { stdout } = await run(
-    process.execPath,
-    [join(import.meta.dirname, 'load/stream-client.ts'), url, String(streams), String(rampMs)],
-    {
-      timeout: 120_000,
-    },
-  );
+/** The stream client as its own process, on the CPUs `cpus` (taskset) when given. */
+async function streamClient(url: string, cpus?: string): Promise<Record<string, number>> {
+  const client = [join(import.meta.dirname, 'load/stream-client.ts'), url, String(streams), String(rampMs)];
+  const { stdout } = cpus
+    ? await run('taskset', ['-c', cpus, process.execPath, ...client], { timeout: 120_000 })
+    : await run(process.execPath, client, { timeout: 120_000 });
   return JSON.parse(stdout) as Record<string, number>;
 }
 
@@ -505,27 +505,27 @@ if (runs('chat-fake')) {
 
 // Concurrent streams from a provider that paces its tokens: added inter-chunk latency at scale.
 if (runs('streams')) {
-  const slowLlm = await startFakeLlm(await freePort(), [
-    '--reply-tokens',
-    '40',
-    '--token-delay-ms',
-    '50',
-    '--ttft-ms',
-    '100',
-  ]);
-  const sluice2 = await startSluice(await freePort(), await freePort(), aiRouteYaml(slowLlm.port));
+  // A Go upstream (not a second Node process competing for the event loop's core) and, on a machine
+  // with two CPUs or more, Sluice alone on CPU 0 with the upstream and the client on CPU 1.
+  const upstream = await startSseUpstream(await freePort(), { tokens: 40, delayMs: 50, ttftMs: 100 });
+  const sluice2 = await startSluice(await freePort(), await freePort(), aiRouteYaml(upstream.port));
+  const pinned = pinToCpus(sluice2.pid, '0') && pinToCpus(upstream.pid, '1');
+  const clientCpus = pinned ? '1' : undefined;
   try {
-    const direct = await streamClient(`http://127.0.0.1:${slowLlm.port}/v1/chat/completions`);
-    const through = await streamClient(`http://127.0.0.1:${sluice2.port}/v1/chat/completions`);
+    const direct = await streamClient(`http://127.0.0.1:${upstream.port}/v1/chat/completions`, clientCpus);
+    const cpuBefore = await sluice2.cpuSeconds();
+    const through = await streamClient(`http://127.0.0.1:${sluice2.port}/v1/chat/completions`, clientCpus);
+    const cpuUsPerChunk = (((await sluice2.cpuSeconds()) - cpuBefore) * 1e6) / through.events!;
     notes.push(
-      `${streams} concurrent streams started over ${rampMs} ms (40 tokens, 50 ms apart, 100 ms to first token): ` +
+      `${streams} concurrent streams started over ${rampMs} ms (40 tokens, 50 ms apart, 100 ms to first token; Go upstream; ${pinned ? 'Sluice pinned to CPU 0, upstream and client to CPU 1' : 'not pinned'}): ` +
         `direct gap p50 ${direct.gapP50!.toFixed(1)} ms / p99 ${direct.gapP99!.toFixed(1)} ms, TTFT p99 ${direct.ttftP99!.toFixed(1)} ms, errors ${direct.errors}; ` +
         `through Sluice gap p50 ${through.gapP50!.toFixed(1)} ms / p99 ${through.gapP99!.toFixed(1)} ms, TTFT p99 ${through.ttftP99!.toFixed(1)} ms, errors ${through.errors}; ` +
         `added inter-chunk p99 ${(through.gapP99! - direct.gapP99!).toFixed(1)} ms; ` +
+        `Sluice CPU ${cpuUsPerChunk.toFixed(1)} µs per relayed chunk; ` +
         `Sluice RSS with the streams done: ${(await sluice2.rssMiB()).toFixed(0)} MiB`,
     );
   } finally {
-    await Promise.all([sluice2.stop(), slowLlm.stop()]);
+    await Promise.all([sluice2.stop(), upstream.stop()]);
   }
 }
 

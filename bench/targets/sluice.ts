@@ -17,6 +17,8 @@ import { waitForPort } from '../load/wait-for-port.ts';
 export interface SluiceProcess {
   port: number;
   adminPort: number;
+  /** The process (the primary with --workers). */
+  pid: number;
   /** Resident set size of the gateway process, in MiB. */
   rssMiB(): Promise<number>;
   /** CPU the gateway process has used so far (user + system, from /proc/<pid>/stat), in seconds. */
@@ -73,6 +75,7 @@ export async function startSluice(
   return {
     port,
     adminPort,
+    pid: child.pid!,
     rssMiB: async () => {
       const { readFile } = await import('node:fs/promises');
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');

@@ -1,0 +1,3 @@
+module sluice.dev/bench/sse-upstream
+
+go 1.26
