@@ -1,7 +1,5 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import type { AITarget } from '../../config/ai-backend.ts';
+import { goldenFiles } from '../golden-files.ts';
 import {
   type ConvertedResponse,
   type ProviderContext,
@@ -29,10 +27,6 @@ export interface Translation {
  * with UPDATE_GOLDEN=1 and review the diff.
  */
 export function goldenCases(dir: string, t: Translation): void {
-  const cases = readdirSync(dir)
-    .filter((f) => f.endsWith('.in.json'))
-    .map((f) => f.slice(0, -'.in.json'.length))
-    .sort();
   const context = (body: Record<string, unknown>): ProviderContext => ({
     op: 'chat',
     target: t.target,
@@ -79,18 +73,5 @@ export function goldenCases(dir: string, t: Translation): void {
       text: converter.text(),
     };
   };
-  describe(`${t.provider} translation golden cases`, () => {
-    it('covers requests, responses and streams', () => {
-      for (const kind of ['request-', 'response-', 'stream-'])
-        expect(cases.some((c) => c.startsWith(kind))).toBe(true);
-    });
-
-    it.each(cases)('%s', (name) => {
-      const input = JSON.parse(readFileSync(join(dir, `${name}.in.json`), 'utf8'));
-      const actual = `${JSON.stringify(translate(name, input), null, 2)}\n`;
-      const outPath = join(dir, `${name}.out.json`);
-      if (process.env.UPDATE_GOLDEN === '1') writeFileSync(outPath, actual);
-      expect(actual).toBe(readFileSync(outPath, 'utf8'));
-    });
-  });
+  goldenFiles(dir, `${t.provider} translation golden cases`, ['request', 'response', 'stream'], translate);
 }
