@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiBackendYaml, modelRouteYaml } from './support/ai-yaml.ts';
@@ -107,5 +108,62 @@ describe('Vertex AI targets', () => {
     expect(shown).not.toContain('PRIVATE KEY');
     expect(shown).not.toContain('ya29.');
     expect(fake.tokens).toEqual(['ya29.fake-1']);
+  });
+});
+
+/**
+ * A token endpoint that accepts the connection and never answers: the attempt must give up within
+ * the AIBackend's first-token timeout (the exchange counts as the wait for the first byte) and fail
+ * over, not hold the request for the token request's own 10 s past the request deadline.
+ */
+describe('Vertex AI with a token endpoint that stalls', () => {
+  let stalled: Server;
+  const held = new Set<Socket>();
+  let backup: RunningFake;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    // Accepts, reads nothing, answers nothing.
+    stalled = createServer((socket) => held.add(socket));
+    await new Promise<void>((r) => stalled.listen(0, '127.0.0.1', r));
+    const tokenUri = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/token`;
+    backup = await startFake({ name: 'backup' });
+    const port = await freePort();
+    gw = await startGateway(port, {
+      'gateway.yaml': gatewayYaml(port),
+      'keys.yaml': secretYaml(keyFile(ACCOUNT, keyPair().privateKeyPem, tokenUri)),
+      'backends.yaml': aiBackendYaml(
+        'vertex',
+        ['gemini-2.5-pro'],
+        [
+          {
+            name: 'v',
+            provider: 'VertexAI',
+            url: `${backup.url}/v1/projects/p/locations/l/publishers/google`,
+            secretKey: 'vertex',
+            priority: 0,
+          },
+          { name: 'b', provider: 'OpenAI', url: `${backup.url}/v1`, priority: 1 },
+        ],
+        '  timeouts: {request: 3s, firstToken: 500ms}\n',
+      ),
+      'routes.yaml': modelRouteYaml({ 'gemini-2.5-pro': 'vertex' }),
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await backup?.close();
+    for (const socket of held) socket.destroy();
+    stalled?.close();
+  });
+
+  it('fails over to the next target within the first-token timeout', async () => {
+    const openai = new OpenAI({ apiKey: 'sk-client', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toMatch(/^backup:/);
+    expect(response.headers.get('x-sluice-ai-target')).toBe('b');
+    expect(response.headers.get('x-sluice-attempts')).toBe('2');
   });
 });

@@ -100,7 +100,9 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
   /** What authorising this attempt sent that is secret (a Vertex token): scrubbed from provider errors like the key. */
   let minted: string | undefined;
   try {
-    if (target.adapter.authorize) minted = await target.adapter.authorize(upstream, ctx);
+    // Within the first-byte budget too: a token endpoint that stalls fails this attempt over in time.
+    if (target.adapter.authorize)
+      minted = await unlessAborted(target.adapter.authorize(upstream, ctx), abort.signal);
     const res = await target.endpoint.pool.request({
       path: upstream.path,
       method: 'POST',
@@ -170,6 +172,25 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
   } finally {
     response.off('close', onClientGone);
   }
+}
+
+/** `work`, or its signal's reason as soon as it aborts (the work goes on: a token fetch is shared). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 async function relayStream(
