@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
-import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { exitAfterLogDrain, processLogger } from '../../lib/src/logging/log-destination.ts';
 import {
@@ -14,6 +13,7 @@ import { translateSource } from '../../operator/src/standalone/snapshot-to-confi
 import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
 import { type AccessLogSink, parseAccessLogSink } from '../../proxy/src/telemetry/access-log.ts';
 import { IpcPeer } from '../../proxy/src/workers/ipc-peer.ts';
+import { autoWorkers } from '../../proxy/src/workers/worker-count.ts';
 import { commandUsage, type FlagName, type Flags, intFlag, parseCli, USAGE } from './options.ts';
 import { runStandalone } from './run-standalone.ts';
 import { validate } from './validate.ts';
@@ -216,9 +216,9 @@ function proxyWorkers(value: string | undefined): string {
   return value ?? '1';
 }
 
-/** --workers: a count, or auto for one per CPU core this process may use. */
+/** --workers: a count, or auto for one per CPU this process may use (the pod's CPU limit included). */
 function workersFlag(value: string | undefined): number {
-  if (value === 'auto') return availableParallelism();
+  if (value === 'auto') return autoWorkers();
   const n = Number(value ?? '1');
   if (!Number.isInteger(n) || n < 1 || n > 256)
     throw new Error(`--workers must be auto or a whole number from 1 to 256, got "${value}"`);

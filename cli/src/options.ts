@@ -52,7 +52,7 @@ export const FLAGS = {
   workers: {
     env: 'SLUICE_WORKERS',
     default: '1',
-    help: 'processes serving the same ports, or auto (one per CPU core); budgets and rate limits hold across them',
+    help: 'processes serving the same ports, or auto (one per CPU, the container limit included); budgets and rate limits hold across them',
   },
   'redis-url': {
     env: 'SLUICE_REDIS_URL',
