@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import {
   BedrockRuntimeClient,
@@ -233,6 +236,70 @@ describe('Bedrock targets', () => {
       messages: [{ role: 'user', content: 'still there?' }],
     });
     expect(after.choices[0]?.message.content).toMatch(/^bedrock:/);
+  });
+});
+
+/**
+ * A Bedrock target without credentialsRef signs with the pod's own AWS identity: EKS IAM roles for
+ * service accounts, i.e. AWS_ROLE_ARN and a projected web identity token file, exchanged with STS
+ * (the fake acts as STS: AWS_ENDPOINT_URL_STS, which AWS's SDKs honour) for temporary keys.
+ */
+describe("Bedrock with the pod's own AWS identity (IRSA)", () => {
+  const ROLE = 'arn:aws:iam::123456789012:role/sluice-proxy';
+  const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6c2x1aWNlIn0.c2ln';
+  let fake: RunningFake;
+  let gw: TestGateway;
+  let dir: string;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    fake = await startFake({ name: 'irsa', aws: ACCOUNT, sts: { roleArn: ROLE, webIdentityToken: TOKEN } });
+    dir = await mkdtemp(join(tmpdir(), 'sluice-irsa-'));
+    await writeFile(join(dir, 'token'), TOKEN);
+    // What the EKS pod identity webhook sets on the proxy's container.
+    process.env.AWS_ROLE_ARN = ROLE;
+    process.env.AWS_WEB_IDENTITY_TOKEN_FILE = join(dir, 'token');
+    process.env.AWS_ENDPOINT_URL_STS = fake.url;
+    const port = await freePort();
+    gw = await startGateway(port, {
+      'gateway.yaml': gatewayYaml(port),
+      'backends.yaml': aiBackendYaml(
+        'pod',
+        ['pod-model'],
+        [
+          {
+            name: 'b',
+            provider: 'Bedrock',
+            url: fake.url,
+            extra: `      model: "${MODEL_ID}"\n      bedrock: {region: us-east-1}\n`,
+          },
+        ],
+      ),
+      'routes.yaml': modelRouteYaml({ 'pod-model': 'pod' }),
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await fake?.close();
+    for (const k of ['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ENDPOINT_URL_STS']) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exchanges the web identity token once and signs every request with the temporary keys', async () => {
+    const openai = new OpenAI({ apiKey: 'sk-client', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        openai.chat.completions.create({ model: 'pod-model', messages: [{ role: 'user', content: 'hi' }] }),
+      ),
+    );
+    for (const r of replies) expect(r.choices[0]?.message.content).toMatch(/^irsa:/);
+    expect(fake.stsExchanges).toBe(1);
+    const sent = fake.requests.at(-1)!;
+    expect(sent.headers.authorization).toMatch(new RegExp(`Credential=${ACCOUNT.accessKeyId}/`));
+    expect(sent.headers['x-amz-security-token']).toBe(ACCOUNT.sessionToken);
   });
 });
 

@@ -32,6 +32,11 @@ export interface FakeLlmOptions {
    * account (or, with `apiKey`, that key as a Bearer: a Bedrock API key).
    */
   aws?: AwsAccount;
+  /**
+   * Acts as AWS STS (`POST /`, AssumeRoleWithWebIdentity) for this role and web identity token: the
+   * `aws` account's keys are issued as the role's temporary credentials (a pod's own AWS identity).
+   */
+  sts?: { roleArn: string; webIdentityToken: string };
 }
 
 export interface RecordedRequest {
@@ -50,6 +55,8 @@ export interface FakeLlm {
   reported: Usage[];
   /** Access tokens the token endpoint issued, in order. */
   tokens: string[];
+  /** AssumeRoleWithWebIdentity calls the STS endpoint answered (see `sts`). */
+  stsExchanges: number;
 }
 
 type Format = 'openai' | 'anthropic' | 'gemini' | 'bedrock';
@@ -74,6 +81,7 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
     requests: [],
     reported: [],
     tokens: [],
+    stsExchanges: 0,
   };
   let counter = 0;
   fake.server = createServer((req, res) => {
@@ -81,6 +89,16 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake');
+      // AWS STS takes a form (the Query protocol) and answers XML.
+      if (url.pathname === '/' && options.sts && options.aws) {
+        fake.stsExchanges++;
+        return assumeRoleWithWebIdentity(
+          options.sts,
+          options.aws,
+          res,
+          Buffer.concat(chunks).toString('utf8'),
+        );
+      }
       // Google's token endpoint takes a form, not JSON.
       if (url.pathname === '/token' && options.serviceAccount)
         return tokenExchange(
@@ -564,6 +582,27 @@ function grantRefusal(
   if (typeof claims.exp !== 'number' || claims.exp <= now || claims.exp - now > 3600)
     return 'Invalid JWT: Token must be a short-lived token (60 minutes)';
   return undefined;
+}
+
+/** AWS STS AssumeRoleWithWebIdentity: the account's keys for the right role and token, else AWS's refusal. */
+function assumeRoleWithWebIdentity(
+  sts: NonNullable<FakeLlmOptions['sts']>,
+  account: AwsAccount,
+  res: ServerResponse,
+  form: string,
+): void {
+  const params = new URLSearchParams(form);
+  const ok =
+    params.get('Action') === 'AssumeRoleWithWebIdentity' &&
+    params.get('RoleArn') === sts.roleArn &&
+    params.get('WebIdentityToken') === sts.webIdentityToken;
+  const expiration = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  res.writeHead(ok ? 200 : 403, { 'content-type': 'text/xml' });
+  res.end(
+    ok
+      ? `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>${account.accessKeyId}</AccessKeyId><SecretAccessKey>${account.secretAccessKey}</SecretAccessKey><SessionToken>${account.sessionToken ?? ''}</SessionToken><Expiration>${expiration}</Expiration></Credentials></AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>sts-1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`
+      : '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error><RequestId>sts-2</RequestId></ErrorResponse>',
+  );
 }
 
 /** Answers as a broken provider would (see FakeFault). */

@@ -24,7 +24,7 @@ export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDo
       doc: 'Name of the target, unique in the backend; shown in x-sluice-ai-target and metrics.',
     },
     'spec.targets[].provider': {
-      doc: 'Wire format: OpenAI, AzureOpenAI, Anthropic, Gemini (Google AI generateContent, API key), VertexAI (the same on Vertex AI; credentialsRef names a service-account key file, exchanged for OAuth tokens) or Bedrock (Amazon Bedrock Converse; credentialsRef names an AWS credentials file, requests are SigV4-signed, or a Bedrock API key) — these four translated to and from the OpenAI API — or OpenAICompatible (vLLM, Ollama, llama.cpp, TGI).',
+      doc: 'Wire format: OpenAI, AzureOpenAI, Anthropic, Gemini (Google AI generateContent, API key), VertexAI (the same on Vertex AI; credentialsRef names a service-account key file, exchanged for OAuth tokens) or Bedrock (Amazon Bedrock Converse; credentialsRef names an AWS credentials file, requests are SigV4-signed, or a Bedrock API key; without credentialsRef the AWS identity of the proxy pod, IRSA) — these four translated to and from the OpenAI API — or OpenAICompatible (vLLM, Ollama, llama.cpp, TGI).',
     },
     'spec.targets[].priority': {
       doc: 'Failover order: every target of the lowest priority is tried before the next priority.',

@@ -100,12 +100,8 @@ function targetProblem(
       return `Service ${namespace}/${ref.name} has no port ${ref.port}`;
   }
   if (t.provider === 'AzureOpenAI' && !t.azure) return 'AzureOpenAI targets need azure.apiVersion';
-  if (t.provider === 'Bedrock') {
-    if (!t.credentialsRef)
-      return 'Bedrock targets need credentialsRef (an AWS credentials file or a Bedrock API key)';
-    if (!bedrockRegion(t))
-      return 'Bedrock targets need bedrock.region, or an endpoint URL on bedrock-runtime.<region>.amazonaws.com';
-  }
+  if (t.provider === 'Bedrock' && !bedrockRegion(t))
+    return 'Bedrock targets need bedrock.region, or an endpoint URL on bedrock-runtime.<region>.amazonaws.com';
   if (t.credentialsRef) {
     const values = secrets.get(`${namespace}/${t.credentialsRef.name}`);
     if (!values) return `Secret ${namespace}/${t.credentialsRef.name} not found`;

@@ -1,10 +1,14 @@
+import { fromTokenFile } from '@aws-sdk/credential-provider-web-identity';
 import { Hash } from '@smithy/hash-node';
+import { memoize } from '@smithy/property-provider';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { bedrockRegionOfHost } from '../../../config/ai-backend.ts';
 import type { ProviderContext, UpstreamRequest } from '../adapter.ts';
 
 /**
- * What a Bedrock target's credentialsRef holds: an AWS shared-credentials file
+ * What a Bedrock target's credentialsRef holds (without one, the pod's own identity: see
+ * podIdentity): an AWS shared-credentials file
  * (`aws_access_key_id`, `aws_secret_access_key`, optionally `aws_session_token` and `region`; the
  * `[default]` profile, or the only one), signed with SigV4; or a Bedrock API key, sent as a bearer token.
  */
@@ -57,10 +61,9 @@ export async function authorizeBedrock(
   upstream: UpstreamRequest,
   ctx: ProviderContext,
 ): Promise<string | undefined> {
-  if (!ctx.apiKey) throw new Error('Bedrock targets need credentialsRef');
   const url = new URL(upstream.path, ctx.target.baseUrl);
   const region = ctx.target.bedrock?.region ?? bedrockRegionOfHost(url.hostname);
-  const auth = authorizer(ctx.apiKey, region);
+  const auth = ctx.apiKey ? authorizer(ctx.apiKey, region) : await podIdentity(region);
   if ('bearer' in auth) {
     upstream.headers.authorization = `Bearer ${auth.bearer}`;
     return auth.bearer;
@@ -79,6 +82,49 @@ export async function authorizeBedrock(
   const { host: _host, ...headers } = signed.headers;
   Object.assign(upstream.headers, headers);
   return auth.sent;
+}
+
+/** The pod's own AWS credentials per region, refreshed five minutes before they expire. */
+const podCredentials = new Map<string, () => Promise<AwsCredentialIdentity>>();
+const REFRESH_BEFORE_MS = 5 * 60_000;
+
+/**
+ * A target without credentialsRef signs with the pod's own AWS identity: EKS IAM roles for service
+ * accounts (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, which the pod identity webhook sets), the
+ * token exchanged with STS by AWS's own provider. Concurrent requests share one exchange.
+ */
+async function podIdentity(region: string | undefined): Promise<{ signer: SignatureV4; sent: string }> {
+  if (!region) throw new Error('no AWS region: set bedrock.region on the target');
+  let provider = podCredentials.get(region);
+  if (!provider) {
+    provider = memoize(
+      fromTokenFile({ clientConfig: { region } }),
+      (c) => c.expiration !== undefined && c.expiration.getTime() - Date.now() < REFRESH_BEFORE_MS,
+      (c) => c.expiration !== undefined,
+    );
+    podCredentials.set(region, provider);
+  }
+  const c = await provider();
+  const key = `${region}\npod\n${c.accessKeyId}`;
+  let auth = signers.get(key);
+  if (!auth || 'bearer' in auth) {
+    auth = {
+      signer: new SignatureV4({
+        credentials: c,
+        region,
+        service: 'bedrock',
+        sha256: Hash.bind(null, 'sha256'),
+      }),
+      sent: c.sessionToken ?? c.accessKeyId,
+    };
+    remember(key, auth);
+  }
+  return auth;
+}
+
+function remember(key: string, auth: { signer: SignatureV4; sent: string } | { bearer: string }): void {
+  if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string);
+  signers.set(key, auth);
 }
 
 function authorizer(
@@ -108,8 +154,7 @@ function authorizer(
         sent: parsed.sessionToken ?? parsed.accessKeyId,
       };
     }
-    if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string);
-    signers.set(key, auth);
+    remember(key, auth);
   }
   return auth;
 }
