@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,6 +216,22 @@ describe('--workers: several processes serve one gateway', () => {
       );
     expect(statuses.filter((s) => s === 200)).toHaveLength(6);
     expect(statuses.filter((s) => s === 429)).toHaveLength(8);
+  });
+
+  it('reloads an edited directory in every worker, each keeping to the last good config meanwhile', async () => {
+    const file = join(dir, 'gateway.yaml');
+    const before = await readFile(file, 'utf8');
+    expect((await fresh(`${gw.url}/later`)).status).toBe(404);
+    // Written atomically, as editors do: a temporary file renamed over the old one.
+    await writeFile(`${file}.tmp`, before + prefixRouteYaml('later', '/later', 'app'));
+    await rename(`${file}.tmp`, file);
+    // Served once every worker has it: 20 new connections in a row, spread by the kernel, all 200.
+    await until('every worker serving the new route', async () => {
+      for (let i = 0; i < 20; i++) if ((await fresh(`${gw.url}/later`)).status !== 200) return undefined;
+      return true;
+    });
+    const ready = (await gw.readiness())!;
+    expect(new Set(ready.workers.map((w) => (w as { configHash?: string }).configHash)).size).toBe(1);
   });
 
   it('replaces a worker that dies, answering every request meanwhile', async () => {
