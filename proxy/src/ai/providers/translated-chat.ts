@@ -50,6 +50,21 @@ export function built(chunk: Record<string, unknown>): ClientEvent {
   return { data: JSON.stringify(chunk), chunk };
 }
 
+/**
+ * A translated conversation's turns in order, consecutive turns of one role merged into one:
+ * Anthropic, Gemini and Bedrock want roles to alternate, and several tool results answering one
+ * turn's calls go back together.
+ */
+export class Turns<Role extends string, Part> {
+  readonly list: { role: Role; parts: Part[] }[] = [];
+
+  add(role: Role, parts: Part[]): void {
+    const last = this.list[this.list.length - 1];
+    if (last && last.role === role) last.parts.push(...parts);
+    else this.list.push({ role, parts });
+  }
+}
+
 /** Who a translated stream's chunks say they are: the same on every chunk. */
 export interface ChunkHead {
   id: string;

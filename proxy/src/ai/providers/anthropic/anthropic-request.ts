@@ -6,6 +6,7 @@ import {
   parseArguments,
   refuseUntranslatable,
   TRANSLATED_PARAMETERS,
+  Turns,
   textOf,
 } from '../translated-chat.ts';
 
@@ -38,13 +39,7 @@ export function toAnthropicRequest(
     throw new UnsupportedParameterError('response_format', 'Anthropic');
 
   const system: string[] = [];
-  const messages: { role: 'user' | 'assistant'; content: Block[] }[] = [];
-  const push = (role: 'user' | 'assistant', blocks: Block[]) => {
-    const last = messages[messages.length - 1];
-    // Anthropic wants alternating roles: consecutive turns of one role (e.g. several tool results) merge.
-    if (last && last.role === role) last.content.push(...blocks);
-    else messages.push({ role, content: blocks });
-  };
+  const turns = new Turns<'user' | 'assistant', Block>();
   for (const m of (body.messages ?? []) as ChatMessage[]) {
     switch (m.role) {
       case 'system':
@@ -52,7 +47,7 @@ export function toAnthropicRequest(
         system.push(textOf(m.content));
         break;
       case 'user':
-        push('user', contentBlocks(m.content));
+        turns.add('user', contentBlocks(m.content));
         break;
       case 'assistant': {
         const blocks = m.content ? contentBlocks(m.content) : [];
@@ -63,11 +58,11 @@ export function toAnthropicRequest(
             name: call.function.name,
             input: parseArguments(call.function.arguments, 'Anthropic'),
           });
-        push('assistant', blocks);
+        turns.add('assistant', blocks);
         break;
       }
       case 'tool':
-        push('user', [{ type: 'tool_result', tool_use_id: m.tool_call_id, content: textOf(m.content) }]);
+        turns.add('user', [{ type: 'tool_result', tool_use_id: m.tool_call_id, content: textOf(m.content) }]);
         break;
       default:
         throw new UnsupportedParameterError(`messages[].role=${m.role}`, 'Anthropic');
@@ -75,7 +70,7 @@ export function toAnthropicRequest(
   }
   const out: Record<string, unknown> = {
     model: ctx.upstreamModel,
-    messages,
+    messages: turns.list.map(({ role, parts }) => ({ role, content: parts })),
     max_tokens:
       body.max_completion_tokens ?? body.max_tokens ?? ctx.target.anthropic?.defaultMaxTokens ?? 4096,
   };

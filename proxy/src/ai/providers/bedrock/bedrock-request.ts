@@ -6,6 +6,7 @@ import {
   parseArguments,
   refuseUntranslatable,
   TRANSLATED_PARAMETERS,
+  Turns,
   textOf,
 } from '../translated-chat.ts';
 
@@ -13,6 +14,7 @@ type ContentBlock = Record<string, unknown>;
 
 /** OpenAI parameters with no Converse equivalent: refused with a clear 400, never dropped silently. */
 const UNSUPPORTED = [
+  'n',
   'logprobs',
   'top_logprobs',
   'logit_bias',
@@ -24,7 +26,7 @@ const UNSUPPORTED = [
   'frequency_penalty',
 ];
 /** Parameters translated below or harmless to ignore (they do not change the answer). */
-const HANDLED = new Set([...TRANSLATED_PARAMETERS, 'n']);
+const HANDLED = new Set(TRANSLATED_PARAMETERS);
 /** Image formats Converse takes, by MIME type. */
 const IMAGE_FORMATS: Record<string, string> = {
   'image/png': 'png',
@@ -44,14 +46,8 @@ export function toConverseRequest(
   _ctx: ProviderContext,
 ): Record<string, unknown> {
   refuseUntranslatable(body, UNSUPPORTED, HANDLED, 'Bedrock');
-  if (typeof body.n === 'number' && body.n !== 1) throw new UnsupportedParameterError('n', 'Bedrock');
   const system: { text: string }[] = [];
-  const messages: { role: 'user' | 'assistant'; content: ContentBlock[] }[] = [];
-  const push = (role: 'user' | 'assistant', content: ContentBlock[]) => {
-    const last = messages[messages.length - 1];
-    if (last && last.role === role) last.content.push(...content);
-    else messages.push({ role, content });
-  };
+  const turns = new Turns<'user' | 'assistant', ContentBlock>();
   for (const m of (body.messages ?? []) as ChatMessage[]) {
     switch (m.role) {
       case 'system':
@@ -59,7 +55,7 @@ export function toConverseRequest(
         system.push({ text: textOf(m.content) });
         break;
       case 'user':
-        push('user', blocksOf(m.content));
+        turns.add('user', blocksOf(m.content));
         break;
       case 'assistant': {
         // Converse refuses empty text blocks: an assistant turn of tool calls only has none.
@@ -72,11 +68,11 @@ export function toConverseRequest(
               input: parseArguments(call.function.arguments, 'Bedrock'),
             },
           });
-        push('assistant', content);
+        turns.add('assistant', content);
         break;
       }
       case 'tool':
-        push('user', [
+        turns.add('user', [
           {
             toolResult: {
               toolUseId: m.tool_call_id ?? '',
@@ -89,7 +85,9 @@ export function toConverseRequest(
         throw new UnsupportedParameterError(`messages[].role=${m.role}`, 'Bedrock');
     }
   }
-  const out: Record<string, unknown> = { messages };
+  const out: Record<string, unknown> = {
+    messages: turns.list.map(({ role, parts }) => ({ role, content: parts })),
+  };
   if (system.length > 0) out.system = system;
   const inference = inferenceConfig(body);
   if (Object.keys(inference).length > 0) out.inferenceConfig = inference;

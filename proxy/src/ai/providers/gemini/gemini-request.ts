@@ -6,6 +6,7 @@ import {
   parseArguments,
   refuseUntranslatable,
   TRANSLATED_PARAMETERS,
+  Turns,
   textOf,
 } from '../translated-chat.ts';
 
@@ -27,13 +28,7 @@ export function toGeminiRequest(
 ): Record<string, unknown> {
   refuseUntranslatable(body, UNSUPPORTED, HANDLED, 'Gemini');
   const system: string[] = [];
-  const contents: { role: 'user' | 'model'; parts: GeminiPart[] }[] = [];
-  const push = (role: 'user' | 'model', parts: GeminiPart[]) => {
-    const last = contents[contents.length - 1];
-    // Several tool results answering one turn's calls go back together, as Gemini expects.
-    if (last && last.role === role) last.parts.push(...parts);
-    else contents.push({ role, parts });
-  };
+  const turns = new Turns<'user' | 'model', GeminiPart>();
   const callNames = new Map<string, string>();
   for (const m of (body.messages ?? []) as ChatMessage[]) {
     switch (m.role) {
@@ -42,7 +37,7 @@ export function toGeminiRequest(
         system.push(textOf(m.content));
         break;
       case 'user':
-        push('user', partsOf(m.content));
+        turns.add('user', partsOf(m.content));
         break;
       case 'assistant': {
         const parts = m.content ? partsOf(m.content) : [];
@@ -55,21 +50,21 @@ export function toGeminiRequest(
             },
           });
         }
-        push('model', parts);
+        turns.add('model', parts);
         break;
       }
       case 'tool': {
         const name = callNames.get(m.tool_call_id ?? '');
         if (!name)
           throw new UnsupportedParameterError('messages[].tool_call_id (no earlier call has it)', 'Gemini');
-        push('user', [{ functionResponse: { name, response: toolResponse(textOf(m.content)) } }]);
+        turns.add('user', [{ functionResponse: { name, response: toolResponse(textOf(m.content)) } }]);
         break;
       }
       default:
         throw new UnsupportedParameterError(`messages[].role=${m.role}`, 'Gemini');
     }
   }
-  const out: Record<string, unknown> = { contents };
+  const out: Record<string, unknown> = { contents: turns.list };
   if (system.length > 0) out.systemInstruction = { parts: [{ text: system.join('\n\n') }] };
   const config = generationConfig(body);
   if (Object.keys(config).length > 0) out.generationConfig = config;
