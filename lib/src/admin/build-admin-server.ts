@@ -14,7 +14,8 @@ export interface Readiness {
 export function buildAdminServer(
   /** A registry, or what stands for one (the worker pool's aggregate of its workers' registries). */
   metrics: { registry: Pick<Registry, 'contentType' | 'metrics'> },
-  readiness: () => Readiness,
+  /** Asked for each /readyz (the worker pool asks its workers, so it may take a moment). */
+  readiness: () => Readiness | Promise<Readiness>,
   logger: FastifyBaseLogger,
 ): FastifyInstance {
   const app = Fastify({
@@ -23,7 +24,7 @@ export function buildAdminServer(
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const r = readiness();
+    const r = await readiness();
     return reply.code(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not ready', ...r.detail });
   });
   app.get('/metrics', async (_request, reply) => {

@@ -114,12 +114,11 @@ export async function startWorkerPool(options: WorkerPoolOptions): Promise<{ clo
     );
 
   let draining = false;
-  let readiness: Readiness = { ready: false, detail: { workers: [] } };
-  const refreshReadiness = async () => {
+  /** Asked of every worker for each /readyz: ready when all of them are. */
+  const readiness = async (): Promise<Readiness> => {
     const answers = await everyWorker<Readiness>('worker.readiness');
-    const ready = !draining && answers.length === options.workers && answers.every((a) => a.answer?.ready);
-    readiness = {
-      ready,
+    return {
+      ready: !draining && answers.length === options.workers && answers.every((a) => a.answer?.ready),
       detail: {
         workers: answers.map((a) => ({
           pid: a.pid,
@@ -137,11 +136,7 @@ export async function startWorkerPool(options: WorkerPoolOptions): Promise<{ clo
       return AggregatorRegistry.aggregate([...perWorker, await own.getMetricsAsJSON()]).metrics();
     },
   };
-  const admin = buildAdminServer({ registry: metrics }, () => readiness, logger);
-  // /readyz answers from the last look at the workers, refreshed before each answer is needed.
-  admin.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/readyz')) await refreshReadiness();
-  });
+  const admin = buildAdminServer({ registry: metrics }, readiness, logger);
 
   const stop = async () => {
     stopping = true;
