@@ -81,7 +81,7 @@ export class ProxyRuntime {
   readonly #health = new Map<string, TargetHealth>();
   readonly #redis: RedisStore | undefined;
   readonly #budgetStore: ResilientStore;
-  /** Workers only: the pod-wide counters local rate limits use (the budget store itself without Redis). */
+  /** Workers only: the pod-wide counters local rate limits use. */
   readonly #podStore: ResilientStore | undefined;
   readonly #serverOptions: ServerOptions;
   /** Local rate-limit counters and circuit-breaker counts, kept across config swaps. */
@@ -141,12 +141,10 @@ export class ProxyRuntime {
       onReplicas: (n) => metrics.budgets.replicas.set(n),
       ...(options.worker ? { podCounters: options.worker.podCounters } : {}),
     });
+    // Local rate limits of a pod's workers count in the primary's counters, whatever budgets use.
     const podCounters = options.worker?.podCounters;
-    this.#podStore =
-      podCounters && this.#redis
-        ? new ResilientStore(undefined, { podCounters, onDegraded: () => {} })
-        : podCounters && this.#budgetStore;
-    this.#traffic = new TrafficState(this.#budgetStore, metrics, this.#podStore || undefined);
+    this.#podStore = podCounters && new ResilientStore(undefined, { podCounters, onDegraded: () => {} });
+    this.#traffic = new TrafficState(this.#budgetStore, metrics, this.#podStore);
   }
 
   #aiContext(
