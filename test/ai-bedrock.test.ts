@@ -62,6 +62,7 @@ describe('Bedrock targets', () => {
       'keys.yaml': secretYaml('provider-keys', {
         bedrock: credentialsFile(),
         wrong: credentialsFile('not-the-secret'),
+        garbage: 'not a credentials file\\n= at all',
         apikey: API_KEY,
       }),
       'backends.yaml':
@@ -72,8 +73,14 @@ describe('Bedrock targets', () => {
           `  pricing:\n    - {model: "${MODEL_ID}", inputPerMillion: 0.8, outputPerMillion: 4}\n`,
         ) +
         aiBackendYaml('wrong', ['wrong-key'], [bedrockTarget(fake.url, 'wrong')]) +
+        aiBackendYaml('garbage', ['garbage-key'], [bedrockTarget(fake.url, 'garbage')]) +
         aiBackendYaml('keyed', ['api-key'], [bedrockTarget(keyed.url, 'apikey')]),
-      'routes.yaml': modelRouteYaml({ 'claude-haiku': 'bedrock', 'wrong-key': 'wrong', 'api-key': 'keyed' }),
+      'routes.yaml': modelRouteYaml({
+        'claude-haiku': 'bedrock',
+        'wrong-key': 'wrong',
+        'garbage-key': 'garbage',
+        'api-key': 'keyed',
+      }),
     });
     openai = new OpenAI({ apiKey: 'sk-client', baseURL: `${gw.url}/v1`, maxRetries: 0 });
   });
@@ -202,6 +209,16 @@ describe('Bedrock targets', () => {
     const shown = JSON.stringify((failure as InstanceType<typeof OpenAI.APIError>).error);
     for (const secret of [ACCOUNT.accessKeyId, ACCOUNT.sessionToken, 'not-the-secret'])
       expect(shown).not.toContain(secret);
+    // A Secret that is neither a credentials file nor an API key: an answer, never a request sent.
+    const before = fake.requests.length;
+    const garbled = await openai.chat.completions
+      .create({ model: 'garbage-key', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((err: InstanceType<typeof OpenAI.APIError>) => err);
+    expect((garbled as InstanceType<typeof OpenAI.APIError>).status).toBeGreaterThanOrEqual(500);
+    expect(JSON.stringify((garbled as InstanceType<typeof OpenAI.APIError>).error)).not.toContain(
+      'credentials file',
+    );
+    expect(fake.requests.length).toBe(before);
     await expect(
       openai.chat.completions.create({
         model: 'claude-haiku',
