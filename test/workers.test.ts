@@ -146,12 +146,13 @@ describe('--workers: several processes serve one gateway', () => {
           `  rateLimit:
     local:
       rules:
-        - limit: {requests: 10, unit: Minute}
+        # Windows are aligned to the clock: a day-long one is not crossed between counting and checking.
+        - limit: {requests: 10, unit: Day}
 `,
         ) +
         aiBackendYaml('chat', ['gpt-x'], [{ name: 'llm', provider: 'OpenAI', url: `${fake.url}/v1` }]) +
         httpRouteYaml(aiRuleYaml('chat', { path: '/v1' })) +
-        budgetPolicyYaml('pod', ['{name: six, per: Consumer, measure: Requests, amount: 6, window: Hour}']),
+        budgetPolicyYaml('pod', ['{name: six, per: Consumer, measure: Requests, amount: 6, window: Day}']),
     );
     gw = await startWorkers(dir, port, await freePort(), 2);
     await until('both workers ready', async () => {
