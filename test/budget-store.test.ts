@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BudgetLimit } from '../proxy/src/config/budgets.ts';
 import { BudgetEnforcer, type BudgetEvents } from '../proxy/src/ratelimit/budget-enforcer.ts';
@@ -58,19 +59,24 @@ function enforcerAt(store: RedisStore, amount: number, now: () => number): Budge
 describe('budget store on Redis', () => {
   let redis: TestRedis;
   let store: RedisStore;
+  /** A plain client, to read Redis's own command counts. */
+  let admin: Redis;
   beforeAll(async () => {
     redis = await startRedis();
     store = new RedisStore({ url: redis.url, commandTimeoutMs: 500, onStateChange: () => {} });
+    admin = new Redis(redis.url);
     await vi.waitFor(() => store.ping(), { timeout: 5000, interval: 20 });
   });
   afterAll(async () => {
+    admin.disconnect();
     await store.close();
     await redis.close();
   });
 
   it('admits concurrent reservations atomically, never past the limit', async () => {
+    const item = { key: 'sluice:{atomic|x}:0', amount: 10, limit: 1000, ttlMs: 60_000, enforce: true };
     const results = await Promise.all(
-      Array.from({ length: 200 }, () => store.reserve('sluice:{atomic|x}:0', 10, 1000, 60_000, randomUUID())),
+      Array.from({ length: 200 }, () => store.reserveGroup([item], randomUUID())),
     );
     expect(results.filter((r) => r.admitted)).toHaveLength(100);
     expect(await store.get('sluice:{atomic|x}:0')).toBe(1000);
@@ -80,9 +86,42 @@ describe('budget store on Redis', () => {
     const key = 'sluice:{idempotent|x}:0';
     await store.adjust(key, 5, 60_000, 'op-1');
     await store.adjust(key, 5, 60_000, 'op-1');
-    await store.reserve(key, 7, 100, 60_000, 'op-2');
-    await store.reserve(key, 7, 100, 60_000, 'op-2');
+    const item = { key, amount: 7, limit: 100, ttlMs: 60_000, enforce: true };
+    await store.reserveGroup([item], 'op-2');
+    await store.reserveGroup([item], 'op-2');
     expect(await store.get(key)).toBe(12);
+  });
+
+  it('admits a request with two budgets in one Redis command, and one refused by either holds nothing in the other', async () => {
+    const tokens = limit({ name: 'default/p/tokens', amount: 100 });
+    const requests = limit({ name: 'default/p/requests', measure: 'Requests', amount: 1000 });
+    const enforcer = new BudgetEnforcer(
+      [tokens, requests],
+      NO_ROUTES,
+      new ResilientStore(store, { onDegraded: () => {} }),
+      noEvents,
+    );
+    const l = enforcer.applicable(request(0));
+    expect(l).toHaveLength(2);
+    const admitted = await enforcer.admit(request(60), l);
+    if (admitted.kind !== 'admitted') throw new Error('expected admission');
+    const [tokenKey, requestKey] = admitted.reservations.map((r) => r.key);
+    const scriptCalls = async () => {
+      const stats = String(await admin.info('commandstats'));
+      return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    };
+    const before = await scriptCalls();
+    // 50 concurrent requests, two budgets each: one script call for all (one event-loop turn).
+    const decisions = await Promise.all(Array.from({ length: 50 }, () => enforcer.admit(request(10), l)));
+    expect(await scriptCalls()).toBe(before + 1);
+    expect(decisions.filter((d) => d.kind === 'admitted')).toHaveLength(4);
+    // The 46 refused by the token budget took nothing from the other one (nor gave it back: one call).
+    expect(await store.get(tokenKey!)).toBe(100);
+    expect(await store.get(requestKey!)).toBe(5);
+    expect(decisions.find((d) => d.kind === 'over_budget')).toMatchObject({
+      limit: { name: 'default/p/tokens' },
+      headers: { 'x-ratelimit-remaining-tokens': '0' },
+    });
   });
 
   it('rolls windows over: a spent budget is available again in the next window', async () => {
@@ -174,7 +213,10 @@ describe('budget store under Redis faults', () => {
     await connected(store);
     const resilient = new ResilientStore(store, { onDegraded: () => {} });
     const enforcer = new BudgetEnforcer(
-      [limit({ failureMode: 'FailClosed', amount: 1000 })],
+      [
+        limit({ failureMode: 'FailClosed', amount: 1000 }),
+        limit({ failureMode: 'FailClosed', measure: 'Requests', amount: 1000 }),
+      ],
       NO_ROUTES,
       resilient,
       noEvents,
@@ -182,7 +224,7 @@ describe('budget store under Redis faults', () => {
     const l = enforcer.applicable(request(0));
     const first = await enforcer.admit(request(100), l);
     if (first.kind !== 'admitted') throw new Error('expected admission');
-    const key = first.reservations[0]!.key;
+    const [tokenKey, requestKey] = first.reservations.map((r) => r.key);
     redis.pause();
     const pausedAt = performance.now();
     const stalled = await Promise.all(Array.from({ length: 5 }, () => enforcer.admit(request(50), l)));
@@ -192,8 +234,10 @@ describe('budget store under Redis faults', () => {
     await new Promise((r) => setTimeout(r, Math.max(0, 2000 - (performance.now() - pausedAt))));
     redis.resume();
     await expect.poll(() => resilient.degraded, { timeout: 5000 }).toBe(false);
-    // The five reservations Redis applied after the stall were withdrawn: only the first one counts.
-    expect(await store.get(key)).toBe(100);
+    // The five reservations Redis applied after the stall were withdrawn from both budgets: only the
+    // first request counts.
+    expect(await store.get(tokenKey!)).toBe(100);
+    expect(await store.get(requestKey!)).toBe(1);
     await store.close();
     resilient.close();
     await redis.close();

@@ -90,30 +90,65 @@ export class BudgetEnforcer {
     );
   }
 
+  /**
+   * Reserves the estimate in every budget at once: one atomic group (one Redis script call, shared
+   * with the other requests of this turn), so a refusal holds nothing and gives nothing back.
+   */
   async admit(req: BudgetRequest, limits: BudgetLimit[]): Promise<Admission> {
     const now = this.#now();
-    // Every budget is asked at once (one pipelined round trip to Redis); a refusal releases the rest.
-    const decisions = await Promise.all(limits.map((limit) => this.#reserve(limit, req, now)));
+    const planned = limits.map((limit) => {
+      const window = windowAt(limit.window, now);
+      const budget = limit.measure === 'CostUSD' ? Math.round(limit.amount * MICRO) : limit.amount;
+      return {
+        limit,
+        resetMs: window.end - now,
+        item: {
+          key: counterKey(limit, req, window.start),
+          amount: estimateAmount(limit, req),
+          limit: budget,
+          ttlMs: window.end - now + 60_000,
+          enforce: !limit.shadow,
+        },
+      };
+    });
+    const outcome = await this.#store.reserveGroup(
+      planned.map((p) => p.item),
+      limits.map((l) => l.failureMode),
+    );
+    let refusal: Exclude<Admission, { kind: 'admitted' }> | undefined;
+    for (const i of outcome.unavailable) {
+      const { limit } = planned[i]!;
+      this.#events.rejected(limit, 'store_unavailable');
+      if (!limit.shadow) refusal ??= { kind: 'unavailable', limit };
+    }
+    const uncounted = new Set(outcome.unavailable);
+    for (const [i, { limit, item, resetMs }] of planned.entries()) {
+      if (uncounted.has(i) || outcome.used[i]! + item.amount <= item.limit) continue;
+      // Shadow budgets report and keep counting as if enforced, but let the request through.
+      this.#events.rejected(limit, limit.shadow ? 'shadow_over_budget' : 'over_budget');
+      if (!limit.shadow)
+        refusal ??= {
+          kind: 'over_budget',
+          limit,
+          retryAfterMs: resetMs,
+          headers: rateLimitHeaders(limit, Math.max(0, item.limit - outcome.used[i]!), resetMs),
+        };
+    }
+    if (refusal || !outcome.admitted) return refusal ?? { kind: 'unavailable', limit: limits[0]! };
     const reservations: Reservation[] = [];
-    let refusal: Admission | undefined;
     // The most restrictive token budget and request budget, for OpenAI's x-ratelimit-* headers.
     const tightest = new Map<string, { limit: BudgetLimit; remaining: number; resetMs: number }>();
-    for (const d of decisions) {
-      if (d.kind === 'unavailable' || d.kind === 'over_budget') {
-        refusal ??= d;
-        continue;
-      }
-      reservations.push(d.reservation);
-      const kind = headerKind(d.reservation.limit);
+    for (const [i, { limit, item, resetMs }] of planned.entries()) {
+      const counted = !uncounted.has(i);
+      const remaining = item.limit - (counted ? outcome.used[i]! + item.amount : 0);
+      reservations.push({ limit, key: item.key, ttlMs: item.ttlMs, amount: counted ? item.amount : 0 });
+      this.#events.remaining(limit, req.caller, limit.measure === 'CostUSD' ? remaining / MICRO : remaining);
+      const kind = headerKind(limit);
       const current = kind ? tightest.get(kind) : undefined;
-      if (kind && (!current || d.remaining < current.remaining))
-        tightest.set(kind, { limit: d.reservation.limit, remaining: d.remaining, resetMs: d.resetMs });
+      if (kind && (!current || remaining < current.remaining))
+        tightest.set(kind, { limit, remaining, resetMs });
     }
     this.#events.reservations(reservations.length);
-    if (refusal) {
-      await this.release(reservations);
-      return refusal;
-    }
     return {
       kind: 'admitted',
       reservations,
@@ -122,53 +157,6 @@ export class BudgetEnforcer {
         ...[...tightest.values()].map((t) => rateLimitHeaders(t.limit, t.remaining, t.resetMs)),
       ),
     };
-  }
-
-  async #reserve(
-    limit: BudgetLimit,
-    req: BudgetRequest,
-    now: number,
-  ): Promise<
-    | { kind: 'reserved'; reservation: Reservation; remaining: number; resetMs: number }
-    | Extract<Admission, { kind: 'over_budget' | 'unavailable' }>
-  > {
-    const window = windowAt(limit.window, now);
-    const key = counterKey(limit, req, window.start);
-    const ttlMs = window.end - now + 60_000;
-    const amount = estimateAmount(limit, req);
-    const budget = limit.measure === 'CostUSD' ? Math.round(limit.amount * MICRO) : limit.amount;
-    const reservation = { limit, key, ttlMs, amount };
-    const result = await this.#store.reserve(key, amount, budget, ttlMs, limit.failureMode);
-    if (!result.ok) {
-      this.#events.rejected(limit, 'store_unavailable');
-      if (limit.shadow)
-        return {
-          kind: 'reserved',
-          reservation: { ...reservation, amount: 0 },
-          remaining: budget,
-          resetMs: window.end - now,
-        };
-      return { kind: 'unavailable', limit };
-    }
-    let used = result.value.used;
-    if (!result.value.admitted) {
-      this.#events.rejected(limit, limit.shadow ? 'shadow_over_budget' : 'over_budget');
-      if (!limit.shadow) {
-        const retryAfterMs = window.end - now;
-        return {
-          kind: 'over_budget',
-          limit,
-          retryAfterMs,
-          headers: rateLimitHeaders(limit, Math.max(0, budget - used), retryAfterMs),
-        };
-      }
-      // Shadow budgets report and keep counting as if enforced, but let the request through.
-      await this.#store.adjust(key, amount, ttlMs);
-      used += amount;
-    }
-    const remaining = budget - used;
-    this.#events.remaining(limit, req.caller, limit.measure === 'CostUSD' ? remaining / MICRO : remaining);
-    return { kind: 'reserved', reservation, remaining, resetMs: window.end - now };
   }
 
   /** Settles with what the provider reported: refunds or charges the difference to the estimate. */

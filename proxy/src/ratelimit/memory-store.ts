@@ -1,4 +1,4 @@
-import type { CounterStore, LeaseResult, ReserveResult } from './counter-store.ts';
+import type { CounterStore, GroupResult, LeaseResult, ReserveItem } from './counter-store.ts';
 
 /**
  * Counters in this process: the default for one replica or standalone, and the fail-open fallback.
@@ -27,17 +27,13 @@ export class MemoryStore implements CounterStore {
     for (const [k, e] of this.#counters) if (e.expires <= now) this.#counters.delete(k);
   }
 
-  async reserve(
-    key: string,
-    amount: number,
-    limit: number,
-    ttlMs: number,
-    _opId?: string,
-  ): Promise<ReserveResult> {
-    const e = this.#entry(key, ttlMs);
-    if (e.value + amount > limit) return { admitted: false, used: e.value };
-    e.value += amount;
-    return { admitted: true, used: e.value };
+  async reserveGroup(items: ReserveItem[], _opId?: string): Promise<GroupResult> {
+    const entries = items.map((i) => this.#entry(i.key, i.ttlMs));
+    const used = entries.map((e) => e.value);
+    // A group's keys are distinct (each names its budget), so each item is checked on its own.
+    const admitted = items.every((item, n) => !item.enforce || used[n]! + item.amount <= item.limit);
+    if (admitted) for (let n = 0; n < items.length; n++) entries[n]!.value += items[n]!.amount;
+    return { admitted, used };
   }
 
   async adjust(key: string, delta: number, ttlMs: number, _opId?: string): Promise<number> {

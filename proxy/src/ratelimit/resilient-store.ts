@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { CounterStore, ReserveResult } from './counter-store.ts';
+import type { CounterStore, GroupResult, ReserveItem } from './counter-store.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { RedisStore } from './redis-store.ts';
 
 export type StoreOutcome<T> = { ok: true; value: T; degraded: boolean } | { ok: false };
+
+/** A request's reservation: as CounterStore's, plus the items that could not be counted at all. */
+export interface GroupOutcome extends GroupResult {
+  /** Items of FailClosed budgets while Redis is unreachable (none added, by index). */
+  unavailable: number[];
+  degraded: boolean;
+}
 
 /** What to do when the shared store is unreachable. */
 export type FailureMode = 'FailOpen' | 'FailClosed';
@@ -11,7 +18,7 @@ export type FailureMode = 'FailOpen' | 'FailClosed';
 /** A change the shared store has not confirmed: replayed (charges) or withdrawn (reservations). */
 type Pending =
   | { kind: 'charge'; key: string; delta: number; ttlMs: number; opId: string }
-  | { kind: 'cancel'; key: string; opId: string };
+  | { kind: 'cancel'; keys: string[]; opId: string };
 
 const MAX_PENDING = 100_000;
 /** Most remembered "last seen" counter values (for the fail-open share); oldest dropped first. */
@@ -79,6 +86,7 @@ export class ResilientStore {
   #probe: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #replaying = false;
+  #opSeq = 0;
 
   constructor(redis: RedisStore | undefined, options: ResilientStoreOptions) {
     this.#redis = redis;
@@ -126,30 +134,49 @@ export class ResilientStore {
     return Math.max(1, ...this.#replicaCounts.map((c) => c.count));
   }
 
-  async reserve(
-    key: string,
-    amount: number,
-    limit: number,
-    ttlMs: number,
-    mode: FailureMode,
-  ): Promise<StoreOutcome<ReserveResult>> {
-    const opId = randomUUID();
+  /**
+   * Reserves a request's amounts in all its budgets at once (see CounterStore.reserveGroup). While
+   * Redis is unreachable, items of FailClosed budgets cannot be counted (`unavailable`, by index) and
+   * the rest count locally within this replica's share; a group with an unavailable enforced item is
+   * refused whole.
+   */
+  async reserveGroup(items: ReserveItem[], modes: FailureMode[]): Promise<GroupOutcome> {
+    const opId = this.#nextOpId();
     // While degraded, new reservations do not wait for commands to time out one by one.
     if (!this.#degraded || !this.#redis) {
       try {
-        const value = await this.#primary.reserve(key, amount, limit, ttlMs, opId);
-        if (this.#redis) this.#remember(key, value.used);
-        return { ok: true, value, degraded: false };
+        const result = await this.#primary.reserveGroup(items, opId);
+        if (this.#redis)
+          for (let i = 0; i < items.length; i++)
+            this.#remember(items[i]!.key, result.used[i]! + (result.admitted ? items[i]!.amount : 0));
+        return { ...result, unavailable: [], degraded: false };
       } catch {
         this.#setDegraded(true);
-        // The command may still be applied by a stalled Redis: withdraw it there, whatever follows.
-        this.#queue({ kind: 'cancel', key, opId });
+        // The group may still be applied by a stalled Redis: withdraw it there, whatever follows.
+        this.#queue({ kind: 'cancel', keys: items.map((i) => i.key), opId });
       }
     }
-    if (mode === 'FailClosed') return { ok: false };
-    const value = await this.#local.reserve(key, amount, this.#localLimit(key, limit), ttlMs);
-    if (value.admitted) this.#queue({ kind: 'charge', key, delta: amount, ttlMs, opId: randomUUID() });
-    return { ok: true, value, degraded: true };
+    const unavailable = modes.flatMap((mode, i) => (mode === 'FailClosed' ? [i] : []));
+    const counted = items.map((item, i) =>
+      modes[i] === 'FailClosed'
+        ? { ...item, amount: 0, enforce: false }
+        : { ...item, limit: this.#localLimit(item.key, item.limit) },
+    );
+    const refused = unavailable.some((i) => items[i]!.enforce);
+    const result = refused
+      ? { admitted: false, used: counted.map(() => 0) }
+      : await this.#local.reserveGroup(counted);
+    if (result.admitted)
+      for (const item of counted)
+        if (item.amount !== 0)
+          this.#queue({
+            kind: 'charge',
+            key: item.key,
+            delta: item.amount,
+            ttlMs: item.ttlMs,
+            opId: this.#nextOpId(),
+          });
+    return { ...result, unavailable, degraded: true };
   }
 
   /**
@@ -183,9 +210,12 @@ export class ResilientStore {
       }
     }
     if (mode === 'FailClosed') return { ok: false };
-    const value = await this.#local.reserve(key, 1, this.#localLimit(key, limit), ttlMs);
-    if (value.admitted) this.#queue({ kind: 'charge', key, delta: 1, ttlMs, opId: randomUUID() });
-    return { ok: true, value: { granted: value.admitted ? 1 : 0, used: value.used }, degraded: true };
+    const local = await this.#local.reserveGroup([
+      { key, amount: 1, limit: this.#localLimit(key, limit), ttlMs, enforce: true },
+    ]);
+    const granted = local.admitted ? 1 : 0;
+    if (granted) this.#queue({ kind: 'charge', key, delta: 1, ttlMs, opId: this.#nextOpId() });
+    return { ok: true, value: { granted, used: local.used[0]! + granted }, degraded: true };
   }
 
   /**
@@ -220,7 +250,7 @@ export class ResilientStore {
   /** One summed change: to Redis, or (unreachable, stalling) locally and queued for replay. */
   async #apply(key: string, delta: number, ttlMs: number): Promise<void> {
     if (delta === 0) return;
-    const opId = randomUUID();
+    const opId = this.#nextOpId();
     if (!this.#degraded || !this.#redis) {
       try {
         await this.#primary.adjust(key, delta, ttlMs, opId);
@@ -232,6 +262,11 @@ export class ResilientStore {
     await this.#local.adjust(key, delta, ttlMs);
     // Same id as the lost command: if Redis did apply it, the replay is a no-op.
     this.#queue({ kind: 'charge', key, delta, ttlMs, opId });
+  }
+
+  /** Unique across replicas and restarts (the replica id is random), cheaper than a UUID per change. */
+  #nextOpId(): string {
+    return `${this.#replicaId}.${(this.#opSeq++).toString(36)}`;
   }
 
   /** Stops the probe and heartbeat timers (the store itself is closed by its owner). */
@@ -247,7 +282,8 @@ export class ResilientStore {
   }
 
   #remember(key: string, used: number): void {
-    this.#lastSeen.delete(key);
+    // Insertion order, not last use, decides which key goes first past MAX_SEEN: a busy key dropped
+    // there is back at its next admission, and keeping it ordered cost a delete per admission.
     this.#lastSeen.set(key, used);
     if (this.#lastSeen.size > MAX_SEEN) this.#lastSeen.delete(this.#lastSeen.keys().next().value as string);
   }
@@ -267,7 +303,9 @@ export class ResilientStore {
         const batch = this.#pending.slice(0, REPLAY_BATCH);
         await Promise.all(
           batch.map((c) =>
-            c.kind === 'charge' ? redis.adjust(c.key, c.delta, c.ttlMs, c.opId) : redis.cancel(c.key, c.opId),
+            c.kind === 'charge'
+              ? redis.adjust(c.key, c.delta, c.ttlMs, c.opId)
+              : redis.cancel(c.keys, c.opId),
           ),
         );
         this.#pending.splice(0, batch.length);

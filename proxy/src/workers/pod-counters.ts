@@ -1,4 +1,4 @@
-import type { CounterStore, LeaseResult, ReserveResult } from '../ratelimit/counter-store.ts';
+import type { CounterStore, GroupResult, LeaseResult, ReserveItem } from '../ratelimit/counter-store.ts';
 import type { MemoryStore } from '../ratelimit/memory-store.ts';
 import type { IpcPeer } from './ipc-peer.ts';
 
@@ -15,8 +15,8 @@ export class PodCounters implements CounterStore {
     this.#primary = primary;
   }
 
-  reserve(key: string, amount: number, limit: number, ttlMs: number): Promise<ReserveResult> {
-    return this.#primary.call('counters.reserve', [key, amount, limit, ttlMs]) as Promise<ReserveResult>;
+  reserveGroup(items: ReserveItem[]): Promise<GroupResult> {
+    return this.#primary.call('counters.reserveGroup', items) as Promise<GroupResult>;
   }
 
   adjust(key: string, delta: number, ttlMs: number): Promise<number> {
@@ -35,7 +35,7 @@ export class PodCounters implements CounterStore {
 /** The primary's side: one store answering every worker's peer. */
 export function servePodCounters(store: MemoryStore, worker: IpcPeer): void {
   type Args = [string, number, number, number];
-  worker.handle('counters.reserve', (a) => store.reserve(...(a as Args)));
+  worker.handle('counters.reserveGroup', (a) => store.reserveGroup(a as ReserveItem[]));
   worker.handle('counters.adjust', (a) => store.adjust(...(a as [string, number, number])));
   worker.handle('counters.lease', (a) => store.lease(...(a as Args)));
   worker.handle('counters.get', (a) => store.get(...(a as [string])));
