@@ -14,6 +14,13 @@ import {
 import { BEHAVIOR_HEADER, type FakeBehavior, type FakeFault, mergeBehavior } from './behavior.ts';
 import { type GenerateContentRequest, geminiPromptTokens, geminiTool, geminiUsage } from './gemini-format.ts';
 import { type ChatRequest, chatCompletion, chunk, openaiUsage, type Usage } from './openai-format.ts';
+import {
+  type ResponsesRequest,
+  type ResponsesStore,
+  responseObject,
+  responsesInput,
+  streamResponse,
+} from './responses-format.ts';
 import { contentText, countWords, promptTokens, replyWords } from './tokens.ts';
 
 export interface FakeLlmOptions {
@@ -84,6 +91,7 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
     stsExchanges: 0,
   };
   let counter = 0;
+  const stored: ResponsesStore = new Map();
   fake.server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -139,6 +147,7 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
         id,
         (u) => fake.reported.push(u),
         fake.tokens,
+        stored,
       ).catch(() => res.destroy());
     });
   });
@@ -155,8 +164,10 @@ async function handle(
   id: string,
   report: (u: Usage) => void,
   tokens: readonly string[],
+  stored: ResponsesStore,
 ): Promise<void> {
   const path = url.pathname;
+  const responsesCall = RESPONSES_PATH.exec(path);
   const azure = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(path);
   const gemini = GEMINI_PATH.exec(path);
   const bedrock = BEDROCK_PATH.exec(path);
@@ -174,7 +185,10 @@ async function handle(
         ? await sigV4Refusal(options.aws, req, raw)
         : undefined;
     if (refusal) return sendError(res, 'bedrock', 403, 'UnrecognizedClientException', refusal);
-  } else if (options.apiKey && !authorized(req, options.apiKey, format, azure !== null))
+  } else if (
+    options.apiKey &&
+    !authorized(req, options.apiKey, format, azure !== null || responsesCall?.[1] === '/openai')
+  )
     return sendError(res, format, 401, 'authentication_error', 'invalid API key');
   // Vertex AI: a token this fake's token endpoint issued, as a Bearer.
   if (
@@ -224,6 +238,18 @@ async function handle(
       id,
       bedrock[2] === 'converse-stream',
       report,
+    );
+  if (responsesCall)
+    return responsesApi(
+      options.name,
+      behavior,
+      req,
+      res,
+      body as ResponsesRequest,
+      responsesCall,
+      id,
+      report,
+      stored,
     );
   const op = azure ? `/v1/${azure[2]}` : path;
   const model = azure ? azure[1]! : String(body.model ?? 'unknown');
@@ -295,6 +321,59 @@ async function handle(
     default:
       return sendError(res, format, 404, 'not_found_error', `no fake endpoint ${path}`);
   }
+}
+
+/** OpenAI's `/v1/responses…` and Azure's v1 `/openai/v1/responses…`: create, or act on a stored one. */
+const RESPONSES_PATH = /^(\/openai)?\/v1\/responses(?:\/([^/]+)(\/input_items|\/cancel)?)?$/;
+
+async function responsesApi(
+  name: string,
+  behavior: FakeBehavior,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: ResponsesRequest,
+  [, , storedId, action]: RegExpExecArray,
+  id: string,
+  report: (u: Usage) => void,
+  stored: ResponsesStore,
+): Promise<void> {
+  const notFound = (what: string, param: string | null) =>
+    sendJson(res, 404, {
+      error: { message: `${what} not found.`, type: 'invalid_request_error', param, code: null },
+    });
+  if (storedId !== undefined) {
+    const found = stored.get(storedId);
+    if (!found) return notFound(`Response with id '${storedId}'`, null);
+    if (req.method === 'DELETE') {
+      stored.delete(storedId);
+      return sendJson(res, 200, { id: storedId, object: 'response', deleted: true });
+    }
+    if (action === '/input_items')
+      return sendJson(res, 200, { object: 'list', data: found.input, has_more: false });
+    return sendJson(res, 200, found.response);
+  }
+  const previous = body.previous_response_id ? stored.get(body.previous_response_id) : undefined;
+  if (body.previous_response_id && !previous)
+    return notFound(`Previous response with id '${body.previous_response_id}'`, 'previous_response_id');
+  const input = responsesInput(body);
+  const u = usage(behavior, input.tokens + (previous?.contextTokens ?? 0));
+  const words = replyWords(name, u.completion);
+  const responseId = `resp_${name}_${id}`;
+  const response = responseObject(
+    responseId,
+    String(body.model ?? ''),
+    words.join(' '),
+    u,
+    body.previous_response_id,
+  );
+  if (body.store !== false)
+    stored.set(responseId, { response, input: input.items, contextTokens: u.prompt + u.completion });
+  report(u);
+  if (!body.stream || behavior.ignoreStream) return sendJson(res, 200, response);
+  await sleep(behavior.ttftMs);
+  return streamResponse(res, response, words, async () => {
+    await sleep(behavior.tokenDelayMs);
+  });
 }
 
 function usage(behavior: FakeBehavior, prompt: number, choices = 1): Usage {

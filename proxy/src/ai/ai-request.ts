@@ -20,6 +20,8 @@ export interface AIRequest {
    */
   verbatim: Buffer | undefined;
   backend: CompiledAIBackend;
+  /** Only this target may serve it (it holds the stored response the request continues). */
+  pinnedTarget?: string | undefined;
   response: ServerResponse;
   /** performance.now() when the request arrived. */
   started: number;

@@ -8,6 +8,19 @@ type Choice = {
 };
 
 /**
+ * A Response (the Responses API passed through) as the two events that frame it in a stream: created
+ * (in progress, no output yet) and completed (the whole Response, usage included).
+ */
+export function responseAsStream(response: Record<string, unknown>): string {
+  const event = (type: string, sequence: number, r: Record<string, unknown>) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence, response: r })}\n\n`;
+  return (
+    event('response.created', 0, { ...response, status: 'in_progress', output: [], usage: null }) +
+    event('response.completed', 1, response)
+  );
+}
+
+/**
  * An OpenAI answer (a chat completion or a legacy text completion) as the event stream OpenAI would
  * have sent for it: one chunk with each choice's content, one with its finish reason, the usage chunk,
  * and `[DONE]`. For servers that answer JSON although the request asked for a stream: the client

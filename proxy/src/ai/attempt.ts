@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import type { ClientEvent } from '../client-api/client-event.ts';
-import { answerAsStream } from './answer-as-stream.ts';
+import { answerAsStream, responseAsStream } from './answer-as-stream.ts';
 import type { CompiledTarget } from './compiled-backend.ts';
 import { sanitizedProviderError } from './provider-error.ts';
 import { relayProviderHeaders } from './provider-headers.ts';
@@ -225,7 +225,7 @@ async function relayStream(
       input.commitStream();
     }
     disarm();
-    if (!response.write(events.map((e) => sseData(e.data)).join(''))) {
+    if (!response.write(events.map((e) => sseData(e.data, e.event)).join(''))) {
       body.pause();
       response.once('drain', () => body.resume());
     }
@@ -271,7 +271,11 @@ async function relayStream(
 async function answerBody(body: Readable, adapter: ProviderAdapter, ctx: ProviderContext): Promise<Readable> {
   const json = parseJson(await (body as unknown as { text(): Promise<string> }).text());
   // Not JSON after all: an empty stream, which fails the attempt like any stream without events.
-  const sse = json === undefined ? '' : answerAsStream(adapter.response(json, ctx).body, ctx.op);
+  let sse = '';
+  // A Response is relayed as it came (its stream converter makes its id routable); others are converted first.
+  if (typeof json === 'object' && json !== null && ctx.op === 'responses')
+    sse = responseAsStream(json as Record<string, unknown>);
+  else if (json !== undefined) sse = answerAsStream(adapter.response(json, ctx).body, ctx.op);
   return Readable.from([Buffer.from(sse)]);
 }
 

@@ -27,6 +27,7 @@ const OPERATION_NAMES: Record<AIRequest['op'], string> = {
   embeddings: 'embeddings',
   moderations: 'moderations',
   images: 'image generation',
+  responses: 'Responses API with stored state or built-in tools',
 };
 /**
  * Serves one OpenAI-compatible request from an AI backend: priority groups in order, weighted picks
@@ -48,7 +49,8 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
     return undefined;
   }
   // Only text generation streams here (streamed image generation is not offered).
-  const stream = body.stream === true && (req.op === 'chat' || req.op === 'completions');
+  const stream =
+    body.stream === true && (req.op === 'chat' || req.op === 'completions' || req.op === 'responses');
   const clientWantsUsage =
     (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
   const plan = planTargets({
@@ -60,6 +62,7 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
     secrets: req.secrets,
     stream,
     clientWantsUsage,
+    pinnedTarget: req.pinnedTarget,
   });
   for (const s of plan.skipped)
     req.log.info(
@@ -70,6 +73,13 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
     plan.skipped.length > 0
       ? { 'x-sluice-skipped': plan.skipped.map((s) => `${s.target.config.name}=${s.param}`).join(', ') }
       : {};
+  if (plan.groups.length === 0 && req.pinnedTarget !== undefined) {
+    writeError(response, 'response_not_stored', {
+      message: `The target that stored the previous response (${req.pinnedTarget}) is not in AI backend ${backend.config.name} any more.`,
+      param: 'previous_response_id',
+    });
+    return undefined;
+  }
   if (plan.groups.length === 0 && plan.skipped.length === 0) {
     // No target's provider serves this operation at all (embeddings on an Anthropic-only backend):
     // a client error naming it, not a 503 that invites retries.

@@ -129,6 +129,18 @@ const SHAPES: Record<AIOperation, Record<string, Check>> = {
       typeof v === 'string' || Array.isArray(v) ? undefined : problem(p, 'a string or an array'),
   },
   images: { ...COMMON, prompt: (v, p) => (typeof v === 'string' ? undefined : problem(p, 'a string')) },
+  // Passed through natively: only what guards and budgets read (the rest is the provider's to check).
+  responses: {
+    stream: optional(boolean),
+    max_output_tokens: optional(number),
+    instructions: optional(string),
+    previous_response_id: optional(string),
+    input: (v, p) =>
+      typeof v === 'string' || Array.isArray(v) || v === undefined
+        ? undefined
+        : problem(p, 'a string or an array of items'),
+    tools: optional(arrayOf(object, 'an array of tools')),
+  },
 };
 
 /**

@@ -38,6 +38,8 @@ export interface ServeAIInput {
   /** Credentials, identity, budgets and guards from the same snapshot the route was matched in. */
   ai: AIContext;
   observed: ObservedRequest | undefined;
+  /** The target that must serve it (it holds the stored response this request continues). */
+  pinnedTarget?: string | undefined;
   options: { genai: GenAIMetrics; budgets: BudgetMetrics; guards: GuardMetrics };
 }
 
@@ -81,6 +83,11 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     return;
   }
   const verbatim = body.unambiguous && !guarded.value.masked ? body.raw : undefined;
+  if (op === 'responses' && guards.responseMaskers.length > 0)
+    return writeError(response, 'unsupported_operation', {
+      message:
+        'This Responses request needs the Responses API of the provider itself (stored state or built-in tools), whose answers PromptGuard cannot mask; this route masks answers.',
+    });
 
   const admitted = await admit(
     ai,
@@ -103,6 +110,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
       body: body.value,
       verbatim,
       backend,
+      pinnedTarget: input.pinnedTarget,
       response,
       started: input.started,
       secrets: ai.secrets,

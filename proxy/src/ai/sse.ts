@@ -42,6 +42,6 @@ export class SseParser {
   }
 }
 
-export function sseData(payload: string): string {
-  return `data: ${payload}\n\n`;
+export function sseData(payload: string, event?: string): string {
+  return event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`;
 }

@@ -39,6 +39,8 @@ export interface PlanInput {
   secrets: SecretStore;
   stream: boolean;
   clientWantsUsage: boolean;
+  /** Only this target may serve (it holds the stored response the request continues). */
+  pinnedTarget?: string | undefined;
 }
 
 /**
@@ -52,11 +54,14 @@ export function planTargets(input: PlanInput): TargetPlan {
     .map((group) =>
       group.flatMap((target): PlannedTarget[] => {
         if (!target.adapter.supports(input.op)) return [];
+        if (input.pinnedTarget !== undefined && target.config.name !== input.pinnedTarget) return [];
         const ctx: ProviderContext = {
           op: input.op,
           target: target.config,
           basePath: target.basePath,
           upstreamModel: upstreamModel(target.config, input.model),
+          model: input.model,
+          backend: input.backend.config.name,
           apiKey: input.secrets.get(target.config.credentials),
           stream: input.stream,
           clientWantsUsage: input.clientWantsUsage,

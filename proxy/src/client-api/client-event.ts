@@ -4,5 +4,7 @@
  */
 export interface ClientEvent {
   data: string;
+  /** The SSE event name, for APIs that name their events (a passed-through Responses stream). */
+  event?: string;
   chunk?: Record<string, unknown>;
 }

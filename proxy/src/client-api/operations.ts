@@ -1,5 +1,9 @@
 /** The OpenAI-compatible operations Sluice serves, by request path. */
-export type AIOperation = 'chat' | 'completions' | 'embeddings' | 'moderations' | 'images';
+/**
+ * `responses` is the OpenAI Responses API passed through natively (stored state, built-in tools) to
+ * providers that speak it; Responses requests chat can carry are the chat operation (ai/surfaces/).
+ */
+export type AIOperation = 'chat' | 'completions' | 'embeddings' | 'moderations' | 'images' | 'responses';
 
 export const OPERATION_BY_PATH: Readonly<Record<string, AIOperation>> = {
   '/v1/chat/completions': 'chat',
@@ -11,9 +15,13 @@ export const OPERATION_BY_PATH: Readonly<Record<string, AIOperation>> = {
 
 export const MODELS_PATH = '/v1/models';
 
+/**
+ * A stored response at the provider that keeps it: `GET`/`DELETE /v1/responses/{id}`,
+ * `GET …/input_items`, `POST …/cancel` (see ai/stored-responses.ts).
+ */
+export const STORED_RESPONSE_PATH = /^\/v1\/responses\/([^/]+)(\/input_items|\/cancel)?$/;
+
 /** Client APIs served as surfaces over the chat pipeline (ai/surfaces/): Anthropic Messages, OpenAI Responses. */
-/** `GET`/`DELETE /v1/responses/{id}` and its `input_items`: stored responses, which Sluice never keeps. */
-export const STORED_RESPONSE_PATH = /^\/v1\/responses\/[^/]+(\/input_items)?$/;
 
 export type SurfaceKind = 'messages' | 'count_tokens' | 'responses';
 export const SURFACE_BY_PATH: Readonly<Record<string, SurfaceKind>> = {
@@ -30,6 +38,7 @@ export const GENAI_OPERATION: Readonly<Record<AIOperation, string>> = {
   // Not named by the GenAI conventions: moderation is Sluice's own name, images are generated content.
   moderations: 'moderations',
   images: 'generate_content',
+  responses: 'chat',
 };
 
 /** Request header carrying the model from the body, set before route matching. */

@@ -51,15 +51,11 @@ export const errorCatalog = {
     type: 'invalid_request_error',
     message: 'The request body does not have the shape this API expects.',
   },
-  response_state_unsupported: {
-    status: 400,
-    type: 'invalid_request_error',
-    message: 'This request needs stored response state, which Sluice does not keep.',
-  },
   response_not_stored: {
     status: 404,
     type: 'invalid_request_error',
-    message: 'Sluice keeps no response state: stored responses cannot be retrieved, listed or deleted.',
+    message:
+      'No stored response with this id is reachable through this gateway: it was not stored through it, or the target that stored it is gone.',
   },
   missing_model: { status: 400, type: 'invalid_request_error', message: 'The request must name a model.' },
   unsupported_parameter: {

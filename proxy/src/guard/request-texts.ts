@@ -67,6 +67,7 @@ export function requestTexts(op: AIOperation, body: Record<string, unknown>): Te
       slots.content('user', 0, prediction, 'content', '/prediction/content');
     return slots.problem ?? slots.all;
   }
+  if (op === 'responses') return responsesTexts(body, slots);
   const field = op === 'completions' || op === 'images' ? 'prompt' : 'input';
   const value = body[field];
   if (typeof value === 'string') slots.string('user', 0, body, field, `/${field}`);
@@ -81,6 +82,36 @@ export function requestTexts(op: AIOperation, body: Record<string, unknown>): Te
     });
   }
   if (op === 'completions') slots.string('user', 0, body, 'suffix', '/suffix');
+  return slots.problem ?? slots.all;
+}
+
+/**
+ * A Responses API request passed through natively: `instructions`, the input (a string, or items:
+ * messages, function calls' arguments and their outputs), function tools and `user`. Items that
+ * carry no readable text (reasoning, references to stored items, built-in tool calls) are not read:
+ * what they refer to was checked when it was sent.
+ */
+function responsesTexts(body: Record<string, unknown>, slots: TextCollector): TextSlot[] | NotText {
+  slots.string('system', 0, body, 'instructions', '/instructions');
+  const input = body.input;
+  if (typeof input === 'string') slots.string('user', 0, body, 'input', '/input');
+  else if (Array.isArray(input))
+    input.forEach((item: unknown, i) => {
+      if (typeof item !== 'object' || item === null) return;
+      const it = item as Record<string, unknown>;
+      const type = it.type ?? 'message';
+      const at = `/input/${i}`;
+      if (type === 'message')
+        slots.content(roleOf(String(it.role ?? 'user')), i, it, 'content', `${at}/content`);
+      else if (type === 'function_call') slots.string('assistant', i, it, 'arguments', `${at}/arguments`);
+      else if (type === 'function_call_output') slots.content('tool', i, it, 'output', `${at}/output`);
+    });
+  const tools = Array.isArray(body.tools) ? body.tools : [];
+  tools.forEach((t: unknown, i) => {
+    if (typeof t === 'object' && t !== null && (t as { type?: unknown }).type === 'function')
+      slots.strings('system', i, t as Record<string, unknown>, `/tools/${i}`);
+  });
+  slots.string('user', 0, body, 'user', '/user');
   return slots.problem ?? slots.all;
 }
 

@@ -33,6 +33,8 @@ export interface CompiledRoute {
   cors: CorsPolicy | undefined;
   /** Present on AI routes: picks an AI backend by weight (`undefined` when none has weight). */
   pickAIBackend: (() => CompiledAIBackend | undefined) | undefined;
+  /** Every AI backend of the route, weighted or not (a stored response names the one that holds it). */
+  aiBackends: readonly CompiledAIBackend[];
 }
 
 interface CompiledVirtualHost {
@@ -162,6 +164,10 @@ function compileRoute(
     matches: compileMatch(route.match),
     pick,
     pickAIBackend: pickAI ? () => pickAI() ?? undefined : undefined,
+    aiBackends: (ai ?? []).flatMap((b) => {
+      const backend = b.aiBackend ? aiBackends.get(b.aiBackend) : undefined;
+      return backend ? [backend] : [];
+    }),
     mirrors: route.mirrors.flatMap((m) => {
       const cluster = clusters.get(m.cluster);
       return cluster ? [{ cluster, percent: m.percent }] : [];

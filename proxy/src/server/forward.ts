@@ -8,6 +8,8 @@ import type { BodyBudget } from '../ai/read-json-body.ts';
 import { readJsonBody } from '../ai/read-json-body.ts';
 import { sendJson } from '../ai/respond.ts';
 import { type AIBody, serveAI } from '../ai/serve-ai.ts';
+import { type StoredResponseCall, serveStoredResponse } from '../ai/serve-stored-response.ts';
+import { parseStoredResponseId, type StoredResponseRef } from '../ai/stored-responses.ts';
 import { enterClientSurface } from '../ai/surfaces/client-surface.ts';
 import {
   MODEL_HEADER,
@@ -119,20 +121,28 @@ async function forwardOn(
   const view = requestView(raw.method ?? 'GET', target.url, raw.headers);
   if (view.method === 'CONNECT') return fail('method_not_allowed', router.unmatchedMetrics);
   let aiBody: AIBody | undefined;
+  /** A call on a stored response (retrieve, input items, delete, cancel), routed by the model it names. */
+  let storedCall: Pick<StoredResponseCall, 'ref' | 'method' | 'suffix'> | undefined;
+  /** The backend and target holding the response a Responses request continues (previous_response_id). */
+  let pinned: Omit<StoredResponseRef, 'id' | 'model'> | undefined;
   // Anthropic Messages and OpenAI Responses are served as the chat operation, in their own shape.
   const surface =
     router.servesAI && view.method === 'POST'
       ? enterClientSurface(view.path, raw, res as ServerResponse)
       : undefined;
-  const op =
+  let op =
     router.servesAI && view.method === 'POST'
       ? (OPERATION_BY_PATH[view.path] ?? (surface ? 'chat' : undefined))
       : undefined;
   if (router.servesAI) {
     // The model header is Sluice's to set, from the body: a client cannot pick a route by sending it.
     delete raw.headers[MODEL_HEADER];
-    if ((view.method === 'GET' || view.method === 'DELETE') && STORED_RESPONSE_PATH.test(view.path))
-      return fail('response_not_stored', router.unmatchedMetrics);
+    const stored = storedResponseCall(view);
+    if (stored === 'not_ours') return fail('response_not_stored', router.unmatchedMetrics);
+    if (stored) {
+      storedCall = stored;
+      raw.headers[MODEL_HEADER] = stored.ref.model;
+    }
     if (view.method === 'GET' && view.path === MODELS_PATH) {
       const models = router.models(host);
       return sendJson(res as ServerResponse, 200, {
@@ -169,14 +179,22 @@ async function forwardOn(
     aiBody = parsed;
     if (surface) {
       const translated = surface.translate(parsed.value);
-      if (!translated.ok)
-        return fail(translated.code, router.unmatchedMetrics, translated.message, translated.param);
-      // The bytes are the other API's: never forwardable as the chat request they became.
-      aiBody = { raw: parsed.raw, value: translated.chat, unambiguous: false };
+      if (translated.ok)
+        // The bytes are the other API's: never forwardable as the chat request they became.
+        aiBody = { raw: parsed.raw, value: translated.chat, unambiguous: false };
+      else if (translated.code === 'native_responses' && surface.passThrough) {
+        // What chat cannot carry goes as it is to the targets that speak the Responses API.
+        surface.passThrough();
+        op = 'responses';
+        const continued = continuedResponse(parsed);
+        aiBody = continued.body;
+        pinned = continued.pinned;
+      } else return fail('invalid_request', router.unmatchedMetrics, translated.message, translated.param);
     }
     if (typeof aiBody.value.model === 'string') raw.headers[MODEL_HEADER] = aiBody.value.model;
   }
-  const route = router.select(host, view);
+  // A stored response is routed as the request that created it was: by its model, to /v1/responses.
+  const route = router.select(host, storedCall ? requestView('POST', RESPONSES_PATH, raw.headers) : view);
   if (!route) return fail(op ? 'model_not_found' : 'route_not_found', router.unmatchedMetrics);
   const src = route.source;
   if (observed) {
@@ -229,13 +247,33 @@ async function forwardOn(
 
   if (route.pickAIBackend) {
     for (const name in limitHeaders) res.setHeader(name, limitHeaders[name]!);
+    if (storedCall) {
+      await serveStoredResponse({
+        ...storedCall,
+        rawQuery: view.rawQuery ? `?${view.rawQuery}` : '',
+        backends: route.aiBackends,
+        secrets: served.ai.secrets,
+        response: res as ServerResponse,
+      });
+      route.metrics.observe(res.statusCode, (performance.now() - started) / 1000);
+      return;
+    }
     if (!op || !aiBody) return fail('route_not_found', route.metrics);
     if (surface?.answerCount) {
       await surface.answerCount(aiBody.value);
       route.metrics.observe(res.statusCode, (performance.now() - started) / 1000);
       return;
     }
-    const backend = route.pickAIBackend();
+    const backend = pinned
+      ? route.aiBackends.find((b) => b.config.name === pinned?.backend)
+      : route.pickAIBackend();
+    if (!backend && pinned)
+      return fail(
+        'response_not_stored',
+        route.metrics,
+        `The AI backend that stored the previous response (${pinned.backend}) does not serve this model here.`,
+        'previous_response_id',
+      );
     if (!backend) return fail('backend_invalid', route.metrics);
     const entered = enterBreaker(controls, backend.config.name, raw);
     const release = entered instanceof Promise ? await entered : entered;
@@ -247,6 +285,7 @@ async function forwardOn(
       await serveAI({
         op,
         body: aiBody,
+        pinnedTarget: pinned?.target,
         backend,
         caller,
         routeName: route.name,
@@ -527,6 +566,43 @@ function outcomeOf(controls: RouteControls | undefined, exchange: Exchange) {
 
 const MODEL_PREFIX = `${MODELS_PATH}/`;
 const CHAT_PATH = '/v1/chat/completions';
+
+const RESPONSES_PATH = '/v1/responses';
+
+/**
+ * A call on a stored response: undefined when the request is none, `not_ours` when it names a
+ * response this gateway did not issue (a clear 404, not "no route").
+ */
+function storedResponseCall(
+  view: RequestView,
+): Pick<StoredResponseCall, 'ref' | 'method' | 'suffix'> | 'not_ours' | undefined {
+  const match = STORED_RESPONSE_PATH.exec(view.path);
+  if (!match) return undefined;
+  const suffix = match[2] ?? '';
+  const method = view.method;
+  const allowed =
+    suffix === '/cancel' ? method === 'POST' : method === 'GET' || (method === 'DELETE' && suffix === '');
+  if (!allowed) return undefined;
+  const ref = parseStoredResponseId(safeDecode(match[1]!) ?? '');
+  return ref ? { ref, method: method as StoredResponseCall['method'], suffix } : 'not_ours';
+}
+
+/**
+ * A Responses request passed through: `previous_response_id` issued by this gateway goes to the
+ * provider as the provider's own id, and pins the backend and target that keep it.
+ */
+function continuedResponse(parsed: AIBody): {
+  body: AIBody;
+  pinned: Omit<StoredResponseRef, 'id' | 'model'> | undefined;
+} {
+  const previous = parsed.value.previous_response_id;
+  const ref = typeof previous === 'string' ? parseStoredResponseId(previous) : undefined;
+  if (!ref) return { body: parsed, pinned: undefined };
+  return {
+    body: { raw: parsed.raw, value: { ...parsed.value, previous_response_id: ref.id }, unambiguous: false },
+    pinned: { backend: ref.backend, target: ref.target },
+  };
+}
 
 function safeDecode(text: string): string | undefined {
   try {

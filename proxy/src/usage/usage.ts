@@ -14,10 +14,11 @@ export interface TokenUsage {
 interface OpenAIUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
-  /** Image generation (gpt-image-1) names them as the Responses API does. */
+  /** The Responses API's names (image generation's too). */
   input_tokens?: number;
   output_tokens?: number;
   input_tokens_details?: { cached_tokens?: number } | null;
+  output_tokens_details?: { reasoning_tokens?: number } | null;
   prompt_tokens_details?: { cached_tokens?: number } | null;
   completion_tokens_details?: { reasoning_tokens?: number } | null;
 }
@@ -30,7 +31,7 @@ export function usageFromOpenAI(u: OpenAIUsage | null | undefined): TokenUsage |
       input: u.input_tokens,
       cachedInput: u.input_tokens_details?.cached_tokens ?? 0,
       output: u.output_tokens ?? 0,
-      reasoning: 0,
+      reasoning: u.output_tokens_details?.reasoning_tokens ?? 0,
     };
   }
   return {

@@ -18,6 +18,9 @@ export interface ProviderContext {
   /** Path prefix of the target's baseUrl, e.g. `/v1`. */
   basePath: string;
   upstreamModel: string;
+  /** The model the client named (what routed the request), and the AI backend (`namespace/name`). */
+  model: string;
+  backend: string;
   apiKey: string | undefined;
   stream: boolean;
   /** The client asked for `stream_options.include_usage`. */

@@ -32,6 +32,8 @@ export function goldenCases(dir: string, t: Translation): void {
     target: t.target,
     basePath: new URL(t.target.baseUrl).pathname,
     upstreamModel: t.upstreamModel,
+    model: t.upstreamModel,
+    backend: 'default/golden',
     apiKey: undefined,
     stream: body.stream === true,
     clientWantsUsage: true,

@@ -43,7 +43,7 @@ export async function admit(
 }
 
 function maxOutputTokens(body: Record<string, unknown>): number | undefined {
-  const v = body.max_completion_tokens ?? body.max_tokens;
+  const v = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens;
   return typeof v === 'number' && v >= 0 ? v : undefined;
 }
 

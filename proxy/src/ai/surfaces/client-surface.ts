@@ -15,6 +15,8 @@ export interface ClientSurface {
   translate(body: Json): Translated;
   /** `count_tokens` only: the input tokens of a (translated) request, answered without a provider call. */
   answerCount?(chat: Json): Promise<void>;
+  /** Responses only: the request goes natively to the provider, so the answer is relayed as it is. */
+  passThrough?(): void;
 }
 
 /**
@@ -31,7 +33,7 @@ export function enterClientSurface(
   const kind = SURFACE_BY_PATH[path];
   if (!kind) return undefined;
   if (kind === 'responses') {
-    speakSurface(res, {
+    const spoken = speakSurface(res, {
       answer: chatToResponse,
       error: responsesError,
       stream: () => new ChatToResponsesStream(),
@@ -39,6 +41,7 @@ export function enterClientSurface(
     return {
       kind,
       translate: responsesToChat,
+      passThrough: spoken.passThrough,
     };
   }
   const apiKey = raw.headers['x-api-key'];

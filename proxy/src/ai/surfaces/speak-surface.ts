@@ -22,7 +22,8 @@ export interface SurfaceFormat {
 export function speakSurface(
   res: ServerResponse,
   format: SurfaceFormat,
-): { sendNative(status: number, body: object): void } {
+): { sendNative(status: number, body: object): void; passThrough(): void } {
+  const own = { writeHead: res.writeHead, write: res.write, end: res.end };
   const writeHead = res.writeHead.bind(res) as (
     status: number,
     headers?: OutgoingHttpHeaders,
@@ -87,6 +88,10 @@ export function speakSurface(
 
   return {
     /** An answer already in the surface's shape (Anthropic count_tokens), written as it is. */
+    /** The pipeline will answer in this API itself (a passed-through request): stop converting. */
+    passThrough() {
+      Object.assign(res, own);
+    },
     sendNative(code, body) {
       const text = JSON.stringify(body);
       writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });

@@ -2,7 +2,11 @@
 
 export type Json = Record<string, unknown>;
 
-export type RefusalCode = 'invalid_request' | 'response_state_unsupported';
+/**
+ * `native_responses`: a Responses request chat cannot carry (stored state, built-in tools, item
+ * types of its own); not an error: it is passed through to the targets that speak the Responses API.
+ */
+export type RefusalCode = 'invalid_request' | 'native_responses';
 
 export type Translated =
   | { ok: true; chat: Json }

@@ -8,6 +8,7 @@ const OP_PATH: Partial<Record<AIOperation, string>> = {
   completions: 'completions',
   embeddings: 'embeddings',
   images: 'images/generations',
+  responses: 'responses',
 };
 
 /** Azure OpenAI: the OpenAI wire format at a deployment URL, with an `api-key` header. */
@@ -21,6 +22,17 @@ function request(
   const apiVersion = encodeURIComponent(azure?.apiVersion ?? '2024-10-21');
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (ctx.apiKey) headers['api-key'] = ctx.apiKey;
+  // The Responses API is not under a deployment: Azure's v1 API takes the deployment as the model.
+  if (ctx.op === 'responses')
+    return {
+      path: `${ctx.basePath}/openai/v1/responses`,
+      headers,
+      body: openAIRequestBody(
+        body,
+        { ...ctx, upstreamModel: azure?.deployment ?? ctx.upstreamModel },
+        verbatim,
+      ),
+    };
   return {
     path: `${ctx.basePath}/openai/deployments/${deployment}/${OP_PATH[ctx.op]}?api-version=${apiVersion}`,
     headers,

@@ -9,6 +9,7 @@ import type {
   StreamConverter,
   UpstreamRequest,
 } from '../adapter.ts';
+import { responsesAnswer, responsesStreamConverter } from './responses-passthrough.ts';
 
 const OP_PATH: Record<AIOperation, string> = {
   chat: '/chat/completions',
@@ -16,6 +17,7 @@ const OP_PATH: Record<AIOperation, string> = {
   embeddings: '/embeddings',
   moderations: '/moderations',
   images: '/images/generations',
+  responses: '/responses',
 };
 
 /** Spliced into a streamed request that has no `stream_options`, before its closing brace. */
@@ -65,7 +67,8 @@ function request(
   return { path: openAIPath(ctx), headers, body: openAIRequestBody(body, ctx, verbatim) };
 }
 
-function response(json: unknown): ConvertedResponse {
+function response(json: unknown, ctx: ProviderContext): ConvertedResponse {
+  if (ctx.op === 'responses') return responsesAnswer(json, ctx);
   const body = json as Record<string, unknown>;
   return {
     body,
@@ -135,7 +138,8 @@ export const openAIAdapter: ProviderAdapter = {
   supports: () => true,
   request,
   response,
-  streamConverter: openAIStreamConverter,
+  streamConverter: (ctx) =>
+    ctx.op === 'responses' ? responsesStreamConverter(ctx) : openAIStreamConverter(ctx),
   error: openAIError,
 };
 

@@ -3,12 +3,12 @@ import { isObject, type Json, Refusal, type Translated, translating } from '../t
 /**
  * The OpenAI Responses API (`POST /v1/responses`) as a client surface over the chat pipeline, as the
  * Anthropic Messages surface is: the request becomes Chat Completions, the answer and its event
- * stream come back as a Response (responses-response.ts).
+ * stream come back as a Response (responses-response.ts), so any provider can serve it.
  *
- * Sluice keeps no response state: a request that needs it (`previous_response_id`, `store: true`,
- * `conversation`, `background`) is refused with `response_state_unsupported` rather than answered
- * as if the earlier turns existed. Send the whole conversation as `input` instead (what the SDKs do
- * with `store: false`).
+ * What chat cannot carry — stored state (`previous_response_id`, `store: true`, `conversation`,
+ * `background`), built-in tools, item and part types of the Responses API's own — is not translated
+ * half-way: the translation declines (`native_responses`) and the request is passed through as it is
+ * to the backend's targets that speak the Responses API (OpenAI, Azure OpenAI).
  */
 
 export function responsesToChat(body: Json): Translated {
@@ -20,17 +20,9 @@ const STATEFUL = ['previous_response_id', 'conversation', 'background'] as const
 function translate(body: Json): Json {
   for (const field of STATEFUL)
     if (body[field] !== undefined && body[field] !== null && body[field] !== false)
-      throw new Refusal(
-        `${field} needs response state, which Sluice does not keep; send the whole conversation as input`,
-        field,
-        'response_state_unsupported',
-      );
+      throw new Refusal(`${field} needs response state, kept by the provider`, field, 'native_responses');
   if (body.store === true)
-    throw new Refusal(
-      'store: true needs response state, which Sluice does not keep; send store: false',
-      'store',
-      'response_state_unsupported',
-    );
+    throw new Refusal('store: true needs response state, kept by the provider', 'store', 'native_responses');
   if (typeof body.model !== 'string' || body.model === '') throw new Refusal('model is required', 'model');
 
   const messages: Json[] = [];
@@ -96,6 +88,7 @@ function inputItem(item: unknown, at: string): Json[] {
     throw new Refusal(
       `${at}.type: ${JSON.stringify(type)} cannot be translated to Chat Completions`,
       `${at}.type`,
+      'native_responses',
     );
   const role = item.role === 'developer' ? 'system' : item.role;
   if (role !== 'user' && role !== 'assistant' && role !== 'system')
@@ -120,15 +113,15 @@ function contentPart(part: unknown, at: string): Json {
   throw new Refusal(
     `${at}.type: ${JSON.stringify(part.type)} cannot be translated to Chat Completions`,
     `${at}.type`,
+    'native_responses',
   );
 }
 
 function tool(t: unknown, at: string): Json {
-  if (!isObject(t) || t.type !== 'function' || typeof t.name !== 'string')
-    throw new Refusal(
-      `${at}: only function tools can be translated (built-in tools need OpenAI's own Responses API)`,
-      at,
-    );
+  if (!isObject(t)) throw new Refusal(`${at}: a tool`, at);
+  if (t.type !== 'function')
+    throw new Refusal(`${at}: built-in tools need the Responses API itself`, at, 'native_responses');
+  if (typeof t.name !== 'string') throw new Refusal(`${at}.name: a string`, `${at}.name`);
   return {
     type: 'function',
     function: {
