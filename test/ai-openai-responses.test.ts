@@ -12,8 +12,8 @@ const PRICING =
 
 /**
  * The OpenAI Responses API (`responses.create`, what the Vercel AI SDK's default provider and
- * LangChain's useResponsesApi call), driven by the official `openai` SDK and served through the chat
- * pipeline: to an OpenAI-shaped target and to an Anthropic target.
+ * LangChain's useResponsesApi call), driven by the official `openai` SDK: passed through to an
+ * OpenAI target's own Responses API, and translated through the chat pipeline to an Anthropic target.
  */
 describe('OpenAI Responses API on the gateway, with the official SDK', () => {
   let setup: Awaited<ReturnType<typeof startTwoProviderGateway>>;
@@ -28,8 +28,8 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
   afterAll(() => setup?.close());
 
   describe.each([
-    ['an OpenAI-shaped target', 'gpt'],
-    ['an Anthropic target', 'claude'],
+    ['an OpenAI target (passed through)', 'gpt'],
+    ['an Anthropic target (translated)', 'claude'],
   ])('to %s', (_what, model) => {
     it('responses.create answers a completed response with output_text and usage', async () => {
       const r = await client.responses.create({
@@ -159,74 +159,78 @@ describe('OpenAI Responses API on the gateway, with the official SDK', () => {
     expect(await r.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
   });
 
-  it('the Vercel AI SDK default provider (Responses API): generateText and streamText', async () => {
-    const provider = createOpenAI({ apiKey: 'sk-client', baseURL: `${setup.gw.url}/v1` });
-    const before = fake.requests.length;
-    const generated = await generateText({
-      model: provider('gpt'),
-      prompt: 'hello from the AI SDK',
-      maxRetries: 0,
-    });
-    expect(generated.text).toMatch(/^llm:/);
-    expect(generated.usage.outputTokens).toBeGreaterThan(0);
-    const streamed = streamText({
-      model: provider('gpt'),
-      prompt: 'hello from the AI SDK',
-      maxRetries: 0,
-    });
-    let text = '';
-    for await (const delta of streamed.textStream) text += delta;
-    expect(text).toBe(generated.text);
-    expect((await streamed.usage).outputTokens).toBe(generated.usage.outputTokens);
-    // Both went through the Responses surface to the provider's chat endpoint.
-    expect(fake.requests.slice(before).map((r) => r.path)).toEqual([
-      '/v1/chat/completions',
-      '/v1/chat/completions',
-    ]);
-  });
+  it.each([
+    ['gpt', '/v1/responses'],
+    ['claude', '/v1/messages'],
+  ])(
+    'the Vercel AI SDK default provider (Responses API) for %s: generateText and streamText, served at %s',
+    async (model, served) => {
+      const provider = createOpenAI({ apiKey: 'sk-client', baseURL: `${setup.gw.url}/v1` });
+      const before = fake.requests.length;
+      const generated = await generateText({
+        model: provider(model),
+        prompt: 'hello from the AI SDK',
+        maxRetries: 0,
+      });
+      expect(generated.text).toMatch(/^llm:/);
+      expect(generated.usage.outputTokens).toBeGreaterThan(0);
+      const streamed = streamText({
+        model: provider(model),
+        prompt: 'hello from the AI SDK',
+        maxRetries: 0,
+      });
+      let text = '';
+      for await (const delta of streamed.textStream) text += delta;
+      expect(text).toBe(generated.text);
+      expect((await streamed.usage).outputTokens).toBe(generated.usage.outputTokens);
+      expect(fake.requests.slice(before).map((r) => r.path)).toEqual([served, served]);
+    },
+  );
 
-  it("LangChain's ChatOpenAI with useResponsesApi: invoke, stream and a bound tool", async () => {
-    const asked: string[] = [];
-    const chat = new ChatOpenAI({
-      model: 'gpt',
-      apiKey: 'sk-client',
-      useResponsesApi: true,
-      maxRetries: 0,
-      configuration: {
-        baseURL: `${setup.gw.url}/v1`,
-        fetch: (url: string | URL | Request, init?: RequestInit) => {
-          asked.push(new URL(String(url)).pathname);
-          return fetch(url, init);
-        },
-      },
-    });
-    const before = fake.requests.length;
-    const answer = await chat.invoke('hello from LangChain');
-    expect(answer.text).toMatch(/^llm:/);
-    expect(answer.usage_metadata?.output_tokens).toBeGreaterThan(0);
-    let streamed = '';
-    for await (const chunk of await chat.stream('hello from LangChain')) streamed += chunk.text;
-    expect(streamed).toBe(answer.text);
-    const called = await chat
-      .bindTools([
-        {
-          type: 'function',
-          function: {
-            name: 'get_weather',
-            description: 'Weather for a city',
-            parameters: { type: 'object', properties: { city: { type: 'string' } } },
+  it.each([
+    ['gpt', '/v1/responses'],
+    ['claude', '/v1/messages'],
+  ])(
+    "LangChain's ChatOpenAI with useResponsesApi for %s: invoke, stream and a bound tool, served at %s",
+    async (model, served) => {
+      const asked: string[] = [];
+      const chat = new ChatOpenAI({
+        model,
+        apiKey: 'sk-client',
+        useResponsesApi: true,
+        maxRetries: 0,
+        configuration: {
+          baseURL: `${setup.gw.url}/v1`,
+          fetch: (url: string | URL | Request, init?: RequestInit) => {
+            asked.push(new URL(String(url)).pathname);
+            return fetch(url, init);
           },
         },
-      ])
-      .invoke('weather in Paris?', { tool_choice: 'required' });
-    expect(called.tool_calls?.[0]).toMatchObject({ name: 'get_weather', args: { city: 'Paris' } });
-    // LangChain asked the gateway's Responses API; the gateway served it from the provider's chat endpoint.
-    expect(asked).toEqual(['/v1/responses', '/v1/responses', '/v1/responses']);
-    expect(fake.requests.slice(before).map((r) => r.path)).toEqual([
-      '/v1/chat/completions',
-      '/v1/chat/completions',
-      '/v1/chat/completions',
-    ]);
-    expect(fake.requests.at(-1)?.body).toMatchObject({ tools: [{ function: { name: 'get_weather' } }] });
-  });
+      });
+      const before = fake.requests.length;
+      const answer = await chat.invoke('hello from LangChain');
+      expect(answer.text).toMatch(/^llm:/);
+      expect(answer.usage_metadata?.output_tokens).toBeGreaterThan(0);
+      let streamed = '';
+      for await (const chunk of await chat.stream('hello from LangChain')) streamed += chunk.text;
+      expect(streamed).toBe(answer.text);
+      const called = await chat
+        .bindTools([
+          {
+            type: 'function',
+            function: {
+              name: 'get_weather',
+              description: 'Weather for a city',
+              parameters: { type: 'object', properties: { city: { type: 'string' } } },
+            },
+          },
+        ])
+        .invoke('weather in Paris?', { tool_choice: 'required' });
+      expect(called.tool_calls?.[0]).toMatchObject({ name: 'get_weather', args: { city: 'Paris' } });
+      // LangChain asked the gateway's Responses API; the provider was asked in its own API.
+      expect(asked).toEqual(['/v1/responses', '/v1/responses', '/v1/responses']);
+      expect(fake.requests.slice(before).map((r) => r.path)).toEqual([served, served, served]);
+      expect(JSON.stringify(fake.requests.at(-1)?.body)).toContain('get_weather');
+    },
+  );
 });

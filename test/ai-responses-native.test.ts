@@ -1,11 +1,12 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStoredResponseId, storedResponseId } from '../proxy/src/ai/stored-responses.ts';
-import { aiBackendYaml, modelRouteYaml, secretYaml } from './support/ai-yaml.ts';
+import { aiBackendYaml, maskEverythingGuardYaml, modelRouteYaml, secretYaml } from './support/ai-yaml.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
 import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { freePort } from './support/ports.ts';
 import { aiSpendUsd } from './support/prometheus-text.ts';
+import { startTwoProviderGateway } from './support/two-provider-gateway.ts';
 
 const PRICING = '  pricing:\n    - {model: gpt, inputPerMillion: 2.5, outputPerMillion: 10}\n';
 
@@ -239,5 +240,53 @@ describe('OpenAI Responses API passed through to the providers that keep state',
     for (const call of [() => client.responses.retrieve(forged), () => client.responses.delete(forged)])
       await expect(call()).rejects.toMatchObject({ status: 404, code: 'response_not_stored' });
     expect(east.requests.length + west.requests.length).toBe(asked);
+  });
+});
+
+/** PromptGuard on passed-through Responses requests: request masking reads them; answer masking translates. */
+describe('PromptGuard and the Responses API passthrough', () => {
+  it('masks the request text of a passed-through request (instructions, input items, tool output)', async () => {
+    const setup = await startTwoProviderGateway(maskEverythingGuardYaml('mask'));
+    try {
+      const client = new OpenAI({ apiKey: 'sk-client', baseURL: `${setup.gw.url}/v1`, maxRetries: 0 });
+      await client.responses.create({
+        model: 'gpt',
+        instructions: 'reply to jane.doe@mail.example.org',
+        input: [
+          { role: 'user', content: [{ type: 'input_text', text: 'mail alice@example.com the plan' }] },
+          { type: 'function_call_output', call_id: 'c1', output: 'bob@example.net said yes' },
+        ],
+        store: true,
+      });
+      const sent = setup.fake.requests.at(-1)!;
+      expect(sent.path).toBe('/v1/responses');
+      const text = JSON.stringify(sent.body);
+      expect(text).not.toMatch(/@example|@mail/);
+      expect(text.match(/<EMAIL>/g)).toHaveLength(3);
+    } finally {
+      await setup.close();
+    }
+  });
+
+  it('translates what chat can carry on a route that masks answers, and refuses what only passthrough serves', async () => {
+    const setup = await startTwoProviderGateway(
+      maskEverythingGuardYaml('mask', '', 'response: {mask: true}'),
+    );
+    try {
+      const client = new OpenAI({ apiKey: 'sk-client', baseURL: `${setup.gw.url}/v1`, maxRetries: 0 });
+      const r = await client.responses.create({ model: 'gpt', input: 'hello', store: false });
+      expect(r.output_text).toMatch(/^llm:/);
+      expect(setup.fake.requests.at(-1)!.path).toBe('/v1/chat/completions');
+      const asked = setup.fake.requests.length;
+      await expect(
+        client.responses.create({ model: 'gpt', input: 'hello', store: true }),
+      ).rejects.toMatchObject({
+        status: 400,
+        code: 'unsupported_operation',
+      });
+      expect(setup.fake.requests.length).toBe(asked);
+    } finally {
+      await setup.close();
+    }
   });
 });

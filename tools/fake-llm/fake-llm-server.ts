@@ -359,13 +359,7 @@ async function responsesApi(
   const u = usage(behavior, input.tokens + (previous?.contextTokens ?? 0));
   const words = replyWords(name, u.completion);
   const responseId = `resp_${name}_${id}`;
-  const response = responseObject(
-    responseId,
-    String(body.model ?? ''),
-    words.join(' '),
-    u,
-    body.previous_response_id,
-  );
+  const response = responseObject(responseId, body, words.join(' '), u);
   if (body.store !== false)
     stored.set(responseId, { response, input: input.items, contextTokens: u.prompt + u.completion });
   report(u);

@@ -24,6 +24,7 @@ export interface ResponsesRequest {
   previous_response_id?: string;
   store?: boolean;
   stream?: boolean;
+  tools?: { type?: string; name?: string }[];
 }
 
 /** The request's own input tokens (instructions and every item's text), and its items as stored. */
@@ -36,29 +37,49 @@ export function responsesInput(body: ResponsesRequest): { tokens: number; items:
   return { tokens: countWords(body.instructions ?? '') + text.reduce((n, t) => n + countWords(t), 0), items };
 }
 
+/** The first function tool offered, which the fake calls (as its chat endpoint does) instead of answering text. */
+export function offeredFunction(body: ResponsesRequest): string | undefined {
+  return body.tools?.find((t) => t.type === 'function' && typeof t.name === 'string')?.name;
+}
+
+/** The call the fake makes: the first function tool, with arguments streamed in two pieces. */
+const CALL_ARGUMENTS = ['{"city":', '"Paris"}'];
+
 export function responseObject(
   id: string,
-  model: string,
+  body: ResponsesRequest,
   text: string,
   u: Usage,
-  previous: string | undefined,
 ): Record<string, unknown> {
-  return {
-    id,
-    object: 'response',
-    created_at: 1_700_000_000,
-    status: 'completed',
-    model,
-    previous_response_id: previous ?? null,
-    output: [
-      {
+  const tool = offeredFunction(body);
+  const output = tool
+    ? {
+        type: 'function_call',
+        id: `fc_${id}`,
+        call_id: `call_${id}`,
+        name: tool,
+        arguments: CALL_ARGUMENTS.join(''),
+        status: 'completed',
+      }
+    : {
         type: 'message',
         id: `msg_${id}`,
         status: 'completed',
         role: 'assistant',
         content: [{ type: 'output_text', text, annotations: [] }],
-      },
-    ],
+      };
+  return {
+    id,
+    object: 'response',
+    created_at: 1_700_000_000,
+    status: 'completed',
+    error: null,
+    incomplete_details: null,
+    model: body.model ?? '',
+    previous_response_id: body.previous_response_id ?? null,
+    store: body.store !== false,
+    tools: body.tools ?? [],
+    output: [output],
     usage: {
       input_tokens: u.prompt,
       input_tokens_details: { cached_tokens: u.cached },
@@ -69,7 +90,7 @@ export function responseObject(
   };
 }
 
-/** The event sequence OpenAI streams for a one-message answer, each event named and numbered. */
+/** The event sequence OpenAI streams for a one-item answer (a message, or a function call), numbered. */
 export async function streamResponse(
   res: ServerResponse,
   response: Record<string, unknown>,
@@ -82,19 +103,35 @@ export async function streamResponse(
     res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...data })}\n\n`);
   const inProgress = { ...response, status: 'in_progress', output: [], usage: null };
   const item = (response.output as Record<string, unknown>[])[0]!;
+  const at = { item_id: item.id, output_index: 0 };
   send('response.created', { response: inProgress });
-  send('response.output_item.added', {
-    output_index: 0,
-    item: { ...item, status: 'in_progress', content: [] },
-  });
-  for (const [i, w] of words.entries()) {
-    if (i > 0) await pause();
-    send('response.output_text.delta', {
-      item_id: item.id,
+  send('response.in_progress', { response: inProgress });
+  if (item.type === 'function_call') {
+    send('response.output_item.added', {
       output_index: 0,
-      content_index: 0,
-      delta: i === 0 ? w : ` ${w}`,
+      item: { ...item, status: 'in_progress', arguments: '' },
     });
+    for (const piece of CALL_ARGUMENTS)
+      send('response.function_call_arguments.delta', { ...at, delta: piece });
+    send('response.function_call_arguments.done', { ...at, arguments: item.arguments });
+  } else {
+    const part = (item.content as Record<string, unknown>[])[0]!;
+    send('response.output_item.added', {
+      output_index: 0,
+      item: { ...item, status: 'in_progress', content: [] },
+    });
+    send('response.content_part.added', { ...at, content_index: 0, part: { ...part, text: '' } });
+    for (const [i, w] of words.entries()) {
+      if (i > 0) await pause();
+      send('response.output_text.delta', {
+        ...at,
+        content_index: 0,
+        delta: i === 0 ? w : ` ${w}`,
+        logprobs: [],
+      });
+    }
+    send('response.output_text.done', { ...at, content_index: 0, text: part.text, logprobs: [] });
+    send('response.content_part.done', { ...at, content_index: 0, part });
   }
   send('response.output_item.done', { output_index: 0, item });
   send('response.completed', { response });

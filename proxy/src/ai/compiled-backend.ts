@@ -19,6 +19,12 @@ export interface CompiledAIBackend {
   /** Client-facing models served; empty means any. */
   models: ReadonlySet<string>;
   prices: ReadonlyMap<string, ModelPrice>;
+  /**
+   * Every target is OpenAI or Azure OpenAI: Responses API requests go to them as they are (full
+   * fidelity, provider-side state) rather than translated to chat. OpenAI-compatible servers often
+   * lack the endpoint, and a mixed backend must stay able to fail over to any of its targets.
+   */
+  speaksResponses: boolean;
 }
 
 /**
@@ -53,6 +59,7 @@ export function compileAIBackend(
     groups: [...byPriority.entries()].sort(([a], [b]) => a - b).map(([, targets]) => targets),
     models: new Set(config.models),
     prices: new Map(config.pricing.map((p) => [p.model, p])),
+    speaksResponses: config.targets.every((t) => t.provider === 'OpenAI' || t.provider === 'AzureOpenAI'),
   };
 }
 

@@ -125,6 +125,8 @@ async function forwardOn(
   let storedCall: Pick<StoredResponseCall, 'ref' | 'method' | 'suffix'> | undefined;
   /** The backend and target holding the response a Responses request continues (previous_response_id). */
   let pinned: Omit<StoredResponseRef, 'id' | 'model'> | undefined;
+  /** A Responses request as the client sent it, while it is being served translated to chat. */
+  let responsesBody: AIBody | undefined;
   // Anthropic Messages and OpenAI Responses are served as the chat operation, in their own shape.
   const surface =
     router.servesAI && view.method === 'POST'
@@ -179,10 +181,11 @@ async function forwardOn(
     aiBody = parsed;
     if (surface) {
       const translated = surface.translate(parsed.value);
-      if (translated.ok)
+      if (translated.ok) {
         // The bytes are the other API's: never forwardable as the chat request they became.
         aiBody = { raw: parsed.raw, value: translated.chat, unambiguous: false };
-      else if (translated.code === 'native_responses' && surface.passThrough) {
+        if (surface.passThrough) responsesBody = parsed;
+      } else if (translated.code === 'native_responses' && surface.passThrough) {
         // What chat cannot carry goes as it is to the targets that speak the Responses API.
         surface.passThrough();
         op = 'responses';
@@ -275,6 +278,16 @@ async function forwardOn(
         'previous_response_id',
       );
     if (!backend) return fail('backend_invalid', route.metrics);
+    if (
+      responsesBody &&
+      backend.speaksResponses &&
+      served.ai.guards.forRoute(route.name).responseMaskers.length === 0
+    ) {
+      // A backend of OpenAI and Azure OpenAI targets only: the Responses API itself, nothing lost.
+      surface?.passThrough?.();
+      op = 'responses';
+      aiBody = responsesBody;
+    }
     const entered = enterBreaker(controls, backend.config.name, raw);
     const release = entered instanceof Promise ? await entered : entered;
     if (release === undefined) {
