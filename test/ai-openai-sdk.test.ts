@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiBackendYaml, modelRouteYaml, secretYaml } from './support/ai-yaml.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
@@ -250,7 +250,7 @@ describe('OpenAI-compatible API through the official SDK', () => {
     }
   });
 
-  it('passes moderations and image generation through, counting image tokens; other /v1 paths are a clear 404', async () => {
+  it('passes moderations and image generation through, counting image tokens; an unserved /v1 path is a clear 404', async () => {
     const verdict = await client.moderations.create({
       model: 'omni-moderation-latest',
       input: ['I will attack the castle', { type: 'text', text: 'a calm afternoon' }] as never,
@@ -274,8 +274,9 @@ describe('OpenAI-compatible API through the official SDK', () => {
       status: 400,
       error: { code: 'unsupported_operation' },
     });
+    // A /v1 path Sluice does not serve (image variations) is a clear 404.
     await expect(
-      client.audio.speech.create({ model: 'gpt-4o-mini', voice: 'alloy', input: 'hi' }),
+      client.images.createVariation({ model: 'gpt-4o-mini', image: await toFile(Buffer.alloc(8), 'a.png') }),
     ).rejects.toMatchObject({ status: 404 });
   });
 

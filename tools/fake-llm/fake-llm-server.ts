@@ -95,7 +95,7 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
   fake.server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const url = new URL(req.url ?? '/', 'http://fake');
       // AWS STS takes a form (the Query protocol) and answers XML.
       if (url.pathname === '/' && options.sts && options.aws) {
@@ -116,13 +116,17 @@ export function createFakeLlm(options: FakeLlmOptions): FakeLlm {
           fake.tokens,
         );
       let body: Record<string, unknown> | undefined;
+      const type = String(req.headers['content-type'] ?? '');
       try {
-        body = chunks.length
-          ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>)
-          : undefined;
+        // Image edits and audio come as multipart forms: their text fields, and each file's size.
+        body = type.startsWith('multipart/form-data')
+          ? await formFields(Buffer.concat(chunks), type)
+          : chunks.length
+            ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>)
+            : undefined;
       } catch {
         return sendJson(res, 400, {
-          error: { message: 'invalid JSON', type: 'invalid_request_error', code: null },
+          error: { message: 'invalid JSON or form', type: 'invalid_request_error', code: null },
         });
       }
       fake.requests.push({
@@ -168,7 +172,10 @@ async function handle(
 ): Promise<void> {
   const path = url.pathname;
   const responsesCall = RESPONSES_PATH.exec(path);
-  const azure = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/.exec(path);
+  const azure =
+    /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings|images\/generations|images\/edits|audio\/transcriptions|audio\/translations|audio\/speech)$/.exec(
+      path,
+    );
   const gemini = GEMINI_PATH.exec(path);
   const bedrock = BEDROCK_PATH.exec(path);
   const format: Format =
@@ -315,6 +322,87 @@ async function handle(
         })),
         usage: { input_tokens: u.prompt, output_tokens: u.completion, total_tokens: u.prompt + u.completion },
       });
+    }
+    case '/v1/images/edits': {
+      // gpt-image-1 edits: the image must have come as a file; usage as for generations.
+      if (typeof body.image !== 'object')
+        return sendError(res, 'openai', 400, 'invalid_request_error', 'image is required');
+      const u = { prompt: countWords(String(body.prompt ?? '')), completion: 64, cached: 0, reasoning: 0 };
+      report(u);
+      return sendJson(res, 200, {
+        created: 1_700_000_000,
+        data: [
+          {
+            b64_json: Buffer.from(
+              `${options.name} edited ${(body.image as { size: number }).size} bytes`,
+            ).toString('base64'),
+          },
+        ],
+        usage: { input_tokens: u.prompt, output_tokens: u.completion, total_tokens: u.prompt + u.completion },
+      });
+    }
+    case '/v1/audio/transcriptions':
+    case '/v1/audio/translations': {
+      // The "transcript" says how many audio bytes arrived; usage as gpt-4o-transcribe reports it
+      // (audio tokens: one per 100 bytes), in JSON, or the bare text for response_format=text.
+      const audio = body.file as { size: number } | undefined;
+      if (!audio) return sendError(res, 'openai', 400, 'invalid_request_error', 'file is required');
+      const text = `${options.name} heard ${audio.size} bytes`;
+      const u = {
+        prompt: Math.ceil(audio.size / 100) + countWords(String(body.prompt ?? '')),
+        completion: countWords(text),
+        cached: 0,
+        reasoning: 0,
+      };
+      report(u);
+      if (body.response_format === 'text') {
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        return void res.end(text);
+      }
+      return sendJson(res, 200, {
+        text,
+        usage: {
+          type: 'tokens',
+          input_tokens: u.prompt,
+          output_tokens: u.completion,
+          total_tokens: u.prompt + u.completion,
+        },
+      });
+    }
+    case '/v1/audio/speech': {
+      // "Audio": the input's words repeated as bytes, sent in chunks like a streamed MP3. No usage.
+      const audio = Buffer.from(`${options.name} says: ${String(body.input ?? '')}`.repeat(64));
+      res.writeHead(200, { 'content-type': 'audio/mpeg' });
+      for (let at = 0; at < audio.length; at += 1024) {
+        res.write(audio.subarray(at, at + 1024));
+        await sleep(behavior.tokenDelayMs);
+      }
+      return void res.end();
+    }
+    case '/v1/rerank': {
+      // vLLM's answer: documents by relevance (shared words with the query), one token per word in total.
+      const query = new Set(
+        String(body.query ?? '')
+          .toLowerCase()
+          .split(/\s+/),
+      );
+      const docs = (Array.isArray(body.documents) ? body.documents : []).map((d) =>
+        typeof d === 'string' ? d : String((d as { text?: unknown }).text ?? ''),
+      );
+      const scored = docs
+        .map((text, index) => ({
+          index,
+          relevance_score:
+            text
+              .toLowerCase()
+              .split(/\s+/)
+              .filter((w) => query.has(w)).length / 10,
+        }))
+        .sort((a, b) => b.relevance_score - a.relevance_score)
+        .slice(0, typeof body.top_n === 'number' ? body.top_n : docs.length);
+      const total = countWords(String(body.query ?? '')) + docs.reduce((n, d) => n + countWords(d), 0);
+      report({ prompt: total, completion: 0, cached: 0, reasoning: 0 });
+      return sendJson(res, 200, { id, model, results: scored, usage: { total_tokens: total } });
     }
     case '/v1/messages':
       return messages(options.name, behavior, res, body as MessagesRequest, model, id, report);
@@ -764,6 +852,16 @@ function sendError(res: ServerResponse, format: Format, status: number, type: st
           : { error: { message: msg, type, code: null } },
     format === 'bedrock' ? { 'x-amzn-errortype': type } : {},
   );
+}
+
+/** A multipart form's text fields, and each file as its name, type and size. */
+async function formFields(raw: Buffer, type: string): Promise<Record<string, unknown>> {
+  const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of form)
+    fields[name] =
+      typeof value === 'string' ? value : { filename: value.name, type: value.type, size: value.size };
+  return fields;
 }
 
 function sendJson(

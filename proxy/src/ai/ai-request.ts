@@ -8,6 +8,7 @@ import type { GenAIMetrics } from '../metrics/genai-metrics.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { ObservedRequest } from '../telemetry/request-telemetry.ts';
 import type { CompiledAIBackend } from './compiled-backend.ts';
+import type { FormPart } from './form-body.ts';
 
 /** One admitted AI request as the attempt loop and the exchange record see it. */
 export interface AIRequest {
@@ -20,6 +21,8 @@ export interface AIRequest {
    */
   verbatim: Buffer | undefined;
   backend: CompiledAIBackend;
+  /** A multipart request's parts (`body` holds its text fields). */
+  form?: FormPart[] | undefined;
   /** Only this target may serve it (it holds the stored response the request continues). */
   pinnedTarget?: string | undefined;
   response: ServerResponse;

@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { errors as undiciErrors } from 'undici';
 import type { ClientEvent } from '../client-api/client-event.ts';
+import { MEDIA_ANSWERS } from '../client-api/operations.ts';
 import { answerAsStream, responseAsStream } from './answer-as-stream.ts';
 import type { CompiledTarget } from './compiled-backend.ts';
 import { sanitizedProviderError } from './provider-error.ts';
@@ -41,6 +43,8 @@ export type AttemptOutcome =
       timedOut: boolean;
       credentialsRejected?: boolean;
     }
+  /** Audio or a text transcript relayed as bytes (speech, transcripts not in JSON): no usage in it. */
+  | { kind: 'media'; interrupted: boolean }
   /** The provider refused the request itself (4xx): relayed to the client in OpenAI's shape. */
   | { kind: 'client_error'; status: number; body: Record<string, unknown> }
   /** The client went away first: not the target's fault, and nothing more to do. */
@@ -56,8 +60,8 @@ export interface AttemptInput {
   deadline: number;
   firstTokenMs: number | undefined;
   streamIdleMs: number | undefined;
-  /** Writes the client's response headers; called once, when the stream is committed. */
-  commitStream: () => void;
+  /** Writes the client's response headers (an event stream, or the media type given); called once. */
+  commitStream: (contentType?: string) => void;
   /** Rewrites each OpenAI stream payload before it is sent (e.g. response masking). */
   transformPayload: ((event: ClientEvent) => ClientEvent[]) | undefined;
 }
@@ -135,6 +139,12 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       // Headers came in time; the body may take what is left of the request deadline.
       disarm();
       disarm = arm(remaining());
+      const type = String(res.headers['content-type'] ?? '');
+      if (MEDIA_ANSWERS.has(ctx.op) && !JSON_TYPE.test(type)) {
+        const relayed = await relayMedia(input, res.body, type, () => clientGone);
+        disarm();
+        return relayed;
+      }
       const text = await res.body.text();
       const json = parseJson(text);
       disarm();
@@ -171,6 +181,29 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     return { kind: 'retryable', error: describe(err, timedOut), reason: reasonFor(err, timedOut), timedOut };
   } finally {
     response.off('close', onClientGone);
+  }
+}
+
+const JSON_TYPE = /^application\/(.+\+)?json\b/i;
+
+/**
+ * Audio (speech) or a transcript in text, SRT or VTT, relayed as it arrives with the provider's
+ * media type: nothing to convert, and an audio stream must not wait for its last byte.
+ */
+async function relayMedia(
+  input: AttemptInput,
+  body: Readable,
+  contentType: string,
+  clientGone: () => boolean,
+): Promise<AttemptOutcome> {
+  input.commitStream(contentType || 'application/octet-stream');
+  try {
+    await pipeline(body, input.response);
+    return { kind: 'media', interrupted: false };
+  } catch {
+    if (clientGone()) return { kind: 'client_gone' };
+    input.response.destroy();
+    return { kind: 'media', interrupted: true };
   }
 }
 

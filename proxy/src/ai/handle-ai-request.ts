@@ -28,6 +28,11 @@ const OPERATION_NAMES: Record<AIRequest['op'], string> = {
   moderations: 'moderations',
   images: 'image generation',
   responses: 'Responses API with stored state or built-in tools',
+  image_edits: 'image edits',
+  transcriptions: 'audio transcriptions',
+  translations: 'audio translations',
+  speech: 'speech',
+  rerank: 'rerank',
 };
 /**
  * Serves one OpenAI-compatible request from an AI backend: priority groups in order, weighted picks
@@ -63,6 +68,7 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
     stream,
     clientWantsUsage,
     pinnedTarget: req.pinnedTarget,
+    form: req.form,
   });
   for (const s of plan.skipped)
     req.log.info(
@@ -142,10 +148,10 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
         req.responseMaskers.length > 0
           ? streamPayloadMasker(req.responseMaskers, (f) => req.onResponseMasked([f]))
           : undefined,
-      commitStream: () =>
+      commitStream: (contentType = 'text/event-stream') =>
         response.writeHead(200, {
           ...headers(target),
-          'content-type': 'text/event-stream',
+          'content-type': contentType,
           'cache-control': 'no-cache',
         }),
     });
@@ -193,6 +199,11 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
         }
         req.onResponseMasked(await maskResponse(outcome.converted.body, req.responseMaskers));
         sendJson(response, 200, outcome.converted.body, headers(target));
+        break;
+      case 'media':
+        if (outcome.interrupted) target.health.failed(Date.now());
+        else target.health.succeeded();
+        req.metrics.attempts.inc({ ...labels, outcome: outcome.interrupted ? 'interrupted' : 'success' });
         break;
       case 'streamed':
         // A stream the client hung up on says nothing about the target.
@@ -308,5 +319,5 @@ function endAttemptSpan(span: Span | undefined, outcome: AttemptOutcome): void {
     span.setAttribute('error.type', outcome.clientGone ? 'client_gone' : 'stream_interrupted');
   }
   // Served exchanges end in recordExchange, once their usage is known.
-  if (outcome.kind !== 'json' && outcome.kind !== 'streamed') span.end();
+  if (outcome.kind !== 'json' && outcome.kind !== 'streamed' && outcome.kind !== 'media') span.end();
 }

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { brotliDecompress, gunzip, inflate, zstdDecompress } from 'node:zlib';
 import type { ErrorCode } from '../errors/catalog.ts';
+import { type FormPart, parseForm } from './form-body.ts';
 
 export type JsonBody =
   | {
@@ -14,6 +15,8 @@ export type JsonBody =
        * keys (or decodes bad bytes its own way) would see a prompt other than the one guarded and billed.
        */
       unambiguous: boolean;
+      /** A multipart request: its parts (`value` holds its text fields). */
+      form?: FormPart[];
     }
   | { ok: false; error: ErrorCode; message?: string }
   /** The client went away before its body was complete: nobody to answer. */
@@ -65,10 +68,17 @@ export function readJsonBody(
   res: { once(event: 'close', listener: () => void): unknown },
   limit: number,
   budget: BodyBudget,
+  /** The operation takes a multipart form (audio, an image) instead of JSON. */
+  form = false,
 ): Promise<JsonBody> {
   const type = req.headers['content-type'];
-  if (type !== undefined && !/^application\/(.+\+)?json\b/i.test(type))
+  if (
+    form
+      ? !/^multipart\/form-data\b/i.test(type ?? '')
+      : type !== undefined && !/^application\/(.+\+)?json\b/i.test(type)
+  )
     return Promise.resolve({ ok: false, error: 'invalid_content_type' });
+  const parse = form ? (raw: Buffer) => parseFormBody(raw, type ?? '') : parseJson;
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) return Promise.resolve({ ok: false, error: 'request_too_large' });
   const coding = String(req.headers['content-encoding'] ?? 'identity')
@@ -102,7 +112,7 @@ export function readJsonBody(
     };
     const onEnd = () => {
       const body = Buffer.concat(chunks, size);
-      if (!decode) return finish(parse(body));
+      if (!decode) return settle(parse(body));
       // The body is whole: the request's 'close' that follows is not a client leaving.
       req.off('close', onClose);
       // Compressed bodies are inflated off the event loop, never past the limit (a zip bomb ends at
@@ -115,8 +125,15 @@ export function readJsonBody(
         }
         if (!budget.take(plain.length)) return finish({ ok: false, error: 'server_busy' });
         size += plain.length;
-        finish(parse(plain));
+        settle(parse(plain));
       });
+    };
+    // JSON is parsed in the same turn (the hot path); a form is read asynchronously.
+    const settle = (result: JsonBody | Promise<JsonBody>) => {
+      if (!(result instanceof Promise)) return finish(result);
+      // The whole body is in: the request's own close (which follows its end) is no client gone.
+      req.off('close', onClose);
+      void result.then(finish);
     };
     const onClose = () => finish({ ok: false, gone: true });
     req.on('data', onData);
@@ -146,7 +163,18 @@ const BAD_ENCODING: JsonBody = {
   message: 'The request body could not be decompressed as its Content-Encoding says.',
 };
 
-function parse(raw: Buffer): JsonBody {
+async function parseFormBody(raw: Buffer, type: string): Promise<JsonBody> {
+  const form = await parseForm(raw, type);
+  if (!form)
+    return {
+      ok: false,
+      error: 'invalid_request',
+      message: 'The request body is not a valid multipart form.',
+    };
+  return { ok: true, raw, value: form.fields, unambiguous: true, form: form.parts };
+}
+
+function parseJson(raw: Buffer): JsonBody {
   const keys = keysIfNotDeeperThan(raw, MAX_JSON_DEPTH);
   if (keys === undefined)
     return {

@@ -11,7 +11,7 @@ interface Exchange {
   req: AIRequest;
   target: CompiledTarget;
   ctx: ProviderContext;
-  outcome: Extract<AttemptOutcome, { kind: 'json' } | { kind: 'streamed' }>;
+  outcome: Extract<AttemptOutcome, { kind: 'json' } | { kind: 'streamed' } | { kind: 'media' }>;
   model: string;
   /** The attempt's span, ended here with the usage and response model. */
   span: Span | undefined;
@@ -40,14 +40,19 @@ export async function recordExchange({
   if (outcome.kind === 'json') {
     usage = outcome.converted.usage;
     responseModel = outcome.converted.model;
-  } else {
+  } else if (outcome.kind === 'streamed') {
     usage = outcome.converter.usage();
     responseModel = outcome.converter.model();
   }
   if (!usage) {
-    // No usage from the provider (a stream cut short, an answer without `usage`): never free.
+    // No usage from the provider (a stream cut short, an answer without `usage`, speech audio):
+    // never free. Media answers are bytes: only their request's text is counted.
     const completion =
-      outcome.kind === 'json' ? answerText(outcome.converted.body) : outcome.converter.text();
+      outcome.kind === 'json'
+        ? answerText(outcome.converted.body)
+        : outcome.kind === 'streamed'
+          ? outcome.converter.text()
+          : '';
     usage = await countLocally(req.body, completion);
     req.metrics.locallyCounted.inc({ sluice_ai_backend: backend.config.name });
   }
@@ -60,7 +65,13 @@ export async function recordExchange({
   };
   const now = performance.now();
   req.metrics.requestDuration.observe(
-    { ...labels, error_type: outcome.kind === 'streamed' && outcome.interrupted ? 'stream_interrupted' : '' },
+    {
+      ...labels,
+      error_type:
+        (outcome.kind === 'streamed' || outcome.kind === 'media') && outcome.interrupted
+          ? 'stream_interrupted'
+          : '',
+    },
     (now - req.started) / 1000,
   );
   if (outcome.kind === 'streamed') {
@@ -123,7 +134,9 @@ async function countLocally(body: Record<string, unknown>, completion: string): 
   const prompt = messages
     .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? '')))
     .join('\n');
-  const input = body.input ?? body.prompt;
+  // Rerank reads a query and documents; the other operations a prompt or an input.
+  const input =
+    body.input ?? body.prompt ?? (body.query === undefined ? undefined : [body.query, body.documents]);
   const text = input === undefined ? prompt : typeof input === 'string' ? input : JSON.stringify(input);
   const [inputTokens, outputTokens] = await countTokens([text, completion]);
   return { input: inputTokens ?? 0, cachedInput: 0, output: outputTokens ?? 0, reasoning: 0 };

@@ -91,6 +91,12 @@ const tool: Check = (value, pointer) => {
   return undefined;
 };
 
+/** Streamed transcripts are not relayed yet: said plainly rather than answered as one block. */
+const notStreamed: Check = (v, p) =>
+  v === 'true' || v === true
+    ? problem(p, 'false: streamed transcripts are not relayed by Sluice yet')
+    : undefined;
+
 const stringOrStrings = oneOf([string, arrayOf(string, '')], 'a string or an array of strings');
 /** Prompts and embedding inputs: text, texts, token ids, or arrays of token ids. */
 const textOrTokens = oneOf(
@@ -140,6 +146,19 @@ const SHAPES: Record<AIOperation, Record<string, Check>> = {
         ? undefined
         : problem(p, 'a string or an array of items'),
     tools: optional(arrayOf(object, 'an array of tools')),
+  },
+  // Multipart forms: every field read here is text.
+  image_edits: { prompt: string },
+  transcriptions: { prompt: optional(string), stream: notStreamed },
+  translations: { prompt: optional(string) },
+  speech: {
+    input: string,
+    stream_format: (v, p) => (v === 'sse' ? problem(p, '"audio": audio is relayed as bytes') : undefined),
+  },
+  rerank: {
+    query: string,
+    documents: arrayOf(oneOf([string, object], 'a string or an object'), 'an array of documents'),
+    top_n: optional(number),
   },
 };
 

@@ -9,6 +9,7 @@ import type { GuardMetrics } from '../metrics/guard-metrics.ts';
 import type { ObservedRequest } from '../telemetry/request-telemetry.ts';
 import type { AIContext } from './ai-context.ts';
 import type { CompiledAIBackend } from './compiled-backend.ts';
+import { type FormPart, textBytes } from './form-body.ts';
 import { handleAIRequest } from './handle-ai-request.ts';
 import { checkRequestShape } from './request-shape.ts';
 import { admit } from './stages/admit.ts';
@@ -22,6 +23,8 @@ export interface AIBody {
   value: Record<string, unknown>;
   /** `raw` reads as `value` to every parser and is the request `value` is (see JsonBody). */
   unambiguous: boolean;
+  /** A multipart request's parts; `value` holds its text fields. */
+  form?: FormPart[] | undefined;
 }
 
 export interface ServeAIInput {
@@ -91,7 +94,13 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
 
   const admitted = await admit(
     ai,
-    { ...budgetRequest, caller, bodyBytes: body.raw.length, body: body.value },
+    // A form is estimated by its text, not by the audio or image it carries.
+    {
+      ...budgetRequest,
+      caller,
+      bodyBytes: body.form ? textBytes(body.value) : body.raw.length,
+      body: body.value,
+    },
     backend,
     limits,
   );
@@ -111,6 +120,7 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
       verbatim,
       backend,
       pinnedTarget: input.pinnedTarget,
+      form: body.form,
       response,
       started: input.started,
       secrets: ai.secrets,

@@ -2,6 +2,7 @@ import { pickByWeight } from '../balance/weighted-pick.ts';
 import type { AIOperation } from '../client-api/operations.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { type CompiledAIBackend, type CompiledTarget, upstreamModel } from './compiled-backend.ts';
+import type { FormPart } from './form-body.ts';
 import {
   type ProviderContext,
   UnsupportedParameterError,
@@ -41,6 +42,7 @@ export interface PlanInput {
   clientWantsUsage: boolean;
   /** Only this target may serve (it holds the stored response the request continues). */
   pinnedTarget?: string | undefined;
+  form?: readonly FormPart[] | undefined;
 }
 
 /**
@@ -65,6 +67,7 @@ export function planTargets(input: PlanInput): TargetPlan {
           apiKey: input.secrets.get(target.config.credentials),
           stream: input.stream,
           clientWantsUsage: input.clientWantsUsage,
+          ...(input.form ? { form: input.form } : {}),
         };
         try {
           return [{ target, ctx, upstream: target.adapter.request(input.body, ctx, input.verbatim) }];

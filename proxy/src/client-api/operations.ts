@@ -3,7 +3,28 @@
  * `responses` is the OpenAI Responses API passed through natively (stored state, built-in tools) to
  * providers that speak it; Responses requests chat can carry are the chat operation (ai/surfaces/).
  */
-export type AIOperation = 'chat' | 'completions' | 'embeddings' | 'moderations' | 'images' | 'responses';
+export type AIOperation =
+  | 'chat'
+  | 'completions'
+  | 'embeddings'
+  | 'moderations'
+  | 'images'
+  | 'responses'
+  | 'image_edits'
+  | 'transcriptions'
+  | 'translations'
+  | 'speech'
+  | 'rerank';
+
+/** Operations whose request is a multipart form (a file and text fields), not JSON. */
+export const FORM_OPERATIONS: ReadonlySet<AIOperation> = new Set([
+  'image_edits',
+  'transcriptions',
+  'translations',
+]);
+
+/** Operations whose answer may be other than JSON (audio bytes; transcripts as text, SRT or VTT). */
+export const MEDIA_ANSWERS: ReadonlySet<AIOperation> = new Set(['speech', 'transcriptions', 'translations']);
 
 export const OPERATION_BY_PATH: Readonly<Record<string, AIOperation>> = {
   '/v1/chat/completions': 'chat',
@@ -11,6 +32,12 @@ export const OPERATION_BY_PATH: Readonly<Record<string, AIOperation>> = {
   '/v1/embeddings': 'embeddings',
   '/v1/moderations': 'moderations',
   '/v1/images/generations': 'images',
+  '/v1/images/edits': 'image_edits',
+  '/v1/audio/transcriptions': 'transcriptions',
+  '/v1/audio/translations': 'translations',
+  '/v1/audio/speech': 'speech',
+  // The rerank API of vLLM, TEI, Infinity, Jina and Cohere (v2): query and documents in, scores out.
+  '/v1/rerank': 'rerank',
 };
 
 export const MODELS_PATH = '/v1/models';
@@ -39,6 +66,12 @@ export const GENAI_OPERATION: Readonly<Record<AIOperation, string>> = {
   moderations: 'moderations',
   images: 'generate_content',
   responses: 'chat',
+  // Not named by the GenAI conventions either: each is the API's own word.
+  image_edits: 'generate_content',
+  transcriptions: 'transcription',
+  translations: 'translation',
+  speech: 'speech',
+  rerank: 'rerank',
 };
 
 /** Request header carrying the model from the body, set before route matching. */

@@ -33,6 +33,15 @@ export function roleOf(role: string): string {
   return r;
 }
 
+/** Operations whose text is their `prompt` (the others': `input`). */
+const PROMPT_OPERATIONS: ReadonlySet<AIOperation> = new Set([
+  'completions',
+  'images',
+  'image_edits',
+  'transcriptions',
+  'translations',
+]);
+
 /** Content part types that carry text in `text` (chat and Responses-style parts, or untyped). */
 const TEXT_PART = new Set([undefined, 'text', 'input_text', 'output_text']);
 
@@ -41,7 +50,9 @@ const TEXT_PART = new Set([undefined, 'text', 'input_text', 'output_text']);
  * message as one text, so a secret split over two parts is still found), its `name`, tool-call and
  * function-call arguments, refusals; tool and function definitions (descriptions and every string
  * of their parameter schemas); `user`; `prediction`. For completions the prompt(s) and suffix, for
- * embeddings the input(s). Token-id arrays cannot be read, so they are `NotText`.
+ * embeddings the input(s), for speech its input, for image edits and audio their prompt, for rerank
+ * the query and documents. Token-id arrays cannot be read, so they are `NotText`; audio and images
+ * are not read at all (no guard sees into them).
  */
 export function requestTexts(op: AIOperation, body: Record<string, unknown>): TextSlot[] | NotText {
   const slots = new TextCollector();
@@ -68,7 +79,18 @@ export function requestTexts(op: AIOperation, body: Record<string, unknown>): Te
     return slots.problem ?? slots.all;
   }
   if (op === 'responses') return responsesTexts(body, slots);
-  const field = op === 'completions' || op === 'images' ? 'prompt' : 'input';
+  if (op === 'rerank') {
+    slots.string('user', 0, body, 'query', '/query');
+    const documents = Array.isArray(body.documents) ? body.documents : [];
+    documents.forEach((d: unknown, i) => {
+      if (typeof d === 'string') slots.string('user', i + 1, documents, i, `/documents/${i}`);
+      else if (typeof d === 'object' && d !== null)
+        slots.string('user', i + 1, d as Record<string, unknown>, 'text', `/documents/${i}/text`);
+    });
+    return slots.problem ?? slots.all;
+  }
+  // Audio and images carry no text a guard can read: their prompts do.
+  const field = PROMPT_OPERATIONS.has(op) ? 'prompt' : 'input';
   const value = body[field];
   if (typeof value === 'string') slots.string('user', 0, body, field, `/${field}`);
   else if (Array.isArray(value)) {

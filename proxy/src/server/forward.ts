@@ -12,6 +12,7 @@ import { type StoredResponseCall, serveStoredResponse } from '../ai/serve-stored
 import { parseStoredResponseId, type StoredResponseRef } from '../ai/stored-responses.ts';
 import { enterClientSurface } from '../ai/surfaces/client-surface.ts';
 import {
+  FORM_OPERATIONS,
   MODEL_HEADER,
   MODELS_PATH,
   OPERATION_BY_PATH,
@@ -168,6 +169,7 @@ async function forwardOn(
       res as ServerResponse,
       options.limits.maxBodyBytes,
       options.bodyBudget,
+      FORM_OPERATIONS.has(op),
     );
     if (!parsed.ok) {
       if ('gone' in parsed) return;

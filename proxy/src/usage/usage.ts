@@ -17,6 +17,7 @@ interface OpenAIUsage {
   /** The Responses API's names (image generation's too). */
   input_tokens?: number;
   output_tokens?: number;
+  total_tokens?: number;
   input_tokens_details?: { cached_tokens?: number } | null;
   output_tokens_details?: { reasoning_tokens?: number } | null;
   prompt_tokens_details?: { cached_tokens?: number } | null;
@@ -26,7 +27,11 @@ interface OpenAIUsage {
 export function usageFromOpenAI(u: OpenAIUsage | null | undefined): TokenUsage | undefined {
   if (!u) return undefined;
   if (typeof u.prompt_tokens !== 'number') {
-    if (typeof u.input_tokens !== 'number') return undefined;
+    // Rerank servers (vLLM, TEI) report one total: it is all input.
+    if (typeof u.input_tokens !== 'number')
+      return typeof u.total_tokens === 'number'
+        ? { input: u.total_tokens, cachedInput: 0, output: 0, reasoning: 0 }
+        : undefined;
     return {
       input: u.input_tokens,
       cachedInput: u.input_tokens_details?.cached_tokens ?? 0,

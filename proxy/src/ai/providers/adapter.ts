@@ -2,6 +2,7 @@ import type { ClientEvent } from '../../client-api/client-event.ts';
 import type { AIOperation } from '../../client-api/operations.ts';
 import type { AITarget } from '../../config/ai-backend.ts';
 import type { TokenUsage } from '../../usage/usage.ts';
+import type { FormPart } from '../form-body.ts';
 import type { SseEvent } from '../sse.ts';
 
 export interface UpstreamRequest {
@@ -25,6 +26,8 @@ export interface ProviderContext {
   stream: boolean;
   /** The client asked for `stream_options.include_usage`. */
   clientWantsUsage: boolean;
+  /** A multipart request's parts (image edits, audio): the body is written from them. */
+  form?: readonly FormPart[];
 }
 
 /** An OpenAI-shaped answer converted from the provider's. */

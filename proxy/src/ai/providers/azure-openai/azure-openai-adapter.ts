@@ -1,6 +1,6 @@
 import type { AIOperation } from '../../../client-api/operations.ts';
 import type { ProviderAdapter, ProviderContext, UpstreamRequest } from '../adapter.ts';
-import { openAIAdapter, openAIRequestBody } from '../openai/openai-adapter.ts';
+import { openAIAdapter, openAIPayload, openAIRequestBody } from '../openai/openai-adapter.ts';
 
 /** Azure OpenAI's deployment paths; it offers no moderation endpoint (content filters are built in). */
 const OP_PATH: Partial<Record<AIOperation, string>> = {
@@ -9,6 +9,10 @@ const OP_PATH: Partial<Record<AIOperation, string>> = {
   embeddings: 'embeddings',
   images: 'images/generations',
   responses: 'responses',
+  image_edits: 'images/edits',
+  transcriptions: 'audio/transcriptions',
+  translations: 'audio/translations',
+  speech: 'audio/speech',
 };
 
 /** Azure OpenAI: the OpenAI wire format at a deployment URL, with an `api-key` header. */
@@ -20,7 +24,8 @@ function request(
   const azure = ctx.target.azure;
   const deployment = encodeURIComponent(azure?.deployment ?? ctx.upstreamModel);
   const apiVersion = encodeURIComponent(azure?.apiVersion ?? '2024-10-21');
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const payload = openAIPayload(body, ctx, verbatim);
+  const headers: Record<string, string> = { 'content-type': payload.contentType };
   if (ctx.apiKey) headers['api-key'] = ctx.apiKey;
   // The Responses API is not under a deployment: Azure's v1 API takes the deployment as the model.
   if (ctx.op === 'responses')
@@ -36,7 +41,7 @@ function request(
   return {
     path: `${ctx.basePath}/openai/deployments/${deployment}/${OP_PATH[ctx.op]}?api-version=${apiVersion}`,
     headers,
-    body: openAIRequestBody(body, ctx, verbatim),
+    body: payload.body,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ClientEvent } from '../../../client-api/client-event.ts';
-import type { AIOperation } from '../../../client-api/operations.ts';
+import { type AIOperation, MEDIA_ANSWERS } from '../../../client-api/operations.ts';
 import { type TokenUsage, usageFromOpenAI } from '../../../usage/usage.ts';
+import { encodeForm } from '../../form-body.ts';
 import type { SseEvent } from '../../sse.ts';
 import type {
   ConvertedResponse,
@@ -18,6 +19,11 @@ const OP_PATH: Record<AIOperation, string> = {
   moderations: '/moderations',
   images: '/images/generations',
   responses: '/responses',
+  image_edits: '/images/edits',
+  transcriptions: '/audio/transcriptions',
+  translations: '/audio/translations',
+  speech: '/audio/speech',
+  rerank: '/rerank',
 };
 
 /** Spliced into a streamed request that has no `stream_options`, before its closing brace. */
@@ -50,6 +56,19 @@ export function openAIRequestBody(
   return JSON.stringify(out);
 }
 
+/**
+ * The request body and its content type: a multipart form written from its parts with the target's
+ * model (image edits, audio), otherwise JSON (see openAIRequestBody).
+ */
+export function openAIPayload(
+  body: Record<string, unknown>,
+  ctx: ProviderContext,
+  verbatim: Buffer | undefined,
+): { body: string | Buffer; contentType: string } {
+  if (ctx.form) return encodeForm(ctx.form, { ...body, model: ctx.upstreamModel });
+  return { body: openAIRequestBody(body, ctx, verbatim), contentType: 'application/json' };
+}
+
 export function openAIPath(ctx: ProviderContext): string {
   return `${ctx.basePath}${OP_PATH[ctx.op]}`;
 }
@@ -59,12 +78,14 @@ function request(
   ctx: ProviderContext,
   verbatim: Buffer | undefined,
 ): UpstreamRequest {
+  const payload = openAIPayload(body, ctx, verbatim);
   const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: ctx.stream ? 'text/event-stream' : 'application/json',
+    'content-type': payload.contentType,
+    // Speech answers audio and transcripts may be text: accept whatever the operation answers.
+    accept: ctx.stream ? 'text/event-stream' : MEDIA_ANSWERS.has(ctx.op) ? '*/*' : 'application/json',
   };
   if (ctx.apiKey) headers.authorization = `Bearer ${ctx.apiKey}`;
-  return { path: openAIPath(ctx), headers, body: openAIRequestBody(body, ctx, verbatim) };
+  return { path: openAIPath(ctx), headers, body: payload.body };
 }
 
 function response(json: unknown, ctx: ProviderContext): ConvertedResponse {
@@ -135,7 +156,8 @@ export function openAIError(json: unknown, status: number): Record<string, unkno
 
 export const openAIAdapter: ProviderAdapter = {
   genAiName: 'openai',
-  supports: () => true,
+  // OpenAI has no rerank endpoint; the servers behind OpenAICompatible targets (vLLM, TEI…) do.
+  supports: (op) => op !== 'rerank',
   request,
   response,
   streamConverter: (ctx) =>
@@ -143,4 +165,8 @@ export const openAIAdapter: ProviderAdapter = {
   error: openAIError,
 };
 
-export const openAICompatibleAdapter: ProviderAdapter = { ...openAIAdapter, genAiName: 'openai_compatible' };
+export const openAICompatibleAdapter: ProviderAdapter = {
+  ...openAIAdapter,
+  genAiName: 'openai_compatible',
+  supports: () => true,
+};
