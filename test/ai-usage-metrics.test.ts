@@ -15,13 +15,14 @@ const CLAUDE_PRICE = { input: 3, cached: 0.3, output: 15, reasoning: 15 };
 /** The test's own cost formula, written from the pricing documentation, not imported from the proxy. */
 function expectedCost(
   reported: Usage[],
-  p: { input: number; cached: number; output: number; reasoning: number },
+  p: { input: number; cached: number; output: number; reasoning: number; written?: number },
 ): number {
   return reported.reduce(
     (usd, u) =>
       usd +
-      ((u.prompt - u.cached) * p.input +
+      ((u.prompt - u.cached - (u.cacheWrite ?? 0)) * p.input +
         u.cached * p.cached +
+        (u.cacheWrite ?? 0) * (p.written ?? p.input) +
         (u.completion - u.reasoning) * p.output +
         u.reasoning * p.reasoning) /
         1e6,
@@ -114,9 +115,10 @@ describe('one usage ledger across five surfaces and four provider kinds, with fa
   const BEDROCK_MODEL = 'amazon.nova-lite-v1:0';
   const PRICES = {
     gpt: { model: 'gpt-5', input: 2, cached: 1, output: 8, reasoning: 10 },
-    claude: { model: 'claude-opus', input: 3, cached: 1, output: 15, reasoning: 15 },
-    gemini: { model: 'gemini-2.5-pro', input: 1, cached: 1, output: 4, reasoning: 4 },
-    bedrock: { model: BEDROCK_MODEL, input: 1, cached: 1, output: 5, reasoning: 5 },
+    // Cache writes cost more than plain input (Anthropic bills 1.25x): priced apart, or the ledger is short.
+    claude: { model: 'claude-opus', input: 3, cached: 1, output: 15, reasoning: 15, written: 4 },
+    gemini: { model: 'gemini-2.5-pro', input: 1, cached: 1, output: 4, reasoning: 4, written: 1 },
+    bedrock: { model: BEDROCK_MODEL, input: 1, cached: 1, output: 5, reasoning: 5, written: 2 },
   } as const;
   type Name = keyof typeof PRICES;
   const fakes = {} as Record<Name, RunningFake>;
@@ -130,12 +132,15 @@ describe('one usage ledger across five surfaces and four provider kinds, with fa
       name: 'gpt',
       behavior: { cachedTokens: 3, reasoningTokens: 2, replyTokens: 9 },
     });
-    fakes.claude = await startFake({ name: 'claude', behavior: { cachedTokens: 1, replyTokens: 5 } });
+    fakes.claude = await startFake({
+      name: 'claude',
+      behavior: { cachedTokens: 1, cacheWriteTokens: 2, replyTokens: 5 },
+    });
     fakes.gemini = await startFake({ name: 'gemini', behavior: { reasoningTokens: 1, replyTokens: 6 } });
     fakes.bedrock = await startFake({
       name: 'bedrock',
       aws: AWS,
-      behavior: { cachedTokens: 2, replyTokens: 7 },
+      behavior: { cachedTokens: 2, cacheWriteTokens: 1, replyTokens: 7 },
     });
     down = await startFake({ name: 'down', behavior: { status: 503 } });
     const provider = { gpt: 'OpenAI', claude: 'Anthropic', gemini: 'Gemini', bedrock: 'Bedrock' } as const;
@@ -168,7 +173,7 @@ describe('one usage ledger across five surfaces and four provider kinds, with fa
                   : { extra: `      model: ${p.model}\n` }),
               },
             ],
-            `  cooldown: {consecutiveFailures: 1000, duration: 1s}\n  pricing: [{model: "${p.model}", inputPerMillion: ${p.input}, cachedInputPerMillion: ${p.cached}, outputPerMillion: ${p.output}, reasoningPerMillion: ${p.reasoning}}]\n`,
+            `  cooldown: {consecutiveFailures: 1000, duration: 1s}\n  pricing: [{model: "${p.model}", inputPerMillion: ${p.input}, cachedInputPerMillion: ${p.cached}, ${'written' in p ? `cacheWriteInputPerMillion: ${p.written}, ` : ''}outputPerMillion: ${p.output}, reasoningPerMillion: ${p.reasoning}}]\n`,
           );
         })
         .join(''),
@@ -226,6 +231,7 @@ describe('one usage ledger across five surfaces and four provider kinds, with fa
       expect(tokens('output'), name).toBe(reported.reduce((n, u) => n + u.completion, 0));
       expect(tokens('cached_input'), name).toBe(reported.reduce((n, u) => n + u.cached, 0));
       expect(tokens('reasoning'), name).toBe(reported.reduce((n, u) => n + u.reasoning, 0));
+      expect(tokens('cache_write'), name).toBe(reported.reduce((n, u) => n + (u.cacheWrite ?? 0), 0));
       const usd = expectedCost(reported, PRICES[name]);
       expect(usd).toBeGreaterThan(0);
       expect(sumOf(samples, 'sluice_ai_cost_usd_total', { sluice_ai_backend: backend }), name).toBeCloseTo(

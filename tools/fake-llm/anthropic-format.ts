@@ -12,10 +12,10 @@ export interface MessagesRequest {
 
 export function anthropicUsage(u: Usage) {
   return {
-    input_tokens: u.prompt - u.cached,
+    input_tokens: u.prompt - u.cached - (u.cacheWrite ?? 0),
     output_tokens: u.completion,
     cache_read_input_tokens: u.cached,
-    cache_creation_input_tokens: 0,
+    cache_creation_input_tokens: u.cacheWrite ?? 0,
   };
 }
 

@@ -48,10 +48,11 @@ export function bedrockPromptTokens(req: ConverseRequest): number {
 /** Converse's usage: `inputTokens` leaves cache reads out, as Bedrock reports them. */
 export function bedrockUsage(u: Usage) {
   return {
-    inputTokens: u.prompt - u.cached,
+    inputTokens: u.prompt - u.cached - (u.cacheWrite ?? 0),
     outputTokens: u.completion,
     totalTokens: u.prompt + u.completion,
     ...(u.cached ? { cacheReadInputTokens: u.cached } : {}),
+    ...(u.cacheWrite ? { cacheWriteInputTokens: u.cacheWrite } : {}),
   };
 }
 

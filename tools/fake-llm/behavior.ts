@@ -20,6 +20,8 @@ export interface FakeBehavior {
   echo?: boolean;
   /** Prompt tokens reported as cached (OpenAI cached_tokens, Anthropic cache_read_input_tokens). */
   cachedTokens?: number;
+  /** Prompt tokens reported as written to the cache (Anthropic cache_creation_input_tokens, Bedrock cacheWriteInputTokens). */
+  cacheWriteTokens?: number;
   /** Reasoning tokens reported in completion_tokens_details (OpenAI shape only). */
   reasoningTokens?: number;
   /** Non-streamed answers without a `usage` object (some OpenAI-compatible servers). */

@@ -464,6 +464,7 @@ function usage(behavior: FakeBehavior, prompt: number, choices = 1): Usage {
     completion: (behavior.replyTokens ?? 8) * choices,
     cached: Math.min(behavior.cachedTokens ?? 0, prompt),
     reasoning: behavior.reasoningTokens ?? 0,
+    cacheWrite: Math.min(behavior.cacheWriteTokens ?? 0, Math.max(0, prompt - (behavior.cachedTokens ?? 0))),
   };
 }
 

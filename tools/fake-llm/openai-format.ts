@@ -14,6 +14,8 @@ export interface Usage {
   completion: number;
   cached: number;
   reasoning: number;
+  /** Prompt tokens written to the prompt cache (Anthropic and Bedrock report them). */
+  cacheWrite?: number;
 }
 
 export function openaiUsage(u: Usage) {

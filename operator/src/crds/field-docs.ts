@@ -76,6 +76,9 @@ export const FIELD_DOCS: Readonly<Record<string, Readonly<Record<string, FieldDo
     'spec.pricing[].cachedInputPerMillion': {
       doc: 'USD per million cached input tokens; default: the input price.',
     },
+    'spec.pricing[].cacheWriteInputPerMillion': {
+      doc: 'USD per million input tokens written to the prompt cache (Anthropic and Bedrock report them, and bill them above plain input); default: the input price.',
+    },
     'spec.pricing[].outputPerMillion': { doc: 'USD per million output tokens.' },
     'spec.pricing[].reasoningPerMillion': {
       doc: 'USD per million reasoning tokens; default: the output price.',

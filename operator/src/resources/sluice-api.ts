@@ -120,6 +120,7 @@ export const AIBackendSchema = T.Object({
               model: ModelName,
               inputPerMillion: Usd,
               cachedInputPerMillion: T.Optional(Usd),
+              cacheWriteInputPerMillion: T.Optional(Usd),
               outputPerMillion: Usd,
               reasoningPerMillion: T.Optional(Usd),
             },

@@ -96,6 +96,8 @@ export async function recordExchange({
   req.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'output' }, usage.output);
   if (usage.cachedInput > 0)
     req.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'cached_input' }, usage.cachedInput);
+  if (usage.cacheWrite)
+    req.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'cache_write' }, usage.cacheWrite);
   if (usage.reasoning > 0)
     req.metrics.tokenUsage.observe({ ...labels, gen_ai_token_type: 'reasoning' }, usage.reasoning);
   const price =

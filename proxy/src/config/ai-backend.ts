@@ -58,6 +58,7 @@ export const ModelPriceSchema = T.Object(
     model: Name,
     inputPerMillion: Usd,
     cachedInputPerMillion: T.Optional(Usd),
+    cacheWriteInputPerMillion: T.Optional(Usd),
     outputPerMillion: Usd,
     reasoningPerMillion: T.Optional(Usd),
   },

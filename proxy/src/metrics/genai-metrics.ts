@@ -27,7 +27,7 @@ export class GenAIMetrics {
     const registers = [registry];
     this.tokenUsage = new Histogram({
       name: 'gen_ai_client_token_usage',
-      help: 'Tokens per request by type (input, output, cached_input, reasoning), as the provider reported them.',
+      help: 'Tokens per request by type (input, output, cached_input, cache_write, reasoning), as the provider reported them.',
       labelNames: [...GENAI_LABELS, 'gen_ai_token_type', 'sluice_ai_backend'],
       buckets: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864],
       registers,

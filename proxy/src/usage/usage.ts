@@ -1,14 +1,16 @@
 import type { ModelPrice } from '../config/ai-backend.ts';
 
 /**
- * Tokens of one exchange, in OpenAI's accounting: `input` includes `cachedInput`, `output` includes
- * `reasoning`.
+ * Tokens of one exchange, in OpenAI's accounting: `input` includes `cachedInput` and `cacheWrite`,
+ * `output` includes `reasoning`.
  */
 export interface TokenUsage {
   input: number;
   cachedInput: number;
   output: number;
   reasoning: number;
+  /** Input written to the provider's prompt cache (Anthropic, Bedrock), billed above plain input. */
+  cacheWrite?: number;
 }
 
 interface OpenAIUsage {
@@ -57,10 +59,13 @@ export function openAIUsageOf(u: TokenUsage) {
   };
 }
 
-/** Cost in USD: cached input and reasoning output at their own prices when the model has them. */
+/** Cost in USD: cached input, cache writes and reasoning output at their own prices when the model has them. */
 export function costUsd(u: TokenUsage, price: ModelPrice): number {
-  const input = (u.input - u.cachedInput) * price.inputPerMillion;
-  const cached = u.cachedInput * (price.cachedInputPerMillion ?? price.inputPerMillion);
+  const written = u.cacheWrite ?? 0;
+  const input = (u.input - u.cachedInput - written) * price.inputPerMillion;
+  const cached =
+    u.cachedInput * (price.cachedInputPerMillion ?? price.inputPerMillion) +
+    written * (price.cacheWriteInputPerMillion ?? price.inputPerMillion);
   const output = (u.output - u.reasoning) * price.outputPerMillion;
   const reasoning = u.reasoning * (price.reasoningPerMillion ?? price.outputPerMillion);
   return (input + cached + output + reasoning) / 1_000_000;

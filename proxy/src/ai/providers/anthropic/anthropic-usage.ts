@@ -10,11 +10,13 @@ export interface AnthropicUsage {
 /** Anthropic counts cache reads and writes apart from input_tokens; OpenAI's prompt_tokens includes them. */
 export function usageFromAnthropic(u: AnthropicUsage): TokenUsage {
   const cacheRead = u.cache_read_input_tokens ?? 0;
+  const cacheWrite = u.cache_creation_input_tokens ?? 0;
   return {
-    input: (u.input_tokens ?? 0) + cacheRead + (u.cache_creation_input_tokens ?? 0),
+    input: (u.input_tokens ?? 0) + cacheRead + cacheWrite,
     cachedInput: cacheRead,
     output: u.output_tokens ?? 0,
     reasoning: 0,
+    ...(cacheWrite ? { cacheWrite } : {}),
   };
 }
 

@@ -27,11 +27,13 @@ interface ConverseResponse {
  */
 export function usageFromConverse(u: ConverseUsage): TokenUsage {
   const cached = u.cacheReadInputTokens ?? 0;
+  const cacheWrite = u.cacheWriteInputTokens ?? 0;
   return {
-    input: (u.inputTokens ?? 0) + cached + (u.cacheWriteInputTokens ?? 0),
+    input: (u.inputTokens ?? 0) + cached + cacheWrite,
     cachedInput: cached,
     output: u.outputTokens ?? 0,
     reasoning: 0,
+    ...(cacheWrite ? { cacheWrite } : {}),
   };
 }
 
