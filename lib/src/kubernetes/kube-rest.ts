@@ -1,6 +1,6 @@
-import type { RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
+import type { KubeConnection } from './kube-config.ts';
 
 /** An answer from the API server other than 2xx, with its Status reason and message. */
 export class KubeApiError extends Error {
@@ -13,54 +13,67 @@ export class KubeApiError extends Error {
   }
 }
 
-/** Loads a kubeconfig file, or the in-cluster service account when no file is given. */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromCluster();
-  return kc;
-}
-
 /** Credentials are re-read this often, so a projected service-account token that rotates is picked up. */
 const AUTH_REFRESH_MS = 60_000;
 
 /**
- * The small REST surface Sluice needs (get, list, server-side apply, merge patches of status,
- * create/update for Leases), over one keep-alive pool. Credentials come from client-node's KubeConfig
- * (client certificates, bearer tokens, token files), so every kubeconfig form kubectl accepts works.
+ * The small REST surface Sluice needs (get, list, watch streams, server-side apply, merge patches of
+ * status, create/update for Leases), over keep-alive pools: one for requests, one for watches (each
+ * holds a connection for minutes and must not starve the others). Credentials come from a
+ * KubeConnection (kube-config.ts): client certificates, bearer tokens, token files, exec plugins.
  */
 export class KubeRest {
-  readonly kubeConfig: KubeConfig;
+  readonly #connection: KubeConnection;
   readonly #server: string;
   #agent: Agent | undefined;
+  #watchAgent: Agent | undefined;
+  #tls: { cert?: string | undefined; key?: string | undefined } = {};
   #headers: Record<string, string> = {};
   #authAt = 0;
 
-  constructor(kubeConfig: KubeConfig) {
-    this.kubeConfig = kubeConfig;
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig names no current cluster');
-    this.#server = cluster.server.replace(/\/$/, '');
+  constructor(connection: KubeConnection) {
+    this.#connection = connection;
+    this.#server = connection.server.replace(/\/$/, '');
   }
 
   async #prepare(): Promise<void> {
     if (this.#agent && Date.now() - this.#authAt < AUTH_REFRESH_MS) return;
-    const opts: RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(opts);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
-    this.#headers = headers;
-    if (!this.#agent)
-      this.#agent = new Agent({
-        connections: 16,
-        connect: {
-          ca: opts.ca as string | undefined,
-          cert: opts.cert as string | undefined,
-          key: opts.key as string | undefined,
-          rejectUnauthorized: opts.rejectUnauthorized !== false,
-        },
-      });
+    const credentials = await this.#connection.credentials();
+    this.#headers = credentials.headers;
+    // A new client certificate (an exec plugin's, renewed) needs new connections.
+    if (!this.#agent || credentials.cert !== this.#tls.cert || credentials.key !== this.#tls.key) {
+      const old = [this.#agent, this.#watchAgent];
+      this.#tls = { cert: credentials.cert, key: credentials.key };
+      const connect = {
+        ...(this.#connection.ca ? { ca: this.#connection.ca } : {}),
+        ...(credentials.cert ? { cert: credentials.cert } : {}),
+        ...(credentials.key ? { key: credentials.key } : {}),
+        rejectUnauthorized: this.#connection.insecureSkipTlsVerify !== true,
+      };
+      this.#agent = new Agent({ connections: 16, connect });
+      this.#watchAgent = new Agent({ connect });
+      for (const agent of old) void agent?.close();
+    }
     this.#authAt = Date.now();
+  }
+
+  /**
+   * A watch: the response body streams one JSON event per line until the server ends it
+   * (`timeoutSeconds`) or `signal` aborts. Not 2xx: a KubeApiError, as for any request.
+   */
+  async watch(path: string, signal: AbortSignal): Promise<Readable> {
+    await this.#prepare();
+    const res = await request(`${this.#server}${path}`, {
+      method: 'GET',
+      dispatcher: this.#watchAgent!,
+      headers: { ...this.#headers, accept: 'application/json' },
+      signal,
+      headersTimeout: 30_000,
+      // Events may be minutes apart; the server ends the watch itself (timeoutSeconds).
+      bodyTimeout: 0,
+    });
+    if (res.statusCode >= 200 && res.statusCode < 300) return res.body;
+    throw apiError('GET', path, res.statusCode, await res.body.text());
   }
 
   async request<T>(
@@ -84,16 +97,7 @@ export class KubeRest {
     });
     const text = await res.body.text();
     if (res.statusCode >= 200 && res.statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
-    let reason = '';
-    let message = text.slice(0, 500);
-    try {
-      const status = JSON.parse(text) as { reason?: string; message?: string };
-      reason = status.reason ?? '';
-      message = status.message ?? message;
-    } catch {
-      // not a Status object: keep the raw text
-    }
-    throw new KubeApiError(res.statusCode, reason, `${method} ${path}: ${res.statusCode} ${message}`);
+    throw apiError(method, path, res.statusCode, text);
   }
 
   /** Server-side apply: the object is the complete intent of `fieldManager` for the fields it sets. */
@@ -111,6 +115,20 @@ export class KubeRest {
   }
 
   async close(): Promise<void> {
-    await this.#agent?.close();
+    await Promise.all([this.#agent?.close(), this.#watchAgent?.close()]);
   }
+}
+
+/** A non-2xx answer as a KubeApiError, with the Status object's reason and message when there is one. */
+function apiError(method: string, path: string, statusCode: number, text: string): KubeApiError {
+  let reason = '';
+  let message = text.slice(0, 500);
+  try {
+    const status = JSON.parse(text) as { reason?: string; message?: string };
+    reason = status.reason ?? '';
+    message = status.message ?? message;
+  } catch {
+    // not a Status object: keep the raw text
+  }
+  return new KubeApiError(statusCode, reason, `${method} ${path}: ${statusCode} ${message}`);
 }

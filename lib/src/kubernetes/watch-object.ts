@@ -1,7 +1,6 @@
-import { ListWatch, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Informer } from './informer.ts';
 import type { KubeRest } from './kube-rest.ts';
-import { restartOnError } from './restart-on-error.ts';
 
 export interface NamedObject {
   metadata: { name: string; namespace?: string; resourceVersion?: string };
@@ -20,29 +19,15 @@ export function watchNamedObject(
   onChange: (obj: NamedObject | undefined) => void,
   logger: Logger,
 ): { stop(): Promise<void> } {
-  const fieldSelector = `metadata.name=${name}`;
-  const list = () =>
-    rest.request<{ items: NamedObject[]; metadata: { resourceVersion?: string } }>(
-      'GET',
-      `${collection}?fieldSelector=${encodeURIComponent(fieldSelector)}`,
-    );
-  const informer = new ListWatch<NamedObject>(
-    collection,
-    new Watch(rest.kubeConfig),
-    list,
-    false,
-    undefined,
-    fieldSelector,
-  );
+  const informer = new Informer<NamedObject>(rest, {
+    path: collection,
+    fieldSelector: `metadata.name=${name}`,
+    what: { object: `${collection}/${name}` },
+    logger,
+  });
   informer.on('add', onChange);
   informer.on('update', onChange);
   informer.on('delete', () => onChange(undefined));
-  const restarts = restartOnError(informer, { object: `${collection}/${name}` }, logger);
-  void informer.start().catch(() => {});
-  return {
-    stop: async () => {
-      restarts.stop();
-      await informer.stop();
-    },
-  };
+  void informer.start();
+  return { stop: () => informer.stop() };
 }

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { buildAdminServer } from '../../../lib/src/admin/build-admin-server.ts';
-import { KubeRest, loadKubeConfig } from '../../../lib/src/kubernetes/kube-rest.ts';
+import { loadKubeConfig } from '../../../lib/src/kubernetes/kube-config.ts';
+import { KubeRest } from '../../../lib/src/kubernetes/kube-rest.ts';
 import type { TracingOptions } from '../../../lib/src/telemetry/tracing.ts';
 import type { ProxyInfraOptions } from '../infra/render-proxy.ts';
 import { ClusterCache } from '../provider/kubernetes/cluster-cache.ts';
@@ -43,7 +44,7 @@ export interface Operator {
 /** informers → work queue → reconciles, behind leader election, with an admin port for probes. */
 export async function runOperator(options: OperatorOptions): Promise<Operator> {
   const { logger } = options;
-  const rest = new KubeRest(loadKubeConfig(options.kubeconfig));
+  const rest = new KubeRest(await loadKubeConfig(options.kubeconfig));
   const metrics = new OperatorMetrics();
   const cache = new ClusterCache(rest, logger);
   const tracing = options.tracing

@@ -1,4 +1,5 @@
-import { KubeRest, loadKubeConfig } from '../../../lib/src/kubernetes/kube-rest.ts';
+import { loadKubeConfig } from '../../../lib/src/kubernetes/kube-config.ts';
+import { KubeRest } from '../../../lib/src/kubernetes/kube-rest.ts';
 import { type NamedObject, watchNamedObject } from '../../../lib/src/kubernetes/watch-object.ts';
 import type { SecretData } from '../config/delivery.ts';
 import { SECRETS_DIGEST_ANNOTATION, secretsDigest, unpackConfig, unpackSecrets } from '../config/delivery.ts';
@@ -34,7 +35,7 @@ export async function runKubernetesProxy(options: KubernetesProxyOptions): Promi
     `waiting for ConfigMap ${options.configMap} and Secret ${options.secret} in ${options.namespace}`,
   );
 
-  const rest = new KubeRest(loadKubeConfig(options.kubeconfig));
+  const rest = new KubeRest(await loadKubeConfig(options.kubeconfig));
   let configMap: NamedObject | undefined;
   let secret: NamedObject | undefined;
   // Set while the ConfigMap names credentials the Secret does not hold yet.

@@ -1,7 +1,6 @@
-import { ListWatch, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Informer } from '../../../../lib/src/kubernetes/informer.ts';
 import type { KubeRest } from '../../../../lib/src/kubernetes/kube-rest.ts';
-import { restartOnError } from '../../../../lib/src/kubernetes/restart-on-error.ts';
 import { checkObject } from '../../resources/check-object.ts';
 import { jsonEqual } from '../../resources/json-equal.ts';
 import { emptyResources, type Resources } from '../../resources/snapshot.ts';
@@ -29,15 +28,14 @@ export type ChangeListener = (kind: string, obj: KubeObject, previous: KubeObjec
 /**
  * The Kubernetes provider: one list+watch informer per kind, objects validated once when they arrive
  * (the same check the file provider runs) and kept ready for a snapshot. An informer that loses its
- * watch (API server restart, network) restarts with backoff (restartOnError) and resumes from its last resourceVersion.
+ * watch (API server restart, network) restarts with backoff and resumes from its last resourceVersion.
  */
 export class ClusterCache {
   readonly #rest: KubeRest;
   readonly #logger: Logger;
   readonly #objects = new Map<string, Map<string, KubeObject>>();
-  readonly #informers: ListWatch<KubeObject>[] = [];
+  readonly #informers: Informer<KubeObject>[] = [];
   readonly #listeners: ChangeListener[] = [];
-  readonly #restarts: { stop(): void }[] = [];
   /** Bumped on every change: a snapshot taken at one version can be reused until the next. */
   version = 0;
 
@@ -53,27 +51,16 @@ export class ClusterCache {
 
   /** Lists every kind and starts its watch; resolves once all initial lists are in the cache. */
   async start(): Promise<void> {
-    const watch = new Watch(this.#rest.kubeConfig);
-    await Promise.all(WATCHED_KINDS.map((k) => this.#startInformer(k, watch)));
+    await Promise.all(WATCHED_KINDS.map((k) => this.#startInformer(k)));
   }
 
-  async #startInformer(k: WatchedKind, watch: Watch): Promise<void> {
-    const path = collectionPath(k);
-    let markSynced: () => void = () => {};
-    const synced = new Promise<void>((r) => {
-      markSynced = r;
+  async #startInformer(k: WatchedKind): Promise<void> {
+    const informer = new Informer<KubeObject>(this.#rest, {
+      path: collectionPath(k),
+      labelSelector: k.labelSelector,
+      what: { kind: k.kind },
+      logger: this.#logger,
     });
-    const list = async () => {
-      const query = k.labelSelector ? `?labelSelector=${encodeURIComponent(k.labelSelector)}` : '';
-      const result = await this.#rest.request<{
-        items: KubeObject[];
-        metadata: { resourceVersion?: string };
-      }>('GET', `${path}${query}`);
-      // The informer stores the items right after this returns; setImmediate runs after that.
-      setImmediate(markSynced);
-      return result;
-    };
-    const informer = new ListWatch<KubeObject>(path, watch, list, false, k.labelSelector);
     const store = this.#objects.get(k.kind)!;
     const put = (obj: KubeObject) => {
       const key = objectKey(obj);
@@ -100,13 +87,10 @@ export class ClusterCache {
     informer.on('add', put);
     informer.on('update', put);
     informer.on('delete', (obj) => this.#remove(k.kind, store, objectKey(obj)));
-    this.#restarts.push(restartOnError(informer, { kind: k.kind }, this.#logger));
     this.#informers.push(informer);
     // Every initial list must succeed before the operator reconciles anything: a partial cache
-    // would look like deleted objects and tear down working proxies. A failed list restarts with
-    // backoff through the error handler above.
+    // would look like deleted objects and tear down working proxies. A failed list is retried.
     await informer.start();
-    await synced;
   }
 
   #remove(kind: string, store: Map<string, KubeObject>, key: string): void {
@@ -134,7 +118,6 @@ export class ClusterCache {
   }
 
   async stop(): Promise<void> {
-    for (const r of this.#restarts) r.stop();
     await Promise.all(this.#informers.map((i) => i.stop()));
   }
 }
