@@ -18,6 +18,10 @@ COPY lib/src ./lib/src
 COPY proxy/src ./proxy/src
 COPY operator/src ./operator/src
 COPY cli/src ./cli/src
+# Every module type-stripped and compiled at build time (images/build.sh): a start reads the cache
+# instead of loading the type stripper. Portable: its keys are paths relative to the cache folder.
+COPY .cache/node-compile ./.cache/node-compile
+ENV NODE_COMPILE_CACHE=/app/.cache/node-compile NODE_COMPILE_CACHE_PORTABLE=1
 LABEL org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.vendor="Sluice"
 # uid 1000 (the base image's node user); nothing is written at run time, so the root filesystem can
@@ -31,6 +35,10 @@ FROM app AS operator
 LABEL org.opencontainers.image.title="sluice-operator" \
       org.opencontainers.image.description="Sluice operator: reconciles Gateway API objects into Sluice proxies"
 EXPOSE 9901
+# A small young generation: the operator is not latency-bound, and V8's default (16 MiB semi-spaces)
+# was ~50 MiB of its RSS at 1,000 routes for no measurable CPU saving (npm run bench:operator reads
+# this line and starts the operator with it).
+ENV NODE_OPTIONS=--max-semi-space-size=2
 CMD ["operator"]
 
 FROM app AS proxy

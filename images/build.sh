@@ -50,6 +50,8 @@ for dir in lib/src proxy/src operator/src cli/src; do
   mkdir -p "$CONTEXT/$dir"
   (cd "$ROOT/$dir" && find . -name '*.ts' ! -name '*.test.ts' -print0 | tar --null -T - -cf - | tar -C "$CONTEXT/$dir" -xf -)
 done
+# The compile cache the images start from (see the Dockerfile), made by the same pinned Node.
+NODE_COMPILE_CACHE="$CONTEXT/.cache/node-compile" NODE_COMPILE_CACHE_PORTABLE=1 "$NODE" "$CONTEXT/cli/src/warm-compile-cache.ts"
 
 if [ "$CONTEXT_ONLY" = true ]; then echo "$CONTEXT"; exit 0; fi
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: the modules loaded after it come from the compile cache.
+import './compile-cache.ts';
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { exitAfterLogDrain, processLogger } from '../../lib/src/logging/log-destination.ts';
@@ -8,15 +10,12 @@ import {
   PROPAGATORS,
   type Propagator,
   type TracingOptions,
-} from '../../lib/src/telemetry/tracing.ts';
-import { translateSource } from '../../operator/src/standalone/snapshot-to-config.ts';
+} from '../../lib/src/telemetry/tracing-options.ts';
 import type { ProxyHostOptions } from '../../proxy/src/runtime/proxy-host.ts';
 import { type AccessLogSink, parseAccessLogSink } from '../../proxy/src/telemetry/access-log.ts';
 import { IpcPeer } from '../../proxy/src/workers/ipc-peer.ts';
 import { autoWorkers } from '../../proxy/src/workers/worker-count.ts';
 import { commandUsage, type FlagName, type Flags, intFlag, parseCli, USAGE } from './options.ts';
-import { runStandalone } from './run-standalone.ts';
-import { validate } from './validate.ts';
 
 async function main(): Promise<number> {
   let parsed: ReturnType<typeof parseCli>;
@@ -41,7 +40,7 @@ async function main(): Promise<number> {
     case 'translate':
       return translateCommand(flags);
     case 'validate':
-      return validate(requireSource(flags), {
+      return (await import('./validate.ts')).validate(requireSource(flags), {
         controllerName: flags['controller-name']!,
         warnOnly: flags['warn-only'] === 'true',
         out: process.stdout,
@@ -164,6 +163,7 @@ function requireSource(flags: Flags): string {
 
 async function standalone(flags: Flags): Promise<number> {
   const logger = processLogger(flags['log-level'] ?? 'info', 'sluice');
+  const { runStandalone } = await import('./run-standalone.ts');
   return serveTraffic(flags, logger, (primary) =>
     runStandalone({
       source: requireSource(flags),
@@ -228,8 +228,8 @@ function workersFlag(value: string | undefined): number {
 async function operator(flags: Flags): Promise<number> {
   const logger = processLogger(flags['log-level'] ?? 'info', 'sluice-operator');
   const leaseDurationSeconds = intFlag(flags, 'lease-duration');
-  // The Kubernetes client is loaded only by the commands that talk to the API (~50 MiB less RSS for
-  // standalone mode).
+  // Each command loads only its own modules: the operator never loads the data path (fastify
+  // routes, undici pools, guards, the OTel SDK), which was 0.6 s of its start and ~30 MiB of RSS.
   const { runOperator } = await import('../../operator/src/controller/run-operator.ts');
   const instance = await runOperator({
     kubeconfig: flags.kubeconfig,
@@ -310,6 +310,7 @@ async function serveUntilSignal(
 }
 
 async function translateCommand(flags: Flags): Promise<number> {
+  const { translateSource } = await import('../../operator/src/standalone/snapshot-to-config.ts');
   const { result } = await translateSource(requireSource(flags), flags['controller-name']!);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   return 0;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { buildAdminServer } from '../../../lib/src/admin/build-admin-server.ts';
 import { loadKubeConfig } from '../../../lib/src/kubernetes/kube-config.ts';
 import { KubeRest } from '../../../lib/src/kubernetes/kube-rest.ts';
-import type { TracingOptions } from '../../../lib/src/telemetry/tracing.ts';
+import type { TracingOptions } from '../../../lib/src/telemetry/tracing-options.ts';
 import type { ProxyInfraOptions } from '../infra/render-proxy.ts';
 import { ClusterCache } from '../provider/kubernetes/cluster-cache.ts';
 import { KubernetesStatusWriter } from '../status/kubernetes-status-writer.ts';

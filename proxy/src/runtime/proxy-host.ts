@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { buildAdminServer } from '../../../lib/src/admin/build-admin-server.ts';
-import type { TracingOptions } from '../../../lib/src/telemetry/tracing.ts';
+import type { TracingOptions } from '../../../lib/src/telemetry/tracing-options.ts';
 import { ProxyMetrics } from '../metrics/proxy-metrics.ts';
 import type { ServingLimits } from '../server/serving-limits.ts';
 import { AccessLog, type AccessLogFilter, type AccessLogSink } from '../telemetry/access-log.ts';
