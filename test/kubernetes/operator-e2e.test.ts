@@ -307,6 +307,49 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
     expect(operator.child.exitCode).toBeNull();
   });
 
+  it('never reads Helm release Secrets: one named as credentials reads as missing, while the same key in an Opaque Secret works', async () => {
+    const secret = (name: string, type: string) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: NS },
+        type,
+        stringData: { 'api-key': 'sk-from-a-release' },
+      });
+    const backend = (name: string, secretName: string) =>
+      JSON.stringify({
+        apiVersion: 'sluice.dev/v1alpha1',
+        kind: 'AIBackend',
+        metadata: { name, namespace: NS },
+        spec: {
+          targets: [
+            {
+              name: 'openai',
+              provider: 'OpenAI',
+              endpoint: { url: 'http://127.0.0.1:9/v1' },
+              credentialsRef: { name: secretName, key: 'api-key' },
+            },
+          ],
+        },
+      });
+    cp.kubectl(['apply', '-f', '-'], secret('a-helm-release', 'helm.sh/release.v1'));
+    cp.kubectl(['apply', '-f', '-'], secret('an-opaque-secret', 'Opaque'));
+    cp.kubectl(['apply', '-f', '-'], backend('from-helm-release', 'a-helm-release'));
+    cp.kubectl(['apply', '-f', '-'], backend('from-opaque-secret', 'an-opaque-secret'));
+    const resolved = (name: string) =>
+      cond(get(['aibackend', name, '-n', NS]).status?.conditions, 'ResolvedRefs');
+    await waitFor(
+      () => resolved('from-helm-release') !== undefined && resolved('from-opaque-secret') !== undefined,
+      'status on both AIBackends',
+    );
+    expect(resolved('from-opaque-secret')?.status).toBe('True');
+    expect(resolved('from-helm-release')).toMatchObject({
+      status: 'False',
+      reason: 'InvalidTargets',
+      message: expect.stringContaining('a-helm-release'),
+    });
+  });
+
   it('keeps serving through a corrupted ConfigMap, which the operator then puts back', async () => {
     const good = get(['configmap', `${PROXY}-config`, '-n', NS]).binaryData['config.json.gz'];
     cp.kubectl([

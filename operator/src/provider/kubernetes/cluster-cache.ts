@@ -58,6 +58,7 @@ export class ClusterCache {
     const informer = new Informer<KubeObject>(this.#rest, {
       path: collectionPath(k),
       labelSelector: k.labelSelector,
+      fieldSelector: k.fieldSelector,
       what: { kind: k.kind },
       logger: this.#logger,
     });

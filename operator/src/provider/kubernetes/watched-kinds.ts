@@ -10,10 +10,19 @@ export interface WatchedKind {
   bucket?: keyof Resources;
   /** Only objects with these labels (the operator's own infra objects). */
   labelSelector?: string;
+  /** Only objects these fields select (Secrets of the types a reference can mean). */
+  fieldSelector?: string;
 }
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'sluice';
+
+/**
+ * Secret types no Sluice reference means, never listed or kept: Helm stores every release of every
+ * chart as a Secret (often hundreds of KiB each, in every namespace it deployed to), and legacy
+ * service-account tokens exist per account. A reference to one reads as a missing Secret.
+ */
+export const UNREAD_SECRET_TYPES = ['helm.sh/release.v1', 'kubernetes.io/service-account-token'] as const;
 
 /**
  * Every kind the translator reads (the KINDS registry, at its preferred API version), plus the
@@ -25,6 +34,7 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
     apiVersion: info.apiVersions[0]!,
     plural: info.plural,
     bucket: info.bucket,
+    ...(kind === 'Secret' ? { fieldSelector: UNREAD_SECRET_TYPES.map((t) => `type!=${t}`).join(',') } : {}),
   })),
   {
     kind: 'Deployment',
