@@ -140,6 +140,32 @@ describe('Informer (list, then watch) against a misbehaving API endpoint', () =>
     await informer.stop();
   });
 
+  it('gives up on a watch that goes silent without closing (a half-dead connection) and resumes', async () => {
+    const { rest, requests } = await apiServer([
+      list([], '1'),
+      (_req, res) => {
+        res.writeHead(200);
+        res.write(line('ADDED', obj('a', '2')));
+        // Then nothing, and the connection stays open: no FIN, no bookmark, no timeout from the server.
+      },
+      (_req, res) => {
+        res.writeHead(200);
+        res.write(line('ADDED', obj('b', '3')));
+      },
+    ]);
+    const informer = new Informer<WatchedObject>(rest, {
+      path: '/api/v1/configmaps',
+      what: {},
+      logger,
+      idleTimeoutMs: 300,
+    });
+    const events = record(informer);
+    await informer.start();
+    await vi.waitFor(() => expect(events).toEqual(['add a', 'add b']), { timeout: 5000 });
+    expect(requests[2]!.searchParams.get('resourceVersion')).toBe('2');
+    await informer.stop();
+  });
+
   it('keeps retrying a failing first list, and stop() releases whoever waits for it', async () => {
     const failing: Handler = (_req, res) => {
       res.writeHead(403, { 'content-type': 'application/json' });

@@ -14,6 +14,8 @@ export interface InformerOptions {
   /** Said in logs about this informer (kind, object). */
   what: Record<string, string>;
   logger: Logger;
+  /** A watch silent this long is taken for dead and resumed (default: the longest watch plus a minute). */
+  idleTimeoutMs?: number;
 }
 
 type Listener<T> = (obj: T) => void;
@@ -25,6 +27,11 @@ const RETRY_BASE_MS = 250;
 const RETRY_MAX_MS = 10_000;
 /** The server ends each watch after 4 to 6 minutes (spread so that informers do not re-watch at once). */
 const WATCH_SECONDS = () => 240 + Math.floor(Math.random() * 120);
+/**
+ * Bookmarks arrive about once a minute and the server ends every watch within 6 minutes, so a watch
+ * silent for 7 is a connection that died without closing (a node gone, a dropped NAT entry).
+ */
+const WATCH_IDLE_MS = 420_000;
 
 /**
  * List, then watch from the list's resourceVersion, for one collection: `add`, `update` and
@@ -139,6 +146,7 @@ export class Informer<T extends WatchedObject> {
         timeoutSeconds: String(WATCH_SECONDS()),
       }),
       this.#abort.signal,
+      this.#options.idleTimeoutMs ?? WATCH_IDLE_MS,
     );
     connected();
     for await (const line of lines(body)) {

@@ -59,9 +59,10 @@ export class KubeRest {
 
   /**
    * A watch: the response body streams one JSON event per line until the server ends it
-   * (`timeoutSeconds`) or `signal` aborts. Not 2xx: a KubeApiError, as for any request.
+   * (`timeoutSeconds`), `signal` aborts, or nothing arrives for `idleMs` (the stream then fails).
+   * Not 2xx: a KubeApiError, as for any request.
    */
-  async watch(path: string, signal: AbortSignal): Promise<Readable> {
+  async watch(path: string, signal: AbortSignal, idleMs: number): Promise<Readable> {
     await this.#prepare();
     const res = await request(`${this.#server}${path}`, {
       method: 'GET',
@@ -69,8 +70,7 @@ export class KubeRest {
       headers: { ...this.#headers, accept: 'application/json' },
       signal,
       headersTimeout: 30_000,
-      // Events may be minutes apart; the server ends the watch itself (timeoutSeconds).
-      bodyTimeout: 0,
+      bodyTimeout: idleMs,
     });
     if (res.statusCode >= 200 && res.statusCode < 300) return res.body;
     throw apiError('GET', path, res.statusCode, await res.body.text());
