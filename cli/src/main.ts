@@ -108,7 +108,17 @@ function tracingOptions(flags: Flags, env: NodeJS.ProcessEnv): TracingOptions | 
     headers: keyValues(env.OTEL_EXPORTER_OTLP_HEADERS),
     propagators,
     protocol: protocol as OtlpProtocol,
+    maxQueueSize: queueSize(env.OTEL_BSP_MAX_QUEUE_SIZE),
   };
+}
+
+/** OTEL_BSP_MAX_QUEUE_SIZE: how many finished spans may wait for the collector (default 4,096). */
+function queueSize(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const size = Number(value);
+  if (!Number.isInteger(size) || size < 1)
+    throw new Error(`OTEL_BSP_MAX_QUEUE_SIZE must be a positive integer, got "${value}"`);
+  return size;
 }
 
 function propagatorsFlag(value: string | undefined): Propagator[] {

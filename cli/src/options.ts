@@ -92,8 +92,8 @@ export const FLAGS = {
   },
   'otlp-protocol': {
     env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
-    default: 'http/json',
-    help: 'how traces are sent to the collector: http/json (default: encoding costs a sixth of a traced request less) or http/protobuf; OTLP/HTTP either way',
+    default: 'http/protobuf',
+    help: 'how traces are sent to the collector: http/protobuf (default) or http/json; OTLP/HTTP either way',
   },
   'trace-sampling-ratio': {
     env: 'OTEL_TRACES_SAMPLER_ARG',

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -165,6 +167,8 @@ spec:
     );
     expect(server).toBeDefined();
     for (const a of attempts) expect(a.references[0]!.spanID).toBe(server!.spanID);
+    // No budget applies to this route: no budget event to read past.
+    expect(server!.logs.flatMap((l) => l.fields.map((f) => f.value))).not.toContain('sluice.budget');
     // Nothing secret rides on a span.
     expect(JSON.stringify(spans)).not.toContain(PROVIDER_KEY);
   });
@@ -308,6 +312,47 @@ spec:
   });
 });
 
+/**
+ * A collector that takes the connection and never answers: the SDK's queue fills while its one
+ * export waits (5 s), and every span turned away is counted at once, not lost without a trace.
+ */
+describe('tracing to a collector that never answers', () => {
+  let gw: HostileGateway;
+  let collector: Server;
+  beforeAll(async () => {
+    collector = createServer(() => {}); // accepts, reads, never answers
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    process.env.OTEL_BSP_MAX_QUEUE_SIZE = '100';
+    try {
+      gw = await startHostileGateway([
+        '--otlp-endpoint',
+        `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+      ]);
+    } finally {
+      delete process.env.OTEL_BSP_MAX_QUEUE_SIZE;
+    }
+  }, 600_000);
+  afterAll(async () => {
+    await gw?.close();
+    collector?.closeAllConnections();
+    collector?.close();
+  });
+
+  it('answers every request and counts the spans past the queue bound as they are turned away', async () => {
+    // 250 spans: 100 go to the stalled export, 100 wait in the queue, 50 are turned away — before
+    // the stalled export fails (which would count its 100).
+    for (let i = 0; i < 250; i++) expect((await send(`${gw.url}/stalled-collector`)).status).toBe(200);
+    await vi.waitFor(
+      async () => {
+        const dropped = sumOf(await scrapeMetrics(gw.adminPort), 'sluice_trace_spans_dropped_total');
+        expect(dropped).toBeGreaterThanOrEqual(50);
+        expect(dropped).toBeLessThan(100);
+      },
+      { timeout: 4_000, interval: 100 },
+    );
+  });
+});
+
 /** Access lines as OTLP log records, read back from the collector's debug output. */
 describe('access logs to an OTLP collector', () => {
   let jaeger: TestJaeger;
@@ -315,9 +360,9 @@ describe('access logs to an OTLP collector', () => {
   beforeAll(async () => {
     jaeger = await startJaeger();
     process.env.OTEL_SERVICE_NAME = SERVICE;
-    // Spans as protobuf here (JSON, the default, is what the describe above reads back).
+    // Spans as OTLP JSON here (protobuf, the default, is what the describe above reads back).
     gw = await startHostileGateway(
-      ['--otlp-endpoint', jaeger.otlpEndpoint, '--access-log', 'otlp', '--otlp-protocol', 'http/protobuf'],
+      ['--otlp-endpoint', jaeger.otlpEndpoint, '--access-log', 'otlp', '--otlp-protocol', 'http/json'],
       '',
     );
   }, 600_000);
@@ -351,7 +396,7 @@ describe('access logs to an OTLP collector', () => {
       completed: true,
     });
     expect(output).not.toContain('not-logged');
-    // The request's span arrived too, encoded as protobuf.
+    // The request's span arrived too, encoded as OTLP JSON.
     await vi.waitFor(
       async () => expect((await jaeger.traces(SERVICE)).some((t) => t.traceID === trace)).toBe(true),
       { timeout: 20_000, interval: 250 },

@@ -14,11 +14,10 @@ export interface TracingOptions {
   headers: Record<string, string>;
   /** Trace-context formats read from clients and written to upstreams (default W3C only). */
   propagators?: readonly Propagator[];
-  /**
-   * How spans are encoded for the collector (default protobuf here; the CLI defaults to JSON, whose
-   * encoding is native JSON.stringify instead of protobufjs: 17 µs less CPU per traced chat request).
-   */
+  /** How spans are encoded for the collector (default protobuf, by otlp-span-encoding.ts). */
   protocol?: OtlpProtocol;
+  /** Finished spans that may wait for the collector; past it new ones are dropped (default 4,096). */
+  maxQueueSize?: number;
 }
 
 /** OTEL_EXPORTER_OTLP_PROTOCOL values Sluice speaks (gRPC is not offered). */

@@ -30,7 +30,7 @@ export class ProxyMetrics {
   });
   readonly spansDropped = new Counter({
     name: 'sluice_trace_spans_dropped_total',
-    help: 'Spans the trace collector did not take (export failed or timed out); requests are never held for it.',
+    help: 'Spans lost on the way to the trace collector (queue full, or export failed or timed out); requests are never held for it.',
     registers: [this.registry],
   });
   readonly logLinesDropped = new Counter({
