@@ -82,6 +82,8 @@ interface Row {
   /** Lowest and highest round: how far one round can be trusted on this shared machine. */
   rpsMin: number;
   rpsMax: number;
+  /** Each round's req/s, in round order: a feature's cost is read from rounds side by side. */
+  rounds: number[];
   p50: number;
   p99: number;
   errors: number;
@@ -148,6 +150,7 @@ async function throughput(
       rps,
       rpsMin: Math.min(...all),
       rpsMax: Math.max(...all),
+      rounds: all,
       p50: median(rs.map((r) => r.latencyP50Ms)),
       p99: median(rs.map((r) => r.latencyP99Ms)),
       errors: rs.reduce((n, r) => n + r.errors, 0),
@@ -366,7 +369,13 @@ if (runs('chat')) {
     const plain = rows.find((r) => r.scenario.startsWith('chat') && r.target === 'sluice')!;
     const withBudgets = rows.find((r) => r.target.startsWith('sluice + 2 budgets'))!;
     const withGuard = rows.find((r) => r.target.startsWith('sluice + PromptGuard'))!;
-    const cost = (r: Row) => ((1 - r.rps / plain.rps) * 100).toFixed(1);
+    // A feature's cost in each round against plain Sluice's in the same round (seconds apart, so the
+    // machine's drift between rounds cancels); the median, with the rounds' spread.
+    const cost = (r: Row) => {
+      const perRound = r.rounds.map((rps, i) => (1 - rps / plain.rounds[i]!) * 100);
+      const spread = `rounds ${Math.min(...perRound).toFixed(1)} to ${Math.max(...perRound).toFixed(1)}%`;
+      return `${median(perRound).toFixed(1)}% (${spread})`;
+    };
     await latencyAtRate(
       'chat completion',
       CHAT_RATE,
@@ -379,11 +388,11 @@ if (runs('chat')) {
     );
     const portkeyRow = rows.find((r) => r.scenario.startsWith('chat') && r.target === 'portkey')!;
     notes.push(`Sluice chat throughput is ${(plain.rps / portkeyRow.rps).toFixed(2)}× Portkey's (same run)`);
-    notes.push(`Budget enforcement on Redis costs ${cost(withBudgets)}% of Sluice's chat throughput`);
-    notes.push(`PromptGuard with all 14 built-in detectors (request and answer) costs ${cost(withGuard)}%`);
+    notes.push(`Budget enforcement on Redis costs ${cost(withBudgets)} of Sluice's chat throughput`);
+    notes.push(`PromptGuard with all 14 built-in detectors (request and answer) costs ${cost(withGuard)}`);
     for (const name of ['sluice + access log (file)', 'sluice + tracing 100%', 'sluice + tracing 1%'])
       notes.push(
-        `${name.slice('sluice + '.length)} costs ${cost(rows.find((r) => r.target === name)!)}% of chat throughput`,
+        `${name.slice('sluice + '.length)} costs ${cost(rows.find((r) => r.target === name)!)} of chat throughput`,
       );
     notes.push(
       'Chat requests carry a 2 KB prompt; the upstream is nginx answering a fixed 16-word completion with usage',

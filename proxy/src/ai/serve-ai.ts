@@ -104,10 +104,11 @@ export async function serveAI(input: ServeAIInput): Promise<void> {
     backend,
     limits,
   );
-  input.observed?.span?.addEvent('sluice.budget', {
-    'sluice.budget.decision': admitted.ok ? 'admitted' : admitted.refusal.code,
-    'sluice.budget.count': limits.length,
-  });
+  if (limits.length > 0)
+    input.observed?.span?.addEvent('sluice.budget', {
+      'sluice.budget.decision': admitted.ok ? 'admitted' : admitted.refusal.code,
+      'sluice.budget.count': limits.length,
+    });
   if (answered(admitted)) return;
   const { reservations } = admitted.value;
   for (const [name, value] of Object.entries(admitted.value.headers)) response.setHeader(name, value);
