@@ -341,6 +341,13 @@ if (runs('chat')) {
     '--otlp-endpoint',
     jaeger.otlpEndpoint,
   ]);
+  // The same at 100% with the OTel library's OTLP JSON encoding instead of Sluice's protobuf encoder.
+  const tracedJson = await startSluice(await freePort(), await freePort(), ai, [
+    '--otlp-endpoint',
+    jaeger.otlpEndpoint,
+    '--otlp-protocol',
+    'http/json',
+  ]);
   const sampled = await startSluice(await freePort(), await freePort(), ai, [
     '--otlp-endpoint',
     jaeger.otlpEndpoint,
@@ -360,6 +367,7 @@ if (runs('chat')) {
         'sluice + PromptGuard built-ins': processTarget(guarded, path),
         'sluice + access log (file)': processTarget(logged, path),
         'sluice + tracing 100%': processTarget(traced, path),
+        'sluice + tracing 100% (OTLP JSON)': processTarget(tracedJson, path),
         'sluice + tracing 1%': processTarget(sampled, path),
         portkey: processTarget(portkey, path, 'http', portkeyHeaders),
       },
@@ -390,7 +398,12 @@ if (runs('chat')) {
     notes.push(`Sluice chat throughput is ${(plain.rps / portkeyRow.rps).toFixed(2)}× Portkey's (same run)`);
     notes.push(`Budget enforcement on Redis costs ${cost(withBudgets)} of Sluice's chat throughput`);
     notes.push(`PromptGuard with all 14 built-in detectors (request and answer) costs ${cost(withGuard)}`);
-    for (const name of ['sluice + access log (file)', 'sluice + tracing 100%', 'sluice + tracing 1%'])
+    for (const name of [
+      'sluice + access log (file)',
+      'sluice + tracing 100%',
+      'sluice + tracing 100% (OTLP JSON)',
+      'sluice + tracing 1%',
+    ])
       notes.push(
         `${name.slice('sluice + '.length)} costs ${cost(rows.find((r) => r.target === name)!)} of chat throughput`,
       );
@@ -403,6 +416,7 @@ if (runs('chat')) {
       before?.stop(),
       logged.stop(),
       traced.stop(),
+      tracedJson.stop(),
       sampled.stop(),
       limited.stop(),
       guarded.stop(),
