@@ -103,6 +103,7 @@ function writeAnyValue(w: ProtoWriter, field: number, value: AttributeValue | un
   const v = w.begin(field);
   if (typeof value === 'string') w.string(1, value);
   else if (typeof value === 'number') {
+    // Integers past 2^53 are not exact as JavaScript numbers: they go as the doubles they are.
     if (Number.isSafeInteger(value)) w.int64(3, value);
     else w.double(4, value);
   } else if (typeof value === 'boolean') w.varint(2, value ? 1 : 0, true);
