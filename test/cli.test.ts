@@ -84,7 +84,14 @@ describe('sluice CLI', () => {
       ['--trace-propagators', 'jaeger'],
       /--trace-propagators: unknown propagator "jaeger" \(expected tracecontext, b3, b3multi\)/,
     ],
-    [['--otlp-protocol', 'grpc'], /--otlp-protocol: "grpc" is not one of http\/protobuf, http\/json/],
+    [
+      ['--otlp-protocol', 'zipkin'],
+      /--otlp-protocol: "zipkin" is not one of http\/protobuf, http\/json, grpc/,
+    ],
+    [
+      ['--access-log', 'otlp', '--otlp-endpoint', 'http://127.0.0.1:4317', '--otlp-protocol', 'grpc'],
+      /sends log records over OTLP\/HTTP: with --otlp-protocol grpc, set OTEL_EXPORTER_OTLP_LOGS_ENDPOINT/,
+    ],
   ])('refuses telemetry flags it cannot honour, saying why: %s', async (flags, message) => {
     const r = await sluice(['standalone', '-f', 'samples/quickstart', '--otlp-endpoint', '', ...flags]);
     expect(r.code).not.toBe(0);

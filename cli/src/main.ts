@@ -96,9 +96,10 @@ function tracingOptions(flags: Flags, env: NodeJS.ProcessEnv): TracingOptions | 
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? flags['otlp-protocol'];
   if (!(OTLP_PROTOCOLS as readonly (string | undefined)[]).includes(protocol))
     throw new Error(`--otlp-protocol: "${protocol}" is not one of ${OTLP_PROTOCOLS.join(', ')}`);
-  const base = flags['otlp-endpoint'];
+  const base = flags['otlp-endpoint']?.replace(/\/+$/, '');
+  // OTLP/HTTP has a path per signal; gRPC is host and port, the service named by the call.
   const endpoint =
-    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base && protocol !== 'grpc' ? `${base}/v1/traces` : base);
   if (!endpoint) return undefined;
   return {
     endpoint,
@@ -139,6 +140,10 @@ function propagatorsFlag(value: string | undefined): Propagator[] {
 function accessLogSink(flags: Flags, env: NodeJS.ProcessEnv): AccessLogSink {
   const sink = parseAccessLogSink(flags['access-log']);
   if (sink !== 'otlp') return sink;
+  if (!env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT && flags['otlp-protocol'] === 'grpc')
+    throw new Error(
+      "--access-log otlp sends log records over OTLP/HTTP: with --otlp-protocol grpc, set OTEL_EXPORTER_OTLP_LOGS_ENDPOINT to the collector's OTLP/HTTP logs URL",
+    );
   const base = flags['otlp-endpoint'];
   const endpoint =
     env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/logs` : undefined);

@@ -88,12 +88,12 @@ export const FLAGS = {
   'otlp-endpoint': {
     env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
     default: undefined,
-    help: 'OpenTelemetry collector (OTLP/HTTP) for traces, e.g. http://collector:4318; unset: no tracing',
+    help: 'OpenTelemetry collector for traces, e.g. http://collector:4318 (OTLP/HTTP) or http://collector:4317 with --otlp-protocol grpc; unset: no tracing',
   },
   'otlp-protocol': {
     env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
     default: 'http/protobuf',
-    help: 'how traces are sent to the collector: http/protobuf (default) or http/json; OTLP/HTTP either way',
+    help: 'how traces are sent to the collector: http/protobuf (default) or http/json over OTLP/HTTP, or grpc (OTLP/gRPC; --otlp-endpoint is then the gRPC address, e.g. http://collector:4317)',
   },
   'trace-sampling-ratio': {
     env: 'OTEL_TRACES_SAMPLER_ARG',

@@ -3,6 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  Server as GrpcServer,
+  ServerCredentials,
+  type ServerUnaryCall,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { aiBackendYaml, aiRuleYaml, budgetPolicyYaml, httpRouteYaml } from '../support/ai-yaml.ts';
@@ -369,6 +375,82 @@ describe('access logs to an OTLP collector', () => {
   afterAll(async () => {
     await gw?.close();
     await jaeger?.close();
+  });
+
+  it('sends spans over OTLP/gRPC too', async () => {
+    let grpcGw: HostileGateway | undefined;
+    try {
+      grpcGw = await startHostileGateway(
+        ['--otlp-endpoint', jaeger.otlpGrpcEndpoint, '--otlp-protocol', 'grpc'],
+        '',
+      );
+      const trace = '6b'.repeat(16);
+      const res = await send(`${grpcGw.url}/via-grpc`, {
+        headers: { traceparent: `00-${trace}-${CLIENT_PARENT}-01` },
+      });
+      expect(res.status).toBe(200);
+      let spans: JaegerSpan[] = [];
+      await vi.waitFor(
+        async () => {
+          spans = (await jaeger.traces(SERVICE)).find((t) => t.traceID === trace)?.spans ?? [];
+          expect(spans).toHaveLength(1);
+        },
+        { timeout: 20_000, interval: 250 },
+      );
+      expect(tag(spans[0]!, 'url.path')).toBe('/via-grpc');
+      expect(spans[0]!.references[0]!.spanID).toBe(CLIENT_PARENT);
+    } finally {
+      await grpcGw?.close();
+    }
+  });
+
+  it('sends the collector headers as gRPC metadata (a hosted collector API key)', async () => {
+    // A bare gRPC server standing in for the collector: it records what one Export call carried.
+    const calls: { key: unknown; bytes: Buffer }[] = [];
+    const server = new GrpcServer();
+    const raw = (b: Buffer) => b;
+    server.addService(
+      {
+        Export: {
+          path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: raw,
+          requestDeserialize: raw,
+          responseSerialize: raw,
+          responseDeserialize: raw,
+        },
+      },
+      {
+        Export: (call: ServerUnaryCall<Buffer, Buffer>, done: sendUnaryData<Buffer>) => {
+          calls.push({ key: call.metadata.get('x-collector-key')[0], bytes: call.request });
+          done(null, Buffer.alloc(0));
+        },
+      },
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-collector-key=grpc-metadata-ok';
+    let grpcGw: HostileGateway | undefined;
+    try {
+      grpcGw = await startHostileGateway(
+        ['--otlp-endpoint', `http://127.0.0.1:${port}`, '--otlp-protocol', 'grpc'],
+        '',
+      );
+      expect((await send(`${grpcGw.url}/with-metadata`)).status).toBe(200);
+      await vi.waitFor(() => expect(calls.some((c) => c.bytes.includes('/with-metadata'))).toBe(true), {
+        timeout: 20_000,
+        interval: 250,
+      });
+      expect(calls.every((c) => c.key === 'grpc-metadata-ok')).toBe(true);
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
+      await grpcGw?.close();
+      server.forceShutdown();
+    }
   });
 
   it('sends one log record per request, joined to its trace, with the documented fields', async () => {

@@ -19,6 +19,8 @@ export interface JaegerSpan {
 export interface TestJaeger {
   /** Base OTLP/HTTP endpoint, for --otlp-endpoint. */
   otlpEndpoint: string;
+  /** OTLP/gRPC endpoint, for --otlp-endpoint with --otlp-protocol grpc. */
+  otlpGrpcEndpoint: string;
   /** What the collector printed so far: the debug exporter writes every log record it receives. */
   output(): string;
   /** Every trace of `service` Jaeger holds, newest first. */
@@ -31,14 +33,15 @@ export interface TestJaeger {
 export const tag = (span: JaegerSpan, key: string): unknown => span.tags.find((t) => t.key === key)?.value;
 
 /**
- * Jaeger all-in-one (built from its Go module by test/cluster/build-jaeger.sh, cached): an OTLP/HTTP
- * receiver, an in-memory store and the query API, on free loopback ports.
+ * Jaeger all-in-one (built from its Go module by test/cluster/build-jaeger.sh, cached): OTLP/HTTP and
+ * OTLP/gRPC receivers, an in-memory store and the query API, on free loopback ports.
  */
 export async function startJaeger(): Promise<TestJaeger> {
   const binary = execFileSync('bash', [join(import.meta.dirname, '..', 'cluster', 'build-jaeger.sh')])
     .toString()
     .trim();
-  const [otlp, query, queryGrpc, health, metrics] = [
+  const [otlp, otlpGrpc, query, queryGrpc, health, metrics] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -70,7 +73,7 @@ extensions:
     backends: {memstore: {memory: {max_traces: 100000}}}
 receivers:
   otlp:
-    protocols: {http: {endpoint: "127.0.0.1:${otlp}"}}
+    protocols: {http: {endpoint: "127.0.0.1:${otlp}"}, grpc: {endpoint: "127.0.0.1:${otlpGrpc}"}}
 processors:
   batch: {timeout: 100ms}
 exporters:
@@ -102,6 +105,7 @@ exporters:
   };
   return {
     otlpEndpoint: `http://127.0.0.1:${otlp}`,
+    otlpGrpcEndpoint: `http://127.0.0.1:${otlpGrpc}`,
     output: () => out,
     traces: async (service) => {
       const res = await fetch(

@@ -3,7 +3,7 @@
  * checks these flags for every command without loading the SDK (~230 ms and 25 MiB at start).
  */
 export interface TracingOptions {
-  /** OTLP/HTTP (protobuf) traces endpoint, e.g. http://collector:4318/v1/traces. */
+  /** The traces endpoint: OTLP/HTTP's full URL (http://collector:4318/v1/traces) or gRPC's (http://collector:4317). */
   endpoint: string;
   /** Share of new traces recorded (0..1); a client's sampled flag is followed (parent-based). */
   samplingRatio: number;
@@ -20,8 +20,8 @@ export interface TracingOptions {
   maxQueueSize?: number;
 }
 
-/** OTEL_EXPORTER_OTLP_PROTOCOL values Sluice speaks (gRPC is not offered). */
-export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+/** OTEL_EXPORTER_OTLP_PROTOCOL values Sluice speaks. */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 /** `tracecontext` (W3C), `b3` (the single `b3` header), `b3multi` (`X-B3-*` headers): OTEL_PROPAGATORS names. */
