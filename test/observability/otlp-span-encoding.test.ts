@@ -173,8 +173,55 @@ describe('OTLP span encoding', () => {
           decoded(ProtobufTraceSerializer.serializeRequest(spans)!),
         );
       }),
-      { numRuns: 300 },
+      {
+        numRuns: 300,
+        // Found by this property once: an attribute named __proto__ gives the SDK's attributes
+        // object inherited keys, which the encoder must not send.
+        examples: [
+          [
+            [
+              {
+                tracer: 0,
+                name: 'proto',
+                kind: SpanKind.INTERNAL,
+                attributes: {},
+                later: JSON.parse('{"__proto__": [0]}') as Attributes,
+                events: [],
+                links: [],
+                parent: 'none',
+                long: false,
+              },
+            ],
+          ],
+        ],
+      },
     );
+  });
+
+  it('keeps the message whole when a linked id is not hex or too long', () => {
+    const spec = (name: string, traceId: string): SpanSpec => ({
+      tracer: 0,
+      name,
+      kind: SpanKind.CLIENT,
+      attributes: { after: 'still here' },
+      later: {},
+      events: [],
+      links: [{ traceId, spanId: 'zz'.repeat(8), remote: true }],
+      parent: 'none',
+      long: false,
+    });
+    const spans = spansOf([
+      spec('bad-hex', 'not-hex-at-all'),
+      spec('long', 'ab'.repeat(200)),
+      spec('ok', 'cd'.repeat(16)),
+    ]);
+    const request = decoded(encodeSpans(spans)) as {
+      resourceSpans: { scopeSpans: { spans: { name: string; attributes: { key: string }[] }[] }[] }[];
+    };
+    const names = request.resourceSpans.flatMap((r) =>
+      r.scopeSpans.flatMap((s) => s.spans.map((x) => x.name)),
+    );
+    expect(names).toEqual(['bad-hex', 'long', 'ok', 'parent']);
   });
 
   it('writes exact nanosecond timestamps, including far ones', () => {

@@ -89,7 +89,8 @@ function flags(traceFlags: number, isRemote: boolean | undefined): number {
 }
 
 function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {
-  for (const key in attributes) {
+  // Own keys only: an attribute named `__proto__` makes an SDK attributes object inherit keys.
+  for (const key of Object.keys(attributes)) {
     const value = attributes[key];
     const kv = w.begin(field);
     w.string(1, key); // KeyValue.key
@@ -259,10 +260,14 @@ class ProtoWriter {
   /** A trace or span id: hex text on the API, raw bytes on the wire. */
   hex(field: number, id: string): void {
     this.#tag(field, 2);
-    const length = id.length >> 1;
-    this.#room(length + 1);
-    this.#buf[this.#pos++] = length;
-    this.#pos += this.#buf.write(id, this.#pos, 'hex');
+    // Ids are 16 or 8 bytes; a longer one is cut so its length fits the one byte reserved for it.
+    const hex = id.length > 64 ? id.slice(0, 64) : id;
+    this.#room((hex.length >> 1) + 1);
+    // The length is what was written: hex decoding stops at a bad digit, and a length that promised
+    // more would corrupt every message after it.
+    const written = this.#buf.write(hex, this.#pos + 1, 'hex');
+    this.#buf[this.#pos] = written;
+    this.#pos += 1 + written;
   }
 
   bytes(field: number, value: Uint8Array): void {
