@@ -112,6 +112,11 @@ export class Tracing {
     return trace.setSpan(parent, span);
   }
 
+  /** Exports every span waiting now (bench:tracing charges each round with its own export). */
+  async flush(): Promise<void> {
+    await this.#provider.forceFlush().catch(() => {});
+  }
+
   /** Exports what is queued (bounded by the exporter's timeout) and stops. */
   async shutdown(): Promise<void> {
     await this.#provider.shutdown().catch(() => {});
