@@ -17,9 +17,12 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'cli/src/main.ts');
 
-async function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function sluice(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: root });
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: root, env });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -96,6 +99,18 @@ describe('sluice CLI', () => {
     const r = await sluice(['standalone', '-f', 'samples/quickstart', '--otlp-endpoint', '', ...flags]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
+  });
+
+  it.each(['0', '-5', '1.5', 'many'])('refuses OTEL_BSP_MAX_QUEUE_SIZE=%s, saying why', async (size) => {
+    const r = await sluice(
+      ['standalone', '-f', 'samples/quickstart', '--otlp-endpoint', 'http://127.0.0.1:4318'],
+      {
+        ...process.env,
+        OTEL_BSP_MAX_QUEUE_SIZE: size,
+      },
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`OTEL_BSP_MAX_QUEUE_SIZE must be a positive integer, got "${size}"`);
   });
 
   it('refuses an AIBackend URL with user:password@ in validate and translate, never printing it', async () => {
