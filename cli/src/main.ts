@@ -96,7 +96,7 @@ function tracingOptions(flags: Flags, env: NodeJS.ProcessEnv): TracingOptions | 
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? flags['otlp-protocol'];
   if (!(OTLP_PROTOCOLS as readonly (string | undefined)[]).includes(protocol))
     throw new Error(`--otlp-protocol: "${protocol}" is not one of ${OTLP_PROTOCOLS.join(', ')}`);
-  const base = flags['otlp-endpoint']?.replace(/\/+$/, '');
+  const base = otlpBase(flags);
   // OTLP/HTTP has a path per signal; gRPC is host and port, the service named by the call.
   const endpoint =
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base && protocol !== 'grpc' ? `${base}/v1/traces` : base);
@@ -111,6 +111,11 @@ function tracingOptions(flags: Flags, env: NodeJS.ProcessEnv): TracingOptions | 
     protocol: protocol as OtlpProtocol,
     maxQueueSize: queueSize(env.OTEL_BSP_MAX_QUEUE_SIZE),
   };
+}
+
+/** --otlp-endpoint without trailing slashes: the base each signal's path is added to. */
+function otlpBase(flags: Flags): string | undefined {
+  return flags['otlp-endpoint']?.replace(/\/+$/, '');
 }
 
 /** OTEL_BSP_MAX_QUEUE_SIZE: how many finished spans may wait for the collector (default 4,096). */
@@ -144,9 +149,8 @@ function accessLogSink(flags: Flags, env: NodeJS.ProcessEnv): AccessLogSink {
     throw new Error(
       "--access-log otlp sends log records over OTLP/HTTP: with --otlp-protocol grpc, set OTEL_EXPORTER_OTLP_LOGS_ENDPOINT to the collector's OTLP/HTTP logs URL",
     );
-  const base = flags['otlp-endpoint'];
-  const endpoint =
-    env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/logs` : undefined);
+  const base = otlpBase(flags);
+  const endpoint = env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ?? (base ? `${base}/v1/logs` : undefined);
   if (!endpoint)
     throw new Error(
       '--access-log otlp needs a collector: set --otlp-endpoint (or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT)',
