@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { errors as undiciErrors } from 'undici';
 import type { ClientEvent } from '../client-api/client-event.ts';
 import { MEDIA_ANSWERS } from '../client-api/operations.ts';
+import { MovableDeadline } from '../upstream/movable-deadline.ts';
 import { answerAsStream, responseAsStream } from './answer-as-stream.ts';
 import type { CompiledTarget } from './compiled-backend.ts';
 import { sanitizedProviderError } from './provider-error.ts';
@@ -78,21 +79,20 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
   const { target, ctx, response, upstream } = input;
   const abort = new AbortController();
   let timedOut = false;
+  // One deadline for the whole attempt, moved rather than re-created: a stream moves it on every chunk.
+  let allowedMs = 0;
+  const deadline = new MovableDeadline(() => {
+    timedOut = true;
+    abort.abort(new Error(`no answer within ${Math.round(allowedMs)} ms`));
+  });
   const arm = (ms: number) => {
-    const timer = setTimeout(
-      () => {
-        timedOut = true;
-        abort.abort(new Error(`no answer within ${Math.round(ms)} ms`));
-      },
-      Math.max(0, ms),
-    );
-    return () => clearTimeout(timer);
+    allowedMs = ms;
+    deadline.set(ms);
   };
+  const disarm = () => deadline.clear();
   const remaining = () => input.deadline - performance.now();
   // firstToken bounds the wait for the first byte of the answer, streamed or not.
-  const firstByteBudget =
-    input.firstTokenMs !== undefined ? Math.min(input.firstTokenMs, remaining()) : remaining();
-  let disarm = arm(firstByteBudget);
+  arm(input.firstTokenMs !== undefined ? Math.min(input.firstTokenMs, remaining()) : remaining());
   let clientGone = false;
   const onClientGone = () => {
     clientGone = true;
@@ -137,8 +137,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
     undoHeaders = relayProviderHeaders(response, res.headers);
     if (!ctx.stream) {
       // Headers came in time; the body may take what is left of the request deadline.
-      disarm();
-      disarm = arm(remaining());
+      arm(remaining());
       const type = String(res.headers['content-type'] ?? '');
       if (MEDIA_ANSWERS.has(ctx.op) && !JSON_TYPE.test(type)) {
         const relayed = await relayMedia(input, res.body, type, () => clientGone);
@@ -166,10 +165,8 @@ export async function attempt(input: AttemptInput): Promise<AttemptOutcome> {
       json ? { ...input, target: { ...target, adapter: openAIAdapter } } : input,
       json ? await answerBody(res.body, target.adapter, ctx) : res.body,
       () => clientGone,
-      () => disarm(),
-      (ms) => {
-        disarm = arm(ms);
-      },
+      disarm,
+      arm,
     );
     if (streamed.kind === 'retryable') undoHeaders();
     return streamed;
@@ -238,17 +235,17 @@ async function relayStream(
   const converter = input.target.adapter.streamConverter(input.ctx);
   let committed = false;
   let firstTokenAt = 0;
+  /** The provider is still sending: the idle limit counts from now again, within the request deadline. */
+  const stillSending = () =>
+    rearm(Math.min(input.streamIdleMs ?? Number.POSITIVE_INFINITY, input.deadline - performance.now()));
   // Flowing mode with synchronous handling: every byte received before an upstream failure is relayed
   // (an async iterator would drop data still buffered when the upstream connection breaks).
   const onData = (chunk: Buffer) => {
     const converted = parser.push(chunk).flatMap((e) => converter.convert(e));
     const events = input.transformPayload ? converted.flatMap(input.transformPayload) : converted;
     if (events.length === 0) {
-      // The provider is still sending even when a guard holds its text back: that is no idle stream.
-      if (committed) {
-        disarm();
-        rearm(Math.min(input.streamIdleMs ?? Number.POSITIVE_INFINITY, input.deadline - performance.now()));
-      }
+      // Even when a guard holds its text back, the provider is sending: that is no idle stream.
+      if (committed) stillSending();
       return;
     }
     if (!committed) {
@@ -257,12 +254,13 @@ async function relayStream(
       firstTokenAt = performance.now();
       input.commitStream();
     }
-    disarm();
-    if (!response.write(events.map((e) => sseData(e.data, e.event)).join(''))) {
+    const only = events.length === 1 ? events[0]! : undefined;
+    const text = only ? sseData(only.data, only.event) : events.map((e) => sseData(e.data, e.event)).join('');
+    if (!response.write(text)) {
       body.pause();
       response.once('drain', () => body.resume());
     }
-    rearm(Math.min(input.streamIdleMs ?? Number.POSITIVE_INFINITY, input.deadline - performance.now()));
+    stillSending();
   };
   try {
     await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AccessLog } from '../telemetry/access-log.ts';
+import { MovableDeadline } from '../upstream/movable-deadline.ts';
 import { MAX_CLIENT_HELLO_BYTES, readServerName } from './client-hello.ts';
 import type { StreamRouter } from './stream-router.ts';
 
@@ -119,7 +120,7 @@ export function createUdpServer(
   const end = (key: string) => {
     const s = sessions.get(key);
     if (!s) return;
-    clearTimeout(s.timer);
+    s.idle.clear();
     s.socket.close();
     sessions.delete(key);
     accessLog?.write({
@@ -134,10 +135,6 @@ export function createUdpServer(
       duration_ms: Math.round((performance.now() - s.opened) * 1000) / 1000,
     });
   };
-  const touch = (s: UdpSession, key: string) => {
-    clearTimeout(s.timer);
-    s.timer = setTimeout(() => end(key), UDP_SESSION_IDLE_MS);
-  };
   server.on('message', (msg: Buffer, from: RemoteInfo) => {
     const key = `${from.address}:${from.port}`;
     let session = sessions.get(key);
@@ -149,7 +146,7 @@ export function createUdpServer(
         socket,
         connected: false,
         queue: [],
-        timer: setTimeout(() => end(key), UDP_SESSION_IDLE_MS),
+        idle: new MovableDeadline(() => end(key)),
         route: target.route,
         upstream: `${target.host}:${target.port}`,
         opened: performance.now(),
@@ -161,7 +158,7 @@ export function createUdpServer(
       socket.on('message', (reply) => {
         created.datagramsOut++;
         server.send(reply, from.port, from.address);
-        touch(created, key);
+        created.idle.set(UDP_SESSION_IDLE_MS);
       });
       socket.on('error', () => end(key));
       // Datagrams that arrive while the session's socket connects wait for it, in order.
@@ -173,7 +170,7 @@ export function createUdpServer(
     session.datagramsIn++;
     if (session.connected) session.socket.send(msg);
     else session.queue.push(msg);
-    touch(session, key);
+    session.idle.set(UDP_SESSION_IDLE_MS);
   });
   server.on('close', () => {
     for (const key of [...sessions.keys()]) end(key);
@@ -185,7 +182,8 @@ interface UdpSession {
   socket: UdpSocket;
   connected: boolean;
   queue: Buffer[];
-  timer: NodeJS.Timeout;
+  /** Ends the session after a minute without a datagram either way; moved by every datagram. */
+  idle: MovableDeadline;
   route: string;
   upstream: string;
   opened: number;
