@@ -4,7 +4,10 @@
  * for `plain`), drives it with wrk, and summarises the profile by self time: per area (the Node.js HTTP
  * stack, undici, fastify, Sluice's own modules, JSON, GC, system calls) and the top functions.
  * Env: PROFILE_SCENARIO (chat | plain | controlled — plain with the bench's local rate limit, retry and
- * circuit breaker; budgets — chat with the bench's two budgets on a Redis it starts — default chat), PROFILE_ARGS (extra Sluice flags, space-separated: `--access-log /tmp/a.log`), PROFILE_SECONDS (15), PROFILE_CONNECTIONS (64).
+ * circuit breaker; budgets — chat with the bench's two budgets on a Redis it starts; streams — PROFILE_STREAMS
+ * (1000) concurrent paced streams from the Go upstream, Sluice on CPU 0 and upstream and client on CPU 1,
+ * as in the bench's streams scenario — default chat), PROFILE_ARGS (extra Sluice flags, space-separated:
+ * `--access-log /tmp/a.log`), PROFILE_SECONDS (15), PROFILE_CONNECTIONS (64).
  * The .cpuprofile is kept (its path is printed) for a flame graph in Chrome DevTools or speedscope.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../test/support/ports.ts';
 import { startRedis } from '../../test/support/redis.ts';
+import { pinToCpus } from '../load/pin-cpu.ts';
 import { wrk } from '../load/wrk.ts';
 import { FIXED_CHAT_LOCATION, STATIC_BODY_LOCATION, startNginx } from '../targets/nginx.ts';
 import {
@@ -22,6 +26,7 @@ import {
   startSluice,
   trafficPolicyBench,
 } from '../targets/sluice.ts';
+import { startSseUpstream } from '../targets/sse-upstream.ts';
 
 const scenario = process.env.PROFILE_SCENARIO ?? 'chat';
 const seconds = Number(process.env.PROFILE_SECONDS ?? 15);
@@ -95,8 +100,11 @@ function summarise(profile: CpuProfile): string[] {
 }
 
 const plain = scenario === 'plain' || scenario === 'controlled';
+const streamed = scenario === 'streams';
 const redis = scenario === 'budgets' ? await startRedis() : undefined;
-const upstream = await startNginx(await freePort(), plain ? STATIC_BODY_LOCATION : FIXED_CHAT_LOCATION);
+const upstream = streamed
+  ? await startSseUpstream(await freePort(), { tokens: 40, delayMs: 50, ttftMs: 100 })
+  : await startNginx(await freePort(), plain ? STATIC_BODY_LOCATION : FIXED_CHAT_LOCATION);
 const profileDir = await mkdtemp(join(tmpdir(), 'sluice-profile-'));
 const sluice = await startSluice(
   await freePort(),
@@ -112,23 +120,58 @@ const sluice = await startSluice(
   undefined,
   ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
 );
-const path = plain ? '/' : '/v1/chat/completions';
-const body = plain ? undefined : { model: 'bench-model', messages: [{ role: 'user', content: PROMPT }] };
-const url = `http://127.0.0.1:${sluice.port}${path}`;
-await wrk(url, { connections, seconds: 3, postJson: body }); // warm-up: JIT and pools
-const cpuBefore = await sluice.cpuSeconds();
-const result = await wrk(url, { connections, seconds, postJson: body });
-const cpuUs = (((await sluice.cpuSeconds()) - cpuBefore) * 1e6) / (result.requestsPerSecond * seconds);
+const headline = streamed ? await profileStreams() : await profileRequests();
 await sluice.stop();
 await upstream.stop();
 await redis?.close();
+
+/** wrk against Sluice: CPU per request. */
+async function profileRequests(): Promise<string> {
+  const path = plain ? '/' : '/v1/chat/completions';
+  const body = plain ? undefined : { model: 'bench-model', messages: [{ role: 'user', content: PROMPT }] };
+  const url = `http://127.0.0.1:${sluice.port}${path}`;
+  await wrk(url, { connections, seconds: 3, postJson: body }); // warm-up: JIT and pools
+  const cpuBefore = await sluice.cpuSeconds();
+  const result = await wrk(url, { connections, seconds, postJson: body });
+  const cpuUs = (((await sluice.cpuSeconds()) - cpuBefore) * 1e6) / (result.requestsPerSecond * seconds);
+  return (
+    `Scenario: ${scenario}, wrk -t1 -c${connections} for ${seconds} s: ${result.requestsPerSecond.toFixed(0)} req/s, ` +
+    `${cpuUs.toFixed(1)} µs CPU per request, errors ${result.errors}`
+  );
+}
+
+/** Paced streams through Sluice, pinned as in the bench: CPU per relayed chunk and the gaps the client saw. */
+async function profileStreams(): Promise<string> {
+  const count = Number(process.env.PROFILE_STREAMS ?? 1000);
+  const pinned = pinToCpus(sluice.pid, '0') && 'pid' in upstream && pinToCpus(upstream.pid, '1');
+  const client = [
+    join(import.meta.dirname, '..', 'load', 'stream-client.ts'),
+    `http://127.0.0.1:${sluice.port}/v1/chat/completions`,
+    String(count),
+    '2000',
+  ];
+  const runClient = () =>
+    execFileSync(
+      pinned ? 'taskset' : process.execPath,
+      pinned ? ['-c', '1', process.execPath, ...client] : client,
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+  runClient(); // warm-up: JIT and pools
+  const cpuBefore = await sluice.cpuSeconds();
+  const result = JSON.parse(runClient()) as Record<string, number>;
+  const cpuUs = (((await sluice.cpuSeconds()) - cpuBefore) * 1e6) / result.events!;
+  return (
+    `Scenario: streams, ${count} concurrent paced streams${pinned ? ' (Sluice on CPU 0)' : ''}: gap p50 ${result.gapP50!.toFixed(1)} ms / ` +
+    `p99 ${result.gapP99!.toFixed(1)} ms, TTFT p99 ${result.ttftP99!.toFixed(1)} ms, errors ${result.errors}, ` +
+    `${cpuUs.toFixed(1)} µs CPU per relayed chunk`
+  );
+}
+
 const file = (await readdir(profileDir)).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error(`no CPU profile written to ${profileDir}`);
 const profile = JSON.parse(await readFile(join(profileDir, file), 'utf8')) as CpuProfile;
-const lines = [
-  `Scenario: ${scenario}, wrk -t1 -c${connections} for ${seconds} s: ${result.requestsPerSecond.toFixed(0)} req/s, ` +
-    `${cpuUs.toFixed(1)} µs CPU per request, errors ${result.errors}`,
-  `Profile (warm-up included): ${join(profileDir, file)}`,
-  ...summarise(profile),
-];
+const lines = [headline, `Profile (warm-up included): ${join(profileDir, file)}`, ...summarise(profile)];
 process.stdout.write(`${lines.join('\n')}\n`);
