@@ -1,20 +1,21 @@
 import './compile-cache.ts';
+import { execFileSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 /**
  * Fills the compile cache (NODE_COMPILE_CACHE, else Node's default) with every module of the
  * product, for images/build.sh and the operator bench:
- * importing a module compiles it without running anything but its definitions. The modules that act
- * on load are left out: the CLI (and its old path), this script and the token-count worker's entry.
+ * importing a module compiles it without running anything but its definitions. The entries that act
+ * on load — the CLI and its old path — are cached by running them with `--help` (the entry a process
+ * starts from is type-stripped before the CLI can enable the cache, so only a cache enabled from the
+ * environment, as the images do, can serve it; without it every start loaded the type stripper:
+ * 0.24 s and 80 MiB for `operator --help` against 0.12 s and 55 MiB).
  */
 const ROOT = join(import.meta.dirname, '../..');
-const ACTS_ON_LOAD = new Set([
-  'operator/src/cli/main.ts',
-  'cli/src/main.ts',
-  'cli/src/warm-compile-cache.ts',
-  'proxy/src/ai/token-count-worker.ts',
-]);
+const ENTRIES = ['cli/src/main.ts', 'operator/src/cli/main.ts'];
+const ACTS_ON_LOAD = new Set([...ENTRIES, 'cli/src/warm-compile-cache.ts']);
 
 for (const dir of ['lib/src', 'operator/src', 'proxy/src', 'cli/src']) {
   for (const entry of await readdir(join(ROOT, dir), { recursive: true })) {
@@ -27,3 +28,11 @@ for (const dir of ['lib/src', 'operator/src', 'proxy/src', 'cli/src']) {
     );
   }
 }
+
+// Node's default folder when NODE_COMPILE_CACHE is not set (the operator bench, a developer's machine).
+const cacheDir = process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache');
+for (const entry of ENTRIES)
+  execFileSync(process.execPath, [join(ROOT, entry), '--help'], {
+    env: { ...process.env, NODE_COMPILE_CACHE: cacheDir },
+    stdio: 'ignore',
+  });
