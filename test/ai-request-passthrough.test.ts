@@ -11,7 +11,8 @@ import { freePort } from './support/ports.ts';
  * Sluice forwards an OpenAI request's own bytes when nothing about it changes, and a provider's
  * answer as it came: no second serialisation of large prompts. These tests hold it to the cases
  * where forwarding as-is would be wrong: a key given twice (providers disagree on which one counts),
- * bytes that are not UTF-8, a masked prompt, a renamed model.
+ * bytes that are not UTF-8, a masked prompt or answer, a renamed model. A PromptGuard masks requests
+ * and answers on every model here: finding nothing must change nothing.
  */
 
 /** Odd spacing, key order, escapes and number forms: a re-serialised body would differ from it. */
@@ -20,6 +21,8 @@ const ODD_BODY =
 /** The answer the provider sends, formatted its own way (spacing, key order, escapes). */
 const ANSWER =
   '{"usage": {"total_tokens": 7, "completion_tokens": 2, "prompt_tokens": 5},\n "choices": [{"finish_reason":"stop","message":{"content":"caf\\u00e9 ok","role":"assistant"},"index":0}], "object":"chat.completion", "model":"plain", "id":"x"}';
+/** The same answer with an address in it, for the model `leaky`. */
+const LEAKY_ANSWER = ANSWER.replace('caf\\u00e9 ok', 'mail ann@example.com ok');
 const STREAM =
   'data: {"id":"x","object":"chat.completion.chunk","model":"plain","choices":[{"index":0,"delta":{"content":"ok"}}]}\n\n' +
   'data: {"id":"x","object":"chat.completion.chunk","model":"plain","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}\n\n' +
@@ -38,9 +41,9 @@ describe('AI request and answer bytes', () => {
       req.on('end', () => {
         const raw = Buffer.concat(chunks);
         received.push(raw);
-        const streamed = JSON.parse(raw.toString('utf8')).stream === true;
-        res.writeHead(200, { 'content-type': streamed ? 'text/event-stream' : 'application/json' });
-        res.end(streamed ? STREAM : ANSWER);
+        const { stream, model } = JSON.parse(raw.toString('utf8'));
+        res.writeHead(200, { 'content-type': stream === true ? 'text/event-stream' : 'application/json' });
+        res.end(stream === true ? STREAM : model === 'leaky' ? LEAKY_ANSWER : ANSWER);
       });
     });
     await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
@@ -55,8 +58,14 @@ describe('AI request and answer bytes', () => {
           ['renamed'],
           [{ name: 'p', provider: 'OpenAI', url, extra: '      model: upstream-name\n' }],
         ) +
-        aiBackendYaml('guarded', ['guarded'], [{ name: 'p', provider: 'OpenAI', url }]),
-      'routes.yaml': modelRouteYaml({ plain: 'plain', renamed: 'renamed', guarded: 'guarded' }),
+        aiBackendYaml('guarded', ['guarded'], [{ name: 'p', provider: 'OpenAI', url }]) +
+        aiBackendYaml('leaky', ['leaky'], [{ name: 'p', provider: 'OpenAI', url }]),
+      'routes.yaml': modelRouteYaml({
+        plain: 'plain',
+        renamed: 'renamed',
+        guarded: 'guarded',
+        leaky: 'leaky',
+      }),
       'guard.yaml': `---
 apiVersion: sluice.dev/v1alpha1
 kind: PromptGuard
@@ -65,6 +74,7 @@ spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: ai}]
   request:
     builtins: [{detector: Email, action: Mask}]
+  response: {mask: true}
 `,
     });
   });
@@ -170,6 +180,16 @@ spec:
     const sent = upstream!.toString('utf8');
     expect(sent).not.toContain('ann@example.com');
     expect(JSON.parse(sent).messages[0].content).toMatch(/^write to \S+$/);
+  });
+
+  it('masks an answer the guard finds an address in, keeping the rest of it', async () => {
+    expect(LEAKY_ANSWER).toContain('ann@example.com');
+    const { status, text } = await post('{"model":"leaky","messages":[{"role":"user","content":"hi"}]}');
+    expect(status).toBe(200);
+    expect(text).not.toContain('ann@example.com');
+    const answer = JSON.parse(text);
+    expect(answer.choices[0].message.content).toMatch(/^mail \S+ ok$/);
+    expect(answer.usage).toEqual({ total_tokens: 7, completion_tokens: 2, prompt_tokens: 5 });
   });
 
   it('puts the provider model name in a request for a renamed model', async () => {

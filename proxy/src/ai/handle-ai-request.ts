@@ -192,14 +192,17 @@ export async function handleAIRequest(req: AIRequest): Promise<Settlement | unde
       case 'json':
         target.health.succeeded();
         req.metrics.attempts.inc({ ...labels, outcome: 'success' });
-        if (outcome.converted.unchanged && req.responseMaskers.length === 0) {
-          // Nothing to convert or mask: the provider's text as it came, without a second stringify.
-          sendText(response, 200, outcome.text, headers(target));
+        {
+          const masked = await maskResponse(outcome.converted.body, req.responseMaskers);
+          if (outcome.converted.unchanged && masked.length === 0) {
+            // Nothing converted or masked: the provider's text as it came, without a second stringify.
+            sendText(response, 200, outcome.text, headers(target));
+            break;
+          }
+          req.onResponseMasked(masked);
+          sendJson(response, 200, outcome.converted.body, headers(target));
           break;
         }
-        req.onResponseMasked(await maskResponse(outcome.converted.body, req.responseMaskers));
-        sendJson(response, 200, outcome.converted.body, headers(target));
-        break;
       case 'media':
         if (outcome.interrupted) target.health.failed(Date.now());
         else target.health.succeeded();
