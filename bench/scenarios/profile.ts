@@ -4,7 +4,8 @@
  * for `plain`), drives it with wrk, and summarises the profile by self time: per area (the Node.js HTTP
  * stack, undici, fastify, Sluice's own modules, JSON, GC, system calls) and the top functions.
  * Env: PROFILE_SCENARIO (chat | plain | controlled — plain with the bench's local rate limit, retry and
- * circuit breaker; budgets — chat with the bench's two budgets on a Redis it starts; streams — PROFILE_STREAMS
+ * circuit breaker; budgets — chat with the bench's two budgets on a Redis it starts; guard — chat with the
+ * bench's PromptGuard (every built-in detector masking, request and answer); streams — PROFILE_STREAMS
  * (1000) concurrent paced streams from the Go upstream, Sluice on CPU 0 and upstream and client on CPU 1,
  * as in the bench's streams scenario — default chat), PROFILE_ARGS (extra Sluice flags, space-separated:
  * `--access-log /tmp/a.log`), PROFILE_SECONDS (15), PROFILE_CONNECTIONS (64).
@@ -22,6 +23,7 @@ import { FIXED_CHAT_LOCATION, STATIC_BODY_LOCATION, startNginx } from '../target
 import {
   aiRouteYaml,
   budgetPolicyYaml,
+  guardYaml,
   plainRouteYaml,
   startSluice,
   trafficPolicyBench,
@@ -111,7 +113,9 @@ const sluice = await startSluice(
   await freePort(),
   plain
     ? plainRouteYaml(upstream.port) + (scenario === 'controlled' ? trafficPolicyBench('local') : '')
-    : aiRouteYaml(upstream.port) + (redis ? budgetPolicyYaml() : ''),
+    : aiRouteYaml(upstream.port) +
+        (redis ? budgetPolicyYaml() : '') +
+        (scenario === 'guard' ? guardYaml() : ''),
   [
     ...(redis ? ['--redis-url', redis.url] : []),
     ...(process.env.PROFILE_ARGS ?? '').split(' ').filter(Boolean),
