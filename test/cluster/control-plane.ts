@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
+import { diesWithParent } from '../support/child-lifetime.ts';
 import { freePort } from '../support/ports.ts';
 import { writeControlPlaneCertificates } from './certificates.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
@@ -76,7 +77,7 @@ async function waitHealthy(
 }
 
 function startProcess(bin: string, args: string[], logFile: string): ChildProcess {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...diesWithParent(bin, args), { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);

@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { request } from 'undici';
+import { diesWithParent } from '../support/child-lifetime.ts';
 import type { ControlPlane } from './control-plane.ts';
 import { createPodNetwork, type PodNetwork } from './pod-network.ts';
 
@@ -133,7 +134,8 @@ export class ProcessKubelet {
   /** Pods that failed to start, with the reason, so a bad pod is reported once instead of retried hot. */
   readonly #failed = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
-  #busy = false;
+  /** The sync pass in progress: close() waits for it, or a pod it is launching would start after. */
+  #ticking: Promise<void> | undefined;
   #closed = false;
 
   constructor(cp: ControlPlane, runners: ImageRunner[], dir: string) {
@@ -144,7 +146,12 @@ export class ProcessKubelet {
 
   async start(): Promise<void> {
     await this.#registerNode();
-    this.#timer = setInterval(() => void this.#tick(), POLL_MS);
+    this.#timer = setInterval(() => {
+      if (this.#ticking || this.#closed) return;
+      this.#ticking = this.#tick().finally(() => {
+        this.#ticking = undefined;
+      });
+    }, POLL_MS);
   }
 
   async #registerNode(): Promise<void> {
@@ -177,13 +184,12 @@ export class ProcessKubelet {
   }
 
   async #tick(): Promise<void> {
-    if (this.#busy || this.#closed) return;
-    this.#busy = true;
     try {
       const list = await this.#cp.api<{ items: Pod[] }>('GET', '/api/v1/pods');
       if (list.status !== 200) return;
       const seen = new Set<string>();
       for (const pod of list.body.items) {
+        if (this.#closed) return;
         seen.add(pod.metadata.uid);
         await this.#sync(pod).catch((err: Error) => this.#fail(pod, err.message));
       }
@@ -191,8 +197,6 @@ export class ProcessKubelet {
       for (const [uid, running] of this.#pods) if (!seen.has(uid)) await this.#stop(running);
     } catch {
       // The API server restarting: the next tick tries again.
-    } finally {
-      this.#busy = false;
     }
   }
 
@@ -262,6 +266,10 @@ export class ProcessKubelet {
       const program = await runners[i]!.program(pod, container, env, files);
       programs.push({ ...program, env: { ...env, ...program.env } });
     }
+    if (this.#closed) {
+      network?.remove();
+      return undefined;
+    }
     this.#pods.set(running.uid, running);
     for (const [i, container] of pod.spec.containers.entries()) {
       const entry: RunningContainer = {
@@ -280,7 +288,7 @@ export class ProcessKubelet {
   #spawn(pod: RunningPod, entry: RunningContainer, logFile: string): void {
     const prefix = pod.network?.enter ?? [];
     const [command, ...args] = [...prefix, entry.program.command, ...entry.program.args];
-    const child = spawn(command!, args, {
+    const child = spawn(...diesWithParent(command!, args), {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', ...entry.program.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -494,6 +502,7 @@ export class ProcessKubelet {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    await this.#ticking;
     await Promise.all([...this.#pods.values()].map((p) => this.#stop(p, 2)));
   }
 }
