@@ -5,6 +5,7 @@ import type { ErrorCode } from '../errors/catalog.ts';
 import { writeError } from '../errors/render.ts';
 import { maskResponse } from '../guard/guard-request.ts';
 import { streamPayloadMasker } from '../guard/stream-payload-masker.ts';
+import { timerMs } from '../runtime/timers.ts';
 import { propagate } from '../telemetry/request-telemetry.ts';
 import type { AIRequest } from './ai-request.ts';
 import { type AttemptOutcome, attempt } from './attempt.ts';
@@ -230,7 +231,7 @@ function waitOrClientGone(response: ServerResponse, ms: number): Promise<void> {
       response.off('close', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, timerMs(ms));
     response.once('close', done);
   });
 }

@@ -11,6 +11,7 @@ import { applyRequestsPerConnection, limitConnectionLifetimes } from '../server/
 import { delayRefusals } from '../server/connection-limit.ts';
 import type { ListenerState } from '../server/listener-state.ts';
 import type { CompiledListener, Snapshot } from './snapshot.ts';
+import { timerMs } from './timers.ts';
 
 /** An open port; what it serves comes from the published snapshot, so only a protocol change reopens it. */
 export interface PortServer {
@@ -101,7 +102,7 @@ export async function openPortServer(
         const closed = server.close();
         const timer = setTimeout(() => {
           for (const s of open) s.destroy();
-        }, serverOptions.limits.drainTimeoutMs);
+        }, timerMs(serverOptions.limits.drainTimeoutMs));
         await closed;
         clearTimeout(timer);
       },

@@ -2,6 +2,7 @@ import type { Server as HttpServer, ServerResponse } from 'node:http';
 import type { Http2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Listener } from '../config/schema.ts';
+import { timerMs } from '../runtime/timers.ts';
 
 /** The response a connection is writing now, if any (Node's own bookkeeping on HTTP/1.1 sockets). */
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
@@ -25,7 +26,7 @@ export function limitConnectionLifetimes(
     // HTTP/2 over TLS is retired through its session (below), never by cutting its socket.
     if (ms === undefined || (socket as Socket & { alpnProtocol?: string | false }).alpnProtocol === 'h2')
       return;
-    const timer = setTimeout(() => retire(socket), ms);
+    const timer = setTimeout(() => retire(socket), timerMs(ms));
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
   };
@@ -34,7 +35,7 @@ export function limitConnectionLifetimes(
   server.on('session', (session: Http2Session) => {
     const { maxConnectionDurationMs: ms, maxRequestsPerConnection: max } = listenerOf();
     if (ms !== undefined) {
-      const timer = setTimeout(() => session.close(), ms);
+      const timer = setTimeout(() => session.close(), timerMs(ms));
       timer.unref();
       session.once('close', () => clearTimeout(timer));
     }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Listener } from '../config/schema.ts';
 import { type ConnectionServer, interceptConnections } from '../net/intercept-connections.ts';
+import { timerMs } from '../runtime/timers.ts';
 
 /**
  * Refused connections held at once (closeDelay): beyond this a flood is closed at once, so holding
@@ -25,7 +26,7 @@ export function delayRefusals(server: ConnectionServer, listenerOf: () => Listen
       socket.pause();
       if (held >= MAX_HELD) return void socket.destroy();
       held++;
-      const timer = setTimeout(() => socket.destroy(), delay);
+      const timer = setTimeout(() => socket.destroy(), timerMs(delay));
       socket.once('close', () => {
         held--;
         clearTimeout(timer);

@@ -32,6 +32,7 @@ import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import type { ResilienceMetrics } from '../metrics/traffic-metrics.ts';
 import { type RequestView, requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
+import { timerMs } from '../runtime/timers.ts';
 import {
   assignRequestId,
   type ObservedRequest,
@@ -239,7 +240,7 @@ async function forwardOn(
   if (fault) {
     if (fault.delayMs > 0) {
       options.resilience.faults.labels(controls!.traffic!.policy, 'delay').inc();
-      await sleep(fault.delayMs);
+      await sleep(timerMs(fault.delayMs));
     }
     if (fault.abort) {
       options.resilience.faults.labels(controls!.traffic!.policy, 'abort').inc();

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { isGrpcCall, writeError, writeGrpcError } from '../errors/render.ts';
+import { timerMs } from '../runtime/timers.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -18,7 +19,7 @@ export function limitHttp2RequestTime(handler: Handler, timeoutOf: () => number 
       const stream = (req as unknown as Http2ServerRequest).stream;
       const ms = stream.endAfterHeaders ? undefined : timeoutOf();
       if (ms !== undefined) {
-        const timer = setTimeout(() => late(req as unknown as Http2ServerRequest, res as never), ms);
+        const timer = setTimeout(() => late(req as unknown as Http2ServerRequest, res as never), timerMs(ms));
         stream.once('close', () => clearTimeout(timer));
         // The body has arrived once the client ended the stream, read by the upstream or not yet.
         stream.once('end', () => clearTimeout(timer));

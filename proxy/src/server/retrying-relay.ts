@@ -3,6 +3,7 @@ import type { Http2ServerResponse } from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResilienceMetrics } from '../metrics/traffic-metrics.ts';
 import type { CompiledRoute } from '../routing/router.ts';
+import { timerMs } from '../runtime/timers.ts';
 import type { BreakerGate } from '../traffic/circuit-breaker.ts';
 import type { OutlierDetector } from '../traffic/outlier-detection.ts';
 import { type AttemptFailure, failureOf, type RetryPolicy } from '../traffic/retry-policy.ts';
@@ -84,7 +85,7 @@ export async function relayWithRetries(r: RetryingRelay): Promise<void> {
         // The client left while the attempt ran: nobody to answer (the caller sees RetryableStatus).
         if (res.destroyed) throw err;
         count('made');
-        if (wait > 0) await sleep(wait);
+        if (wait > 0) await sleep(timerMs(wait));
         endpoint = repick(exchange, endpoint) ?? endpoint;
       }
     }

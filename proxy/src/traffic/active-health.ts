@@ -3,6 +3,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import type { HealthCheck } from '../config/traffic.ts';
 import type { HealthMetrics } from '../metrics/traffic-metrics.ts';
+import { timerMs } from '../runtime/timers.ts';
 import { onEndpoint, type UpstreamEndpoint } from '../upstream/pool-registry.ts';
 
 type ActiveCheck = NonNullable<HealthCheck['active']>;
@@ -72,7 +73,7 @@ class Prober {
   }
 
   #schedule(ms: number): void {
-    this.#timer = setTimeout(() => void this.#run(), ms);
+    this.#timer = setTimeout(() => void this.#run(), timerMs(ms));
     this.#timer.unref();
   }
 
@@ -133,7 +134,7 @@ function probeTcp(endpoint: UpstreamEndpoint, check: ActiveCheck): Promise<boole
       socket.destroy();
       resolve(ok);
     };
-    const timer = setTimeout(() => done(false), check.timeoutMs);
+    const timer = setTimeout(() => done(false), timerMs(check.timeoutMs));
     const ready = () => {
       if (!expect) {
         if (send) socket.write(send);

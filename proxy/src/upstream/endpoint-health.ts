@@ -1,3 +1,5 @@
+import { timerMs } from '../runtime/timers.ts';
+
 /** How one attempt to an endpoint ended: the status it answered, or no answer at all. */
 export type AttemptOutcome = number | 'no-answer';
 
@@ -50,7 +52,7 @@ export class EndpointHealth {
       this.#ejectionTimer = undefined;
       this.consecutive5xx = this.consecutiveGatewayErrors = this.consecutiveLocalFailures = 0;
       this.#update();
-    }, ms);
+    }, timerMs(ms));
     this.#ejectionTimer.unref();
     this.#update();
   }

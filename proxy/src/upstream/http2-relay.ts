@@ -7,6 +7,7 @@ import {
 } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { HeaderBag } from '../filters/header-modifier.ts';
+import { timerMs } from '../runtime/timers.ts';
 import type { AttemptOutcome, EndpointHealth } from './endpoint-health.ts';
 import { RetryableStatus, UpstreamFailure } from './relay.ts';
 import { ReplayableBody } from './replayable-body.ts';
@@ -134,7 +135,7 @@ export function relayHttp2(o: Http2RelayOptions): Promise<void> {
             if (answered) return cut();
             giveUp();
             reject(new UpstreamFailure(new Error('upstream did not answer in time'), true));
-          }, exchange.timeoutMs);
+          }, timerMs(exchange.timeoutMs));
     // The client must see the exchange fail, not end cleanly: reset (HTTP/2) or cut (HTTP/1.1).
     const cut = () => ('stream' in res ? res.stream.close(NGHTTP2_CANCEL) : res.destroy());
     upstream.on('response', (h) => {

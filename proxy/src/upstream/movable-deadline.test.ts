@@ -74,6 +74,24 @@ describe('MovableDeadline', () => {
     expect(expired).toHaveBeenCalledTimes(1);
   });
 
+  it('set beyond what one Node timer can wait (a request timeout of 1000h), it waits the whole time', () => {
+    const expired = vi.fn();
+    const deadline = new MovableDeadline(expired);
+    const thousandHours = 1000 * 3600 * 1000;
+    const start = performance.now();
+    deadline.set(thousandHours);
+    // Node fires a timer longer than 2^31-1 ms after 1 ms: each wake-up must still be weeks apart.
+    const wakeUps: number[] = [];
+    while (!expired.mock.calls.length && wakeUps.length < 10) {
+      vi.advanceTimersToNextTimer();
+      wakeUps.push(performance.now() - start);
+    }
+    expect(wakeUps.length).toBeLessThanOrEqual(2);
+    expect(wakeUps[0]).toBeGreaterThan(20 * 24 * 3600 * 1000);
+    expect(wakeUps.at(-1)).toBe(thousandHours);
+    expect(expired).toHaveBeenCalledTimes(1);
+  });
+
   it('set to no limit (Infinity), it holds no timer', () => {
     const expired = vi.fn();
     const deadline = new MovableDeadline(expired);

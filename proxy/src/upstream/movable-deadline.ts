@@ -1,3 +1,5 @@
+import { timerMs } from '../runtime/timers.ts';
+
 /**
  * A deadline that moves on every streamed chunk or datagram without touching Node's timer lists.
  * Clearing and re-creating a timeout per chunk cost a list removal, an insertion and a Timeout object
@@ -41,8 +43,10 @@ export class MovableDeadline {
       this.#timerAt = Number.POSITIVE_INFINITY;
       return;
     }
-    this.#timerAt = performance.now() + ms;
-    this.#timer = setTimeout(() => this.#fire(), ms);
+    // A wait longer than one timer can hold is slept in parts (see #fire).
+    const sleep = timerMs(ms);
+    this.#timerAt = performance.now() + sleep;
+    this.#timer = setTimeout(() => this.#fire(), sleep);
   }
 
   #fire(): void {

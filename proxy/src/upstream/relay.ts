@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { HeaderBag, HeaderEdit } from '../filters/header-modifier.ts';
 import { type Replacement, writeReplacement } from '../filters/response-override.ts';
+import { timerMs } from '../runtime/timers.ts';
 import { type Coding, type Compressor, compressible, compressor } from './compression.ts';
 import type { AttemptOutcome, EndpointHealth } from './endpoint-health.ts';
 import { forwardableHeaders } from './hop-by-hop.ts';
@@ -90,7 +91,7 @@ export function relay(options: RelayOptions): Promise<void> {
           timer = setTimeout(() => {
             timedOut = true;
             c.abort(new Error(`upstream did not answer within ${options.timeoutMs} ms`));
-          }, options.timeoutMs);
+          }, timerMs(options.timeoutMs));
         }
       },
       onResponseStart(c, statusCode, headers) {

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HeaderBag, HeaderEdit } from '../filters/header-modifier.ts';
+import { timerMs } from '../runtime/timers.ts';
 import { forwardableHeaders } from './hop-by-hop.ts';
 import { onEndpoint, type UpstreamEndpoint } from './pool-registry.ts';
 import { UpstreamFailure } from './relay.ts';
@@ -48,7 +49,7 @@ export function relayUpgrade(o: UpgradeRelayOptions): Promise<void> {
           timer = setTimeout(() => {
             timedOut = true;
             c.abort(new Error(`upstream did not answer within ${o.timeoutMs} ms`));
-          }, o.timeoutMs);
+          }, timerMs(o.timeoutMs));
       },
       onRequestUpgrade(_c, _status, headers, upstream) {
         done();
