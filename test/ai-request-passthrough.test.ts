@@ -23,6 +23,16 @@ const ANSWER =
   '{"usage": {"total_tokens": 7, "completion_tokens": 2, "prompt_tokens": 5},\n "choices": [{"finish_reason":"stop","message":{"content":"caf\\u00e9 ok","role":"assistant"},"index":0}], "object":"chat.completion", "model":"plain", "id":"x"}';
 /** The same answer with an address in it, for the model `leaky`. */
 const LEAKY_ANSWER = ANSWER.replace('caf\\u00e9 ok', 'mail ann@example.com ok');
+/** A stream as OpenAI sends it with usage on (`"usage":null` on every chunk), an address split across chunks. */
+const LEAKY_STREAM = [
+  ...['mail ', 'ann@exam', 'ple.com', ' ok'].map(
+    (content) =>
+      `data: {"id":"x","object":"chat.completion.chunk","model":"leaky","choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"finish_reason":null}],"usage":null}\n\n`,
+  ),
+  'data: {"id":"x","object":"chat.completion.chunk","model":"leaky","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}\n\n',
+  'data: {"id":"x","object":"chat.completion.chunk","model":"leaky","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":4,"total_tokens":9}}\n\n',
+  'data: [DONE]\n\n',
+].join('');
 const STREAM =
   'data: {"id":"x","object":"chat.completion.chunk","model":"plain","choices":[{"index":0,"delta":{"content":"ok"}}]}\n\n' +
   'data: {"id":"x","object":"chat.completion.chunk","model":"plain","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}\n\n' +
@@ -43,7 +53,8 @@ describe('AI request and answer bytes', () => {
         received.push(raw);
         const { stream, model } = JSON.parse(raw.toString('utf8'));
         res.writeHead(200, { 'content-type': stream === true ? 'text/event-stream' : 'application/json' });
-        res.end(stream === true ? STREAM : model === 'leaky' ? LEAKY_ANSWER : ANSWER);
+        const leaky = model === 'leaky';
+        res.end(stream === true ? (leaky ? LEAKY_STREAM : STREAM) : leaky ? LEAKY_ANSWER : ANSWER);
       });
     });
     await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
@@ -190,6 +201,21 @@ spec:
     const answer = JSON.parse(text);
     expect(answer.choices[0].message.content).toMatch(/^mail \S+ ok$/);
     expect(answer.usage).toEqual({ total_tokens: 7, completion_tokens: 2, prompt_tokens: 5 });
+  });
+
+  it('masks a streamed answer whose address spans chunks', async () => {
+    const { status, text } = await post(
+      '{"model":"leaky","stream":true,"messages":[{"role":"user","content":"hi"}]}',
+    );
+    expect(status).toBe(200);
+    const deltas = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map((e) => JSON.parse(e.slice(6)).choices[0]?.delta?.content ?? '')
+      .join('');
+    expect(deltas).not.toContain('ann@');
+    expect(deltas).toMatch(/^mail \S+ ok$/);
+    expect(text).not.toContain('"usage"');
   });
 
   it('puts the provider model name in a request for a renamed model', async () => {

@@ -107,8 +107,9 @@ export function streamPayloadMasker(
       const object = identity.object ?? 'chat.completion.chunk';
       return [{ data: JSON.stringify({ ...identity, object, choices: rest }) }, event];
     }
-    // The converter hands over the chunk it already parsed; only what it could not parse is left.
-    const chunk = event.chunk as Chunk | undefined;
+    // The chunk the converter parsed, or this event's text parsed here: converters leave most chat
+    // chunks unparsed, and a chunk left unread here would reach the client unmasked.
+    const chunk = (event.chunk ?? parsedChunk(payload)) as Chunk | undefined;
     if (!chunk || chunk.error || !Array.isArray(chunk.choices)) return [event];
     if (identity.id === undefined)
       identity = { id: chunk.id, object: chunk.object, created: chunk.created, model: chunk.model };
@@ -134,4 +135,13 @@ export function streamPayloadMasker(
     if (chunk.choices.every(heldBack) && (chunk as { usage?: unknown }).usage == null) return [];
     return [{ data: JSON.stringify(chunk), chunk: chunk as Record<string, unknown> }];
   };
+}
+
+function parsedChunk(payload: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(payload);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

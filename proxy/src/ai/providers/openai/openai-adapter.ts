@@ -10,6 +10,7 @@ import type {
   StreamConverter,
   UpstreamRequest,
 } from '../adapter.ts';
+import { chatChunkText } from './chunk-text.ts';
 import { responsesAnswer, responsesStreamConverter } from './responses-passthrough.ts';
 
 const OP_PATH: Record<AIOperation, string> = {
@@ -117,6 +118,22 @@ export function openAIStreamConverter(ctx: ProviderContext): StreamConverter {
       if (data === '[DONE]') {
         done = true;
         return [{ data }];
+      }
+      // Most chunks of a chat stream are not parsed: once the model is known, a chunk with no usage
+      // (or only the `"usage":null` Sluice's forced option adds) gives just its text, read from its
+      // JSON text, and goes on as it came. Consumers that need the parsed chunk (a guard masking the
+      // answer) parse it themselves.
+      if (model !== undefined && ctx.op === 'chat') {
+        const nullUsageTail = data.endsWith(USAGE_NULL_TAIL);
+        const usageAt = data.indexOf('"usage"');
+        if (usageAt === -1 || (nullUsageTail && usageAt === data.length - USAGE_NULL_TAIL.length + 1)) {
+          const read = chatChunkText(data);
+          if (read !== undefined) {
+            text += read;
+            if (ctx.clientWantsUsage || !nullUsageTail) return [{ data }];
+            return [{ data: `${data.slice(0, -USAGE_NULL_TAIL.length)}}` }];
+          }
+        }
       }
       let chunk: {
         model?: string;
