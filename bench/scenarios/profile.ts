@@ -5,7 +5,8 @@
  * stack, undici, fastify, Sluice's own modules, JSON, GC, system calls) and the top functions.
  * Env: PROFILE_SCENARIO (chat | plain | controlled — plain with the bench's local rate limit, retry and
  * circuit breaker; budgets — chat with the bench's two budgets on a Redis it starts; guard — chat with the
- * bench's PromptGuard (every built-in detector masking, request and answer); streams — PROFILE_STREAMS
+ * bench's PromptGuard (every built-in detector masking, request and answer); chat-stream — chat answered
+ * with nginx's fixed stream (16 deltas, usage, [DONE]) in one burst; streams — PROFILE_STREAMS
  * (1000) concurrent paced streams from the Go upstream, Sluice on CPU 0 and upstream and client on CPU 1,
  * as in the bench's streams scenario — default chat), PROFILE_ARGS (extra Sluice flags, space-separated:
  * `--access-log /tmp/a.log`), PROFILE_SECONDS (15), PROFILE_CONNECTIONS (64).
@@ -19,7 +20,12 @@ import { freePort } from '../../test/support/ports.ts';
 import { startRedis } from '../../test/support/redis.ts';
 import { pinToCpus } from '../load/pin-cpu.ts';
 import { wrk } from '../load/wrk.ts';
-import { FIXED_CHAT_LOCATION, STATIC_BODY_LOCATION, startNginx } from '../targets/nginx.ts';
+import {
+  FIXED_CHAT_LOCATION,
+  FIXED_STREAM_LOCATION,
+  STATIC_BODY_LOCATION,
+  startNginx,
+} from '../targets/nginx.ts';
 import {
   aiRouteYaml,
   budgetPolicyYaml,
@@ -106,7 +112,10 @@ const streamed = scenario === 'streams';
 const redis = scenario === 'budgets' ? await startRedis() : undefined;
 const upstream = streamed
   ? await startSseUpstream(await freePort(), { tokens: 40, delayMs: 50, ttftMs: 100 })
-  : await startNginx(await freePort(), plain ? STATIC_BODY_LOCATION : FIXED_CHAT_LOCATION);
+  : await startNginx(
+      await freePort(),
+      plain ? STATIC_BODY_LOCATION : scenario === 'chat-stream' ? FIXED_STREAM_LOCATION : FIXED_CHAT_LOCATION,
+    );
 const profileDir = await mkdtemp(join(tmpdir(), 'sluice-profile-'));
 const sluice = await startSluice(
   await freePort(),
@@ -132,7 +141,13 @@ await redis?.close();
 /** wrk against Sluice: CPU per request. */
 async function profileRequests(): Promise<string> {
   const path = plain ? '/' : '/v1/chat/completions';
-  const body = plain ? undefined : { model: 'bench-model', messages: [{ role: 'user', content: PROMPT }] };
+  const body = plain
+    ? undefined
+    : {
+        model: 'bench-model',
+        messages: [{ role: 'user', content: PROMPT }],
+        stream: scenario === 'chat-stream',
+      };
   const url = `http://127.0.0.1:${sluice.port}${path}`;
   await wrk(url, { connections, seconds: 3, postJson: body }); // warm-up: JIT and pools
   const cpuBefore = await sluice.cpuSeconds();
