@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { errors as undiciErrors } from 'undici';
 import type { ClientEvent } from '../client-api/client-event.ts';
 import { MEDIA_ANSWERS } from '../client-api/operations.ts';
-import { MovableDeadline } from '../upstream/movable-deadline.ts';
+import { MovableDeadline } from '../timers/movable-deadline.ts';
 import { answerAsStream, responseAsStream } from './answer-as-stream.ts';
 import type { CompiledTarget } from './compiled-backend.ts';
 import { sanitizedProviderError } from './provider-error.ts';

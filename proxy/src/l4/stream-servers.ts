@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AccessLog } from '../telemetry/access-log.ts';
-import { MovableDeadline } from '../upstream/movable-deadline.ts';
+import { MovableDeadline } from '../timers/movable-deadline.ts';
 import { MAX_CLIENT_HELLO_BYTES, readServerName } from './client-hello.ts';
 import type { StreamRouter } from './stream-router.ts';
 

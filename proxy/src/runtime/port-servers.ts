@@ -10,8 +10,8 @@ import { buildServer, type ServerOptions } from '../server/build-server.ts';
 import { applyRequestsPerConnection, limitConnectionLifetimes } from '../server/connection-lifetime.ts';
 import { delayRefusals } from '../server/connection-limit.ts';
 import type { ListenerState } from '../server/listener-state.ts';
+import { timerMs } from '../timers/timer-ms.ts';
 import type { CompiledListener, Snapshot } from './snapshot.ts';
-import { timerMs } from './timers.ts';
 
 /** An open port; what it serves comes from the published snapshot, so only a protocol change reopens it. */
 export interface PortServer {

@@ -2,7 +2,7 @@ import type { Server as HttpServer, ServerResponse } from 'node:http';
 import type { Http2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Listener } from '../config/schema.ts';
-import { timerMs } from '../runtime/timers.ts';
+import { timerMs } from '../timers/timer-ms.ts';
 
 /** The response a connection is writing now, if any (Node's own bookkeeping on HTTP/1.1 sockets). */
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };

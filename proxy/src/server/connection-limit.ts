@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Listener } from '../config/schema.ts';
 import { type ConnectionServer, interceptConnections } from '../net/intercept-connections.ts';
-import { timerMs } from '../runtime/timers.ts';
+import { timerMs } from '../timers/timer-ms.ts';
 
 /**
  * Refused connections held at once (closeDelay): beyond this a flood is closed at once, so holding

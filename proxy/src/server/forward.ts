@@ -32,7 +32,6 @@ import type { RouteMetrics } from '../metrics/proxy-metrics.ts';
 import type { ResilienceMetrics } from '../metrics/traffic-metrics.ts';
 import { type RequestView, requestView } from '../routing/request-view.ts';
 import type { CompiledRoute } from '../routing/router.ts';
-import { timerMs } from '../runtime/timers.ts';
 import {
   assignRequestId,
   type ObservedRequest,
@@ -40,6 +39,7 @@ import {
   propagate,
   type Telemetry,
 } from '../telemetry/request-telemetry.ts';
+import { timerMs } from '../timers/timer-ms.ts';
 import type { RouteControls } from '../traffic/route-traffic.ts';
 import { negotiate } from '../upstream/compression.ts';
 import type { AttemptOutcome } from '../upstream/endpoint-health.ts';

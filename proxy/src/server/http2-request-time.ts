@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { isGrpcCall, writeError, writeGrpcError } from '../errors/render.ts';
-import { timerMs } from '../runtime/timers.ts';
+import { timerMs } from '../timers/timer-ms.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

@@ -3,7 +3,7 @@ import type { Http2ServerResponse } from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResilienceMetrics } from '../metrics/traffic-metrics.ts';
 import type { CompiledRoute } from '../routing/router.ts';
-import { timerMs } from '../runtime/timers.ts';
+import { timerMs } from '../timers/timer-ms.ts';
 import type { BreakerGate } from '../traffic/circuit-breaker.ts';
 import type { OutlierDetector } from '../traffic/outlier-detection.ts';
 import { type AttemptFailure, failureOf, type RetryPolicy } from '../traffic/retry-policy.ts';

@@ -3,7 +3,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import type { HealthCheck } from '../config/traffic.ts';
 import type { HealthMetrics } from '../metrics/traffic-metrics.ts';
-import { timerMs } from '../runtime/timers.ts';
+import { timerMs } from '../timers/timer-ms.ts';
 import { onEndpoint, type UpstreamEndpoint } from '../upstream/pool-registry.ts';
 
 type ActiveCheck = NonNullable<HealthCheck['active']>;

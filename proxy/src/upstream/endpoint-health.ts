@@ -1,4 +1,4 @@
-import { timerMs } from '../runtime/timers.ts';
+import { timerMs } from '../timers/timer-ms.ts';
 
 /** How one attempt to an endpoint ended: the status it answered, or no answer at all. */
 export type AttemptOutcome = number | 'no-answer';

@@ -7,7 +7,7 @@ import {
 } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { HeaderBag } from '../filters/header-modifier.ts';
-import { timerMs } from '../runtime/timers.ts';
+import { timerMs } from '../timers/timer-ms.ts';
 import type { AttemptOutcome, EndpointHealth } from './endpoint-health.ts';
 import { RetryableStatus, UpstreamFailure } from './relay.ts';
 import { ReplayableBody } from './replayable-body.ts';

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { HeaderBag, HeaderEdit } from '../filters/header-modifier.ts';
 import { type Replacement, writeReplacement } from '../filters/response-override.ts';
-import { timerMs } from '../runtime/timers.ts';
+import { timerMs } from '../timers/timer-ms.ts';
 import { type Coding, type Compressor, compressible, compressor } from './compression.ts';
 import type { AttemptOutcome, EndpointHealth } from './endpoint-health.ts';
 import { forwardableHeaders } from './hop-by-hop.ts';

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HeaderBag, HeaderEdit } from '../filters/header-modifier.ts';
-import { timerMs } from '../runtime/timers.ts';
+import { timerMs } from '../timers/timer-ms.ts';
 import { forwardableHeaders } from './hop-by-hop.ts';
 import { onEndpoint, type UpstreamEndpoint } from './pool-registry.ts';
 import { UpstreamFailure } from './relay.ts';

@@ -1,4 +1,4 @@
-import { timerMs } from '../runtime/timers.ts';
+import { timerMs } from './timer-ms.ts';
 
 /**
  * A deadline that moves on every streamed chunk or datagram without touching Node's timer lists.
