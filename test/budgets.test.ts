@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiBackendYaml, aiRuleYaml, httpRouteYaml, secretYaml } from './support/ai-yaml.ts';
+import { MINUTE_MS, roomInWindow } from './support/budget-windows.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
 import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { send } from './support/http.ts';
@@ -101,6 +102,7 @@ spec:
   });
 
   it('admits, settles to the reported usage, then refuses with 429 and OpenAI rate-limit headers', async () => {
+    await roomInWindow(MINUTE_MS, 20_000);
     const alice = client('sk-alice-0001');
     const before = fake.reported.length;
     const remaining: number[] = [];
@@ -154,6 +156,7 @@ spec:
   });
 
   it('counts requests too, with the request-count headers', async () => {
+    await roomInWindow(MINUTE_MS, 20_000);
     const erin = client('sk-erin-0004');
     const remaining: (string | null)[] = [];
     for (let i = 0; i < 3; i++) {
@@ -171,6 +174,7 @@ spec:
   });
 
   it('reports but does not refuse in shadow mode', async () => {
+    await roomInWindow(MINUTE_MS, 20_000);
     const bob = client('sk-bob-0002');
     for (let i = 0; i < 6; i++)
       await bob.chat.completions.create({ model: 'gpt-x', messages: ask(i), max_tokens: 10 });

@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiBackendYaml, aiRuleYaml, httpRouteYaml } from './support/ai-yaml.ts';
+import { MINUTE_MS, roomInWindow } from './support/budget-windows.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
 import { gatewayYaml, startGateway, type TestGateway } from './support/gateway.ts';
 import { freePort } from './support/ports.ts';
@@ -63,6 +64,7 @@ spec:
   });
 
   it('budgets each authenticated client on its own: alice runs out, bob does not', async () => {
+    await roomInWindow(MINUTE_MS, 20_000);
     await openai('sk-alice-1234567890');
     await openai('sk-alice-1234567890');
     await expect(openai('sk-alice-1234567890')).rejects.toMatchObject({ status: 429 });
