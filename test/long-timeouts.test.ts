@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiBackendYaml, aiRuleYaml, httpRouteYaml } from './support/ai-yaml.ts';
+import { expectStreamLikeWhole } from './support/chat-checks.ts';
 import { type RunningFake, startFake } from './support/fake-providers.ts';
 import {
   gatewayYaml,
@@ -57,19 +58,6 @@ describe('a request timeout of 1000h', () => {
   });
 
   it('lets an AI backend answer, streamed and not', async () => {
-    const client = new OpenAI({ apiKey: 'k', baseURL: `${gw.url}/v1`, maxRetries: 0 });
-    const answer = await client.chat.completions.create({
-      model: 'gpt',
-      messages: [{ role: 'user', content: 'hi' }],
-    });
-    expect(answer.choices[0]?.message.content).toBeTruthy();
-    const stream = await client.chat.completions.create({
-      model: 'gpt',
-      messages: [{ role: 'user', content: 'hi' }],
-      stream: true,
-    });
-    let text = '';
-    for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
-    expect(text.length).toBeGreaterThan(0);
+    await expectStreamLikeWhole(new OpenAI({ apiKey: 'k', baseURL: `${gw.url}/v1`, maxRetries: 0 }), 'gpt');
   });
 });
