@@ -254,9 +254,7 @@ async function relayStream(
       firstTokenAt = performance.now();
       input.commitStream();
     }
-    const only = events.length === 1 ? events[0]! : undefined;
-    const text = only ? sseData(only.data, only.event) : events.map((e) => sseData(e.data, e.event)).join('');
-    if (!response.write(text)) {
+    if (!response.write(events.map((e) => sseData(e.data, e.event)).join(''))) {
       body.pause();
       response.once('drain', () => body.resume());
     }
