@@ -90,6 +90,43 @@ describe('Informer (list, then watch) against a misbehaving API endpoint', () =>
     await informer.stop();
   });
 
+  it('lists and watches metadata only when asked, taking an empty list with null items as empty', async () => {
+    const accepts: (string | undefined)[] = [];
+    const { rest } = await apiServer([
+      (req, res) => {
+        accepts.push(req.headers.accept);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        // What kube-apiserver answers for a PartialObjectMetadataList with nothing in it.
+        res.end(
+          JSON.stringify({
+            kind: 'PartialObjectMetadataList',
+            items: null,
+            metadata: { resourceVersion: '4' },
+          }),
+        );
+      },
+      (req, res) => {
+        accepts.push(req.headers.accept);
+        res.writeHead(200);
+        res.write(line('ADDED', obj('a', '5')));
+      },
+    ]);
+    const informer = new Informer<WatchedObject>(rest, {
+      path: '/api/v1/secrets',
+      metadataOnly: true,
+      what: {},
+      logger,
+    });
+    const events = record(informer);
+    await informer.start();
+    await vi.waitFor(() => expect(events).toEqual(['add a']));
+    expect(accepts).toEqual([
+      'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+      'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+    ]);
+    await informer.stop();
+  });
+
   it('relists after 410 Gone and reports what changed meanwhile, deletions included', async () => {
     const { rest } = await apiServer([
       list([obj('a', '1'), obj('b', '1')], '3'),

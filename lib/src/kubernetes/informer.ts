@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { KubeApiError, type KubeRest } from './kube-rest.ts';
+import { KubeApiError, type KubeRest, METADATA_ONLY } from './kube-rest.ts';
 
 export interface WatchedObject {
   metadata: { name: string; namespace?: string; resourceVersion?: string };
@@ -11,6 +11,8 @@ export interface InformerOptions {
   path: string;
   labelSelector?: string | undefined;
   fieldSelector?: string | undefined;
+  /** Lists and watches each object's metadata only (no spec, data or status). */
+  metadataOnly?: boolean | undefined;
   /** Said in logs about this informer (kind, object). */
   what: Record<string, string>;
   logger: Logger;
@@ -122,10 +124,17 @@ export class Informer<T extends WatchedObject> {
     let version: string | undefined;
     do {
       const page = await this.#rest.request<{
-        items: T[];
+        items: T[] | null;
         metadata: { resourceVersion?: string; continue?: string };
-      }>('GET', this.#query({ limit: String(PAGE_SIZE), ...(next ? { continue: next } : {}) }));
-      for (const item of page.items) {
+      }>(
+        'GET',
+        this.#query({ limit: String(PAGE_SIZE), ...(next ? { continue: next } : {}) }),
+        undefined,
+        undefined,
+        this.#options.metadataOnly ? METADATA_ONLY.list : undefined,
+      );
+      // An empty PartialObjectMetadataList comes with `items: null`.
+      for (const item of page.items ?? []) {
         seen.add(keyOf(item));
         this.#put(item);
       }
@@ -147,6 +156,7 @@ export class Informer<T extends WatchedObject> {
       }),
       this.#abort.signal,
       this.#options.idleTimeoutMs ?? WATCH_IDLE_MS,
+      this.#options.metadataOnly ? METADATA_ONLY.watch : undefined,
     );
     connected();
     for await (const line of lines(body)) {

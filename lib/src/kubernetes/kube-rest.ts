@@ -13,6 +13,17 @@ export class KubeApiError extends Error {
   }
 }
 
+const JSON_TYPE = 'application/json';
+
+/**
+ * What a list or watch asks for to get only each object's metadata (PartialObjectMetadata): the
+ * names, labels and resourceVersions of Secrets without the Secrets' data.
+ */
+export const METADATA_ONLY = {
+  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+  watch: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+} as const;
+
 /** Credentials are re-read this often, so a projected service-account token that rotates is picked up. */
 const AUTH_REFRESH_MS = 60_000;
 
@@ -62,12 +73,12 @@ export class KubeRest {
    * (`timeoutSeconds`), `signal` aborts, or nothing arrives for `idleMs` (the stream then fails).
    * Not 2xx: a KubeApiError, as for any request.
    */
-  async watch(path: string, signal: AbortSignal, idleMs: number): Promise<Readable> {
+  async watch(path: string, signal: AbortSignal, idleMs: number, accept = JSON_TYPE): Promise<Readable> {
     await this.#prepare();
     const res = await request(`${this.#server}${path}`, {
       method: 'GET',
       dispatcher: this.#watchAgent!,
-      headers: { ...this.#headers, accept: 'application/json' },
+      headers: { ...this.#headers, accept },
       signal,
       headersTimeout: 30_000,
       bodyTimeout: idleMs,
@@ -80,7 +91,8 @@ export class KubeRest {
     method: string,
     path: string,
     body?: unknown,
-    contentType = 'application/json',
+    contentType = JSON_TYPE,
+    accept = JSON_TYPE,
   ): Promise<T> {
     await this.#prepare();
     const res = await request(`${this.#server}${path}`, {
@@ -88,7 +100,7 @@ export class KubeRest {
       dispatcher: this.#agent!,
       headers: {
         ...this.#headers,
-        accept: 'application/json',
+        accept,
         ...(body !== undefined ? { 'content-type': contentType } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
