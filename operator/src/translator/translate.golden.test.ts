@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { validateProxyConfig } from '../../../proxy/src/config/validate.ts';
 import { loadFiles } from '../provider/file/load-directory.ts';
+import { referencedObjects } from '../resources/references.ts';
 import type { Resources } from '../resources/snapshot.ts';
 import { translate } from './translate.ts';
 
@@ -48,4 +49,20 @@ describe('translator golden cases', () => {
     ) as unknown as Resources;
     expect(translate(reversed, options)).toEqual(translate(resources, options));
   });
+
+  // The Kubernetes provider reads only the Secrets and ConfigMaps a snapshot references.
+  it.each(cases)(
+    '%s translates the same with only the Secrets and ConfigMaps it references',
+    async (name) => {
+      const resources = await load(name);
+      const refs = referencedObjects(resources);
+      const key = (m: { namespace?: string; name: string }) => `${m.namespace ?? 'default'}/${m.name}`;
+      const referencedOnly: Resources = {
+        ...resources,
+        secrets: resources.secrets.filter((s) => refs.secrets.has(key(s.metadata))),
+        configMaps: resources.configMaps.filter((c) => refs.configMaps.has(key(c.metadata))),
+      };
+      expect(translate(referencedOnly, options)).toEqual(translate(resources, options));
+    },
+  );
 });
