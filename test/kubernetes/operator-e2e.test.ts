@@ -1,5 +1,10 @@
 import OpenAI from 'openai';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadKubeConfig } from '../../lib/src/kubernetes/kube-config.ts';
+import { KubeRest } from '../../lib/src/kubernetes/kube-rest.ts';
+import { ClusterCache } from '../../operator/src/provider/kubernetes/cluster-cache.ts';
+import { secretValues } from '../../operator/src/resources/core.ts';
 import { type ControlPlane, startControlPlane } from '../cluster/control-plane.ts';
 import { installSluice } from '../cluster/install.ts';
 import {
@@ -47,6 +52,26 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
         '-o',
         'yaml',
       ]),
+    );
+  /** An AIBackend no route uses (its endpoint refuses), for what the operator reports about its key. */
+  const applyUnservedAiBackend = (name: string, secretName: string) =>
+    cp.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'sluice.dev/v1alpha1',
+        kind: 'AIBackend',
+        metadata: { name, namespace: NS },
+        spec: {
+          targets: [
+            {
+              name: 'openai',
+              provider: 'OpenAI',
+              endpoint: { url: 'http://127.0.0.1:9/v1' },
+              credentialsRef: { name: secretName, key: 'api-key' },
+            },
+          ],
+        },
+      }),
     );
   /** One chat completion through the proxy with the official SDK; returns the reply text. */
   const ask = async (content: string) => {
@@ -316,26 +341,10 @@ describe('operator on a real API server: samples/kubernetes end to end', () => {
         type,
         stringData: { 'api-key': 'sk-from-a-release' },
       });
-    const backend = (name: string, secretName: string) =>
-      JSON.stringify({
-        apiVersion: 'sluice.dev/v1alpha1',
-        kind: 'AIBackend',
-        metadata: { name, namespace: NS },
-        spec: {
-          targets: [
-            {
-              name: 'openai',
-              provider: 'OpenAI',
-              endpoint: { url: 'http://127.0.0.1:9/v1' },
-              credentialsRef: { name: secretName, key: 'api-key' },
-            },
-          ],
-        },
-      });
     cp.kubectl(['apply', '-f', '-'], secret('a-helm-release', 'helm.sh/release.v1'));
     cp.kubectl(['apply', '-f', '-'], secret('an-opaque-secret', 'Opaque'));
-    cp.kubectl(['apply', '-f', '-'], backend('from-helm-release', 'a-helm-release'));
-    cp.kubectl(['apply', '-f', '-'], backend('from-opaque-secret', 'an-opaque-secret'));
+    applyUnservedAiBackend('from-helm-release', 'a-helm-release');
+    applyUnservedAiBackend('from-opaque-secret', 'an-opaque-secret');
     const resolved = (name: string) =>
       cond(get(['aibackend', name, '-n', NS]).status?.conditions, 'ResolvedRefs');
     await waitFor(
@@ -431,6 +440,77 @@ spec:
     }, 'the policy status per ancestor Gateway');
     cp.kubectl(['delete', 'securitypolicy', 'sdk-keys', '-n', NS]);
     await waitFor(async () => !(await refused()), 'the route to be open again after the policy is deleted');
+  });
+
+  it('reads only the Secrets a spec references: every other one is known by name and version, never by content', async () => {
+    // The operator's cache, run here with the operator's own token, over a client that records reads.
+    const reads: { path: string; accept: string | undefined }[] = [];
+    class RecordingRest extends KubeRest {
+      override request<T>(method: string, path: string, body?: unknown, type?: string, accept?: string) {
+        reads.push({ path, accept });
+        return super.request<T>(method, path, body, type, accept);
+      }
+      override watch(path: string, signal: AbortSignal, idleMs: number, accept?: string) {
+        reads.push({ path, accept });
+        return super.watch(path, signal, idleMs, accept);
+      }
+    }
+    const rest = new RecordingRest(
+      await loadKubeConfig(cp.serviceAccountKubeconfig('sluice-system', 'sluice-operator')),
+    );
+    const cache = new ClusterCache(rest, pino({ level: 'silent' }));
+    const changed: string[] = [];
+    cache.onChange((kind, obj) => changed.push(`${kind} ${obj.metadata.name}`));
+    const secret = (name: string, values: Record<string, string>) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: NS },
+        stringData: values,
+      });
+    await cache.start();
+    try {
+      applyUnservedAiBackend('by-reference', 'referenced-key');
+      await waitFor(
+        () => cache.get('AIBackend', NS, 'by-reference') !== undefined,
+        'the AIBackend in the cache',
+      );
+      expect((await cache.snapshot()).secrets.map((s) => s.metadata.name)).not.toContain('referenced-key');
+      // 256 KiB nobody references, then the referenced Secret: both arrive on the same watch, in order.
+      cp.kubectl(['create', '-f', '-'], secret('unreferenced-blob', { blob: 'x'.repeat(256 * 1024) }));
+      cp.kubectl(['apply', '-f', '-'], secret('referenced-key', { 'api-key': 'sk-first' }));
+      await waitFor(() => changed.includes('Secret referenced-key'), 'the referenced Secret to be seen');
+      expect(changed).not.toContain('Secret unreferenced-blob');
+      const valueIn = async () =>
+        secretValues((await cache.snapshot()).secrets.find((s) => s.metadata.name === 'referenced-key')!)[
+          'api-key'
+        ];
+      expect(await valueIn()).toBe('sk-first');
+      cp.kubectl(['apply', '-f', '-'], secret('referenced-key', { 'api-key': 'sk-second' }));
+      await waitFor(async () => (await valueIn()) === 'sk-second', 'the changed Secret to be read again');
+      const held = (await cache.snapshot()).secrets.map((s) => s.metadata.name);
+      expect(held).toContain('referenced-key');
+      expect(held).not.toContain('unreferenced-blob');
+      expect(reads.filter((r) => r.path.includes('unreferenced-blob'))).toEqual([]);
+      // Every list and watch of Secrets other than the proxies' own asked for metadata only.
+      const secretCollections = reads.filter(
+        (r) => r.path.startsWith('/api/v1/secrets?') && !r.path.includes('managed-by%3Dsluice'),
+      );
+      expect(secretCollections.length).toBeGreaterThanOrEqual(2);
+      for (const r of secretCollections) expect(r.accept).toContain('as=PartialObjectMetadata');
+      // And the operator itself resolves the reference.
+      await waitFor(
+        () =>
+          cond(get(['aibackend', 'by-reference', '-n', NS]).status?.conditions, 'ResolvedRefs')?.status ===
+          'True',
+        'the operator to resolve the referenced Secret',
+      );
+    } finally {
+      await cache.stop();
+      await rest.close();
+      cp.tryKubectl(['delete', 'aibackend', 'by-reference', '-n', NS]);
+      cp.tryKubectl(['delete', 'secret', 'referenced-key', 'unreferenced-blob', '-n', NS]);
+    }
   });
 
   it('cleans up the proxy when the Gateway is deleted', async () => {

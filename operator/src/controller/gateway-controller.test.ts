@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { KubeRest } from '../../../lib/src/kubernetes/kube-rest.ts';
-import type { ClusterCache, KubeObject } from '../provider/kubernetes/cluster-cache.ts';
+import type { ClusterCache } from '../provider/kubernetes/cluster-cache.ts';
+import type { KubeObject } from '../provider/kubernetes/kube-object.ts';
 import type { KubernetesStatusWriter } from '../status/kubernetes-status-writer.ts';
 import { GatewayController, STATUS_KEY } from './gateway-controller.ts';
 import { OperatorMetrics } from './operator-metrics.ts';

@@ -13,11 +13,8 @@ import {
   type RenderedObject,
   renderProxyInfra,
 } from '../infra/render-proxy.ts';
-import {
-  type ClusterCache,
-  type KubeObject,
-  statusOnlyChange,
-} from '../provider/kubernetes/cluster-cache.ts';
+import { type ClusterCache, statusOnlyChange } from '../provider/kubernetes/cluster-cache.ts';
+import type { KubeObject } from '../provider/kubernetes/kube-object.ts';
 import { collectionPath, MANAGED_BY, MANAGED_BY_LABEL } from '../provider/kubernetes/watched-kinds.ts';
 import { jsonEqual } from '../resources/json-equal.ts';
 import type { Resources } from '../resources/snapshot.ts';
@@ -47,7 +44,6 @@ export interface GatewayControllerOptions {
 }
 
 interface Translation {
-  version: number;
   resources: Resources;
   result: TranslationResult;
 }
@@ -66,7 +62,8 @@ export class GatewayController {
   readonly #o: GatewayControllerOptions;
   /** Hash of what was last applied per Gateway: an unchanged render sends nothing. */
   readonly #applied = new Map<string, string>();
-  #memo: Translation | undefined;
+  /** The translation of one cache version, shared by every reconcile until the cache changes. */
+  #memo: { version: number; translation: Promise<Translation> } | undefined;
 
   constructor(
     cache: ClusterCache,
@@ -149,15 +146,25 @@ export class GatewayController {
       .filter((g) => ours.has((g.spec as { gatewayClassName: string }).gatewayClassName));
   }
 
-  #translation(): Translation {
-    if (!this.#memo || this.#memo.version !== this.#cache.version) {
-      const version = this.#cache.version;
-      const resources = this.#cache.snapshot();
+  #translation(): Promise<Translation> {
+    const version = this.#cache.version;
+    if (this.#memo?.version === version) return this.#memo.translation;
+    const previous = this.#memo?.translation;
+    const translation = (async () => {
+      // One at a time: a snapshot reads the Secrets it references, and two reading at once could
+      // each drop what the other is about to use.
+      await previous?.catch(() => undefined);
+      const resources = await this.#cache.snapshot();
       const result = translate(resources, { controllerName: this.#o.controllerName, now: Date.now() });
       this.#metrics.translations.inc();
-      this.#memo = { version, resources, result };
-    }
-    return this.#memo;
+      return { resources, result };
+    })();
+    this.#memo = { version, translation };
+    // A failed read of a referenced Secret fails this reconcile (retried); the next one reads again.
+    translation.catch(() => {
+      if (this.#memo?.translation === translation) this.#memo = undefined;
+    });
+    return translation;
   }
 
   async #reconcileGateway(key: string): Promise<void> {
@@ -317,7 +324,7 @@ export class GatewayController {
   }
 
   async #reconcileStatuses(): Promise<void> {
-    const { result } = this.#translation();
+    const { result } = await this.#translation();
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const writes: (() => Promise<void>)[] = [];
     const routesWithStatus = new Set<string>();

@@ -1,5 +1,5 @@
 import type { KubeRest } from '../../../lib/src/kubernetes/kube-rest.ts';
-import type { KubeObject } from '../provider/kubernetes/cluster-cache.ts';
+import type { KubeObject } from '../provider/kubernetes/kube-object.ts';
 import { collectionPath, WATCHED_KINDS } from '../provider/kubernetes/watched-kinds.ts';
 import { jsonEqual } from '../resources/json-equal.ts';
 import type { Condition } from '../translator/conditions.ts';

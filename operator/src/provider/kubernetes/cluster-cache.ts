@@ -3,25 +3,11 @@ import { Informer } from '../../../../lib/src/kubernetes/informer.ts';
 import type { KubeRest } from '../../../../lib/src/kubernetes/kube-rest.ts';
 import { checkObject } from '../../resources/check-object.ts';
 import { jsonEqual } from '../../resources/json-equal.ts';
+import { referencedObjects } from '../../resources/references.ts';
 import { emptyResources, type Resources } from '../../resources/snapshot.ts';
+import { type KubeObject, objectKey } from './kube-object.ts';
+import { ReferencedObjects } from './referenced-objects.ts';
 import { collectionPath, WATCHED_KINDS, type WatchedKind } from './watched-kinds.ts';
-
-/** What every object from the API server carries; the rest is the kind's own. */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    generation?: number;
-    resourceVersion?: string;
-    managedFields?: object[];
-    annotations?: Record<string, string>;
-    labels?: Record<string, string>;
-  };
-  [field: string]: unknown;
-}
 
 export type ChangeListener = (kind: string, obj: KubeObject, previous: KubeObject | undefined) => void;
 
@@ -29,20 +15,24 @@ export type ChangeListener = (kind: string, obj: KubeObject, previous: KubeObjec
  * The Kubernetes provider: one list+watch informer per kind, objects validated once when they arrive
  * (the same check the file provider runs) and kept ready for a snapshot. An informer that loses its
  * watch (API server restart, network) restarts with backoff and resumes from its last resourceVersion.
+ * Secrets and ConfigMaps are watched by metadata; a snapshot reads the content of those it references.
  */
 export class ClusterCache {
   readonly #rest: KubeRest;
   readonly #logger: Logger;
   readonly #objects = new Map<string, Map<string, KubeObject>>();
+  readonly #referenced = new Map<WatchedKind, ReferencedObjects>();
   readonly #informers: Informer<KubeObject>[] = [];
   readonly #listeners: ChangeListener[] = [];
-  /** Bumped on every change: a snapshot taken at one version can be reused until the next. */
+  /** Bumped on every change a snapshot sees: one taken at a version can be reused until the next. */
   version = 0;
 
   constructor(rest: KubeRest, logger: Logger) {
     this.#rest = rest;
     this.#logger = logger;
-    for (const k of WATCHED_KINDS) this.#objects.set(k.kind, new Map());
+    for (const k of WATCHED_KINDS)
+      if (k.contentWhenReferenced) this.#referenced.set(k, new ReferencedObjects(k, rest, logger));
+      else this.#objects.set(k.kind, new Map());
   }
 
   onChange(listener: ChangeListener): void {
@@ -59,9 +49,29 @@ export class ClusterCache {
       path: collectionPath(k),
       labelSelector: k.labelSelector,
       fieldSelector: k.fieldSelector,
+      metadataOnly: k.contentWhenReferenced,
       what: { kind: k.kind },
       logger: this.#logger,
     });
+    this.#informers.push(informer);
+    const referenced = this.#referenced.get(k);
+    if (referenced) {
+      // Only a change to an object a snapshot references can change a translation.
+      const changed = (obj: KubeObject) => {
+        this.version++;
+        for (const l of this.#listeners) l(k.kind, obj, obj);
+      };
+      informer.on(
+        'add',
+        (obj) => referenced.put(objectKey(obj), obj.metadata.resourceVersion) && changed(obj),
+      );
+      informer.on(
+        'update',
+        (obj) => referenced.put(objectKey(obj), obj.metadata.resourceVersion) && changed(obj),
+      );
+      informer.on('delete', (obj) => referenced.delete(objectKey(obj)) && changed(obj));
+      return informer.start();
+    }
     const store = this.#objects.get(k.kind)!;
     const put = (obj: KubeObject) => {
       const key = objectKey(obj);
@@ -88,7 +98,6 @@ export class ClusterCache {
     informer.on('add', put);
     informer.on('update', put);
     informer.on('delete', (obj) => this.#remove(k.kind, store, objectKey(obj)));
-    this.#informers.push(informer);
     // Every initial list must succeed before the operator reconciles anything: a partial cache
     // would look like deleted objects and tear down working proxies. A failed list is retried.
     await informer.start();
@@ -102,6 +111,7 @@ export class ClusterCache {
     for (const l of this.#listeners) l(kind, previous, previous);
   }
 
+  /** An object of a kind held in full (of Secrets and ConfigMaps, the proxies' own only). */
   get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
     return this.#objects.get(kind)?.get(namespace ? `${namespace}/${name}` : name);
   }
@@ -110,21 +120,28 @@ export class ClusterCache {
     return [...(this.#objects.get(kind)?.values() ?? [])];
   }
 
-  /** The translator's input: every valid object of every kind it reads. */
-  snapshot(): Resources {
+  /**
+   * The translator's input: every valid object of every kind it reads, with the Secrets and
+   * ConfigMaps its specs reference read (where not already held) from the API server.
+   */
+  async snapshot(): Promise<Resources> {
     const resources = emptyResources();
     for (const k of WATCHED_KINDS)
-      if (k.bucket) (resources[k.bucket] as unknown[]).push(...this.#objects.get(k.kind)!.values());
+      if (k.bucket && !k.contentWhenReferenced)
+        (resources[k.bucket] as unknown[]).push(...this.#objects.get(k.kind)!.values());
+    const wanted = referencedObjects(resources);
+    await Promise.all(
+      [...this.#referenced].map(async ([k, referenced]) => {
+        const bucket = k.bucket as 'secrets' | 'configMaps';
+        resources[bucket] = (await referenced.read(wanted[bucket])) as never;
+      }),
+    );
     return resources;
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.#informers.map((i) => i.stop()));
   }
-}
-
-export function objectKey(obj: KubeObject): string {
-  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
 }
 
 /** Same generation, labels and annotations: only status (or bookkeeping metadata) changed. */

@@ -25,6 +25,8 @@ describe('WATCHED_KINDS', () => {
       '/apis/sluice.dev/v1alpha1/clienttrafficpolicies',
       '/apis/sluice.dev/v1alpha1/backendtrafficpolicies',
       '/apis/apps/v1/deployments',
+      '/api/v1/configmaps',
+      '/api/v1/secrets',
     ]);
   });
 });
