@@ -2,9 +2,12 @@
  * Operator at scale on the real test control plane: 1,000 HTTPRoutes over 100 AIBackends on one
  * Gateway. Reports the time from operator start to every route Accepted, every AIBackend Accepted,
  * the proxy config holding all routes and the Gateway Programmed, then the operator's memory, and the
- * time for one more route to be reflected. Run alone: `npm run bench:operator` (BENCH_ROUTES, BENCH_BACKENDS).
+ * time for one more route to be reflected. Run alone: `npm run bench:operator` (BENCH_ROUTES, BENCH_BACKENDS,
+ * BENCH_SECRETS: that many 8 KiB Secrets no spec references, in another namespace, as a cluster holds
+ * for its other workloads; with it, every AIBackend also reads its key from a Secret of its own).
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -23,6 +26,8 @@ import { processTreeCpuSeconds } from '../load/process-cpu.ts';
 export interface OperatorScaleResult {
   routes: number;
   backends: number;
+  /** Secrets in the cluster that no spec references. */
+  secrets: number;
   applySeconds: number;
   /** From operator start to the first route Accepted: start, lists, translation, first write. */
   firstAcceptedSeconds: number;
@@ -114,7 +119,7 @@ function acceptedCount(objects: Map<string, WithStatus>): number {
 }
 
 /** The objects as YAML files of at most 1,000 each: one kubectl apply of 10,000 outlasts its 60 s limit. */
-function objectFiles(routes: number, backends: number): string[] {
+function objectFiles(routes: number, backends: number, secrets: number): string[] {
   const docs: unknown[] = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
     {
@@ -130,13 +135,37 @@ function objectFiles(routes: number, backends: number): string[] {
       spec: { gatewayClassName: 'sluice', listeners: [{ name: 'http', port: 8080, protocol: 'HTTP' }] },
     },
   ];
+  if (secrets > 0) {
+    docs.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other-workloads' } });
+    for (let s = 0; s < secrets; s++)
+      docs.push({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: `unrelated-${s}`, namespace: 'other-workloads' },
+        data: { 'tls.key': randomBytes(6 * 1024).toString('base64') },
+      });
+    for (let b = 0; b < backends; b++)
+      docs.push({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: `key-${b}`, namespace: NS },
+        stringData: { 'api-key': `sk-${b}` },
+      });
+  }
   for (let b = 0; b < backends; b++)
     docs.push({
       apiVersion: 'sluice.dev/v1alpha1',
       kind: 'AIBackend',
       metadata: { name: `backend-${b}`, namespace: NS },
       spec: {
-        targets: [{ name: 'primary', provider: 'OpenAI', endpoint: { url: `http://127.0.0.1:9/${b}/v1` } }],
+        targets: [
+          {
+            name: 'primary',
+            provider: 'OpenAI',
+            endpoint: { url: `http://127.0.0.1:9/${b}/v1` },
+            ...(secrets > 0 ? { credentialsRef: { name: `key-${b}`, key: 'api-key' } } : {}),
+          },
+        ],
         pricing: [{ model: 'gpt-4o-mini', inputPerMillion: 0.15, outputPerMillion: 0.6 }],
       },
     });
@@ -178,11 +207,15 @@ function operatorImageNodeOptions(): string {
   return /^ENV NODE_OPTIONS=(.*)$/m.exec(stage.slice(0, stage.indexOf('\nFROM ')))?.[1] ?? '';
 }
 
-export async function measureOperatorScale(routes = 1000, backends = 100): Promise<OperatorScaleResult> {
+export async function measureOperatorScale(
+  routes = 1000,
+  backends = 100,
+  secrets = 0,
+): Promise<OperatorScaleResult> {
   const cp = await startControlPlane();
   try {
     installSluice(cp);
-    const files = objectFiles(routes, backends).map((yaml, i) => {
+    const files = objectFiles(routes, backends, secrets).map((yaml, i) => {
       const file = join(cp.dir, `scale-${i}.yaml`);
       writeFileSync(file, yaml);
       return file;
@@ -331,6 +364,7 @@ export async function measureOperatorScale(routes = 1000, backends = 100): Promi
         bareStatusWritesSeconds,
         routes,
         backends,
+        secrets,
         applySeconds,
         firstAcceptedSeconds,
         allAcceptedSeconds,
@@ -354,8 +388,9 @@ if (import.meta.main) {
   const r = await measureOperatorScale(
     Number(process.env.BENCH_ROUTES ?? 1000),
     Number(process.env.BENCH_BACKENDS ?? 100),
+    Number(process.env.BENCH_SECRETS ?? 0),
   );
   process.stdout.write(
-    `${r.routes} HTTPRoutes + ${r.backends} AIBackends: kubectl apply ${r.applySeconds.toFixed(1)} s; from operator start: first route Accepted ${r.firstAcceptedSeconds.toFixed(1)} s, all Accepted ${r.allAcceptedSeconds.toFixed(1)} s (operator CPU ${r.operatorCpuSeconds.toFixed(1)} s), Gateway Programmed with every route ${r.programmedSeconds.toFixed(1)} s; one more route Accepted in ${r.oneMoreRouteMs.toFixed(0)} ms (incl. kubectl); operator RSS ${r.operatorRssMiB.toFixed(0)} MiB, heap ${r.operatorHeapMiB.toFixed(0)} MiB; ${r.statusWrites} status writes; the API server alone, operator stopped: ${r.routes + 1} route status writes (16 in flight) in ${r.bareStatusWritesSeconds.toFixed(1)} s\n`,
+    `${r.routes} HTTPRoutes + ${r.backends} AIBackends${r.secrets ? ` (keys in Secrets) + ${r.secrets} unreferenced 8 KiB Secrets` : ''}: kubectl apply ${r.applySeconds.toFixed(1)} s; from operator start: first route Accepted ${r.firstAcceptedSeconds.toFixed(1)} s, all Accepted ${r.allAcceptedSeconds.toFixed(1)} s (operator CPU ${r.operatorCpuSeconds.toFixed(1)} s), Gateway Programmed with every route ${r.programmedSeconds.toFixed(1)} s; one more route Accepted in ${r.oneMoreRouteMs.toFixed(0)} ms (incl. kubectl); operator RSS ${r.operatorRssMiB.toFixed(0)} MiB, heap ${r.operatorHeapMiB.toFixed(0)} MiB; ${r.statusWrites} status writes; the API server alone, operator stopped: ${r.routes + 1} route status writes (16 in flight) in ${r.bareStatusWritesSeconds.toFixed(1)} s\n`,
   );
 }
