@@ -6,6 +6,7 @@
  *    telemetry) vs nginx vs the Portkey gateway vs direct, in front of an nginx upstream answering a
  *    fixed completion (wrk); the same chat once more in front of the Node fake provider
  *  - concurrent streams: time to first token and inter-event gaps through Sluice vs direct
+ * Both also run a bare Node.js proxy (node:http + undici, nothing else): the runtime's own floor.
  * Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_STREAMS (1000),
  * BENCH_STREAM_RAMP_MS (2000); BENCH_SMOKE=1 for a one-second pass over everything; BENCH_BASELINE=<dir>
  * adds "sluice (baseline)" targets run from another checkout, for before/after in the same run;
@@ -35,6 +36,7 @@ import {
   STATIC_BODY_LOCATION,
   startNginx,
 } from './targets/nginx.ts';
+import { startNodeFloor } from './targets/node-floor.ts';
 import { startPortkey } from './targets/portkey.ts';
 import {
   aiRouteYaml,
@@ -58,6 +60,8 @@ const streams = Number(process.env.BENCH_STREAMS ?? (smoke ? 50 : 1000));
 const rampMs = Number(process.env.BENCH_STREAM_RAMP_MS ?? (smoke ? 200 : 2000));
 /** Moderate fixed rates for latency (scenario b): well under every target's throughput here. */
 const PLAIN_RATE = smoke ? 200 : 2000;
+/** The row of the bare Node.js proxy (targets/node-floor.ts): what the runtime costs with no gateway in it. */
+const NODE_FLOOR = 'node:http + undici, nothing else';
 const CHAT_RATE = smoke ? 100 : 1000;
 const run = promisify(execFile);
 const baseline = process.env.BENCH_BASELINE;
@@ -161,6 +165,16 @@ async function throughput(
   }
 }
 
+/** Sluice against the bare Node proxy of the same scenario: the share of its cost that is its own. */
+function nodeFloorNote(scenario: string): void {
+  const row = (target: string) => rows.find((r) => r.scenario === scenario && r.target === target);
+  const [floor, sluice, nginx] = [row(NODE_FLOOR), row('sluice'), row('nginx')];
+  if (!floor?.cpuUs || !sluice?.cpuUs || !nginx?.cpuUs) return;
+  notes.push(
+    `${scenario}: the bare Node proxy (${NODE_FLOOR}) serves ${floor.rps.toFixed(0)} req/s (${floor.ratio}× nginx) at ${floor.cpuUs.toFixed(1)} µs CPU per request (${(floor.cpuUs / nginx.cpuUs).toFixed(1)}× nginx); Sluice serves ${(sluice.rps / floor.rps).toFixed(2)}× its throughput at ${(sluice.cpuUs / floor.cpuUs).toFixed(2)}× its CPU per request`,
+  );
+}
+
 /** Scenario (b): p50/p99 at a fixed, moderate request rate, the same for every target. */
 async function latencyAtRate(
   scenario: string,
@@ -205,6 +219,7 @@ if (runs('plain')) {
   const upstream = await startNginx(await freePort(), STATIC_BODY_LOCATION);
   const proxy = reverseProxy(upstream.port);
   const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
+  const floor = await startNodeFloor(await freePort(), upstream.port);
   const sluice = await startSluice(await freePort(), await freePort(), plainRouteYaml(upstream.port));
   const security = securityPolicyBench();
   const secured = await startSluice(
@@ -241,6 +256,7 @@ if (runs('plain')) {
       {
         direct: processTarget(upstream, '/'),
         nginx: processTarget(nginx, '/'),
+        [NODE_FLOOR]: processTarget(floor, '/'),
         sluice: processTarget(sluice, '/'),
         ...(before ? { 'sluice (baseline)': processTarget(before, '/') } : {}),
         'sluice + SecurityPolicy (IP, API key, JWT)': processTarget(secured, '/'),
@@ -252,6 +268,7 @@ if (runs('plain')) {
       security.headers,
     );
     notes.push(`Sluice RSS after the plain-route runs: ${(await sluice.rssMiB()).toFixed(0)} MiB`);
+    nodeFloorNote('plain HTTP route');
     const open = rows.find((r) => r.scenario === 'plain HTTP route' && r.target === 'sluice')!;
     const guarded = rows.find((r) => r.target.startsWith('sluice + SecurityPolicy'))!;
     notes.push(
@@ -275,6 +292,7 @@ if (runs('plain')) {
       controlled.stop(),
       globallyLimited.stop(),
       before?.stop(),
+      floor.stop(),
       nginx.stop(),
       upstream.stop(),
     ]);
@@ -317,6 +335,7 @@ if (runs('chat')) {
   const upstream = await startNginx(await freePort(), FIXED_CHAT_LOCATION);
   const proxy = reverseProxy(upstream.port);
   const nginx = await startNginx(await freePort(), proxy.location, proxy.httpExtra);
+  const floor = await startNodeFloor(await freePort(), upstream.port);
   const ai = aiRouteYaml(upstream.port);
   const sluice = await startSluice(await freePort(), await freePort(), ai);
   const redis = await startRedis();
@@ -361,6 +380,7 @@ if (runs('chat')) {
       {
         direct: processTarget(upstream, path),
         nginx: processTarget(nginx, path),
+        [NODE_FLOOR]: processTarget(floor, path),
         sluice: processTarget(sluice, path),
         ...(before ? { 'sluice (baseline)': processTarget(before, path) } : {}),
         'sluice + 2 budgets on Redis': processTarget(limited, path),
@@ -374,6 +394,7 @@ if (runs('chat')) {
       CHAT_BODY,
     );
     notes.push(`Sluice RSS after the chat runs: ${(await sluice.rssMiB()).toFixed(0)} MiB`);
+    nodeFloorNote('chat completion (not streamed)');
     const plain = rows.find((r) => r.scenario.startsWith('chat') && r.target === 'sluice')!;
     const withBudgets = rows.find((r) => r.target.startsWith('sluice + 2 budgets'))!;
     const withGuard = rows.find((r) => r.target.startsWith('sluice + PromptGuard'))!;
@@ -421,6 +442,7 @@ if (runs('chat')) {
       limited.stop(),
       guarded.stop(),
       portkey.stop(),
+      floor.stop(),
       nginx.stop(),
       upstream.stop(),
     ]);

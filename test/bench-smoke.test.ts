@@ -22,6 +22,7 @@ describe('npm run bench (smoke mode)', () => {
     expect(targets).toEqual([
       'plain HTTP route / direct',
       'plain HTTP route / nginx',
+      'plain HTTP route / node:http + undici, nothing else',
       'plain HTTP route / sluice',
       'plain HTTP route / sluice + SecurityPolicy (IP, API key, JWT)',
       'plain HTTP route / sluice + local rate limit, retry, circuit breaker',
@@ -32,6 +33,7 @@ describe('npm run bench (smoke mode)', () => {
       'HTTPS, new TLS handshake per request / sluice',
       'chat completion (not streamed) / direct',
       'chat completion (not streamed) / nginx',
+      'chat completion (not streamed) / node:http + undici, nothing else',
       'chat completion (not streamed) / sluice',
       'chat completion (not streamed) / sluice + 2 budgets on Redis',
       'chat completion (not streamed) / sluice + PromptGuard built-ins',
@@ -71,6 +73,12 @@ describe('npm run bench (smoke mode)', () => {
     expect(stdout).toMatch(/Translating 1000 HTTPRoutes: \d+ ms cold/);
     expect(stdout).toMatch(/A streamed answer of [\d,]+ characters .* ms with all 14 built-ins masking it/);
     expect(stdout).toMatch(/Sluice RSS at idle .* MiB/);
+    for (const scenario of ['plain HTTP route', 'chat completion \\(not streamed\\)'])
+      expect(stdout).toMatch(
+        new RegExp(
+          `${scenario}: the bare Node proxy .* serves \\d+ req/s .* Sluice serves [\\d.]+× its throughput at [\\d.]+× its CPU`,
+        ),
+      );
     expect(stdout).toMatch(
       /SecurityPolicy \(client-address rule, API key, ES256 JWT\) costs -?\d+(\.\d+)?% of plain-route/,
     );
