@@ -19,12 +19,20 @@ afterEach(async () => {
   close = undefined;
 });
 
-async function apiServer(answer: (name: string) => { status: number; version?: string; value?: string }) {
+interface Answer {
+  status: number;
+  version?: string;
+  value?: string;
+  /** The Secret's data as sent, instead of `value` encoded. */
+  data?: Record<string, string>;
+}
+
+async function apiServer(answer: (name: string) => Answer) {
   const reads: string[] = [];
   const server = createServer((req, res) => {
     const name = (req.url ?? '').split('/').at(-1)!;
     reads.push(name);
-    const { status, version, value } = answer(name);
+    const { status, version, value, data } = answer(name);
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify(
@@ -33,9 +41,9 @@ async function apiServer(answer: (name: string) => { status: number; version?: s
               apiVersion: 'v1',
               kind: 'Secret',
               metadata: { name, namespace: 'ns', resourceVersion: version },
-              data: { 'api-key': Buffer.from(value ?? '').toString('base64') },
+              data: data ?? { 'api-key': Buffer.from(value ?? '').toString('base64') },
             }
-          : { kind: 'Status', code: status, reason: status === 404 ? 'NotFound' : 'InternalError' },
+          : { kind: 'Status', code: status, reason: String(status) },
       ),
     );
   });
@@ -92,6 +100,28 @@ describe('ReferencedObjects: the content of referenced Secrets, read on demand',
     await expect(objects.read(new Set(['ns/flaky']))).rejects.toThrow(/500/);
     status = 200;
     expect(names(await objects.read(new Set(['ns/flaky'])))).toEqual(['flaky']);
+  });
+
+  it('reads a Secret it may not read (403) as missing, so only what names it is affected', async () => {
+    const { objects } = await apiServer((name) =>
+      name === 'forbidden' ? { status: 403 } : { status: 200, version: '1', value: 'k' },
+    );
+    objects.put('ns/forbidden', '1');
+    objects.put('ns/allowed', '1');
+    expect(names(await objects.read(new Set(['ns/forbidden', 'ns/allowed'])))).toEqual(['allowed']);
+  });
+
+  it('reads a Secret that fails validation once per resourceVersion, not on every translation', async () => {
+    let data: Record<string, string> = { 'api-key': 'not base64!' };
+    const { objects, reads } = await apiServer(() => ({ status: 200, version: '1', data }));
+    objects.put('ns/broken', '1');
+    expect(await objects.read(new Set(['ns/broken']))).toEqual([]);
+    expect(await objects.read(new Set(['ns/broken']))).toEqual([]);
+    expect(reads).toEqual(['broken']);
+    // Fixed: a new version is read, and held.
+    data = { 'api-key': 'c2stb2s=' };
+    objects.put('ns/broken', '2');
+    expect(names(await objects.read(new Set(['ns/broken'])))).toEqual(['broken']);
   });
 
   it('drops the content of a Secret nothing references any more, and of one deleted', async () => {

@@ -20,6 +20,8 @@ export class ReferencedObjects {
   /** resourceVersion of every object the watch knows, by `namespace/name`. */
   readonly #versions = new Map<string, string | undefined>();
   readonly #content = new Map<string, KubeObject>();
+  /** The resourceVersion of a referenced object that failed validation: not read again until it changes. */
+  readonly #invalid = new Map<string, string | undefined>();
   #referenced: ReadonlySet<string> = new Set();
 
   constructor(kind: WatchedKind, rest: KubeRest, logger: Logger) {
@@ -38,6 +40,7 @@ export class ReferencedObjects {
   delete(key: string): boolean {
     this.#versions.delete(key);
     this.#content.delete(key);
+    this.#invalid.delete(key);
     return this.#referenced.has(key);
   }
 
@@ -48,12 +51,14 @@ export class ReferencedObjects {
    */
   async read(referenced: ReadonlySet<string>): Promise<KubeObject[]> {
     this.#referenced = referenced;
-    for (const key of this.#content.keys()) if (!referenced.has(key)) this.#content.delete(key);
-    const stale = [...referenced].filter(
-      (key) =>
-        this.#versions.has(key) &&
-        this.#content.get(key)?.metadata.resourceVersion !== this.#versions.get(key),
-    );
+    for (const held of [this.#content, this.#invalid])
+      for (const key of held.keys()) if (!referenced.has(key)) held.delete(key);
+    const stale = [...referenced].filter((key) => {
+      if (!this.#versions.has(key)) return false;
+      const version = this.#versions.get(key);
+      if (this.#invalid.has(key) && this.#invalid.get(key) === version) return false;
+      return this.#content.get(key)?.metadata.resourceVersion !== version;
+    });
     let next = 0;
     await Promise.all(
       Array.from({ length: Math.min(READ_CONCURRENCY, stale.length) }, async () => {
@@ -77,6 +82,15 @@ export class ReferencedObjects {
     } catch (err) {
       // Deleted since the watch said otherwise: the watch's delete event follows.
       if (err instanceof KubeApiError && err.statusCode === 404) return void this.#content.delete(key);
+      // Listed but not readable (a role narrower than the shipped one): it reads as missing for the
+      // objects that name it, instead of stopping every reconcile.
+      if (err instanceof KubeApiError && err.statusCode === 403) {
+        this.#logger.warn(
+          { kind: this.#kind.kind, object: key, err: err.message },
+          'not allowed to read a referenced object; it reads as missing',
+        );
+        return void this.#content.delete(key);
+      }
       throw err;
     }
     obj.apiVersion ??= this.#kind.apiVersion;
@@ -89,8 +103,10 @@ export class ReferencedObjects {
         'ignoring object that fails validation',
       );
       this.#content.delete(key);
+      this.#invalid.set(key, obj.metadata.resourceVersion);
       return;
     }
+    this.#invalid.delete(key);
     this.#content.set(key, obj);
   }
 }
