@@ -61,14 +61,10 @@ export class ClusterCache {
         this.version++;
         for (const l of this.#listeners) l(k.kind, obj, obj);
       };
-      informer.on(
-        'add',
-        (obj) => referenced.put(objectKey(obj), obj.metadata.resourceVersion) && changed(obj),
-      );
-      informer.on(
-        'update',
-        (obj) => referenced.put(objectKey(obj), obj.metadata.resourceVersion) && changed(obj),
-      );
+      const put = (obj: KubeObject) =>
+        referenced.put(objectKey(obj), obj.metadata.resourceVersion) && changed(obj);
+      informer.on('add', put);
+      informer.on('update', put);
       informer.on('delete', (obj) => referenced.delete(objectKey(obj)) && changed(obj));
       return informer.start();
     }
