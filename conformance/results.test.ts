@@ -37,6 +37,20 @@ describe('conformance results', () => {
     expect(details.split('\n')[0]).toBe('| HTTPRouteTimeoutBackendRequest:');
   });
 
+  it("quotes the suite's own lines when it failed with no test failing (a clean-up or the report)", () => {
+    const output = OUTPUT.replaceAll('FAIL', 'PASS')
+      .replace(
+        'cleaning up\n',
+        'cleaning up\n    apply.go:237: error deleting resource: context deadline exceeded\n',
+      )
+      .replace('    --- PASS: TestConformance/HTTPRouteSimple', '--- FAIL: TestConformance (190.00s)\n$&');
+    const details = failureDetails(output);
+    expect(details.split('\n')[0]).toBe('| TestConformance (the suite itself):');
+    expect(details).toContain('|     apply.go:237: error deleting resource: context deadline exceeded');
+    expect(details).toContain('cleaning up');
+    expect(details).not.toContain('timeout.go');
+  });
+
   it('says nothing when every test passed', () => {
     expect(failureDetails(OUTPUT.replaceAll('FAIL', 'PASS'))).toBe('');
   });

@@ -28,7 +28,8 @@ export function summarize(output: string): string {
 
 /**
  * What the suite logged for each failing test (its subtests included), the last lines of each, so a
- * failure seen only in CI, where the log folder is temporary, can be read from the test output.
+ * failure seen only in CI, where the log folder is temporary, can be read from the test output. When
+ * the suite failed with no test failing (its own set-up, clean-up or report), its own lines instead.
  */
 export function failureDetails(output: string, linesPerTest = 40): string {
   const failing = new Set(
@@ -36,13 +37,16 @@ export function failureDetails(output: string, linesPerTest = 40): string {
       .filter((r) => r.outcome === 'FAIL')
       .map((r) => r.name),
   );
+  const suiteFailed = /^--- FAIL: TestConformance \(/m.test(output);
+  const SUITE = 'TestConformance (the suite itself)';
+  if (suiteFailed && failing.size === 0) failing.add(SUITE);
   const logged = new Map<string, string[]>();
-  let current: string | undefined;
+  let current: string | undefined = SUITE;
   for (const line of output.split('\n')) {
     const marker =
       /^(?:=== (?:RUN|CONT|NAME|PAUSE)|\s*--- (?:PASS|FAIL|SKIP):)\s+TestConformance\/([^/\s]+)/.exec(line);
     if (marker) current = marker[1];
-    else if (/^=== (?:RUN|CONT|NAME)\s+TestConformance\s*$/.test(line)) current = undefined;
+    else if (/^=== (?:RUN|CONT|NAME)\s+TestConformance\s*$/.test(line)) current = SUITE;
     if (current && failing.has(current)) {
       const lines = logged.get(current) ?? [];
       lines.push(line);
