@@ -162,7 +162,7 @@ async function profileRequests(): Promise<string> {
 /** Paced streams through Sluice, pinned as in the bench: CPU per relayed chunk and the gaps the client saw. */
 async function profileStreams(): Promise<string> {
   const count = Number(process.env.PROFILE_STREAMS ?? 1000);
-  const pinned = pinToCpus(sluice.pid, '0') && 'pid' in upstream && pinToCpus(upstream.pid, '1');
+  const pinned = pinToCpus(sluice.pid, '0') && pinToCpus(upstream.pid, '1');
   const client = [
     join(import.meta.dirname, '..', 'load', 'stream-client.ts'),
     `http://127.0.0.1:${sluice.port}/v1/chat/completions`,

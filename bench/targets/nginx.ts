@@ -2,17 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processTreeCpuSeconds } from '../load/process-cpu.ts';
-import { waitForPort } from '../load/wait-for-port.ts';
+import { type TargetProcess, targetProcess } from '../load/target-process.ts';
 
 const NGINX = '/usr/sbin/nginx';
-
-export interface NginxProcess {
-  port: number;
-  /** CPU the master and its worker have used so far, in seconds. */
-  cpuSeconds(): Promise<number>;
-  stop(): Promise<void>;
-}
 
 /**
  * Runs a private nginx (own prefix, foreground, one worker) listening on `port` with the given
@@ -25,7 +17,7 @@ export async function startNginx(
   httpExtra = '',
   tls?: { certFile: string; keyFile: string },
   workerProcesses = 1,
-): Promise<NginxProcess> {
+): Promise<TargetProcess> {
   const prefix = await mkdtemp(join(tmpdir(), 'sluice-bench-nginx-'));
   await mkdir(join(prefix, 'logs'));
   const conf = `worker_processes ${workerProcesses};
@@ -62,16 +54,7 @@ ${
       stdio: 'ignore',
     },
   );
-  await waitForPort(port);
-  return {
-    port,
-    cpuSeconds: () => processTreeCpuSeconds(child.pid!),
-    stop: async () => {
-      child.kill('SIGQUIT');
-      await new Promise((resolve) => child.once('exit', resolve));
-      await rm(prefix, { recursive: true, force: true });
-    },
-  };
+  return targetProcess(child, port, 'SIGQUIT', () => rm(prefix, { recursive: true, force: true }));
 }
 
 /** nginx answering a fixed small body: the upstream every target proxies to. */

@@ -8,8 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
-import { processTreeCpuSeconds } from '../load/process-cpu.ts';
-import { waitForPort } from '../load/wait-for-port.ts';
+import { type TargetProcess, targetProcess } from '../load/target-process.ts';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host']);
 
@@ -44,13 +43,7 @@ function serve(port: number, upstreamPort: number): void {
   }).listen(port, '127.0.0.1');
 }
 
-export interface NodeFloorProcess {
-  port: number;
-  cpuSeconds(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-export async function startNodeFloor(port: number, upstreamPort: number): Promise<NodeFloorProcess> {
+export async function startNodeFloor(port: number, upstreamPort: number): Promise<TargetProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
     [import.meta.filename, String(port), String(upstreamPort)],
@@ -58,15 +51,7 @@ export async function startNodeFloor(port: number, upstreamPort: number): Promis
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
-  await waitForPort(port);
-  return {
-    port,
-    cpuSeconds: () => processTreeCpuSeconds(child.pid!),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
+  return targetProcess(child, port, 'SIGTERM');
 }
 
 if (import.meta.main) serve(Number(process.argv[2]), Number(process.argv[3]));

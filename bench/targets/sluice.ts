@@ -11,19 +11,12 @@ import {
   serviceRouteYaml,
   serviceYaml,
 } from '../../test/support/gateway.ts';
-import { processTreeCpuSeconds } from '../load/process-cpu.ts';
-import { waitForPort } from '../load/wait-for-port.ts';
+import { type TargetProcess, targetProcess } from '../load/target-process.ts';
 
-export interface SluiceProcess {
-  port: number;
+export interface SluiceProcess extends TargetProcess {
   adminPort: number;
-  /** The process (the primary with --workers). */
-  pid: number;
   /** Resident set size of the gateway process, in MiB. */
   rssMiB(): Promise<number>;
-  /** CPU the gateway process has used so far (user + system, from /proc/<pid>/stat), in seconds. */
-  cpuSeconds(): Promise<number>;
-  stop(): Promise<void>;
 }
 
 const ownRoot = join(import.meta.dirname, '..', '..');
@@ -71,21 +64,13 @@ export async function startSluice(
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  await waitForPort(port);
   return {
-    port,
+    ...(await targetProcess(child, port, 'SIGTERM', () => rm(dir, { recursive: true, force: true }))),
     adminPort,
-    pid: child.pid!,
     rssMiB: async () => {
       const { readFile } = await import('node:fs/promises');
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-    },
-    cpuSeconds: () => processTreeCpuSeconds(child.pid!),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }

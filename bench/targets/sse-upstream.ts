@@ -1,12 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { waitForPort } from '../load/wait-for-port.ts';
-
-export interface SseUpstreamProcess {
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
+import { type TargetProcess, targetProcess } from '../load/target-process.ts';
 
 /**
  * The Go streaming upstream (sse-upstream/, built once into the cache): `tokens` chunks `delayMs`
@@ -15,7 +9,7 @@ export interface SseUpstreamProcess {
 export async function startSseUpstream(
   port: number,
   stream: { tokens: number; delayMs: number; ttftMs: number },
-): Promise<SseUpstreamProcess> {
+): Promise<TargetProcess> {
   const binary = execFileSync('bash', [join(import.meta.dirname, 'build-sse-upstream.sh')], {
     encoding: 'utf8',
   }).trim();
@@ -33,13 +27,5 @@ export async function startSseUpstream(
     ],
     { stdio: 'ignore' },
   );
-  await waitForPort(port);
-  return {
-    port,
-    pid: child.pid!,
-    stop: async () => {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
+  return targetProcess(child, port, 'SIGKILL');
 }
