@@ -41,13 +41,13 @@ export function failureDetails(output: string, linesPerTest = 40): string {
   const SUITE = 'TestConformance (the suite itself)';
   if (suiteFailed && failing.size === 0) failing.add(SUITE);
   const logged = new Map<string, string[]>();
-  let current: string | undefined = SUITE;
+  let current = SUITE;
   for (const line of output.split('\n')) {
     const marker =
       /^(?:=== (?:RUN|CONT|NAME|PAUSE)|\s*--- (?:PASS|FAIL|SKIP):)\s+TestConformance\/([^/\s]+)/.exec(line);
-    if (marker) current = marker[1];
+    if (marker) current = marker[1]!;
     else if (/^=== (?:RUN|CONT|NAME)\s+TestConformance\s*$/.test(line)) current = SUITE;
-    if (current && failing.has(current)) {
+    if (failing.has(current)) {
       const lines = logged.get(current) ?? [];
       lines.push(line);
       logged.set(current, lines);
